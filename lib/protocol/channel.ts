@@ -1,0 +1,211 @@
+/**
+ * The authenticated message channel: typed messages in, typed messages out, over a
+ * {@linkcode FramedConn} after a successful handshake.
+ *
+ * Frame payload layout: `MAC (32 bytes) ‖ body`, where body is the msgpack encoding of an
+ * array of messages. Messages sent in the same tick are coalesced into one frame, so one MAC
+ * and one write cover a whole batch.
+ *
+ * @module
+ */
+
+import type { FrameSigner, FrameVerifier } from "./auth.ts";
+import { MAC_BYTES } from "./auth.ts";
+import { decodeValue, encodeValue } from "./codec.ts";
+import { ConnectionError, ProtocolError } from "./errors.ts";
+import { FRAME_HEADER_BYTES, writeFrameHeader } from "./frame.ts";
+import type { FramedConn } from "./framed_conn.ts";
+
+/** A message with a `type` discriminant. */
+export interface Typed {
+  /** The discriminant. */
+  type: string;
+}
+
+/** Bodies above this size are written without copying them into the frame buffer. */
+const COPY_LIMIT = 64 * 1024;
+
+/** Options of {@linkcode Channel}. */
+export interface ChannelOptions {
+  /** Description of the peer for error messages, e.g. `engine 3 (10.0.0.5:4711)`. */
+  peer?: string;
+  /** Called when a message handler throws; the channel keeps going. */
+  onHandlerError?: (error: unknown) => void;
+}
+
+/**
+ * An authenticated, ordered, batched message channel.
+ *
+ * @typeParam Out Messages this side sends.
+ * @typeParam In Messages this side receives.
+ */
+export class Channel<Out extends Typed, In extends Typed> {
+  #framed: FramedConn;
+  #signer: FrameSigner;
+  #verifier: FrameVerifier;
+  #pending: Out[] = [];
+  #flushScheduled = false;
+  #writeChain: Promise<void> = Promise.resolve();
+  #closedError: Error | undefined;
+  #isClosed = false;
+  #closed: Promise<Error | undefined>;
+  #resolveClosed!: (e: Error | undefined) => void;
+  #peer: string;
+  #onHandlerError: (error: unknown) => void;
+
+  /**
+   * @param framed The framed connection (handshake done).
+   * @param signer Signs what we send.
+   * @param verifier Verifies what we receive.
+   * @param options Peer description and handler error hook.
+   */
+  constructor(
+    framed: FramedConn,
+    signer: FrameSigner,
+    verifier: FrameVerifier,
+    options: ChannelOptions = {},
+  ) {
+    this.#framed = framed;
+    this.#signer = signer;
+    this.#verifier = verifier;
+    this.#peer = options.peer ?? "peer";
+    this.#onHandlerError = options.onHandlerError ??
+      ((e) => console.error(`ipx: message handler failed for ${this.#peer}:`, e));
+    this.#closed = new Promise((resolve) => this.#resolveClosed = resolve);
+  }
+
+  /** Resolves when the channel closes: undefined for a clean close, else the error. */
+  get closed(): Promise<Error | undefined> {
+    return this.#closed;
+  }
+
+  /** True once closed. */
+  get isClosed(): boolean {
+    return this.#isClosed;
+  }
+
+  /** The peer description. */
+  get peer(): string {
+    return this.#peer;
+  }
+
+  /**
+   * Queues a message; messages queued in the same tick go out as one frame.
+   * Sending on a closed channel is silently dropped (the close is reported via `closed`).
+   *
+   * @param msg The message.
+   */
+  send(msg: Out): void {
+    if (this.#isClosed) return;
+    this.#pending.push(msg);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(() => this.#flushNow());
+    }
+  }
+
+  /** Sends everything queued and resolves when it has been written. */
+  flush(): Promise<void> {
+    this.#flushNow();
+    return this.#writeChain;
+  }
+
+  #flushNow(): void {
+    this.#flushScheduled = false;
+    if (this.#pending.length === 0 || this.#isClosed) return;
+    const batch = this.#pending;
+    this.#pending = [];
+    let body: Uint8Array;
+    try {
+      body = encodeValue(batch);
+    } catch (error) {
+      this.close(new ProtocolError(`Cannot encode message for ${this.#peer}`, { cause: error }));
+      return;
+    }
+    const mac = this.#signer.sign(body);
+    const len = MAC_BYTES + body.length;
+    const parts: Uint8Array[] = [];
+    if (body.length <= COPY_LIMIT) {
+      const frame = new Uint8Array(FRAME_HEADER_BYTES + len);
+      writeFrameHeader(frame, 0, len);
+      frame.set(mac, FRAME_HEADER_BYTES);
+      frame.set(body, FRAME_HEADER_BYTES + MAC_BYTES);
+      parts.push(frame);
+    } else {
+      const head = new Uint8Array(FRAME_HEADER_BYTES + MAC_BYTES);
+      writeFrameHeader(head, 0, len);
+      head.set(mac, FRAME_HEADER_BYTES);
+      parts.push(head, body);
+    }
+    this.#writeChain = this.#writeChain.then(async () => {
+      if (this.#framed.closed) return;
+      try {
+        for (const p of parts) await this.#framed.write(p);
+      } catch (error) {
+        this.close(
+          new ConnectionError(`Connection to ${this.#peer} lost while sending`, { cause: error }),
+        );
+      }
+    });
+  }
+
+  /**
+   * Runs the receive loop, calling `onMessage` for each message in order, until the channel
+   * closes. Resolves with the closing error (undefined for a clean close).
+   *
+   * @param onMessage Handler of each received message.
+   */
+  async run(onMessage: (msg: In) => void): Promise<Error | undefined> {
+    try {
+      while (!this.#isClosed) {
+        const payload = await this.#framed.readFrame();
+        if (payload === null) break;
+        const body = this.#verifier.open(payload);
+        const batch = decodeValue(body);
+        if (!Array.isArray(batch)) {
+          throw new ProtocolError(`Malformed frame from ${this.#peer}: expected a message batch`);
+        }
+        for (const msg of batch) {
+          if (msg === null || typeof msg !== "object" || typeof msg.type !== "string") {
+            throw new ProtocolError(`Malformed message from ${this.#peer}: no type`);
+          }
+          try {
+            onMessage(msg as In);
+          } catch (error) {
+            if (error instanceof ProtocolError) throw error;
+            this.#onHandlerError(error);
+          }
+        }
+      }
+      this.close();
+    } catch (error) {
+      this.close(error instanceof Error ? error : new Error(String(error)));
+    }
+    return this.#closed;
+  }
+
+  /**
+   * Closes the channel after writing what is already queued for writing.
+   *
+   * @param error Why, when it is not a clean close.
+   */
+  close(error?: Error): void {
+    if (this.#isClosed) return;
+    this.#isClosed = true;
+    this.#closedError = error;
+    this.#pending = [];
+    // let frames already handed to the writer go out, then close the socket
+    const chain = this.#writeChain;
+    const timer = setTimeout(() => this.#framed.close(), 1000);
+    chain.finally(() => {
+      clearTimeout(timer);
+      this.#framed.close();
+    });
+    this.#resolveClosed(this.#closedError);
+  }
+
+  /** Closes the channel. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

@@ -1,0 +1,119 @@
+import assert, { deepStrictEqual, equal as assertEquals, throws } from "node:assert/strict";
+import { decodeValue, encodeValue } from "./codec.ts";
+import { ProtocolError, SerializationError } from "./errors.ts";
+
+function roundTrip(v: unknown): unknown {
+  return decodeValue(encodeValue(v));
+}
+
+Deno.test("encodeValue() round-trips primitives, undefined distinct from null", () => {
+  for (const v of [null, undefined, true, false, 0, -1, 1.5, 2 ** 53, -(2 ** 40), NaN, Infinity]) {
+    deepStrictEqual(roundTrip(v), v);
+  }
+  deepStrictEqual(roundTrip([undefined, null]), [undefined, null]);
+  deepStrictEqual(roundTrip({ a: undefined }), { a: undefined });
+});
+
+Deno.test("encodeValue() round-trips unicode strings and bigint", () => {
+  const s = "héllo wörld — 日本語 🎉 \u0000 \uffff";
+  deepStrictEqual(roundTrip(s), s);
+  for (const b of [0n, -1n, 2n ** 64n, -(3n ** 100n)]) deepStrictEqual(roundTrip(b), b);
+});
+
+Deno.test("encodeValue() round-trips Map, Set, Date, nested objects", () => {
+  const d = new Date(1700000000123);
+  const m = new Map<unknown, unknown>([["a", 1], [2, new Set([1, "x"])], [d, { n: [1, 2] }]]);
+  const back = roundTrip({ m, d, list: [m] }) as { m: Map<unknown, unknown>; d: Date };
+  assert(back.m instanceof Map);
+  assertEquals(back.m.size, 3);
+  deepStrictEqual(back, { m, d, list: [m] });
+  assert(back.d instanceof Date);
+  assertEquals(back.d.getTime(), d.getTime());
+});
+
+Deno.test("encodeValue() round-trips typed arrays as binary, not lists", () => {
+  const f = new Float64Array([1.5, -2, Math.PI]);
+  const i = new Int32Array([1, -2, 3]);
+  const bi = new BigInt64Array([1n, -2n]);
+  const buf = new ArrayBuffer(3);
+  deepStrictEqual(roundTrip(f), f);
+  deepStrictEqual(roundTrip(i), i);
+  deepStrictEqual(roundTrip(bi), bi);
+  deepStrictEqual(new Uint8Array(roundTrip(buf) as ArrayBuffer), new Uint8Array(buf));
+  // binary, so the encoding is about the size of the data
+  const big = new Float64Array(1000);
+  assert(encodeValue(big).length < 8000 + 16);
+  // a subarray view encodes only its window
+  const sub = new Float64Array([1, 2, 3, 4]).subarray(1, 3);
+  deepStrictEqual(roundTrip(sub), new Float64Array([2, 3]));
+});
+
+Deno.test("encodeValue() round-trips a 10 MB Uint8Array intact", () => {
+  const big = new Uint8Array(10 * 1024 * 1024);
+  for (let i = 0; i < big.length; i += 4093) big[i] = i % 251;
+  const back = roundTrip(big) as Uint8Array;
+  assert(back instanceof Uint8Array);
+  assertEquals(back.length, big.length);
+  deepStrictEqual(back, big);
+});
+
+Deno.test("encodeValue() round-trips Error with name, message, stack and cause", () => {
+  const e = new TypeError("bad", { cause: { code: 7 } });
+  const back = roundTrip(e) as Error;
+  assert(back instanceof Error);
+  assertEquals(back.name, "TypeError");
+  assertEquals(back.message, "bad");
+  assertEquals(back.stack, e.stack);
+  deepStrictEqual(back.cause, { code: 7 });
+});
+
+Deno.test("encodeValue() refuses functions, symbols and class instances, naming the type", () => {
+  class Foo {
+    x = 1;
+  }
+  throws(() => encodeValue(function myFn() {}), (e: unknown) => {
+    assert(e instanceof SerializationError);
+    assert(e.message.includes("function myFn"), e.message);
+    return true;
+  });
+  throws(() => encodeValue({ nested: [new Foo()] }), /Foo instance/);
+  throws(() => encodeValue(Symbol("s")), SerializationError);
+  throws(() => encodeValue(new WeakMap()), /WeakMap instance/);
+  throws(() => encodeValue(Promise.resolve(1)), /Promise instance/);
+});
+
+Deno.test("decodeValue() refuses __proto__ keys and never pollutes prototypes", () => {
+  // hand-built map {"__proto__": {"polluted": true}}
+  const bytes = new Uint8Array([
+    0x81,
+    0xa9,
+    ...new TextEncoder().encode("__proto__"),
+    0x81,
+    0xa8,
+    ...new TextEncoder().encode("polluted"),
+    0xc3,
+  ]);
+  throws(() => decodeValue(bytes), ProtocolError);
+  assertEquals(({} as Record<string, unknown>).polluted, undefined);
+  const ctor = decodeValue(encodeValue({ constructor: { prototype: { x: 1 } } })) as object;
+  assertEquals(({} as Record<string, unknown>).x, undefined);
+  assert(Object.getPrototypeOf(ctor) === Object.prototype);
+});
+
+Deno.test("decodeValue() rejects deep nesting, huge declared counts, truncation, trailing bytes", () => {
+  const deep = new Uint8Array(1000).fill(0x91);
+  const deepFull = new Uint8Array([...deep, 0xc0]);
+  throws(() => decodeValue(deepFull), /nesting deeper/);
+  // array32 declaring 4 billion elements in 5 bytes
+  throws(() => decodeValue(new Uint8Array([0xdd, 0xff, 0xff, 0xff, 0xff])), /declares/);
+  throws(() => decodeValue(new Uint8Array([0xa5, 0x61])), /truncated/);
+  throws(() => decodeValue(new Uint8Array([0xc0, 0xc0])), /trailing/);
+  throws(() => decodeValue(new Uint8Array([0xc1])), /invalid msgpack/);
+  // the depth limit is configurable
+  throws(() => decodeValue(encodeValue([[[[1]]]]), { maxDepth: 3 }), /nesting/);
+  deepStrictEqual(decodeValue(encodeValue([[[[1]]]]), { maxDepth: 4 }), [[[[1]]]]);
+});
+
+Deno.test("decodeValue() enforces string length limits", () => {
+  throws(() => decodeValue(encodeValue("x".repeat(100)), { maxStrLength: 10 }), ProtocolError);
+});

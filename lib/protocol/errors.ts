@@ -1,0 +1,90 @@
+/**
+ * Error classes shared by every ipx role. Remote failures travel as data ({@linkcode ErrorData})
+ * and are rebuilt into {@linkcode RemoteError} on the client.
+ *
+ * @module
+ */
+
+/** Base class of every ipx error, so callers can catch them all at once. */
+export class IpxError extends Error {
+  /**
+   * @param message What happened and what to do about it.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The peer's key does not match ours, or a frame failed authentication. */
+export class AuthenticationError extends IpxError {}
+
+/** The peer speaks another protocol or program version. */
+export class VersionMismatchError extends IpxError {
+  /** Our versions and the peer's versions. */
+  readonly local: { ipxVersion: string; protocolVersion: number };
+  /** The peer's versions. */
+  readonly remote: { ipxVersion: string; protocolVersion: number };
+  /**
+   * @param local Our versions.
+   * @param remote The peer's versions.
+   * @param hint What to do about it.
+   */
+  constructor(
+    local: { ipxVersion: string; protocolVersion: number },
+    remote: { ipxVersion: string; protocolVersion: number },
+    hint = "run the same ipx version on the controller, engines and clients",
+  ) {
+    super(
+      `Version mismatch: this side runs ipx ${local.ipxVersion} (protocol ${local.protocolVersion}), ` +
+        `the peer runs ipx ${remote.ipxVersion} (protocol ${remote.protocolVersion}); ${hint}`,
+    );
+    this.local = local;
+    this.remote = remote;
+  }
+}
+
+/** A connection could not be made or was lost. */
+export class ConnectionError extends IpxError {
+  /** The address that was tried, as `host:port`. */
+  readonly address: string | undefined;
+  /**
+   * @param message What happened, including a hint.
+   * @param options `address` tried, and `cause`.
+   */
+  constructor(message: string, options: ErrorOptions & { address?: string } = {}) {
+    super(message, options);
+    this.address = options.address;
+  }
+}
+
+/** The peer broke the wire protocol (bad frame, oversized frame, unknown message). */
+export class ProtocolError extends IpxError {}
+
+/** A value cannot be sent over the wire. */
+export class SerializationError extends IpxError {}
+
+/** An operation did not finish in time. */
+export class TimeoutError extends IpxError {}
+
+/** Remote failure as data: what crosses the wire when user code throws on an engine. */
+export interface ErrorData {
+  /** The error's class name, e.g. `TypeError`. */
+  ename: string;
+  /** The error's message. */
+  evalue: string;
+  /** The remote stack trace (may be empty). */
+  stack: string;
+  /** The engine it happened on, when known. */
+  engineId?: number;
+}
+
+/** Turns any thrown value into {@linkcode ErrorData}. */
+export function toErrorData(error: unknown, engineId?: number): ErrorData {
+  const data: ErrorData = error instanceof Error
+    ? { ename: error.name, evalue: error.message, stack: error.stack ?? "" }
+    : { ename: "Error", evalue: String(error), stack: "" };
+  if (engineId !== undefined) data.engineId = engineId;
+  return data;
+}

@@ -1,0 +1,89 @@
+import assert, { deepStrictEqual, throws } from "node:assert/strict";
+import { encodeFrame, FrameDecoder, FrameTooLargeError } from "./frame.ts";
+
+function sample(): Uint8Array[] {
+  const payloads = [new Uint8Array([1, 2, 3]), new Uint8Array(0), new Uint8Array(300)];
+  for (let i = 0; i < 300; i++) payloads[2]![i] = i & 0xff;
+  payloads.push(new Uint8Array([9]));
+  return payloads;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+Deno.test("FrameDecoder.push() decodes frames fed one byte at a time", () => {
+  const payloads = sample();
+  const wire = concat(payloads.map(encodeFrame));
+  const d = new FrameDecoder();
+  const got: Uint8Array[] = [];
+  for (const b of wire) got.push(...d.push(new Uint8Array([b])));
+  deepStrictEqual(got, payloads);
+  assert.equal(d.buffered, 0);
+});
+
+Deno.test("FrameDecoder.push() decodes the same for a split at every byte offset", () => {
+  const payloads = sample();
+  const wire = concat(payloads.map(encodeFrame));
+  for (let cut = 0; cut <= wire.length; cut++) {
+    const d = new FrameDecoder();
+    const got = [...d.push(wire.subarray(0, cut)), ...d.push(wire.subarray(cut))];
+    deepStrictEqual(got, payloads, `split at ${cut}`);
+  }
+});
+
+Deno.test("FrameDecoder.push() decodes the same for random chunk splits", () => {
+  let seed = 42;
+  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const payloads: Uint8Array[] = [];
+  for (let i = 0; i < 200; i++) {
+    const p = new Uint8Array(Math.floor(rand() * 2000));
+    for (let j = 0; j < p.length; j++) p[j] = Math.floor(rand() * 256);
+    payloads.push(p);
+  }
+  const wire = concat(payloads.map(encodeFrame));
+  for (let trial = 0; trial < 20; trial++) {
+    const d = new FrameDecoder();
+    const got: Uint8Array[] = [];
+    let pos = 0;
+    while (pos < wire.length) {
+      const n = 1 + Math.floor(rand() * 5000);
+      got.push(...d.push(wire.subarray(pos, pos + n)));
+      pos += n;
+    }
+    deepStrictEqual(got, payloads);
+  }
+});
+
+Deno.test("FrameDecoder.push() rejects an oversized header before allocating the payload", () => {
+  const d = new FrameDecoder({ maxFrameBytes: 1024 });
+  // 0xffffffff declared; only the 4 header bytes are sent
+  throws(() => d.push(new Uint8Array([0xff, 0xff, 0xff, 0xff])), (e: unknown) => {
+    assert(e instanceof FrameTooLargeError);
+    assert.equal(e.size, 0xffffffff);
+    assert.equal(e.limit, 1024);
+    return true;
+  });
+  // also when the header arrives byte by byte
+  const d2 = new FrameDecoder({ maxFrameBytes: 1024 });
+  d2.push(new Uint8Array([0]));
+  d2.push(new Uint8Array([0]));
+  d2.push(new Uint8Array([4]));
+  throws(() => d2.push(new Uint8Array([1])), FrameTooLargeError);
+  // exactly at the limit is fine
+  const d3 = new FrameDecoder({ maxFrameBytes: 1024 });
+  assert.equal(d3.push(encodeFrame(new Uint8Array(1024)))[0]!.length, 1024);
+});
+
+Deno.test("FrameDecoder.push() returns payloads that do not alias the input chunk", () => {
+  const wire = encodeFrame(new Uint8Array([1, 2, 3]));
+  const [p] = new FrameDecoder().push(wire);
+  wire.fill(0);
+  deepStrictEqual(p, new Uint8Array([1, 2, 3]));
+});

@@ -1,0 +1,314 @@
+/**
+ * The connection handshake: version check and mutual proof of the shared key, before any
+ * other message is accepted. Pre-authentication frames are small (at most
+ * {@linkcode PREAUTH_MAX_FRAME_BYTES}) and the whole exchange is bounded in time.
+ *
+ * ```
+ * peer → controller   hello   { role, ipxVersion, protocolVersion, nonce }
+ * controller → peer   welcome { ipxVersion, protocolVersion, nonce, proof }   (or reject)
+ * peer → controller   auth    { proof }                                       (or reject)
+ * controller → peer   ready                                                   (or reject)
+ * ```
+ *
+ * @module
+ */
+
+import {
+  decodeKey,
+  deriveSessionKeys,
+  FrameSigner,
+  FrameVerifier,
+  generateNonce,
+  handshakeProof,
+  macEqual,
+  NONCE_BYTES,
+} from "./auth.ts";
+import { Channel, type ChannelOptions, type Typed } from "./channel.ts";
+import { decodeValue, encodeValue } from "./codec.ts";
+import {
+  AuthenticationError,
+  ConnectionError,
+  ProtocolError,
+  TimeoutError,
+  VersionMismatchError,
+} from "./errors.ts";
+import { DEFAULT_MAX_FRAME_BYTES, encodeFrame } from "./frame.ts";
+import { FramedConn } from "./framed_conn.ts";
+import type { HandshakeMsg, HelloMsg, RejectMsg } from "./messages.ts";
+import type { ByteConn } from "./transport.ts";
+import { IPX_VERSION, PROTOCOL_VERSION } from "./version.ts";
+
+/** Largest frame accepted before authentication. */
+export const PREAUTH_MAX_FRAME_BYTES = 4096;
+/** Most bytes a peer may send before it is authenticated. */
+export const PREAUTH_MAX_BYTES = 8192;
+/** Default time allowed for the controller side of the handshake. */
+export const SERVER_HANDSHAKE_TIMEOUT_MS = 2000;
+
+/** Versions a side announces (overridable for tests). */
+export interface Versions {
+  /** Program version. */
+  ipxVersion: string;
+  /** Wire protocol version. */
+  protocolVersion: number;
+}
+
+const LOCAL_VERSIONS: Versions = { ipxVersion: IPX_VERSION, protocolVersion: PROTOCOL_VERSION };
+
+/**
+ * True when two sides can talk: same protocol version and same major.minor program version.
+ *
+ * @param a One side.
+ * @param b The other side.
+ */
+export function versionsCompatible(a: Versions, b: Versions): boolean {
+  const mm = (v: string) => v.split(".").slice(0, 2).join(".");
+  return a.protocolVersion === b.protocolVersion && mm(a.ipxVersion) === mm(b.ipxVersion);
+}
+
+async function sendRaw(framed: FramedConn, msg: HandshakeMsg): Promise<void> {
+  await framed.write(encodeFrame(encodeValue(msg)));
+}
+
+async function readRaw(framed: FramedConn, what: string): Promise<HandshakeMsg> {
+  const frame = await framed.readFrame();
+  if (frame === null) {
+    throw new ConnectionError(`Connection closed during the handshake while waiting for ${what}`);
+  }
+  const msg = decodeValue(frame, { maxDepth: 4 }) as HandshakeMsg;
+  if (msg === null || typeof msg !== "object" || typeof msg.type !== "string") {
+    throw new ProtocolError(`Malformed handshake message while waiting for ${what}`);
+  }
+  return msg;
+}
+
+function isBytes(v: unknown, n: number): v is Uint8Array {
+  return v instanceof Uint8Array && v.length === n;
+}
+
+async function withDeadline<T>(
+  framed: FramedConn,
+  ms: number,
+  what: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    framed.close();
+  }, ms);
+  try {
+    return await work();
+  } catch (error) {
+    if (timedOut) {
+      throw new TimeoutError(`Handshake with ${what} did not complete within ${ms} ms`, {
+        cause: error,
+      });
+    }
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Options of {@linkcode clientHandshake}. */
+export interface ClientHandshakeOptions extends ChannelOptions {
+  /** Base64 shared key from the connection file. */
+  key: string;
+  /** Which role connects. */
+  role: "engine" | "client";
+  /** Time allowed for the whole handshake. @default 10000 */
+  timeoutMs?: number;
+  /** The connection file the key came from, named in errors. */
+  keySource?: string;
+  /** Frame size limit after authentication. */
+  maxFrameBytes?: number;
+  /** Versions to announce (tests only). */
+  versions?: Versions;
+}
+
+function rejectError(msg: RejectMsg, local: Versions, keySource: string): Error {
+  if (msg.reason === "version") {
+    return new VersionMismatchError(local, {
+      ipxVersion: msg.ipxVersion,
+      protocolVersion: msg.protocolVersion,
+    });
+  }
+  if (msg.reason === "auth") {
+    return new AuthenticationError(
+      `The controller rejected our key: the key in ${keySource} does not match the ` +
+        `controller's; copy a fresh connection file from the controller's profile security dir`,
+    );
+  }
+  return new ProtocolError(`The controller refused the connection: ${msg.message}`);
+}
+
+/**
+ * Runs the connecting side of the handshake and returns the authenticated channel.
+ *
+ * @param conn A fresh byte connection to the controller.
+ * @param options Key, role, limits.
+ */
+export function clientHandshake<Out extends Typed, In extends Typed>(
+  conn: ByteConn,
+  options: ClientHandshakeOptions,
+): Promise<Channel<Out, In>> {
+  const local = options.versions ?? LOCAL_VERSIONS;
+  const keySource = options.keySource ?? "the connection file";
+  const key = decodeKey(options.key);
+  const framed = new FramedConn(conn, PREAUTH_MAX_FRAME_BYTES);
+  return withDeadline(framed, options.timeoutMs ?? 10_000, "the controller", async () => {
+    try {
+      const cnonce = generateNonce();
+      await sendRaw(framed, { type: "hello", role: options.role, ...local, nonce: cnonce });
+      const welcome = await readRaw(framed, "the controller's welcome");
+      if (welcome.type === "reject") throw rejectError(welcome, local, keySource);
+      if (welcome.type !== "welcome" || !isBytes(welcome.nonce, NONCE_BYTES)) {
+        throw new ProtocolError(
+          `Unexpected handshake message "${welcome.type}": is this an ipx controller?`,
+        );
+      }
+      const remote = { ipxVersion: welcome.ipxVersion, protocolVersion: welcome.protocolVersion };
+      if (!versionsCompatible(local, remote)) throw new VersionMismatchError(local, remote);
+      const expected = handshakeProof(key, "server", cnonce, welcome.nonce);
+      if (!(welcome.proof instanceof Uint8Array) || !macEqual(expected, welcome.proof)) {
+        await sendRaw(framed, {
+          type: "reject",
+          reason: "auth",
+          message: "the controller's proof does not match our key",
+          ...local,
+        }).catch(() => {});
+        throw new AuthenticationError(
+          `The controller could not prove it holds our key: the key in ${keySource} does not ` +
+            `match the controller's; copy a fresh connection file from the controller`,
+        );
+      }
+      await sendRaw(framed, {
+        type: "auth",
+        proof: handshakeProof(key, "client", cnonce, welcome.nonce),
+      });
+      const ready = await readRaw(framed, "the controller's confirmation");
+      if (ready.type === "reject") throw rejectError(ready, local, keySource);
+      if (ready.type !== "ready") {
+        throw new ProtocolError(`Unexpected handshake message "${ready.type}"`);
+      }
+      framed.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+      const keys = deriveSessionKeys(key, cnonce, welcome.nonce);
+      return new Channel<Out, In>(
+        framed,
+        new FrameSigner(keys.clientToServer),
+        new FrameVerifier(keys.serverToClient),
+        options,
+      );
+    } catch (error) {
+      framed.close();
+      throw error;
+    }
+  });
+}
+
+/** Options of {@linkcode serverHandshake}. */
+export interface ServerHandshakeOptions extends ChannelOptions {
+  /** Base64 shared key. */
+  key: string;
+  /** Time allowed to complete the handshake. @default SERVER_HANDSHAKE_TIMEOUT_MS */
+  timeoutMs?: number;
+  /** Frame size limit after authentication. */
+  maxFrameBytes?: number;
+  /** Versions to announce (tests only). */
+  versions?: Versions;
+}
+
+/** An accepted, authenticated peer. */
+export interface Accepted<Out extends Typed, In extends Typed> {
+  /** The role it announced. */
+  role: HelloMsg["role"];
+  /** Its versions. */
+  versions: Versions;
+  /** The channel to it. */
+  channel: Channel<Out, In>;
+}
+
+/**
+ * Runs the controller side of the handshake. On any failure the connection is closed, nothing
+ * is kept, and the error says why (for the controller's log).
+ *
+ * @param conn A freshly accepted byte connection.
+ * @param options Key and limits.
+ */
+export function serverHandshake<Out extends Typed, In extends Typed>(
+  conn: ByteConn,
+  options: ServerHandshakeOptions,
+): Promise<Accepted<Out, In>> {
+  const local = options.versions ?? LOCAL_VERSIONS;
+  const key = decodeKey(options.key);
+  const framed = new FramedConn(conn, PREAUTH_MAX_FRAME_BYTES);
+  const ms = options.timeoutMs ?? SERVER_HANDSHAKE_TIMEOUT_MS;
+  return withDeadline(framed, ms, options.peer ?? "peer", async () => {
+    try {
+      const hello = await readRaw(framed, "hello");
+      if (
+        hello.type !== "hello" || !isBytes(hello.nonce, NONCE_BYTES) ||
+        (hello.role !== "engine" && hello.role !== "client")
+      ) {
+        await sendRaw(framed, {
+          type: "reject",
+          reason: "protocol",
+          message: "expected an ipx hello",
+          ...local,
+        }).catch(() => {});
+        throw new ProtocolError(`Peer sent "${String(hello.type)}" instead of an ipx hello`);
+      }
+      const remote = { ipxVersion: hello.ipxVersion, protocolVersion: hello.protocolVersion };
+      if (!versionsCompatible(local, remote)) {
+        const err = new VersionMismatchError(local, remote);
+        await sendRaw(framed, { type: "reject", reason: "version", message: err.message, ...local })
+          .catch(() => {});
+        throw err;
+      }
+      const snonce = generateNonce();
+      await sendRaw(framed, {
+        type: "welcome",
+        ...local,
+        nonce: snonce,
+        proof: handshakeProof(key, "server", hello.nonce, snonce),
+      });
+      const auth = await readRaw(framed, "auth");
+      if (auth.type === "reject") {
+        throw new AuthenticationError(`Peer rejected our proof: ${auth.message}`);
+      }
+      const expected = handshakeProof(key, "client", hello.nonce, snonce);
+      if (
+        auth.type !== "auth" || !(auth.proof instanceof Uint8Array) ||
+        !macEqual(expected, auth.proof)
+      ) {
+        await sendRaw(framed, {
+          type: "reject",
+          reason: "auth",
+          message: "wrong key",
+          ...local,
+        }).catch(() => {});
+        throw new AuthenticationError("Peer failed to prove the shared key (wrong key)");
+      }
+      if (framed.bytesRead > PREAUTH_MAX_BYTES) {
+        throw new ProtocolError(`Peer sent more than ${PREAUTH_MAX_BYTES} bytes before auth`);
+      }
+      await sendRaw(framed, { type: "ready" });
+      framed.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+      const keys = deriveSessionKeys(key, hello.nonce, snonce);
+      return {
+        role: hello.role,
+        versions: remote,
+        channel: new Channel<Out, In>(
+          framed,
+          new FrameSigner(keys.serverToClient),
+          new FrameVerifier(keys.clientToServer),
+          options,
+        ),
+      };
+    } catch (error) {
+      framed.close();
+      throw error;
+    }
+  });
+}

@@ -1,0 +1,223 @@
+/**
+ * Every message of the ipx wire protocol, as discriminated unions on `type`, one union per
+ * direction. Each role dispatches through a `Record<Msg["type"], Handler>` table, so the
+ * compiler proves every message is handled.
+ *
+ * User values never appear decoded in an envelope: they travel as `Uint8Array` produced by
+ * `encodeValue`, so the controller routes them without decoding them.
+ *
+ * @module
+ */
+
+import type { ErrorData } from "./errors.ts";
+
+/** Engine ids are 0, 1, 2… in registration order, never reused. */
+export type EngineId = number;
+/** A task's id; one per engine per request. */
+export type MsgId = string;
+
+/** The work a task asks of an engine. */
+export type Op =
+  | { kind: "execute"; code: string }
+  | { kind: "apply"; fn: string; args: Uint8Array }
+  | { kind: "push"; ns: Uint8Array }
+  | { kind: "pull"; names: string[] }
+  | { kind: "clear" }
+  | { kind: "names" };
+
+/** Options of a load-balanced task. */
+export interface TaskOptions {
+  /** Re-run on a different engine this many times after a failure. */
+  retries?: number;
+  /** Stop the task and fail with TaskTimeout after this long (ms, from when it starts). */
+  timeoutMs?: number;
+  /** Run only after these tasks succeeded (anywhere). */
+  after?: MsgId[];
+  /** Run on the engine(s) where these tasks ran, after they succeeded. */
+  follow?: MsgId[];
+  /** Engines this task may run on. */
+  targets?: EngineId[];
+  /** Scheduling scheme of the submitting view. */
+  scheme?: string;
+  /** Per-engine high-water mark of the submitting view. */
+  hwm?: number;
+}
+
+/** One task as submitted by a client. */
+export interface SubmitTask {
+  /** Unique id chosen by the client. */
+  msgId: MsgId;
+  /** Run on this engine (direct view); absent for load-balanced tasks. */
+  engineId?: EngineId;
+  /** The work. */
+  op: Op;
+  /** Load-balancing options (when `engineId` is absent). */
+  lb?: TaskOptions;
+  /** Label for the task database. */
+  label?: string;
+}
+
+/** What the controller knows of an engine, as shown to clients. */
+export interface EngineInfo {
+  id: EngineId;
+  host: string;
+  pid: number;
+  dataDir: string;
+  state: "idle" | "busy" | "dead";
+  queue: number;
+  registeredAt: number;
+}
+
+/** Outcome of a task, as sent by the engine and relayed to clients. */
+export interface TaskResult {
+  msgId: MsgId;
+  engineId: EngineId;
+  ok: boolean;
+  /** Encoded result value when ok. */
+  value?: Uint8Array;
+  /** Remote error when not ok. */
+  error?: ErrorData;
+  /** The engine's execution counter after this task (execute increments it). */
+  executionCount: number;
+  /** Epoch ms: when the controller received the submission. */
+  submitted: number;
+  /** Epoch ms: when the engine started it. */
+  started: number;
+  /** Epoch ms: when it completed. */
+  completed: number;
+}
+
+/** Task record filters for `dbQuery`: a field equals a value or matches operators. */
+export type DbFilter = Record<
+  string,
+  unknown | {
+    $in?: unknown[];
+    $nin?: unknown[];
+    $gt?: unknown;
+    $gte?: unknown;
+    $lt?: unknown;
+    $lte?: unknown;
+    $ne?: unknown;
+  }
+>;
+
+/** Requests a client can make of the controller, answered by a `reply`. */
+export type Query =
+  | { kind: "queue_status" }
+  | { kind: "engines" }
+  | { kind: "get_results"; msgIds: MsgId[] }
+  | { kind: "db_query"; filter: DbFilter; keys?: string[] }
+  | { kind: "purge"; msgIds?: MsgId[]; all?: boolean }
+  | { kind: "shutdown"; targets?: EngineId[]; controller?: boolean }
+  | { kind: "history" };
+
+// ---------------------------------------------------------------------------------------------
+// Handshake (before authentication; not part of the signed stream)
+
+/** First frame from a connecting peer. */
+export interface HelloMsg {
+  type: "hello";
+  role: "engine" | "client";
+  ipxVersion: string;
+  protocolVersion: number;
+  nonce: Uint8Array;
+}
+/** The controller's answer to `hello`. */
+export interface WelcomeMsg {
+  type: "welcome";
+  ipxVersion: string;
+  protocolVersion: number;
+  nonce: Uint8Array;
+  proof: Uint8Array;
+}
+/** The peer's proof of the key. */
+export interface AuthMsg {
+  type: "auth";
+  proof: Uint8Array;
+}
+/** The controller accepted the proof. */
+export interface ReadyMsg {
+  type: "ready";
+}
+/** A refusal at any step of the handshake, with the reason, then the connection closes. */
+export interface RejectMsg {
+  type: "reject";
+  reason: "version" | "auth" | "timeout" | "protocol";
+  message: string;
+  ipxVersion: string;
+  protocolVersion: number;
+}
+/** Any handshake message. */
+export type HandshakeMsg = HelloMsg | WelcomeMsg | AuthMsg | ReadyMsg | RejectMsg;
+
+// ---------------------------------------------------------------------------------------------
+// Engine ⇄ controller
+
+/** Engine → controller. */
+export type EngineToController =
+  | {
+    type: "register";
+    uuid: string;
+    pid: number;
+    host: string;
+    dataDir: string;
+    denoVersion: string;
+    /** Set when re-registering after a lost connection: the id it had. */
+    previousId?: EngineId;
+    /** Tasks it is still running or finished but not yet acknowledged (after reconnect). */
+    running?: MsgId[];
+  }
+  | { type: "started"; msgId: MsgId; started: number }
+  | { type: "stream"; msgId: MsgId; name: "stdout" | "stderr"; text: string }
+  | {
+    type: "result";
+    msgId: MsgId;
+    ok: boolean;
+    value?: Uint8Array;
+    error?: ErrorData;
+    executionCount: number;
+    started: number;
+    completed: number;
+  }
+  | { type: "interrupted"; msgIds: MsgId[]; reset: boolean }
+  | { type: "pong"; t: number };
+
+/** Controller → engine. */
+export type ControllerToEngine =
+  | { type: "registered"; engineId: EngineId; heartbeatMs: number; deadAfterMs: number }
+  | { type: "run"; msgId: MsgId; op: Op; timeoutMs?: number }
+  | { type: "interrupt"; msgIds: MsgId[] }
+  | { type: "abort"; msgIds: MsgId[] }
+  | { type: "shutdown" }
+  | { type: "ping"; t: number };
+
+// ---------------------------------------------------------------------------------------------
+// Client ⇄ controller
+
+/** Client → controller. */
+export type ClientToController =
+  | { type: "submit"; tasks: SubmitTask[] }
+  | { type: "interrupt"; msgIds: MsgId[] }
+  | { type: "abort"; msgIds: MsgId[] }
+  | { type: "query"; reqId: number; query: Query }
+  | { type: "resume"; msgIds: MsgId[] }
+  | { type: "ping"; t: number };
+
+/** Controller → client. */
+export type ControllerToClient =
+  | { type: "engines"; engines: EngineInfo[] }
+  | { type: "engine_registered"; engine: EngineInfo }
+  | { type: "engine_unregistered"; engineId: EngineId; reason: string }
+  | { type: "assigned"; msgId: MsgId; engineId: EngineId }
+  | { type: "started"; msgId: MsgId; engineId: EngineId; started: number }
+  | { type: "stream"; msgId: MsgId; engineId: EngineId; name: "stdout" | "stderr"; text: string }
+  | ({ type: "result" } & TaskResult)
+  | { type: "reply"; reqId: number; ok: boolean; value?: unknown; error?: ErrorData }
+  | { type: "pong"; t: number };
+
+/** Any message of the authenticated stream. */
+export type WireMsg =
+  | EngineToController
+  | ControllerToEngine
+  | ClientToController
+  | ControllerToClient;

@@ -1,0 +1,185 @@
+/**
+ * A structural pre-scan of msgpack bytes that enforces decoder limits before any value is
+ * built: nesting depth, and element counts that cannot exceed the bytes that remain (so a
+ * five-byte header cannot make the decoder allocate a four-billion-slot array).
+ *
+ * The scan is iterative (no recursion) and skips binary, string and extension payloads in O(1),
+ * so the controller's envelopes, which carry user values as opaque binary, scan in microseconds.
+ *
+ * @module
+ */
+
+import { ProtocolError } from "./errors.ts";
+
+/** Limits enforced by {@linkcode scanMsgpack}. */
+export interface ScanLimits {
+  /** Maximum nesting depth of arrays and maps. @default 256 */
+  maxDepth?: number;
+}
+
+/**
+ * Walks `bytes` as exactly one msgpack value and throws {@linkcode ProtocolError} when it is
+ * truncated, has trailing bytes, nests deeper than `maxDepth`, or declares more elements than
+ * could possibly fit in the remaining bytes.
+ *
+ * @param bytes The encoded value.
+ * @param limits Limits to enforce.
+ */
+export function scanMsgpack(bytes: Uint8Array, limits: ScanLimits = {}): void {
+  const maxDepth = limits.maxDepth ?? 256;
+  const end = bytes.length;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // remaining[i] = items still expected in the container at depth i.
+  const remaining: number[] = [1];
+  let pos = 0;
+  function need(n: number): void {
+    if (pos + n > end) throw new ProtocolError("Cannot decode message: it is truncated");
+  }
+  function open(count: number): void {
+    if (count > end - pos) {
+      throw new ProtocolError(
+        `Cannot decode message: a container declares ${count} elements but only ${
+          end - pos
+        } bytes remain`,
+      );
+    }
+    if (count > 0) {
+      if (remaining.length - 1 >= maxDepth) {
+        throw new ProtocolError(`Cannot decode message: nesting deeper than ${maxDepth} levels`);
+      }
+      remaining.push(count);
+    }
+  }
+  function closeFinished(): void {
+    while (remaining.length > 0 && remaining[remaining.length - 1] === 0) remaining.pop();
+  }
+  while (remaining.length > 0) {
+    // consume one item slot from the innermost open container; a container stays on the
+    // stack until its last child is done, so the stack height is the nesting depth
+    remaining[remaining.length - 1]!--;
+    need(1);
+    const b = bytes[pos++]!;
+    if (b <= 0x7f || b >= 0xe0) { // fixint
+    } else if (b >= 0xa0 && b <= 0xbf) { // fixstr
+      need(b & 0x1f);
+      pos += b & 0x1f;
+    } else if (b >= 0x90 && b <= 0x9f) {
+      open(b & 0x0f);
+    } else if (b >= 0x80 && b <= 0x8f) {
+      open((b & 0x0f) * 2);
+    } else {
+      scanTagged(b);
+    }
+    closeFinished();
+  }
+  if (pos !== end) {
+    throw new ProtocolError(`Cannot decode message: ${end - pos} unexpected trailing bytes`);
+  }
+  function scanTagged(b: number): void {
+    switch (b) {
+      case 0xc0:
+      case 0xc2:
+      case 0xc3:
+        break;
+      case 0xcc:
+      case 0xd0:
+        need(1);
+        pos += 1;
+        break;
+      case 0xcd:
+      case 0xd1:
+        need(2);
+        pos += 2;
+        break;
+      case 0xce:
+      case 0xd2:
+      case 0xca:
+        need(4);
+        pos += 4;
+        break;
+      case 0xcf:
+      case 0xd3:
+      case 0xcb:
+        need(8);
+        pos += 8;
+        break;
+      case 0xc4:
+      case 0xd9: // bin8 / str8
+        need(1);
+        pos += 1 + bytes[pos]!;
+        need(0);
+        break;
+      case 0xc5:
+      case 0xda: // bin16 / str16
+        need(2);
+        pos += 2 + view.getUint16(pos);
+        need(0);
+        break;
+      case 0xc6:
+      case 0xdb: // bin32 / str32
+        need(4);
+        pos += 4 + view.getUint32(pos);
+        need(0);
+        break;
+      case 0xd4:
+        need(2);
+        pos += 2;
+        break; // fixext 1
+      case 0xd5:
+        need(3);
+        pos += 3;
+        break;
+      case 0xd6:
+        need(5);
+        pos += 5;
+        break;
+      case 0xd7:
+        need(9);
+        pos += 9;
+        break;
+      case 0xd8:
+        need(17);
+        pos += 17;
+        break;
+      case 0xc7: // ext8
+        need(2);
+        pos += 2 + bytes[pos]!;
+        need(0);
+        break;
+      case 0xc8: // ext16
+        need(3);
+        pos += 3 + view.getUint16(pos);
+        need(0);
+        break;
+      case 0xc9: // ext32
+        need(5);
+        pos += 5 + view.getUint32(pos);
+        need(0);
+        break;
+      case 0xdc:
+        need(2);
+        pos += 2;
+        open(view.getUint16(pos - 2));
+        break;
+      case 0xdd:
+        need(4);
+        pos += 4;
+        open(view.getUint32(pos - 4));
+        break;
+      case 0xde:
+        need(2);
+        pos += 2;
+        open(view.getUint16(pos - 2) * 2);
+        break;
+      case 0xdf:
+        need(4);
+        pos += 4;
+        open(view.getUint32(pos - 4) * 2);
+        break;
+      default:
+        throw new ProtocolError(
+          `Cannot decode message: invalid msgpack type byte 0x${b.toString(16)}`,
+        );
+    }
+  }
+}

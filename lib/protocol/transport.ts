@@ -1,0 +1,29 @@
+/**
+ * The byte-stream interface every transport provides (TCP, TLS, in-memory). It is the subset
+ * of `Deno.Conn` ipx needs, so Deno connections satisfy it as they are.
+ *
+ * @module
+ */
+
+/** A bidirectional byte stream. */
+export interface ByteConn {
+  /** Reads into `p`; resolves to the count read, or null at end of stream. */
+  read(p: Uint8Array): Promise<number | null>;
+  /** Writes some of `p`; resolves to the count written. */
+  write(p: Uint8Array): Promise<number>;
+  /** Closes both directions. */
+  close(): void;
+}
+
+/**
+ * Writes all of `bytes`, looping over partial writes.
+ *
+ * @param conn The connection.
+ * @param bytes What to write.
+ */
+export async function writeAll(conn: ByteConn, bytes: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) {
+    off += await conn.write(off === 0 ? bytes : bytes.subarray(off));
+  }
+}
