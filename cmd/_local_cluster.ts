@@ -1,0 +1,99 @@
+/**
+ * A local cluster in one process tree: the controller runs in this process, the engines in
+ * child processes. Used by `ipx cluster start` and `ipx repl --local`.
+ *
+ * @module
+ */
+
+import type { Logger } from "../lib/controller/log.ts";
+import { runController, type RunningController } from "../lib/controller/run_controller.ts";
+import { Supervisor } from "../lib/engine/supervisor.ts";
+import { TimeoutError } from "../lib/protocol/errors.ts";
+
+/** Options of {@linkcode startLocalCluster}. */
+export interface LocalClusterOptions {
+  /** Profile name. */
+  profile: string;
+  /** Profiles directory (a private temp dir for `repl --local`). */
+  base?: string;
+  /** Engines to start. */
+  n: number;
+  /** Engines' data dir. */
+  dataDir: string;
+  /** Plain TCP. */
+  noTls?: boolean;
+  /** Replace engines that die. */
+  restart?: boolean;
+  /** Log sink. */
+  log: Logger;
+  /** Bound on waiting for the engines. @default 60000 */
+  timeoutMs?: number;
+}
+
+/** A running local cluster. */
+export interface LocalCluster extends AsyncDisposable {
+  /** The controller (in this process). */
+  running: RunningController;
+  /** The engine processes. */
+  supervisor: Supervisor;
+  /** Stops engines then the controller; leaves no process behind. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a controller here and `n` engine processes, and waits until all registered.
+ *
+ * @param o What to start.
+ */
+export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCluster> {
+  const running = await runController({
+    profile: o.profile,
+    ...(o.base ? { base: o.base } : {}),
+    ...(o.noTls ? { noTls: true } : {}),
+    log: o.log,
+  });
+  await Deno.mkdir(o.dataDir, { recursive: true });
+  const supervisor = new Supervisor({
+    file: running.engineFile,
+    info: { ...running.info, role: "engine" },
+    n: o.n,
+    dataDir: o.dataDir,
+    restart: !!o.restart,
+    log: (line) => o.log("info", line),
+  });
+  const stop = async () => {
+    await supervisor.stop();
+    await running.stop();
+  };
+  try {
+    supervisor.start();
+    const timeoutMs = o.timeoutMs ?? 60_000;
+    const deadline = Date.now() + timeoutMs;
+    const allUp = Promise.withResolvers<void>();
+    const check = setInterval(() => {
+      if (running.controller.engineIds.length >= o.n) allUp.resolve();
+      else if (Date.now() > deadline) {
+        allUp.reject(
+          new TimeoutError(
+            `Only ${running.controller.engineIds.length} of ${o.n} engines registered within ` +
+              `${timeoutMs} ms; see the engine output above`,
+          ),
+        );
+      }
+    }, 20);
+    supervisor.done.then(() =>
+      allUp.reject(
+        new Error("every engine process exited before the cluster was ready; see the output above"),
+      )
+    );
+    try {
+      await allUp.promise;
+    } finally {
+      clearInterval(check);
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { running, supervisor, stop, [Symbol.asyncDispose]: stop };
+}

@@ -1,0 +1,88 @@
+/**
+ * Command-line error handling shared by `main.ts` and every `cmd/*.ts`: {@linkcode UsageError}
+ * (exit 2) versus everything else (exit 1), printed as `ipx: <message>` without a stack trace
+ * unless `IPX_DEBUG=1`.
+ *
+ * @module
+ */
+
+import { type Command, CommanderError } from "commander";
+import { IpxError } from "../lib/protocol/errors.ts";
+
+/** The command line was used wrongly (bad argument, unknown option, invalid name). Exit 2. */
+export class UsageError extends IpxError {
+  /** The process exit code for usage errors. */
+  readonly exitCode = 2;
+}
+
+/** Options for {@linkcode reportError}. */
+export interface ReportErrorOptions {
+  /**
+   * Print stack traces and causes in full.
+   * @default {Deno.env.get("IPX_DEBUG") === "1"}
+   */
+  debug?: boolean;
+  /**
+   * Where lines go.
+   * @default {console.error}
+   */
+  writeLine?: (line: string) => void;
+}
+
+/**
+ * Makes a command tree report errors the ipx way: commander throws instead of exiting, prints
+ * its own parse errors as `ipx: <message>`, and points at `--help`. Applies to every
+ * subcommand, including ones added with `addCommand()` (which commander does not configure).
+ *
+ * @param command The root of the tree; it is changed in place.
+ * @returns The same command.
+ */
+export function configureErrors(command: Command): Command {
+  command
+    .exitOverride()
+    .showHelpAfterError(`(run \`${commandPath(command)} --help\` for usage)`)
+    .configureOutput({
+      outputError: (text, write) => write(text.replace(/^error: /, "ipx: ")),
+    });
+  for (const sub of command.commands) configureErrors(sub);
+  return command;
+}
+
+/**
+ * Prints an error and picks the exit code: 0 for commander's help and version exits, 2 for
+ * usage errors (commander's own parse errors included; commander already printed those), 1 for
+ * anything else.
+ *
+ * @param error What was thrown.
+ * @param options Debug mode and output.
+ * @returns The exit code.
+ */
+export function reportError(error: unknown, options: ReportErrorOptions = {}): number {
+  const debug = options.debug ?? Deno.env.get("IPX_DEBUG") === "1";
+  const writeLine = options.writeLine ?? ((line: string) => console.error(line));
+  if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+  if (debug) {
+    writeLine(`ipx: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  } else {
+    writeLine(`ipx: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  let shown = error instanceof Error ? error.message : "";
+  let cause = error instanceof Error ? error.cause : undefined;
+  for (let depth = 0; cause !== undefined && depth < 5; depth++) {
+    const text = cause instanceof Error ? cause.message : String(cause);
+    if (debug) {
+      writeLine(`  caused by: ${cause instanceof Error ? cause.stack ?? text : text}`);
+    } else if (!shown.includes(text)) {
+      writeLine(`  caused by: ${text}`);
+    }
+    shown += text;
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return error instanceof UsageError ? error.exitCode : 1;
+}
+
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
+  return names.join(" ");
+}

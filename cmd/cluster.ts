@@ -1,0 +1,246 @@
+/**
+ * `ipx cluster start|stop|list`: a controller and N local engines in one command.
+ *
+ * @module
+ */
+
+import { Command } from "commander";
+import { fileURLToPath } from "node:url";
+import { listProfiles } from "../lib/profile/mod.ts";
+import { profilePaths } from "../lib/profile/mod.ts";
+import { writeFileAtomic } from "../lib/profile/mod.ts";
+import { openLog } from "./_log.ts";
+import { startLocalCluster } from "./_local_cluster.ts";
+
+/** What `ipx cluster start` records in `security/ipx-cluster.json`. */
+export interface ClusterRecord {
+  profile: string;
+  pid: number;
+  n: number;
+  state: "starting" | "ready";
+  engineIds: number[];
+  enginePids: number[];
+  address: string;
+  startedAt: string;
+}
+
+const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
+
+function clusterFile(profile: string): string {
+  return `${profilePaths(profile).security}/ipx-cluster.json`;
+}
+
+/**
+ * True when a process with this pid exists.
+ *
+ * @param pid Process id.
+ */
+export function processAlive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    // a zombie (state Z) has exited
+    return !/^\d+ \(.*\) Z/.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+async function readRecord(profile: string): Promise<ClusterRecord | undefined> {
+  try {
+    return JSON.parse(await Deno.readTextFile(clusterFile(profile))) as ClusterRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitGone(pids: number[], ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (pids.every((p) => !processAlive(p))) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return pids.every((p) => !processAlive(p));
+}
+
+async function start(
+  o: { n: string; profile: string; daemon?: boolean; tls: boolean; restart?: boolean },
+): Promise<number> {
+  const n = Number(o.n);
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`ipx cluster start: --n must be a positive integer, got ${o.n}`);
+    return 2;
+  }
+  const paths = profilePaths(o.profile);
+  const existing = await readRecord(o.profile);
+  if (existing && processAlive(existing.pid)) {
+    console.error(
+      `ipx cluster start: a cluster is already running for profile "${o.profile}" (pid ${existing.pid}); ` +
+        `stop it with \`ipx cluster stop --profile ${o.profile}\``,
+    );
+    return 10;
+  }
+  if (o.daemon) {
+    await Deno.mkdir(paths.log, { recursive: true });
+    const logPath = `${paths.log}/cluster.log`;
+    const args = [
+      "run",
+      "--allow-all",
+      "--unstable-worker-options",
+      "--no-prompt",
+      MAIN,
+      "cluster",
+      "start",
+      "--n",
+      String(n),
+      "--profile",
+      o.profile,
+    ];
+    if (!o.tls) args.push("--no-tls");
+    if (o.restart) args.push("--restart");
+    // the daemon logs to its log file itself; it keeps no pipe to this process
+    const child = new Deno.Command(Deno.execPath(), {
+      args,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+      detached: true,
+    }).spawn();
+    let exited = false;
+    child.status.then(() => exited = true);
+    const until = Date.now() + 60_000;
+    while (Date.now() < until && !exited) {
+      const rec = await readRecord(o.profile);
+      if (rec?.state === "ready" && rec.pid === child.pid) {
+        console.log(
+          `cluster started in the background: pid ${child.pid}, ${n} engines ` +
+            `(ids ${rec.engineIds.join(",")}) on ${rec.address}; log: ${logPath}`,
+        );
+        child.unref();
+        return 0;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    console.error(`ipx cluster start: the background cluster did not become ready; see ${logPath}`);
+    try {
+      child.kill("SIGTERM");
+    } catch { /* gone */ }
+    return 1;
+  }
+  const log = openLog(`${paths.log}/cluster.log`, { quiet: false });
+  await Deno.mkdir(paths.log, { recursive: true });
+  const cluster = await startLocalCluster({
+    profile: o.profile,
+    n,
+    dataDir: paths.data,
+    noTls: !o.tls,
+    restart: !!o.restart,
+    log,
+  });
+  const record = (): ClusterRecord => ({
+    profile: o.profile,
+    pid: Deno.pid,
+    n,
+    state: "ready",
+    engineIds: cluster.running.controller.engineIds,
+    enginePids: cluster.supervisor.pids,
+    address: `${cluster.running.info.host}:${cluster.running.info.port}`,
+    startedAt: new Date().toISOString(),
+  });
+  await writeFileAtomic(clusterFile(o.profile), JSON.stringify(record(), null, 2), 0o600);
+  console.log(
+    `cluster ready: ${n} engines (ids ${record().engineIds.join(",")}) on ${record().address}, ` +
+      `profile ${o.profile}; stop with Ctrl-C or \`ipx cluster stop --profile ${o.profile}\``,
+  );
+  const stop = Promise.withResolvers<void>();
+  const onSig = () => stop.resolve();
+  Deno.addSignalListener("SIGINT", onSig);
+  Deno.addSignalListener("SIGTERM", onSig);
+  cluster.running.controller.shutdownRequested.then(onSig);
+  await stop.promise;
+  Deno.removeSignalListener("SIGINT", onSig);
+  Deno.removeSignalListener("SIGTERM", onSig);
+  log("info", "stopping cluster");
+  await cluster.stop();
+  await Deno.remove(clusterFile(o.profile)).catch(() => {});
+  log("info", "cluster stopped");
+  log.close();
+  return 0;
+}
+
+async function stop(o: { profile: string }): Promise<number> {
+  const rec = await readRecord(o.profile);
+  if (!rec || !processAlive(rec.pid)) {
+    if (rec) await Deno.remove(clusterFile(o.profile)).catch(() => {});
+    console.error(`ipx cluster stop: no cluster is running for profile "${o.profile}"`);
+    return 11;
+  }
+  Deno.kill(rec.pid, "SIGTERM");
+  const all = [rec.pid, ...rec.enginePids];
+  if (!(await waitGone(all, 10_000))) {
+    for (const p of all) {
+      try {
+        Deno.kill(p, "SIGKILL");
+      } catch { /* gone */ }
+    }
+    await waitGone(all, 5000);
+  }
+  await Deno.remove(clusterFile(o.profile)).catch(() => {});
+  console.log(
+    `cluster for profile "${o.profile}" stopped (pid ${rec.pid} and ${rec.enginePids.length} engines)`,
+  );
+  return 0;
+}
+
+async function list(o: { json?: boolean }): Promise<number> {
+  const rows: (ClusterRecord & { running: boolean })[] = [];
+  for (const profile of await listProfiles()) {
+    const rec = await readRecord(profile);
+    if (rec) rows.push({ ...rec, running: processAlive(rec.pid) });
+  }
+  if (o.json) {
+    console.log(JSON.stringify(rows, null, 2));
+    return 0;
+  }
+  console.log(
+    ["PROFILE", "RUNNING", "PID", "ENGINES", "ADDRESS"].map((h, i) =>
+      h.padEnd([16, 8, 8, 8, 24][i]!)
+    ).join(""),
+  );
+  for (const r of rows) {
+    console.log(
+      [r.profile, r.running ? "yes" : "no", String(r.pid), String(r.n), r.address]
+        .map((v, i) => v.padEnd([16, 8, 8, 8, 24][i]!)).join(""),
+    );
+  }
+  return 0;
+}
+
+/** Builds the `ipx cluster` command. */
+export function clusterCommand(): Command {
+  const cmd = new Command("cluster").description(
+    "run a controller and engines locally in one command",
+  );
+  cmd.command("start")
+    .description("start a controller and N engines")
+    .option("--n <count>", "number of engines", "2")
+    .option("--profile <name>", "profile to use", "default")
+    .option("--daemon", "run in the background")
+    .option("--no-tls", "plain TCP (trusted networks only)")
+    .option("--restart", "replace engines that die")
+    .action(async (o) => {
+      Deno.exitCode = await start(o);
+    });
+  cmd.command("stop")
+    .description("stop the cluster of a profile (leaves no process behind)")
+    .option("--profile <name>", "profile", "default")
+    .action(async (o) => {
+      Deno.exitCode = await stop(o);
+    });
+  cmd.command("list")
+    .description("list clusters")
+    .option("--json", "machine-readable output")
+    .action(async (o) => {
+      Deno.exitCode = await list(o);
+    });
+  return cmd;
+}

@@ -1,0 +1,87 @@
+/**
+ * `ipx controller`: run the hub for a profile until SIGINT/SIGTERM.
+ *
+ * @module
+ */
+
+import { Command } from "commander";
+import { runController } from "../lib/controller/run_controller.ts";
+import { profilePaths } from "../lib/profile/mod.ts";
+import { openLog } from "./_log.ts";
+
+/** Options of `ipx controller`, as parsed. */
+export interface ControllerCliOptions {
+  profile: string;
+  ip: string;
+  port: string;
+  location?: string;
+  tls: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  heartbeatMs?: string;
+  deadAfterMs?: string;
+  maxFrameMb?: string;
+}
+
+/**
+ * Runs a controller in the foreground until a signal or a client's shutdown request.
+ *
+ * @param o Parsed options.
+ * @returns Exit code.
+ */
+export async function runControllerCommand(o: ControllerCliOptions): Promise<number> {
+  const paths = profilePaths(o.profile);
+  await Deno.mkdir(paths.log, { recursive: true });
+  const log = openLog(`${paths.log}/controller.log`);
+  const running = await runController({
+    profile: o.profile,
+    ip: o.ip,
+    port: Number(o.port),
+    ...(o.location ? { location: o.location } : {}),
+    noTls: !o.tls,
+    ...(o.tlsCert ? { tlsCert: o.tlsCert } : {}),
+    ...(o.tlsKey ? { tlsKey: o.tlsKey } : {}),
+    ...(o.tlsCa ? { tlsCa: o.tlsCa } : {}),
+    ...(o.heartbeatMs ? { heartbeatMs: Number(o.heartbeatMs) } : {}),
+    ...(o.deadAfterMs ? { deadAfterMs: Number(o.deadAfterMs) } : {}),
+    ...(o.maxFrameMb ? { maxFrameBytes: Number(o.maxFrameMb) * 1024 * 1024 } : {}),
+    log,
+  });
+  console.log(
+    `ipx controller ready on ${running.info.host}:${running.info.port} (${running.info.transport}); ` +
+      `copy ${running.engineFile} to other machines to start engines there`,
+  );
+  const stop = Promise.withResolvers<string>();
+  const onSignal = (sig: Deno.Signal) => () => stop.resolve(sig);
+  const handlers = (["SIGINT", "SIGTERM"] as const).map((s) => [s, onSignal(s)] as const);
+  for (const [s, h] of handlers) Deno.addSignalListener(s, h);
+  running.controller.shutdownRequested.then(() => stop.resolve("a client's shutdown request"));
+  const why = await stop.promise;
+  log("info", `stopping (${why})`);
+  for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
+  await running.stop();
+  log("info", "controller stopped; connection files removed");
+  log.close();
+  return 0;
+}
+
+/** Builds the `ipx controller` command. */
+export function controllerCommand(): Command {
+  return new Command("controller")
+    .description("run the controller (the hub engines and clients connect to) for a profile")
+    .option("--profile <name>", "profile to use", "default")
+    .option("--ip <addr>", "address to listen on (0.0.0.0 for all)", "127.0.0.1")
+    .option("--port <n>", "port to listen on (0 = pick a free one)", "0")
+    .option("--location <host>", "host name engines and clients should connect to")
+    .option("--no-tls", "plain TCP instead of TLS (trusted networks only)")
+    .option("--tls-cert <file>", "use this server certificate (PEM) instead of the generated one")
+    .option("--tls-key <file>", "private key (PEM) of --tls-cert")
+    .option("--tls-ca <file>", "CA certificate (PEM) clients should trust for --tls-cert")
+    .option("--heartbeat-ms <n>", "heartbeat interval to engines", "500")
+    .option("--dead-after-ms <n>", "declare an engine dead after this much silence", "2000")
+    .option("--max-frame-mb <n>", "largest frame accepted, in MiB", "64")
+    .action(async (o: ControllerCliOptions) => {
+      Deno.exitCode = await runControllerCommand(o);
+    });
+}

@@ -1,0 +1,263 @@
+/**
+ * {@linkcode AsyncResult}: the handle on a submitted request. Await it for the results (in
+ * target order, one per task), or inspect its progress, output and timing while it runs.
+ *
+ * @module
+ */
+
+import { decodeValue } from "../protocol/codec.ts";
+import { TimeoutError } from "../protocol/errors.ts";
+import type { EngineId, MsgId, TaskResult } from "../protocol/messages.ts";
+import { CompositeError, RemoteError } from "./errors.ts";
+import type { OutputChunk, TaskHandle } from "./task_handle.ts";
+
+/** What an AsyncResult needs from its client. */
+export interface ResultOwner {
+  /** Asks the controller to stop the running tasks (and drop queued ones). */
+  interrupt(msgIds: MsgId[]): void;
+  /** Asks the controller to abort the tasks. */
+  abort(msgIds: MsgId[]): void;
+}
+
+/** Timing and placement of one task. */
+export interface TaskMetadata {
+  msgId: MsgId;
+  engineId: EngineId;
+  /** Epoch ms the client submitted it. */
+  submitted: number;
+  /** Epoch ms it started on the engine. */
+  started: number | undefined;
+  /** Epoch ms it completed. */
+  completed: number | undefined;
+  /** Engine execution count after it. */
+  executionCount: number | undefined;
+  status: "pending" | "ok" | "error";
+}
+
+/** One task's outcome, without throwing. */
+export type Settled =
+  | { ok: true; engineId: EngineId; msgId: MsgId; value: unknown; executionCount: number }
+  | { ok: false; engineId: EngineId; msgId: MsgId; error: RemoteError; executionCount: number };
+
+/**
+ * A request in flight.
+ *
+ * @typeParam T What awaiting it gives.
+ */
+export class AsyncResult<T> implements Promise<T> {
+  #owner: ResultOwner;
+  #tasks: TaskHandle[];
+  #combine: (values: unknown[]) => T;
+  #all: Promise<TaskResult[]>;
+  #value: Promise<T> | undefined;
+  #completedAt: number | undefined;
+  /** A name for display, e.g. `execute`. */
+  readonly label: string;
+
+  /**
+   * @param owner The client.
+   * @param tasks The tasks, in target order.
+   * @param combine Builds the final value from the per-task values.
+   * @param label Name for display.
+   */
+  constructor(
+    owner: ResultOwner,
+    tasks: TaskHandle[],
+    combine: (values: unknown[]) => T,
+    label: string,
+  ) {
+    this.#owner = owner;
+    this.#tasks = tasks;
+    this.#combine = combine;
+    this.label = label;
+    this.#all = Promise.all(tasks.map((t) => t.done)).then((r) => {
+      this.#completedAt = Date.now();
+      return r;
+    });
+  }
+
+  /** Task ids, in target order. */
+  get msgIds(): MsgId[] {
+    return this.#tasks.map((t) => t.msgId);
+  }
+
+  /** Engine of each task (-1 while a load-balanced task is unassigned). */
+  get engineIds(): EngineId[] {
+    return this.#tasks.map((t) => t.engineId);
+  }
+
+  /** Standard output of each task so far. */
+  get stdout(): string[] {
+    return this.#tasks.map((t) => t.stdout);
+  }
+
+  /** Standard error of each task so far. */
+  get stderr(): string[] {
+    return this.#tasks.map((t) => t.stderr);
+  }
+
+  /** True when every task has finished. */
+  ready(): boolean {
+    return this.#tasks.every((t) => t.result !== undefined);
+  }
+
+  /** How many tasks have finished. */
+  get progress(): number {
+    return this.#tasks.filter((t) => t.result !== undefined).length;
+  }
+
+  /** Number of tasks. */
+  get length(): number {
+    return this.#tasks.length;
+  }
+
+  /** Milliseconds from submission to completion (or to now, while running). */
+  get elapsedMs(): number {
+    const start = Math.min(...this.#tasks.map((t) => t.submittedAt));
+    return (this.#completedAt ?? Date.now()) - start;
+  }
+
+  /** Per-task metadata. */
+  get metadata(): TaskMetadata[] {
+    return this.#tasks.map((t) => ({
+      msgId: t.msgId,
+      engineId: t.engineId,
+      submitted: t.submittedAt,
+      started: t.result?.started ?? t.startedAt,
+      completed: t.result?.completed,
+      executionCount: t.result?.executionCount,
+      status: t.result === undefined ? "pending" : t.result.ok ? "ok" : "error",
+    }));
+  }
+
+  /**
+   * Waits until every task finished or the time runs out.
+   *
+   * @param timeoutMs How long to wait; forever when omitted.
+   * @returns Whether everything finished.
+   */
+  async wait(timeoutMs?: number): Promise<boolean> {
+    if (this.ready()) return true;
+    if (timeoutMs === undefined) {
+      await this.#all;
+      return true;
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<false>((resolve) =>
+      timer = setTimeout(() => resolve(false), timeoutMs)
+    );
+    try {
+      return await Promise.race([this.#all.then(() => true), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Each task's outcome, in target order, without throwing. */
+  async settled(): Promise<Settled[]> {
+    const results = await this.#all;
+    return results.map((r, i) => {
+      const t = this.#tasks[i]!;
+      if (r.ok) {
+        return {
+          ok: true,
+          engineId: r.engineId,
+          msgId: t.msgId,
+          value: r.value === undefined ? undefined : decodeValue(r.value),
+          executionCount: r.executionCount,
+        };
+      }
+      return {
+        ok: false,
+        engineId: r.engineId,
+        msgId: t.msgId,
+        error: RemoteError.from(
+          r.error ?? { ename: "Error", evalue: "unknown", stack: "" },
+          t.msgId,
+        ),
+        executionCount: r.executionCount,
+      };
+    });
+  }
+
+  /**
+   * The final value; throws {@linkcode RemoteError} (one task) or {@linkcode CompositeError}
+   * (several tasks) if any task failed, or {@linkcode TimeoutError} after `timeoutMs`.
+   *
+   * @param timeoutMs How long to wait; forever when omitted.
+   */
+  async get(timeoutMs?: number): Promise<T> {
+    if (timeoutMs !== undefined && !(await this.wait(timeoutMs))) {
+      throw new TimeoutError(
+        `Result not ready after ${timeoutMs} ms (${this.progress}/${this.length} tasks done); ` +
+          `wait longer, or call interrupt() to stop it`,
+      );
+    }
+    return this.#final();
+  }
+
+  #final(): Promise<T> {
+    this.#value ??= this.settled().then((settled) => {
+      const errors = settled.filter((s) => !s.ok).map((s) => (s as { error: RemoteError }).error);
+      if (errors.length > 0) {
+        if (settled.length === 1) throw errors[0];
+        throw new CompositeError(errors, settled.length);
+      }
+      return this.#combine(settled.map((s) => (s as { value: unknown }).value));
+    });
+    return this.#value;
+  }
+
+  /**
+   * Calls `listener` for every output chunk, including those already received.
+   *
+   * @param listener Receives chunks in arrival order per task.
+   * @returns Unsubscribe.
+   */
+  onOutput(listener: (chunk: OutputChunk) => void): () => void {
+    const offs = this.#tasks.map((t) => {
+      if (t.stdout) {
+        listener({ engineId: t.engineId, msgId: t.msgId, name: "stdout", text: t.stdout });
+      }
+      if (t.stderr) {
+        listener({ engineId: t.engineId, msgId: t.msgId, name: "stderr", text: t.stderr });
+      }
+      return t.listen(listener);
+    });
+    return () => offs.forEach((off) => off());
+  }
+
+  /** Stops the tasks that are still running (the remote work, not just the wait). */
+  interrupt(): void {
+    const open = this.#tasks.filter((t) => !t.result).map((t) => t.msgId);
+    if (open.length) this.#owner.interrupt(open);
+  }
+
+  /** Aborts queued tasks (they fail with TaskAborted) and stops running ones. */
+  async abort(): Promise<void> {
+    const open = this.#tasks.filter((t) => !t.result).map((t) => t.msgId);
+    if (open.length) this.#owner.abort(open);
+    await this.#all;
+  }
+
+  /** Handles a failure, like `Promise.prototype.catch`. */
+  catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
+    return this.#final().catch(onrejected);
+  }
+
+  /** Runs `onfinally` when settled, like `Promise.prototype.finally`. */
+  finally(onfinally?: (() => void) | null): Promise<T> {
+    return this.#final().finally(onfinally);
+  }
+
+  /** Tag shown by `Object.prototype.toString`. */
+  readonly [Symbol.toStringTag] = "AsyncResult";
+
+  /** Makes the result awaitable. */
+  then<R1 = T, R2 = never>(
+    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.#final().then(onfulfilled, onrejected);
+  }
+}

@@ -1,0 +1,302 @@
+/**
+ * {@linkcode Client}: the entry point of the ipx library. Connects to a controller (from a
+ * profile or a connection file) and makes views.
+ *
+ * @module
+ */
+
+import {
+  type ConnectionInfo,
+  readConnectionFile,
+  waitForConnectionFile,
+} from "../protocol/connection_file.ts";
+import { dial } from "../protocol/dial.ts";
+import { TimeoutError } from "../protocol/errors.ts";
+import type { DbFilter, EngineId, EngineInfo, MsgId, TaskResult } from "../protocol/messages.ts";
+import type { ByteConn } from "../protocol/transport.ts";
+import { IPX_VERSION, PROTOCOL_VERSION } from "../protocol/version.ts";
+import { profilePaths } from "../profile/mod.ts";
+import { AsyncResult } from "./async_result.ts";
+import { DirectView, type Targets } from "./direct_view.ts";
+import { type LoadBalancedOptions, LoadBalancedView } from "./load_balanced_view.ts";
+import { type EngineEvent, Session } from "./session.ts";
+
+/** Options of {@linkcode Client.connect}. */
+export interface ConnectOptions {
+  /** Profile whose client connection file to use. @default "default" */
+  profile?: string;
+  /** Explicit path of a client connection file (wins over `profile`). */
+  file?: string;
+  /** Bound on connecting, including waiting for the connection file. @default 10000 */
+  timeoutMs?: number;
+  /** How long to keep reconnecting after the link drops. @default 30000 */
+  reconnectForMs?: number;
+}
+
+/** Per-engine queue counts, plus tasks not yet assigned. */
+export interface QueueStatus {
+  /** Per engine id. */
+  engines: Record<EngineId, { queue: number; completed: number; tasks: number }>;
+  /** Load-balanced tasks waiting for an engine. */
+  unassigned: number;
+}
+
+/**
+ * A connection to an ipx cluster.
+ *
+ * @example
+ * ```ts ignore
+ * await using client = await Client.connect({ profile: "default" });
+ * await client.waitForEngines(2);
+ * const dv = client.directView();
+ * console.log(await dv.apply(() => 1)); // [1, 1]
+ * ```
+ */
+export class Client {
+  #session: Session;
+  #info: ConnectionInfo;
+  #source: string;
+
+  private constructor(session: Session, info: ConnectionInfo, source: string) {
+    this.#session = session;
+    this.#info = info;
+    this.#source = source;
+  }
+
+  /**
+   * Connects to a controller.
+   *
+   * @param options Profile or file, and timeouts.
+   */
+  static async connect(options: ConnectOptions = {}): Promise<Client> {
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const source = options.file ?? profilePaths(options.profile ?? "default").clientFile;
+    const info = options.file
+      ? await readConnectionFile(source)
+      : await waitForConnectionFile(source, { timeoutMs: Math.min(timeoutMs, 2000) });
+    const session = new Session({
+      connect: () => dial(info, { timeoutMs, source }),
+      key: info.key,
+      keySource: source,
+      timeoutMs,
+      ...(options.reconnectForMs !== undefined ? { reconnectForMs: options.reconnectForMs } : {}),
+    });
+    await session.open();
+    return new Client(session, info, source);
+  }
+
+  /**
+   * Connects through a custom byte-stream opener (in-memory transports, tunnels, tests).
+   *
+   * @param options How to open a connection, the key, and a name for messages.
+   */
+  static async connectWith(options: {
+    connect: () => Promise<ByteConn>;
+    key: string;
+    keySource?: string;
+    timeoutMs?: number;
+    reconnectForMs?: number;
+  }): Promise<Client> {
+    const source = options.keySource ?? "the provided key";
+    const session = new Session({
+      connect: options.connect,
+      key: options.key,
+      keySource: source,
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.reconnectForMs !== undefined ? { reconnectForMs: options.reconnectForMs } : {}),
+    });
+    await session.open();
+    const info: ConnectionInfo = {
+      role: "client",
+      ipxVersion: IPX_VERSION,
+      protocolVersion: PROTOCOL_VERSION,
+      transport: "tcp",
+      host: "",
+      port: 0,
+      addresses: [],
+      location: "",
+      key: options.key,
+      profile: "",
+      controllerPid: 0,
+      createdAt: new Date().toISOString(),
+    };
+    return new Client(session, info, source);
+  }
+
+  /** The connection file this client used. */
+  get connectionFile(): string {
+    return this.#source;
+  }
+
+  /** The connection details. */
+  get connectionInfo(): Readonly<ConnectionInfo> {
+    return this.#info;
+  }
+
+  /** Ids of registered engines, ascending (a copy). */
+  get ids(): EngineId[] {
+    return this.#session.engines.map((e) => e.id);
+  }
+
+  /** What the client knows of each engine (host, pid, data dir, state, queue). */
+  get engines(): EngineInfo[] {
+    return this.#session.engines;
+  }
+
+  /** Task ids submitted by this client and not finished. */
+  get outstanding(): MsgId[] {
+    return this.#session.outstanding;
+  }
+
+  /**
+   * Subscribes to engines registering and unregistering.
+   *
+   * @param listener Called per event.
+   * @returns Unsubscribe.
+   */
+  onEngine(listener: (event: EngineEvent) => void): () => void {
+    return this.#session.onEngine(listener);
+  }
+
+  /**
+   * Waits until at least `n` engines are registered.
+   *
+   * @param n Engine count.
+   * @param options Bound. @default timeoutMs 60000
+   */
+  async waitForEngines(n: number, options: { timeoutMs?: number } = {}): Promise<EngineId[]> {
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    if (this.ids.length >= n) return this.ids;
+    const done = Promise.withResolvers<void>();
+    const off = this.#session.onEngine(() => {
+      if (this.ids.length >= n) done.resolve();
+    });
+    const timer = setTimeout(() => {
+      done.reject(
+        new TimeoutError(
+          `Only ${this.ids.length} of ${n} engines registered within ${timeoutMs} ms; are the ` +
+            `engines running (\`ipx engine --n ${n}\`) and pointed at ${this.#source}? ` +
+            `See the engines' log for connection errors`,
+        ),
+      );
+    }, timeoutMs);
+    try {
+      await done.promise;
+      return this.ids;
+    } finally {
+      off();
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * A view that runs each call on every target.
+   *
+   * @param targets `"all"` (the engines at call time), an id, or a list of ids.
+   */
+  directView(targets: Targets = "all"): DirectView {
+    return new DirectView(this.#session, targets);
+  }
+
+  /**
+   * A view whose tasks the controller places by load.
+   *
+   * @param options Targets, scheme, retries, timeout, dependencies.
+   */
+  loadBalancedView(options: LoadBalancedOptions = {}): LoadBalancedView {
+    return new LoadBalancedView(this.#session, options);
+  }
+
+  /** Per-engine queue counts and unassigned tasks. */
+  async queueStatus(): Promise<QueueStatus> {
+    const raw = await this.#session.query({ kind: "queue_status" }) as Record<string, unknown>;
+    const engines: QueueStatus["engines"] = {};
+    for (const [k, v] of Object.entries(raw)) {
+      if (k !== "unassigned") engines[Number(k)] = v as QueueStatus["engines"][number];
+    }
+    return { engines, unassigned: raw.unassigned as number };
+  }
+
+  /**
+   * The result of any task by id, including tasks submitted by other clients or before a
+   * controller restart (while the controller keeps its record).
+   *
+   * @param msgIds One id or several.
+   */
+  async getResult(msgIds: MsgId | MsgId[]): Promise<AsyncResult<unknown[]>> {
+    const list = typeof msgIds === "string" ? [msgIds] : msgIds;
+    const handles = this.#session.track(list);
+    const answers = await this.#session.query({ kind: "get_results", msgIds: list }) as Array<
+      TaskResult | { msgId: MsgId; pending: true } | { msgId: MsgId; missing: string }
+    >;
+    for (const a of answers) {
+      if ("ok" in a) this.#session.deliver(a);
+      else if ("missing" in a) {
+        this.#session.deliver({
+          msgId: a.msgId,
+          engineId: -1,
+          ok: false,
+          error: { ename: "KeyError", evalue: `no result for ${a.msgId}: ${a.missing}`, stack: "" },
+          executionCount: 0,
+          submitted: 0,
+          started: 0,
+          completed: 0,
+        });
+      }
+    }
+    if (answers.some((a) => "pending" in a)) this.#session.send({ type: "resume", msgIds: list });
+    return new AsyncResult(this.#session, handles, (v) => v, "getResult");
+  }
+
+  /**
+   * Queries task records, e.g. `{ completed: { $gt: t } }`; `msgId` is always returned.
+   *
+   * @param filter Field conditions (`$in $nin $eq $ne $gt $gte $lt $lte`).
+   * @param keys Fields to return.
+   */
+  dbQuery(filter: DbFilter, keys?: string[]): Promise<Record<string, unknown>[]> {
+    return this.#session.query({ kind: "db_query", filter, ...(keys ? { keys } : {}) }) as Promise<
+      Record<string, unknown>[]
+    >;
+  }
+
+  /** Every task id the controller holds, in submission order. */
+  history(): Promise<MsgId[]> {
+    return this.#session.query({ kind: "history" }) as Promise<MsgId[]>;
+  }
+
+  /**
+   * Drops finished task records from the controller.
+   *
+   * @param which `"all"` or a list of ids.
+   * @returns How many records were removed.
+   */
+  purgeResults(which: "all" | MsgId[]): Promise<number> {
+    return this.#session.query(
+      which === "all" ? { kind: "purge", all: true } : { kind: "purge", msgIds: which },
+    ) as Promise<number>;
+  }
+
+  /**
+   * Stops engines, and with `controller: true` the controller too.
+   *
+   * @param options Which engines (all by default) and whether to stop the controller.
+   */
+  async shutdown(options: { targets?: EngineId[]; controller?: boolean } = {}): Promise<void> {
+    await this.#session.query({
+      kind: "shutdown",
+      ...(options.targets ? { targets: options.targets } : {}),
+      ...(options.controller ? { controller: true } : {}),
+    });
+  }
+
+  /** Disconnects (engines keep running; outstanding results can be fetched later by id). */
+  close(): Promise<void> {
+    return this.#session.close();
+  }
+
+  /** Disconnects. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Errors a client sees: failures of remote code rebuilt from data, and aggregates.
+ *
+ * @module
+ */
+
+import { type ErrorData, IpxError } from "../protocol/errors.ts";
+
+/** ipx's own stack frames, trimmed from remote traces shown to users. */
+const OWN_FRAME =
+  /\/lib\/(engine|protocol|client|controller)\/|ext:|node:inspector|<anonymous>:1:1$/;
+
+/**
+ * Removes ipx's own frames from a remote stack, keeping the user's.
+ *
+ * @param stack A remote stack trace.
+ */
+export function trimStack(stack: string): string {
+  return stack.split("\n").filter((line) => !(/^\s+at /.test(line) && OWN_FRAME.test(line)))
+    .join("\n");
+}
+
+/** User code failed on an engine. */
+export class RemoteError extends IpxError {
+  /** Remote error class name, e.g. `TypeError`. */
+  readonly ename: string;
+  /** Remote error message. */
+  readonly evalue: string;
+  /** Remote stack trace (ipx frames trimmed). */
+  readonly remoteStack: string;
+  /** Engine it happened on (-1 when it never reached one). */
+  readonly engineId: number;
+  /** The task id. */
+  readonly msgId: string;
+
+  /**
+   * @param data The error as it crossed the wire.
+   * @param msgId The task it belongs to.
+   */
+  constructor(data: ErrorData, msgId: string) {
+    const where = data.engineId !== undefined && data.engineId >= 0
+      ? `engine ${data.engineId}`
+      : "the controller";
+    super(`${data.ename} on ${where}: ${data.evalue}`);
+    this.ename = data.ename;
+    this.evalue = data.evalue;
+    this.remoteStack = trimStack(data.stack);
+    this.engineId = data.engineId ?? -1;
+    this.msgId = msgId;
+  }
+
+  /**
+   * Rebuilds the most specific error class for an ename.
+   *
+   * @param data The error as it crossed the wire.
+   * @param msgId The task it belongs to.
+   */
+  static from(data: ErrorData, msgId: string): RemoteError {
+    switch (data.ename) {
+      case "EngineError":
+        return new EngineError(data, msgId);
+      case "TaskTimeout":
+        return new TaskTimeout(data, msgId);
+      case "TaskAborted":
+        return new TaskAborted(data, msgId);
+      default:
+        return new RemoteError(data, msgId);
+    }
+  }
+}
+
+/** The engine running a task died or was unreachable. */
+export class EngineError extends RemoteError {}
+/** A task ran past its timeout and was stopped. */
+export class TaskTimeout extends RemoteError {}
+/** A task was aborted before or while running. */
+export class TaskAborted extends RemoteError {}
+
+/** Several tasks of one request failed; holds every failure. */
+export class CompositeError extends IpxError {
+  /** Each failure, in target order. */
+  readonly errors: RemoteError[];
+  /**
+   * @param errors The failures.
+   * @param total How many tasks the request had.
+   */
+  constructor(errors: RemoteError[], total: number) {
+    const engines = errors.map((e) => e.engineId).join(",");
+    const lines = errors.slice(0, 8).map((e) => `  [${e.engineId}] ${e.ename}: ${e.evalue}`);
+    if (errors.length > 8) lines.push(`  … and ${errors.length - 8} more`);
+    super(
+      `${errors.length} of ${total} tasks failed (engines ${engines}):\n${lines.join("\n")}`,
+    );
+    this.errors = errors;
+  }
+}

@@ -1,0 +1,266 @@
+/**
+ * {@linkcode LoadBalancedView}: tasks go to whichever engine the controller's scheduler picks.
+ *
+ * @module
+ */
+
+import { encodeValue } from "../protocol/codec.ts";
+import type { EngineId, MsgId, TaskOptions } from "../protocol/messages.ts";
+import { AsyncResult } from "./async_result.ts";
+import { functionSource, type RemoteFunction } from "./direct_view.ts";
+import type { Session, TaskSpec } from "./session.ts";
+
+/** Options of a load-balanced view (and of `view.with(...)`). */
+export interface LoadBalancedOptions {
+  /** Engines tasks may run on; all when omitted. */
+  targets?: EngineId[];
+  /** Scheduling scheme. @default "leastload" */
+  scheme?: "leastload" | "lru" | "random" | "twobin" | "weighted";
+  /** Most outstanding tasks per engine. @default 2 */
+  hwm?: number;
+  /** Re-run a failed task on a different engine this many times. @default 0 */
+  retries?: number;
+  /** Stop a task still running after this long and fail it with TaskTimeout. */
+  timeoutMs?: number;
+  /** Run only after these tasks (results or msg ids) succeeded. */
+  after?: Array<MsgId | AsyncResult<unknown>>;
+  /** Run where these tasks ran, after they succeeded. */
+  follow?: Array<MsgId | AsyncResult<unknown>>;
+  /** Label stored with each task record. */
+  label?: string;
+}
+
+/** Options of {@linkcode LoadBalancedView.map}. */
+export interface MapOptions {
+  /** Results in input order (true) or completion order (false). @default true */
+  ordered?: boolean;
+  /** Items per task. @default 1 */
+  chunksize?: number;
+}
+
+/** Options of {@linkcode LoadBalancedView.imap}. */
+export interface ImapOptions {
+  /** Most tasks in flight at once (input is pulled lazily). @default 2 × engines, at least 4 */
+  maxOutstanding?: number;
+  /** Results in input order (true) or completion order (false). @default true */
+  ordered?: boolean;
+}
+
+function ids(list: Array<MsgId | AsyncResult<unknown>> | undefined): MsgId[] | undefined {
+  return list?.flatMap((x) => typeof x === "string" ? [x] : x.msgIds);
+}
+
+/**
+ * The result of a load-balanced map: awaitable for all results, and async-iterable to consume
+ * results as they arrive (in input order, or completion order when `ordered: false`).
+ */
+export class MapResult<R> extends AsyncResult<R[]> implements AsyncIterable<R> {
+  #chunks: AsyncResult<R[]>[];
+  #ordered: boolean;
+  /**
+   * @param session The session.
+   * @param chunks One single-task result per chunk.
+   * @param ordered Order of iteration.
+   */
+  constructor(
+    session: Session,
+    chunks: AsyncResult<R[]>[],
+    ordered: boolean,
+    handles: ConstructorParameters<typeof AsyncResult<R[]>>[1],
+  ) {
+    super(session, handles, (v) => (v as R[][]).flat(1), "map");
+    this.#chunks = chunks;
+    this.#ordered = ordered;
+  }
+
+  /** Yields results as they arrive. */
+  async *[Symbol.asyncIterator](): AsyncIterator<R> {
+    if (this.#ordered) {
+      for (const c of this.#chunks) yield* await c;
+      return;
+    }
+    const pending = new Map(this.#chunks.map((c, i) => [i, c.then((v) => ({ i, v }))]));
+    while (pending.size > 0) {
+      const { i, v } = await Promise.race(pending.values());
+      pending.delete(i);
+      yield* v;
+    }
+  }
+}
+
+/** Submits tasks that the controller places on engines by load. */
+export class LoadBalancedView {
+  #session: Session;
+  #options: LoadBalancedOptions;
+
+  /**
+   * @param session The client's session.
+   * @param options View options.
+   */
+  constructor(session: Session, options: LoadBalancedOptions = {}) {
+    this.#session = session;
+    this.#options = { ...options };
+  }
+
+  /** This view's options. */
+  get options(): Readonly<LoadBalancedOptions> {
+    return this.#options;
+  }
+
+  /**
+   * A new view with some options changed, e.g. `lv.with({ timeoutMs: 300 }).apply(fn)`.
+   *
+   * @param overrides Options to change.
+   */
+  with(overrides: LoadBalancedOptions): LoadBalancedView {
+    return new LoadBalancedView(this.#session, { ...this.#options, ...overrides });
+  }
+
+  #lb(): TaskOptions {
+    const o = this.#options;
+    const lb: TaskOptions = {};
+    if (o.targets) lb.targets = [...o.targets];
+    if (o.scheme) lb.scheme = o.scheme;
+    if (o.hwm !== undefined) lb.hwm = o.hwm;
+    if (o.retries) lb.retries = o.retries;
+    if (o.timeoutMs) lb.timeoutMs = o.timeoutMs;
+    const after = ids(o.after);
+    const follow = ids(o.follow);
+    if (after?.length) lb.after = after;
+    if (follow?.length) lb.follow = follow;
+    return lb;
+  }
+
+  #spec(fn: string, args: unknown[]): TaskSpec {
+    return {
+      op: { kind: "apply", fn, args: encodeValue(args) },
+      lb: this.#lb(),
+      ...(this.#options.label ? { label: this.#options.label } : {}),
+    };
+  }
+
+  /**
+   * Runs `fn(...args)` once, on whichever engine the scheduler picks.
+   *
+   * @param fn The function (sent as source).
+   * @param args Its arguments.
+   */
+  apply<F extends RemoteFunction>(
+    fn: F,
+    ...args: Parameters<F>
+  ): AsyncResult<Awaited<ReturnType<F>>> {
+    const [h] = this.#session.submit([this.#spec(functionSource(fn), args)]);
+    return new AsyncResult(this.#session, [h!], (v) => v[0] as Awaited<ReturnType<F>>, "apply");
+  }
+
+  /**
+   * Runs `code` once on whichever engine the scheduler picks.
+   *
+   * @param code The code.
+   */
+  execute(code: string): AsyncResult<unknown> {
+    const [h] = this.#session.submit([{ op: { kind: "execute", code }, lb: this.#lb() }]);
+    return new AsyncResult(this.#session, [h!], (v) => v[0], "execute");
+  }
+
+  /**
+   * Applies `fn` to every item, `chunksize` items per task.
+   *
+   * @param fn The function (sent as source).
+   * @param array The inputs.
+   * @param options Ordering and chunking.
+   */
+  map<T, R>(
+    fn: (item: T) => R | Promise<R>,
+    array: readonly T[],
+    options: MapOptions = {},
+  ): MapResult<Awaited<R>> {
+    const chunksize = Math.max(1, Math.floor(options.chunksize ?? 1));
+    const wrapper = chunkWrapper(functionSource(fn));
+    const specs: TaskSpec[] = [];
+    for (let i = 0; i < array.length; i += chunksize) {
+      specs.push(this.#spec(wrapper, [array.slice(i, i + chunksize)]));
+    }
+    const handles = this.#session.submit(specs);
+    const chunks = handles.map((h) =>
+      new AsyncResult<Awaited<R>[]>(this.#session, [h], (v) => v[0] as Awaited<R>[], "map")
+    );
+    return new MapResult<Awaited<R>>(this.#session, chunks, options.ordered ?? true, handles);
+  }
+
+  /**
+   * Lazily maps over any (possibly infinite) iterable, keeping at most `maxOutstanding` tasks
+   * in flight; input is pulled only as results are consumed.
+   *
+   * @param fn The function (sent as source).
+   * @param iterable The inputs.
+   * @param options Flow control and ordering.
+   */
+  async *imap<T, R>(
+    fn: (item: T) => R | Promise<R>,
+    iterable: Iterable<T> | AsyncIterable<T>,
+    options: ImapOptions = {},
+  ): AsyncGenerator<Awaited<R>> {
+    const src = functionSource(fn);
+    const max = Math.max(
+      1,
+      options.maxOutstanding ?? Math.max(4, 2 * this.#session.engines.length),
+    );
+    const ordered = options.ordered ?? true;
+    const it = Symbol.asyncIterator in iterable
+      ? (iterable as AsyncIterable<T>)[Symbol.asyncIterator]()
+      : (iterable as Iterable<T>)[Symbol.iterator]();
+    const inflight: { n: number; ar: AsyncResult<Awaited<R>> }[] = [];
+    let n = 0;
+    let exhausted = false;
+    const fill = async () => {
+      while (!exhausted && inflight.length < max) {
+        const next = await it.next();
+        if (next.done) {
+          exhausted = true;
+          break;
+        }
+        const [h] = this.#session.submit([this.#spec(src, [next.value])]);
+        inflight.push({
+          n: n++,
+          ar: new AsyncResult(this.#session, [h!], (v) => v[0] as Awaited<R>, "imap"),
+        });
+      }
+    };
+    try {
+      await fill();
+      while (inflight.length > 0) {
+        let idx = 0;
+        if (!ordered) {
+          idx = await Promise.race(inflight.map((x, i) => x.ar.wait().then(() => i)));
+        }
+        const [item] = inflight.splice(idx, 1);
+        const value = await item!.ar;
+        yield value;
+        await fill();
+      }
+    } finally {
+      const open = inflight.flatMap((x) => x.ar.msgIds);
+      if (open.length) this.#session.abort(open);
+    }
+  }
+
+  /** Aborts every task of this session that has not finished. */
+  async abort(): Promise<void> {
+    const open = this.#session.outstanding;
+    if (open.length === 0) return;
+    const handles = this.#session.track(open);
+    this.#session.abort(open);
+    await Promise.all(handles.map((h) => h.done));
+  }
+}
+
+/**
+ * Source of a function that applies `fnSource` to each item of a chunk.
+ *
+ * @param fnSource The per-item function's source.
+ */
+export function chunkWrapper(fnSource: string): string {
+  return `(async (chunk) => { const f = ${fnSource}; const out = []; ` +
+    `for (const x of chunk) out.push(await f(x)); return out; })`;
+}

@@ -1,0 +1,409 @@
+/**
+ * The client's live link to the controller: submits tasks, routes their output and results
+ * to {@linkcode TaskHandle}s, answers queries, tracks engines, and reconnects when the link
+ * drops — re-attaching outstanding tasks so no result is silently lost.
+ *
+ * @module
+ */
+
+import type { Channel } from "../protocol/channel.ts";
+import { ConnectionError, IpxError, TimeoutError } from "../protocol/errors.ts";
+import { clientHandshake } from "../protocol/handshake.ts";
+import type {
+  ClientToController,
+  ControllerToClient,
+  EngineId,
+  EngineInfo,
+  MsgId,
+  Query,
+  SubmitTask,
+  TaskResult,
+} from "../protocol/messages.ts";
+import type { ByteConn } from "../protocol/transport.ts";
+import { TaskHandle } from "./task_handle.ts";
+
+type ClientChannel = Channel<ClientToController, ControllerToClient>;
+
+/** Options of {@linkcode Session}. */
+export interface SessionOptions {
+  /** Opens a byte stream to the controller. */
+  connect: () => Promise<ByteConn>;
+  /** Base64 key. */
+  key: string;
+  /** Where the key came from, for messages. */
+  keySource: string;
+  /** Handshake bound. @default 10000 */
+  timeoutMs?: number;
+  /** How long to keep trying to reconnect after the link drops. @default 30000 */
+  reconnectForMs?: number;
+}
+
+/** A task to submit (msgId assigned by the session). */
+export type TaskSpec = Omit<SubmitTask, "msgId">;
+
+/** Engine membership events. */
+export type EngineEvent =
+  | { type: "registered"; engine: EngineInfo }
+  | { type: "unregistered"; engineId: EngineId; reason: string };
+
+/** The client's connection state. */
+export class Session {
+  #o: SessionOptions;
+  #channel: ClientChannel | undefined;
+  #tasks = new Map<MsgId, TaskHandle>();
+  #engines = new Map<EngineId, EngineInfo>();
+  #replies = new Map<number, PromiseWithResolvers<unknown>>();
+  #reqId = 1;
+  #prefix = crypto.randomUUID().slice(0, 8);
+  #counter = 0;
+  #closed = false;
+  #reconnecting: Promise<void> | undefined;
+  #engineListeners = new Set<(e: EngineEvent) => void>();
+  #fatal: Error | undefined;
+
+  /** @param options How to connect. */
+  constructor(options: SessionOptions) {
+    this.#o = options;
+  }
+
+  /** Connects (first time). */
+  async open(): Promise<void> {
+    await this.#connectOnce();
+  }
+
+  async #connectOnce(): Promise<void> {
+    const conn = await this.#o.connect();
+    const channel = await clientHandshake<ClientToController, ControllerToClient>(conn, {
+      key: this.#o.key,
+      role: "client",
+      keySource: this.#o.keySource,
+      timeoutMs: this.#o.timeoutMs ?? 10_000,
+      peer: "controller",
+    });
+    const gotEngines = Promise.withResolvers<void>();
+    this.#channel = channel;
+    const loop = channel.run((msg) => this.#handle(msg, gotEngines.resolve));
+    loop.then((error) => this.#onClosed(channel, error));
+    const failed = loop.then((error) => {
+      throw error ?? new ConnectionError("The controller closed the connection");
+    });
+    await Promise.race([gotEngines.promise, failed]);
+  }
+
+  #handle(msg: ControllerToClient, gotEngines: () => void): void {
+    switch (msg.type) {
+      case "engines":
+        this.#engines = new Map(msg.engines.map((e) => [e.id, e]));
+        gotEngines();
+        return;
+      case "engine_registered":
+        this.#engines.set(msg.engine.id, msg.engine);
+        this.#emit({ type: "registered", engine: msg.engine });
+        return;
+      case "engine_unregistered":
+        this.#engines.delete(msg.engineId);
+        this.#emit({ type: "unregistered", engineId: msg.engineId, reason: msg.reason });
+        return;
+      case "assigned": {
+        const t = this.#tasks.get(msg.msgId);
+        if (t) t.engineId = msg.engineId;
+        return;
+      }
+      case "started": {
+        const t = this.#tasks.get(msg.msgId);
+        if (t) {
+          t.engineId = msg.engineId;
+          t.startedAt = msg.started;
+        }
+        return;
+      }
+      case "stream":
+        this.#tasks.get(msg.msgId)?.output(msg.name, msg.text, msg.engineId);
+        return;
+      case "result": {
+        const { type: _t, ...result } = msg;
+        this.#finish(result);
+        return;
+      }
+      case "reply": {
+        const waiter = this.#replies.get(msg.reqId);
+        if (!waiter) return;
+        this.#replies.delete(msg.reqId);
+        if (msg.ok) waiter.resolve(msg.value);
+        else {
+          waiter.reject(
+            new IpxError(
+              `Controller refused the request: ${msg.error?.ename}: ${msg.error?.evalue}`,
+            ),
+          );
+        }
+        return;
+      }
+      case "pong":
+        return;
+    }
+  }
+
+  #finish(result: TaskResult): void {
+    const t = this.#tasks.get(result.msgId);
+    if (!t) return;
+    this.#tasks.delete(result.msgId);
+    t.finish(result);
+  }
+
+  #emit(e: EngineEvent): void {
+    for (const l of this.#engineListeners) l(e);
+  }
+
+  /**
+   * Subscribes to engine membership changes.
+   *
+   * @param listener Called per event.
+   * @returns Unsubscribe.
+   */
+  onEngine(listener: (e: EngineEvent) => void): () => void {
+    this.#engineListeners.add(listener);
+    return () => this.#engineListeners.delete(listener);
+  }
+
+  /** Live engines, ascending by id. */
+  get engines(): EngineInfo[] {
+    return [...this.#engines.values()].sort((a, b) => a.id - b.id);
+  }
+
+  /** Ids of tasks not yet finished. */
+  get outstanding(): MsgId[] {
+    return [...this.#tasks.keys()];
+  }
+
+  #onClosed(channel: ClientChannel, error: Error | undefined): void {
+    if (this.#channel !== channel) return;
+    this.#channel = undefined;
+    for (const w of this.#replies.values()) {
+      w.reject(
+        new ConnectionError("Connection to the controller lost before it replied", {
+          cause: error,
+        }),
+      );
+    }
+    this.#replies.clear();
+    if (this.#closed) return;
+    this.#reconnecting = this.#reconnect(error);
+  }
+
+  async #reconnect(cause: Error | undefined): Promise<void> {
+    const until = Date.now() + (this.#o.reconnectForMs ?? 30_000);
+    let backoff = 100;
+    while (!this.#closed && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, backoff));
+      backoff = Math.min(backoff * 2, 2000);
+      try {
+        await this.#connectOnce();
+      } catch {
+        continue;
+      }
+      this.#reconnecting = undefined;
+      const open = this.outstanding;
+      if (open.length) {
+        this.#channel?.send({ type: "resume", msgIds: open });
+        // tasks the controller no longer knows (e.g. it restarted) must fail, not hang
+        const answers = await this.query({ kind: "get_results", msgIds: open }) as Array<
+          TaskResult | { msgId: MsgId; pending: true } | { msgId: MsgId; missing: string }
+        >;
+        for (const a of answers) {
+          if ("missing" in a) {
+            this.#finish({
+              msgId: a.msgId,
+              engineId: this.#tasks.get(a.msgId)?.engineId ?? -1,
+              ok: false,
+              error: {
+                ename: "TaskLost",
+                evalue: `task ${a.msgId} was lost while the connection was down: ${a.missing}`,
+                stack: "",
+              },
+              executionCount: 0,
+              submitted: 0,
+              started: 0,
+              completed: Date.now(),
+            });
+          } else if ("ok" in a) this.#finish(a);
+        }
+      }
+      return;
+    }
+    if (this.#closed) return;
+    this.#fatal = new ConnectionError(
+      `Lost the controller and could not reconnect within ${this.#o.reconnectForMs ?? 30_000} ms` +
+        (cause ? ` (${cause.message})` : ""),
+      { cause },
+    );
+    for (const id of this.outstanding) {
+      this.#finish({
+        msgId: id,
+        engineId: this.#tasks.get(id)?.engineId ?? -1,
+        ok: false,
+        error: { ename: "ConnectionError", evalue: this.#fatal.message, stack: "" },
+        executionCount: 0,
+        submitted: 0,
+        started: 0,
+        completed: Date.now(),
+      });
+    }
+  }
+
+  async #ready(): Promise<ClientChannel> {
+    if (this.#closed) throw new ConnectionError("Client is closed");
+    if (this.#fatal) throw this.#fatal;
+    if (!this.#channel && this.#reconnecting) await this.#reconnecting;
+    if (!this.#channel) {
+      throw this.#fatal ?? new ConnectionError("Not connected to the controller");
+    }
+    return this.#channel;
+  }
+
+  /**
+   * Submits tasks; returns their handles (in the same order) at once.
+   *
+   * @param specs The tasks.
+   */
+  submit(specs: TaskSpec[]): TaskHandle[] {
+    if (this.#closed) throw new ConnectionError("Cannot submit: the client is closed");
+    if (this.#fatal) throw this.#fatal;
+    const tasks: SubmitTask[] = [];
+    const handles = specs.map((spec) => {
+      const msgId = `${this.#prefix}-${++this.#counter}`;
+      const handle = new TaskHandle(msgId, spec.engineId ?? -1);
+      this.#tasks.set(msgId, handle);
+      tasks.push({ ...spec, msgId });
+      return handle;
+    });
+    const send = (ch: ClientChannel) => ch.send({ type: "submit", tasks });
+    if (this.#channel) send(this.#channel);
+    else {
+      this.#ready().then(send, (error) => {
+        for (const t of tasks) {
+          this.#finish({
+            msgId: t.msgId,
+            engineId: t.engineId ?? -1,
+            ok: false,
+            error: { ename: "ConnectionError", evalue: (error as Error).message, stack: "" },
+            executionCount: 0,
+            submitted: 0,
+            started: 0,
+            completed: Date.now(),
+          });
+        }
+      });
+    }
+    return handles;
+  }
+
+  /**
+   * Tracks existing task ids (e.g. fetched by id) without submitting.
+   *
+   * @param msgIds Ids to track.
+   */
+  track(msgIds: MsgId[]): TaskHandle[] {
+    return msgIds.map((id) => {
+      const existing = this.#tasks.get(id);
+      if (existing) return existing;
+      const h = new TaskHandle(id, -1);
+      this.#tasks.set(id, h);
+      return h;
+    });
+  }
+
+  /**
+   * Delivers a result obtained out of band (e.g. from a query).
+   *
+   * @param result The result.
+   */
+  deliver(result: TaskResult): void {
+    this.#finish(result);
+  }
+
+  /**
+   * Asks the controller something and waits for the reply.
+   *
+   * @param query The question.
+   * @param timeoutMs Bound. @default 30000
+   */
+  async query(query: Query, timeoutMs = 30_000): Promise<unknown> {
+    const ch = await this.#ready();
+    const reqId = this.#reqId++;
+    const waiter = Promise.withResolvers<unknown>();
+    this.#replies.set(reqId, waiter);
+    ch.send({ type: "query", reqId, query });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.#replies.delete(reqId);
+        reject(new TimeoutError(`Controller did not answer ${query.kind} within ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([waiter.promise, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Sends a raw message when connected (dropped otherwise).
+   *
+   * @param msg The message.
+   */
+  send(msg: ClientToController): void {
+    this.#channel?.send(msg);
+  }
+
+  /**
+   * Stops running tasks.
+   *
+   * @param msgIds Which.
+   */
+  interrupt(msgIds: MsgId[]): void {
+    this.#channel?.send({ type: "interrupt", msgIds });
+  }
+
+  /**
+   * Aborts tasks.
+   *
+   * @param msgIds Which.
+   */
+  abort(msgIds: MsgId[]): void {
+    this.#channel?.send({ type: "abort", msgIds });
+  }
+
+  /** Closes the link (outstanding tasks keep running on the engines). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const ch = this.#channel;
+    this.#channel = undefined;
+    if (ch) {
+      await ch.flush().catch(() => {});
+      ch.close();
+      await ch.closed;
+    }
+    for (const w of this.#replies.values()) w.reject(new ConnectionError("Client closed"));
+    this.#replies.clear();
+    for (const id of this.outstanding) {
+      this.#finish({
+        msgId: id,
+        engineId: this.#tasks.get(id)?.engineId ?? -1,
+        ok: false,
+        error: {
+          ename: "ConnectionError",
+          evalue: `the client was closed before task ${id} finished; it may still complete on ` +
+            `its engine: fetch it later with getResult("${id}")`,
+          stack: "",
+        },
+        executionCount: 0,
+        submitted: 0,
+        started: 0,
+        completed: Date.now(),
+      });
+    }
+  }
+}

@@ -1,0 +1,419 @@
+/**
+ * The controller's TLS material: a private CA per profile plus a server certificate it signs, or
+ * certificates the user supplies (`--tls-cert/--tls-key/--tls-ca`).
+ *
+ * Validity. The CA lives {@linkcode CA_VALID_DAYS} (10 years) because clients pin it through the
+ * connection file: a new CA invalidates every copied connection file. The server certificate lives
+ * {@linkcode SERVER_VALID_DAYS} (825 days) and is reissued, by the same CA, on any start where it
+ * is expired, within {@linkcode RENEW_BEFORE_DAYS} of expiry (or half its lifetime, if shorter),
+ * or does not list a requested host. Clients never notice a server reissue.
+ *
+ * Files in `securityDir`: `ca.pem`, `ca-key.pem`, `server.pem`, `server-key.pem`. Keys are PKCS#8
+ * PEM, mode 0600, written to a temporary file whose mode is set before it is renamed into place.
+ * A `certs.lock` file serialises concurrent starts of the same profile.
+ *
+ * @module
+ */
+import "reflect-metadata";
+import * as x509 from "@peculiar/x509";
+import { IpxError } from "../protocol/errors.ts";
+import { fingerprintPem, issuedByAny, pemCertificates } from "../protocol/tls.ts";
+import { canonicalIp, expandHosts, type Hosts } from "./cert_hosts.ts";
+
+/** Lifetime of a generated CA, in days. */
+export const CA_VALID_DAYS = 3650;
+/** Default lifetime of a generated server certificate, in days. */
+export const SERVER_VALID_DAYS = 825;
+/** A server certificate closer than this to expiry is reissued at start. */
+export const RENEW_BEFORE_DAYS = 30;
+
+/** Certificates and key a TLS controller serves with, and what clients pin. */
+export interface TlsMaterial {
+  /** PEM of the CA (bundle) clients trust; goes into the connection file. */
+  caCertPem: string;
+  /** Server certificate chain, PEM, leaf first. */
+  certPem: string;
+  /** Server private key, PEM. */
+  keyPem: string;
+  /** SHA-256 of the (first) CA certificate's DER, lowercase hex without colons. */
+  caFingerprint: string;
+  /** What this call created (absent for user-supplied material). A new CA breaks old connection files. */
+  generated?: { ca: boolean; server: boolean };
+}
+
+/** Options of {@linkcode ensureCertificates}. */
+export interface EnsureCertificatesOptions {
+  /** The profile's security directory (created 0700 if missing). */
+  securityDir: string;
+  /**
+   * Every IP or host name the controller listens on, plus `--location`. `0.0.0.0` or `::` stands
+   * for every local interface address and the host name. `127.0.0.1`, `::1` and `localhost` are
+   * always included.
+   */
+  hosts: string[];
+  /** Clock used for validity (tests). */
+  now?: Date;
+  /** Server certificate lifetime in days; default {@linkcode SERVER_VALID_DAYS}. */
+  validDays?: number;
+}
+
+/** Certificate files are missing, unreadable, invalid or inconsistent. */
+export class CertificateError extends IpxError {}
+
+const DAY_MS = 86_400_000;
+const EC = { name: "ECDSA", namedCurve: "P-256" } as const;
+const SIGNING = { name: "ECDSA", hash: "SHA-256" } as const;
+
+interface Pair {
+  cert: x509.X509Certificate;
+  certPem: string;
+  key: CryptoKey;
+  keyPem: string;
+}
+
+/**
+ * Returns the profile's CA and server certificate, creating or reissuing them as needed (see the
+ * module documentation for the rules). Idempotent: a second call with the same hosts changes
+ * nothing on disk.
+ *
+ * @throws {CertificateError} when existing files are partial or corrupt.
+ */
+export async function ensureCertificates(options: EnsureCertificatesOptions): Promise<TlsMaterial> {
+  const dir = options.securityDir;
+  const now = options.now ?? new Date();
+  const hosts = expandHosts(options.hosts, localAddresses);
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  return await withLock(`${dir}/certs.lock`, async () => {
+    const oldCa = await loadPair(dir, "ca.pem", "ca-key.pem");
+    const ca = oldCa !== undefined && fresh(oldCa.cert, now)
+      ? oldCa
+      : await issue(now, CA_VALID_DAYS);
+    if (ca !== oldCa) {
+      await writeAtomic(`${dir}/ca-key.pem`, ca.keyPem, 0o600);
+      await writeAtomic(`${dir}/ca.pem`, ca.certPem, 0o644);
+    }
+    const oldServer = ca === oldCa
+      ? await loadPair(dir, "server.pem", "server-key.pem")
+      : undefined;
+    const server = oldServer !== undefined && (await serverUsable(oldServer, ca, hosts, now))
+      ? oldServer
+      : await issue(now, options.validDays ?? SERVER_VALID_DAYS, ca, hosts);
+    if (server !== oldServer) {
+      await writeAtomic(`${dir}/server-key.pem`, server.keyPem, 0o600);
+      await writeAtomic(`${dir}/server.pem`, server.certPem, 0o644);
+    }
+    return {
+      caCertPem: ca.certPem,
+      certPem: server.certPem,
+      keyPem: server.keyPem,
+      caFingerprint: await fingerprintPem(ca.certPem),
+      generated: { ca: ca !== oldCa, server: server !== oldServer },
+    };
+  });
+}
+
+/**
+ * Loads user-supplied certificates (`--tls-cert`, `--tls-key`, optional `--tls-ca`). Clients pin
+ * the CA file plus any intermediates of the chain; without `--tls-ca` they pin the chain's
+ * intermediates, or the certificate itself when it stands alone and is self-signed (CA:FALSE).
+ *
+ * @throws {CertificateError} naming the file and option when a file is missing, unreadable, not
+ *   PEM, encrypted, expired, or when the key or CA does not match the certificate.
+ */
+export async function loadUserCertificates(
+  paths: { cert: string; key: string; ca?: string },
+): Promise<TlsMaterial> {
+  const certPem = await readText(paths.cert, "--tls-cert") ?? "";
+  const chain = pemCertificates(certPem);
+  const leafDer = chain[0];
+  if (leafDer === undefined) {
+    throw new CertificateError(
+      `--tls-cert ${paths.cert} contains no PEM certificate (-----BEGIN CERTIFICATE-----); ` +
+        `pass the server certificate in PEM format`,
+    );
+  }
+  const leaf = parseCertificate(leafDer, `--tls-cert ${paths.cert}`);
+  const keyPem = await readText(paths.key, "--tls-key") ?? "";
+  const keyType = /-----BEGIN ([A-Z ]*PRIVATE KEY)-----/.exec(keyPem)?.[1];
+  if (keyType === "ENCRYPTED PRIVATE KEY") {
+    throw new CertificateError(
+      `--tls-key ${paths.key} is encrypted; decrypt it first ` +
+        `(openssl pkcs8 -in ${paths.key} -out key.pem) and keep the result mode 0600`,
+    );
+  }
+  if (
+    keyType === undefined || !["PRIVATE KEY", "EC PRIVATE KEY", "RSA PRIVATE KEY"].includes(keyType)
+  ) {
+    throw new CertificateError(
+      `--tls-key ${paths.key} contains no PEM private key (-----BEGIN PRIVATE KEY-----); ` +
+        `pass the key in PEM format (PKCS#8, SEC1 or PKCS#1)`,
+    );
+  }
+  if (keyType === "PRIVATE KEY" && (await keyMatches(keyPem, leaf)) === false) {
+    throw new CertificateError(
+      `--tls-key ${paths.key} does not belong to the certificate in --tls-cert ${paths.cert}; ` +
+        `pass the key the certificate was issued for`,
+    );
+  }
+  if (leaf.notAfter.getTime() <= Date.now()) {
+    throw new CertificateError(
+      `--tls-cert ${paths.cert} expired on ${leaf.notAfter.toISOString()}; renew the certificate`,
+    );
+  }
+  if (leaf.getExtension(x509.BasicConstraintsExtension)?.ca) {
+    throw new CertificateError(
+      `--tls-cert ${paths.cert} is a CA certificate, which TLS clients refuse as a server ` +
+        `certificate; issue a server certificate (CA:FALSE) from it, or omit --tls-cert`,
+    );
+  }
+  let bundle = chain.slice(1).map(toPem).join("");
+  if (paths.ca !== undefined) {
+    const cas = pemCertificates(await readText(paths.ca, "--tls-ca") ?? "");
+    if (cas.length === 0) {
+      throw new CertificateError(
+        `--tls-ca ${paths.ca} contains no PEM certificate (-----BEGIN CERTIFICATE-----); ` +
+          `pass the CA certificate in PEM format`,
+      );
+    }
+    cas.forEach((der) => parseCertificate(der, `--tls-ca ${paths.ca}`));
+    bundle = cas.map(toPem).join("") + bundle;
+  } else if (bundle === "") {
+    if (leaf.issuer !== leaf.subject) {
+      throw new CertificateError(
+        `--tls-cert ${paths.cert} was issued by "${leaf.issuer}", which clients cannot verify ` +
+          `without it; pass that CA with --tls-ca (or append it to --tls-cert)`,
+      );
+    }
+    bundle = toPem(leafDer); // self-signed: clients pin the certificate itself
+  }
+  if (!(await issuedByAny(leafDer, bundle))) {
+    const by = paths.ca === undefined
+      ? "the next certificate in its chain"
+      : `the CA in --tls-ca ${paths.ca}`;
+    throw new CertificateError(
+      `--tls-cert ${paths.cert} is not signed by ${by}; pass the CA that issued it ` +
+        `(and put intermediates after the certificate in --tls-cert)`,
+    );
+  }
+  return { caCertPem: bundle, certPem, keyPem, caFingerprint: await fingerprintPem(bundle) };
+}
+
+/** Every address of this machine plus its host name, for wildcard listen addresses. */
+function localAddresses(): string[] {
+  try {
+    return [...Deno.networkInterfaces().map((nic) => nic.address), Deno.hostname()];
+  } catch (error) {
+    const why = `Cannot list this machine's addresses to cover a wildcard listen address in the ` +
+      `certificate (${(error as Error).message})`;
+    throw new CertificateError(`${why}; grant --allow-sys or listen on explicit addresses`, {
+      cause: error,
+    });
+  }
+}
+
+function fresh(cert: x509.X509Certificate, now: Date): boolean {
+  const lifetime = cert.notAfter.getTime() - cert.notBefore.getTime();
+  const window = Math.min(RENEW_BEFORE_DAYS * DAY_MS, lifetime / 2);
+  return cert.notBefore.getTime() <= now.getTime() &&
+    cert.notAfter.getTime() - now.getTime() > window;
+}
+
+async function serverUsable(server: Pair, ca: Pair, hosts: Hosts, now: Date): Promise<boolean> {
+  if (!fresh(server.cert, now)) return false;
+  if (!(await issuedByAny(new Uint8Array(server.cert.rawData), ca.certPem))) return false;
+  if ((await keyMatches(server.keyPem, server.cert)) !== true) return false;
+  const san = server.cert.getExtension(x509.SubjectAlternativeNameExtension);
+  const have = new Set(
+    (san?.names.items ?? []).map((n) =>
+      n.type === "ip" ? `ip:${canonicalIp(n.value)}` : `${n.type}:${n.value.toLowerCase()}`
+    ),
+  );
+  return [...hosts.ips].every((ip) => have.has(`ip:${ip}`)) &&
+    [...hosts.names].every((name) => have.has(`dns:${name}`));
+}
+
+/** Issues a fresh ECDSA P-256 certificate: self-signed CA when `ca` is undefined, else a server leaf. */
+async function issue(now: Date, days: number, ca?: Pair, hosts?: Hosts): Promise<Pair> {
+  const keys = await crypto.subtle.generateKey(EC, true, ["sign", "verify"]);
+  const { digitalSignature, keyCertSign, cRLSign } = x509.KeyUsageFlags;
+  const ski = await x509.SubjectKeyIdentifierExtension.create(keys.publicKey);
+  const common = {
+    serialNumber: randomSerial(),
+    notBefore: new Date(now.getTime() - 3_600_000), // tolerate an hour of clock skew
+    notAfter: new Date(
+      Math.min(now.getTime() + days * DAY_MS, ca?.cert.notAfter.getTime() ?? Infinity),
+    ),
+    signingAlgorithm: SIGNING,
+  };
+  const cert = ca === undefined
+    ? await x509.X509CertificateGenerator.createSelfSigned({
+      ...common,
+      name: `CN=ipx private CA ${randomSerial().slice(0, 8)}, O=ipx`,
+      keys,
+      extensions: [
+        new x509.BasicConstraintsExtension(true, 0, true),
+        new x509.KeyUsagesExtension(keyCertSign | cRLSign, true),
+        ski,
+      ],
+    })
+    : await x509.X509CertificateGenerator.create({
+      ...common,
+      subject: "CN=ipx controller, O=ipx",
+      issuer: ca.cert.subjectName,
+      publicKey: keys.publicKey,
+      signingKey: ca.key,
+      extensions: [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(digitalSignature, true),
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+        new x509.SubjectAlternativeNameExtension([
+          ...[...hosts?.ips ?? []].map((value) => ({ type: "ip" as const, value })),
+          ...[...hosts?.names ?? []].map((value) => ({ type: "dns" as const, value })),
+        ]),
+        ski,
+        await x509.AuthorityKeyIdentifierExtension.create(ca.cert.publicKey),
+      ],
+    });
+  const pkcs8 = await crypto.subtle.exportKey("pkcs8", keys.privateKey);
+  const keyPem = x509.PemConverter.encode(pkcs8, "PRIVATE KEY") + "\n";
+  return { cert, certPem: cert.toString("pem") + "\n", key: keys.privateKey, keyPem };
+}
+
+/** Loads a certificate + PKCS#8 key pair; undefined when both files are absent. */
+async function loadPair(dir: string, certName: string, keyName: string): Promise<Pair | undefined> {
+  const certPem = await readText(`${dir}/${certName}`);
+  const keyPem = await readText(`${dir}/${keyName}`);
+  if (certPem === undefined && keyPem === undefined) return undefined;
+  const restore = `restore it, or delete both ${certName} and ${keyName} in ${dir} to create new ` +
+    (certName === "ca.pem" ? "ones (copied connection files will then stop working)" : "ones");
+  if (certPem === undefined || keyPem === undefined) {
+    const missing = certPem === undefined ? certName : keyName;
+    throw new CertificateError(`${dir}/${missing} is missing; ${restore}`);
+  }
+  const der = pemCertificates(certPem)[0];
+  const keyDer = pkcs8Der(keyPem);
+  try {
+    if (der === undefined || keyDer === undefined) throw new Error("no PEM block found");
+    const cert = new x509.X509Certificate(der);
+    const key = await crypto.subtle.importKey("pkcs8", keyDer, EC, true, ["sign"]);
+    return { cert, certPem, key, keyPem };
+  } catch (error) {
+    throw new CertificateError(`${dir}/${certName} or ${keyName} is not valid PEM; ${restore}`, {
+      cause: error,
+    });
+  }
+}
+
+/** True if the PKCS#8 key belongs to the certificate, false if not, undefined if unknown. */
+async function keyMatches(keyPem: string, cert: x509.X509Certificate) {
+  const der = pkcs8Der(keyPem);
+  if (der === undefined) return undefined;
+  const name = cert.publicKey.algorithm.name;
+  const alg = name === "ECDSA"
+    ? { name, namedCurve: (cert.publicKey.algorithm as EcKeyAlgorithm).namedCurve }
+    : name.startsWith("RSA")
+    ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }
+    : { name };
+  try {
+    const priv = await crypto.subtle.importKey("pkcs8", der, alg, true, ["sign"]);
+    const pub = await cert.publicKey.export(alg, ["verify"]);
+    const a = await crypto.subtle.exportKey("jwk", priv);
+    const b = await crypto.subtle.exportKey("jwk", pub);
+    return a.kty === b.kty && a.crv === b.crv && a.x === b.x && a.y === b.y && a.n === b.n &&
+      a.e === b.e;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseCertificate(der: Uint8Array<ArrayBuffer>, what: string): x509.X509Certificate {
+  try {
+    return new x509.X509Certificate(der);
+  } catch (error) {
+    const why = `${what} holds a PEM block that is not a valid X.509 certificate`;
+    throw new CertificateError(`${why}; pass a PEM certificate`, { cause: error });
+  }
+}
+
+/** Reads a text file; a missing file is `undefined` unless `option` names the CLI flag it came from. */
+async function readText(path: string, option?: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    const { NotFound, PermissionDenied } = Deno.errors;
+    if (option === undefined && error instanceof NotFound) return undefined;
+    const why = error instanceof NotFound
+      ? "does not exist"
+      : error instanceof PermissionDenied
+      ? "cannot be read (permission denied)"
+      : `cannot be read (${(error as Error).message})`;
+    throw new CertificateError(
+      option === undefined
+        ? `${path} ${why}; fix the file's permissions`
+        : `${option} ${path} ${why}; check the path given to ${option}`,
+      { cause: error },
+    );
+  }
+}
+
+async function writeAtomic(path: string, text: string, mode: number): Promise<void> {
+  const tmp = `${path}.${randomSerial().slice(0, 12)}.tmp`;
+  try {
+    await Deno.writeTextFile(tmp, text, { createNew: true, mode });
+    if (Deno.build.os !== "windows") await Deno.chmod(tmp, mode);
+    await Deno.rename(tmp, path);
+  } catch (error) {
+    await Deno.remove(tmp).catch(() => {});
+    const why = `Cannot write ${path} (${(error as Error).message})`;
+    throw new CertificateError(`${why}; check the directory's permissions`, { cause: error });
+  }
+}
+
+/** Runs `fn` holding an exclusive lock file; a lock older than 30 s is considered stale. */
+async function withLock<T>(lockPath: string, fn: () => Promise<T>): Promise<T> {
+  const giveUp = Date.now() + 15_000;
+  for (;;) {
+    try {
+      (await Deno.open(lockPath, { createNew: true, write: true, mode: 0o600 })).close();
+      break;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+      const mtime = (await Deno.stat(lockPath).catch(() => null))?.mtime?.getTime() ?? 0;
+      const age = Date.now() - mtime;
+      if (age > 30_000) await Deno.remove(lockPath).catch(() => {});
+      else if (Date.now() > giveUp) {
+        const why = `Another ipx process holds ${lockPath} while creating certificates`;
+        throw new CertificateError(`${why}; if none is running, delete the file`);
+      } else await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await Deno.remove(lockPath).catch(() => {});
+  }
+}
+
+function toPem(der: Uint8Array<ArrayBuffer>): string {
+  return x509.PemConverter.encode(der.buffer, "CERTIFICATE") + "\n";
+}
+
+/** DER of the PKCS#8 `PRIVATE KEY` block in `pem`, if any. */
+function pkcs8Der(pem: string): Uint8Array<ArrayBuffer> | undefined {
+  const body = /-----BEGIN PRIVATE KEY-----([A-Za-z0-9+/=\s]+)-----END PRIVATE KEY-----/.exec(pem)
+    ?.[1];
+  try {
+    return body === undefined
+      ? undefined
+      : Uint8Array.from(atob(body.replace(/\s+/g, "")), (c) => c.charCodeAt(0));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A positive 128-bit serial (top bit cleared so DER needs no sign byte). */
+function randomSerial(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[0] = (bytes[0]! & 0x7f) | 0x01;
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}

@@ -1,0 +1,332 @@
+import "reflect-metadata";
+import * as x509 from "@peculiar/x509";
+import assert from "node:assert/strict";
+import {
+  CertificateError,
+  ensureCertificates,
+  loadUserCertificates,
+  SERVER_VALID_DAYS,
+} from "./certs.ts";
+
+const DAY_MS = 86_400_000;
+const FILES = ["ca.pem", "ca-key.pem", "server.pem", "server-key.pem"];
+
+async function tempDir() {
+  const path = await Deno.makeTempDir({ prefix: "ipx_certs_test_" });
+  return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
+}
+
+async function snapshot(dir: string) {
+  const out: Record<string, { text: string; mtime: number | undefined; mode: number }> = {};
+  for (const name of FILES) {
+    const stat = await Deno.stat(`${dir}/${name}`);
+    out[name] = {
+      text: await Deno.readTextFile(`${dir}/${name}`),
+      mtime: stat.mtime?.getTime(),
+      mode: (stat.mode ?? 0) & 0o777,
+    };
+  }
+  return out;
+}
+
+function sans(certPem: string): string[] {
+  const san = new x509.X509Certificate(certPem).getExtension(x509.SubjectAlternativeNameExtension);
+  return (san?.names.items ?? []).map((n) => `${n.type}:${n.value}`).sort();
+}
+
+async function hasOpenssl(): Promise<boolean> {
+  try {
+    return (await new Deno.Command("openssl", { args: ["version"], stdout: "null" }).output())
+      .success;
+  } catch {
+    return false;
+  }
+}
+
+async function openssl(...args: string[]): Promise<string> {
+  const out = await new Deno.Command("openssl", { args, stdout: "piped", stderr: "piped" })
+    .output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  assert.ok(out.success, `openssl ${args.join(" ")} failed: ${text}`);
+  return text;
+}
+
+Deno.test("ensureCertificates creates 0600 keys, a CA and a server cert listing the hosts", async () => {
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  const securityDir = `${dir}/security`;
+  const hosts = ["10.1.2.3", "ctl.example.org", "[2001:db8::5]"];
+  const tls = await ensureCertificates({ securityDir, hosts });
+  assert.deepEqual(tls.generated, { ca: true, server: true });
+  const files = await snapshot(securityDir);
+  assert.equal(files["ca-key.pem"]?.mode, 0o600);
+  assert.equal(files["server-key.pem"]?.mode, 0o600);
+  assert.equal(files["ca.pem"]?.mode, 0o644);
+  assert.equal(((await Deno.stat(securityDir)).mode ?? 0) & 0o777, 0o700);
+  assert.deepEqual([...Deno.readDirSync(securityDir)].map((e) => e.name).sort(), [...FILES].sort());
+  assert.equal(tls.caCertPem, files["ca.pem"]?.text);
+  assert.equal(tls.keyPem, files["server-key.pem"]?.text);
+  assert.match(tls.keyPem, /^-----BEGIN PRIVATE KEY-----\n/); // PKCS#8
+  assert.deepEqual(sans(tls.certPem), [
+    "dns:ctl.example.org",
+    "dns:localhost",
+    "ip:10.1.2.3",
+    "ip:127.0.0.1",
+    "ip:2001:db8::5",
+    "ip:::1",
+  ]);
+  const ca = new x509.X509Certificate(tls.caCertPem);
+  const server = new x509.X509Certificate(tls.certPem);
+  assert.equal(ca.getExtension(x509.BasicConstraintsExtension)?.ca, true);
+  assert.equal(ca.getExtension(x509.KeyUsagesExtension)?.usages, 0x20 | 0x40);
+  assert.equal(ca.publicKey.algorithm.name, "ECDSA");
+  assert.equal((ca.publicKey.algorithm as EcKeyAlgorithm).namedCurve, "P-256");
+  assert.equal(server.getExtension(x509.BasicConstraintsExtension)?.ca, false);
+  assert.deepEqual([...server.getExtension(x509.ExtendedKeyUsageExtension)?.usages ?? []], [
+    x509.ExtendedKeyUsage.serverAuth,
+  ]);
+  assert.equal(server.issuer, ca.subject);
+  assert.ok(await server.verify({ publicKey: ca.publicKey, signatureOnly: true }));
+  const lifetime = server.notAfter.getTime() - Date.now();
+  assert.ok(Math.abs(lifetime - SERVER_VALID_DAYS * DAY_MS) < DAY_MS);
+  // Deno's TLS stack accepts the key and certificate.
+  Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert: tls.certPem, key: tls.keyPem }).close();
+});
+
+Deno.test({
+  name: "openssl agrees: chain verifies, CA and server extensions are as claimed",
+  ignore: !(await hasOpenssl()),
+  async fn() {
+    await using tmp = await tempDir();
+    const dir = tmp.path;
+    await ensureCertificates({ securityDir: dir, hosts: ["192.0.2.9"] });
+    assert.match(await openssl("verify", "-CAfile", `${dir}/ca.pem`, `${dir}/server.pem`), /OK/);
+    const ca = await openssl("x509", "-in", `${dir}/ca.pem`, "-noout", "-text");
+    assert.match(ca, /CA:TRUE/);
+    assert.match(ca, /Certificate Sign/);
+    assert.match(ca, /prime256v1/);
+    const server = await openssl("x509", "-in", `${dir}/server.pem`, "-noout", "-text");
+    assert.match(server, /TLS Web Server Authentication/);
+    assert.match(server, /IP Address:192\.0\.2\.9/);
+    assert.match(server, /CA:FALSE/);
+    await openssl("pkey", "-in", `${dir}/server-key.pem`, "-noout");
+  },
+});
+
+Deno.test("ensureCertificates is idempotent: same CA, files unchanged", async () => {
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  const first = await ensureCertificates({ securityDir: dir, hosts: ["ctl.example.org"] });
+  const before = await snapshot(dir);
+  const second = await ensureCertificates({ securityDir: dir, hosts: ["CTL.example.org"] });
+  assert.deepEqual(await snapshot(dir), before);
+  assert.deepEqual(second.generated, { ca: false, server: false });
+  assert.equal(second.caFingerprint, first.caFingerprint);
+  assert.equal(second.certPem, first.certPem);
+  assert.ok(!(await Deno.stat(`${dir}/certs.lock`).then(() => true, () => false)));
+});
+
+Deno.test("concurrent first starts agree on one CA", async () => {
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  const results = await Promise.all(
+    [0, 1, 2].map(() => ensureCertificates({ securityDir: dir, hosts: [] })),
+  );
+  assert.equal(new Set(results.map((r) => r.caFingerprint)).size, 1);
+  assert.equal(results.filter((r) => r.generated?.ca).length, 1);
+});
+
+Deno.test("a new host reissues only the server certificate, with the same CA", async () => {
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  const first = await ensureCertificates({ securityDir: dir, hosts: ["10.0.0.1"] });
+  const caKey = await Deno.readTextFile(`${dir}/ca-key.pem`);
+  const second = await ensureCertificates({ securityDir: dir, hosts: ["10.0.0.2"] });
+  assert.deepEqual(second.generated, { ca: false, server: true });
+  assert.equal(second.caCertPem, first.caCertPem);
+  assert.equal(await Deno.readTextFile(`${dir}/ca-key.pem`), caKey);
+  assert.ok(sans(second.certPem).includes("ip:10.0.0.2"));
+  assert.equal(((await Deno.stat(`${dir}/server-key.pem`)).mode ?? 0) & 0o777, 0o600);
+});
+
+Deno.test("wildcard 0.0.0.0 covers every interface address and the host name", async () => {
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  const tls = await ensureCertificates({ securityDir: dir, hosts: ["0.0.0.0"] });
+  const listed = new Set(sans(tls.certPem));
+  for (const nic of Deno.networkInterfaces()) {
+    const address = new x509.GeneralName("ip", nic.address.replace(/%.*$/, "")).value;
+    assert.ok(listed.has(`ip:${address}`), `${nic.address} missing from ${[...listed]}`);
+  }
+  assert.ok(listed.has(`dns:${Deno.hostname().toLowerCase()}`));
+  assert.ok(!listed.has("ip:0.0.0.0"));
+});
+
+Deno.test("near expiry reissues the server certificate; an expired CA is replaced", async () => {
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  const t0 = Date.now();
+  const first = await ensureCertificates({ securityDir: dir, hosts: [], now: new Date(t0) });
+  const later = new Date(t0 + (SERVER_VALID_DAYS - 10) * DAY_MS);
+  const renewed = await ensureCertificates({ securityDir: dir, hosts: [], now: later });
+  assert.deepEqual(renewed.generated, { ca: false, server: true });
+  assert.equal(renewed.caFingerprint, first.caFingerprint);
+  const muchLater = new Date(t0 + 11 * 365 * DAY_MS);
+  const replaced = await ensureCertificates({ securityDir: dir, hosts: [], now: muchLater });
+  assert.deepEqual(replaced.generated, { ca: true, server: true });
+  assert.notEqual(replaced.caFingerprint, first.caFingerprint);
+});
+
+Deno.test("partial or corrupt certificate files are reported, not silently replaced", async () => {
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  await ensureCertificates({ securityDir: dir, hosts: [] });
+  await Deno.remove(`${dir}/ca-key.pem`);
+  await assert.rejects(
+    ensureCertificates({ securityDir: dir, hosts: [] }),
+    (e: unknown) =>
+      e instanceof CertificateError && /ca-key\.pem is missing; restore it, or delete both/
+        .test(e.message) &&
+      /connection files will then stop working/.test(e.message),
+  );
+  await Deno.writeTextFile(`${dir}/ca-key.pem`, "garbage");
+  await assert.rejects(
+    ensureCertificates({ securityDir: dir, hosts: [] }),
+    (e: unknown) => e instanceof CertificateError && /is not valid PEM/.test(e.message),
+  );
+});
+
+Deno.test("loadUserCertificates accepts generated files and pins their CA", async () => {
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  const made = await ensureCertificates({ securityDir: dir, hosts: [] });
+  const withCa = await loadUserCertificates({
+    cert: `${dir}/server.pem`,
+    key: `${dir}/server-key.pem`,
+    ca: `${dir}/ca.pem`,
+  });
+  assert.equal(withCa.caFingerprint, made.caFingerprint);
+  assert.equal(withCa.keyPem, made.keyPem);
+  // Without --tls-ca, the certificates after the leaf in --tls-cert are pinned.
+  await Deno.writeTextFile(`${dir}/chain.pem`, made.certPem + made.caCertPem);
+  const chained = await loadUserCertificates({
+    cert: `${dir}/chain.pem`,
+    key: `${dir}/server-key.pem`,
+  });
+  assert.equal(chained.caFingerprint, made.caFingerprint);
+  // A lone certificate issued by someone else cannot be verified by clients.
+  await assert.rejects(
+    loadUserCertificates({ cert: `${dir}/server.pem`, key: `${dir}/server-key.pem` }),
+    (e: unknown) =>
+      e instanceof CertificateError && /was issued by .*pass that CA with --tls-ca/.test(e.message),
+  );
+  // A CA certificate cannot serve (rustls: CaUsedAsEndEntity).
+  await assert.rejects(
+    loadUserCertificates({ cert: `${dir}/ca.pem`, key: `${dir}/ca-key.pem` }),
+    (e: unknown) => e instanceof CertificateError && /is a CA certificate/.test(e.message),
+  );
+});
+
+Deno.test("loadUserCertificates: clear errors for missing, non-PEM, mismatched and foreign files", async () => {
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  await ensureCertificates({ securityDir: `${dir}/a`, hosts: [] });
+  await ensureCertificates({ securityDir: `${dir}/b`, hosts: [] });
+  await Deno.writeTextFile(`${dir}/text.pem`, "hello\n");
+  await Deno.writeTextFile(
+    `${dir}/enc.pem`,
+    "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
+  );
+  const a = (f: string) => `${dir}/a/${f}`;
+  const cases: [{ cert: string; key: string; ca?: string }, RegExp][] = [
+    [
+      { cert: `${dir}/nope.pem`, key: a("server-key.pem") },
+      /^--tls-cert .*nope\.pem does not exist; check the path given to --tls-cert$/,
+    ],
+    [{ cert: a("server.pem"), key: `${dir}/nope.pem` }, /^--tls-key .*nope\.pem does not exist/],
+    [
+      { cert: a("server.pem"), key: a("server-key.pem"), ca: `${dir}/nope.pem` },
+      /^--tls-ca .* does not exist/,
+    ],
+    [
+      { cert: `${dir}/text.pem`, key: a("server-key.pem") },
+      /--tls-cert .*text\.pem contains no PEM certificate/,
+    ],
+    [
+      { cert: a("server.pem"), key: `${dir}/text.pem` },
+      /--tls-key .*text\.pem contains no PEM private key/,
+    ],
+    [
+      { cert: a("server.pem"), key: `${dir}/enc.pem` },
+      /--tls-key .*enc\.pem is encrypted; decrypt it first/,
+    ],
+    [
+      { cert: a("server.pem"), key: a("server-key.pem"), ca: `${dir}/text.pem` },
+      /--tls-ca .* contains no PEM certificate/,
+    ],
+    [
+      { cert: a("server.pem"), key: `${dir}/b/server-key.pem` },
+      /does not belong to the certificate/,
+    ],
+    [
+      { cert: a("server.pem"), key: a("server-key.pem"), ca: `${dir}/b/ca.pem` },
+      /is not signed by the CA in --tls-ca/,
+    ],
+    [{ cert: dir, key: a("server-key.pem") }, /^--tls-cert .* cannot be read/],
+  ];
+  for (const [paths, message] of cases) {
+    await assert.rejects(loadUserCertificates(paths), (e: unknown) => {
+      assert.ok(e instanceof CertificateError, String(e));
+      assert.match(e.message, message);
+      return true;
+    });
+  }
+});
+
+Deno.test("loadUserCertificates: a self-signed CA:FALSE certificate pins itself", async () => {
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
+  const keys = await crypto.subtle.generateKey(alg, true, ["sign", "verify"]);
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    name: "CN=self",
+    keys,
+    notAfter: new Date(Date.now() + DAY_MS),
+    signingAlgorithm: alg,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.SubjectAlternativeNameExtension([{ type: "ip", value: "127.0.0.1" }]),
+    ],
+  });
+  const pkcs8 = await crypto.subtle.exportKey("pkcs8", keys.privateKey);
+  await Deno.writeTextFile(`${dir}/self.pem`, cert.toString("pem"));
+  await Deno.writeTextFile(`${dir}/self-key.pem`, x509.PemConverter.encode(pkcs8, "PRIVATE KEY"));
+  const tls = await loadUserCertificates({ cert: `${dir}/self.pem`, key: `${dir}/self-key.pem` });
+  assert.equal(tls.caCertPem.trim(), cert.toString("pem").trim());
+});
+
+Deno.test("loadUserCertificates refuses an expired certificate", async () => {
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  const past = new Date(Date.now() - 3 * DAY_MS);
+  await ensureCertificates({ securityDir: dir, hosts: [], now: past, validDays: 1 });
+  await assert.rejects(
+    loadUserCertificates({ cert: `${dir}/server.pem`, key: `${dir}/server-key.pem` }),
+    (e: unknown) => e instanceof CertificateError && /expired on .*renew/.test(e.message),
+  );
+});
+
+Deno.test({
+  name: "loadUserCertificates: unreadable file says permission denied",
+  ignore: Deno.build.os === "windows" || Deno.uid() === 0, // root reads anything
+  async fn() {
+    await using tmp = await tempDir();
+    const dir = tmp.path;
+    await ensureCertificates({ securityDir: dir, hosts: [] });
+    await Deno.chmod(`${dir}/server-key.pem`, 0o000);
+    await assert.rejects(
+      loadUserCertificates({ cert: `${dir}/server.pem`, key: `${dir}/server-key.pem` }),
+      (e: unknown) => e instanceof CertificateError && /permission denied/.test(e.message),
+    );
+  },
+});

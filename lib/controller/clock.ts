@@ -1,0 +1,72 @@
+/**
+ * Injected time, so liveness and timeout logic can be tested without waiting.
+ *
+ * @module
+ */
+
+/** A source of time and timers. */
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+  /** Runs `fn` every `ms` until the returned function is called. */
+  every(ms: number, fn: () => void): () => void;
+  /** Runs `fn` once after `ms` unless the returned function is called first. */
+  after(ms: number, fn: () => void): () => void;
+}
+
+/** The real clock. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  every(ms, fn) {
+    const id = setInterval(fn, ms);
+    return () => clearInterval(id);
+  },
+  after(ms, fn) {
+    const id = setTimeout(fn, ms);
+    return () => clearTimeout(id);
+  },
+};
+
+/** A manual clock for tests: time moves only when {@linkcode ManualClock.advance} is called. */
+export class ManualClock implements Clock {
+  #now: number;
+  #timers: { at: number; every: number; fn: () => void; id: number }[] = [];
+  #nextId = 0;
+  /** @param start Initial epoch ms. */
+  constructor(start = 1_700_000_000_000) {
+    this.#now = start;
+  }
+  /** Current time. */
+  now(): number {
+    return this.#now;
+  }
+  /** Schedules a repeating timer. */
+  every(ms: number, fn: () => void): () => void {
+    const id = this.#nextId++;
+    this.#timers.push({ at: this.#now + ms, every: ms, fn, id });
+    return () => this.#timers = this.#timers.filter((t) => t.id !== id);
+  }
+  /** Schedules a one-shot timer. */
+  after(ms: number, fn: () => void): () => void {
+    const id = this.#nextId++;
+    this.#timers.push({ at: this.#now + ms, every: 0, fn, id });
+    return () => this.#timers = this.#timers.filter((t) => t.id !== id);
+  }
+  /**
+   * Moves time forward, firing due timers in order.
+   *
+   * @param ms How far.
+   */
+  advance(ms: number): void {
+    const end = this.#now + ms;
+    for (;;) {
+      const due = this.#timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      this.#now = due.at;
+      if (due.every > 0) due.at += due.every;
+      else this.#timers = this.#timers.filter((t) => t !== due);
+      due.fn();
+    }
+    this.#now = end;
+  }
+}

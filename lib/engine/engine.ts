@@ -1,0 +1,356 @@
+/**
+ * The engine runtime: connects to the controller, registers, runs tasks one at a time in the
+ * sandboxed {@linkcode Executor}, streams their output, answers heartbeats from this (main)
+ * thread while user code runs in a Worker, and reconnects with backoff when the controller
+ * goes away — keeping its namespace.
+ *
+ * @module
+ */
+
+import type { Channel } from "../protocol/channel.ts";
+import {
+  AuthenticationError,
+  ConnectionError,
+  type ErrorData,
+  VersionMismatchError,
+} from "../protocol/errors.ts";
+import { clientHandshake } from "../protocol/handshake.ts";
+import type { ControllerToEngine, EngineToController, MsgId, Op } from "../protocol/messages.ts";
+import type { ByteConn } from "../protocol/transport.ts";
+import type { Executor, RunOutcome } from "./executor.ts";
+
+type EngineChannel = Channel<EngineToController, ControllerToEngine>;
+
+/** Options of {@linkcode Engine}. */
+export interface EngineOptions {
+  /** Opens a byte connection to the controller. */
+  connect: () => Promise<ByteConn>;
+  /** Base64 shared key. */
+  key: string;
+  /** Where the key came from (named in errors). */
+  keySource: string;
+  /** The code executor. */
+  executor: Executor;
+  /** Data directory (reported to the controller). */
+  dataDir: string;
+  /** Host name reported to the controller. */
+  host?: string;
+  /** Log sink. */
+  log?: (message: string) => void;
+  /** Called with the id each time the engine (re-)registers. */
+  onRegistered?: (id: number) => void;
+  /** Delay before the first reconnect attempt; doubles up to `maxBackoffMs`. @default 100 */
+  minBackoffMs?: number;
+  /** @default 5000 */
+  maxBackoffMs?: number;
+  /** Give up after failing to reach the controller for this long (0 = never). @default 0 */
+  giveUpAfterMs?: number;
+}
+
+interface Job {
+  msgId: MsgId;
+  op: Op;
+  timeoutMs?: number;
+}
+
+function outcomeError(msgId: MsgId, ename: string, evalue: string): ErrorData {
+  return { ename, evalue: evalue.replace("{id}", msgId), stack: "" };
+}
+
+/** A running engine. */
+export class Engine {
+  #o: EngineOptions;
+  #uuid = crypto.randomUUID();
+  #channel: EngineChannel | undefined;
+  #id: number | undefined;
+  #queue: Job[] = [];
+  #current: Job | undefined;
+  #currentStop: { ename: string; evalue: string } | undefined;
+  #outbox: EngineToController[] = [];
+  #stopped = false;
+  #done = Promise.withResolvers<void>();
+  #lastPing = 0;
+  #deadAfterMs = 0;
+  #watchdog: ReturnType<typeof setInterval> | undefined;
+  #wake: (() => void) | undefined;
+
+  /** @param options Connection, key, executor. */
+  constructor(options: EngineOptions) {
+    this.#o = options;
+  }
+
+  /** The id the controller gave this engine (changes if it re-registers after being dropped). */
+  get id(): number | undefined {
+    return this.#id;
+  }
+
+  /** Resolves when the engine has stopped (shutdown request or {@linkcode stop}). */
+  get done(): Promise<void> {
+    return this.#done.promise;
+  }
+
+  /** Starts the connect/serve/reconnect loop; resolves once first registered. */
+  start(): Promise<number> {
+    const first = Promise.withResolvers<number>();
+    const onRegistered = this.#o.onRegistered;
+    let settled = false;
+    this.#o.onRegistered = (id) => {
+      if (!settled) {
+        settled = true;
+        first.resolve(id);
+      }
+      onRegistered?.(id);
+    };
+    this.#loop().then(
+      () => {
+        if (!settled) first.reject(new ConnectionError("Engine stopped before it registered"));
+      },
+      (error) => {
+        if (!settled) first.reject(error);
+        this.#done.resolve();
+      },
+    );
+    return first.promise;
+  }
+
+  async #loop(): Promise<void> {
+    let backoff = this.#o.minBackoffMs ?? 100;
+    let failingSince = 0;
+    while (!this.#stopped) {
+      let channel: EngineChannel;
+      try {
+        const conn = await this.#o.connect();
+        channel = await clientHandshake<EngineToController, ControllerToEngine>(conn, {
+          key: this.#o.key,
+          role: "engine",
+          keySource: this.#o.keySource,
+          peer: "controller",
+        });
+      } catch (error) {
+        if (error instanceof AuthenticationError || error instanceof VersionMismatchError) {
+          throw error; // retrying cannot help
+        }
+        const now = Date.now();
+        if (!failingSince) failingSince = now;
+        const limit = this.#o.giveUpAfterMs ?? 0;
+        if (limit > 0 && now - failingSince > limit) {
+          throw new ConnectionError(
+            `Engine gave up reaching the controller after ${limit} ms: ${(error as Error).message}`,
+            { cause: error },
+          );
+        }
+        this.#log(
+          `controller unreachable (${(error as Error).message}); retrying in ${backoff} ms`,
+        );
+        await this.#sleep(backoff);
+        backoff = Math.min(backoff * 2, this.#o.maxBackoffMs ?? 5000);
+        continue;
+      }
+      backoff = this.#o.minBackoffMs ?? 100;
+      failingSince = 0;
+      await this.#serve(channel);
+      this.#channel = undefined;
+      if (!this.#stopped) this.#log("lost the controller; reconnecting");
+    }
+    this.#done.resolve();
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.#wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  async #serve(channel: EngineChannel): Promise<void> {
+    this.#channel = channel;
+    channel.send({
+      type: "register",
+      uuid: this.#uuid,
+      pid: Deno.pid,
+      host: this.#o.host ?? "localhost",
+      dataDir: this.#o.dataDir,
+      denoVersion: Deno.version.deno,
+      ...(this.#id !== undefined ? { previousId: this.#id } : {}),
+    });
+    const handlers: {
+      [K in ControllerToEngine["type"]]: (m: Extract<ControllerToEngine, { type: K }>) => void;
+    } = {
+      registered: (m) => {
+        this.#id = m.engineId;
+        this.#deadAfterMs = m.deadAfterMs;
+        this.#lastPing = Date.now();
+        this.#startWatchdog(channel, m.heartbeatMs);
+        // results finished while disconnected
+        for (const msg of this.#outbox.splice(0)) channel.send(msg);
+        this.#o.onRegistered?.(m.engineId);
+      },
+      run: (m) => {
+        this.#queue.push({
+          msgId: m.msgId,
+          op: m.op,
+          ...(m.timeoutMs ? { timeoutMs: m.timeoutMs } : {}),
+        });
+        this.#pump();
+      },
+      interrupt: (m) => this.#stop(m.msgIds, "Interrupted", "task {id} was interrupted"),
+      abort: (m) => this.#stop(m.msgIds, "TaskAborted", "task {id} was aborted"),
+      shutdown: () => {
+        this.#log("shutdown requested by the controller");
+        void this.stop();
+      },
+      ping: (m) => {
+        this.#lastPing = Date.now();
+        channel.send({ type: "pong", t: m.t });
+      },
+    };
+    await channel.run((msg) => (handlers[msg.type] as (m: ControllerToEngine) => void)(msg));
+    if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
+    this.#watchdog = undefined;
+  }
+
+  #startWatchdog(channel: EngineChannel, heartbeatMs: number): void {
+    if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
+    // the controller pings every heartbeatMs; if it goes silent, the link is dead
+    this.#watchdog = setInterval(() => {
+      if (Date.now() - this.#lastPing > Math.max(this.#deadAfterMs * 2, heartbeatMs * 4)) {
+        channel.close(new ConnectionError("no ping from the controller"));
+      }
+    }, heartbeatMs);
+  }
+
+  #send(msg: EngineToController): void {
+    const ch = this.#channel;
+    if (ch && !ch.isClosed && this.#id !== undefined) ch.send(msg);
+    else if (msg.type === "result") this.#outbox.push(msg);
+  }
+
+  #stop(msgIds: MsgId[], ename: string, evalue: string): void {
+    const want = new Set(msgIds);
+    const now = Date.now();
+    this.#queue = this.#queue.filter((job) => {
+      if (!want.has(job.msgId)) return true;
+      this.#send({
+        type: "result",
+        msgId: job.msgId,
+        ok: false,
+        error: outcomeError(
+          job.msgId,
+          ename === "Interrupted" ? "TaskAborted" : ename,
+          `${evalue} before it started`,
+        ),
+        executionCount: 0,
+        started: now,
+        completed: now,
+      });
+      return false;
+    });
+    if (this.#current && want.has(this.#current.msgId)) {
+      this.#currentStop = { ename, evalue };
+      void this.#o.executor.interrupt().then(({ reset }) => {
+        this.#send({ type: "interrupted", msgIds: [...want], reset });
+      });
+    }
+  }
+
+  async #pump(): Promise<void> {
+    if (this.#current) return;
+    while (this.#queue.length > 0 && !this.#stopped) {
+      const job = this.#queue.shift()!;
+      this.#current = job;
+      this.#currentStop = undefined;
+      const started = Date.now();
+      this.#send({ type: "started", msgId: job.msgId, started });
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      if (job.timeoutMs) {
+        timer = setTimeout(() => {
+          this.#stop(
+            [job.msgId],
+            "TaskTimeout",
+            `task {id} ran longer than its timeout of ${job.timeoutMs} ms and was stopped`,
+          );
+        }, job.timeoutMs);
+      }
+      let outcome: RunOutcome;
+      try {
+        outcome = await this.#o.executor.run(job.op, (name, text) => {
+          this.#send({ type: "stream", msgId: job.msgId, name, text });
+        });
+      } catch (error) {
+        const now = Date.now();
+        outcome = {
+          ok: false,
+          error: {
+            ename: "EngineError",
+            evalue: `executor failed: ${(error as Error).message}`,
+            stack: "",
+          },
+          executionCount: 0,
+          startedAt: started,
+          completedAt: now,
+        };
+      } finally {
+        if (timer !== undefined) clearTimeout(timer);
+      }
+      const stop = this.#currentStop as { ename: string; evalue: string } | undefined;
+      this.#current = undefined;
+      if (stop && !outcome.ok) {
+        outcome = {
+          ...outcome,
+          error: {
+            ...outcome.error,
+            ename: stop.ename,
+            evalue: stop.evalue.replace("{id}", job.msgId),
+          },
+        };
+      }
+      this.#send(
+        outcome.ok
+          ? {
+            type: "result",
+            msgId: job.msgId,
+            ok: true,
+            value: outcome.value,
+            executionCount: outcome.executionCount,
+            started: outcome.startedAt,
+            completed: outcome.completedAt,
+          }
+          : {
+            type: "result",
+            msgId: job.msgId,
+            ok: false,
+            error: outcome.error,
+            executionCount: outcome.executionCount,
+            started: outcome.startedAt,
+            completed: outcome.completedAt,
+          },
+      );
+    }
+  }
+
+  #log(message: string): void {
+    this.#o.log?.(`engine${this.#id !== undefined ? ` ${this.#id}` : ""}: ${message}`);
+  }
+
+  /** Stops the engine: closes the connection and the executor. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#wake?.();
+    if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
+    if (this.#channel) {
+      await this.#channel.flush().catch(() => {});
+      this.#channel.close();
+    }
+    await this.#o.executor.close();
+    this.#done.resolve();
+  }
+
+  /** Stops the engine. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+}

@@ -1,0 +1,481 @@
+/**
+ * The engine's code executor: runs user operations one at a time in a sandboxed Worker with a
+ * persistent namespace, streams their output, and reports results as encoded bytes (the
+ * executor never decodes user values).
+ *
+ * Choices worth knowing:
+ * - Permission failures have `ename` `"NotCapable"` and an `evalue` naming the permission, the
+ *   resource and the flag that allows it (see `sandbox.ts`).
+ * - Before every operation the data dir is scanned for symlinks that lead outside the sandbox;
+ *   while any exists, operations fail with `ename` `"SandboxViolation"` and nothing runs.
+ *   A link planted while an operation runs is not seen until the next one.
+ * - `interrupt()` terminates the Worker and starts a fresh one, so the namespace is reset
+ *   (`reset: true`); the interrupted run ends with `ename` `"Interrupted"`.
+ * - Output written while no operation runs (timers) is delivered to the next operation.
+ * - `create()` changes the process's cwd to the data dir (user code's relative paths land
+ *   there); `close()` changes it back. Use one executor per process.
+ *
+ * @module
+ */
+
+import { decodeValue, encodeValue } from "../protocol/codec.ts";
+import type { ErrorData } from "../protocol/errors.ts";
+import type { StreamName } from "./console_capture.ts";
+import {
+  explainDenial,
+  findEscapingSymlinks,
+  resolvePolicy,
+  type SandboxOptions,
+  type SandboxPolicy,
+  symlinkViolation,
+  workerPermissions,
+} from "./sandbox.ts";
+import { stripFunction, stripTypes } from "./ts_strip.ts";
+import type { WorkerOp, WorkerReply, WorkerRequest } from "./worker.ts";
+
+export type { ErrorData } from "../protocol/errors.ts";
+export type { StreamName } from "./console_capture.ts";
+
+/** How to start an {@linkcode Executor}. */
+export interface ExecutorOptions extends SandboxOptions {
+  /** Named in error messages ("on engine 3"). */
+  engineId?: number;
+}
+
+/**
+ * One operation on the user namespace. `execute` yields the last expression's value, `apply`
+ * the function's (awaited) result, `pull` an array of the named values in order, `names` the
+ * sorted names defined in the namespace; `push` and `clear` yield `undefined`. Every value is
+ * encoded with `encodeValue`.
+ */
+export type Op =
+  | { kind: "execute"; code: string }
+  | { kind: "apply"; fn: string; args: Uint8Array }
+  | { kind: "push"; ns: Uint8Array }
+  | { kind: "pull"; names: string[] }
+  | { kind: "clear" }
+  | { kind: "names" };
+
+/** Timing and numbering shared by both outcomes. */
+interface OutcomeMeta {
+  /** Number of `execute` ops started so far, including this one. */
+  executionCount: number;
+  /** `Date.now()` when the op left the queue. */
+  startedAt: number;
+  /** `Date.now()` when its outcome was known. */
+  completedAt: number;
+}
+
+/** The result of {@linkcode Executor.run}: encoded value, or error data. */
+export type RunOutcome =
+  | ({ ok: true; value: Uint8Array } & OutcomeMeta)
+  | ({ ok: false; error: ErrorData } & OutcomeMeta);
+
+/** Receives output of the running op, in order, while it runs. */
+export type StreamCallback = (name: StreamName, text: string) => void;
+
+/** The executor could not start its Worker. */
+export class ExecutorStartError extends Error {
+  /**
+   * @param message What failed.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ExecutorStartError";
+  }
+}
+
+/** The executor was used after {@linkcode Executor.close}. */
+export class ExecutorClosedError extends Error {
+  /**
+   * @param message What was attempted.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ExecutorClosedError";
+  }
+}
+
+interface Queued {
+  op: Op;
+  onStream: StreamCallback | undefined;
+  resolve(outcome: RunOutcome): void;
+}
+
+const UNDEFINED = encodeValue(undefined);
+const IDLE_LIMIT = 1 << 20;
+
+/** Runs user code in a persistent, sandboxed namespace; see the module doc. */
+export class Executor implements AsyncDisposable {
+  #policy: SandboxPolicy;
+  #engineId: number | undefined;
+  #previousCwd: string;
+  #worker: Promise<CodeWorker> | null = null;
+  #queue: Queued[] = [];
+  #pumping = false;
+  #closed = false;
+  #count = 0;
+  #abort: ((error: ErrorData) => void) | null = null;
+  #inWorker = false;
+  #idle: Array<[StreamName, string]> = [];
+  #idleBytes = 0;
+
+  private constructor(policy: SandboxPolicy, engineId: number | undefined, cwd: string) {
+    this.#policy = policy;
+    this.#engineId = engineId;
+    this.#previousCwd = cwd;
+  }
+
+  /**
+   * Validates the sandbox, changes the cwd to the data dir and starts the Worker.
+   *
+   * @param options Data dir, extra permissions and engine id.
+   * @returns A ready executor.
+   * @throws {SandboxConfigError} for an unusable data dir or path.
+   * @throws {ExecutorStartError} if the Worker does not start.
+   */
+  static async create(options: ExecutorOptions): Promise<Executor> {
+    const policy = await resolvePolicy(options);
+    const cwd = Deno.cwd();
+    Deno.chdir(policy.dataDir);
+    const executor = new Executor(policy, options.engineId, cwd);
+    try {
+      await executor.#spawn();
+    } catch (error) {
+      Deno.chdir(cwd);
+      throw new ExecutorStartError(
+        `Cannot start the code worker${executor.#on()}: ${
+          error instanceof Error ? error.message : String(error)
+        }; run the engine with --unstable-worker-options on Deno 2.x`,
+        { cause: error },
+      );
+    }
+    return executor;
+  }
+
+  /**
+   * Queues an operation; operations run one at a time, in the order given.
+   *
+   * @param op What to run.
+   * @param onStream Receives the op's stdout/stderr while it runs.
+   * @returns The outcome; never rejects for failures of user code.
+   * @throws {ExecutorClosedError} after {@linkcode close}.
+   */
+  run(op: Op, onStream?: StreamCallback): Promise<RunOutcome> {
+    if (this.#closed) {
+      return Promise.reject(
+        new ExecutorClosedError(`Cannot run ${op.kind}${this.#on()}: the executor is closed`),
+      );
+    }
+    return new Promise((resolve) => {
+      this.#queue.push({ op, onStream, resolve });
+      void this.#pump();
+    });
+  }
+
+  /**
+   * Stops the op running now, even `while (true) {}`. If it had reached the Worker, the Worker
+   * is terminated and a fresh one started, so the namespace is reset. Queued ops still run.
+   *
+   * @returns `reset: true` if the namespace was reset.
+   */
+  interrupt(): Promise<{ reset: boolean }> {
+    const abort = this.#abort;
+    if (abort === null) return Promise.resolve({ reset: false });
+    const reset = this.#inWorker;
+    if (reset) this.#restartWorker();
+    abort({
+      ename: "Interrupted",
+      evalue: `the operation was interrupted${this.#on()}` +
+        (reset ? "; the code worker was restarted, so the namespace is empty again" : ""),
+      stack: "",
+    });
+    return Promise.resolve({ reset });
+  }
+
+  /**
+   * Lists the names defined in the user namespace (for tab completion); queued like any op.
+   *
+   * @returns Sorted names: top-level `let`/`const`/`class`/`function`/`var` and globals user
+   * code added; empty if the executor is closed or the op failed.
+   */
+  async names(): Promise<string[]> {
+    if (this.#closed) return [];
+    const outcome = await this.run({ kind: "names" });
+    return outcome.ok ? decodeValue(outcome.value) as string[] : [];
+  }
+
+  /** Stops the Worker, fails queued ops and restores the cwd. Never hangs. */
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    const stopped: ErrorData = {
+      ename: "ExecutorClosed",
+      evalue: `the engine stopped before the operation finished${this.#on()}; run it again ` +
+        `on another engine`,
+      stack: "",
+    };
+    this.#abort?.(stopped);
+    const now = Date.now();
+    for (const item of this.#queue.splice(0)) {
+      item.resolve({
+        ok: false,
+        error: stopped,
+        executionCount: this.#count,
+        startedAt: now,
+        completedAt: now,
+      });
+    }
+    const worker = this.#worker;
+    this.#worker = null;
+    void worker?.then((w) => w.terminate(), () => {});
+    if (Deno.cwd() === this.#policy.dataDir) Deno.chdir(this.#previousCwd);
+    return Promise.resolve();
+  }
+
+  /** Same as {@linkcode close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #on(): string {
+    return this.#engineId === undefined ? "" : ` on engine ${this.#engineId}`;
+  }
+
+  #spawn(): Promise<CodeWorker> {
+    const worker = CodeWorker.start(this.#policy, this.#engineId, {
+      idle: (name, text) => this.#keepIdle(name, text),
+      crashed: () => {
+        if (this.#worker === worker) this.#worker = null;
+      },
+    });
+    this.#worker = worker;
+    worker.catch(() => {}); // observed by whoever awaits it
+    return worker;
+  }
+
+  #restartWorker(): void {
+    const old = this.#worker;
+    void old?.then((w) => w.terminate(), () => {});
+    this.#idle = [];
+    this.#idleBytes = 0;
+    this.#spawn();
+  }
+
+  #keepIdle(name: StreamName, text: string): void {
+    if (this.#idleBytes >= IDLE_LIMIT) return;
+    this.#idleBytes += text.length;
+    this.#idle.push([name, text.length > IDLE_LIMIT ? text.slice(0, IDLE_LIMIT) : text]);
+    if (this.#idleBytes >= IDLE_LIMIT) {
+      this.#idle.push(["stderr", "[ipx: output between operations truncated at 1 MiB]\n"]);
+    }
+  }
+
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      for (let item = this.#queue.shift(); item; item = this.#queue.shift()) {
+        item.resolve(await this.#runOne(item));
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  async #runOne(item: Queued): Promise<RunOutcome> {
+    const startedAt = Date.now();
+    if (item.op.kind === "execute") this.#count++;
+    const executionCount = this.#count;
+    const aborted = Promise.withResolvers<WorkerOutcome>();
+    this.#abort = (error) => aborted.resolve({ ok: false, error });
+    let outcome: WorkerOutcome;
+    try {
+      outcome = await Promise.race([this.#attempt(item, aborted.promise), aborted.promise]);
+    } finally {
+      this.#abort = null;
+      this.#inWorker = false;
+    }
+    const completedAt = Date.now();
+    if (outcome.ok) {
+      return { ok: true, value: outcome.value, executionCount, startedAt, completedAt };
+    }
+    const error = this.#explain(item.op.kind, outcome.error);
+    return { ok: false, error, executionCount, startedAt, completedAt };
+  }
+
+  async #attempt(item: Queued, aborted: Promise<unknown>): Promise<WorkerOutcome> {
+    let stop = false;
+    void aborted.then(() => stop = true);
+    const escapes = await findEscapingSymlinks(this.#policy);
+    if (escapes.length > 0) return { ok: false, error: symlinkViolation(escapes, this.#policy) };
+    if (item.op.kind === "clear") {
+      if (!stop) this.#restartWorker();
+      await this.#worker;
+      return { ok: true, value: UNDEFINED };
+    }
+    let op: WorkerOp;
+    try {
+      op = prepare(item.op);
+    } catch (error) {
+      const e = error instanceof Error ? error : new Error(String(error));
+      return { ok: false, error: { ename: e.name, evalue: e.message, stack: "" } };
+    }
+    const worker = await (this.#worker ?? this.#spawn());
+    if (stop) return { ok: false, error: { ename: "Interrupted", evalue: "", stack: "" } };
+    const idle = this.#idle.splice(0);
+    this.#idleBytes = 0;
+    for (const [name, text] of idle) deliver(item.onStream, name, text);
+    this.#inWorker = true;
+    return await worker.send(op, (name, text) => deliver(item.onStream, name, text));
+  }
+
+  #explain(kind: Op["kind"], error: ErrorData): ErrorData {
+    const out = explainDenial(error, this.#policy, this.#engineId);
+    if (out.ename === "ReferenceError" && kind === "apply") {
+      out.evalue += "; functions are sent as source, so they cannot capture the client's " +
+        "variables; pass values as arguments or push them";
+    } else if (out.ename === "ReferenceError" && kind === "pull") {
+      out.evalue += `; pull reads names from the engine namespace${this.#on()}: define or push ` +
+        `it first`;
+    } else if (out.ename === "SerializationError") {
+      out.evalue += ` (result of ${kind}${this.#on()})`;
+    } else if (out.ename === "SyntaxError" && /import statement|import declarations/.test(out.evalue)) {
+      out.evalue += '; use a dynamic import instead: const m = await import("/abs/path.ts")';
+    }
+    if (this.#engineId !== undefined) out.engineId = this.#engineId;
+    return out;
+  }
+}
+
+function prepare(op: Exclude<Op, { kind: "clear" }>): WorkerOp {
+  switch (op.kind) {
+    case "execute":
+      return { kind: "execute", code: stripTypes(op.code) };
+    case "apply":
+      return { kind: "apply", fn: stripFunction(op.fn), args: op.args };
+    case "pull":
+      if (!Array.isArray(op.names)) throw new TypeError("Cannot pull: names must be an array");
+      return { kind: "pull", names: [...op.names] };
+    default:
+      return op;
+  }
+}
+
+function deliver(onStream: StreamCallback | undefined, name: StreamName, text: string): void {
+  try {
+    onStream?.(name, text);
+  } catch {
+    // A failing listener must not break the op; its output is simply lost.
+  }
+}
+
+type WorkerOutcome =
+  | { ok: true; value: Uint8Array }
+  | { ok: false; error: ErrorData };
+
+interface WorkerEvents {
+  /** Output produced while no op runs. */
+  idle(name: StreamName, text: string): void;
+  /** The Worker died on its own; the pending op has already been failed. */
+  crashed(): void;
+}
+
+/** The main-thread handle of one code Worker: starts it, sends ops, routes replies. */
+class CodeWorker {
+  #worker: Worker;
+  #events: WorkerEvents;
+  #on: string;
+  #nextId = 1;
+  #pending: { id: number; done(o: WorkerOutcome): void; onStream: StreamCallback } | null = null;
+  #dead = false;
+
+  private constructor(worker: Worker, events: WorkerEvents, on: string) {
+    this.#worker = worker;
+    this.#events = events;
+    this.#on = on;
+  }
+
+  static start(
+    policy: SandboxPolicy,
+    engineId: number | undefined,
+    events: WorkerEvents,
+  ): Promise<CodeWorker> {
+    const on = engineId === undefined ? "" : ` on engine ${engineId}`;
+    const worker = new Worker(new URL("./worker.ts", import.meta.url), {
+      type: "module",
+      name: `ipx-code${engineId === undefined ? "" : `-${engineId}`}`,
+      deno: { permissions: workerPermissions(policy) },
+    });
+    const handle = new CodeWorker(worker, events, on);
+    const ready = Promise.withResolvers<CodeWorker>();
+    let started = false;
+    worker.onmessage = (event: MessageEvent<WorkerReply>) => {
+      if (event.data.type === "ready") {
+        started = true;
+        ready.resolve(handle);
+      } else handle.#receive(event.data);
+    };
+    const fail = (message: string) => {
+      if (!started) {
+        handle.terminate();
+        ready.reject(new Error(message));
+      } else handle.#crash(message);
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      fail(event.message);
+    };
+    worker.onmessageerror = () => fail("a message from the worker could not be read");
+    return ready.promise;
+  }
+
+  send(op: WorkerOp, onStream: StreamCallback): Promise<WorkerOutcome> {
+    if (this.#dead) return Promise.resolve(this.#crashError("it was stopped"));
+    const id = this.#nextId++;
+    const { promise, resolve } = Promise.withResolvers<WorkerOutcome>();
+    this.#pending = { id, done: resolve, onStream };
+    const request: WorkerRequest = { id, op };
+    this.#worker.postMessage(request);
+    return promise;
+  }
+
+  terminate(): void {
+    this.#dead = true;
+    this.#worker.terminate();
+  }
+
+  #receive(message: WorkerReply): void {
+    const pending = this.#pending;
+    if (message.type === "stream") {
+      if (pending && message.id === pending.id) pending.onStream(message.name, message.text);
+      else this.#events.idle(message.name, message.text);
+    } else if (message.type === "done" && pending && message.id === pending.id) {
+      this.#pending = null;
+      pending.done(message.ok ? message : { ok: false, error: message.error });
+    }
+  }
+
+  #crashError(message: string): WorkerOutcome {
+    return {
+      ok: false,
+      error: {
+        ename: "WorkerCrashed",
+        evalue: `the code worker stopped unexpectedly${this.#on} (${message}); the namespace ` +
+          `is lost and a fresh worker runs the next operation`,
+        stack: "",
+      },
+    };
+  }
+
+  #crash(message: string): void {
+    if (this.#dead) return;
+    this.terminate();
+    const pending = this.#pending;
+    this.#pending = null;
+    pending?.done(this.#crashError(message));
+    this.#events.crashed();
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Entry point of one engine process (started by `ipx engine`, with narrow Deno permissions).
+ * Prints one machine-readable line per registration on stdout: `ipx-engine registered <id>`.
+ * Exit codes: 0 stopped, 3 cannot authenticate or version mismatch, 4 bad configuration.
+ *
+ * @module
+ */
+
+import { hostname } from "node:os";
+import { parseArgs } from "node:util";
+import { readConnectionFile } from "../protocol/connection_file.ts";
+import { dial } from "../protocol/dial.ts";
+import { AuthenticationError, VersionMismatchError } from "../protocol/errors.ts";
+import { Engine } from "./engine.ts";
+import { Executor } from "./executor.ts";
+
+function list(v: string | undefined): string[] | undefined {
+  return v === undefined ? undefined : v.split(",").filter(Boolean);
+}
+
+function flag(v: string | boolean | undefined): boolean | string[] | undefined {
+  if (v === undefined) return undefined;
+  if (v === true || v === "") return true;
+  return list(v as string);
+}
+
+/** Runs an engine process until it is stopped; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      file: { type: "string" },
+      "data-dir": { type: "string" },
+      "allow-read": { type: "string" },
+      "allow-write": { type: "string" },
+      "allow-net": { type: "string" },
+      "allow-env": { type: "string" },
+    },
+  });
+  if (!values.file || !values["data-dir"]) {
+    console.error("ipx engine process: --file and --data-dir are required");
+    return 4;
+  }
+  const info = await readConnectionFile(values.file);
+  const dataDir = values["data-dir"];
+  let executor: Executor;
+  try {
+    const allowRead = list(values["allow-read"]);
+    const allowWrite = list(values["allow-write"]);
+    const allowNet = flag(values["allow-net"]);
+    const allowEnv = flag(values["allow-env"]);
+    executor = await Executor.create({
+      dataDir,
+      ...(allowRead ? { allowRead } : {}),
+      ...(allowWrite ? { allowWrite } : {}),
+      ...(allowNet !== undefined ? { allowNet } : {}),
+      ...(allowEnv !== undefined ? { allowEnv } : {}),
+    });
+  } catch (error) {
+    console.error(`ipx engine: cannot start the sandbox: ${(error as Error).message}`);
+    return 4;
+  }
+  const engine = new Engine({
+    connect: () => dial(info, { source: values.file! }),
+    key: info.key,
+    keySource: values.file,
+    executor,
+    dataDir,
+    host: hostname(),
+    log: (m) => console.error(`ipx ${m}`),
+    onRegistered: (id) => console.log(`ipx-engine registered ${id}`),
+  });
+  const stop = () => void engine.stop();
+  Deno.addSignalListener("SIGTERM", stop);
+  Deno.addSignalListener("SIGINT", stop);
+  try {
+    await engine.start();
+    await engine.done;
+    return 0;
+  } catch (error) {
+    console.error(`ipx engine: ${(error as Error).message}`);
+    await engine.stop();
+    return error instanceof AuthenticationError || error instanceof VersionMismatchError ? 3 : 1;
+  } finally {
+    Deno.removeSignalListener("SIGTERM", stop);
+    Deno.removeSignalListener("SIGINT", stop);
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,332 @@
+/**
+ * Entry point of the Worker that runs user code for an {@linkcode Executor}. Never import it
+ * for its values; only its types are shared (`import type`).
+ *
+ * User code is evaluated through the V8 inspector (`Runtime.evaluate` with `replMode`), so
+ * top-level `let`/`const`/`class`/`function` persist between operations and top-level `await`
+ * works. Values cross between user code and this module through a bridge object that only the
+ * inspector can reach (its objectId is taken once at start-up and no global refers to it).
+ *
+ * Messages: the executor sends {@linkcode WorkerRequest}s one at a time; the Worker answers
+ * with `ready` once, `stream` chunks while an op runs, and one `done` per op.
+ *
+ * @module
+ */
+
+import { Session } from "node:inspector";
+import { decodeValue, encodeValue } from "../protocol/codec.ts";
+import type { ErrorData } from "../protocol/errors.ts";
+import {
+  captureStdio,
+  createCaptureConsole,
+  formatArgs,
+  type StreamName,
+} from "./console_capture.ts";
+
+/** An operation as the Worker receives it (code already stripped of types). */
+export type WorkerOp =
+  | { kind: "execute"; code: string }
+  | { kind: "apply"; fn: string; args: Uint8Array }
+  | { kind: "push"; ns: Uint8Array }
+  | { kind: "pull"; names: string[] }
+  | { kind: "names" };
+
+/** Executor → Worker. */
+export interface WorkerRequest {
+  /** Correlates the reply and the output. */
+  id: number;
+  /** What to do. */
+  op: WorkerOp;
+}
+
+/** Worker → executor. */
+export type WorkerReply =
+  | { type: "ready" }
+  | { type: "stream"; id: number | null; name: StreamName; text: string }
+  | { type: "done"; id: number; ok: true; value: Uint8Array }
+  | { type: "done"; id: number; ok: false; error: ErrorData };
+
+interface RemoteObject {
+  type: string;
+  subtype?: string;
+  value?: unknown;
+  unserializableValue?: string;
+  objectId?: string;
+  description?: string;
+}
+interface EvalResult {
+  result: RemoteObject;
+  exceptionDetails?: { exception?: RemoteObject; text?: string };
+}
+type CallArgument = { objectId: string } | { unserializableValue: string } | { value?: unknown };
+
+/** The parts of the Worker global scope used here (typed without the `deno.worker` lib). */
+interface WorkerScope {
+  postMessage(message: unknown, transfer: Transferable[]): void;
+  addEventListener(type: "error", listener: (event: ErrorEvent) => void): void;
+  addEventListener(
+    type: "unhandledrejection",
+    listener: (event: PromiseRejectionEvent) => void,
+  ): void;
+  onmessage: ((event: MessageEvent<WorkerRequest>) => void) | null;
+}
+const scope = globalThis as unknown as WorkerScope;
+
+const OP_GROUP = "ipx-op";
+const session = new Session();
+session.connect();
+
+function post<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+  return new Promise((resolve, reject) => {
+    session.post(method, params, (error: Error | null, result: unknown) => {
+      if (error) reject(error);
+      else resolve(result as T);
+    });
+  });
+}
+
+let current: number | null = null;
+function reply(message: WorkerReply, transfer: Transferable[] = []): void {
+  scope.postMessage(message, transfer);
+}
+function sink(name: StreamName, text: string): void {
+  reply({ type: "stream", id: current, name, text });
+}
+
+const bridge: { args: unknown[]; value: unknown; result: unknown } = {
+  args: [],
+  value: undefined,
+  result: undefined,
+};
+
+/** Thrown inside this module to fail an op with a given error name. */
+class OpError extends Error {
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+async function bridgeObjectId(): Promise<string> {
+  const key = `ipx.bridge.${crypto.randomUUID()}`;
+  Object.defineProperty(globalThis, Symbol.for(key), { value: bridge, configurable: true });
+  try {
+    const found = await post<EvalResult>("Runtime.evaluate", {
+      expression: `globalThis[Symbol.for(${JSON.stringify(key)})]`,
+      objectGroup: "ipx-bridge",
+    });
+    if (!found.result.objectId) throw new Error("Cannot reach the executor bridge");
+    return found.result.objectId;
+  } finally {
+    delete (globalThis as Record<symbol, unknown>)[Symbol.for(key)];
+  }
+}
+
+const SELF_URL = import.meta.url;
+function cleanStack(stack: string): string {
+  const lines = stack.split("\n");
+  const cut = lines.findIndex((l) =>
+    l.includes("Session.post") || l.includes(SELF_URL) || l.includes("ext:deno_node/inspector")
+  );
+  return (cut === -1 ? lines : lines.slice(0, cut)).join("\n");
+}
+
+function toErrorData(thrown: unknown): ErrorData {
+  if (thrown instanceof Error) {
+    return { ename: thrown.name, evalue: thrown.message, stack: cleanStack(thrown.stack ?? "") };
+  }
+  const text = typeof thrown === "string" ? thrown : formatArgs([thrown]);
+  return { ename: "Error", evalue: `Uncaught ${text}`, stack: "" };
+}
+
+function describeUncaught(prefix: string, thrown: unknown): string {
+  const body = thrown instanceof Error
+    ? cleanStack(thrown.stack ?? `${thrown.name}: ${thrown.message}`)
+    : formatArgs([thrown]);
+  return `${prefix} ${body}\n`;
+}
+
+const bridgeId = await bridgeObjectId();
+
+function callOnBridge(declaration: string, args: CallArgument[] = []): Promise<EvalResult> {
+  return post<EvalResult>("Runtime.callFunctionOn", {
+    objectId: bridgeId,
+    functionDeclaration: declaration,
+    arguments: args,
+    awaitPromise: true,
+    objectGroup: OP_GROUP,
+  });
+}
+
+function asArgument(remote: RemoteObject): CallArgument {
+  if (remote.objectId !== undefined) return { objectId: remote.objectId };
+  if (remote.unserializableValue !== undefined) {
+    return { unserializableValue: remote.unserializableValue };
+  }
+  return remote.type === "undefined" ? {} : { value: remote.value };
+}
+
+/** Brings a value that user code produced into this module. */
+async function localize(remote: RemoteObject): Promise<unknown> {
+  await callOnBridge("function (v) { this.result = v; }", [asArgument(remote)]);
+  const value = bridge.result;
+  bridge.result = undefined;
+  return value;
+}
+
+/** Unwraps an inspector result: the value, or the thrown value rethrown here. */
+async function settle(outcome: EvalResult): Promise<unknown> {
+  if (outcome.exceptionDetails) {
+    const exception = outcome.exceptionDetails.exception;
+    throw exception ? await localize(exception) : new Error(outcome.exceptionDetails.text);
+  }
+  return await localize(outcome.result);
+}
+
+function evaluate(expression: string): Promise<EvalResult> {
+  return post<EvalResult>("Runtime.evaluate", {
+    expression,
+    replMode: true,
+    awaitPromise: true,
+    objectGroup: OP_GROUP,
+  });
+}
+
+const RESERVED = new Set(
+  ("break case catch class const continue debugger default delete do else enum export extends " +
+    "false finally for function if import in instanceof new null return super switch this throw " +
+    "true try typeof var void while with yield let static implements interface package private " +
+    "protected public await arguments eval undefined NaN Infinity globalThis").split(" "),
+);
+function checkName(name: unknown, verb: string): string {
+  if (
+    typeof name !== "string" || RESERVED.has(name) ||
+    !/^[\p{ID_Start}$_][\p{ID_Continue}$\u200C\u200D]*$/u.test(name)
+  ) {
+    throw new OpError(
+      "TypeError",
+      `Cannot ${verb} ${JSON.stringify(name)}: it is not a name a variable can have; ` +
+        `use a plain identifier such as "data"`,
+    );
+  }
+  return name;
+}
+
+async function apply(fn: string, encodedArgs: Uint8Array): Promise<unknown> {
+  const args = decodeValue(encodedArgs);
+  if (!Array.isArray(args)) {
+    throw new OpError("TypeError", "Cannot apply: the arguments must be encoded as an array");
+  }
+  const compiled = await evaluate(fn);
+  const target = compiled.exceptionDetails ? await settle(compiled) : compiled.result;
+  if ((target as RemoteObject).type !== "function") {
+    throw new OpError(
+      "TypeError",
+      `Cannot apply ${(target as RemoteObject).description ?? "the value"}: it is not a function`,
+    );
+  }
+  bridge.args = args;
+  try {
+    return await settle(
+      await callOnBridge("function (f) { return f(...this.args); }", [
+        asArgument(target as RemoteObject),
+      ]),
+    );
+  } finally {
+    bridge.args = [];
+  }
+}
+
+async function push(encoded: Uint8Array): Promise<void> {
+  const ns = decodeValue(encoded);
+  if (ns === null || typeof ns !== "object" || Array.isArray(ns)) {
+    throw new OpError("TypeError", "Cannot push: the namespace must be an object of names");
+  }
+  for (const [rawName, value] of Object.entries(ns)) {
+    const name = checkName(rawName, "push");
+    bridge.value = value;
+    try {
+      const assigned = await callOnBridge(`function () { ${name} = this.value; }`);
+      if (assigned.exceptionDetails) {
+        const thrown = await settle(assigned).catch((e: unknown) => e);
+        if (thrown instanceof TypeError && /constant/.test(thrown.message)) {
+          throw new OpError(
+            "TypeError",
+            `Cannot push "${name}": it is declared with const on the engine; declare it with ` +
+              `let, or push under another name`,
+          );
+        }
+        throw thrown;
+      }
+    } finally {
+      bridge.value = undefined;
+    }
+  }
+}
+
+async function names(): Promise<string[]> {
+  const lexical = await post<{ names: string[] }>("Runtime.globalLexicalScopeNames");
+  const added = Object.getOwnPropertyNames(globalThis).filter((n) => !BASELINE.has(n));
+  return [...new Set([...lexical.names, ...added])].sort();
+}
+
+async function perform(op: WorkerOp): Promise<unknown> {
+  switch (op.kind) {
+    case "execute":
+      return await settle(await evaluate(op.code));
+    case "apply":
+      return await apply(op.fn, op.args);
+    case "push":
+      return await push(op.ns);
+    case "pull": {
+      const list = op.names.map((n) => checkName(n, "pull")).join(", ");
+      return await settle(await evaluate(`[${list}]`));
+    }
+    case "names":
+      return await names();
+  }
+}
+
+function encodeResult(value: unknown): Uint8Array {
+  try {
+    return encodeValue(value);
+  } catch (error) {
+    const hint = value instanceof Promise ? "; the value is a Promise: await it" : "";
+    throw new OpError(
+      "SerializationError",
+      `${error instanceof Error ? error.message : String(error)}${hint}`,
+    );
+  }
+}
+
+async function handle(request: WorkerRequest): Promise<void> {
+  current = request.id;
+  let message: WorkerReply;
+  const transfer: Transferable[] = [];
+  try {
+    const bytes = encodeResult(await perform(request.op));
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    const owned = whole ? bytes : bytes.slice();
+    transfer.push(owned.buffer as ArrayBuffer);
+    message = { type: "done", id: request.id, ok: true, value: owned };
+  } catch (error) {
+    message = { type: "done", id: request.id, ok: false, error: toErrorData(error) };
+  }
+  await post("Runtime.releaseObjectGroup", { objectGroup: OP_GROUP }).catch(() => {});
+  current = null;
+  reply(message, transfer);
+}
+
+scope.addEventListener("error", (event) => {
+  event.preventDefault();
+  sink("stderr", describeUncaught("Uncaught", event.error ?? event.message));
+});
+scope.addEventListener("unhandledrejection", (event) => {
+  event.preventDefault();
+  sink("stderr", describeUncaught("Uncaught (in promise)", event.reason));
+});
+(globalThis as { console: Console }).console = createCaptureConsole(sink);
+captureStdio(sink);
+const BASELINE = new Set(Object.getOwnPropertyNames(globalThis));
+scope.onmessage = (event) => void handle(event.data);
+reply({ type: "ready" });

@@ -1,0 +1,222 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  ConnectionFileError,
+  type ConnectionInfo,
+  parseConnectionInfo,
+  readConnectionFile,
+  waitForConnectionFile,
+  writeConnectionFile,
+} from "./connection_file.ts";
+
+function sampleInfo(overrides: Partial<ConnectionInfo> = {}): ConnectionInfo {
+  return {
+    role: "client",
+    ipxVersion: "0.1.0",
+    protocolVersion: 1,
+    transport: "tcp",
+    host: "127.0.0.1",
+    port: 40123,
+    addresses: ["127.0.0.1:40123", "[::1]:40123"],
+    location: "node01",
+    key: btoa(String.fromCharCode(...new Uint8Array(32).fill(7))),
+    profile: "default",
+    controllerPid: 4242,
+    createdAt: "2025-01-02T03:04:05.000Z",
+    ...overrides,
+  };
+}
+
+async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "ipx_connection_file_test_" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function rejectsWith(
+  promise: Promise<unknown>,
+  problem: string,
+  pattern: RegExp,
+): Promise<ConnectionFileError> {
+  const error = await promise.then(
+    () => assert.fail("expected a ConnectionFileError"),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof ConnectionFileError, `got ${error}`);
+  assert.equal(error.problem, problem);
+  assert.match(error.message, pattern);
+  return error;
+}
+
+Deno.test("writeConnectionFile() then readConnectionFile() round-trips with mode 0600", async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, "ipx-client.json");
+    const tls = sampleInfo({ transport: "tls", tlsCaPem: "-----BEGIN CERT", role: "engine" });
+    await writeConnectionFile(path, tls);
+    assert.deepEqual(await readConnectionFile(path), tls);
+    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
+    // Overwriting keeps the mode and leaves no temporary files behind.
+    await writeConnectionFile(path, sampleInfo());
+    assert.deepEqual(await readConnectionFile(path), sampleInfo());
+    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
+    const names = [];
+    for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+    assert.deepEqual(names, ["ipx-client.json"]);
+  });
+});
+
+Deno.test("readConnectionFile() drops unknown fields", async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, "c.json");
+    await Deno.writeTextFile(path, JSON.stringify({ ...sampleInfo(), future: 1 }));
+    assert.deepEqual(await readConnectionFile(path), sampleInfo());
+  });
+});
+
+Deno.test("readConnectionFile() names a missing file and says how to start a controller", async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, "nope.json");
+    const error = await rejectsWith(readConnectionFile(path), "missing", /ipx controller/);
+    assert.equal(error.path, path);
+    assert.ok(error.message.includes(path));
+    assert.match(error.message, /--file/);
+    assert.ok(error.cause instanceof Deno.errors.NotFound);
+  });
+});
+
+Deno.test("readConnectionFile() reports an unreadable path", async () => {
+  await withTempDir(async (dir) => {
+    await rejectsWith(readConnectionFile(dir), "unreadable", /Cannot read connection file/);
+  });
+});
+
+Deno.test("readConnectionFile() reports bad JSON", async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, "c.json");
+    await Deno.writeTextFile(path, "{not json");
+    await rejectsWith(readConnectionFile(path), "invalid-json", /not valid JSON/);
+  });
+});
+
+Deno.test("parseConnectionInfo() lists every missing or invalid field", () => {
+  const bad = {
+    ...sampleInfo(),
+    port: 70000,
+    key: btoa("short"),
+    addresses: ["nohost"],
+    role: "admin",
+  } as Record<string, unknown>;
+  delete bad.createdAt;
+  assert.throws(
+    () => parseConnectionInfo(bad, "x.json"),
+    (e: unknown) => {
+      assert.ok(e instanceof ConnectionFileError);
+      assert.equal(e.problem, "invalid-fields");
+      for (const field of ["port", "key", "addresses", "role", "createdAt"]) {
+        assert.match(e.message, new RegExp(`"${field}" must be`));
+      }
+      assert.doesNotMatch(e.message, /"host" must be/);
+      return true;
+    },
+  );
+  assert.throws(() => parseConnectionInfo([1], "x.json"), /expected a JSON object/);
+  assert.throws(
+    () => parseConnectionInfo(sampleInfo({ transport: "tls" }), "x.json"),
+    /needs "tlsCaPem" or "tlsFingerprint"/,
+  );
+});
+
+Deno.test("writeConnectionFile() refuses invalid info and writes nothing", async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, "c.json");
+    await rejectsWith(
+      writeConnectionFile(path, sampleInfo({ port: 0 })),
+      "invalid-fields",
+      /"port"/,
+    );
+    await assert.rejects(Deno.stat(path), Deno.errors.NotFound);
+  });
+});
+
+Deno.test("writeConnectionFile() reports a missing directory", async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, "absent", "c.json");
+    await rejectsWith(writeConnectionFile(path, sampleInfo()), "write-failed", /writable/);
+  });
+});
+
+Deno.test("waitForConnectionFile() returns once the file appears", async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, "ipx-engine.json");
+    let waitingCalls = 0;
+    let writing: Promise<void> | undefined;
+    const info = await waitForConnectionFile(path, {
+      timeoutMs: 30_000,
+      intervalMs: 5,
+      onWaiting: () => {
+        waitingCalls++;
+        // The file appears only after the waiter reported that it is waiting.
+        writing = writeConnectionFile(path, sampleInfo({ role: "engine" }));
+      },
+    });
+    await writing;
+    assert.equal(info.role, "engine");
+    assert.equal(waitingCalls, 1);
+  });
+});
+
+Deno.test("waitForConnectionFile() returns at once for an existing file", async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, "c.json");
+    await writeConnectionFile(path, sampleInfo());
+    const info = await waitForConnectionFile(path, {
+      timeoutMs: 0,
+      onWaiting: () => assert.fail("should not wait"),
+    });
+    assert.equal(info.port, 40123);
+  });
+});
+
+Deno.test("waitForConnectionFile() times out naming the wait and the remedy", async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, "c.json");
+    const error = await rejectsWith(
+      waitForConnectionFile(path, { timeoutMs: 30, intervalMs: 5 }),
+      "timeout",
+      /Timed out after \d+\.\d s waiting for connection file .*ipx controller/,
+    );
+    assert.ok(error.cause instanceof ConnectionFileError);
+    assert.equal(error.cause.problem, "missing");
+  });
+});
+
+Deno.test("waitForConnectionFile() stops when aborted", async () => {
+  await withTempDir(async (dir) => {
+    const controller = new AbortController();
+    const reason = new Error("stop waiting");
+    await assert.rejects(
+      waitForConnectionFile(join(dir, "c.json"), {
+        timeoutMs: 30_000,
+        signal: controller.signal,
+        onWaiting: () => controller.abort(reason),
+      }),
+      (e: unknown) => e === reason,
+    );
+  });
+});
+
+Deno.test("waitForConnectionFile() fails at once for an unreadable path", async () => {
+  await withTempDir(async (dir) => {
+    await rejectsWith(
+      waitForConnectionFile(dir, {
+        timeoutMs: 30_000,
+        onWaiting: () => assert.fail("should not wait"),
+      }),
+      "unreadable",
+      /Cannot read/,
+    );
+  });
+});

@@ -1,0 +1,53 @@
+/**
+ * The `ipx` command line. Run it through `./ipx`, which supplies the Deno permissions.
+ *
+ * @module
+ */
+
+import { Command } from "commander";
+import denoJson from "./deno.json" with { type: "json" };
+import { configureErrors, reportError } from "./cmd/_usage.ts";
+import { profileCommand } from "./cmd/profile.ts";
+
+/**
+ * Builds the `ipx` program with every subcommand.
+ *
+ * @returns The commander program, with ipx's error handling applied.
+ */
+export function ipxProgram(): Command {
+  const program = new Command("ipx")
+    .description("IPython-parallel style parallel computing for Deno")
+    .version(denoJson.version, "-V, --version", "print the ipx version");
+
+  // ── Subcommands: one line per cmd/<name>.ts, each exporting <name>Command(): Command ──
+  program.addCommand(profileCommand());
+  // program.addCommand(controllerCommand());   // cmd/controller.ts (to be added)
+  // program.addCommand(engineCommand());       // cmd/engine.ts (to be added)
+  // program.addCommand(clusterCommand());      // cmd/cluster.ts (to be added)
+  // program.addCommand(replCommand());         // cmd/repl.ts (to be added)
+  // ── end of subcommands ──
+
+  return configureErrors(program);
+}
+
+/**
+ * Runs ipx.
+ *
+ * @param args The command-line arguments, without the program name.
+ * @returns The exit code: 0 on success, 2 for usage errors, 1 for other failures.
+ */
+export async function main(args: string[]): Promise<number> {
+  try {
+    await ipxProgram().parseAsync(args, { from: "user" });
+    return 0;
+  } catch (error) {
+    return reportError(error);
+  }
+}
+
+if (import.meta.main) {
+  const code = await main(Deno.args);
+  // On success let pending output drain; on failure exit now even if something is still open.
+  if (code === 0) Deno.exitCode = 0;
+  else Deno.exit(code);
+}

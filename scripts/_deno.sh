@@ -1,0 +1,86 @@
+# shellcheck shell=bash
+# Shared Deno bootstrap for ./ipx and ./scripts/test (sourced, never executed).
+#
+# ipx_deno ROOT  sets IPX_DENO_BIN to a usable deno (2.x, >= 2.9), trying in order:
+#   1. $IPX_DENO (an explicit path, if set)
+#   2. `deno` on PATH
+#   3. ROOT/.tools/node_modules/deno/deno
+#   4. ROOT/.tools/node_modules/@deno/<platform>/deno
+# and otherwise installs the pinned npm package deno@$IPX_DENO_VERSION into ROOT/.tools
+# (git-ignored), printing one line about it to stderr. Returns non-zero with a message
+# on stderr when no deno can be found or installed.
+
+IPX_DENO_VERSION="2.9.6"
+IPX_DENO_MIN_MINOR=9
+
+# ipx_deno_usable PATH: succeeds when PATH runs and reports deno 2.x with x >= 9.
+ipx_deno_usable() {
+  local bin="$1" line
+  [[ -n "$bin" && -x "$bin" && ! -d "$bin" ]] || return 1
+  line="$("$bin" --version 2>/dev/null | head -n 1)" || return 1
+  [[ "$line" =~ ^deno\ ([0-9]+)\.([0-9]+)\. ]] || return 1
+  [[ "${BASH_REMATCH[1]}" == 2 && "${BASH_REMATCH[2]}" -ge "$IPX_DENO_MIN_MINOR" ]]
+}
+
+# ipx_deno_find ROOT: prints the first usable deno, or fails.
+ipx_deno_find() {
+  local root="$1" candidate
+  local -a candidates=()
+  [[ -n "${IPX_DENO:-}" ]] && candidates+=("$IPX_DENO")
+  candidate="$(command -v deno 2>/dev/null || true)"
+  [[ -n "$candidate" ]] && candidates+=("$candidate")
+  candidates+=("$root/.tools/node_modules/deno/deno")
+  for candidate in "$root"/.tools/node_modules/@deno/*/deno; do
+    candidates+=("$candidate")
+  done
+  for candidate in "${candidates[@]}"; do
+    if ipx_deno_usable "$candidate"; then
+      printf '%s\n' "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# ipx_deno_install ROOT: installs deno@$IPX_DENO_VERSION into ROOT/.tools with npm.
+ipx_deno_install() {
+  local root="$1" tools="$1/.tools" log="$1/.tools/npm-install.log"
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "ipx: cannot find Deno >= 2.$IPX_DENO_MIN_MINOR and npm is not installed to fetch it;" \
+      "install Deno $IPX_DENO_VERSION (https://docs.deno.com/runtime/getting_started/installation/)" \
+      "and put it on PATH, or set IPX_DENO to its path" >&2
+    return 1
+  fi
+  mkdir -p "$tools" || return 1
+  # Serialise concurrent bootstraps where flock(1) exists; a second caller then finds the result.
+  if command -v flock >/dev/null 2>&1; then
+    exec {IPX_DENO_LOCK_FD}>"$tools/.bootstrap.lock" && flock "$IPX_DENO_LOCK_FD"
+    if ipx_deno_find "$root" >/dev/null; then
+      exec {IPX_DENO_LOCK_FD}>&-
+      return 0
+    fi
+  fi
+  echo "ipx: no Deno >= 2.$IPX_DENO_MIN_MINOR found; installing deno@$IPX_DENO_VERSION into" \
+    "$tools with npm (one time, log: $log)" >&2
+  local rc=0
+  npm install --prefix "$tools" --no-audit --no-fund "deno@$IPX_DENO_VERSION" >"$log" 2>&1 || rc=$?
+  [[ -n "${IPX_DENO_LOCK_FD:-}" ]] && exec {IPX_DENO_LOCK_FD}>&-
+  if [[ $rc -ne 0 ]]; then
+    tail -n 15 "$log" >&2
+    echo "ipx: npm install deno@$IPX_DENO_VERSION failed (exit $rc, full log: $log);" \
+      "fix npm's registry access or install Deno $IPX_DENO_VERSION yourself and put it on PATH" >&2
+    return 1
+  fi
+}
+
+# ipx_deno ROOT: sets IPX_DENO_BIN, bootstrapping if needed.
+ipx_deno() {
+  local root="$1"
+  IPX_DENO_BIN="$(ipx_deno_find "$root")" && return 0
+  ipx_deno_install "$root" || return 1
+  IPX_DENO_BIN="$(ipx_deno_find "$root")" && return 0
+  echo "ipx: installed deno@$IPX_DENO_VERSION into $root/.tools but found no runnable deno" \
+    "binary there (unsupported platform?); install Deno $IPX_DENO_VERSION yourself and put it" \
+    "on PATH, or set IPX_DENO to its path" >&2
+  return 1
+}

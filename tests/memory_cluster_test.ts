@@ -1,0 +1,113 @@
+import assert, { rejects } from "node:assert/strict";
+import { CompositeError, RemoteError } from "../lib/client/errors.ts";
+import { startMemoryCluster } from "./_helpers/memory_cluster.ts";
+
+Deno.test("3 engines: apply(() => 1) gives [1, 1, 1]", async () => {
+  await using c = await startMemoryCluster({ engines: 3 });
+  assert.deepEqual(c.client.ids, [0, 1, 2]);
+  const dv = c.client.directView();
+  assert.deepEqual(await dv.apply(() => 1), [1, 1, 1]);
+});
+
+Deno.test("push({a: 5}) then apply((x) => a + x, 1) gives 6 on every engine", async () => {
+  await using c = await startMemoryCluster({ engines: 2 });
+  const dv = c.client.directView();
+  await dv.push({ a: 5 });
+  // deno-lint-ignore no-explicit-any
+  assert.deepEqual(await dv.apply((x: number) => (globalThis as any).a + x, 1), [6, 6]);
+  assert.deepEqual(await dv.execute("a * 2"), [10, 10]);
+  await dv.execute("let b = a + 1");
+  assert.deepEqual(await dv.pull("b"), [6, 6]);
+  assert.deepEqual(await dv.pull(["a", "b"]), [[5, 6], [5, 6]]);
+});
+
+Deno.test("scatter 101 items over 4 engines gives 26/25/25/25 and gather restores it", async () => {
+  await using c = await startMemoryCluster({ engines: 4 });
+  const dv = c.client.directView();
+  const data = Array.from({ length: 101 }, (_, i) => i * 2);
+  await dv.scatter("part", data);
+  assert.deepEqual(await dv.execute("part.length"), [26, 25, 25, 25]);
+  assert.deepEqual(await dv.gather("part"), data);
+  assert.deepEqual(await dv.map((x: number) => x + 1, [1, 2, 3, 4, 5]), [2, 3, 4, 5, 6]);
+});
+
+Deno.test("values round-trip through engines intact", async () => {
+  await using c = await startMemoryCluster({ engines: 1 });
+  const dv = c.client.directView();
+  const big = new Uint8Array(10 * 1024 * 1024);
+  for (let i = 0; i < big.length; i += 997) big[i] = i & 0xff;
+  const value = {
+    s: "héllo 日本 🎉",
+    n: 2n ** 80n,
+    m: new Map<unknown, unknown>([["k", new Set([1, 2])]]),
+    d: new Date(1234567890123),
+    u: undefined,
+    f: new Float32Array([1.5, 2.5]),
+  };
+  await dv.push({ value, big });
+  const [back] = await dv.pull("value");
+  assert.deepEqual(back, value);
+  const [bigBack] = await dv.pull("big") as Uint8Array[];
+  assert.equal(bigBack!.length, big.length);
+  assert.deepEqual(bigBack, big);
+});
+
+Deno.test("an error on every engine gives CompositeError with each engine's ename", async () => {
+  await using c = await startMemoryCluster({ engines: 2 });
+  const dv = c.client.directView();
+  await rejects(dv.execute("null.x"), (e: unknown) => {
+    assert(e instanceof CompositeError, String(e));
+    assert.deepEqual(e.errors.map((x) => x.ename), ["TypeError", "TypeError"]);
+    assert.deepEqual(e.errors.map((x) => x.engineId), [0, 1]);
+    return true;
+  });
+  // one engine → RemoteError
+  await rejects(c.client.directView(0).execute("throw new RangeError('bad')"), (e: unknown) => {
+    assert(e instanceof RemoteError);
+    assert.equal(e.ename, "RangeError");
+    assert.equal(e.evalue, "bad");
+    assert.equal(e.engineId, 0);
+    return true;
+  });
+  // and the engines still work
+  assert.deepEqual(await dv.execute("1 + 1"), [2, 2]);
+});
+
+Deno.test("a function closing over client variables fails with a hint", async () => {
+  await using c = await startMemoryCluster({ engines: 1 });
+  const secret = 42;
+  await rejects(c.client.directView().apply(() => secret), (e: unknown) => {
+    assert(e instanceof RemoteError);
+    assert.equal(e.ename, "ReferenceError");
+    assert.match(e.evalue, /sent as source/);
+    return true;
+  });
+});
+
+Deno.test("output streams to the client while the task runs", async () => {
+  await using c = await startMemoryCluster({ engines: 1 });
+  const dv = c.client.directView();
+  const ar = dv.execute(
+    "console.log('first'); " +
+      "for (;;) { try { Deno.statSync('go'); break; } catch { await new Promise((r) => setTimeout(r, 5)); } } " +
+      "console.error('second'); 7",
+  );
+  const first = Promise.withResolvers<string>();
+  ar.onOutput((chunk) => {
+    if (chunk.name === "stdout") first.resolve(chunk.text);
+  });
+  assert.equal(await first.promise, "first\n");
+  assert.equal(ar.ready(), false);
+  await Deno.writeTextFile(`${c.dataDir}/go`, "");
+  assert.deepEqual(await ar, [7]);
+  assert.deepEqual(ar.stdout, ["first\n"]);
+  assert.deepEqual(ar.stderr, ["second\n"]);
+  assert.equal(ar.metadata[0]!.executionCount, 1);
+});
+
+Deno.test("a wrong key gives AuthenticationError", async () => {
+  await using c = await startMemoryCluster({ engines: 1 });
+  const { generateKey } = await import("../lib/protocol/auth.ts");
+  const { AuthenticationError } = await import("../lib/protocol/errors.ts");
+  await rejects(c.newClient(generateKey()), AuthenticationError);
+});
