@@ -7,6 +7,9 @@
 import { Command } from "commander";
 import denoJson from "./deno.json" with { type: "json" };
 import { configureErrors, reportError } from "./cmd/_usage.ts";
+import { clusterCommand } from "./cmd/cluster.ts";
+import { controllerCommand } from "./cmd/controller.ts";
+import { engineCommand } from "./cmd/engine.ts";
 import { profileCommand } from "./cmd/profile.ts";
 
 /**
@@ -21,9 +24,9 @@ export function ipxProgram(): Command {
 
   // ── Subcommands: one line per cmd/<name>.ts, each exporting <name>Command(): Command ──
   program.addCommand(profileCommand());
-  // program.addCommand(controllerCommand());   // cmd/controller.ts (to be added)
-  // program.addCommand(engineCommand());       // cmd/engine.ts (to be added)
-  // program.addCommand(clusterCommand());      // cmd/cluster.ts (to be added)
+  program.addCommand(controllerCommand());
+  program.addCommand(engineCommand());
+  program.addCommand(clusterCommand());
   // program.addCommand(replCommand());         // cmd/repl.ts (to be added)
   // ── end of subcommands ──
 
@@ -48,6 +51,6 @@ export async function main(args: string[]): Promise<number> {
 if (import.meta.main) {
   const code = await main(Deno.args);
   // On success let pending output drain; on failure exit now even if something is still open.
-  if (code === 0) Deno.exitCode = 0;
-  else Deno.exit(code);
+  // (commands that finish with a status of their own set Deno.exitCode themselves)
+  if (code !== 0) Deno.exit(code);
 }

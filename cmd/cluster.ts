@@ -6,7 +6,7 @@
 
 import { Command } from "commander";
 import { fileURLToPath } from "node:url";
-import { listProfiles } from "../lib/profile/mod.ts";
+import { isProcessAlive, listProfiles } from "../lib/profile/mod.ts";
 import { profilePaths } from "../lib/profile/mod.ts";
 import { writeFileAtomic } from "../lib/profile/mod.ts";
 import { openLog } from "./_log.ts";
@@ -30,21 +30,6 @@ function clusterFile(profile: string): string {
   return `${profilePaths(profile).security}/ipx-cluster.json`;
 }
 
-/**
- * True when a process with this pid exists.
- *
- * @param pid Process id.
- */
-export function processAlive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    // a zombie (state Z) has exited
-    return !/^\d+ \(.*\) Z/.test(stat);
-  } catch {
-    return false;
-  }
-}
-
 async function readRecord(profile: string): Promise<ClusterRecord | undefined> {
   try {
     return JSON.parse(await Deno.readTextFile(clusterFile(profile))) as ClusterRecord;
@@ -56,10 +41,10 @@ async function readRecord(profile: string): Promise<ClusterRecord | undefined> {
 async function waitGone(pids: number[], ms: number): Promise<boolean> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
-    if (pids.every((p) => !processAlive(p))) return true;
+    if (pids.every((p) => !isProcessAlive(p))) return true;
     await new Promise((r) => setTimeout(r, 50));
   }
-  return pids.every((p) => !processAlive(p));
+  return pids.every((p) => !isProcessAlive(p));
 }
 
 async function start(
@@ -72,7 +57,7 @@ async function start(
   }
   const paths = profilePaths(o.profile);
   const existing = await readRecord(o.profile);
-  if (existing && processAlive(existing.pid)) {
+  if (existing && isProcessAlive(existing.pid)) {
     console.error(
       `ipx cluster start: a cluster is already running for profile "${o.profile}" (pid ${existing.pid}); ` +
         `stop it with \`ipx cluster stop --profile ${o.profile}\``,
@@ -169,7 +154,7 @@ async function start(
 
 async function stop(o: { profile: string }): Promise<number> {
   const rec = await readRecord(o.profile);
-  if (!rec || !processAlive(rec.pid)) {
+  if (!rec || !isProcessAlive(rec.pid)) {
     if (rec) await Deno.remove(clusterFile(o.profile)).catch(() => {});
     console.error(`ipx cluster stop: no cluster is running for profile "${o.profile}"`);
     return 11;
@@ -195,7 +180,7 @@ async function list(o: { json?: boolean }): Promise<number> {
   const rows: (ClusterRecord & { running: boolean })[] = [];
   for (const profile of await listProfiles()) {
     const rec = await readRecord(profile);
-    if (rec) rows.push({ ...rec, running: processAlive(rec.pid) });
+    if (rec) rows.push({ ...rec, running: isProcessAlive(rec.pid) });
   }
   if (o.json) {
     console.log(JSON.stringify(rows, null, 2));

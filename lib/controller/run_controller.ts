@@ -124,7 +124,7 @@ export async function runController(options: RunControllerOptions): Promise<Runn
     });
     let server: Server;
     try {
-      server = serve(controller, {
+      server = await serve(controller, {
         hostname: bindIp,
         port: options.port ?? 0,
         log,

@@ -1,12 +1,14 @@
 /**
  * Network listener of the controller: accepts TCP or TLS connections and hands them to
- * {@linkcode Controller.accept}.
+ * {@linkcode Controller.accept}. TLS uses `node:tls` so Nagle's algorithm can be turned off
+ * (see `lib/protocol/node_tls_server.ts`).
  *
  * @module
  */
 
 import { ConnectionError } from "../protocol/errors.ts";
-import { completeHandshake, listenTls } from "../protocol/tls.ts";
+import { listenNodeTls } from "../protocol/node_tls_server.ts";
+import type { ByteConn } from "../protocol/transport.ts";
 import type { Controller } from "./controller.ts";
 import type { Logger } from "./log.ts";
 
@@ -32,6 +34,28 @@ export interface Server extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+function bindError(error: unknown, where: string): ConnectionError {
+  const code = (error as { code?: string }).code;
+  if (error instanceof Deno.errors.AddrInUse || code === "EADDRINUSE") {
+    return new ConnectionError(
+      `Cannot listen on ${where}: the port is in use (another controller, or another ` +
+        `program); pick another --port, or stop the other process`,
+      { cause: error, address: where },
+    );
+  }
+  if (error instanceof Deno.errors.AddrNotAvailable || code === "EADDRNOTAVAIL") {
+    return new ConnectionError(
+      `Cannot listen on ${where}: this machine has no such address; use --ip with one of ` +
+        `its addresses, or 0.0.0.0 for all`,
+      { cause: error, address: where },
+    );
+  }
+  return new ConnectionError(`Cannot listen on ${where}: ${(error as Error).message}`, {
+    cause: error,
+    address: where,
+  });
+}
+
 /**
  * Binds and starts accepting. Throws {@linkcode ConnectionError} with a hint when the port is
  * in use or the address cannot be bound.
@@ -39,89 +63,76 @@ export interface Server extends AsyncDisposable {
  * @param controller The controller to hand connections to.
  * @param options Where to listen, and TLS material.
  */
-export function serve(controller: Controller, options: ServeOptions): Server {
-  let listener: Deno.Listener;
+export async function serve(controller: Controller, options: ServeOptions): Promise<Server> {
   const where = `${options.hostname}:${options.port}`;
-  try {
-    listener = options.tls
-      ? listenTls({
+  let accept: () => Promise<{ conn: ByteConn; peer: string } | null>;
+  let stop: () => void;
+  let hostname: string;
+  let port: number;
+  if (options.tls) {
+    let listener;
+    try {
+      listener = await listenNodeTls({
         hostname: options.hostname,
         port: options.port,
         certPem: options.tls.certPem,
         keyPem: options.tls.keyPem,
-      })
-      : Deno.listen({ hostname: options.hostname, port: options.port });
-  } catch (error) {
-    if (error instanceof Deno.errors.AddrInUse) {
-      throw new ConnectionError(
-        `Cannot listen on ${where}: the port is in use (another controller, or another ` +
-          `program); pick another --port, or stop the other process`,
-        { cause: error, address: where },
-      );
+        onTlsError: (peer, error) =>
+          options.log?.(
+            "warn",
+            `rejected connection from ${peer}: TLS handshake failed: ${error.message}`,
+          ),
+      });
+    } catch (error) {
+      throw bindError(error, where);
     }
-    if (error instanceof Deno.errors.AddrNotAvailable) {
-      throw new ConnectionError(
-        `Cannot listen on ${where}: this machine has no such address; use --ip with one of ` +
-          `its addresses, or 0.0.0.0 for all`,
-        { cause: error, address: where },
-      );
+    hostname = listener.hostname;
+    port = listener.port;
+    accept = async () => {
+      const c = await listener.accept();
+      return c ? { conn: c, peer: c.peer } : null;
+    };
+    stop = () => listener.close();
+  } else {
+    let listener: Deno.TcpListener;
+    try {
+      listener = Deno.listen({ hostname: options.hostname, port: options.port });
+    } catch (error) {
+      throw bindError(error, where);
     }
-    throw new ConnectionError(`Cannot listen on ${where}: ${(error as Error).message}`, {
-      cause: error,
-      address: where,
-    });
+    const addr = listener.addr;
+    hostname = addr.hostname;
+    port = addr.port;
+    accept = async () => {
+      for (;;) {
+        try {
+          const conn = await listener.accept();
+          conn.setNoDelay(true);
+          return { conn, peer: `${conn.remoteAddr.hostname}:${conn.remoteAddr.port}` };
+        } catch (error) {
+          if (
+            error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted
+          ) return null;
+          options.log?.("warn", `accept failed: ${(error as Error).message}`);
+        }
+      }
+    };
+    stop = () => {
+      try {
+        listener.close();
+      } catch { /* closed */ }
+    };
   }
-  const addr = listener.addr as Deno.NetAddr;
-  const conns = new Set<Deno.Conn>();
   const loop = (async () => {
     for (;;) {
-      let conn: Deno.Conn;
-      try {
-        conn = await listener.accept();
-      } catch (error) {
-        if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
-          return;
-        }
-        options.log?.("warn", `accept failed: ${(error as Error).message}`);
-        continue;
-      }
-      const remote = conn.remoteAddr as Deno.NetAddr;
-      const peer = `${remote.hostname}:${remote.port}`;
-      if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
-      conns.add(conn);
-      const serveOne = async () => {
-        if (options.tls) {
-          try {
-            await completeHandshake(conn as Deno.TlsConn, {
-              role: "server",
-              timeoutMs: 2000,
-              address: peer,
-            });
-          } catch (error) {
-            options.log?.("warn", `rejected connection from ${peer}: ${(error as Error).message}`);
-            try {
-              conn.close();
-            } catch { /* closed */ }
-            return;
-          }
-        }
-        await controller.accept(conn, peer);
-      };
-      serveOne().finally(() => conns.delete(conn));
+      const next = await accept();
+      if (!next) return;
+      void controller.accept(next.conn, next.peer);
     }
   })();
   const close = async () => {
-    try {
-      listener.close();
-    } catch {
-      // already closed
-    }
+    stop();
     await loop;
   };
-  return {
-    hostname: addr.hostname,
-    port: addr.port,
-    close,
-    [Symbol.asyncDispose]: close,
-  };
+  return { hostname, port, close, [Symbol.asyncDispose]: close };
 }

@@ -30,7 +30,7 @@ import {
   symlinkViolation,
   workerPermissions,
 } from "./sandbox.ts";
-import { stripFunction, stripTypes } from "./ts_strip.ts";
+import { addInterruptChecks, stripFunction, stripTypes } from "./ts_strip.ts";
 import type { WorkerOp, WorkerReply, WorkerRequest } from "./worker.ts";
 
 export type { ErrorData } from "../protocol/errors.ts";
@@ -106,6 +106,7 @@ interface Queued {
 
 const UNDEFINED = encodeValue(undefined);
 const IDLE_LIMIT = 1 << 20;
+const STOP_WAIT_MS = 500;
 
 /** Runs user code in a persistent, sandboxed namespace; see the module doc. */
 export class Executor implements AsyncDisposable {
@@ -176,23 +177,30 @@ export class Executor implements AsyncDisposable {
   }
 
   /**
-   * Stops the op running now, even `while (true) {}`. If it had reached the Worker, the Worker
-   * is terminated and a fresh one started, so the namespace is reset. Queued ops still run.
+   * Stops the op running now, even `while (true) {}`. If it had reached the Worker, that Worker
+   * is closed and a fresh one started, so the namespace is reset; the op's `run()` resolves
+   * with `ename` `"Interrupted"` at once. Queued ops still run. Resolves within about 0.5 s.
    *
-   * @returns `reset: true` if the namespace was reset.
+   * `clean` is false when the old Worker did not confirm it stopped: it was spinning in code
+   * without interrupt checks (code from `eval`, `new Function` or an imported module). Deno
+   * cannot stop such a thread (denoland/deno PR #35657); it keeps a CPU busy until the
+   * process exits, so the engine should restart its process when `clean` is false.
+   *
+   * @returns `reset`: whether the namespace was reset; `clean`: whether nothing is left running.
    */
-  interrupt(): Promise<{ reset: boolean }> {
+  async interrupt(): Promise<{ reset: boolean; clean: boolean }> {
     const abort = this.#abort;
-    if (abort === null) return Promise.resolve({ reset: false });
+    if (abort === null) return { reset: false, clean: true };
     const reset = this.#inWorker;
-    if (reset) this.#restartWorker();
+    const old = reset ? this.#replaceWorker() : null;
     abort({
       ename: "Interrupted",
       evalue: `the operation was interrupted${this.#on()}` +
         (reset ? "; the code worker was restarted, so the namespace is empty again" : ""),
       stack: "",
     });
-    return Promise.resolve({ reset });
+    const clean = old === null ? true : await old.then((w) => w.stop(STOP_WAIT_MS), () => true);
+    return { reset, clean };
   }
 
   /**
@@ -256,12 +264,13 @@ export class Executor implements AsyncDisposable {
     return worker;
   }
 
-  #restartWorker(): void {
+  /** Starts a fresh Worker and returns the old one, which the caller must stop. */
+  #replaceWorker(): Promise<CodeWorker> | null {
     const old = this.#worker;
-    void old?.then((w) => w.terminate(), () => {});
     this.#idle = [];
     this.#idleBytes = 0;
     this.#spawn();
+    return old;
   }
 
   #keepIdle(name: StreamName, text: string): void {
@@ -312,7 +321,7 @@ export class Executor implements AsyncDisposable {
     const escapes = await findEscapingSymlinks(this.#policy);
     if (escapes.length > 0) return { ok: false, error: symlinkViolation(escapes, this.#policy) };
     if (item.op.kind === "clear") {
-      if (!stop) this.#restartWorker();
+      if (!stop) void this.#replaceWorker()?.then((w) => w.terminate(), () => {});
       await this.#worker;
       return { ok: true, value: UNDEFINED };
     }
@@ -353,9 +362,9 @@ export class Executor implements AsyncDisposable {
 function prepare(op: Exclude<Op, { kind: "clear" }>): WorkerOp {
   switch (op.kind) {
     case "execute":
-      return { kind: "execute", code: stripTypes(op.code) };
+      return { kind: "execute", code: addInterruptChecks(stripTypes(op.code)) };
     case "apply":
-      return { kind: "apply", fn: stripFunction(op.fn), args: op.args };
+      return { kind: "apply", fn: addInterruptChecks(stripFunction(op.fn)), args: op.args };
     case "pull":
       if (!Array.isArray(op.names)) throw new TypeError("Cannot pull: names must be an array");
       return { kind: "pull", names: [...op.names] };
@@ -388,6 +397,8 @@ class CodeWorker {
   #worker: Worker;
   #events: WorkerEvents;
   #on: string;
+  #stopFlag = new Int32Array(new SharedArrayBuffer(4));
+  #stopping = Promise.withResolvers<void>();
   #nextId = 1;
   #pending: { id: number; done(o: WorkerOutcome): void; onStream: StreamCallback } | null = null;
   #dead = false;
@@ -429,6 +440,8 @@ class CodeWorker {
       fail(event.message);
     };
     worker.onmessageerror = () => fail("a message from the worker could not be read");
+    const init: WorkerRequest = { type: "init", stopFlag: handle.#stopFlag.buffer as SharedArrayBuffer };
+    worker.postMessage(init);
     return ready.promise;
   }
 
@@ -437,12 +450,37 @@ class CodeWorker {
     const id = this.#nextId++;
     const { promise, resolve } = Promise.withResolvers<WorkerOutcome>();
     this.#pending = { id, done: resolve, onStream };
-    const request: WorkerRequest = { id, op };
+    const request: WorkerRequest = { type: "run", id, op };
     this.#worker.postMessage(request);
     return promise;
   }
 
+  /**
+   * Asks the Worker to close itself (its loops check the stop flag; an idle Worker gets a
+   * message), waits up to `waitMs` for it to confirm, then terminates it.
+   *
+   * @returns Whether the Worker confirmed; if not, its thread may still be running.
+   */
+  async stop(waitMs: number): Promise<boolean> {
+    if (this.#dead) return true;
+    Atomics.store(this.#stopFlag, 0, 1);
+    const stop: WorkerRequest = { type: "stop" };
+    this.#worker.postMessage(stop);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), waitMs);
+    });
+    try {
+      return await Promise.race([this.#stopping.promise.then(() => true), timeout]);
+    } finally {
+      clearTimeout(timer);
+      this.terminate();
+    }
+  }
+
+  /** Terminates the Worker at once (raising the stop flag first, so spinning loops end). */
   terminate(): void {
+    Atomics.store(this.#stopFlag, 0, 1);
     this.#dead = true;
     this.#worker.terminate();
   }
@@ -452,6 +490,8 @@ class CodeWorker {
     if (message.type === "stream") {
       if (pending && message.id === pending.id) pending.onStream(message.name, message.text);
       else this.#events.idle(message.name, message.text);
+    } else if (message.type === "stopping") {
+      this.#stopping.resolve();
     } else if (message.type === "done" && pending && message.id === pending.id) {
       this.#pending = null;
       pending.done(message.ok ? message : { ok: false, error: message.error });

@@ -91,7 +91,9 @@ export function engineProcessFlags(o: SupervisorOptions): string[] {
     `--allow-read=${read.join(",")}`,
     `--allow-write=${write.join(",")}`,
     o.allowNet === true ? "--allow-net" : `--allow-net=${net.join(",")}`,
-    "--allow-sys=hostname,inspector",
+    // a Worker can only be granted sys "inspector" (for its REPL-mode evaluator) by a parent
+    // holding all of sys; user code in the Worker gets "inspector" only
+    "--allow-sys",
     "--unstable-worker-options",
     "--no-prompt",
   ];

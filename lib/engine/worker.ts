@@ -31,17 +31,22 @@ export type WorkerOp =
   | { kind: "pull"; names: string[] }
   | { kind: "names" };
 
-/** Executor → Worker. */
-export interface WorkerRequest {
-  /** Correlates the reply and the output. */
-  id: number;
-  /** What to do. */
-  op: WorkerOp;
-}
+/**
+ * Executor → Worker. `init` comes first and carries the stop flag (an `Int32Array` view of
+ * it is read by the loop checks); `run` asks for one op; `stop` asks the Worker to close.
+ */
+export type WorkerRequest =
+  | { type: "init"; stopFlag: SharedArrayBuffer }
+  | { type: "run"; id: number; op: WorkerOp }
+  | { type: "stop" };
 
-/** Worker → executor. */
+/**
+ * Worker → executor. `ready` once set up; `stream` output (`id` null when no op runs);
+ * one `done` per op; `stopping` right before the Worker closes itself on request.
+ */
 export type WorkerReply =
   | { type: "ready" }
+  | { type: "stopping" }
   | { type: "stream"; id: number | null; name: StreamName; text: string }
   | { type: "done"; id: number; ok: true; value: Uint8Array }
   | { type: "done"; id: number; ok: false; error: ErrorData };
@@ -69,10 +74,38 @@ interface WorkerScope {
     listener: (event: PromiseRejectionEvent) => void,
   ): void;
   onmessage: ((event: MessageEvent<WorkerRequest>) => void) | null;
+  close(): void;
 }
 const scope = globalThis as unknown as WorkerScope;
 
 const OP_GROUP = "ipx-op";
+/** Must equal `INTERRUPT_CHECK` in ts_strip.ts (not imported: the Worker does not load sucrase). */
+const INTERRUPT_CHECK = "$ipx$tick";
+
+let stopFlag: Int32Array | null = null;
+const closeSelf = scope.close.bind(scope);
+function stopNow(): never {
+  scope.postMessage({ type: "stopping" } satisfies WorkerReply, []);
+  closeSelf();
+  for (;;) {
+    // close() asked V8 to terminate this isolate; the loop's back edge lets it happen.
+  }
+}
+Object.defineProperty(globalThis, INTERRUPT_CHECK, {
+  value: function check(): boolean {
+    if (stopFlag !== null && Atomics.load(stopFlag, 0) !== 0) stopNow();
+    return true;
+  },
+});
+
+const setUp = Promise.withResolvers<void>();
+scope.onmessage = (event) => {
+  const request = event.data;
+  if (request.type === "init") stopFlag = new Int32Array(request.stopFlag);
+  else if (request.type === "stop") stopNow();
+  else void setUp.promise.then(() => handle(request));
+};
+
 const session = new Session();
 session.connect();
 
@@ -291,19 +324,16 @@ function encodeResult(value: unknown): Uint8Array {
   try {
     return encodeValue(value);
   } catch (error) {
-    const hint = value instanceof Promise ? "; the value is a Promise: await it" : "";
-    throw new OpError(
-      "SerializationError",
-      `${error instanceof Error ? error.message : String(error)}${hint}`,
-    );
+    throw new OpError("SerializationError", error instanceof Error ? error.message : String(error));
   }
 }
 
-async function handle(request: WorkerRequest): Promise<void> {
+async function handle(request: { id: number; op: WorkerOp }): Promise<void> {
   current = request.id;
   let message: WorkerReply;
   const transfer: Transferable[] = [];
   try {
+    // `await` also settles a Promise that the code returned as its value.
     const bytes = encodeResult(await perform(request.op));
     const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
     const owned = whole ? bytes : bytes.slice();
@@ -328,5 +358,5 @@ scope.addEventListener("unhandledrejection", (event) => {
 (globalThis as { console: Console }).console = createCaptureConsole(sink);
 captureStdio(sink);
 const BASELINE = new Set(Object.getOwnPropertyNames(globalThis));
-scope.onmessage = (event) => void handle(event.data);
+setUp.resolve();
 reply({ type: "ready" });

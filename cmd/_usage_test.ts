@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { Command, CommanderError } from "commander";
+import { configureErrors, reportError, UsageError } from "./_usage.ts";
+
+function report(error: unknown, debug = false): { code: number; lines: string[] } {
+  const lines: string[] = [];
+  const code = reportError(error, { debug, writeLine: (line) => lines.push(line) });
+  return { code, lines };
+}
+
+Deno.test("reportError() gives exit 2 for UsageError and 1 for other errors", () => {
+  assert.deepEqual(report(new UsageError("Bad flag")), { code: 2, lines: ["ipx: Bad flag"] });
+  assert.deepEqual(report(new Error("Boom")), { code: 1, lines: ["ipx: Boom"] });
+  assert.deepEqual(report("thrown string"), { code: 1, lines: ["ipx: thrown string"] });
+});
+
+Deno.test("reportError() adds causes not already in the message, without stacks", () => {
+  const inner = new Error("disk full");
+  const { lines } = report(new Error("Cannot save", { cause: inner }));
+  assert.deepEqual(lines, ["ipx: Cannot save", "  caused by: disk full"]);
+  const repeated = report(new Error("Cannot save: disk full", { cause: inner }));
+  assert.deepEqual(repeated.lines, ["ipx: Cannot save: disk full"]);
+});
+
+Deno.test("reportError() prints stacks in debug mode", () => {
+  const { lines } = report(new Error("Boom", { cause: new Error("inner") }), true);
+  assert.match(lines[0]!, /^ipx: Error: Boom\n\s+at /);
+  assert.match(lines[1]!, /^ {2}caused by: Error: inner\n\s+at /);
+});
+
+Deno.test("reportError() maps commander exits without printing again", () => {
+  assert.deepEqual(report(new CommanderError(0, "commander.helpDisplayed", "(help)")), {
+    code: 0,
+    lines: [],
+  });
+  assert.deepEqual(report(new CommanderError(1, "commander.unknownOption", "x")), {
+    code: 2,
+    lines: [],
+  });
+});
+
+Deno.test("configureErrors() makes nested subcommands throw and print as ipx", async () => {
+  const written: string[] = [];
+  const leaf = new Command("leaf").action(() => {});
+  const root = new Command("ipx").addCommand(new Command("mid").addCommand(leaf));
+  configureErrors(root);
+  leaf.configureOutput({ writeErr: (s) => written.push(s) });
+  await assert.rejects(
+    root.parseAsync(["mid", "leaf", "--nope"], { from: "user" }),
+    (e: unknown) => e instanceof CommanderError && e.code === "commander.unknownOption",
+  );
+  assert.match(written.join(""), /^ipx: unknown option '--nope'\n\(run `ipx mid leaf --help`/);
+});
