@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { Client } from "../mod.ts";
+import { processesMatching, runIpx, tempIpxDir } from "./_helpers/ipx_cli.ts";
+
+Deno.test("ipx cluster start --daemon, list and stop leave no process behind", async () => {
+  await using dir = await tempIpxDir();
+  const started = await runIpx(dir.path, "cluster", "start", "--n", "2", "--daemon");
+  try {
+    assert.equal(started.code, 0, started.stdout + started.stderr);
+    assert.match(
+      started.stdout,
+      /cluster started in the background: pid \d+, 2 engines \(ids 0,1\)/,
+    );
+    const list = await runIpx(dir.path, "cluster", "list", "--json");
+    const rows = JSON.parse(list.stdout) as {
+      profile: string;
+      running: boolean;
+      pid: number;
+      enginePids: number[];
+    }[];
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!.running, true);
+    assert.equal(rows[0]!.enginePids.length, 2);
+    // the cluster is usable: TLS by default, pinned CA from the client file
+    await using client = await Client.connect({
+      file: `${dir.path}/profile_default/security/ipx-client.json`,
+    });
+    assert.equal(client.connectionInfo.transport, "tls");
+    assert.deepEqual(client.ids, [0, 1]);
+    assert.deepEqual(await client.directView().apply(() => 1), [1, 1]);
+    const again = await runIpx(dir.path, "cluster", "start", "--n", "1");
+    assert.notEqual(again.code, 0);
+    assert.match(again.stderr, /already running/);
+    assert.ok((await processesMatching(dir.path)).length >= 2, "engines are in the process table");
+  } finally {
+    const stopped = await runIpx(dir.path, "cluster", "stop");
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.match(stopped.stdout, /stopped/);
+  }
+  assert.deepEqual(await processesMatching(dir.path), [], "no process of the cluster is left");
+  const none = await runIpx(dir.path, "cluster", "stop");
+  assert.notEqual(none.code, 0);
+  assert.match(none.stderr, /no cluster is running/);
+});

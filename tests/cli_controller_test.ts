@@ -1,0 +1,110 @@
+import assert, { rejects } from "node:assert/strict";
+import { AuthenticationError, Client, ConnectionError } from "../mod.ts";
+import { readConnectionFile, writeConnectionFile } from "../lib/protocol/connection_file.ts";
+import { generateKey } from "../lib/protocol/auth.ts";
+import { IpxProcess, processesMatching, runIpx, tempIpxDir } from "./_helpers/ipx_cli.ts";
+
+const READY = /ipx controller ready on (\S+):(\d+) \((tls|tcp)\)/;
+
+Deno.test("ipx controller writes 0600 connection files, refuses a second controller, cleans up", async () => {
+  await using dir = await tempIpxDir();
+  const sec = `${dir.path}/profile_default/security`;
+  await using controller = new IpxProcess(dir.path, "controller");
+  const m = await controller.waitFor(READY);
+  for (const f of ["ipx-client.json", "ipx-engine.json"]) {
+    const st = await Deno.stat(`${sec}/${f}`);
+    assert.equal(st.mode! & 0o777, 0o600, f);
+    const info = await readConnectionFile(`${sec}/${f}`);
+    assert.equal(info.port, Number(m[2]));
+    assert.equal(info.transport, "tls");
+    assert.ok(info.tlsCaPem?.includes("BEGIN CERTIFICATE"));
+    assert.equal(info.ipxVersion, "0.1.0");
+  }
+  const second = await runIpx(dir.path, "controller");
+  assert.notEqual(second.code, 0);
+  assert.match(second.stderr, /already running/i);
+  assert.match(second.stderr, new RegExp(String(controller.child.pid)));
+  const status = await controller.stop("SIGTERM");
+  assert.equal(status.code, 0);
+  await rejects(Deno.stat(`${sec}/ipx-client.json`), Deno.errors.NotFound);
+  await rejects(Deno.stat(`${sec}/ipx-engine.json`), Deno.errors.NotFound);
+});
+
+Deno.test("ipx controller on a port in use says so", async () => {
+  await using dir = await tempIpxDir();
+  using busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (busy.addr as Deno.NetAddr).port;
+  for (const tls of [[], ["--no-tls"]]) {
+    const run = await runIpx(dir.path, "controller", "--port", String(port), ...tls);
+    assert.notEqual(run.code, 0);
+    assert.match(run.stderr, new RegExp(`127\\.0\\.0\\.1:${port}: the port is in use`));
+  }
+});
+
+Deno.test("engines register 0,1,2, run code, and a killed engine leaves ids", async () => {
+  await using dir = await tempIpxDir();
+  // engines started first wait for the connection file, then connect
+  await using engines = new IpxProcess(dir.path, "engine", "--n", "3");
+  await engines.waitFor(/waiting for .*ipx-engine\.json/);
+  await using controller = new IpxProcess(
+    dir.path,
+    "controller",
+    "--heartbeat-ms",
+    "100",
+    "--dead-after-ms",
+    "1000",
+  );
+  await controller.waitFor(READY);
+  await using client = await Client.connect({
+    file: `${dir.path}/profile_default/security/ipx-client.json`,
+  });
+  assert.deepEqual(await client.waitForEngines(3, { timeoutMs: 30_000 }), [0, 1, 2]);
+  assert.deepEqual(await client.directView().apply(() => 1), [1, 1, 1]);
+  const victim = client.engines.find((e) => e.id === 1)!;
+  const gone = Promise.withResolvers<string>();
+  client.onEngine((e) => {
+    if (e.type === "unregistered" && e.engineId === 1) gone.resolve(e.reason);
+  });
+  Deno.kill(victim.pid, "SIGKILL");
+  await gone.promise;
+  assert.deepEqual(client.ids, [0, 2]);
+  assert.deepEqual(await client.directView().apply(() => 2), [2, 2]);
+  await engines.waitFor(/engine 1 \(pid \d+\) died: killed by signal SIGKILL/);
+  await engines.stop("SIGTERM");
+  await controller.stop("SIGTERM");
+  assert.deepEqual(await processesMatching(dir.path), []);
+});
+
+Deno.test("an engine with no controller gives up with a message naming the file", async () => {
+  await using dir = await tempIpxDir();
+  const run = await runIpx(dir.path, "engine", "--wait-ms", "300");
+  assert.notEqual(run.code, 0);
+  assert.match(run.stderr, /ipx-engine\.json/);
+});
+
+Deno.test("a client with the wrong key gets AuthenticationError naming its file; a dead address ConnectionError", async () => {
+  await using dir = await tempIpxDir();
+  await using controller = new IpxProcess(dir.path, "controller", "--no-tls");
+  await controller.waitFor(READY);
+  assert.match(controller.output, /TLS is OFF/);
+  const good = await readConnectionFile(`${dir.path}/profile_default/security/ipx-client.json`);
+  const bad = `${dir.path}/bad-client.json`;
+  await writeConnectionFile(bad, { ...good, key: generateKey() });
+  await rejects(Client.connect({ file: bad }), (e: unknown) => {
+    assert.ok(e instanceof AuthenticationError, String(e));
+    assert.match(e.message, /bad-client\.json does not match/);
+    return true;
+  });
+  await controller.waitFor(/rejected connection from 127\.0\.0\.1:\d+/);
+  using closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const deadPort = (closed.addr as Deno.NetAddr).port;
+  closed.close();
+  const dead = `${dir.path}/dead-client.json`;
+  await writeConnectionFile(dead, { ...good, port: deadPort });
+  await rejects(Client.connect({ file: dead, timeoutMs: 3000 }), (e: unknown) => {
+    assert.ok(e instanceof ConnectionError, String(e));
+    assert.match(e.message, new RegExp(`127\\.0\\.0\\.1:${deadPort}`));
+    assert.match(e.message, /is the controller running/);
+    return true;
+  });
+});
