@@ -13,7 +13,7 @@
  * @module
  */
 
-import { join, relative, sep } from "node:path";
+import { join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { findImports } from "./_import_scan.ts";
@@ -93,7 +93,11 @@ export async function compileArgs(
   const args = ["compile", "--config", join(root, "deno.json"), ...IPX_RUN_FLAGS];
   for (const module of await findWorkerModules(root)) args.push("--include", join(root, module));
   if (options.target) args.push("--target", options.target);
-  args.push("--output", join(root, options.output ?? join("dist", "ipx")), join(root, "main.ts"));
+  args.push(
+    "--output",
+    resolve(root, options.output ?? join("dist", "ipx")),
+    join(root, "main.ts"),
+  );
   return args;
 }
 
