@@ -10,6 +10,7 @@ import { configureErrors, reportError } from "./cmd/_usage.ts";
 import { clusterCommand } from "./cmd/cluster.ts";
 import { controllerCommand } from "./cmd/controller.ts";
 import { engineCommand } from "./cmd/engine.ts";
+import { engineProcessCommand } from "./cmd/engine_process.ts";
 import { profileCommand } from "./cmd/profile.ts";
 
 /**
@@ -27,6 +28,7 @@ export function ipxProgram(): Command {
   program.addCommand(controllerCommand());
   program.addCommand(engineCommand());
   program.addCommand(clusterCommand());
+  program.addCommand(engineProcessCommand(), { hidden: true });
   // program.addCommand(replCommand());         // cmd/repl.ts (to be added)
   // ── end of subcommands ──
 
