@@ -105,7 +105,13 @@ function renderTable(data: unknown, columns?: readonly string[]): string | undef
     l + widths.map((w) => "─".repeat(w + 2)).join(m) + r;
   const row = (cells: string[]) =>
     "│" + cells.map((c, i) => ` ${c.padEnd(widths[i] ?? 0)} `).join("│") + "│";
-  return [line("┌", "┬", "┐"), row(header), line("├", "┼", "┤"), ...rows.map(row), line("└", "┴", "┘")]
+  return [
+    line("┌", "┬", "┐"),
+    row(header),
+    line("├", "┼", "┤"),
+    ...rows.map(row),
+    line("└", "┴", "┘"),
+  ]
     .join("\n");
 }
 
@@ -162,7 +168,10 @@ export function createCaptureConsole(sink: StreamSink): Console {
     },
     assert: (condition?: unknown, ...args: unknown[]) => {
       if (condition) return;
-      emit("stderr", args.length > 0 ? `Assertion failed: ${formatArgs(args)}` : "Assertion failed");
+      emit(
+        "stderr",
+        args.length > 0 ? `Assertion failed: ${formatArgs(args)}` : "Assertion failed",
+      );
     },
     table: (data?: unknown, columns?: string[]) => {
       const table = renderTable(data, columns);
@@ -219,7 +228,10 @@ export function captureStdio(sink: StreamSink): void {
       if (text !== "") sink(name, text);
       return bytes.byteLength;
     };
-    const writable = stream as { write(p: Uint8Array): Promise<number>; writeSync(p: Uint8Array): number };
+    const writable = stream as {
+      write(p: Uint8Array): Promise<number>;
+      writeSync(p: Uint8Array): number;
+    };
     writable.write = (p) => Promise.resolve(take(p));
     writable.writeSync = take;
   }

@@ -9,8 +9,10 @@
  * - Before every operation the data dir is scanned for symlinks that lead outside the sandbox;
  *   while any exists, operations fail with `ename` `"SandboxViolation"` and nothing runs.
  *   A link planted while an operation runs is not seen until the next one.
- * - `interrupt()` terminates the Worker and starts a fresh one, so the namespace is reset
- *   (`reset: true`); the interrupted run ends with `ename` `"Interrupted"`.
+ * - `interrupt()` closes the Worker and starts a fresh one, so the namespace is reset
+ *   (`reset: true`); the interrupted run ends with `ename` `"Interrupted"`. Loops in user code
+ *   are instrumented so a spinning Worker notices and closes itself (see `ts_strip.ts`).
+ * - A result that is a Promise is awaited before it is sent.
  * - Output written while no operation runs (timers) is delivered to the next operation.
  * - `create()` changes the process's cwd to the data dir (user code's relative paths land
  *   there); `close()` changes it back. Use one executor per process.
@@ -23,15 +25,15 @@ import type { ErrorData } from "../protocol/errors.ts";
 import type { StreamName } from "./console_capture.ts";
 import {
   explainDenial,
-  findEscapingSymlinks,
   resolvePolicy,
   type SandboxOptions,
   type SandboxPolicy,
+  SymlinkScanner,
   symlinkViolation,
-  workerPermissions,
 } from "./sandbox.ts";
 import { addInterruptChecks, stripFunction, stripTypes } from "./ts_strip.ts";
-import type { WorkerOp, WorkerReply, WorkerRequest } from "./worker.ts";
+import type { WorkerOp } from "./worker.ts";
+import { CodeWorker, type StreamCallback, type WorkerOutcome } from "./code_worker.ts";
 
 export type { ErrorData } from "../protocol/errors.ts";
 export type { StreamName } from "./console_capture.ts";
@@ -71,8 +73,7 @@ export type RunOutcome =
   | ({ ok: true; value: Uint8Array } & OutcomeMeta)
   | ({ ok: false; error: ErrorData } & OutcomeMeta);
 
-/** Receives output of the running op, in order, while it runs. */
-export type StreamCallback = (name: StreamName, text: string) => void;
+export type { StreamCallback } from "./code_worker.ts";
 
 /** The executor could not start its Worker. */
 export class ExecutorStartError extends Error {
@@ -111,6 +112,7 @@ const STOP_WAIT_MS = 500;
 /** Runs user code in a persistent, sandboxed namespace; see the module doc. */
 export class Executor implements AsyncDisposable {
   #policy: SandboxPolicy;
+  #symlinks: SymlinkScanner;
   #engineId: number | undefined;
   #previousCwd: string;
   #worker: Promise<CodeWorker> | null = null;
@@ -125,6 +127,7 @@ export class Executor implements AsyncDisposable {
 
   private constructor(policy: SandboxPolicy, engineId: number | undefined, cwd: string) {
     this.#policy = policy;
+    this.#symlinks = new SymlinkScanner(policy);
     this.#engineId = engineId;
     this.#previousCwd = cwd;
   }
@@ -145,11 +148,12 @@ export class Executor implements AsyncDisposable {
     try {
       await executor.#spawn();
     } catch (error) {
-      Deno.chdir(cwd);
+      restoreCwd(policy.dataDir, cwd);
       throw new ExecutorStartError(
         `Cannot start the code worker${executor.#on()}: ${
           error instanceof Error ? error.message : String(error)
-        }; run the engine with --unstable-worker-options on Deno 2.x`,
+        }; run the engine with --unstable-worker-options, --allow-sys and read access to the ` +
+          `ipx sources`,
         { cause: error },
       );
     }
@@ -238,9 +242,17 @@ export class Executor implements AsyncDisposable {
     }
     const worker = this.#worker;
     this.#worker = null;
-    void worker?.then((w) => w.terminate(), () => {});
-    if (Deno.cwd() === this.#policy.dataDir) Deno.chdir(this.#previousCwd);
+    void worker?.then((w) => w.stop(), () => {});
+    restoreCwd(this.#policy.dataDir, this.#previousCwd);
     return Promise.resolve();
+  }
+
+  /** The engine id named in error messages; set it once the controller assigns one. */
+  get engineId(): number | undefined {
+    return this.#engineId;
+  }
+  set engineId(id: number | undefined) {
+    this.#engineId = id;
   }
 
   /** Same as {@linkcode close}. */
@@ -299,10 +311,25 @@ export class Executor implements AsyncDisposable {
     if (item.op.kind === "execute") this.#count++;
     const executionCount = this.#count;
     const aborted = Promise.withResolvers<WorkerOutcome>();
-    this.#abort = (error) => aborted.resolve({ ok: false, error });
+    const token = { aborted: false };
+    this.#abort = (error) => {
+      token.aborted = true;
+      aborted.resolve({ ok: false, error });
+    };
     let outcome: WorkerOutcome;
     try {
-      outcome = await Promise.race([this.#attempt(item, aborted.promise), aborted.promise]);
+      outcome = await Promise.race([this.#attempt(item, token), aborted.promise]);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      outcome = {
+        ok: false,
+        error: {
+          ename: "ExecutorStartError",
+          evalue: `the code worker could not be started${this.#on()} (${reason}); the engine ` +
+            `cannot run code until it is restarted`,
+          stack: "",
+        },
+      };
     } finally {
       this.#abort = null;
       this.#inWorker = false;
@@ -315,13 +342,12 @@ export class Executor implements AsyncDisposable {
     return { ok: false, error, executionCount, startedAt, completedAt };
   }
 
-  async #attempt(item: Queued, aborted: Promise<unknown>): Promise<WorkerOutcome> {
-    let stop = false;
-    void aborted.then(() => stop = true);
-    const escapes = await findEscapingSymlinks(this.#policy);
+  /** Scans, prepares and sends one op; gives up quietly once `token.aborted` is set. */
+  async #attempt(item: Queued, token: { aborted: boolean }): Promise<WorkerOutcome> {
+    const escapes = this.#symlinks.scan();
     if (escapes.length > 0) return { ok: false, error: symlinkViolation(escapes, this.#policy) };
     if (item.op.kind === "clear") {
-      if (!stop) void this.#replaceWorker()?.then((w) => w.terminate(), () => {});
+      void this.#replaceWorker()?.then((w) => w.stop(), () => {});
       await this.#worker;
       return { ok: true, value: UNDEFINED };
     }
@@ -333,7 +359,7 @@ export class Executor implements AsyncDisposable {
       return { ok: false, error: { ename: e.name, evalue: e.message, stack: "" } };
     }
     const worker = await (this.#worker ?? this.#spawn());
-    if (stop) return { ok: false, error: { ename: "Interrupted", evalue: "", stack: "" } };
+    if (token.aborted) return { ok: false, error: { ename: "Interrupted", evalue: "", stack: "" } };
     const idle = this.#idle.splice(0);
     this.#idleBytes = 0;
     for (const [name, text] of idle) deliver(item.onStream, name, text);
@@ -351,7 +377,9 @@ export class Executor implements AsyncDisposable {
         `it first`;
     } else if (out.ename === "SerializationError") {
       out.evalue += ` (result of ${kind}${this.#on()})`;
-    } else if (out.ename === "SyntaxError" && /import statement|import declarations/.test(out.evalue)) {
+    } else if (
+      out.ename === "SyntaxError" && /import statement|import declarations/.test(out.evalue)
+    ) {
       out.evalue += '; use a dynamic import instead: const m = await import("/abs/path.ts")';
     }
     if (this.#engineId !== undefined) out.engineId = this.#engineId;
@@ -373,149 +401,19 @@ function prepare(op: Exclude<Op, { kind: "clear" }>): WorkerOp {
   }
 }
 
+/** Goes back to `previous` if the cwd is still `dataDir` (best effort: it may be unreadable). */
+function restoreCwd(dataDir: string, previous: string): void {
+  try {
+    if (Deno.cwd() === dataDir) Deno.chdir(previous);
+  } catch {
+    // Staying in the data dir is harmless.
+  }
+}
+
 function deliver(onStream: StreamCallback | undefined, name: StreamName, text: string): void {
   try {
     onStream?.(name, text);
   } catch {
     // A failing listener must not break the op; its output is simply lost.
-  }
-}
-
-type WorkerOutcome =
-  | { ok: true; value: Uint8Array }
-  | { ok: false; error: ErrorData };
-
-interface WorkerEvents {
-  /** Output produced while no op runs. */
-  idle(name: StreamName, text: string): void;
-  /** The Worker died on its own; the pending op has already been failed. */
-  crashed(): void;
-}
-
-/** The main-thread handle of one code Worker: starts it, sends ops, routes replies. */
-class CodeWorker {
-  #worker: Worker;
-  #events: WorkerEvents;
-  #on: string;
-  #stopFlag = new Int32Array(new SharedArrayBuffer(4));
-  #stopping = Promise.withResolvers<void>();
-  #nextId = 1;
-  #pending: { id: number; done(o: WorkerOutcome): void; onStream: StreamCallback } | null = null;
-  #dead = false;
-
-  private constructor(worker: Worker, events: WorkerEvents, on: string) {
-    this.#worker = worker;
-    this.#events = events;
-    this.#on = on;
-  }
-
-  static start(
-    policy: SandboxPolicy,
-    engineId: number | undefined,
-    events: WorkerEvents,
-  ): Promise<CodeWorker> {
-    const on = engineId === undefined ? "" : ` on engine ${engineId}`;
-    const worker = new Worker(new URL("./worker.ts", import.meta.url), {
-      type: "module",
-      name: `ipx-code${engineId === undefined ? "" : `-${engineId}`}`,
-      deno: { permissions: workerPermissions(policy) },
-    });
-    const handle = new CodeWorker(worker, events, on);
-    const ready = Promise.withResolvers<CodeWorker>();
-    let started = false;
-    worker.onmessage = (event: MessageEvent<WorkerReply>) => {
-      if (event.data.type === "ready") {
-        started = true;
-        ready.resolve(handle);
-      } else handle.#receive(event.data);
-    };
-    const fail = (message: string) => {
-      if (!started) {
-        handle.terminate();
-        ready.reject(new Error(message));
-      } else handle.#crash(message);
-    };
-    worker.onerror = (event) => {
-      event.preventDefault();
-      fail(event.message);
-    };
-    worker.onmessageerror = () => fail("a message from the worker could not be read");
-    const init: WorkerRequest = { type: "init", stopFlag: handle.#stopFlag.buffer as SharedArrayBuffer };
-    worker.postMessage(init);
-    return ready.promise;
-  }
-
-  send(op: WorkerOp, onStream: StreamCallback): Promise<WorkerOutcome> {
-    if (this.#dead) return Promise.resolve(this.#crashError("it was stopped"));
-    const id = this.#nextId++;
-    const { promise, resolve } = Promise.withResolvers<WorkerOutcome>();
-    this.#pending = { id, done: resolve, onStream };
-    const request: WorkerRequest = { type: "run", id, op };
-    this.#worker.postMessage(request);
-    return promise;
-  }
-
-  /**
-   * Asks the Worker to close itself (its loops check the stop flag; an idle Worker gets a
-   * message), waits up to `waitMs` for it to confirm, then terminates it.
-   *
-   * @returns Whether the Worker confirmed; if not, its thread may still be running.
-   */
-  async stop(waitMs: number): Promise<boolean> {
-    if (this.#dead) return true;
-    Atomics.store(this.#stopFlag, 0, 1);
-    const stop: WorkerRequest = { type: "stop" };
-    this.#worker.postMessage(stop);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), waitMs);
-    });
-    try {
-      return await Promise.race([this.#stopping.promise.then(() => true), timeout]);
-    } finally {
-      clearTimeout(timer);
-      this.terminate();
-    }
-  }
-
-  /** Terminates the Worker at once (raising the stop flag first, so spinning loops end). */
-  terminate(): void {
-    Atomics.store(this.#stopFlag, 0, 1);
-    this.#dead = true;
-    this.#worker.terminate();
-  }
-
-  #receive(message: WorkerReply): void {
-    const pending = this.#pending;
-    if (message.type === "stream") {
-      if (pending && message.id === pending.id) pending.onStream(message.name, message.text);
-      else this.#events.idle(message.name, message.text);
-    } else if (message.type === "stopping") {
-      this.#stopping.resolve();
-    } else if (message.type === "done" && pending && message.id === pending.id) {
-      this.#pending = null;
-      pending.done(message.ok ? message : { ok: false, error: message.error });
-    }
-  }
-
-  #crashError(message: string): WorkerOutcome {
-    return {
-      ok: false,
-      error: {
-        ename: "WorkerCrashed",
-        evalue: `the code worker stopped unexpectedly${this.#on} (${message}); the namespace ` +
-          `is lost and a fresh worker runs the next operation`,
-        stack: "",
-      },
-    };
-  }
-
-  #crash(message: string): void {
-    if (this.#dead) return;
-    this.terminate();
-    const pending = this.#pending;
-    this.#pending = null;
-    pending?.done(this.#crashError(message));
-    this.#events.crashed();
   }
 }

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import type { ErrorData } from "../protocol/errors.ts";
 
 /** What the code Worker may touch, before resolution. */
@@ -144,47 +144,109 @@ export function isInside(path: string, root: string): boolean {
   return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
 }
 
+interface DirState {
+  stamp: string;
+  racy: boolean;
+  subdirs: string[];
+  escapes: SymlinkEscape[];
+}
+
+/** A directory whose change time is this close to its scan may change unnoticed. */
+const RACY_MS = 2000;
+
 /**
  * Finds symlinks under the data dir that lead outside the paths user code may both read and
  * write. Deno checks permissions on a link's own location, not its target, so such a link
- * would let user code read (or write) the target. Dangling links are judged by the path they
- * name, since writing through one creates its target. Links are not followed during the walk.
+ * would let user code read (or write) the target.
  *
- * @param policy The resolved sandbox.
- * @returns The escaping links, in walk order (empty when the data dir is clean).
+ * A link is accepted only if the path it names and its final target both lie inside the data
+ * dir (or an extra path granted both read and write), so a chain through an outside link is
+ * refused. Dangling links are judged by the path they name, since writing through one creates
+ * its target. Links are never followed during the walk.
+ *
+ * {@linkcode scan} is incremental: a directory is re-read only when its change time (`ctime`,
+ * which `touch` or `tar` cannot set back) differs from the last scan, or was too recent to
+ * trust; otherwise it costs one `lstat`. It uses synchronous calls (a few µs each).
  */
-export async function findEscapingSymlinks(policy: SandboxPolicy): Promise<SymlinkEscape[]> {
-  const roots = policy.write.filter((w) => policy.read.some((r) => isInside(w, r)));
-  const escapes: SymlinkEscape[] = [];
-  const dirs = [policy.dataDir];
-  for (let dir = dirs.pop(); dir !== undefined; dir = dirs.pop()) {
-    let entries: AsyncIterable<Deno.DirEntry>;
+export class SymlinkScanner {
+  #policy: SandboxPolicy;
+  #roots: string[];
+  #dirs = new Map<string, DirState>();
+
+  /** @param policy The resolved sandbox. */
+  constructor(policy: SandboxPolicy) {
+    this.#policy = policy;
+    this.#roots = policy.write.filter((w) => policy.read.some((r) => isInside(w, r)));
+  }
+
+  /**
+   * Walks the data dir, re-reading directories that changed.
+   *
+   * @returns Every escaping link, in walk order (empty when the data dir is clean).
+   */
+  scan(): SymlinkEscape[] {
+    const now = Date.now();
+    const seen = new Set<string>();
+    const escapes: SymlinkEscape[] = [];
+    const stack = [this.#policy.dataDir];
+    for (let dir = stack.pop(); dir !== undefined; dir = stack.pop()) {
+      let info: Deno.FileInfo;
+      try {
+        info = Deno.lstatSync(dir);
+      } catch {
+        continue; // removed since its parent was read
+      }
+      if (!info.isDirectory) continue; // replaced; its parent changed and was re-read
+      seen.add(dir);
+      const changed = info.ctime?.getTime() ?? now;
+      const stamp = `${info.ino}:${changed}:${info.mtime?.getTime()}`;
+      let state = this.#dirs.get(dir);
+      if (state === undefined || state.racy || state.stamp !== stamp) {
+        state = this.#read(dir, stamp, now - changed < RACY_MS);
+        this.#dirs.set(dir, state);
+      }
+      escapes.push(...state.escapes);
+      stack.push(...state.subdirs);
+    }
+    for (const dir of this.#dirs.keys()) if (!seen.has(dir)) this.#dirs.delete(dir);
+    return escapes;
+  }
+
+  #read(dir: string, stamp: string, racy: boolean): DirState {
+    const state: DirState = { stamp, racy, subdirs: [], escapes: [] };
+    let entries: Iterable<Deno.DirEntry>;
     try {
-      entries = Deno.readDir(dir);
-      for await (const entry of entries) {
-        const path = `${dir}/${entry.name}`;
-        if (entry.isDirectory) dirs.push(path);
+      entries = Deno.readDirSync(dir);
+      for (const entry of entries) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory) state.subdirs.push(path);
         else if (entry.isSymlink) {
-          const target = await symlinkTarget(path);
-          if (!roots.some((root) => isInside(target, root))) escapes.push({ link: path, target });
+          const escape = this.#judge(path);
+          if (escape) state.escapes.push(escape);
         }
       }
     } catch {
-      // Unreadable here means unreadable for user code too.
+      state.racy = true; // unreadable now (so unreadable for user code too); try again later
     }
+    return state;
   }
-  return escapes;
-}
 
-async function symlinkTarget(link: string): Promise<string> {
-  try {
-    return await Deno.realPath(link);
-  } catch {
+  #judge(link: string): SymlinkEscape | undefined {
+    let named: string;
     try {
-      return resolve(dirname(link), await Deno.readLink(link));
+      named = resolve(dirname(link), Deno.readLinkSync(link));
     } catch {
-      return link;
+      return undefined; // gone already
     }
+    let target = named;
+    try {
+      target = Deno.realPathSync(link);
+    } catch {
+      // Dangling or looping: judge the path it names.
+    }
+    const inside = (path: string) => this.#roots.some((root) => isInside(path, root));
+    if (inside(named) && inside(target)) return undefined;
+    return { link, target: inside(target) ? named : target };
   }
 }
 
@@ -192,11 +254,14 @@ async function symlinkTarget(link: string): Promise<string> {
  * The error an operation fails with while escaping symlinks exist: the engine refuses to run
  * code until they are removed.
  *
- * @param escapes The links found by {@linkcode findEscapingSymlinks}.
+ * @param escapes The links found by {@linkcode SymlinkScanner.scan}.
  * @param policy The resolved sandbox.
  * @returns Error data with `ename` `"SandboxViolation"`.
  */
-export function symlinkViolation(escapes: readonly SymlinkEscape[], policy: SandboxPolicy) {
+export function symlinkViolation(
+  escapes: readonly SymlinkEscape[],
+  policy: SandboxPolicy,
+): ErrorData {
   const list = escapes.slice(0, 5).map((e) => `"${e.link}" -> "${e.target}"`).join(", ");
   const more = escapes.length > 5 ? ` and ${escapes.length - 5} more` : "";
   const data: ErrorData = {

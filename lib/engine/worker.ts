@@ -73,19 +73,30 @@ interface WorkerScope {
     type: "unhandledrejection",
     listener: (event: PromiseRejectionEvent) => void,
   ): void;
-  onmessage: ((event: MessageEvent<WorkerRequest>) => void) | null;
+  addEventListener(type: "message", listener: (event: MessageEvent<WorkerRequest>) => void): void;
   close(): void;
 }
 const scope = globalThis as unknown as WorkerScope;
+// Taken before user code runs, which cannot then forge replies or replace these.
+const postToExecutor = scope.postMessage.bind(scope);
+const closeSelf = scope.close.bind(scope);
+const atomicsLoad = Atomics.load;
+delete (globalThis as { postMessage?: unknown }).postMessage;
 
 const OP_GROUP = "ipx-op";
 /** Must equal `INTERRUPT_CHECK` in ts_strip.ts (not imported: the Worker does not load sucrase). */
 const INTERRUPT_CHECK = "$ipx$tick";
 
 let stopFlag: Int32Array | null = null;
-const closeSelf = scope.close.bind(scope);
+/**
+ * Closes this Worker from inside a loop check. Terminating while the inspector still waits on
+ * an evaluation crashes V8 ("Cannot create a handle without a HandleScope"), so the session is
+ * disconnected first, except inside a dispatch, where disconnecting would panic and where
+ * termination is handled.
+ */
 function stopNow(): never {
-  scope.postMessage({ type: "stopping" } satisfies WorkerReply, []);
+  if (dispatching === 0) session.disconnect();
+  postToExecutor({ type: "stopping" } satisfies WorkerReply, []);
   closeSelf();
   for (;;) {
     // close() asked V8 to terminate this isolate; the loop's back edge lets it happen.
@@ -93,34 +104,44 @@ function stopNow(): never {
 }
 Object.defineProperty(globalThis, INTERRUPT_CHECK, {
   value: function check(): boolean {
-    if (stopFlag !== null && Atomics.load(stopFlag, 0) !== 0) stopNow();
+    if (stopFlag !== null && atomicsLoad(stopFlag, 0) !== 0) stopNow();
     return true;
   },
 });
 
 const setUp = Promise.withResolvers<void>();
-scope.onmessage = (event) => {
+scope.addEventListener("message", (event) => {
   const request = event.data;
   if (request.type === "init") stopFlag = new Int32Array(request.stopFlag);
-  else if (request.type === "stop") stopNow();
-  else void setUp.promise.then(() => handle(request));
-};
+  else if (request.type === "stop") {
+    session.disconnect(); // see stopNow()
+    postToExecutor({ type: "stopping" } satisfies WorkerReply, []);
+    closeSelf();
+  } else void setUp.promise.then(() => handle(request));
+});
 
 const session = new Session();
 session.connect();
 
+/** Non-zero while the inspector dispatches a command (user code may run inside it). */
+let dispatching = 0;
 function post<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
   return new Promise((resolve, reject) => {
-    session.post(method, params, (error: Error | null, result: unknown) => {
-      if (error) reject(error);
-      else resolve(result as T);
-    });
+    dispatching++;
+    try {
+      session.post(method, params, (error: Error | null, result: unknown) => {
+        if (error) reject(error);
+        else resolve(result as T);
+      });
+    } finally {
+      dispatching--;
+    }
   });
 }
 
 let current: number | null = null;
 function reply(message: WorkerReply, transfer: Transferable[] = []): void {
-  scope.postMessage(message, transfer);
+  postToExecutor(message, transfer);
 }
 function sink(name: StreamName, text: string): void {
   reply({ type: "stream", id: current, name, text });
@@ -156,32 +177,43 @@ async function bridgeObjectId(): Promise<string> {
 }
 
 const SELF_URL = import.meta.url;
+/** Cuts the frames of this module and of Deno's internals (`ext:`) out of a stack. */
 function cleanStack(stack: string): string {
   const lines = stack.split("\n");
-  const cut = lines.findIndex((l) =>
-    l.includes("Session.post") || l.includes(SELF_URL) || l.includes("ext:deno_node/inspector")
-  );
-  return (cut === -1 ? lines : lines.slice(0, cut)).join("\n");
+  const cut = lines.findIndex((l) => l.includes("Session.post") || l.includes(SELF_URL));
+  const kept = cut === -1 ? lines : lines.slice(0, cut);
+  return kept.filter((l) => !/^\s+at .*\(?ext:[\w/.-]+:\d+:\d+\)?$/.test(l)).join("\n");
 }
 
+/** Describes a thrown value; never throws, even for hostile getters. */
 function toErrorData(thrown: unknown): ErrorData {
-  if (thrown instanceof Error) {
-    return { ename: thrown.name, evalue: thrown.message, stack: cleanStack(thrown.stack ?? "") };
+  try {
+    if (thrown instanceof Error) {
+      return {
+        ename: String(thrown.name),
+        evalue: String(thrown.message),
+        stack: cleanStack(String(thrown.stack ?? "")),
+      };
+    }
+    const text = typeof thrown === "string" ? thrown : formatArgs([thrown]);
+    return { ename: "Error", evalue: `Uncaught ${text}`, stack: "" };
+  } catch {
+    return { ename: "Error", evalue: "Uncaught value that cannot be described", stack: "" };
   }
-  const text = typeof thrown === "string" ? thrown : formatArgs([thrown]);
-  return { ename: "Error", evalue: `Uncaught ${text}`, stack: "" };
 }
 
 function describeUncaught(prefix: string, thrown: unknown): string {
-  const body = thrown instanceof Error
-    ? cleanStack(thrown.stack ?? `${thrown.name}: ${thrown.message}`)
-    : formatArgs([thrown]);
+  const data = toErrorData(thrown);
+  const body = data.evalue.startsWith("Uncaught ") && data.ename === "Error" && data.stack === ""
+    ? data.evalue.slice("Uncaught ".length)
+    : data.stack || `${data.ename}: ${data.evalue}`;
   return `${prefix} ${body}\n`;
 }
 
 const bridgeId = await bridgeObjectId();
 
 function callOnBridge(declaration: string, args: CallArgument[] = []): Promise<EvalResult> {
+  heldObjects = true;
   return post<EvalResult>("Runtime.callFunctionOn", {
     objectId: bridgeId,
     functionDeclaration: declaration,
@@ -199,12 +231,23 @@ function asArgument(remote: RemoteObject): CallArgument {
   return remote.type === "undefined" ? {} : { value: remote.value };
 }
 
+let heldObjects = false;
+
 /** Brings a value that user code produced into this module. */
 async function localize(remote: RemoteObject): Promise<unknown> {
+  if (remote.objectId === undefined) return primitive(remote);
+  heldObjects = true;
   await callOnBridge("function (v) { this.result = v; }", [asArgument(remote)]);
   const value = bridge.result;
   bridge.result = undefined;
   return value;
+}
+
+function primitive(remote: RemoteObject): unknown {
+  const text = remote.unserializableValue;
+  if (text === undefined) return remote.type === "undefined" ? undefined : remote.value;
+  if (text.endsWith("n")) return BigInt(text.slice(0, -1));
+  return text === "-0" ? -0 : Number(text); // NaN, Infinity, -Infinity
 }
 
 /** Unwraps an inspector result: the value, or the thrown value rethrown here. */
@@ -342,7 +385,10 @@ async function handle(request: { id: number; op: WorkerOp }): Promise<void> {
   } catch (error) {
     message = { type: "done", id: request.id, ok: false, error: toErrorData(error) };
   }
-  await post("Runtime.releaseObjectGroup", { objectGroup: OP_GROUP }).catch(() => {});
+  if (heldObjects) {
+    heldObjects = false;
+    await post("Runtime.releaseObjectGroup", { objectGroup: OP_GROUP }).catch(() => {});
+  }
   current = null;
   reply(message, transfer);
 }

@@ -1,0 +1,156 @@
+/**
+ * The main-thread handle of one code Worker of an {@linkcode Executor}: starts the Worker with
+ * the sandbox permissions, sends ops, routes replies, and stops it cooperatively.
+ *
+ * @module
+ */
+
+import type { ErrorData } from "../protocol/errors.ts";
+import type { StreamName } from "./console_capture.ts";
+import { type SandboxPolicy, workerPermissions } from "./sandbox.ts";
+import type { WorkerOp, WorkerReply, WorkerRequest } from "./worker.ts";
+
+/** Receives output of the running op, in order, while it runs. */
+export type StreamCallback = (name: StreamName, text: string) => void;
+
+/** What a Worker answers for one op. */
+export type WorkerOutcome =
+  | { ok: true; value: Uint8Array }
+  | { ok: false; error: ErrorData };
+
+export interface WorkerEvents {
+  /** Output produced while no op runs. */
+  idle(name: StreamName, text: string): void;
+  /** The Worker died on its own; the pending op has already been failed. */
+  crashed(): void;
+}
+
+/** The main-thread handle of one code Worker: starts it, sends ops, routes replies. */
+export class CodeWorker {
+  #worker: Worker;
+  #events: WorkerEvents;
+  #on: string;
+  #stopFlag = new Int32Array(new SharedArrayBuffer(4));
+  #stopping = Promise.withResolvers<void>();
+  #nextId = 1;
+  #pending: { id: number; done(o: WorkerOutcome): void; onStream: StreamCallback } | null = null;
+  #dead = false;
+
+  private constructor(worker: Worker, events: WorkerEvents, on: string) {
+    this.#worker = worker;
+    this.#events = events;
+    this.#on = on;
+  }
+
+  static start(
+    policy: SandboxPolicy,
+    engineId: number | undefined,
+    events: WorkerEvents,
+  ): Promise<CodeWorker> {
+    const on = engineId === undefined ? "" : ` on engine ${engineId}`;
+    const worker = new Worker(new URL("./worker.ts", import.meta.url), {
+      type: "module",
+      name: `ipx-code${engineId === undefined ? "" : `-${engineId}`}`,
+      deno: { permissions: workerPermissions(policy) },
+    });
+    const handle = new CodeWorker(worker, events, on);
+    const ready = Promise.withResolvers<CodeWorker>();
+    let started = false;
+    worker.onmessage = (event: MessageEvent<WorkerReply>) => {
+      if (event.data.type === "ready") {
+        started = true;
+        ready.resolve(handle);
+      } else handle.#receive(event.data);
+    };
+    const fail = (message: string) => {
+      if (!started) {
+        handle.#dead = true;
+        worker.terminate(); // nothing is being evaluated yet
+        ready.reject(new Error(message));
+      } else handle.#crash(message);
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      fail(event.message);
+    };
+    worker.onmessageerror = () => fail("a message from the worker could not be read");
+    const init: WorkerRequest = {
+      type: "init",
+      stopFlag: handle.#stopFlag.buffer as SharedArrayBuffer,
+    };
+    worker.postMessage(init);
+    return ready.promise;
+  }
+
+  send(op: WorkerOp, onStream: StreamCallback): Promise<WorkerOutcome> {
+    if (this.#dead) return Promise.resolve(this.#crashError("it was stopped"));
+    const id = this.#nextId++;
+    const { promise, resolve } = Promise.withResolvers<WorkerOutcome>();
+    this.#pending = { id, done: resolve, onStream };
+    const request: WorkerRequest = { type: "run", id, op };
+    this.#worker.postMessage(request);
+    return promise;
+  }
+
+  /**
+   * Asks the Worker to close itself: its loop checks see the stop flag, and an idle Worker
+   * gets a message. Waits up to `waitMs` for it to confirm. The Worker is never terminated from
+   * here while it may still be evaluating: Deno 2.9 aborts the whole process ("Cannot create a
+   * handle without a HandleScope") when a Worker dies with an inspector evaluation pending, and
+   * its `terminate()` does not stop a spinning thread anyway (denoland/deno PR #35657).
+   *
+   * @returns Whether the Worker confirmed; if not, its thread may still be running.
+   */
+  stop(waitMs = 0): Promise<boolean> {
+    if (this.#stopRequested === null) {
+      this.#dead = true;
+      Atomics.store(this.#stopFlag, 0, 1);
+      const stop: WorkerRequest = { type: "stop" };
+      this.#worker.postMessage(stop);
+      this.#stopRequested = this.#stopping.promise.then(() => this.#worker.terminate());
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), waitMs);
+    });
+    return Promise.race([this.#stopRequested.then(() => true), timeout])
+      .finally(() => clearTimeout(timer));
+  }
+  #stopRequested: Promise<void> | null = null;
+
+  #receive(message: WorkerReply): void {
+    const pending = this.#pending;
+    if (message.type === "stream" && !this.#dead) {
+      // Output from between ops (id null) belongs to the op that is now waiting, if any.
+      const mine = pending && (message.id === pending.id || message.id === null);
+      if (mine) pending.onStream(message.name, message.text);
+      else this.#events.idle(message.name, message.text);
+    } else if (message.type === "stopping") {
+      this.#stopping.resolve();
+    } else if (message.type === "done" && !this.#dead && pending && message.id === pending.id) {
+      this.#pending = null;
+      pending.done(message.ok ? message : { ok: false, error: message.error });
+    }
+  }
+
+  #crashError(message: string): WorkerOutcome {
+    return {
+      ok: false,
+      error: {
+        ename: "WorkerCrashed",
+        evalue: `the code worker stopped unexpectedly${this.#on} (${message}); the namespace ` +
+          `is lost and a fresh worker runs the next operation`,
+        stack: "",
+      },
+    };
+  }
+
+  #crash(message: string): void {
+    if (this.#dead) return;
+    void this.stop();
+    const pending = this.#pending;
+    this.#pending = null;
+    pending?.done(this.#crashError(message));
+    this.#events.crashed();
+  }
+}

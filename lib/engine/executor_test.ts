@@ -1,0 +1,495 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { decodeValue, encodeValue } from "../protocol/codec.ts";
+import {
+  Executor,
+  ExecutorClosedError,
+  type ExecutorOptions,
+  type Op,
+  type RunOutcome,
+  type StreamName,
+} from "./executor.ts";
+
+interface Fixture {
+  ex: Executor;
+  data: string;
+  outside: string;
+}
+
+/** Runs `fn` with a fresh executor on a fresh data dir; always closes and cleans up. */
+async function withExecutor(
+  fn: (f: Fixture) => Promise<void>,
+  options: Partial<ExecutorOptions> = {},
+): Promise<void> {
+  const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "ipx_exec_" }));
+  const data = join(root, "data");
+  const outside = join(root, "outside");
+  await Deno.mkdir(data);
+  await Deno.mkdir(outside);
+  await Deno.writeTextFile(join(outside, "secret.txt"), "TOP-SECRET");
+  const ex = await Executor.create({ dataDir: data, engineId: 7, ...options });
+  try {
+    await fn({ ex, data, outside });
+  } finally {
+    await ex.close();
+    await Deno.remove(root, { recursive: true });
+  }
+}
+
+function value(outcome: RunOutcome): unknown {
+  if (!outcome.ok) assert.fail(`expected success, got ${JSON.stringify(outcome.error)}`);
+  return decodeValue(outcome.value);
+}
+
+function failure(outcome: RunOutcome) {
+  if (outcome.ok) assert.fail(`expected failure, got ${Deno.inspect(decodeValue(outcome.value))}`);
+  return outcome.error;
+}
+
+const exec = (code: string): Op => ({ kind: "execute", code });
+
+Deno.test("Executor keeps let, const, functions and classes between executes", async () => {
+  await withExecutor(async ({ ex }) => {
+    assert.equal(value(await ex.run(exec("let a = 5"))), undefined);
+    assert.equal(value(await ex.run(exec("a + 1"))), 6);
+    await ex.run(exec("const c = 2; function f(x) { return x * c + a }; class K { v = 3 }"));
+    assert.equal(value(await ex.run(exec("f(10) + new K().v"))), 28);
+    await ex.run(exec("let a = 100")); // redeclaring a let is allowed, as in a REPL
+    assert.equal(value(await ex.run(exec("f(0)"))), 100, "f sees the new a");
+  });
+});
+
+Deno.test("Executor accepts TypeScript and top-level await", async () => {
+  await withExecutor(async ({ ex }) => {
+    const outcome = await ex.run(exec(
+      "interface Pt { x: number }\nconst p = { x: 40 } as Pt;\n" +
+        "const add = <T extends number>(a: T, b: number): number => a + b;\n" +
+        "await Promise.resolve(add(p.x, 2))",
+    ));
+    assert.equal(value(outcome), 42);
+  });
+});
+
+Deno.test("Executor counts executes only, once each, failures included", async () => {
+  await withExecutor(async ({ ex }) => {
+    const counts: number[] = [];
+    counts.push((await ex.run(exec("1"))).executionCount);
+    counts.push((await ex.run(exec("throw new Error('x')"))).executionCount);
+    counts.push((await ex.run({ kind: "push", ns: encodeValue({ z: 1 }) })).executionCount);
+    counts.push((await ex.run({ kind: "pull", names: ["z"] })).executionCount);
+    counts.push(
+      (await ex.run({ kind: "apply", fn: "() => 1", args: encodeValue([]) }))
+        .executionCount,
+    );
+    counts.push((await ex.run(exec("let x: = 1"))).executionCount);
+    counts.push((await ex.run(exec("3"))).executionCount);
+    assert.deepEqual(counts, [1, 2, 2, 2, 2, 3, 4]);
+    const timed = await ex.run(exec("1"));
+    assert.ok(timed.startedAt <= timed.completedAt);
+  });
+});
+
+Deno.test("Executor reports a thrown error with its name, message and a clean stack", async () => {
+  await withExecutor(async ({ ex }) => {
+    const error = failure(
+      await ex.run(exec("function boom() { throw new RangeError('bad') }\nboom()")),
+    );
+    assert.equal(error.ename, "RangeError");
+    assert.equal(error.evalue, "bad");
+    assert.equal(error.engineId, 7);
+    assert.match(error.stack, /at boom \(<anonymous>:1:\d+\)/);
+    assert.doesNotMatch(error.stack, /worker\.ts|Session\.post/);
+    const thrown = failure(await ex.run(exec("throw 'plain'")));
+    assert.deepEqual([thrown.ename, thrown.evalue], ["Error", "Uncaught plain"]);
+    const hostile = failure(
+      await ex.run(exec(
+        "class Nasty extends Error { get message(): string { throw new Error('gotcha') } }\n" +
+          "throw new Nasty()",
+      )),
+    );
+    assert.equal(hostile.evalue, "Uncaught value that cannot be described");
+    assert.equal(value(await ex.run(exec("'after hostile'"))), "after hostile");
+    const syntax = failure(await ex.run(exec("import x from './y.ts'")));
+    assert.equal(syntax.ename, "SyntaxError");
+    assert.match(syntax.evalue, /await import\(/);
+  });
+});
+
+Deno.test("apply() sees pushed and let names, awaits async functions", async () => {
+  await withExecutor(async ({ ex }) => {
+    await ex.run(exec("let base: number = 10"));
+    await ex.run({ kind: "push", ns: encodeValue({ pushed: 5 }) });
+    const sum = await ex.run({
+      kind: "apply",
+      fn: "(x: number, y: number) => base + pushed + x + y",
+      args: encodeValue([1, 2]),
+    });
+    assert.equal(value(sum), 18);
+    const slow = await ex.run({
+      kind: "apply",
+      fn: "async function twice(v) { await null; return [v, v] }",
+      args: encodeValue([new Map([[1, "one"]])]),
+    });
+    assert.deepEqual(value(slow), [new Map([[1, "one"]]), new Map([[1, "one"]])]);
+    const method = await ex.run({
+      kind: "apply",
+      fn: "half(v) { return v / 2 }",
+      args: encodeValue([9]),
+    });
+    assert.equal(value(method), 4.5);
+  });
+});
+
+Deno.test("apply() explains that functions cannot capture the client's variables", async () => {
+  await withExecutor(async ({ ex }) => {
+    const error = failure(
+      await ex.run({
+        kind: "apply",
+        fn: "(x) => clientOnly + x",
+        args: encodeValue([1]),
+      }),
+    );
+    assert.equal(error.ename, "ReferenceError");
+    assert.match(error.evalue, /^clientOnly is not defined; functions are sent as source/);
+    assert.match(error.evalue, /pass values as arguments or push them/);
+    const notFn = failure(await ex.run({ kind: "apply", fn: "42", args: encodeValue([]) }));
+    assert.equal(notFn.ename, "TypeError");
+  });
+});
+
+Deno.test("push() defines names and updates let names seen by earlier functions", async () => {
+  await withExecutor(async ({ ex }) => {
+    await ex.run(exec("let a = 1; function getA() { return a }"));
+    value(await ex.run({ kind: "push", ns: encodeValue({ a: 5, fresh: "new" }) }));
+    assert.equal(value(await ex.run(exec("a"))), 5);
+    assert.equal(value(await ex.run(exec("getA()"))), 5);
+    assert.equal(value(await ex.run(exec("fresh"))), "new");
+    const applied = await ex.run({ kind: "apply", fn: "(x) => a + x", args: encodeValue([1]) });
+    assert.equal(value(applied), 6);
+  });
+});
+
+Deno.test("push() refuses const names and names that are not identifiers", async () => {
+  await withExecutor(async ({ ex }) => {
+    await ex.run(exec("const fixed = 1"));
+    const constant = failure(await ex.run({ kind: "push", ns: encodeValue({ fixed: 2 }) }));
+    assert.equal(constant.ename, "TypeError");
+    assert.match(constant.evalue, /"fixed": it is declared with const/);
+    const bad = failure(await ex.run({ kind: "push", ns: encodeValue({ "a-b": 1 }) }));
+    assert.match(bad.evalue, /Cannot push "a-b"/);
+    const notObject = failure(await ex.run({ kind: "push", ns: encodeValue([1]) }));
+    assert.equal(notObject.ename, "TypeError");
+    assert.equal(value(await ex.run(exec("fixed"))), 1);
+  });
+});
+
+Deno.test("pull() reads let, const, var, pushed and global names in order", async () => {
+  await withExecutor(async ({ ex }) => {
+    await ex.run(exec("let l = 1; const c = 2; var v = 3; globalThis.g = 4"));
+    await ex.run({ kind: "push", ns: encodeValue({ p: 5 }) });
+    assert.deepEqual(value(await ex.run({ kind: "pull", names: ["p", "g", "v", "c", "l"] })), [
+      5,
+      4,
+      3,
+      2,
+      1,
+    ]);
+    const missing = failure(await ex.run({ kind: "pull", names: ["l", "nope"] }));
+    assert.equal(missing.ename, "ReferenceError");
+    assert.match(
+      missing.evalue,
+      /^nope is not defined; pull reads names from the engine namespace/,
+    );
+    const injected = failure(await ex.run({ kind: "pull", names: ["l; Deno.exit()"] }));
+    assert.equal(injected.ename, "TypeError");
+  });
+});
+
+Deno.test("names() lists user names, not built-ins", async () => {
+  await withExecutor(async ({ ex }) => {
+    await ex.run(exec("let l = 1; const c = 2; var v = 3; function f() {}; class K {}"));
+    await ex.run({ kind: "push", ns: encodeValue({ p: 5 }) });
+    assert.deepEqual(await ex.names(), ["K", "c", "f", "l", "p", "v"]);
+    assert.deepEqual(value(await ex.run({ kind: "names" })), ["K", "c", "f", "l", "p", "v"]);
+  });
+});
+
+Deno.test("clear resets the namespace and keeps the execution count", async () => {
+  await withExecutor(async ({ ex }) => {
+    await ex.run(exec("let gone = 1"));
+    assert.equal(value(await ex.run({ kind: "clear" })), undefined);
+    const after = await ex.run(exec("typeof gone"));
+    assert.equal(value(after), "undefined");
+    assert.equal(after.executionCount, 2);
+    await ex.run(exec("let gone = 2")); // no clash with the old binding
+    assert.equal(value(await ex.run(exec("gone"))), 2);
+  });
+});
+
+Deno.test("Values round-trip through push, pull, execute and apply", async () => {
+  await withExecutor(async ({ ex }) => {
+    const big = new Uint8Array(10 * 1024 * 1024);
+    for (let i = 0; i < big.length; i += 4093) big[i] = i % 251;
+    const sample = {
+      text: "héllo 🌍 — 日本語",
+      big: 2n ** 100n,
+      neg: -(2n ** 70n),
+      map: new Map<unknown, unknown>([["k", [1, 2]], [3, new Set(["x"])]]),
+      set: new Set([1, "two", null]),
+      date: new Date("2024-02-29T12:34:56.789Z"),
+      floats: new Float64Array([1.5, -0, Infinity]),
+      ints: new Int32Array([-1, 2 ** 31 - 1]),
+      nested: { a: [{ b: { c: [undefined, null, true] } }] },
+      special: [NaN, Infinity, -Infinity],
+    };
+    value(await ex.run({ kind: "push", ns: encodeValue({ sample, big }) }));
+    const [back, bytes] = value(await ex.run({ kind: "pull", names: ["sample", "big"] })) as [
+      typeof sample,
+      Uint8Array,
+    ];
+    assert.deepEqual(back, sample);
+    assert.equal(bytes.length, big.length);
+    assert.deepEqual(bytes, big);
+    assert.equal(value(await ex.run(exec("big.byteLength"))), 10 * 1024 * 1024);
+    assert.equal(value(await ex.run(exec("sample.text.length"))), sample.text.length);
+    assert.equal(value(await ex.run(exec("123n ** 3n"))), 123n ** 3n);
+    assert.deepEqual(value(await ex.run(exec("[NaN, -Infinity]"))), [NaN, -Infinity]);
+    const echoed = await ex.run({ kind: "apply", fn: "(v) => v", args: encodeValue([sample]) });
+    assert.deepEqual(value(echoed), sample);
+  });
+});
+
+Deno.test("Values that cannot be sent fail with SerializationError naming type and engine", async () => {
+  await withExecutor(async ({ ex }) => {
+    for (
+      const [code, type] of [
+        ["(function helper() {})", "function helper"],
+        ["class Point {}; new Point()", "Point instance"],
+        ["Symbol('s')", "symbol"],
+        ["new WeakMap()", "WeakMap instance"],
+      ]
+    ) {
+      const error = failure(await ex.run(exec(code ?? "")));
+      assert.equal(error.ename, "SerializationError", code);
+      assert.ok(error.evalue.includes(type ?? ""), error.evalue);
+      assert.match(error.evalue, /engine 7/);
+    }
+    assert.equal(value(await ex.run(exec("'still fine'"))), "still fine");
+    ex.engineId = 12; // assigned later by the controller
+    assert.match(failure(await ex.run(exec("Symbol()"))).evalue, /on engine 12\)$/);
+  });
+});
+
+Deno.test("A Promise result is awaited", async () => {
+  await withExecutor(async ({ ex }) => {
+    assert.equal(value(await ex.run(exec("Promise.resolve(41).then((v) => v + 1)"))), 42);
+  });
+});
+
+function collector() {
+  const chunks: Array<[StreamName, string]> = [];
+  return { chunks, onStream: (name: StreamName, text: string) => chunks.push([name, text]) };
+}
+
+Deno.test("Output goes to the op that printed it, in order, stdout and stderr apart", async () => {
+  await withExecutor(async ({ ex }) => {
+    const first = collector();
+    const second = collector();
+    const a = ex.run(
+      exec(
+        "console.log('a', { k: 'v' }); console.info(1); console.debug(2n); console.warn('w'); console.error('e')",
+      ),
+      first.onStream,
+    );
+    const b = ex.run(
+      exec(
+        "Deno.stdout.writeSync(new TextEncoder().encode('raw\\n')); " +
+          "(await import('node:process')).default.stdout.write('proc\\n')",
+      ),
+      second.onStream,
+    );
+    await Promise.all([a, b]);
+    assert.deepEqual(first.chunks, [
+      ["stdout", 'a { k: "v" }\n'],
+      ["stdout", "1\n"],
+      ["stdout", "2n\n"],
+      ["stderr", "w\n"],
+      ["stderr", "e\n"],
+    ]);
+    assert.deepEqual(second.chunks, [["stdout", "raw\n"], ["stdout", "proc\n"]]);
+  });
+});
+
+Deno.test("Output is delivered while the op still runs", async () => {
+  await withExecutor(async ({ ex, data }) => {
+    const chunks: string[] = [];
+    const outcome = ex.run(
+      exec(
+        "const watcher = Deno.watchFs('.');\nconsole.log('first');\n" +
+          "for await (const e of watcher) { if (e.paths.some((p) => p.endsWith('go'))) break }\n" +
+          "watcher.close();\nconsole.log('second');\n'finished'",
+      ),
+      (_name, text) => {
+        chunks.push(text);
+        if (text === "first\n") Deno.writeTextFileSync(join(data, "go"), "");
+      },
+    );
+    assert.equal(value(await outcome), "finished");
+    assert.deepEqual(chunks, ["first\n", "second\n"]);
+  });
+});
+
+Deno.test("Errors thrown by timers go to stderr and the executor keeps working", async () => {
+  await withExecutor(async ({ ex }) => {
+    const first = collector();
+    await ex.run(
+      exec(
+        "setTimeout(() => { throw new Error('late boom') }, 0);\n" +
+          "Promise.reject(new TypeError('rejected'));\n1",
+      ),
+      first.onStream,
+    );
+    const second = collector();
+    const outcome = await ex.run(
+      exec("await new Promise((r) => setTimeout(r, 0)); 2"),
+      second.onStream,
+    );
+    assert.equal(value(outcome), 2);
+    const stderr = [...first.chunks, ...second.chunks].filter(([n]) => n === "stderr")
+      .map(([, t]) => t).join("");
+    assert.match(stderr, /Uncaught Error: late boom/);
+    assert.match(stderr, /Uncaught \(in promise\) TypeError: rejected/);
+    assert.equal(value(await ex.run(exec("3"))), 3);
+  });
+});
+
+Deno.test("user code cannot message the executor itself", async () => {
+  await withExecutor(async ({ ex }) => {
+    assert.equal(
+      value(await ex.run(exec("typeof postMessage + typeof self.postMessage"))),
+      "undefinedundefined",
+    );
+  });
+});
+
+Deno.test("user code runs with the data dir as cwd", async () => {
+  await withExecutor(async ({ ex, data }) => {
+    assert.equal(value(await ex.run(exec("Deno.cwd()"))), data);
+    value(await ex.run(exec("await Deno.writeTextFile('note.txt', 'hi'); 1")));
+    assert.equal(await Deno.readTextFile(join(data, "note.txt")), "hi");
+    assert.equal(value(await ex.run(exec("Deno.readTextFileSync('note.txt')"))), "hi");
+  });
+});
+
+Deno.test("run() after close() rejects; close() ends a spinning op and never hangs", async () => {
+  const root = await Deno.makeTempDir({ prefix: "ipx_exec_" });
+  try {
+    const ex = await Executor.create({ dataDir: root });
+    const started = Promise.withResolvers<void>();
+    const spinning = ex.run(exec("console.log('spin'); while (true) {}"), () => started.resolve());
+    const queued = ex.run(exec("1"));
+    await started.promise;
+    await ex.close();
+    assert.equal(failure(await spinning).ename, "ExecutorClosed");
+    assert.equal(failure(await queued).ename, "ExecutorClosed");
+    await assert.rejects(ex.run(exec("1")), ExecutorClosedError);
+    await ex.close(); // twice is fine
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("interrupt() stops while(true) within 1 s, resets the namespace, runs queued ops", async () => {
+  await withExecutor(async ({ ex }) => {
+    await ex.run(exec("let kept = 1"));
+    const spinning = Promise.withResolvers<void>();
+    const run = ex.run(exec("console.log('spinning'); while (true) {}"), () => spinning.resolve());
+    const queued = ex.run(exec("typeof kept"));
+    await spinning.promise;
+    const before = performance.now();
+    const result = await ex.interrupt();
+    assert.ok(performance.now() - before < 1000, "interrupt() took more than 1 s");
+    assert.deepEqual(result, { reset: true, clean: true });
+    const error = failure(await run);
+    assert.equal(error.ename, "Interrupted");
+    assert.match(error.evalue, /namespace is empty again/);
+    assert.equal(value(await queued), "undefined");
+    assert.equal(value(await ex.run(exec("1 + 1"))), 2);
+  });
+});
+
+Deno.test("interrupt() stops loops inside applied functions and ops that await forever", async () => {
+  await withExecutor(async ({ ex }) => {
+    const started = Promise.withResolvers<void>();
+    const spin = ex.run(
+      {
+        kind: "apply",
+        fn: "() => { console.log('go'); for (let i = 0; ; i++) {} }",
+        args: encodeValue([]),
+      },
+      () => started.resolve(),
+    );
+    await started.promise;
+    assert.deepEqual(await ex.interrupt(), { reset: true, clean: true });
+    assert.equal(failure(await spin).ename, "Interrupted");
+
+    const waiting = Promise.withResolvers<void>();
+    const stuck = ex.run(
+      exec("console.log('wait'); await new Promise(() => {})"),
+      () => waiting.resolve(),
+    );
+    await waiting.promise;
+    assert.deepEqual(await ex.interrupt(), { reset: true, clean: true });
+    assert.equal(failure(await stuck).ename, "Interrupted");
+    assert.equal(value(await ex.run(exec("'alive'"))), "alive");
+  });
+});
+
+Deno.test("interrupt() with nothing running changes nothing", async () => {
+  await withExecutor(async ({ ex }) => {
+    await ex.run(exec("let kept = 1"));
+    assert.deepEqual(await ex.interrupt(), { reset: false, clean: true });
+    assert.equal(value(await ex.run(exec("kept"))), 1);
+  });
+});
+
+Deno.test("interrupt() reports clean: false when code without checks keeps spinning", async () => {
+  // Deno cannot stop such a thread, so this runs in a child process that exits afterwards.
+  const executorUrl = new URL("./executor.ts", import.meta.url).href;
+  const dir = await Deno.makeTempDir({ prefix: "ipx_exec_" });
+  const script = `
+    import { Executor } from ${JSON.stringify(executorUrl)};
+    const ex = await Executor.create({ dataDir: ${JSON.stringify(dir)} });
+    const started = Promise.withResolvers();
+    const run = ex.run({ kind: "execute", code: "console.log('go'); eval('while (true) {}')" },
+      () => started.resolve());
+    await started.promise;
+    const result = await ex.interrupt();
+    const outcome = await run;
+    const next = await ex.run({ kind: "execute", code: "6 * 7" });
+    console.log(JSON.stringify({ result, ename: outcome.ok ? "" : outcome.error.ename, next: next.ok }));
+    Deno.exit(0);`;
+  const config = new URL("../../deno.json", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--config", config, "--unstable-worker-options", script],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  try {
+    const { stdout, stderr, success } = await child.output();
+    const text = new TextDecoder().decode(stdout);
+    assert.ok(success, new TextDecoder().decode(stderr));
+    assert.deepEqual(JSON.parse(text), {
+      result: { reset: true, clean: false },
+      ename: "Interrupted",
+      next: true,
+    });
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+    await Deno.remove(dir, { recursive: true });
+  }
+});
