@@ -15,7 +15,12 @@
  * @module
  */
 
-export { Client, type ConnectOptions, type QueueStatus } from "./lib/client/client.ts";
+export {
+  Client,
+  type ConnectOptions,
+  type EngineQueueStatus,
+  type QueueStatus,
+} from "./lib/client/client.ts";
 export {
   DirectView,
   NoEnginesError,
@@ -35,8 +40,11 @@ export type { EngineEvent } from "./lib/client/session.ts";
 export {
   CompositeError,
   EngineError,
+  ImpossibleDependency,
+  InvalidDependency,
   RemoteError,
   TaskAborted,
+  TaskLost,
   TaskTimeout,
 } from "./lib/client/errors.ts";
 export {

@@ -22,6 +22,9 @@ export interface ControllerCliOptions {
   heartbeatMs?: string;
   deadAfterMs?: string;
   maxFrameMb?: string;
+  restoreGraceMs?: string;
+  hwm?: string;
+  db: boolean;
 }
 
 /**
@@ -46,6 +49,9 @@ export async function runControllerCommand(o: ControllerCliOptions): Promise<num
     ...(o.heartbeatMs ? { heartbeatMs: Number(o.heartbeatMs) } : {}),
     ...(o.deadAfterMs ? { deadAfterMs: Number(o.deadAfterMs) } : {}),
     ...(o.maxFrameMb ? { maxFrameBytes: Number(o.maxFrameMb) * 1024 * 1024 } : {}),
+    ...(o.restoreGraceMs ? { restoreGraceMs: Number(o.restoreGraceMs) } : {}),
+    ...(o.hwm !== undefined ? { hwm: Number(o.hwm) } : {}),
+    ...(o.db ? {} : { noDb: true }),
     log,
   });
   console.log(
@@ -79,7 +85,14 @@ export function controllerCommand(): Command {
     .option("--tls-key <file>", "private key (PEM) of --tls-cert")
     .option("--tls-ca <file>", "CA certificate (PEM) clients should trust for --tls-cert")
     .option("--heartbeat-ms <n>", "heartbeat interval to engines", "500")
-    .option("--dead-after-ms <n>", "declare an engine dead after this much silence", "2000")
+    .option("--dead-after-ms <n>", "declare an engine dead after this much silence", "1500")
+    .option(
+      "--restore-grace-ms <n>",
+      "after a restart, how long engines of the previous run have to reconnect",
+      "10000",
+    )
+    .option("--hwm <n>", "most load-balanced tasks outstanding per engine (0 = no limit)", "2")
+    .option("--no-db", "keep task records and the engine registry in memory only")
     .option("--max-frame-mb <n>", "largest frame accepted, in MiB", "64")
     .action(async (o: ControllerCliOptions) => {
       Deno.exitCode = await runControllerCommand(o);

@@ -12,7 +12,7 @@ import {
 } from "../protocol/connection_file.ts";
 import { dial } from "../protocol/dial.ts";
 import { TimeoutError } from "../protocol/errors.ts";
-import type { DbFilter, EngineId, EngineInfo, MsgId, TaskResult } from "../protocol/messages.ts";
+import type { DbFilter, EngineId, EngineInfo, MsgId } from "../protocol/messages.ts";
 import type { ByteConn } from "../protocol/transport.ts";
 import { IPX_VERSION, PROTOCOL_VERSION } from "../protocol/version.ts";
 import { profilePaths } from "../profile/mod.ts";
@@ -33,13 +33,26 @@ export interface ConnectOptions {
   reconnectForMs?: number;
 }
 
-/** Per-engine queue counts, plus tasks not yet assigned. */
-export interface QueueStatus {
-  /** Per engine id. */
-  engines: Record<EngineId, { queue: number; completed: number; tasks: number }>;
-  /** Load-balanced tasks waiting for an engine. */
-  unassigned: number;
+/** One engine's queue counts. */
+export interface EngineQueueStatus {
+  /** Direct tasks sent to it and not finished. */
+  queue: number;
+  /** Tasks it finished. */
+  completed: number;
+  /** Load-balanced tasks placed on it and not finished. */
+  tasks: number;
 }
+
+/**
+ * Per-engine queue counts, plus tasks not yet assigned. Each engine's counts are under its id
+ * (`status[0].queue`, as ipyparallel's `queue_status()`), and also grouped in `engines`.
+ */
+export type QueueStatus = {
+  /** Per engine id. */
+  engines: Record<EngineId, EngineQueueStatus>;
+  /** Load-balanced tasks waiting for an engine (queued, or waiting on dependencies). */
+  unassigned: number;
+} & { [engineId: number]: EngineQueueStatus };
 
 /**
  * A connection to an ipx cluster.
@@ -74,8 +87,13 @@ export class Client {
     const info = options.file
       ? await readConnectionFile(source)
       : await waitForConnectionFile(source, { timeoutMs: Math.min(timeoutMs, 2000) });
+    let current = info;
     const session = new Session({
-      connect: () => dial(info, { timeoutMs, source }),
+      // re-read the file on reconnects: a restarted controller may have rewritten it
+      connect: async () => {
+        current = await readConnectionFile(source).catch(() => current);
+        return dial(current, { timeoutMs, source });
+      },
       key: info.key,
       keySource: source,
       timeoutMs,
@@ -210,11 +228,11 @@ export class Client {
   /** Per-engine queue counts and unassigned tasks. */
   async queueStatus(): Promise<QueueStatus> {
     const raw = await this.#session.query({ kind: "queue_status" }) as Record<string, unknown>;
-    const engines: QueueStatus["engines"] = {};
+    const engines: Record<EngineId, EngineQueueStatus> = {};
     for (const [k, v] of Object.entries(raw)) {
-      if (k !== "unassigned") engines[Number(k)] = v as QueueStatus["engines"][number];
+      if (k !== "unassigned") engines[Number(k)] = v as EngineQueueStatus;
     }
-    return { engines, unassigned: raw.unassigned as number };
+    return { ...engines, engines, unassigned: raw.unassigned as number };
   }
 
   /**
@@ -223,28 +241,28 @@ export class Client {
    *
    * @param msgIds One id or several.
    */
-  async getResult(msgIds: MsgId | MsgId[]): Promise<AsyncResult<unknown[]>> {
-    const list = typeof msgIds === "string" ? [msgIds] : msgIds;
+  getResult(msgIds: MsgId | MsgId[]): AsyncResult<unknown[]> {
+    const list = typeof msgIds === "string" ? [msgIds] : [...msgIds];
     const handles = this.#session.track(list);
-    const answers = await this.#session.query({ kind: "get_results", msgIds: list }) as Array<
-      TaskResult | { msgId: MsgId; pending: true } | { msgId: MsgId; missing: string }
-    >;
-    for (const a of answers) {
-      if ("ok" in a) this.#session.deliver(a);
-      else if ("missing" in a) {
-        this.#session.deliver({
-          msgId: a.msgId,
-          engineId: -1,
-          ok: false,
-          error: { ename: "KeyError", evalue: `no result for ${a.msgId}: ${a.missing}`, stack: "" },
-          executionCount: 0,
-          submitted: 0,
-          started: 0,
-          completed: 0,
-        });
+    const fail = (msgId: MsgId, ename: string, evalue: string) =>
+      this.#session.deliver({
+        msgId,
+        engineId: -1,
+        ok: false,
+        error: { ename, evalue, stack: "" },
+        executionCount: 0,
+        submitted: 0,
+        started: 0,
+        completed: Date.now(),
+      });
+    this.#session.follow(list).then((answers) => {
+      for (const a of answers) {
+        if ("ok" in a) this.#session.deliver(a);
+        else if ("missing" in a) fail(a.msgId, "KeyError", `no result for ${a.msgId}: ${a.missing}`);
       }
-    }
-    if (answers.some((a) => "pending" in a)) this.#session.send({ type: "resume", msgIds: list });
+    }, (error: Error) => {
+      for (const id of list) fail(id, error.name, `cannot fetch ${id}: ${error.message}`);
+    });
     return new AsyncResult(this.#session, handles, (v) => v, "getResult");
   }
 

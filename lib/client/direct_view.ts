@@ -21,6 +21,15 @@ export class NoEnginesError extends IpxError {}
 // deno-lint-ignore no-explicit-any
 export type RemoteFunction = (...args: any[]) => unknown;
 
+function parsesAsExpression(src: string): boolean {
+  try {
+    new Function(`return (${src}\n);`); // parses only; nothing runs
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Checks that a function can be sent as source.
  *
@@ -37,8 +46,12 @@ export function functionSource(fn: RemoteFunction): string {
       `Cannot send ${fn.name || "this function"}: only plain functions can be sent as source`,
     );
   }
-  // methods written with shorthand syntax (`{ f(x) {…} }`) are not valid expressions
-  if (/^(async\s+)?[A-Za-z_$][\w$]*\s*\(/.test(src) && !/^(async\s+)?function\b/.test(src)) {
+  // methods written with shorthand syntax (`{ f(x) {…} }`) are not valid expressions; an
+  // arrow function such as `async (x) => …` looks like one, so check that it does not parse
+  if (
+    /^(async\s+)?[A-Za-z_$][\w$]*\s*\(/.test(src) && !/^(async\s+)?function\b/.test(src) &&
+    !parsesAsExpression(src)
+  ) {
     return `(${
       src.startsWith("async") ? "async function " + src.slice(5).trimStart() : "function " + src
     })`;

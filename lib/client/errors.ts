@@ -63,6 +63,12 @@ export class RemoteError extends IpxError {
         return new TaskTimeout(data, msgId);
       case "TaskAborted":
         return new TaskAborted(data, msgId);
+      case "TaskLost":
+        return new TaskLost(data, msgId);
+      case "ImpossibleDependency":
+        return new ImpossibleDependency(data, msgId);
+      case "InvalidDependency":
+        return new InvalidDependency(data, msgId);
       default:
         return new RemoteError(data, msgId);
     }
@@ -75,6 +81,15 @@ export class EngineError extends RemoteError {}
 export class TaskTimeout extends RemoteError {}
 /** A task was aborted before or while running. */
 export class TaskAborted extends RemoteError {}
+/**
+ * The controller lost a task: it restarted while the task waited for an engine, or the
+ * connection dropped before the task reached it. Submit it again.
+ */
+export class TaskLost extends RemoteError {}
+/** A task's dependencies can never be met (a dependency failed, or its engines are gone). */
+export class ImpossibleDependency extends RemoteError {}
+/** A task names dependencies the controller does not know. */
+export class InvalidDependency extends RemoteError {}
 
 /** Several tasks of one request failed; holds every failure. */
 export class CompositeError extends IpxError {

@@ -9,6 +9,7 @@ import type { EngineId, MsgId, TaskOptions } from "../protocol/messages.ts";
 import { AsyncResult } from "./async_result.ts";
 import { functionSource, type RemoteFunction } from "./direct_view.ts";
 import type { Session, TaskSpec } from "./session.ts";
+import type { TaskHandle } from "./task_handle.ts";
 
 /** Options of a load-balanced view (and of `view.with(...)`). */
 export interface LoadBalancedOptions {
@@ -46,8 +47,21 @@ export interface ImapOptions {
   ordered?: boolean;
 }
 
-function ids(list: Array<MsgId | AsyncResult<unknown>> | undefined): MsgId[] | undefined {
-  return list?.flatMap((x) => typeof x === "string" ? [x] : x.msgIds);
+function ids(
+  list: Array<MsgId | AsyncResult<unknown>> | undefined,
+  what: "after" | "follow",
+): MsgId[] | undefined {
+  if (list === undefined) return undefined;
+  if (!Array.isArray(list)) {
+    throw new TypeError(`Invalid '${what}': expected an array of task ids or AsyncResults`);
+  }
+  return list.flatMap((x) => {
+    if (typeof x === "string") return [x];
+    if (x instanceof AsyncResult) return x.msgIds;
+    throw new TypeError(
+      `Invalid '${what}' entry ${String(x)}: expected a task id (string) or an AsyncResult`,
+    );
+  });
 }
 
 /**
@@ -92,14 +106,45 @@ export class MapResult<R> extends AsyncResult<R[]> implements AsyncIterable<R> {
 export class LoadBalancedView {
   #session: Session;
   #options: LoadBalancedOptions;
+  /** Unfinished tasks of this view and of the views made from it with `with()`. */
+  #open: Map<MsgId, TaskHandle>;
 
   /**
    * @param session The client's session.
    * @param options View options.
+   * @param open Unfinished tasks shared with the view this one derives from (internal).
    */
-  constructor(session: Session, options: LoadBalancedOptions = {}) {
+  constructor(
+    session: Session,
+    options: LoadBalancedOptions = {},
+    open: Map<MsgId, TaskHandle> = new Map(),
+  ) {
     this.#session = session;
     this.#options = { ...options };
+    this.#open = open;
+    // validate now, not at the first call
+    ids(options.after, "after");
+    ids(options.follow, "follow");
+    for (const k of ["retries", "timeoutMs", "hwm"] as const) {
+      const v = options[k];
+      if (v !== undefined && !(Number.isFinite(v) && v >= 0)) {
+        throw new RangeError(`Invalid '${k}': expected a number >= 0, got ${v}`);
+      }
+    }
+  }
+
+  /** Ids of this view's tasks that have not finished. */
+  get outstanding(): MsgId[] {
+    return [...this.#open.keys()];
+  }
+
+  #submit(specs: TaskSpec[]): TaskHandle[] {
+    const handles = this.#session.submit(specs);
+    for (const h of handles) {
+      this.#open.set(h.msgId, h);
+      h.done.then(() => this.#open.delete(h.msgId));
+    }
+    return handles;
   }
 
   /** This view's options. */
@@ -113,7 +158,7 @@ export class LoadBalancedView {
    * @param overrides Options to change.
    */
   with(overrides: LoadBalancedOptions): LoadBalancedView {
-    return new LoadBalancedView(this.#session, { ...this.#options, ...overrides });
+    return new LoadBalancedView(this.#session, { ...this.#options, ...overrides }, this.#open);
   }
 
   #lb(): TaskOptions {
@@ -124,8 +169,8 @@ export class LoadBalancedView {
     if (o.hwm !== undefined) lb.hwm = o.hwm;
     if (o.retries) lb.retries = o.retries;
     if (o.timeoutMs) lb.timeoutMs = o.timeoutMs;
-    const after = ids(o.after);
-    const follow = ids(o.follow);
+    const after = ids(o.after, "after");
+    const follow = ids(o.follow, "follow");
     if (after?.length) lb.after = after;
     if (follow?.length) lb.follow = follow;
     return lb;
@@ -149,7 +194,7 @@ export class LoadBalancedView {
     fn: F,
     ...args: Parameters<F>
   ): AsyncResult<Awaited<ReturnType<F>>> {
-    const [h] = this.#session.submit([this.#spec(functionSource(fn), args)]);
+    const [h] = this.#submit([this.#spec(functionSource(fn), args)]);
     return new AsyncResult(this.#session, [h!], (v) => v[0] as Awaited<ReturnType<F>>, "apply");
   }
 
@@ -159,7 +204,11 @@ export class LoadBalancedView {
    * @param code The code.
    */
   execute(code: string): AsyncResult<unknown> {
-    const [h] = this.#session.submit([{ op: { kind: "execute", code }, lb: this.#lb() }]);
+    const [h] = this.#submit([{
+      op: { kind: "execute", code },
+      lb: this.#lb(),
+      ...(this.#options.label ? { label: this.#options.label } : {}),
+    }]);
     return new AsyncResult(this.#session, [h!], (v) => v[0], "execute");
   }
 
@@ -181,7 +230,7 @@ export class LoadBalancedView {
     for (let i = 0; i < array.length; i += chunksize) {
       specs.push(this.#spec(wrapper, [array.slice(i, i + chunksize)]));
     }
-    const handles = this.#session.submit(specs);
+    const handles = this.#submit(specs);
     const chunks = handles.map((h) =>
       new AsyncResult<Awaited<R>[]>(this.#session, [h], (v) => v[0] as Awaited<R>[], "map")
     );
@@ -220,7 +269,7 @@ export class LoadBalancedView {
           exhausted = true;
           break;
         }
-        const [h] = this.#session.submit([this.#spec(src, [next.value])]);
+        const [h] = this.#submit([this.#spec(src, [next.value])]);
         inflight.push({
           n: n++,
           ar: new AsyncResult(this.#session, [h!], (v) => v[0] as Awaited<R>, "imap"),
@@ -245,12 +294,15 @@ export class LoadBalancedView {
     }
   }
 
-  /** Aborts every task of this session that has not finished. */
+  /**
+   * Aborts every unfinished task of this view (and of views made from it with `with()`):
+   * queued ones fail with TaskAborted, running ones are stopped. Resolves when all have
+   * settled.
+   */
   async abort(): Promise<void> {
-    const open = this.#session.outstanding;
-    if (open.length === 0) return;
-    const handles = this.#session.track(open);
-    this.#session.abort(open);
+    const handles = [...this.#open.values()];
+    if (handles.length === 0) return;
+    this.#session.abort(handles.map((h) => h.msgId));
     await Promise.all(handles.map((h) => h.done));
   }
 }

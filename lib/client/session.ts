@@ -41,6 +41,12 @@ export interface SessionOptions {
 /** A task to submit (msgId assigned by the session). */
 export type TaskSpec = Omit<SubmitTask, "msgId">;
 
+/** What the controller knows of one task asked for by id. */
+export type ResultAnswer =
+  | TaskResult
+  | { msgId: MsgId; pending: true }
+  | { msgId: MsgId; missing: string };
+
 /** Engine membership events. */
 export type EngineEvent =
   | { type: "registered"; engine: EngineInfo }
@@ -60,6 +66,8 @@ export class Session {
   #reconnecting: Promise<void> | undefined;
   #engineListeners = new Set<(e: EngineEvent) => void>();
   #fatal: Error | undefined;
+  /** Abort/interrupt requests not yet settled, sent again after a reconnect. */
+  #stops = new Map<MsgId, "abort" | "interrupt">();
 
   /** @param options How to connect. */
   constructor(options: SessionOptions) {
@@ -145,6 +153,7 @@ export class Session {
   }
 
   #finish(result: TaskResult): void {
+    this.#stops.delete(result.msgId);
     const t = this.#tasks.get(result.msgId);
     if (!t) return;
     this.#tasks.delete(result.msgId);
@@ -205,11 +214,14 @@ export class Session {
       this.#reconnecting = undefined;
       const open = this.outstanding;
       if (open.length) {
-        this.#channel?.send({ type: "resume", msgIds: open });
+        this.#resendStops();
         // tasks the controller no longer knows (e.g. it restarted) must fail, not hang
-        const answers = await this.query({ kind: "get_results", msgIds: open }) as Array<
-          TaskResult | { msgId: MsgId; pending: true } | { msgId: MsgId; missing: string }
-        >;
+        let answers: ResultAnswer[];
+        try {
+          answers = await this.follow(open);
+        } catch {
+          return; // the link dropped again: the next reconnect asks again
+        }
         for (const a of answers) {
           if ("missing" in a) {
             this.#finish({
@@ -314,6 +326,19 @@ export class Session {
   }
 
   /**
+   * Follows tasks (also ones submitted by other clients or before a reconnect): their results
+   * will reach this session. Returns what the controller knows of each now.
+   *
+   * @param msgIds Task ids.
+   */
+  async follow(msgIds: MsgId[]): Promise<ResultAnswer[]> {
+    const ch = await this.#ready();
+    // follow first, then ask: a task finishing in between still reaches this client
+    ch.send({ type: "resume", msgIds });
+    return await this.query({ kind: "get_results", msgIds }) as ResultAnswer[];
+  }
+
+  /**
    * Delivers a result obtained out of band (e.g. from a query).
    *
    * @param result The result.
@@ -358,21 +383,36 @@ export class Session {
   }
 
   /**
-   * Stops running tasks.
+   * Stops running tasks (sent again after a reconnect until they finish).
    *
    * @param msgIds Which.
    */
   interrupt(msgIds: MsgId[]): void {
-    this.#channel?.send({ type: "interrupt", msgIds });
+    this.#stop("interrupt", msgIds);
   }
 
   /**
-   * Aborts tasks.
+   * Aborts tasks: queued ones fail with TaskAborted, running ones are stopped (sent again
+   * after a reconnect until they finish).
    *
    * @param msgIds Which.
    */
   abort(msgIds: MsgId[]): void {
-    this.#channel?.send({ type: "abort", msgIds });
+    this.#stop("abort", msgIds);
+  }
+
+  #stop(kind: "abort" | "interrupt", msgIds: MsgId[]): void {
+    const open = msgIds.filter((id) => this.#tasks.has(id));
+    for (const id of open) if (this.#stops.get(id) !== "abort") this.#stops.set(id, kind);
+    if (open.length) this.#channel?.send({ type: kind, msgIds: open });
+  }
+
+  #resendStops(): void {
+    const byKind = { abort: [] as MsgId[], interrupt: [] as MsgId[] };
+    for (const [id, kind] of this.#stops) byKind[kind].push(id);
+    for (const kind of ["abort", "interrupt"] as const) {
+      if (byKind[kind].length) this.#channel?.send({ type: kind, msgIds: byKind[kind] });
+    }
   }
 
   /** Closes the link (outstanding tasks keep running on the engines). */

@@ -1,8 +1,15 @@
 /**
  * The controller: the hub every engine and client connects to. It authenticates connections,
- * registers engines (ids 0, 1, 2… never reused), routes tasks and their output, tracks
- * liveness, and keeps task records. It is transport-agnostic: {@linkcode Controller.accept}
- * takes any {@linkcode ByteConn}, so tests can drive it in memory.
+ * registers engines (ids 0, 1, 2… never reused, even across restarts), routes tasks and their
+ * output, tracks liveness, and keeps task records in its state database. It is
+ * transport-agnostic: {@linkcode Controller.accept} takes any {@linkcode ByteConn}, so tests
+ * can drive it in memory.
+ *
+ * Engine lifecycle: registered → (connection drops → disconnected → re-attached with the same
+ * id and uuid) → dead. An engine is declared dead when it stays silent past its deadline
+ * (`deadAfterMs` after it was last heard from), when it unregisters, or at once when its
+ * supervisor reports that its process ended. Its unfinished tasks then fail with
+ * `EngineError` naming the cause, or are retried elsewhere when they allow retries.
  *
  * @module
  */
@@ -13,31 +20,37 @@ import { serverHandshake } from "../protocol/handshake.ts";
 import type {
   ClientToController,
   ControllerToClient,
-  ControllerToEngine,
   EngineId,
-  EngineInfo,
   EngineToController,
   MsgId,
-  Query,
   SubmitTask,
   TaskResult,
 } from "../protocol/messages.ts";
 import type { ByteConn } from "../protocol/transport.ts";
+import { answerQuery, type EngineQueue } from "./client_queries.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import type { EngineEntry } from "./engine_entry.ts";
-import { HeartMonitor } from "./heart_monitor.ts";
+import { type EngineChannel, type EngineEntry, sendToEngine } from "./engine_entry.ts";
+import { ENGINE_ERROR, EngineRegistry } from "./engine_registry.ts";
+import { EngineTable } from "./engine_table.ts";
 import { LoadBalancer } from "./load_balancer.ts";
 import { type Logger, silentLogger } from "./log.ts";
+import { StateDb } from "./state_db.ts";
 import { type TaskRecord, TaskStore, type TaskStoreLimits } from "./task_store.ts";
 
 /** Options of {@linkcode Controller}. */
 export interface ControllerOptions {
   /** Base64 shared key (from the connection files). */
   key: string;
-  /** Interval of heartbeat pings to engines. @default 500 */
+  /** Interval of heartbeat pings to engines (and of liveness checks). @default 500 */
   heartbeatMs?: number;
-  /** Silence after which an engine is declared dead. @default 2000 */
+  /** Silence after which an engine is declared dead. @default 1500 */
   deadAfterMs?: number;
+  /** After a restart, how long engines alive before it have to re-attach. @default 10000 */
+  restoreGraceMs?: number;
+  /** Default per-engine high-water mark of load-balanced tasks. @default 2 */
+  hwm?: number;
+  /** How long a retry blocked by its own exclusions waits for a new engine. @default 3000 */
+  replacementWaitMs?: number;
   /** Time source. */
   clock?: Clock;
   /** Log sink. */
@@ -46,28 +59,35 @@ export interface ControllerOptions {
   maxFrameBytes?: number;
   /** Task record bounds. */
   storeLimits?: TaskStoreLimits;
-  /** First engine id to assign (restored from persistent state). @default 0 */
-  nextEngineId?: number;
+  /** State database: a path, an open database, or in memory when omitted. */
+  db?: string | StateDb;
 }
 
 type ClientChannel = Channel<ControllerToClient, ClientToController>;
-type EngineChannel = Channel<ControllerToEngine, EngineToController>;
 
-/** Error name of tasks lost with their engine. */
-export const ENGINE_ERROR = "EngineError";
+export { ENGINE_ERROR };
+/** Error name of tasks the controller lost track of (restart before they were placed). */
+export const TASK_LOST = "TaskLost";
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function errName(error: unknown): string {
+  return error instanceof IpxError || error instanceof Error ? error.name : "Error";
+}
 
 /** The controller core. */
 export class Controller {
   #key: string;
   #clock: Clock;
   #log: Logger;
-  #heartbeatMs: number;
-  #heart: HeartMonitor;
   #maxFrameBytes: number | undefined;
-  #engines = new Map<EngineId, EngineEntry>();
+  #engines: EngineRegistry;
   #clients = new Map<number, ClientChannel>();
-  #nextEngineId: number;
   #nextClientId = 1;
+  #sdb: StateDb;
+  #ownsDb: boolean;
   #store: TaskStore;
   #lb: LoadBalancer;
   #stopTimer: () => void;
@@ -75,38 +95,104 @@ export class Controller {
   #shutdownRequested = Promise.withResolvers<void>();
   #open = new Set<Channel<never, never>>();
 
-  /** @param options Key, liveness timing, clock, logger, limits. */
+  /** @param options Key, liveness timing, clock, logger, limits, database. */
   constructor(options: ControllerOptions) {
     this.#key = options.key;
     this.#clock = options.clock ?? systemClock;
     this.#log = options.log ?? silentLogger;
-    this.#heartbeatMs = options.heartbeatMs ?? 500;
-    this.#heart = new HeartMonitor(options.deadAfterMs ?? 2000);
     this.#maxFrameBytes = options.maxFrameBytes;
-    this.#store = new TaskStore(options.storeLimits);
-    this.#nextEngineId = options.nextEngineId ?? 0;
+    this.#ownsDb = !(options.db instanceof StateDb);
+    this.#sdb = options.db instanceof StateDb ? options.db : new StateDb(options.db);
+    this.#store = new TaskStore(this.#sdb, {
+      ...options.storeLimits,
+      after: (ms, fn) => this.#clock.after(ms, fn),
+    });
+    const heartbeatMs = options.heartbeatMs ?? 500;
+    this.#engines = new EngineRegistry(new EngineTable(this.#sdb), {
+      clock: this.#clock,
+      log: this.#log,
+      broadcast: (msg) => this.#broadcast(msg),
+      lost: (entry, msgId, error) => this.#loseTask(entry, msgId, error),
+      started: (msgId) => this.#store.get(msgId)?.status === "running",
+      added: (id) => this.#lb.engineAdded(id),
+      removed: (id) => this.#lb.engineRemoved(id),
+    }, {
+      heartbeatMs,
+      deadAfterMs: options.deadAfterMs ?? 1500,
+      restoreGraceMs: options.restoreGraceMs ?? 10_000,
+    }, this.#store.completedByEngine());
     this.#lb = new LoadBalancer({
       send: (engineId, msgId, task) => this.#dispatch(engineId, msgId, task),
       fail: (msgId, error) => this.#failTask(msgId, error, null),
-      engines: () => this.#engines.keys(),
+      engines: () => this.#engines.usable(),
+      outcome: (msgId) => {
+        const found = this.#store.lookup(msgId);
+        if (found.state === "pending") return "pending";
+        if (found.state === "missing") return undefined;
+        const r = found.result;
+        return { ok: r.ok, engineId: r.engineId, ename: r.error?.ename ?? null };
+      },
       now: () => this.#clock.now(),
+    }, {
+      ...(options.hwm !== undefined ? { hwm: options.hwm } : {}),
+      ...(options.replacementWaitMs !== undefined
+        ? { replacementWaitMs: options.replacementWaitMs }
+        : {}),
     });
-    this.#stopTimer = this.#clock.every(this.#heartbeatMs, () => this.#tick());
+    this.#settleRestoredTasks();
+    this.#stopTimer = this.#clock.every(heartbeatMs, () => {
+      this.#engines.check();
+      this.#lb.tick();
+    });
   }
 
-  /** Ids of live engines, ascending. */
+  /** After a restart: tasks of restored engines wait for them; the others cannot finish. */
+  #settleRestoredTasks(): void {
+    for (const rec of [...this.#store.live()]) {
+      const entry = rec.engineId === null ? undefined : this.#engines.get(rec.engineId);
+      if (entry) {
+        entry.running.add(rec.msgId);
+        if (rec.lb) entry.lbHeld.add(rec.msgId);
+      } else if (rec.engineId === null) {
+        this.#failTask(rec.msgId, {
+          ename: TASK_LOST,
+          evalue: `task ${rec.msgId} was waiting for an engine when the controller stopped; ` +
+            `queued requests are not kept across restarts, so submit it again`,
+          stack: "",
+        }, null);
+      } else {
+        this.#failTask(rec.msgId, {
+          ename: ENGINE_ERROR,
+          evalue: `engine ${rec.engineId} died while running task ${rec.msgId} (it was gone ` +
+            `when the controller restarted)`,
+          stack: "",
+          engineId: rec.engineId,
+        }, rec.engineId);
+      }
+    }
+  }
+
+  /**
+   * Ids of registered engines (connected, or briefly disconnected), ascending. Engines restored
+   * after a restart count once they re-attach.
+   */
   get engineIds(): EngineId[] {
-    return [...this.#engines.keys()].sort((a, b) => a - b);
+    return this.#engines.ids;
   }
 
-  /** The id the next engine will get (persisted so ids are never reused). */
+  /** The id the next new engine will get (ids are never reused). */
   get nextEngineId(): EngineId {
-    return this.#nextEngineId;
+    return this.#engines.nextId;
   }
 
   /** The task record store. */
   get store(): TaskStore {
     return this.#store;
+  }
+
+  /** The state database. */
+  get db(): StateDb {
+    return this.#sdb;
   }
 
   /** Resolves when a client asked the controller to shut down. */
@@ -138,6 +224,10 @@ export class Controller {
       return;
     }
     const channel = accepted.channel;
+    if (this.#closing) {
+      channel.close();
+      return;
+    }
     this.#open.add(channel);
     try {
       if (accepted.role === "engine") await this.#serveEngine(channel as EngineChannel, peer);
@@ -153,140 +243,99 @@ export class Controller {
   async #serveEngine(channel: EngineChannel, peer: string): Promise<void> {
     let entry: EngineEntry | undefined;
     const handlers: {
-      [K in EngineToController["type"]]: (m: Extract<EngineToController, { type: K }>) => void;
+      [K in EngineToController["type"]]: (
+        m: Extract<EngineToController, { type: K }>,
+        e: EngineEntry | undefined,
+      ) => void;
     } = {
       register: (m) => {
-        if (entry) return;
-        const id = this.#nextEngineId++;
-        entry = {
-          id,
-          uuid: m.uuid,
-          channel,
-          running: new Set(),
-          lbHeld: new Set(),
-          completed: 0,
-          info: {
-            id,
-            host: m.host,
-            pid: m.pid,
-            dataDir: m.dataDir,
-            state: "idle",
-            queue: 0,
-            registeredAt: this.#clock.now(),
-          },
-        };
-        this.#engines.set(id, entry);
-        this.#heart.beat(id, this.#clock.now());
-        channel.send({
-          type: "registered",
-          engineId: id,
-          heartbeatMs: this.#heartbeatMs,
-          deadAfterMs: this.#heart.deadAfterMs,
-        });
-        this.#log("info", `engine ${id} registered (pid ${m.pid} on ${m.host}, from ${peer})`);
-        this.#broadcast({ type: "engine_registered", engine: { ...entry.info } });
-        this.#lb.engineAdded(id);
+        if (!entry) entry = this.#engines.register(channel, m, peer);
       },
-      started: (m) => {
+      started: (m, e) => {
         const rec = this.#store.get(m.msgId);
-        if (!rec || !entry) return;
+        if (!e || !rec || !e.running.has(m.msgId)) return;
         rec.started = m.started;
         rec.status = "running";
-        this.#toClient(rec.clientId, {
+        this.#store.touch(rec);
+        this.#notify(rec, {
           type: "started",
           msgId: m.msgId,
-          engineId: entry.id,
+          engineId: e.id,
           started: m.started,
         });
       },
-      stream: (m) => {
+      stream: (m, e) => {
         const rec = this.#store.get(m.msgId);
-        if (!rec || !entry) return;
-        this.#toClient(rec.clientId, { ...m, engineId: entry.id });
+        if (!e || !rec || !e.running.has(m.msgId)) return;
+        this.#notify(rec, { ...m, engineId: e.id });
       },
-      result: (m) => {
-        if (!entry) return;
-        entry.running.delete(m.msgId);
-        entry.completed++;
+      result: (m, e) => {
+        // only the engine holding a task may finish it: late results from an engine that was
+        // declared dead (its task failed or ran elsewhere) are dropped, so nothing finishes twice
+        if (!e || !e.running.delete(m.msgId)) return;
+        e.completed++;
         const rec = this.#store.get(m.msgId);
         const result: TaskResult = {
           msgId: m.msgId,
-          engineId: entry.id,
+          engineId: e.id,
           ok: m.ok,
           executionCount: m.executionCount,
           submitted: rec?.submitted ?? m.started,
           started: m.started,
           completed: m.completed,
           ...(m.value ? { value: m.value } : {}),
-          ...(m.error ? { error: { ...m.error, engineId: entry.id } } : {}),
+          ...(m.error ? { error: { ...m.error, engineId: e.id } } : {}),
         };
-        if (entry.lbHeld.delete(m.msgId)) {
-          if (this.#lb.taskFinished(entry.id, m.msgId, result)) return; // retried elsewhere
-        }
+        if (e.lbHeld.delete(m.msgId) && this.#lb.taskFinished(e.id, m.msgId, result)) return;
         this.#complete(result);
       },
-      interrupted: (m) => {
-        this.#log("info", `engine ${entry?.id} interrupted ${m.msgIds.length} task(s)`);
+      interrupted: (m, e) => {
+        this.#log(
+          m.clean ? "info" : "warn",
+          `engine ${e?.id} stopped ${m.msgIds.length} task(s)` +
+            (m.reset ? "; its namespace was reset" : "") +
+            (m.clean ? "" : "; the old code worker did not stop and keeps a CPU busy"),
+        );
+      },
+      unregister: (m, e) => {
+        if (e) this.#engines.gone(e, `it stopped (${m.reason})`);
       },
       pong: () => {},
     };
     const closed = await channel.run((msg) => {
-      if (entry) this.#heart.beat(entry.id, this.#clock.now());
-      (handlers[msg.type] as (m: EngineToController) => void)(msg);
+      const e = this.#engines.current(entry, channel);
+      if (e) this.#engines.beat(e);
+      (handlers[msg.type] as (m: EngineToController, e: EngineEntry | undefined) => void)(msg, e);
     });
-    if (entry && this.#engines.get(entry.id) === entry) {
-      this.#engineGone(entry, closed ? `connection lost: ${describe(closed)}` : "disconnected");
-    }
+    const e = this.#engines.current(entry, channel);
+    if (e) this.#engines.detached(e, closed ? describe(closed) : "connection closed");
   }
 
-  #engineGone(entry: EngineEntry, reason: string): void {
-    this.#engines.delete(entry.id);
-    this.#heart.forget(entry.id);
-    entry.channel.close();
-    this.#log("warn", `engine ${entry.id} unregistered: ${reason}`);
-    this.#broadcast({ type: "engine_unregistered", engineId: entry.id, reason });
-    const lost = [...entry.running];
-    entry.running.clear();
-    for (const msgId of lost) {
-      const error: ErrorData = {
-        ename: ENGINE_ERROR,
-        evalue: `engine ${entry.id} died while running task ${msgId} (${reason})`,
-        stack: "",
-        engineId: entry.id,
-      };
-      if (entry.lbHeld.delete(msgId) && this.#lb.engineFailed(entry.id, msgId, error)) continue;
-      this.#failTask(msgId, error, entry.id);
-    }
-    this.#lb.engineRemoved(entry.id);
-  }
-
-  #tick(): void {
-    const now = this.#clock.now();
-    for (const id of this.#heart.silent(now)) {
-      const entry = this.#engines.get(id);
-      if (entry) {
-        this.#engineGone(
-          entry,
-          `no heartbeat for more than ${this.#heart.deadAfterMs} ms (hung, stopped or partitioned)`,
-        );
-      }
-    }
-    for (const entry of this.#engines.values()) entry.channel.send({ type: "ping", t: now });
-    this.#lb.tick(now);
+  /** Fails (or retries elsewhere) a task an engine held but will not finish. */
+  #loseTask(entry: EngineEntry, msgId: MsgId, error: ErrorData): void {
+    entry.running.delete(msgId);
+    if (entry.lbHeld.delete(msgId) && this.#lb.engineFailed(entry.id, msgId, error)) return;
+    this.#failTask(msgId, error, entry.id);
   }
 
   #dispatch(engineId: EngineId, msgId: MsgId, task: SubmitTask): boolean {
     const entry = this.#engines.get(engineId);
     if (!entry) return false;
     const rec = this.#store.get(msgId);
-    if (rec) rec.engineId = engineId;
+    if (rec) {
+      rec.engineId = engineId;
+      this.#store.touch(rec);
+    }
     entry.running.add(msgId);
     if (task.lb) entry.lbHeld.add(msgId);
     const timeoutMs = task.lb?.timeoutMs;
-    entry.channel.send({ type: "run", msgId, op: task.op, ...(timeoutMs ? { timeoutMs } : {}) });
-    if (rec && task.lb) {
-      this.#toClient(rec.clientId, { type: "assigned", msgId, engineId });
-    }
+    sendToEngine(entry, {
+      type: "run",
+      msgId,
+      op: task.op,
+      ...(timeoutMs ? { timeoutMs } : {}),
+    });
+    if (rec && task.lb) this.#notify(rec, { type: "assigned", msgId, engineId });
     return true;
   }
 
@@ -306,11 +355,12 @@ export class Controller {
   }
 
   #complete(result: TaskResult): void {
-    const status = result.ok ? "ok" : result.error?.ename === "TaskAborted" ? "aborted" : "error";
+    const ename = result.error?.ename ?? null;
+    const status = result.ok ? "ok" : ename === "TaskAborted" ? "aborted" : "error";
     const rec = this.#store.finish(result.msgId, result, status);
     if (!rec) return;
-    this.#toClient(rec.clientId, { type: "result", ...result });
-    this.#lb.resultKnown(result);
+    this.#notify(rec, { type: "result", ...result });
+    this.#lb.resultKnown(result.msgId, { ok: result.ok, engineId: result.engineId, ename });
   }
 
   // ------------------------------------------------------------------------------------------
@@ -320,24 +370,19 @@ export class Controller {
     const clientId = this.#nextClientId++;
     this.#clients.set(clientId, channel);
     this.#log("info", `client ${clientId} connected from ${peer}`);
-    channel.send({ type: "engines", engines: this.#engineInfos() });
+    channel.send({ type: "engines", engines: this.#engines.infos() });
     const handlers: {
       [K in ClientToController["type"]]: (m: Extract<ClientToController, { type: K }>) => void;
     } = {
       submit: (m) => {
         for (const task of m.tasks) this.#submit(clientId, task);
       },
-      interrupt: (m) => this.#interrupt(m.msgIds),
+      interrupt: (m) => this.#stopTasks(m.msgIds, "interrupt"),
       abort: (m) => this.#abort(m.msgIds),
       query: (m) => {
         let reply: ControllerToClient;
         try {
-          reply = {
-            type: "reply",
-            reqId: m.reqId,
-            ok: true,
-            value: this.#query(m.query, clientId),
-          };
+          reply = { type: "reply", reqId: m.reqId, ok: true, value: this.#query(m.query) };
         } catch (error) {
           reply = {
             type: "reply",
@@ -349,14 +394,14 @@ export class Controller {
         channel.send(reply);
       },
       resume: (m) => {
-        // re-attach tasks submitted by an earlier connection of this client
+        // follow tasks submitted by an earlier connection, or by another client
         for (const msgId of m.msgIds) {
           const rec = this.#store.get(msgId);
-          if (!rec) continue;
-          rec.clientId = clientId;
-          if (rec.result) channel.send({ type: "result", ...rec.result });
+          if (!rec || rec.clientId === clientId || rec.watchers?.includes(clientId)) continue;
+          (rec.watchers ??= []).push(clientId);
         }
       },
+      engine_exited: (m) => this.#engines.exited(m),
       ping: (m) => channel.send({ type: "pong", t: m.t }),
     };
     const closed = await channel.run((msg) => {
@@ -366,31 +411,69 @@ export class Controller {
     this.#log("info", `client ${clientId} disconnected${closed ? `: ${describe(closed)}` : ""}`);
   }
 
+  #query(q: Extract<ClientToController, { type: "query" }>["query"]): unknown {
+    return answerQuery(q, {
+      engineInfos: () => this.#engines.infos(),
+      engineQueues: () => {
+        const out = new Map<EngineId, EngineQueue>();
+        for (const id of this.engineIds) {
+          const e = this.#engines.get(id)!;
+          out.set(id, {
+            queue: e.running.size - e.lbHeld.size,
+            completed: e.completed,
+            tasks: e.lbHeld.size,
+          });
+        }
+        return out;
+      },
+      unassigned: () => this.#lb.unassigned,
+      store: this.#store,
+      shutdown: (targets, controller) => {
+        const ids = targets ?? this.engineIds;
+        for (const id of ids) {
+          const e = this.#engines.get(id);
+          if (e) sendToEngine(e, { type: "shutdown" });
+        }
+        if (controller) queueMicrotask(() => this.#shutdownRequested.resolve());
+        return ids;
+      },
+    });
+  }
+
   #submit(clientId: number, task: SubmitTask): void {
-    const now = this.#clock.now();
-    const rec: TaskRecord = {
+    if (this.#store.has(task.msgId)) {
+      this.#toClient(clientId, {
+        type: "result",
+        msgId: task.msgId,
+        engineId: -1,
+        ok: false,
+        error: {
+          ename: "ValueError",
+          evalue: `task id ${task.msgId} is already in use; every task needs a new id`,
+          stack: "",
+        },
+        executionCount: 0,
+        submitted: 0,
+        started: 0,
+        completed: this.#clock.now(),
+      });
+      return;
+    }
+    this.#store.add({
       msgId: task.msgId,
       engineId: task.engineId ?? null,
       clientId,
       kind: task.op.kind,
+      lb: task.engineId === undefined,
       status: "queued",
+      ename: null,
       label: task.label ?? "",
-      submitted: now,
+      submitted: this.#clock.now(),
       started: null,
       completed: null,
       result: null,
       bytes: 0,
-    };
-    if (this.#store.get(task.msgId)) {
-      this.#toClient(clientId, {
-        type: "reply",
-        reqId: -1,
-        ok: false,
-        error: { ename: "ValueError", evalue: `duplicate msg id ${task.msgId}`, stack: "" },
-      });
-      return;
-    }
-    this.#store.add(rec);
+    });
     if (task.engineId === undefined) {
       this.#lb.submit(task);
       return;
@@ -406,88 +489,45 @@ export class Controller {
     }
   }
 
-  #interrupt(msgIds: MsgId[]): void {
-    const byEngine = new Map<EngineId, MsgId[]>();
+  /** Sends `interrupt` or `abort` for tasks on engines; returns tasks on no engine. */
+  #stopTasks(msgIds: MsgId[], kind: "interrupt" | "abort"): MsgId[] {
+    const byEngine = new Map<EngineEntry, MsgId[]>();
+    const nowhere: MsgId[] = [];
     for (const msgId of msgIds) {
       const rec = this.#store.get(msgId);
-      if (rec?.engineId == null || rec.completed !== null) continue;
-      const list = byEngine.get(rec.engineId) ?? [];
-      list.push(msgId);
-      byEngine.set(rec.engineId, list);
+      if (!rec) continue;
+      const entry = rec.engineId === null ? undefined : this.#engines.get(rec.engineId);
+      if (!entry || !entry.running.has(msgId)) {
+        nowhere.push(msgId);
+        continue;
+      }
+      const list = byEngine.get(entry);
+      if (list) list.push(msgId);
+      else byEngine.set(entry, [msgId]);
     }
-    for (const [engineId, ids] of byEngine) {
-      this.#engines.get(engineId)?.channel.send({ type: "interrupt", msgIds: ids });
-    }
+    for (const [entry, ids] of byEngine) sendToEngine(entry, { type: kind, msgIds: ids });
+    return nowhere;
   }
 
   #abort(msgIds: MsgId[]): void {
-    const queued = this.#lb.abort(msgIds);
-    for (const msgId of queued) {
-      this.#failTask(msgId, {
-        ename: "TaskAborted",
-        evalue: `task ${msgId} was aborted before it started`,
-        stack: "",
-      }, null);
-    }
-    const running = msgIds.filter((id) => !queued.includes(id));
-    const byEngine = new Map<EngineId, MsgId[]>();
-    for (const msgId of running) {
-      const rec = this.#store.get(msgId);
-      if (rec?.engineId == null || rec.completed !== null) continue;
-      byEngine.set(rec.engineId, [...(byEngine.get(rec.engineId) ?? []), msgId]);
-    }
-    for (const [engineId, ids] of byEngine) {
-      this.#engines.get(engineId)?.channel.send({ type: "abort", msgIds: ids });
-    }
-  }
-
-  #query(q: Query, _clientId: number): unknown {
-    switch (q.kind) {
-      case "engines":
-        return this.#engineInfos();
-      case "queue_status": {
-        const out: Record<string, unknown> = {};
-        for (const e of this.#engines.values()) {
-          out[String(e.id)] = {
-            queue: e.running.size,
-            completed: e.completed,
-            tasks: e.lbHeld.size,
-          };
-        }
-        out.unassigned = this.#lb.unassigned;
-        return out;
-      }
-      case "get_results":
-        return q.msgIds.map((msgId) => {
-          const rec = this.#store.get(msgId);
-          if (rec?.result) return rec.result;
-          if (rec) return { msgId, pending: true };
-          const why = this.#store.wasCulled(msgId)
-            ? "its record was culled to keep the task store within bounds"
-            : "no task with this id is known to the controller";
-          return { msgId, missing: why };
-        });
-      case "db_query":
-        return this.#store.query(q.filter, q.keys);
-      case "history":
-        return this.#store.history();
-      case "purge": {
-        return this.#store.purge(q.all ? undefined : q.msgIds ?? []);
-      }
-      case "shutdown": {
-        const targets = q.targets ?? this.engineIds;
-        for (const id of targets) this.#engines.get(id)?.channel.send({ type: "shutdown" });
-        if (q.controller) queueMicrotask(() => this.#shutdownRequested.resolve());
-        return targets;
-      }
-    }
-  }
-
-  #engineInfos(): EngineInfo[] {
-    return this.engineIds.map((id) => {
-      const e = this.#engines.get(id)!;
-      return { ...e.info, queue: e.running.size, state: e.running.size > 0 ? "busy" : "idle" };
+    const aborted = (msgId: MsgId, when: string): ErrorData => ({
+      ename: "TaskAborted",
+      evalue: `task ${msgId} was aborted ${when}`,
+      stack: "",
     });
+    for (const msgId of this.#lb.abort(msgIds)) {
+      this.#failTask(msgId, aborted(msgId, "before it started"), null);
+    }
+    // still unfinished but on no engine (nothing else will settle it): settle it now
+    for (const msgId of this.#stopTasks(msgIds, "abort")) {
+      this.#failTask(msgId, aborted(msgId, "before it started"), null);
+    }
+  }
+
+  /** Sends a task's news to the client that submitted it and to those following it. */
+  #notify(rec: TaskRecord, msg: ControllerToClient): void {
+    this.#clients.get(rec.clientId)?.send(msg);
+    if (rec.watchers) for (const id of rec.watchers) this.#clients.get(id)?.send(msg);
   }
 
   #toClient(clientId: number, msg: ControllerToClient): void {
@@ -498,27 +538,22 @@ export class Controller {
     for (const c of this.#clients.values()) c.send(msg);
   }
 
-  /** Closes every connection and stops timers. */
+  /** Closes every connection, stops timers, writes pending records and closes the database. */
   async close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
     this.#stopTimer();
+    this.#engines.close();
     this.#lb.close();
     const channels = [...this.#open];
     await Promise.all(channels.map((c) => c.flush().catch(() => {})));
     for (const c of channels) c.close();
+    this.#store.close();
+    if (this.#ownsDb) this.#sdb.close();
   }
 
   /** Closes the controller. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function errName(error: unknown): string {
-  return error instanceof IpxError || error instanceof Error ? error.name : "Error";
 }

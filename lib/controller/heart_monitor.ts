@@ -1,17 +1,22 @@
 /**
- * Liveness as data: records when each engine was last heard from and reports the engines that
- * have been silent for too long. Pure; time comes from the caller.
+ * Liveness as data: each engine has a deadline by which it must be heard from again. Hearing
+ * from it moves the deadline to `now + deadAfterMs`; an engine past its deadline is reported
+ * silent. A restored engine (after a controller restart) can be given a longer first deadline
+ * with {@linkcode HeartMonitor.grant}. Pure; time comes from the caller.
  *
  * @module
  */
 
-/** Tracks last-heard times of engines. */
+/** Tracks when each engine must next be heard from. */
 export class HeartMonitor {
-  #lastSeen = new Map<number, number>();
+  #deadline = new Map<number, number>();
   #deadAfterMs: number;
 
   /** @param deadAfterMs Silence after which an engine is declared dead. */
   constructor(deadAfterMs: number) {
+    if (!(deadAfterMs > 0)) {
+      throw new RangeError(`Cannot watch engines: deadAfterMs must be > 0, got ${deadAfterMs}`);
+    }
     this.#deadAfterMs = deadAfterMs;
   }
 
@@ -27,7 +32,19 @@ export class HeartMonitor {
    * @param now Current epoch ms.
    */
   beat(id: number, now: number): void {
-    this.#lastSeen.set(id, now);
+    const next = now + this.#deadAfterMs;
+    const current = this.#deadline.get(id);
+    if (current === undefined || next > current) this.#deadline.set(id, next);
+  }
+
+  /**
+   * Gives an engine until `deadline` to be heard from (at least; later beats extend it).
+   *
+   * @param id Engine id.
+   * @param deadline Epoch ms.
+   */
+  grant(id: number, deadline: number): void {
+    this.#deadline.set(id, deadline);
   }
 
   /**
@@ -36,18 +53,18 @@ export class HeartMonitor {
    * @param id Engine id.
    */
   forget(id: number): void {
-    this.#lastSeen.delete(id);
+    this.#deadline.delete(id);
   }
 
   /**
-   * The engines silent for longer than the limit, in id order.
+   * The engines past their deadline, in id order.
    *
    * @param now Current epoch ms.
    */
   silent(now: number): number[] {
     const out: number[] = [];
-    for (const [id, t] of this.#lastSeen) {
-      if (now - t > this.#deadAfterMs) out.push(id);
+    for (const [id, t] of this.#deadline) {
+      if (now > t) out.push(id);
     }
     return out.sort((a, b) => a - b);
   }

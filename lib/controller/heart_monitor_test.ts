@@ -13,3 +13,18 @@ Deno.test("HeartMonitor.silent() reports engines silent past the limit only", ()
   m.forget(0);
   assert.deepEqual(m.silent(10_000), [1, 2]);
 });
+
+Deno.test("HeartMonitor.grant() gives a restored engine a longer first deadline", () => {
+  const m = new HeartMonitor(500);
+  m.grant(7, 10_000);
+  m.beat(7, 1000); // an early beat does not shorten the grant
+  assert.deepEqual(m.silent(9_999), []);
+  assert.deepEqual(m.silent(10_001), [7]);
+  m.beat(7, 10_001);
+  assert.deepEqual(m.silent(10_400), []);
+  assert.deepEqual(m.silent(10_502), [7]);
+});
+
+Deno.test("HeartMonitor rejects a non-positive limit", () => {
+  assert.throws(() => new HeartMonitor(0), RangeError);
+});

@@ -1,68 +1,128 @@
 /**
- * Load-balanced task queue: holds unassigned tasks, resolves `after`/`follow` dependencies,
- * asks a pluggable {@linkcode Scheduler} for an engine below its high-water mark, and retries
- * failed tasks on a different engine.
+ * The load-balanced task queue: holds unassigned tasks, resolves `after`/`follow`
+ * dependencies, asks a pluggable {@linkcode Scheduler} for an engine below its high-water mark,
+ * and retries failed tasks on a *different* engine.
  *
- * One scheduler exists per distinct (scheme, hwm) pair that views use; each counts the tasks
- * it placed.
+ * Layout, chosen so that placing a task never scans the whole queue:
+ * - one scheduler per (scheme, hwm) pair that views use; each counts the tasks it placed;
+ * - one FIFO per (scheme, hwm, targets): every task in it accepts the same engines, so when
+ *   its head cannot be placed, none behind it can either;
+ * - a small "special" set for tasks whose engines depend on the task itself (retries that
+ *   exclude engines they failed on, `follow` dependencies); these are checked one by one;
+ * - tasks waiting on dependencies are indexed by the task they wait for.
+ *
+ * Errors (as data, `ename`): `InvalidDependency` (unknown or self dependency),
+ * `ImpossibleDependency` (a dependency failed, `follow` tasks ran on different or dead engines,
+ * no allowed engine exists), `ValueError` (bad option). A retry blocked only because it
+ * already failed on every live engine waits `replacementWaitMs` for a new engine (a supervisor
+ * may be starting one), then fails with its last error.
  *
  * @module
  */
 
 import type { ErrorData } from "../protocol/errors.ts";
 import type { EngineId, MsgId, SubmitTask, TaskResult } from "../protocol/messages.ts";
-import { createScheduler, type Scheduler, type SchemeName } from "./scheduler.ts";
+import { Fifo } from "./fifo.ts";
+import { createScheduler, SCHEME_NAMES, type Scheduler, type SchemeName } from "./scheduler.ts";
 
-/** Default outstanding tasks per engine for a load-balanced view. */
+/**
+ * Default outstanding tasks per engine. ipyparallel uses 1 (best balance of uneven tasks);
+ * ipx uses 2 so an engine has its next task at hand when one finishes, which hides the round
+ * trip to the controller (see `scripts/bench_hwm.ts`). A view can pass `hwm: 1` for strict
+ * balance, or `0` for no limit.
+ */
 export const DEFAULT_HWM = 2;
 /** Default scheduling scheme. */
 export const DEFAULT_SCHEME: SchemeName = "leastload";
-const SCHEMES: readonly string[] = ["leastload", "lru", "random", "twobin", "weighted"];
+/** How long a retry blocked by its own exclusions waits for a new engine. */
+export const DEFAULT_REPLACEMENT_WAIT_MS = 3000;
+
+/** What is known of a task the load balancer depends on. */
+export type Outcome = { ok: boolean; engineId: EngineId; ename: string | null };
 
 /** What the load balancer needs from the controller. */
 export interface LoadBalancerDeps {
-  /** Sends a task to an engine; false if the engine is gone. */
+  /** Sends a task to an engine; false if the engine is unknown. */
   send(engineId: EngineId, msgId: MsgId, task: SubmitTask): boolean;
-  /** Fails a task that can never run. */
+  /** Fails a task that will not run. */
   fail(msgId: MsgId, error: ErrorData): void;
-  /** Live engine ids. */
+  /** Registered engine ids (connected or briefly disconnected). */
   engines(): Iterable<EngineId>;
+  /** A task's outcome, "pending" while unfinished, undefined when unknown. */
+  outcome(msgId: MsgId): Outcome | "pending" | undefined;
   /** Current epoch ms. */
   now(): number;
 }
 
-interface Pending {
-  task: SubmitTask;
-  key: string;
-  retriesLeft: number;
-  exclude: Set<EngineId>;
-  lastError?: ErrorData;
+/** Options of {@linkcode LoadBalancer}. */
+export interface LoadBalancerOptions {
+  /** High-water mark when a task gives none. @default DEFAULT_HWM */
+  hwm?: number;
+  /** @default DEFAULT_REPLACEMENT_WAIT_MS */
+  replacementWaitMs?: number;
 }
 
-function depError(ename: string, evalue: string): ErrorData {
+type State = "waiting" | "queued" | "placed" | "done";
+
+interface Pending {
+  task: SubmitTask;
+  /** Scheduler key. */
+  key: string;
+  /** Queue key (scheduler key + targets). */
+  qkey: string;
+  targets: Set<EngineId> | undefined;
+  retriesLeft: number;
+  exclude: Set<EngineId>;
+  lastError: ErrorData | undefined;
+  blockedSince: number | undefined;
+  state: State;
+  engineId: EngineId | undefined;
+  unmet: number;
+  /** Engines allowed by `follow` (set once dependencies are met). */
+  followAt: Set<EngineId> | undefined;
+}
+
+interface Queue {
+  key: string;
+  allowed: Set<EngineId> | undefined;
+  fifo: Fifo<Pending>;
+}
+
+function err(ename: string, evalue: string): ErrorData {
   return { ename, evalue, stack: "" };
 }
+
+/** Errors after which a retry is not attempted: the task itself asked to stop. */
+const NOT_RETRIED: ReadonlySet<string> = new Set(["TaskAborted", "TaskTimeout"]);
 
 /** The load-balanced queue. */
 export class LoadBalancer {
   #deps: LoadBalancerDeps;
+  #hwm: number;
+  #replacementWaitMs: number;
   #schedulers = new Map<string, Scheduler>();
-  #queues = new Map<string, Pending[]>();
-  #waiting = new Map<MsgId, Pending>();
-  #placed = new Map<MsgId, { pending: Pending; engineId: EngineId }>();
-  #outcomes = new Map<MsgId, { ok: boolean; engineId: EngineId }>();
+  #queues = new Map<string, Queue>();
+  #special = new Set<Pending>();
+  #tasks = new Map<MsgId, Pending>();
+  #waiters = new Map<MsgId, Set<Pending>>();
+  #unassigned = 0;
   #pumping = false;
+  #again = false;
+  #pumpQueued = false;
 
-  /** @param deps Controller hooks. */
-  constructor(deps: LoadBalancerDeps) {
+  /**
+   * @param deps Controller hooks.
+   * @param options Default high-water mark and the replacement wait.
+   */
+  constructor(deps: LoadBalancerDeps, options: LoadBalancerOptions = {}) {
     this.#deps = deps;
+    this.#hwm = options.hwm ?? DEFAULT_HWM;
+    this.#replacementWaitMs = options.replacementWaitMs ?? DEFAULT_REPLACEMENT_WAIT_MS;
   }
 
   /** Tasks not yet placed on an engine (queued or waiting on dependencies). */
   get unassigned(): number {
-    let n = this.#waiting.size;
-    for (const q of this.#queues.values()) n += q.length;
-    return n;
+    return this.#unassigned;
   }
 
   #scheduler(key: string, scheme: SchemeName, hwm: number): Scheduler {
@@ -71,9 +131,12 @@ export class LoadBalancer {
       s = createScheduler({ scheme, hwm });
       for (const id of this.#deps.engines()) s.add(id);
       this.#schedulers.set(key, s);
-      this.#queues.set(key, []);
     }
     return s;
+  }
+
+  #reject(msgId: MsgId, error: ErrorData): void {
+    this.#deps.fail(msgId, error);
   }
 
   /**
@@ -84,160 +147,276 @@ export class LoadBalancer {
   submit(task: SubmitTask): void {
     const lb = task.lb ?? {};
     const scheme = (lb.scheme ?? DEFAULT_SCHEME) as SchemeName;
-    if (!SCHEMES.includes(scheme)) {
-      this.#deps.fail(
+    if (!SCHEME_NAMES.includes(scheme)) {
+      return this.#reject(
         task.msgId,
-        depError("ValueError", `unknown scheme "${scheme}"; use one of ${SCHEMES.join(", ")}`),
+        err("ValueError", `unknown scheme "${scheme}"; use one of ${SCHEME_NAMES.join(", ")}`),
       );
-      return;
     }
-    const hwm = lb.hwm ?? DEFAULT_HWM;
+    const hwm = lb.hwm ?? this.#hwm;
+    if (!Number.isSafeInteger(hwm) || hwm < 0) {
+      return this.#reject(task.msgId, err("ValueError", `hwm must be an integer >= 0, got ${hwm}`));
+    }
+    const retries = lb.retries ?? 0;
+    if (!Number.isSafeInteger(retries) || retries < 0) {
+      return this.#reject(
+        task.msgId,
+        err("ValueError", `retries must be an integer >= 0, got ${retries}`),
+      );
+    }
     const key = `${scheme}:${hwm}`;
     this.#scheduler(key, scheme, hwm);
-    const pending: Pending = {
+    const targets = lb.targets ? new Set(lb.targets) : undefined;
+    const p: Pending = {
       task,
       key,
-      retriesLeft: Math.max(0, lb.retries ?? 0),
+      qkey: targets ? `${key}:${[...targets].sort((a, b) => a - b).join(",")}` : key,
+      targets,
+      retriesLeft: retries,
       exclude: new Set(),
+      lastError: undefined,
+      blockedSince: undefined,
+      state: "waiting",
+      engineId: undefined,
+      unmet: 0,
+      followAt: undefined,
     };
-    const deps = [...(lb.after ?? []), ...(lb.follow ?? [])];
+    const deps = [...new Set([...(lb.after ?? []), ...(lb.follow ?? [])])];
     for (const dep of deps) {
-      if (!this.#outcomes.has(dep) && !this.#known(dep)) {
-        this.#deps.fail(
+      if (typeof dep !== "string" || dep === task.msgId) {
+        return this.#reject(
           task.msgId,
-          depError(
+          err(
             "InvalidDependency",
-            `task ${task.msgId} depends on ${dep}, which is not a load-balanced task known to ` +
-              `this controller`,
+            `task ${task.msgId} cannot depend on ${
+              dep === task.msgId ? "itself" : String(dep)
+            }: dependencies are ids of other tasks`,
           ),
         );
-        return;
       }
-    }
-    if (this.#ready(pending)) this.#queues.get(key)!.push(pending);
-    this.pump();
-  }
-
-  #known(msgId: MsgId): boolean {
-    if (this.#placed.has(msgId) || this.#waiting.has(msgId)) return true;
-    for (const q of this.#queues.values()) if (q.some((p) => p.task.msgId === msgId)) return true;
-    return false;
-  }
-
-  /** Checks dependencies: true = runnable now; false = parked or failed. */
-  #ready(p: Pending): boolean {
-    const lb = p.task.lb ?? {};
-    for (const dep of [...(lb.after ?? []), ...(lb.follow ?? [])]) {
-      const out = this.#outcomes.get(dep);
-      if (!out) {
-        this.#waiting.set(p.task.msgId, p);
-        return false;
-      }
-      if (!out.ok) {
-        this.#deps.fail(
-          p.task.msgId,
-          depError("DependencyError", `task ${p.task.msgId} cannot run: dependency ${dep} failed`),
+      const o = this.#deps.outcome(dep);
+      if (o === undefined) {
+        return this.#reject(
+          task.msgId,
+          err(
+            "InvalidDependency",
+            `task ${task.msgId} depends on ${dep}, which the controller does not know ` +
+              `(never submitted, purged, or culled)`,
+          ),
         );
-        return false;
+      }
+      if (o !== "pending" && !o.ok) {
+        return this.#reject(task.msgId, this.#failedDep(task.msgId, dep, o));
       }
     }
-    this.#waiting.delete(p.task.msgId);
-    return true;
+    this.#tasks.set(task.msgId, p);
+    this.#unassigned++;
+    for (const dep of deps) {
+      if (this.#deps.outcome(dep) !== "pending") continue;
+      p.unmet++;
+      let set = this.#waiters.get(dep);
+      if (!set) this.#waiters.set(dep, set = new Set());
+      set.add(p);
+    }
+    if (p.unmet === 0) this.#enqueue(p);
+    this.#schedulePump();
   }
 
-  #allowed(p: Pending): Set<EngineId> | undefined {
-    const lb = p.task.lb ?? {};
-    let allowed: Set<EngineId> | undefined = lb.targets ? new Set(lb.targets) : undefined;
-    if (lb.follow?.length) {
-      const where = new Set(lb.follow.map((d) => this.#outcomes.get(d)!.engineId));
-      allowed = allowed ? new Set([...allowed].filter((e) => where.has(e))) : where;
+  #failedDep(msgId: MsgId, dep: MsgId, o: Outcome): ErrorData {
+    return err(
+      "ImpossibleDependency",
+      `task ${msgId} cannot run: its dependency ${dep} failed (${o.ename ?? "error"})`,
+    );
+  }
+
+  /** Moves a task whose dependencies are met into a queue (or fails it if it cannot run). */
+  #enqueue(p: Pending): void {
+    const follow = p.task.lb?.follow;
+    if (follow?.length) {
+      const at = new Set<EngineId>();
+      for (const dep of follow) {
+        const o = this.#deps.outcome(dep);
+        if (o && o !== "pending") at.add(o.engineId);
+      }
+      if (at.size > 1) {
+        return this.#drop(
+          p,
+          err(
+            "ImpossibleDependency",
+            `task ${p.task.msgId} cannot run: it follows tasks that ran on different engines ` +
+              `(${[...at].join(", ")}), and one task runs on one engine`,
+          ),
+        );
+      }
+      p.followAt = p.targets ? new Set([...at].filter((e) => p.targets!.has(e))) : at;
     }
-    return allowed;
+    p.state = "queued";
+    if (p.followAt || p.exclude.size > 0) {
+      this.#special.add(p);
+      return;
+    }
+    let q = this.#queues.get(p.qkey);
+    if (!q) {
+      q = { key: p.key, allowed: p.targets, fifo: new Fifo() };
+      this.#queues.set(p.qkey, q);
+    }
+    q.fifo.push(p);
+  }
+
+  /** Fails a task that is not placed. */
+  #drop(p: Pending, error: ErrorData): void {
+    if (p.state === "done") return;
+    if (p.state !== "placed") this.#unassigned--;
+    p.state = "done";
+    this.#tasks.delete(p.task.msgId);
+    this.#special.delete(p);
+    this.#reject(p.task.msgId, error);
+  }
+
+  #schedulePump(): void {
+    if (this.#pumpQueued) return;
+    this.#pumpQueued = true;
+    queueMicrotask(() => {
+      this.#pumpQueued = false;
+      this.pump();
+    });
   }
 
   /** Places as many queued tasks as the schedulers allow. */
   pump(): void {
-    if (this.#pumping) return;
+    if (this.#pumping) {
+      this.#again = true;
+      return;
+    }
     this.#pumping = true;
     try {
-      const live = new Set(this.#deps.engines());
-      for (const [key, queue] of this.#queues) {
-        const scheduler = this.#schedulers.get(key)!;
-        let i = 0;
-        while (i < queue.length) {
-          const p = queue[i]!;
-          const allowed = this.#allowed(p);
-          const filtered = allowed !== undefined || p.exclude.size > 0;
-          const engineId = scheduler.acquire(
-            filtered ? { ...(allowed ? { allowed } : {}), exclude: p.exclude } : undefined,
-          );
-          if (engineId === undefined) {
-            if (this.#impossible(p, allowed, live)) {
-              queue.splice(i, 1);
-              continue;
-            }
-            if (!filtered) break; // every engine is at its high-water mark
-            i++;
-            continue;
-          }
-          queue.splice(i, 1);
-          this.#placed.set(p.task.msgId, { pending: p, engineId });
-          if (!this.#deps.send(engineId, p.task.msgId, p.task)) {
-            this.#placed.delete(p.task.msgId);
-            scheduler.release(engineId);
-            p.exclude.add(engineId);
-            queue.splice(i, 0, p);
-          }
-        }
-      }
+      do {
+        this.#again = false;
+        this.#pumpOnce();
+      } while (this.#again);
     } finally {
       this.#pumping = false;
     }
   }
 
-  #impossible(p: Pending, allowed: Set<EngineId> | undefined, live: Set<EngineId>): boolean {
-    if (live.size === 0) return false; // wait for engines to come
-    const candidates = [...(allowed ?? live)].filter((e) => live.has(e) && !p.exclude.has(e));
-    if (candidates.length > 0) return false;
-    if (p.lastError) {
-      this.#deps.fail(p.task.msgId, p.lastError);
-    } else {
-      this.#deps.fail(
-        p.task.msgId,
-        depError(
-          "ImpossibleDependency",
-          `task ${p.task.msgId} cannot run: none of its allowed engines ` +
-            `(${[...(allowed ?? [])].join(",") || "any"}) is alive`,
-        ),
-      );
+  #pumpOnce(): void {
+    let known: Set<EngineId> | undefined;
+    const engines = () => known ??= new Set(this.#deps.engines());
+    for (const [qkey, q] of this.#queues) {
+      const scheduler = this.#schedulers.get(q.key)!;
+      const filter = q.allowed ? { allowed: q.allowed } : undefined;
+      while (q.fifo.length > 0) {
+        const p = q.fifo.peek()!;
+        if (p.state !== "queued") {
+          q.fifo.shift();
+          continue;
+        }
+        const engineId = scheduler.acquire(filter);
+        if (engineId === undefined) {
+          if (q.allowed && ![...q.allowed].some((e) => engines().has(e))) {
+            for (const x of [...q.fifo]) {
+              this.#drop(x, this.#noEngine(x, q.allowed));
+            }
+            q.fifo = new Fifo();
+          }
+          break;
+        }
+        q.fifo.shift();
+        this.#place(p, scheduler, engineId);
+      }
+      if (q.fifo.length === 0) this.#queues.delete(qkey);
     }
-    return true;
+    const now = this.#deps.now();
+    for (const p of [...this.#special]) {
+      if (p.state !== "queued") {
+        this.#special.delete(p);
+        continue;
+      }
+      const scheduler = this.#schedulers.get(p.key)!;
+      const allowed = p.followAt ?? p.targets;
+      const engineId = scheduler.acquire({
+        ...(allowed ? { allowed } : {}),
+        exclude: p.exclude,
+      });
+      if (engineId !== undefined) {
+        this.#special.delete(p);
+        this.#place(p, scheduler, engineId);
+        continue;
+      }
+      const live = engines();
+      if (allowed && ![...allowed].some((e) => live.has(e))) {
+        this.#drop(p, this.#noEngine(p, allowed));
+        continue;
+      }
+      const candidates = [...(allowed ?? live)].filter((e) => live.has(e) && !p.exclude.has(e));
+      if (candidates.length > 0) {
+        p.blockedSince = undefined; // busy, not impossible
+        continue;
+      }
+      p.blockedSince ??= now;
+      if (now - p.blockedSince >= this.#replacementWaitMs) {
+        const last = p.lastError ?? err("ImpossibleDependency", "no engine can take it");
+        this.#drop(p, {
+          ...last,
+          evalue: `${last.evalue} (retries stopped: task ${p.task.msgId} already failed on ` +
+            `engine(s) ${[...p.exclude].join(", ")} and no other engine came within ` +
+            `${this.#replacementWaitMs} ms)`,
+        });
+      }
+    }
+  }
+
+  #noEngine(p: Pending, allowed: Set<EngineId>): ErrorData {
+    const why = p.followAt
+      ? `the engine(s) its follow dependencies ran on (${[...allowed].join(", ")}) are gone`
+      : `none of its target engines (${[...allowed].join(", ")}) is registered`;
+    return err(
+      "ImpossibleDependency",
+      `task ${p.task.msgId} cannot run: ${why}; engine ids are never reused`,
+    );
+  }
+
+  #place(p: Pending, scheduler: Scheduler, engineId: EngineId): void {
+    p.state = "placed";
+    p.engineId = engineId;
+    p.blockedSince = undefined;
+    this.#unassigned--;
+    if (!this.#deps.send(engineId, p.task.msgId, p.task)) {
+      scheduler.release(engineId);
+      p.exclude.add(engineId);
+      p.state = "queued";
+      p.engineId = undefined;
+      this.#unassigned++;
+      this.#special.add(p);
+    }
   }
 
   /**
-   * A placed task finished on its engine. Returns true when it was re-queued for a retry
-   * (so its result must not be reported yet).
+   * A placed task finished on its engine. Returns true when it was re-queued for a retry on
+   * another engine (so its result must not be reported yet).
    *
    * @param engineId Where it ran.
    * @param msgId The task.
    * @param result Its outcome.
    */
   taskFinished(engineId: EngineId, msgId: MsgId, result: TaskResult): boolean {
-    const placed = this.#placed.get(msgId);
-    if (!placed) return false;
-    this.#placed.delete(msgId);
-    this.#schedulers.get(placed.pending.key)?.release(engineId);
-    const p = placed.pending;
-    const ename = result.error?.ename;
-    if (!result.ok && p.retriesLeft > 0 && ename !== "TaskAborted" && ename !== "TaskTimeout") {
+    const p = this.#tasks.get(msgId);
+    if (!p || p.state !== "placed" || p.engineId !== engineId) return false;
+    this.#schedulers.get(p.key)?.release(engineId);
+    this.#schedulePump();
+    const ename = result.error?.ename ?? "Error";
+    if (!result.ok && p.retriesLeft > 0 && !NOT_RETRIED.has(ename)) {
       p.retriesLeft--;
       p.exclude.add(engineId);
-      if (result.error) p.lastError = result.error;
-      this.#queues.get(p.key)!.unshift(p);
-      queueMicrotask(() => this.pump());
+      p.lastError = result.error;
+      p.engineId = undefined;
+      p.state = "queued";
+      this.#unassigned++;
+      this.#special.add(p);
       return true;
     }
-    queueMicrotask(() => this.pump());
+    p.state = "done";
+    this.#tasks.delete(msgId);
     return false;
   }
 
@@ -263,67 +442,69 @@ export class LoadBalancer {
   }
 
   /**
-   * Records any task's final outcome, to release dependants.
+   * Records any task's final outcome, to release (or fail) the tasks that depend on it.
    *
-   * @param result The final result.
+   * @param msgId The finished task.
+   * @param outcome How it ended.
    */
-  resultKnown(result: TaskResult): void {
-    this.#outcomes.set(result.msgId, { ok: result.ok, engineId: result.engineId });
-    if (this.#outcomes.size > 200_000) {
-      const first = this.#outcomes.keys().next().value;
-      if (first !== undefined) this.#outcomes.delete(first);
+  resultKnown(msgId: MsgId, outcome: Outcome): void {
+    const waiting = this.#waiters.get(msgId);
+    if (!waiting) return;
+    this.#waiters.delete(msgId);
+    for (const p of waiting) {
+      if (p.state !== "waiting") continue;
+      if (!outcome.ok) {
+        this.#drop(p, this.#failedDep(p.task.msgId, msgId, outcome));
+        continue;
+      }
+      if (--p.unmet === 0) this.#enqueue(p);
     }
-    if (this.#waiting.size === 0) return;
-    for (const p of [...this.#waiting.values()]) {
-      if (this.#ready(p)) this.#queues.get(p.key)!.push(p);
-    }
-    this.pump();
+    this.#schedulePump();
   }
 
   /** @param id A new engine. */
   engineAdded(id: EngineId): void {
-    for (const s of this.#schedulers.values()) s.add(id);
-    this.pump();
+    for (const s of this.#schedulers.values()) if (!s.has(id)) s.add(id);
+    this.#schedulePump();
   }
 
   /** @param id An engine that is gone. */
   engineRemoved(id: EngineId): void {
-    for (const s of this.#schedulers.values()) if (s.has(id)) s.remove(id);
-    this.pump();
+    for (const s of this.#schedulers.values()) s.remove(id);
+    this.#schedulePump();
   }
 
   /**
-   * Removes queued or waiting tasks; returns the ids it removed (running ones are not).
+   * Removes tasks not yet placed on an engine; returns the ids it removed (placed ones are
+   * the caller's to stop).
    *
    * @param msgIds Tasks to abort.
    */
   abort(msgIds: MsgId[]): MsgId[] {
-    const want = new Set(msgIds);
     const removed: MsgId[] = [];
-    for (const [key, q] of this.#queues) {
-      this.#queues.set(
-        key,
-        q.filter((p) => {
-          if (!want.has(p.task.msgId)) return true;
-          removed.push(p.task.msgId);
-          return false;
-        }),
-      );
-    }
-    for (const id of want) {
-      if (this.#waiting.delete(id)) removed.push(id);
+    for (const id of msgIds) {
+      const p = this.#tasks.get(id);
+      if (!p || (p.state !== "waiting" && p.state !== "queued")) continue;
+      p.state = "done";
+      this.#unassigned--;
+      this.#tasks.delete(id);
+      this.#special.delete(p);
+      removed.push(id);
     }
     return removed;
   }
 
-  /** Periodic hook (reserved for queue-level timeouts). */
-  tick(_now: number): void {
-    this.pump();
+  /** Periodic hook: re-checks retries waiting for a replacement engine. */
+  tick(): void {
+    if (this.#special.size > 0) this.pump();
   }
 
   /** Drops all state. */
   close(): void {
     this.#queues.clear();
-    this.#waiting.clear();
+    this.#special.clear();
+    this.#tasks.clear();
+    this.#waiters.clear();
+    this.#unassigned = 0;
   }
 }

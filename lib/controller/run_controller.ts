@@ -14,6 +14,8 @@ import { assertSecureDir, createProfile } from "../profile/mod.ts";
 import { writeFileAtomic } from "../profile/mod.ts";
 import { ensureCertificates, loadUserCertificates, type TlsMaterial } from "./certs.ts";
 import { Controller } from "./controller.ts";
+import { ConnectionError } from "../protocol/errors.ts";
+import { readConnectionFile } from "../protocol/connection_file.ts";
 import type { Logger } from "./log.ts";
 import { serve, type Server } from "./server.ts";
 
@@ -43,6 +45,12 @@ export interface RunControllerOptions {
   deadAfterMs?: number;
   /** Frame size limit in bytes. */
   maxFrameBytes?: number;
+  /** After a restart, how long earlier engines have to re-attach. */
+  restoreGraceMs?: number;
+  /** Default per-engine high-water mark of load-balanced tasks. */
+  hwm?: number;
+  /** Keep the state database in memory (nothing survives a restart). @default false */
+  noDb?: boolean;
   /** Log sink. */
   log: Logger;
 }
@@ -73,6 +81,17 @@ async function loadOrCreateKey(path: string): Promise<string> {
   const key = generateKey();
   await writeFileAtomic(path, key + "\n", 0o600);
   return key;
+}
+
+/** The port the profile's controller used last time (from its database or old file), or 0. */
+async function previousPort(controller: Controller, clientFile: string): Promise<number> {
+  const fromDb = Number(controller.db.meta("port") ?? 0);
+  if (Number.isSafeInteger(fromDb) && fromDb > 0) return fromDb;
+  try {
+    return (await readConnectionFile(clientFile)).port;
+  } catch {
+    return 0;
+  }
 }
 
 /**
@@ -118,18 +137,40 @@ export async function runController(options: RunControllerOptions): Promise<Runn
     const controller = new Controller({
       key,
       log,
+      db: options.noDb ? ":memory:" : paths.dbFile,
       ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
       ...(options.deadAfterMs ? { deadAfterMs: options.deadAfterMs } : {}),
       ...(options.maxFrameBytes ? { maxFrameBytes: options.maxFrameBytes } : {}),
+      ...(options.restoreGraceMs ? { restoreGraceMs: options.restoreGraceMs } : {}),
+      ...(options.hwm !== undefined ? { hwm: options.hwm } : {}),
     });
     let server: Server;
     try {
-      server = await serve(controller, {
-        hostname: bindIp,
-        port: options.port ?? 0,
-        log,
-        ...(tls ? { tls: { certPem: tls.certPem, keyPem: tls.keyPem } } : {}),
-      });
+      const serveOn = (port: number) =>
+        serve(controller, {
+          hostname: bindIp,
+          port,
+          log,
+          ...(tls ? { tls: { certPem: tls.certPem, keyPem: tls.keyPem } } : {}),
+        });
+      const previous = options.port ? 0 : await previousPort(controller, paths.clientFile);
+      if (previous) {
+        // engines and copied connection files still point at the old port: take it again
+        try {
+          server = await serveOn(previous);
+        } catch (error) {
+          if (!(error instanceof ConnectionError && /in use/.test(error.message))) throw error;
+          log(
+            "warn",
+            `port ${previous} of the previous run is in use; listening on a new port (engines ` +
+              `started elsewhere need the new connection file)`,
+          );
+          server = await serveOn(0);
+        }
+      } else {
+        server = await serveOn(options.port ?? 0);
+      }
+      controller.db.setMeta("port", String(server.port));
     } catch (error) {
       await controller.close();
       throw error;

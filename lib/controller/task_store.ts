@@ -1,11 +1,26 @@
 /**
  * The controller's task records: what was submitted, where it ran, how it ended, and its
- * result, bounded by count and bytes (the oldest finished records are culled first).
+ * result. Records live in the `tasks` table of the {@linkcode StateDb} (a file in the profile,
+ * so they survive a controller restart); unfinished records are also kept in memory, where the
+ * controller updates them on every message.
+ *
+ * Writes are batched: new and updated records are written together in one transaction, at the
+ * latest `flushMs` after they changed. A *finished* record is written before the same tick ends
+ * — before its result reaches the client — so a result a client has seen can always be fetched
+ * again by id, from any client, even after the controller is killed.
+ *
+ * Bounds: at most `maxRecords` records and `maxBytes` result bytes; past either bound the
+ * oldest finished records are dropped (culled) down to 90 % of it. Culled ids are remembered
+ * so a lookup can say why a result is gone.
  *
  * @module
  */
 
+import { decodeValue, encodeValue } from "../protocol/codec.ts";
+import { IpxError } from "../protocol/errors.ts";
 import type { DbFilter, EngineId, MsgId, TaskResult } from "../protocol/messages.ts";
+import { selectedColumns, TASK_COLUMNS, whereClause } from "./db_filter.ts";
+import type { StateDb } from "./state_db.ts";
 
 /** Lifecycle of a task. */
 export type TaskStatus = "queued" | "running" | "ok" | "error" | "aborted";
@@ -15,20 +30,34 @@ export interface TaskRecord {
   msgId: MsgId;
   /** Engine it ran (or runs, or is pinned) on; null while unassigned. */
   engineId: EngineId | null;
-  /** Submitting client connection. */
+  /** Submitting client connection (0 = none attached, e.g. after a controller restart). */
   clientId: number;
+  /** Other client connections that asked to follow it (`resume`), if any. */
+  watchers?: number[];
   /** What kind of op. */
   kind: string;
+  /** Load-balanced (true) or direct (false). */
+  lb: boolean;
   status: TaskStatus;
+  /** Error name of a failed task. */
+  ename: string | null;
   label: string;
   submitted: number;
   started: number | null;
   completed: number | null;
-  /** The result, once finished. */
+  /** The result, once finished (dropped from memory once written). */
   result: TaskResult | null;
-  /** Approximate bytes held by the result. */
+  /** Bytes the stored result takes. */
   bytes: number;
+  /** Submission order. */
+  seq: number;
 }
+
+/** What a lookup by id finds. */
+export type Lookup =
+  | { state: "done"; result: TaskResult }
+  | { state: "pending"; record: TaskRecord }
+  | { state: "missing"; why: string };
 
 /** Bounds of a {@linkcode TaskStore}. */
 export interface TaskStoreLimits {
@@ -38,45 +67,108 @@ export interface TaskStoreLimits {
   maxBytes?: number;
 }
 
-function resultBytes(r: TaskResult): number {
-  return (r.value?.length ?? 0) + (r.error ? r.error.evalue.length + r.error.stack.length : 0) + 64;
+/** Options of {@linkcode TaskStore}. */
+export interface TaskStoreOptions extends TaskStoreLimits {
+  /** Schedules a delayed flush of unfinished records; returns a cancel function. */
+  after: (ms: number, fn: () => void) => () => void;
+  /** Delay before unfinished records are written. @default 100 */
+  flushMs?: number;
 }
 
-function matches(rec: Record<string, unknown>, filter: DbFilter): boolean {
-  for (const [field, cond] of Object.entries(filter)) {
-    const v = rec[field];
-    if (cond !== null && typeof cond === "object" && !Array.isArray(cond)) {
-      const c = cond as Record<string, unknown>;
-      if ("$in" in c && !(c.$in as unknown[]).includes(v)) return false;
-      if ("$nin" in c && (c.$nin as unknown[]).includes(v)) return false;
-      if ("$ne" in c && v === c.$ne) return false;
-      if ("$eq" in c && v !== c.$eq) return false;
-      if ("$gt" in c && !((v as number) > (c.$gt as number))) return false;
-      if ("$gte" in c && !((v as number) >= (c.$gte as number))) return false;
-      if ("$lt" in c && !((v as number) < (c.$lt as number))) return false;
-      if ("$lte" in c && !((v as number) <= (c.$lte as number))) return false;
-    } else if (v !== cond) return false;
-  }
-  return true;
+/** A purge named tasks that have not finished. */
+export class TaskStoreError extends IpxError {}
+
+const CULLED_KEPT = 100_000;
+
+interface Row {
+  msg_id: string;
+  seq: number;
+  engine_id: number | null;
+  kind: string;
+  lb: number;
+  status: string;
+  ename: string | null;
+  label: string;
+  submitted: number;
+  started: number | null;
+  completed: number | null;
+  result: Uint8Array | null;
+  bytes: number;
 }
 
-/** In-memory task records with bounds. */
+function fromRow(r: Row): TaskRecord {
+  return {
+    msgId: r.msg_id,
+    engineId: r.engine_id,
+    clientId: 0,
+    kind: r.kind,
+    lb: r.lb === 1,
+    status: r.status as TaskStatus,
+    ename: r.ename,
+    label: r.label,
+    submitted: r.submitted,
+    started: r.started,
+    completed: r.completed,
+    result: null,
+    bytes: r.bytes,
+    seq: r.seq,
+  };
+}
+
+/** Task records over SQLite with an in-memory set of unfinished ones. */
 export class TaskStore {
-  #records = new Map<MsgId, TaskRecord>();
-  #bytes = 0;
+  #sdb: StateDb;
+  #live = new Map<MsgId, TaskRecord>();
+  #dirty = new Map<MsgId, TaskRecord>();
+  #count: number;
+  #bytes: number;
+  #seq: number;
   #maxRecords: number;
   #maxBytes: number;
-  #culled = new Set<MsgId>();
+  #after: TaskStoreOptions["after"];
+  #flushMs: number;
+  #timer: (() => void) | undefined;
+  #microtask = false;
+  #closed = false;
+  #upsert;
+  #byId;
+  #culledById;
 
-  /** @param limits Bounds. */
-  constructor(limits: TaskStoreLimits = {}) {
-    this.#maxRecords = limits.maxRecords ?? 100_000;
-    this.#maxBytes = limits.maxBytes ?? 1024 * 1024 * 1024;
+  /**
+   * Opens the store; unfinished records from an earlier run are loaded back into memory.
+   *
+   * @param sdb The database.
+   * @param options Bounds and the flush timer.
+   */
+  constructor(sdb: StateDb, options: TaskStoreOptions) {
+    this.#sdb = sdb;
+    this.#maxRecords = options.maxRecords ?? 100_000;
+    this.#maxBytes = options.maxBytes ?? 1024 * 1024 * 1024;
+    this.#after = options.after;
+    this.#flushMs = options.flushMs ?? 100;
+    const db = sdb.db;
+    this.#upsert = db.prepare(
+      `INSERT INTO tasks (msg_id, seq, engine_id, kind, lb, status, ename, label, submitted,
+         started, completed, result, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(msg_id) DO UPDATE SET engine_id = excluded.engine_id,
+         status = excluded.status, ename = excluded.ename, started = excluded.started,
+         completed = excluded.completed, result = excluded.result, bytes = excluded.bytes`,
+    );
+    this.#byId = db.prepare("SELECT * FROM tasks WHERE msg_id = ?");
+    this.#culledById = db.prepare("SELECT 1 AS x FROM culled WHERE msg_id = ?");
+    const totals = db.prepare(
+      "SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b, COALESCE(MAX(seq), 0) AS s FROM tasks",
+    ).get() as { n: number; b: number; s: number };
+    this.#count = totals.n;
+    this.#bytes = totals.b;
+    this.#seq = totals.s + 1;
+    const rows = db.prepare("SELECT * FROM tasks WHERE completed IS NULL ORDER BY seq").all();
+    for (const r of rows as unknown as Row[]) this.#live.set(r.msg_id, fromRow(r));
   }
 
-  /** Number of records. */
+  /** Number of records (finished and not). */
   get size(): number {
-    return this.#records.size;
+    return this.#count;
   }
 
   /** Result bytes held. */
@@ -84,115 +176,264 @@ export class TaskStore {
     return this.#bytes;
   }
 
-  /**
-   * Adds a new record.
-   *
-   * @param rec The record.
-   */
-  add(rec: TaskRecord): void {
-    this.#records.set(rec.msgId, rec);
-    this.#cull();
+  /** Unfinished records (in submission order for records loaded at startup). */
+  live(): IterableIterator<TaskRecord> {
+    return this.#live.values();
   }
 
   /**
-   * Looks a record up.
+   * Adds a new record.
+   *
+   * @param rec The record, without `seq` (assigned here).
+   * @returns The stored record.
+   */
+  add(rec: Omit<TaskRecord, "seq">): TaskRecord {
+    const stored: TaskRecord = { ...rec, seq: this.#seq++ };
+    this.#live.set(stored.msgId, stored);
+    this.#count++;
+    this.touch(stored);
+    return stored;
+  }
+
+  /**
+   * An unfinished record by id (finished ones are looked up with {@linkcode lookup}).
    *
    * @param msgId The task id.
    */
   get(msgId: MsgId): TaskRecord | undefined {
-    return this.#records.get(msgId);
+    return this.#live.get(msgId);
   }
 
   /**
-   * True when the record existed but was culled to respect the bounds.
+   * True when a task with this id exists (finished or not).
    *
    * @param msgId The task id.
    */
-  wasCulled(msgId: MsgId): boolean {
-    return this.#culled.has(msgId);
+  has(msgId: MsgId): boolean {
+    return this.#live.has(msgId) || this.#dirty.has(msgId) || this.#byId.get(msgId) !== undefined;
   }
 
   /**
-   * Stores a task's outcome.
+   * Marks a changed unfinished record for writing (batched, within `flushMs`).
+   *
+   * @param rec The record.
+   */
+  touch(rec: TaskRecord): void {
+    this.#dirty.set(rec.msgId, rec);
+    if (this.#timer === undefined && !this.#closed) {
+      this.#timer = this.#after(this.#flushMs, () => {
+        this.#timer = undefined;
+        this.flush();
+      });
+    }
+  }
+
+  /**
+   * Stores a task's outcome. It is written before the current tick ends. A task finishes once:
+   * a second outcome for the same id is ignored (returns undefined).
    *
    * @param msgId The task id.
    * @param result The outcome.
    * @param status Final status.
    */
   finish(msgId: MsgId, result: TaskResult, status: TaskStatus): TaskRecord | undefined {
-    const rec = this.#records.get(msgId);
+    const rec = this.#live.get(msgId);
     if (!rec) return undefined;
-    if (rec.result) this.#bytes -= rec.bytes;
+    this.#live.delete(msgId);
     rec.result = result;
     rec.status = status;
-    rec.engineId = result.engineId;
+    rec.ename = result.ok ? null : result.error?.ename ?? "Error";
+    if (result.engineId >= 0) rec.engineId = result.engineId;
     rec.started = result.started;
     rec.completed = result.completed;
-    rec.bytes = resultBytes(result);
-    this.#bytes += rec.bytes;
-    this.#cull();
+    this.#dirty.set(msgId, rec);
+    if (!this.#microtask && !this.#closed) {
+      this.#microtask = true;
+      queueMicrotask(() => {
+        this.#microtask = false;
+        this.flush();
+      });
+    }
     return rec;
   }
 
+  /** Writes every pending change in one transaction, then applies the bounds. */
+  flush(): void {
+    if (this.#dirty.size === 0 || this.#closed) return;
+    const batch = [...this.#dirty.values()];
+    this.#dirty.clear();
+    this.#sdb.transaction(() => {
+      for (const r of batch) {
+        let blob: Uint8Array | null = null;
+        if (r.result) {
+          blob = encodeValue(r.result);
+          this.#bytes += blob.length - r.bytes;
+          r.bytes = blob.length;
+        }
+        this.#upsert.run(
+          r.msgId,
+          r.seq,
+          r.engineId,
+          r.kind,
+          r.lb ? 1 : 0,
+          r.status,
+          r.ename,
+          r.label,
+          r.submitted,
+          r.started,
+          r.completed,
+          blob,
+          r.bytes,
+        );
+        if (r.completed !== null) r.result = null; // it is on disk now
+      }
+    });
+    if (this.#count > this.#maxRecords || this.#bytes > this.#maxBytes) this.#cull();
+  }
+
   #cull(): void {
-    if (this.#records.size <= this.#maxRecords && this.#bytes <= this.#maxBytes) return;
-    // drop the oldest finished records (Map keeps insertion order) down to 90 % of the bounds
+    const db = this.#sdb.db;
     const targetRecords = Math.floor(this.#maxRecords * 0.9);
     const targetBytes = Math.floor(this.#maxBytes * 0.9);
-    for (const [id, rec] of this.#records) {
-      if (this.#records.size <= targetRecords && this.#bytes <= targetBytes) break;
-      if (rec.completed === null) continue;
-      this.#records.delete(id);
-      this.#bytes -= rec.bytes;
-      this.#culled.add(id);
+    const rows = db.prepare(
+      "SELECT msg_id, seq, bytes FROM tasks WHERE completed IS NOT NULL ORDER BY seq",
+    ).iterate() as Iterable<{ msg_id: string; seq: number; bytes: number }>;
+    const victims: { msg_id: string; seq: number }[] = [];
+    let count = this.#count;
+    let bytes = this.#bytes;
+    for (const r of rows) {
+      if (count <= targetRecords && bytes <= targetBytes) break;
+      victims.push(r);
+      count--;
+      bytes -= r.bytes;
     }
+    if (victims.length === 0) return;
+    const del = db.prepare("DELETE FROM tasks WHERE msg_id = ?");
+    const remember = db.prepare("INSERT OR REPLACE INTO culled (msg_id, seq) VALUES (?, ?)");
+    this.#sdb.transaction(() => {
+      for (const v of victims) {
+        del.run(v.msg_id);
+        remember.run(v.msg_id, v.seq);
+      }
+      db.prepare(
+        "DELETE FROM culled WHERE seq < (SELECT seq FROM culled ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+      ).run(CULLED_KEPT);
+    });
+    this.#count = count;
+    this.#bytes = bytes;
+  }
+
+  /**
+   * Finds a task by id: its result when finished, its record when not, or why it is unknown.
+   *
+   * @param msgId The task id.
+   */
+  lookup(msgId: MsgId): Lookup {
+    const live = this.#live.get(msgId);
+    if (live) return { state: "pending", record: live };
+    const dirty = this.#dirty.get(msgId);
+    if (dirty?.result) return { state: "done", result: dirty.result };
+    const row = this.#byId.get(msgId) as Row | undefined;
+    if (row?.result) return { state: "done", result: decodeValue(row.result) as TaskResult };
+    if (this.#culledById.get(msgId)) {
+      return {
+        state: "missing",
+        why: "its record was culled to keep the task database within its bounds " +
+          `(${this.#maxRecords} records, ${this.#maxBytes} bytes)`,
+      };
+    }
+    return {
+      state: "missing",
+      why: "no task with this id is known to the controller (never submitted, purged, or " +
+        "lost in a controller restart before it was recorded)",
+    };
   }
 
   /**
    * Removes finished records.
    *
-   * @param msgIds Which ones; all finished ones when omitted.
+   * @param msgIds Which ones; every finished one when omitted.
    * @returns How many were removed.
+   * @throws {TaskStoreError} when a named task has not finished.
    */
   purge(msgIds?: MsgId[]): number {
-    let n = 0;
-    const ids = msgIds ?? [...this.#records.keys()];
-    for (const id of ids) {
-      const rec = this.#records.get(id);
-      if (!rec || rec.completed === null) continue;
-      this.#records.delete(id);
-      this.#bytes -= rec.bytes;
-      n++;
+    this.flush();
+    const db = this.#sdb.db;
+    if (msgIds === undefined) {
+      const gone = db.prepare(
+        "SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM tasks WHERE completed IS NOT NULL",
+      ).get() as { n: number; b: number };
+      db.prepare("DELETE FROM tasks WHERE completed IS NOT NULL").run();
+      this.#count -= gone.n;
+      this.#bytes -= gone.b;
+      return gone.n;
     }
+    const unfinished = msgIds.filter((id) => this.#live.has(id));
+    if (unfinished.length > 0) {
+      throw new TaskStoreError(
+        `Cannot purge ${unfinished.length} task(s) that have not finished ` +
+          `(${unfinished.slice(0, 5).join(", ")}${unfinished.length > 5 ? ", …" : ""}): ` +
+          `wait for them or abort them first`,
+      );
+    }
+    let n = 0;
+    const del = db.prepare("DELETE FROM tasks WHERE msg_id = ? AND completed IS NOT NULL");
+    this.#sdb.transaction(() => {
+      for (const id of msgIds) {
+        const row = this.#byId.get(id) as Row | undefined;
+        if (!row) continue;
+        if (Number(del.run(id).changes) > 0) {
+          n++;
+          this.#count--;
+          this.#bytes -= row.bytes;
+        }
+      }
+    });
     return n;
   }
 
   /**
-   * Queries records by fields (`msgId`, `engineId`, `status`, `label`, `kind`, `submitted`,
-   * `started`, `completed`) with MongoDB-style operators.
+   * Queries records by fields (`msgId`, `engineId`/`engine`, `kind`, `status`, `ename`,
+   * `label`, `submitted`, `started`, `completed`) with MongoDB-style operators, in submission
+   * order.
    *
    * @param filter Field conditions.
    * @param keys Fields to return (msgId is always included); all when omitted.
    */
   query(filter: DbFilter, keys?: string[]): Record<string, unknown>[] {
-    const out: Record<string, unknown>[] = [];
-    for (const rec of this.#records.values()) {
-      const flat = rec as unknown as Record<string, unknown>;
-      if (!matches(flat, filter)) continue;
-      if (!keys) {
-        const { result: _r, bytes: _b, clientId: _c, ...rest } = rec;
-        out.push({ ...rest });
-      } else {
-        const picked: Record<string, unknown> = { msgId: rec.msgId };
-        for (const k of keys) if (k in flat) picked[k] = flat[k];
-        out.push(picked);
-      }
-    }
-    return out;
+    this.flush();
+    const where = whereClause(filter);
+    const cols = selectedColumns(
+      keys ?? Object.keys(TASK_COLUMNS).filter((k) => k !== "engine" && k !== "msgId"),
+    );
+    const sql = `SELECT ${cols.map(([k, c]) => `${c} AS "${k}"`).join(", ")} FROM tasks ` +
+      `WHERE ${where.sql} ORDER BY seq`;
+    const rows = this.#sdb.db.prepare(sql).all(...where.params);
+    return rows.map((r) => ({ ...r })); // plain objects (SQLite gives null-prototype rows)
   }
 
   /** All msg ids in submission order. */
   history(): MsgId[] {
-    return [...this.#records.keys()];
+    this.flush();
+    const rows = this.#sdb.db.prepare("SELECT msg_id FROM tasks ORDER BY seq").all();
+    return (rows as { msg_id: string }[]).map((r) => r.msg_id);
+  }
+
+  /** Finished-task counts per engine, from the records kept. */
+  completedByEngine(): Map<EngineId, number> {
+    const rows = this.#sdb.db.prepare(
+      "SELECT engine_id AS e, COUNT(*) AS n FROM tasks WHERE completed IS NOT NULL " +
+        "AND engine_id IS NOT NULL GROUP BY engine_id",
+    ).all() as { e: number; n: number }[];
+    return new Map(rows.map((r) => [r.e, r.n]));
+  }
+
+  /** Writes what is pending and stops the flush timer. */
+  close(): void {
+    if (this.#closed) return;
+    this.flush();
+    this.#closed = true;
+    this.#timer?.();
+    this.#timer = undefined;
   }
 }

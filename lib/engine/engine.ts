@@ -66,6 +66,8 @@ export class Engine {
   #queue: Job[] = [];
   #current: Job | undefined;
   #currentStop: { ename: string; evalue: string } | undefined;
+  /** The running job's result is no longer wanted (the controller gave it a new id). */
+  #orphaned = false;
   #outbox: EngineToController[] = [];
   #stopped = false;
   #done = Promise.withResolvers<void>();
@@ -174,18 +176,23 @@ export class Engine {
       host: this.#o.host ?? "localhost",
       dataDir: this.#o.dataDir,
       denoVersion: Deno.version.deno,
-      ...(this.#id !== undefined ? { previousId: this.#id } : {}),
+      ...(this.#id !== undefined ? { previousId: this.#id, running: this.#held() } : {}),
     });
     const handlers: {
       [K in ControllerToEngine["type"]]: (m: Extract<ControllerToEngine, { type: K }>) => void;
     } = {
       registered: (m) => {
+        const previous = this.#id;
         this.#id = m.engineId;
         this.#deadAfterMs = m.deadAfterMs;
         this.#lastPing = Date.now();
         this.#startWatchdog(channel, m.heartbeatMs);
-        // results finished while disconnected
-        for (const msg of this.#outbox.splice(0)) channel.send(msg);
+        if (m.resumed) {
+          // results finished while disconnected
+          for (const msg of this.#outbox.splice(0)) channel.send(msg);
+        } else if (previous !== undefined) {
+          this.#forget(previous);
+        }
         this.#o.onRegistered?.(m.engineId);
       },
       run: (m) => {
@@ -200,7 +207,7 @@ export class Engine {
       abort: (m) => this.#stop(m.msgIds, "TaskAborted", "task {id} was aborted"),
       shutdown: () => {
         this.#log("shutdown requested by the controller");
-        void this.stop();
+        void this.stop("shutdown requested by a client");
       },
       ping: (m) => {
         this.#lastPing = Date.now();
@@ -210,6 +217,32 @@ export class Engine {
     await channel.run((msg) => (handlers[msg.type] as (m: ControllerToEngine) => void)(msg));
     if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
     this.#watchdog = undefined;
+  }
+
+  /** Tasks this engine holds: queued, running, or finished with the result not yet sent. */
+  #held(): MsgId[] {
+    const ids = this.#queue.map((j) => j.msgId);
+    if (this.#current && !this.#orphaned) ids.push(this.#current.msgId);
+    for (const msg of this.#outbox) if (msg.type === "result") ids.push(msg.msgId);
+    return ids;
+  }
+
+  /**
+   * The controller had declared this engine dead and gave it a new id: every task it held
+   * was already failed or run elsewhere, so drop them (and stop the running one).
+   */
+  #forget(previous: number): void {
+    const dropped = this.#queue.length + this.#outbox.length + (this.#current ? 1 : 0);
+    this.#queue = [];
+    this.#outbox = [];
+    if (this.#current) {
+      this.#orphaned = true;
+      void this.#o.executor.interrupt();
+    }
+    this.#log(
+      `was engine ${previous}, declared dead by the controller; now engine ${this.#id}` +
+        (dropped ? `; dropped ${dropped} task(s) it had already failed or retried elsewhere` : ""),
+    );
   }
 
   #startWatchdog(channel: EngineChannel, heartbeatMs: number): void {
@@ -250,8 +283,14 @@ export class Engine {
     });
     if (this.#current && want.has(this.#current.msgId)) {
       this.#currentStop = { ename, evalue };
-      void this.#o.executor.interrupt().then(({ reset }) => {
-        this.#send({ type: "interrupted", msgIds: [...want], reset });
+      void this.#o.executor.interrupt().then(({ reset, clean }) => {
+        this.#send({ type: "interrupted", msgIds: [...want], reset, clean });
+        if (!clean) {
+          this.#log(
+            "the stopped code kept spinning in its worker (code without interrupt checks); " +
+              "it uses a CPU until this engine process restarts",
+          );
+        }
       });
     }
   }
@@ -262,6 +301,7 @@ export class Engine {
       const job = this.#queue.shift()!;
       this.#current = job;
       this.#currentStop = undefined;
+      this.#orphaned = false;
       const started = Date.now();
       this.#send({ type: "started", msgId: job.msgId, started });
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -297,6 +337,10 @@ export class Engine {
       }
       const stop = this.#currentStop as { ename: string; evalue: string } | undefined;
       this.#current = undefined;
+      if (this.#orphaned) {
+        this.#orphaned = false;
+        continue;
+      }
       if (stop && !outcome.ok) {
         outcome = {
           ...outcome,
@@ -335,13 +379,18 @@ export class Engine {
     this.#o.log?.(`engine${this.#id !== undefined ? ` ${this.#id}` : ""}: ${message}`);
   }
 
-  /** Stops the engine: closes the connection and the executor. */
-  async stop(): Promise<void> {
+  /**
+   * Stops the engine: tells the controller, closes the connection and the executor.
+   *
+   * @param reason Why, for the controller's log and the EngineError of unfinished tasks.
+   */
+  async stop(reason = "stopped"): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#wake?.();
     if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
     if (this.#channel) {
+      if (this.#id !== undefined) this.#channel.send({ type: "unregister", reason });
       await this.#channel.flush().catch(() => {});
       this.#channel.close();
     }

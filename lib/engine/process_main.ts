@@ -60,8 +60,10 @@ export async function main(args: string[]): Promise<number> {
     console.error(`ipx engine: cannot start the sandbox: ${(error as Error).message}`);
     return 4;
   }
+  const file = values.file;
   const engine = new Engine({
-    connect: () => dial(info, { source: values.file! }),
+    // re-read the file on every attempt: a restarted controller may have rewritten it
+    connect: async () => dial(await readConnectionFile(file).catch(() => info), { source: file }),
     key: info.key,
     keySource: values.file,
     executor,
@@ -70,20 +72,21 @@ export async function main(args: string[]): Promise<number> {
     log: (m) => console.error(`ipx ${m}`),
     onRegistered: (id) => console.log(`ipx-engine registered ${id}`),
   });
-  const stop = () => void engine.stop();
-  Deno.addSignalListener("SIGTERM", stop);
-  Deno.addSignalListener("SIGINT", stop);
+  const onTerm = () => void engine.stop("SIGTERM");
+  const onInt = () => void engine.stop("SIGINT");
+  Deno.addSignalListener("SIGTERM", onTerm);
+  Deno.addSignalListener("SIGINT", onInt);
   try {
     await engine.start();
     await engine.done;
     return 0;
   } catch (error) {
     console.error(`ipx engine: ${(error as Error).message}`);
-    await engine.stop();
+    await engine.stop(`failed: ${(error as Error).message}`);
     return error instanceof AuthenticationError || error instanceof VersionMismatchError ? 3 : 1;
   } finally {
-    Deno.removeSignalListener("SIGTERM", stop);
-    Deno.removeSignalListener("SIGINT", stop);
+    Deno.removeSignalListener("SIGTERM", onTerm);
+    Deno.removeSignalListener("SIGINT", onInt);
   }
 }
 

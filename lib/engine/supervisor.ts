@@ -6,8 +6,11 @@
  * @module
  */
 
+import { hostname } from "node:os";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import type { ConnectionInfo } from "../protocol/connection_file.ts";
+import { dial } from "../protocol/dial.ts";
+import { ExitReporter } from "./exit_reporter.ts";
 
 /** Options of {@linkcode Supervisor}. */
 export interface SupervisorOptions {
@@ -21,6 +24,8 @@ export interface SupervisorOptions {
   dataDir: string;
   /** Replace engines that die. @default false */
   restart?: boolean;
+  /** Tell the controller at once when an engine process ends (and why). @default true */
+  reportExits?: boolean;
   /** Extra paths user code may read. */
   allowRead?: string[];
   /** Extra paths user code may write. */
@@ -40,7 +45,14 @@ export interface SupervisorOptions {
 interface Slot {
   child: Deno.ChildProcess;
   engineId: number | undefined;
+  startedAt: number;
+  /** Last lines of its stderr, to recognize how it died. */
+  tail: string[];
 }
+
+/** A crash this soon after start counts towards the restart backoff. */
+const QUICK_CRASH_MS = 5000;
+const TAIL_LINES = 30;
 
 const PROCESS_MAIN = fromFileUrl(new URL("./process_main.ts", import.meta.url));
 const CONFIG = fromFileUrl(new URL("../../deno.json", import.meta.url));
@@ -56,12 +68,24 @@ function denoDir(): string | undefined {
   return undefined;
 }
 
-function describeExit(status: Deno.CommandStatus): string {
+/**
+ * Says how an engine process ended, from its status and the last lines of its stderr.
+ *
+ * @param status Exit status.
+ * @param tail Last stderr lines.
+ * @returns E.g. `killed by signal SIGKILL (…)`, `out of memory (…)`, `exit code 1`.
+ */
+export function describeExit(status: Deno.CommandStatus, tail: readonly string[] = []): string {
+  const oom = tail.find((l) => /out of memory|heap limit|Allocation failed/i.test(l));
+  const how = status.signal ? `signal ${status.signal}` : `exit code ${status.code}`;
+  if (oom) return `out of memory (${how}: ${oom.replace(/^[#\s]+/, "").trim()})`;
   if (status.signal) {
-    const oom = status.signal === "SIGKILL"
+    const note = status.signal === "SIGKILL"
       ? " (SIGKILL: killed by a user, a supervisor or the out-of-memory killer)"
+      : status.signal === "SIGSEGV" || status.signal === "SIGBUS"
+      ? " (a crash in native code)"
       : "";
-    return `killed by signal ${status.signal}${oom}`;
+    return `killed by signal ${status.signal}${note}`;
   }
   if (status.code === 3) {
     return "exit code 3 (could not authenticate or version mismatch: see above)";
@@ -71,15 +95,52 @@ function describeExit(status: Deno.CommandStatus): string {
 }
 
 /**
- * The Deno permission flags of an engine process: read its own source and the module cache,
- * read its connection file, read/write the data dir, reach only the controller.
+ * The Deno permission flags of an engine process, the least it needs:
+ * - read: ipx's `lib/` (the engine's and its code Worker's modules; npm packages load from
+ *   Deno's module cache, which needs no read permission), its connection file, the data dir
+ *   and the extra paths given for user code;
+ * - write: the data dir and the extra paths;
+ * - net: the controller's `host:port` only (plus what was given for user code);
+ * - sys: all of it, because a Worker can be granted sys "inspector" (which user code's
+ *   REPL-mode evaluator needs) only by a parent holding all of sys, and `inspector` cannot be
+ *   named on the command line; user code gets "inspector" alone;
+ * - explicitly denied: subprocesses and FFI (either would escape every other limit) and remote
+ *   imports; `--no-prompt` so nothing can be granted interactively.
+ *
+ * User code runs in a Worker with narrower permissions still (see `sandbox.ts`).
  *
  * @param o Supervisor options.
+ * @returns The flags, for `deno run`.
+ * @throws {Error} when user code would be able to read or write the connection file (the data
+ * dir or an extra path contains the directory holding it): the key would leak.
  */
 export function engineProcessFlags(o: SupervisorOptions): string[] {
-  const read = [SOURCE_ROOT, o.file, o.dataDir, ...(o.allowRead ?? [])];
-  const dd = denoDir();
-  if (dd) read.push(dd);
+  const real = (path: string): string => {
+    try {
+      return Deno.realPathSync(path);
+    } catch {
+      return path;
+    }
+  };
+  const inside = (path: string, root: string): boolean => {
+    const r = root.endsWith("/") ? root.slice(0, -1) : root;
+    return path === r || path.startsWith(`${r}/`);
+  };
+  const secrets = real(o.file.slice(0, o.file.lastIndexOf("/")) || "/");
+  for (const [what, path] of [
+    ["data dir", o.dataDir],
+    ...(o.allowRead ?? []).map((p) => ["--allow-read path", p]),
+    ...(o.allowWrite ?? []).map((p) => ["--allow-write path", p]),
+  ]) {
+    if (inside(secrets, real(path!))) {
+      throw new Error(
+        `Cannot start engines: user code could reach the connection file ${o.file} (and its ` +
+          `key) through the ${what} ${path}; use a data dir and paths that do not contain ` +
+          `${secrets}, or keep the connection file elsewhere`,
+      );
+    }
+  }
+  const read = [`${SOURCE_ROOT}lib`, o.file, o.dataDir, ...(o.allowRead ?? [])];
   const write = [o.dataDir, ...(o.allowWrite ?? [])];
   const host = o.info.host.includes(":") && !o.info.host.startsWith("[")
     ? `[${o.info.host}]`
@@ -91,9 +152,10 @@ export function engineProcessFlags(o: SupervisorOptions): string[] {
     `--allow-read=${read.join(",")}`,
     `--allow-write=${write.join(",")}`,
     o.allowNet === true ? "--allow-net" : `--allow-net=${net.join(",")}`,
-    // a Worker can only be granted sys "inspector" (for its REPL-mode evaluator) by a parent
-    // holding all of sys; user code in the Worker gets "inspector" only
     "--allow-sys",
+    "--deny-run",
+    "--deny-ffi",
+    "--deny-import",
     "--unstable-worker-options",
     "--no-prompt",
   ];
@@ -136,10 +198,21 @@ export class Supervisor {
   #slots = new Set<Slot>();
   #stopping = false;
   #allExited = Promise.withResolvers<void>();
+  #reporter: ExitReporter | undefined;
+  #quickCrashes = 0;
+  #restartTimers = new Set<ReturnType<typeof setTimeout>>();
 
   /** @param options What to start and how. */
   constructor(options: SupervisorOptions) {
     this.#o = options;
+    if (options.reportExits !== false) {
+      this.#reporter = new ExitReporter({
+        connect: (signal) => dial(options.info, { source: options.file, signal }),
+        key: options.info.key,
+        keySource: options.file,
+        log: options.log,
+      });
+    }
   }
 
   /** Pids of the running engine processes. */
@@ -168,7 +241,7 @@ export class Supervisor {
       env: { NO_COLOR: "1" },
     });
     const child = cmd.spawn();
-    const slot: Slot = { child, engineId: undefined };
+    const slot: Slot = { child, engineId: undefined, startedAt: Date.now(), tail: [] };
     this.#slots.add(slot);
     const prefix = () =>
       slot.engineId !== undefined ? `[engine ${slot.engineId}]` : `[engine pid ${child.pid}]`;
@@ -180,20 +253,54 @@ export class Supervisor {
         o.onRegistered?.(slot.engineId, child.pid);
       } else o.log(`${prefix()} ${line}`);
     });
-    const err = forEachLine(child.stderr, (line) => o.log(`${prefix()} ${line}`));
+    const err = forEachLine(child.stderr, (line) => {
+      slot.tail.push(line);
+      if (slot.tail.length > TAIL_LINES) slot.tail.shift();
+      o.log(`${prefix()} ${line}`);
+    });
     child.status.then(async (status) => {
+      // report before draining output: the controller should learn of the death at once
+      const early = describeExit(status, slot.tail);
+      if (!this.#stopping) {
+        this.#reporter?.report({
+          ...(slot.engineId !== undefined ? { engineId: slot.engineId } : {}),
+          pid: child.pid,
+          host: hostname(),
+          how: early,
+        });
+      }
       await Promise.allSettled([out, err]);
       this.#slots.delete(slot);
-      const how = describeExit(status);
+      const how = describeExit(status, slot.tail);
       if (!this.#stopping) {
         o.log(`engine ${slot.engineId ?? "(unregistered)"} (pid ${child.pid}) died: ${how}`);
       }
       o.onExit?.(slot.engineId, child.pid, how);
       if (o.restart && !this.#stopping && status.code !== 3 && status.code !== 4) {
-        o.log(`starting a replacement engine`);
-        this.#spawn();
-      } else if (this.#slots.size === 0) this.#allExited.resolve();
+        this.#restartLater(Date.now() - slot.startedAt < QUICK_CRASH_MS);
+      } else if (this.#slots.size === 0 && this.#restartTimers.size === 0) {
+        this.#allExited.resolve();
+      }
     });
+  }
+
+  /** Starts a replacement, after a growing delay when engines keep dying right after start. */
+  #restartLater(quick: boolean): void {
+    this.#quickCrashes = quick ? this.#quickCrashes + 1 : 0;
+    const delay = this.#quickCrashes <= 1 ? 0 : Math.min(100 * 2 ** this.#quickCrashes, 10_000);
+    this.#o.log(
+      `starting a replacement engine` +
+        (delay ? ` in ${delay} ms (engines keep dying right after they start)` : ""),
+    );
+    const timer = setTimeout(() => {
+      this.#restartTimers.delete(timer);
+      if (this.#stopping) {
+        if (this.#slots.size === 0) this.#allExited.resolve();
+        return;
+      }
+      this.#spawn();
+    }, delay);
+    this.#restartTimers.add(timer);
   }
 
   /**
@@ -214,14 +321,17 @@ export class Supervisor {
   /** Stops every engine (SIGTERM, then SIGKILL after `graceMs`) and waits for them. */
   async stop(graceMs = 3000): Promise<void> {
     this.#stopping = true;
+    for (const t of this.#restartTimers) clearTimeout(t);
+    this.#restartTimers.clear();
     if (this.#slots.size === 0) {
       this.#allExited.resolve();
-      return;
+    } else {
+      this.signal("SIGTERM");
+      const timer = setTimeout(() => this.signal("SIGKILL"), graceMs);
+      await this.#allExited.promise;
+      clearTimeout(timer);
     }
-    this.signal("SIGTERM");
-    const timer = setTimeout(() => this.signal("SIGKILL"), graceMs);
-    await this.#allExited.promise;
-    clearTimeout(timer);
+    await this.#reporter?.close();
   }
 
   /** Stops every engine. */

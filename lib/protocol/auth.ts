@@ -118,6 +118,20 @@ function seqBytes(seq: number): Uint8Array {
   return b;
 }
 
+/**
+ * The MAC of one frame body: `HMAC(sessionKey, seq ‖ body)` with `seq` as 8 big-endian bytes.
+ * {@linkcode FrameSigner} and {@linkcode FrameVerifier} keep `seq` themselves; this is for
+ * tools that build frames by hand (security tests, the fuzzer).
+ *
+ * @param sessionKey The direction's session key.
+ * @param seq The frame's sequence number in its direction (0 for the first frame).
+ * @param body The frame body.
+ * @returns The 32-byte MAC.
+ */
+export function frameMac(sessionKey: Uint8Array, seq: number, body: Uint8Array): Uint8Array {
+  return mac(sessionKey, seqBytes(seq), body);
+}
+
 /** Signs outgoing frames of one direction of one connection. */
 export class FrameSigner {
   #key: Uint8Array;
@@ -133,7 +147,7 @@ export class FrameSigner {
    * @returns The MAC to put in front of the body.
    */
   sign(body: Uint8Array): Uint8Array {
-    return mac(this.#key, seqBytes(this.#seq++), body);
+    return frameMac(this.#key, this.#seq++, body);
   }
 }
 
@@ -157,7 +171,7 @@ export class FrameVerifier {
       throw new AuthenticationError("Frame rejected: too short to carry a MAC");
     }
     const body = payload.subarray(MAC_BYTES);
-    const expected = mac(this.#key, seqBytes(this.#seq), body);
+    const expected = frameMac(this.#key, this.#seq, body);
     if (!macEqual(expected, payload.subarray(0, MAC_BYTES))) {
       throw new AuthenticationError(
         `Frame rejected: authentication failed for frame #${this.#seq} ` +

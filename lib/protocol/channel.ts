@@ -12,7 +12,7 @@
 import type { FrameSigner, FrameVerifier } from "./auth.ts";
 import { MAC_BYTES } from "./auth.ts";
 import { decodeValue, encodeValue } from "./codec.ts";
-import { ConnectionError, ProtocolError } from "./errors.ts";
+import { AuthenticationError, ConnectionError, ProtocolError, TimeoutError } from "./errors.ts";
 import { FRAME_HEADER_BYTES, writeFrameHeader } from "./frame.ts";
 import type { FramedConn } from "./framed_conn.ts";
 
@@ -163,11 +163,11 @@ export class Channel<Out extends Typed, In extends Typed> {
         const body = this.#verifier.open(payload);
         const batch = decodeValue(body);
         if (!Array.isArray(batch)) {
-          throw new ProtocolError(`Malformed frame from ${this.#peer}: expected a message batch`);
+          throw new ProtocolError("Malformed frame: expected a message batch (a list)");
         }
         for (const msg of batch) {
           if (msg === null || typeof msg !== "object" || typeof msg.type !== "string") {
-            throw new ProtocolError(`Malformed message from ${this.#peer}: no type`);
+            throw new ProtocolError("Malformed message: no type");
           }
           try {
             onMessage(msg as In);
@@ -179,9 +179,21 @@ export class Channel<Out extends Typed, In extends Typed> {
       }
       this.close();
     } catch (error) {
-      this.close(error instanceof Error ? error : new Error(String(error)));
+      this.close(this.#naming(error));
     }
     return this.#closed;
+  }
+
+  /** The error with the peer named in its message (for logs), keeping its kind and cause. */
+  #naming(error: unknown): Error {
+    if (!(error instanceof Error)) return new ProtocolError(`${this.#peer}: ${String(error)}`);
+    const message = `${this.#peer}: ${error.message}`;
+    if (error instanceof AuthenticationError) {
+      return new AuthenticationError(message, { cause: error });
+    }
+    if (error instanceof TimeoutError) return new TimeoutError(message, { cause: error });
+    if (error instanceof ProtocolError) return new ProtocolError(message, { cause: error });
+    return error;
   }
 
   /**

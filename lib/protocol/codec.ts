@@ -15,10 +15,17 @@
  * Anything else (functions, symbols, class instances, WeakMaps, promises…) is refused with a
  * {@linkcode SerializationError} naming its type.
  *
+ * Decoding untrusted bytes: limits are checked before values are built (see
+ * {@linkcode decodeValue}); extension types other than the ones above are refused (never passed
+ * through as raw `ExtData`); a `__proto__` map key is refused, and `constructor`/`prototype` keys
+ * decode as ordinary own properties of a plain object, so no decoded value can reach a
+ * prototype. Strings are decoded leniently: invalid UTF-8 never fails, it yields substitute
+ * characters, so peers must send valid UTF-8 (every ipx peer does).
+ *
  * @module
  */
 
-import { Decoder, Encoder, ExtensionCodec } from "@msgpack/msgpack";
+import { Decoder, Encoder, ExtensionCodec, type ExtensionCodecType } from "@msgpack/msgpack";
 import { ProtocolError, SerializationError } from "./errors.ts";
 import { scanMsgpack } from "./msgpack_scan.ts";
 
@@ -86,7 +93,7 @@ function isPlainObject(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-function buildCodec(depthLimit: number): ExtensionCodec<undefined> {
+function buildCodec(): ExtensionCodec<undefined> {
   const codec = new ExtensionCodec<undefined>();
   codec.register({
     type: EXT_BIGINT,
@@ -106,7 +113,10 @@ function buildCodec(depthLimit: number): ExtensionCodec<undefined> {
       return encodeValue(flat);
     },
     decode: (data: Uint8Array) => {
-      const flat = decodeNested(data, depthLimit) as unknown[];
+      const flat = decodeNested(data);
+      if (!Array.isArray(flat) || flat.length % 2 !== 0) {
+        throw new ProtocolError("Cannot decode Map: its payload is not a list of key-value pairs");
+      }
       const map = new Map<unknown, unknown>();
       for (let i = 0; i + 1 < flat.length; i += 2) map.set(flat[i], flat[i + 1]);
       return map;
@@ -115,7 +125,13 @@ function buildCodec(depthLimit: number): ExtensionCodec<undefined> {
   codec.register({
     type: EXT_SET,
     encode: (v: unknown) => v instanceof Set ? encodeValue([...v]) : null,
-    decode: (data: Uint8Array) => new Set(decodeNested(data, depthLimit) as unknown[]),
+    decode: (data: Uint8Array) => {
+      const members = decodeNested(data);
+      if (!Array.isArray(members)) {
+        throw new ProtocolError("Cannot decode Set: its payload is not a list of members");
+      }
+      return new Set(members);
+    },
   });
   codec.register({
     type: EXT_TYPED,
@@ -177,7 +193,10 @@ function buildCodec(depthLimit: number): ExtensionCodec<undefined> {
       return encodeValue(record);
     },
     decode: (data: Uint8Array) => {
-      const r = decodeNested(data, depthLimit) as Record<string, unknown>;
+      const r = decodeNested(data) as Record<string, unknown>;
+      if (r === null || typeof r !== "object" || Array.isArray(r) || r instanceof Map) {
+        throw new ProtocolError("Cannot decode Error: its payload is not a record");
+      }
       const options = "cause" in r ? { cause: r.cause } : undefined;
       const err = new Error(String(r.message ?? ""), options);
       err.name = String(r.name ?? "Error");
@@ -210,7 +229,7 @@ function buildCodec(depthLimit: number): ExtensionCodec<undefined> {
   return codec;
 }
 
-const extensionCodec = buildCodec(256);
+const extensionCodec = buildCodec();
 
 function makeEncoder(): Encoder<undefined> {
   const encoder = new Encoder({ extensionCodec, maxDepth: 256, initialBufferSize: 2048 });
@@ -235,8 +254,33 @@ extensionCodec.register({
   decode: () => undefined,
 });
 
+/** Extension types a decoder accepts: ipx's own and msgpack's timestamp. */
+const KNOWN_EXTENSIONS = new Set([
+  EXT_UNDEFINED,
+  EXT_BIGINT,
+  EXT_MAP,
+  EXT_SET,
+  EXT_TYPED,
+  EXT_ERROR,
+  -1,
+]);
+
+/** The extension codec for decoding: refuses unknown types instead of passing them through. */
+const decodingExtensions: ExtensionCodecType<undefined> = {
+  tryToEncode: (object, context) => extensionCodec.tryToEncode(object, context),
+  decode(data, type, context) {
+    if (!KNOWN_EXTENSIONS.has(type)) {
+      throw new ProtocolError(
+        `Cannot decode extension type ${type}: ipx never sends it (the peer is not ipx, or ` +
+          `runs a newer version)`,
+      );
+    }
+    return extensionCodec.decode(data, type, context);
+  },
+};
+
 const decoder = new Decoder({
-  extensionCodec,
+  extensionCodec: decodingExtensions,
   maxStrLength: 64 * 1024 * 1024,
   maxBinLength: 1024 * 1024 * 1024,
   maxExtLength: 1024 * 1024 * 1024,
@@ -261,8 +305,11 @@ export function encodeValue(value: unknown): Uint8Array {
   }
 }
 
-function decodeNested(bytes: Uint8Array, maxDepth: number): unknown {
-  scanMsgpack(bytes, { maxDepth });
+/** Extension types whose payload is one msgpack value: scanned with their container. */
+const NESTED_EXTENSIONS: ReadonlySet<number> = new Set([EXT_MAP, EXT_SET, EXT_ERROR]);
+
+/** Decodes an extension's msgpack payload, already checked by the scan of the whole value. */
+function decodeNested(bytes: Uint8Array): unknown {
   return decoder.decode(bytes);
 }
 
@@ -276,11 +323,11 @@ function decodeNested(bytes: Uint8Array, maxDepth: number): unknown {
  * @returns The decoded value.
  */
 export function decodeValue(bytes: Uint8Array, limits: DecodeLimits = {}): unknown {
-  scanMsgpack(bytes, { maxDepth: limits.maxDepth ?? 256 });
+  scanMsgpack(bytes, { maxDepth: limits.maxDepth ?? 256, nestedExtTypes: NESTED_EXTENSIONS });
   try {
     if (limits.maxStrLength !== undefined || limits.maxBinLength !== undefined) {
       return new Decoder({
-        extensionCodec,
+        extensionCodec: decodingExtensions,
         maxStrLength: limits.maxStrLength ?? 64 * 1024 * 1024,
         maxBinLength: limits.maxBinLength ?? 1024 * 1024 * 1024,
       }).decode(bytes);

@@ -117,3 +117,86 @@ Deno.test("decodeValue() rejects deep nesting, huge declared counts, truncation,
 Deno.test("decodeValue() enforces string length limits", () => {
   throws(() => decodeValue(encodeValue("x".repeat(100)), { maxStrLength: 10 }), ProtocolError);
 });
+
+Deno.test("decodeValue() refuses extension types ipx never sends instead of passing them through", () => {
+  for (const type of [42, 127, 6, -2]) {
+    const bytes = new Uint8Array([0xd4, type & 0xff, 0]);
+    throws(() => decodeValue(bytes), (e: unknown) => {
+      assert(e instanceof ProtocolError, String(e));
+      assert.match(e.message, new RegExp(`extension type ${type}: ipx never sends it`));
+      return true;
+    });
+  }
+});
+
+Deno.test("decodeValue() limits depth through nested Map/Set/Error payloads, without recursion limits", () => {
+  let inner = new Uint8Array([0xc0]);
+  for (let i = 0; i < 5000; i++) {
+    const payload = new Uint8Array([0x91, ...inner]);
+    const n = payload.length;
+    const head = n < 256 ? [0xc7, n, 3] : n < 65536 ? [0xc8, n >> 8, n & 255, 3] : [
+      0xc9,
+      n >>> 24,
+      (n >> 16) & 255,
+      (n >> 8) & 255,
+      n & 255,
+      3,
+    ];
+    inner = new Uint8Array([...head, ...payload]);
+  }
+  throws(() => decodeValue(inner), /nesting deeper than 256 levels/);
+  // values still decode afterwards, and legitimate nesting works
+  const nested = new Map([[1, new Set([new Map([["e", new Error("x")]])])]]);
+  const back = decodeValue(encodeValue(nested)) as typeof nested;
+  const error = [...back.get(1)!][0]!.get("e");
+  assert(error instanceof Error);
+  assertEquals(error.message, "x");
+});
+
+Deno.test("decodeValue() refuses malformed Map, Set and Error payloads with a clear message", () => {
+  const extOf = (type: number, payload: number[]) =>
+    new Uint8Array([0xc7, payload.length, type, ...payload]);
+  throws(() => decodeValue(extOf(2, [0xc0])), /Cannot decode Map: its payload is not a list/);
+  throws(() => decodeValue(extOf(2, [0x91, 0x01])), /Cannot decode Map/);
+  throws(() => decodeValue(extOf(3, [0x05])), /Cannot decode Set/);
+  throws(() => decodeValue(extOf(5, [0x90])), /Cannot decode Error: its payload is not a record/);
+});
+
+Deno.test("decodeValue() decodes constructor/prototype keys as own data, never touching prototypes", () => {
+  const enc = new TextEncoder();
+  // {"constructor": {"prototype": {"polluted": true}}, "prototype": {"polluted": true}}
+  const bytes = new Uint8Array([
+    0x82,
+    0xab,
+    ...enc.encode("constructor"),
+    0x81,
+    0xa9,
+    ...enc.encode("prototype"),
+    0x81,
+    0xa8,
+    ...enc.encode("polluted"),
+    0xc3,
+    0xa9,
+    ...enc.encode("prototype"),
+    0x81,
+    0xa8,
+    ...enc.encode("polluted"),
+    0xc3,
+  ]);
+  const v = decodeValue(bytes) as Record<string, unknown>;
+  assert(Object.hasOwn(v, "constructor") && Object.hasOwn(v, "prototype"));
+  assert(Object.getPrototypeOf(v) === Object.prototype);
+  assertEquals(({} as Record<string, unknown>).polluted, undefined);
+  assertEquals((Object.prototype as Record<string, unknown>).polluted, undefined);
+  assertEquals((Object as unknown as Record<string, unknown>).polluted, undefined);
+  // __proto__ inside a Map ext or an Error ext is refused as well
+  const protoMap = new Uint8Array([0x81, 0xa9, ...enc.encode("__proto__"), 0x80]);
+  throws(() => decodeValue(new Uint8Array([0xc7, protoMap.length, 5, ...protoMap])), ProtocolError);
+});
+
+Deno.test("decodeValue() decodes invalid UTF-8 leniently (documented policy), never failing", () => {
+  for (const n of [2, 40, 200]) {
+    const s = decodeValue(new Uint8Array([0xd9, n, ...new Uint8Array(n).fill(0xff)]));
+    assert.equal(typeof s, "string");
+  }
+});

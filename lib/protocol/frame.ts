@@ -2,7 +2,10 @@
  * Length-prefixed framing. A frame on the wire is a 4-byte big-endian payload length followed
  * by the payload. {@linkcode FrameDecoder} is a pure incremental decoder: feed it chunks as they
  * arrive, at any split, and it returns the complete payloads. The length is checked against the
- * limit as soon as the 4 header bytes are known, before anything is allocated for the payload.
+ * limit as soon as the 4 header bytes are known, before anything is allocated for the payload,
+ * and the payload's buffer then grows with the bytes actually received (see
+ * {@linkcode INITIAL_PAYLOAD_BYTES}), so a header declaring a large frame costs nothing until
+ * the data arrives.
  *
  * @module
  */
@@ -69,6 +72,21 @@ export interface FrameDecoderOptions {
 }
 
 /**
+ * Most bytes reserved up front for a payload that spans several chunks. A larger payload's
+ * buffer grows (doubling) as its bytes arrive, so memory held for a frame in progress is at
+ * most about twice what the peer actually sent, whatever length its header declared.
+ */
+export const INITIAL_PAYLOAD_BYTES = 1024 * 1024;
+
+/** A frame completed by {@linkcode FrameDecoder.pushOne}, and how much of the chunk it used. */
+export interface PushOneResult {
+  /** The completed payload, or undefined when the chunk ended first. */
+  frame: Uint8Array | undefined;
+  /** Bytes of the chunk consumed; the rest was not looked at. */
+  used: number;
+}
+
+/**
  * Incremental decoder of length-prefixed frames.
  *
  * @example
@@ -82,6 +100,7 @@ export class FrameDecoder {
   #header = new Uint8Array(FRAME_HEADER_BYTES);
   #headerFill = 0;
   #payload: Uint8Array | undefined;
+  #payloadLength = 0;
   #payloadFill = 0;
 
   /** @param options Decoder limits. */
@@ -102,9 +121,19 @@ export class FrameDecoder {
     return this.#headerFill + this.#payloadFill;
   }
 
+  /** Declared payload length of the frame in progress (0 when none or its header is partial). */
+  get declared(): number {
+    return this.#payloadLength;
+  }
+
+  /** Bytes allocated for the payload in progress (at most about twice {@linkcode buffered}). */
+  get allocated(): number {
+    return this.#payload?.length ?? 0;
+  }
+
   /** True when a frame has started but is not complete. */
   get inFrame(): boolean {
-    return this.buffered > 0;
+    return this.#headerFill > 0 || this.#payload !== undefined;
   }
 
   /**
@@ -116,8 +145,46 @@ export class FrameDecoder {
    */
   push(chunk: Uint8Array): Uint8Array[] {
     const out: Uint8Array[] = [];
+    this.#run(chunk, out, Infinity);
+    return out;
+  }
+
+  /**
+   * Feeds a chunk only up to the end of the first frame it completes, leaving the rest of the
+   * chunk unread. Used before authentication, so bytes meant for later (under other limits)
+   * are not judged by the pre-authentication limits.
+   *
+   * @param chunk Bytes as received, of any length.
+   * @returns The completed payload, if any, and how many bytes were consumed.
+   */
+  pushOne(chunk: Uint8Array): PushOneResult {
+    const out: Uint8Array[] = [];
+    const used = this.#run(chunk, out, 1);
+    return { frame: out[0], used };
+  }
+
+  #startPayload(len: number): void {
+    this.#payloadLength = len;
+    this.#payloadFill = 0;
+    this.#payload = new Uint8Array(Math.min(len, INITIAL_PAYLOAD_BYTES));
+  }
+
+  /** Makes room for `more` bytes of payload, doubling the buffer up to the declared length. */
+  #reserve(more: number): Uint8Array {
+    const payload = this.#payload!;
+    const need = this.#payloadFill + more;
+    if (need <= payload.length) return payload;
+    let size = payload.length;
+    while (size < need) size *= 2;
+    const grown = new Uint8Array(Math.min(size, this.#payloadLength));
+    grown.set(payload.subarray(0, this.#payloadFill));
+    this.#payload = grown;
+    return grown;
+  }
+
+  #run(chunk: Uint8Array, out: Uint8Array[], maxFrames: number): number {
     let pos = 0;
-    while (pos < chunk.length) {
+    while (pos < chunk.length && out.length < maxFrames) {
       if (this.#payload === undefined) {
         // Fast path: a whole frame inside this chunk, no header buffered.
         if (this.#headerFill === 0 && chunk.length - pos >= FRAME_HEADER_BYTES) {
@@ -130,8 +197,7 @@ export class FrameDecoder {
             pos += len;
             continue;
           }
-          this.#payload = new Uint8Array(len);
-          this.#payloadFill = 0;
+          this.#startPayload(len);
           continue;
         }
         const take = Math.min(FRAME_HEADER_BYTES - this.#headerFill, chunk.length - pos);
@@ -147,21 +213,21 @@ export class FrameDecoder {
           out.push(new Uint8Array(0));
           continue;
         }
-        this.#payload = new Uint8Array(len);
-        this.#payloadFill = 0;
+        this.#startPayload(len);
         continue;
       }
-      const payload = this.#payload;
-      const take = Math.min(payload.length - this.#payloadFill, chunk.length - pos);
+      const take = Math.min(this.#payloadLength - this.#payloadFill, chunk.length - pos);
+      const payload = this.#reserve(take);
       payload.set(chunk.subarray(pos, pos + take), this.#payloadFill);
       this.#payloadFill += take;
       pos += take;
-      if (this.#payloadFill === payload.length) {
+      if (this.#payloadFill === this.#payloadLength) {
         out.push(payload);
         this.#payload = undefined;
         this.#payloadFill = 0;
+        this.#payloadLength = 0;
       }
     }
-    return out;
+    return pos;
   }
 }

@@ -1,5 +1,5 @@
 import assert, { deepStrictEqual, throws } from "node:assert/strict";
-import { encodeFrame, FrameDecoder, FrameTooLargeError } from "./frame.ts";
+import { encodeFrame, FrameDecoder, FrameTooLargeError, INITIAL_PAYLOAD_BYTES } from "./frame.ts";
 
 function sample(): Uint8Array[] {
   const payloads = [new Uint8Array([1, 2, 3]), new Uint8Array(0), new Uint8Array(300)];
@@ -86,4 +86,53 @@ Deno.test("FrameDecoder.push() returns payloads that do not alias the input chun
   const [p] = new FrameDecoder().push(wire);
   wire.fill(0);
   deepStrictEqual(p, new Uint8Array([1, 2, 3]));
+});
+
+Deno.test("FrameDecoder.push() allocates with the bytes received, not the length declared", () => {
+  const d = new FrameDecoder();
+  const declared = 64 * 1024 * 1024;
+  const header = new Uint8Array(4);
+  new DataView(header.buffer).setUint32(0, declared);
+  d.push(header);
+  assert.equal(d.inFrame, true, "a header alone starts a frame");
+  d.push(new Uint8Array(10));
+  assert.ok(d.allocated <= INITIAL_PAYLOAD_BYTES, `allocated ${d.allocated} for 10 bytes`);
+  let received = 10;
+  const chunk = new Uint8Array(256 * 1024);
+  while (received < 5 * 1024 * 1024) {
+    d.push(chunk);
+    received += chunk.length;
+    assert.ok(d.allocated <= Math.max(INITIAL_PAYLOAD_BYTES, 2 * received), `${d.allocated}`);
+  }
+});
+
+Deno.test("FrameDecoder.push() assembles a multi-megabyte payload split into odd chunks", () => {
+  const payload = new Uint8Array(3 * 1024 * 1024 + 17);
+  for (let i = 0; i < payload.length; i++) payload[i] = (i * 31) & 0xff;
+  const wire = encodeFrame(payload);
+  const d = new FrameDecoder();
+  const got: Uint8Array[] = [];
+  for (let pos = 0, n = 1; pos < wire.length; pos += n, n = (n * 7 + 3) % 300_001 + 1) {
+    got.push(...d.push(wire.subarray(pos, pos + n)));
+  }
+  assert.equal(got.length, 1);
+  deepStrictEqual(got[0], payload);
+  assert.equal(d.inFrame, false);
+  assert.equal(d.allocated, 0);
+});
+
+Deno.test("FrameDecoder.pushOne() stops after the first frame and leaves the rest unread", () => {
+  const first = encodeFrame(new Uint8Array([1, 2]));
+  // a second frame that would break a 16-byte limit must not be looked at yet
+  const wire = concat([first, encodeFrame(new Uint8Array(100))]);
+  const d = new FrameDecoder({ maxFrameBytes: 16 });
+  const { frame, used } = d.pushOne(wire);
+  deepStrictEqual(frame, new Uint8Array([1, 2]));
+  assert.equal(used, first.length);
+  assert.equal(d.inFrame, false);
+  d.maxFrameBytes = 1000;
+  assert.equal(d.pushOne(wire.subarray(used)).frame?.length, 100);
+  // an incomplete frame uses the whole chunk and yields nothing
+  const partial = new FrameDecoder().pushOne(first.subarray(0, 5));
+  assert.deepEqual(partial, { frame: undefined, used: 5 });
 });

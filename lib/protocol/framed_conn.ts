@@ -1,15 +1,41 @@
 /**
  * A byte connection read as frames: wraps a {@linkcode ByteConn} with a
- * {@linkcode FrameDecoder} and counts bytes, for the handshake and the message channel.
+ * {@linkcode FrameDecoder}, counts bytes, and enforces the limits that protect a receiver from
+ * its peer:
+ *
+ * - a frame size limit, checked from the length prefix before anything is allocated;
+ * - a frame deadline: a frame whose first byte has arrived must be complete within
+ *   `frameTimeoutMs`, so a peer cannot hold a connection (and its buffer) open by trickling
+ *   a frame byte by byte;
+ * - an optional read budget: the most bytes the peer may send in total (used before
+ *   authentication), checked as they are read;
+ * - an optional one-frame-at-a-time mode (used during the handshake) that decodes no further
+ *   than the frame asked for, so bytes meant for after the handshake are judged by the limits
+ *   in force then.
  *
  * @module
  */
 
-import { ProtocolError } from "./errors.ts";
+import { ProtocolError, TimeoutError } from "./errors.ts";
 import { DEFAULT_MAX_FRAME_BYTES, FrameDecoder } from "./frame.ts";
 import { type ByteConn, writeAll } from "./transport.ts";
 
 const READ_BUFFER_BYTES = 256 * 1024;
+
+/** Default time a started frame has to complete: 30 s. */
+export const DEFAULT_FRAME_TIMEOUT_MS = 30_000;
+
+/** Options of {@linkcode FramedConn}; every one can also be changed later. */
+export interface FramedConnOptions {
+  /** Largest frame payload accepted. @default DEFAULT_MAX_FRAME_BYTES */
+  maxFrameBytes?: number;
+  /** Time a started frame has to complete; 0 disables the check. @default DEFAULT_FRAME_TIMEOUT_MS */
+  frameTimeoutMs?: number;
+  /** Most bytes that may be read in total; unlimited when undefined. @default undefined */
+  readBudget?: number;
+  /** Decode no further than the frame being read (handshake mode). @default false */
+  oneFrameAtATime?: boolean;
+}
 
 /** A connection that reads whole frames. */
 export class FramedConn {
@@ -17,16 +43,27 @@ export class FramedConn {
   #decoder: FrameDecoder;
   #ready: Uint8Array[] = [];
   #buf = new Uint8Array(READ_BUFFER_BYTES);
+  #stash: Uint8Array | undefined;
   #bytesRead = 0;
   #closed = false;
+  #frameTimeoutMs: number;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timedOut = false;
+  #timeoutMs = 0;
+  #readBudget: number | undefined;
+  #oneFrameAtATime: boolean;
 
   /**
    * @param conn The byte stream.
-   * @param maxFrameBytes Initial frame size limit.
+   * @param options Limits (a number is taken as `maxFrameBytes`).
    */
-  constructor(conn: ByteConn, maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {
+  constructor(conn: ByteConn, options: FramedConnOptions | number = {}) {
+    const o = typeof options === "number" ? { maxFrameBytes: options } : options;
     this.#conn = conn;
-    this.#decoder = new FrameDecoder({ maxFrameBytes });
+    this.#decoder = new FrameDecoder({ maxFrameBytes: o.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES });
+    this.#frameTimeoutMs = o.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS;
+    this.#readBudget = o.readBudget;
+    this.#oneFrameAtATime = o.oneFrameAtATime ?? false;
   }
 
   /** The underlying byte stream. */
@@ -47,29 +84,141 @@ export class FramedConn {
     this.#decoder.maxFrameBytes = value;
   }
 
+  /** Time a started frame has to complete (0 = no limit); applies from the next frame. */
+  get frameTimeoutMs(): number {
+    return this.#frameTimeoutMs;
+  }
+  set frameTimeoutMs(value: number) {
+    this.#frameTimeoutMs = value;
+  }
+
+  /** Most bytes that may be read in total (undefined = unlimited). */
+  get readBudget(): number | undefined {
+    return this.#readBudget;
+  }
+  set readBudget(value: number | undefined) {
+    this.#readBudget = value;
+  }
+
+  /** True while a started frame is incomplete, i.e. while its deadline runs. */
+  get awaitingFrameEnd(): boolean {
+    return this.#timer !== undefined;
+  }
+
+  /** Whether bytes past the frame being read are left undecoded until asked for. */
+  get oneFrameAtATime(): boolean {
+    return this.#oneFrameAtATime;
+  }
+  set oneFrameAtATime(value: boolean) {
+    this.#oneFrameAtATime = value;
+  }
+
   /**
    * Reads the next frame's payload; null at a clean end of stream.
-   * Throws {@linkcode ProtocolError} if the stream ends inside a frame.
+   *
+   * @returns The payload, or null when the peer closed between frames.
+   * @throws {ProtocolError} if the stream ends inside a frame, a frame is too large
+   * (`FrameTooLargeError`) or the read budget is exceeded.
+   * @throws {TimeoutError} if a started frame did not complete within `frameTimeoutMs`.
    */
   async readFrame(): Promise<Uint8Array | null> {
     while (this.#ready.length === 0) {
+      if (this.#stash !== undefined) {
+        const stash = this.#stash;
+        this.#stash = undefined;
+        this.#feed(stash, false);
+        continue;
+      }
+      if (this.#timedOut) throw this.#timeoutError();
+      const room = this.#readRoom();
       let n: number | null;
       try {
-        n = await this.#conn.read(this.#buf);
+        n = await this.#conn.read(room);
       } catch (error) {
+        if (this.#timedOut) throw this.#timeoutError(error);
         if (this.#closed) return null;
         throw error;
       }
       if (n === null) {
+        if (this.#timedOut) throw this.#timeoutError();
+        this.#clearTimer();
         if (this.#decoder.inFrame) {
-          throw new ProtocolError("Connection closed in the middle of a frame");
+          throw new ProtocolError(
+            `Connection closed in the middle of a frame (${this.#decoder.buffered} bytes of ` +
+              `it received); the peer stopped or the network dropped it`,
+          );
         }
         return null;
       }
       this.#bytesRead += n;
-      for (const f of this.#decoder.push(this.#buf.subarray(0, n))) this.#ready.push(f);
+      if (this.#readBudget !== undefined && this.#bytesRead > this.#readBudget) {
+        throw new ProtocolError(
+          `Peer sent more than ${this.#readBudget} bytes before authenticating; an ipx peer ` +
+            `sends a few hundred, so this is not one`,
+        );
+      }
+      this.#feed(room.subarray(0, n), true);
     }
     return this.#ready.shift()!;
+  }
+
+  /** The part of the read buffer to read into: never past the read budget (plus one byte). */
+  #readRoom(): Uint8Array {
+    if (this.#readBudget === undefined) return this.#buf;
+    const left = Math.max(1, this.#readBudget - this.#bytesRead + 1);
+    return left < this.#buf.length ? this.#buf.subarray(0, left) : this.#buf;
+  }
+
+  /**
+   * Decodes bytes into ready frames and keeps the frame deadline.
+   *
+   * @param bytes The bytes.
+   * @param borrowed Whether `bytes` is a view of the reusable read buffer (copy what is kept).
+   */
+  #feed(bytes: Uint8Array, borrowed: boolean): void {
+    let completed = 0;
+    if (this.#oneFrameAtATime) {
+      const { frame, used } = this.#decoder.pushOne(bytes);
+      if (frame) {
+        this.#ready.push(frame);
+        completed = 1;
+      }
+      if (used < bytes.length) {
+        this.#stash = borrowed ? bytes.slice(used) : bytes.subarray(used);
+      }
+    } else {
+      for (const frame of this.#decoder.push(bytes)) {
+        this.#ready.push(frame);
+        completed++;
+      }
+    }
+    if (completed > 0 || !this.#decoder.inFrame) this.#clearTimer();
+    if (this.#decoder.inFrame && this.#timer === undefined && this.#frameTimeoutMs > 0) {
+      const ms = this.#frameTimeoutMs;
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#timedOut = true;
+        this.#timeoutMs = ms;
+        this.close();
+      }, ms);
+    }
+  }
+
+  #timeoutError(cause?: unknown): TimeoutError {
+    const got = `${this.#decoder.buffered} of ${this.#decoder.declared || "?"} bytes received`;
+    return new TimeoutError(
+      `Peer started a frame and did not finish it within ${this.#timeoutMs} ms (${got}): ` +
+        `a stalled or deliberately slow sender, so the connection was closed; if the network ` +
+        `is just slow, raise the limit (--frame-timeout-ms)`,
+      cause === undefined ? undefined : { cause },
+    );
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
   }
 
   /**
@@ -83,6 +232,7 @@ export class FramedConn {
 
   /** Closes the connection (idempotent). */
   close(): void {
+    this.#clearTimer();
     if (this.#closed) return;
     this.#closed = true;
     try {

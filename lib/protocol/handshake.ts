@@ -1,7 +1,11 @@
 /**
  * The connection handshake: version check and mutual proof of the shared key, before any
- * other message is accepted. Pre-authentication frames are small (at most
- * {@linkcode PREAUTH_MAX_FRAME_BYTES}) and the whole exchange is bounded in time.
+ * other message is accepted. Before authentication the controller accepts only small frames (at
+ * most {@linkcode PREAUTH_MAX_FRAME_BYTES}), only a few bytes in all (at most
+ * {@linkcode PREAUTH_MAX_BYTES}, counted as they are read) and only for a bounded time
+ * ({@linkcode SERVER_HANDSHAKE_TIMEOUT_MS}); frames are decoded one at a time, so nothing sent
+ * after the handshake is judged by these limits. Once authenticated, the channel's limits
+ * apply: `maxFrameBytes` and `frameTimeoutMs` (see `framed_conn.ts`).
  *
  * ```
  * peer → controller   hello   { role, ipxVersion, protocolVersion, nonce }
@@ -33,7 +37,7 @@ import {
   VersionMismatchError,
 } from "./errors.ts";
 import { DEFAULT_MAX_FRAME_BYTES, encodeFrame } from "./frame.ts";
-import { FramedConn } from "./framed_conn.ts";
+import { DEFAULT_FRAME_TIMEOUT_MS, FramedConn } from "./framed_conn.ts";
 import type { HandshakeMsg, HelloMsg, RejectMsg } from "./messages.ts";
 import type { ByteConn } from "./transport.ts";
 import { IPX_VERSION, PROTOCOL_VERSION } from "./version.ts";
@@ -123,11 +127,31 @@ export interface ClientHandshakeOptions extends ChannelOptions {
   keySource?: string;
   /** Frame size limit after authentication. */
   maxFrameBytes?: number;
+  /** Time a started frame has to complete after authentication. @default DEFAULT_FRAME_TIMEOUT_MS */
+  frameTimeoutMs?: number;
   /** Versions to announce (tests only). */
   versions?: Versions;
 }
 
-function rejectError(msg: RejectMsg, local: Versions, keySource: string): Error {
+/** The connection file a role is given by the controller, named in advice. */
+function connectionFileName(role: "engine" | "client"): string {
+  return role === "engine" ? "ipx-engine.json" : "ipx-client.json";
+}
+
+function wrongKeyError(keySource: string, role: "engine" | "client", what: string): Error {
+  return new AuthenticationError(
+    `${what}: the key in ${keySource} does not match the controller's: copy a fresh ` +
+      `${connectionFileName(role)} from the controller's profile security dir ` +
+      `(\`ipx controller\` prints its path when it starts)`,
+  );
+}
+
+function rejectError(
+  msg: RejectMsg,
+  local: Versions,
+  keySource: string,
+  role: "engine" | "client",
+): Error {
   if (msg.reason === "version") {
     return new VersionMismatchError(local, {
       ipxVersion: msg.ipxVersion,
@@ -135,10 +159,7 @@ function rejectError(msg: RejectMsg, local: Versions, keySource: string): Error 
     });
   }
   if (msg.reason === "auth") {
-    return new AuthenticationError(
-      `The controller rejected our key: the key in ${keySource} does not match the ` +
-        `controller's; copy a fresh connection file from the controller's profile security dir`,
-    );
+    return wrongKeyError(keySource, role, "The controller rejected our key");
   }
   return new ProtocolError(`The controller refused the connection: ${msg.message}`);
 }
@@ -156,13 +177,18 @@ export function clientHandshake<Out extends Typed, In extends Typed>(
   const local = options.versions ?? LOCAL_VERSIONS;
   const keySource = options.keySource ?? "the connection file";
   const key = decodeKey(options.key);
-  const framed = new FramedConn(conn, PREAUTH_MAX_FRAME_BYTES);
+  // No read budget on this side: the controller may send its first messages right behind
+  // "ready", and they are left undecoded until the channel reads them.
+  const framed = new FramedConn(conn, {
+    maxFrameBytes: PREAUTH_MAX_FRAME_BYTES,
+    oneFrameAtATime: true,
+  });
   return withDeadline(framed, options.timeoutMs ?? 10_000, "the controller", async () => {
     try {
       const cnonce = generateNonce();
       await sendRaw(framed, { type: "hello", role: options.role, ...local, nonce: cnonce });
       const welcome = await readRaw(framed, "the controller's welcome");
-      if (welcome.type === "reject") throw rejectError(welcome, local, keySource);
+      if (welcome.type === "reject") throw rejectError(welcome, local, keySource, options.role);
       if (welcome.type !== "welcome" || !isBytes(welcome.nonce, NONCE_BYTES)) {
         throw new ProtocolError(
           `Unexpected handshake message "${welcome.type}": is this an ipx controller?`,
@@ -178,9 +204,10 @@ export function clientHandshake<Out extends Typed, In extends Typed>(
           message: "the controller's proof does not match our key",
           ...local,
         }).catch(() => {});
-        throw new AuthenticationError(
-          `The controller could not prove it holds our key: the key in ${keySource} does not ` +
-            `match the controller's; copy a fresh connection file from the controller`,
+        throw wrongKeyError(
+          keySource,
+          options.role,
+          "The controller could not prove it holds our key",
         );
       }
       await sendRaw(framed, {
@@ -188,11 +215,11 @@ export function clientHandshake<Out extends Typed, In extends Typed>(
         proof: handshakeProof(key, "client", cnonce, welcome.nonce),
       });
       const ready = await readRaw(framed, "the controller's confirmation");
-      if (ready.type === "reject") throw rejectError(ready, local, keySource);
+      if (ready.type === "reject") throw rejectError(ready, local, keySource, options.role);
       if (ready.type !== "ready") {
         throw new ProtocolError(`Unexpected handshake message "${ready.type}"`);
       }
-      framed.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+      authenticated(framed, options);
       const keys = deriveSessionKeys(key, cnonce, welcome.nonce);
       return new Channel<Out, In>(
         framed,
@@ -215,8 +242,21 @@ export interface ServerHandshakeOptions extends ChannelOptions {
   timeoutMs?: number;
   /** Frame size limit after authentication. */
   maxFrameBytes?: number;
+  /** Time a started frame has to complete after authentication. @default DEFAULT_FRAME_TIMEOUT_MS */
+  frameTimeoutMs?: number;
   /** Versions to announce (tests only). */
   versions?: Versions;
+}
+
+/** Switches a framed connection from the handshake's limits to the channel's. */
+function authenticated(
+  framed: FramedConn,
+  options: { maxFrameBytes?: number; frameTimeoutMs?: number },
+): void {
+  framed.readBudget = undefined;
+  framed.oneFrameAtATime = false;
+  framed.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  framed.frameTimeoutMs = options.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS;
 }
 
 /** An accepted, authenticated peer. */
@@ -242,7 +282,11 @@ export function serverHandshake<Out extends Typed, In extends Typed>(
 ): Promise<Accepted<Out, In>> {
   const local = options.versions ?? LOCAL_VERSIONS;
   const key = decodeKey(options.key);
-  const framed = new FramedConn(conn, PREAUTH_MAX_FRAME_BYTES);
+  const framed = new FramedConn(conn, {
+    maxFrameBytes: PREAUTH_MAX_FRAME_BYTES,
+    readBudget: PREAUTH_MAX_BYTES,
+    oneFrameAtATime: true,
+  });
   const ms = options.timeoutMs ?? SERVER_HANDSHAKE_TIMEOUT_MS;
   return withDeadline(framed, ms, options.peer ?? "peer", async () => {
     try {
@@ -275,7 +319,10 @@ export function serverHandshake<Out extends Typed, In extends Typed>(
       });
       const auth = await readRaw(framed, "auth");
       if (auth.type === "reject") {
-        throw new AuthenticationError(`Peer rejected our proof: ${auth.message}`);
+        throw new AuthenticationError(
+          `Peer (${hello.role}) holds a different key: it could not verify our proof ` +
+            `(${String(auth.message)})`,
+        );
       }
       const expected = handshakeProof(key, "client", hello.nonce, snonce);
       if (
@@ -288,13 +335,15 @@ export function serverHandshake<Out extends Typed, In extends Typed>(
           message: "wrong key",
           ...local,
         }).catch(() => {});
-        throw new AuthenticationError("Peer failed to prove the shared key (wrong key)");
-      }
-      if (framed.bytesRead > PREAUTH_MAX_BYTES) {
-        throw new ProtocolError(`Peer sent more than ${PREAUTH_MAX_BYTES} bytes before auth`);
+        throw new AuthenticationError(
+          auth.type === "auth"
+            ? `Peer (${hello.role}) does not hold the cluster key: its proof did not verify ` +
+              `(wrong key, e.g. a stale connection file)`
+            : `Peer (${hello.role}) sent "${String(auth.type)}" instead of its proof`,
+        );
       }
       await sendRaw(framed, { type: "ready" });
-      framed.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+      authenticated(framed, options);
       const keys = deriveSessionKeys(key, hello.nonce, snonce);
       return {
         role: hello.role,

@@ -1,5 +1,14 @@
 import assert, { rejects } from "node:assert/strict";
-import { generateKey } from "./auth.ts";
+import {
+  decodeKey,
+  deriveSessionKeys,
+  FrameSigner,
+  generateKey,
+  generateNonce,
+  handshakeProof,
+  type SessionKeys,
+} from "./auth.ts";
+import { decodeValue, encodeValue } from "./codec.ts";
 import {
   AuthenticationError,
   ProtocolError,
@@ -7,8 +16,11 @@ import {
   VersionMismatchError,
 } from "./errors.ts";
 import { encodeFrame } from "./frame.ts";
-import { clientHandshake, serverHandshake } from "./handshake.ts";
+import { FramedConn } from "./framed_conn.ts";
+import { clientHandshake, PREAUTH_MAX_BYTES, serverHandshake } from "./handshake.ts";
 import { memoryPair } from "./memory_transport.ts";
+import type { ByteConn } from "./transport.ts";
+import { IPX_VERSION, PROTOCOL_VERSION } from "./version.ts";
 
 type M = { type: "hi"; n: number; data?: Uint8Array };
 
@@ -96,4 +108,123 @@ Deno.test("serverHandshake() rejects garbage instead of a hello", async () => {
   const p = serverHandshake(b, { key: generateKey() });
   await a.write(encodeFrame(new Uint8Array([0xc3])));
   await rejects(p, ProtocolError);
+});
+
+Deno.test("a wrong key names the file and the connection file to copy, per role", async () => {
+  for (
+    const [role, file] of [["engine", "ipx-engine.json"], ["client", "ipx-client.json"]] as const
+  ) {
+    const [a, b] = memoryPair();
+    const [c, s] = await Promise.allSettled([
+      clientHandshake(a, { key: generateKey(), role, keySource: `/remote/${role}-copy.json` }),
+      serverHandshake(b, { key: generateKey(), peer: "10.1.2.3:4000" }),
+    ]);
+    const ce = (c as PromiseRejectedResult).reason;
+    assert(ce instanceof AuthenticationError, String(ce));
+    assert.match(
+      ce.message,
+      new RegExp(
+        `the key in /remote/${role}-copy\\.json does not match the controller's: ` +
+          `copy a fresh ${file.replace(".", "\\.")}`,
+      ),
+    );
+    const se = (s as PromiseRejectedResult).reason;
+    assert(se instanceof AuthenticationError, String(se));
+    assert.match(se.message, new RegExp(`Peer \\(${role}\\) holds a different key`));
+  }
+});
+
+Deno.test("serverHandshake() closes a peer that sends more than the pre-auth byte budget", async () => {
+  const [a, b] = memoryPair();
+  const p = serverHandshake(b, { key: generateKey() });
+  const hello = encodeFrame(encodeValue({
+    type: "hello",
+    role: "client",
+    ipxVersion: IPX_VERSION,
+    protocolVersion: PROTOCOL_VERSION,
+    nonce: generateNonce(),
+  }));
+  // a valid hello followed by small frames: each is under the frame limit, together they are
+  // over the byte budget
+  const junk = new Uint8Array(PREAUTH_MAX_BYTES + 100);
+  for (let i = 0; i + 1004 <= junk.length; i += 1004) junk.set([0, 0, 3, 232], i);
+  const wire = new Uint8Array(hello.length + junk.length);
+  wire.set(hello);
+  wire.set(junk, hello.length);
+  await a.write(wire);
+  await rejects(p, (e: unknown) => {
+    assert(e instanceof ProtocolError, String(e));
+    assert.match(
+      e.message,
+      new RegExp(`more than ${PREAUTH_MAX_BYTES} bytes before authenticating`),
+    );
+    return true;
+  });
+});
+
+/** Plays the controller's side by hand, writing `ready` and `after` in a single write. */
+async function handRolledServer(
+  conn: ByteConn,
+  key: string,
+  after: (keys: SessionKeys) => Uint8Array,
+) {
+  const framed = new FramedConn(conn, { oneFrameAtATime: true });
+  const hello = decodeValue((await framed.readFrame())!) as { nonce: Uint8Array };
+  const snonce = generateNonce();
+  const raw = decodeKey(key);
+  await framed.write(encodeFrame(encodeValue({
+    type: "welcome",
+    ipxVersion: IPX_VERSION,
+    protocolVersion: PROTOCOL_VERSION,
+    nonce: snonce,
+    proof: handshakeProof(raw, "server", hello.nonce, snonce),
+  })));
+  await framed.readFrame(); // auth
+  const ready = encodeFrame(encodeValue({ type: "ready" }));
+  const next = after(deriveSessionKeys(raw, hello.nonce, snonce));
+  const both = new Uint8Array(ready.length + next.length);
+  both.set(ready);
+  both.set(next, ready.length);
+  await framed.write(both);
+  return framed;
+}
+
+Deno.test("clientHandshake() accepts a large first message that arrives in the same read as ready", async () => {
+  const key = generateKey();
+  const [a, b] = memoryPair();
+  const big = { type: "hi", n: 1, data: new Uint8Array(PREAUTH_MAX_BYTES * 4) } satisfies M;
+  const server = handRolledServer(b, key, (keys) => {
+    const body = encodeValue([big]);
+    const mac = new FrameSigner(keys.serverToClient).sign(body);
+    const payload = new Uint8Array(mac.length + body.length);
+    payload.set(mac);
+    payload.set(body, mac.length);
+    return encodeFrame(payload);
+  });
+  const channel = await clientHandshake<M, M>(a, { key, role: "client" });
+  const got = Promise.withResolvers<M>();
+  const loop = channel.run((m) => got.resolve(m));
+  assert.equal((await got.promise).data?.length, big.data.length);
+  channel.close();
+  await loop;
+  (await server).close();
+});
+
+Deno.test("after the handshake a stalled frame closes the channel, naming the peer", async () => {
+  const key = generateKey();
+  const [a, b] = memoryPair();
+  const [client, accepted] = await Promise.all([
+    clientHandshake<M, M>(a, { key, role: "client" }),
+    serverHandshake<M, M>(b, { key, peer: "10.9.8.7:6543", frameTimeoutMs: 50 }),
+  ]);
+  const closed = accepted.channel.run(() => {});
+  // a frame header declaring 500 bytes, and nothing more
+  await a.write(new Uint8Array([0, 0, 1, 244]));
+  const error = await closed;
+  assert(error instanceof TimeoutError, String(error));
+  assert.match(
+    error.message,
+    /^10\.9\.8\.7:6543: Peer started a frame and did not finish it within 50 ms/,
+  );
+  client.close();
 });

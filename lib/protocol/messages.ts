@@ -63,7 +63,9 @@ export interface EngineInfo {
   host: string;
   pid: number;
   dataDir: string;
-  state: "idle" | "busy" | "dead";
+  /** `disconnected`: its connection dropped (or the controller restarted) and it has not
+   * re-attached yet; tasks sent to it wait until it does, or fail when it is declared dead. */
+  state: "idle" | "busy" | "disconnected" | "dead";
   queue: number;
   registeredAt: number;
 }
@@ -179,12 +181,32 @@ export type EngineToController =
     started: number;
     completed: number;
   }
-  | { type: "interrupted"; msgIds: MsgId[]; reset: boolean }
+  | {
+    type: "interrupted";
+    msgIds: MsgId[];
+    /** The namespace was reset (the code worker was replaced). */
+    reset: boolean;
+    /** False when the old code worker could not be stopped and still spins. */
+    clean: boolean;
+  }
+  /** The engine is stopping on purpose (sent just before it closes the connection). */
+  | { type: "unregister"; reason: string }
   | { type: "pong"; t: number };
 
 /** Controller → engine. */
 export type ControllerToEngine =
-  | { type: "registered"; engineId: EngineId; heartbeatMs: number; deadAfterMs: number }
+  | {
+    type: "registered";
+    engineId: EngineId;
+    heartbeatMs: number;
+    deadAfterMs: number;
+    /**
+     * True when the engine got its previous id back (after a dropped connection or a
+     * controller restart): its queued tasks and unsent results are still wanted. False for a
+     * new id: anything it held was already failed or retried elsewhere, so it drops it.
+     */
+    resumed: boolean;
+  }
   | { type: "run"; msgId: MsgId; op: Op; timeoutMs?: number }
   | { type: "interrupt"; msgIds: MsgId[] }
   | { type: "abort"; msgIds: MsgId[] }
@@ -201,6 +223,12 @@ export type ClientToController =
   | { type: "abort"; msgIds: MsgId[] }
   | { type: "query"; reqId: number; query: Query }
   | { type: "resume"; msgIds: MsgId[] }
+  /**
+   * From an engine supervisor: an engine process ended (`how`: "killed by signal SIGKILL",
+   * "exit code 1", "out of memory"…). The controller declares that engine dead at once and
+   * names the cause in the EngineError of its tasks.
+   */
+  | { type: "engine_exited"; engineId?: EngineId; pid: number; host: string; how: string }
   | { type: "ping"; t: number };
 
 /** Controller → client. */

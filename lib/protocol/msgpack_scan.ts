@@ -13,8 +13,15 @@ import { ProtocolError } from "./errors.ts";
 
 /** Limits enforced by {@linkcode scanMsgpack}. */
 export interface ScanLimits {
-  /** Maximum nesting depth of arrays and maps. @default 256 */
+  /** Maximum nesting depth of arrays, maps and nested extension payloads. @default 256 */
   maxDepth?: number;
+  /**
+   * Extension types whose payload is itself exactly one msgpack value (ipx's Map, Set and
+   * Error). Their payloads are scanned as one more nesting level, so depth is counted across
+   * extension boundaries and the decoders of these types need not scan again. Other extension
+   * payloads are skipped. @default none
+   */
+  nestedExtTypes?: ReadonlySet<number>;
 }
 
 /**
@@ -27,31 +34,61 @@ export interface ScanLimits {
  */
 export function scanMsgpack(bytes: Uint8Array, limits: ScanLimits = {}): void {
   const maxDepth = limits.maxDepth ?? 256;
+  const nested = limits.nestedExtTypes;
   const end = bytes.length;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  // remaining[i] = items still expected in the container at depth i.
+  // One entry per open level (the root is level 0): items still expected, where the level's
+  // bytes must end, and whether they must end exactly there (a nested extension payload).
   const remaining: number[] = [1];
+  const bounds: number[] = [end];
+  const exact: boolean[] = [false];
+  let bound = end;
   let pos = 0;
   function need(n: number): void {
-    if (pos + n > end) throw new ProtocolError("Cannot decode message: it is truncated");
+    if (pos + n > bound) throw new ProtocolError("Cannot decode message: it is truncated");
+  }
+  function push(count: number, levelEnd: number, exactEnd: boolean): void {
+    if (remaining.length - 1 >= maxDepth) {
+      throw new ProtocolError(`Cannot decode message: nesting deeper than ${maxDepth} levels`);
+    }
+    remaining.push(count);
+    bounds.push(levelEnd);
+    exact.push(exactEnd);
+    bound = levelEnd;
   }
   function open(count: number): void {
-    if (count > end - pos) {
+    if (count > bound - pos) {
       throw new ProtocolError(
         `Cannot decode message: a container declares ${count} elements but only ${
-          end - pos
+          bound - pos
         } bytes remain`,
       );
     }
-    if (count > 0) {
-      if (remaining.length - 1 >= maxDepth) {
-        throw new ProtocolError(`Cannot decode message: nesting deeper than ${maxDepth} levels`);
+    if (count > 0) push(count, bound, false);
+  }
+  /** An extension of `len` payload bytes whose type byte is at `typeAt`; the payload follows. */
+  function extension(typeAt: number, len: number): void {
+    const type = view.getInt8(typeAt);
+    need(len);
+    if (nested?.has(type)) {
+      if (len === 0) {
+        throw new ProtocolError(`Cannot decode message: extension ${type} has an empty payload`);
       }
-      remaining.push(count);
-    }
+      push(1, pos + len, true);
+    } else pos += len;
   }
   function closeFinished(): void {
-    while (remaining.length > 0 && remaining[remaining.length - 1] === 0) remaining.pop();
+    while (remaining.length > 0 && remaining[remaining.length - 1] === 0) {
+      remaining.pop();
+      const levelEnd = bounds.pop()!;
+      if (exact.pop() && pos !== levelEnd) {
+        throw new ProtocolError(
+          `Cannot decode message: an extension payload has ${levelEnd - pos} unexpected ` +
+            `trailing bytes`,
+        );
+      }
+      bound = bounds.length > 0 ? bounds[bounds.length - 1]! : end;
+    }
   }
   while (remaining.length > 0) {
     // consume one item slot from the innermost open container; a container stays on the
@@ -121,41 +158,36 @@ export function scanMsgpack(bytes: Uint8Array, limits: ScanLimits = {}): void {
         pos += 4 + view.getUint32(pos);
         need(0);
         break;
-      case 0xd4:
-        need(2);
-        pos += 2;
-        break; // fixext 1
+      case 0xd4: // fixext 1, 2, 4, 8, 16: type byte, then the payload
       case 0xd5:
-        need(3);
-        pos += 3;
-        break;
       case 0xd6:
-        need(5);
-        pos += 5;
-        break;
       case 0xd7:
-        need(9);
-        pos += 9;
-        break;
       case 0xd8:
-        need(17);
-        pos += 17;
+        need(1);
+        pos += 1;
+        extension(pos - 1, 1 << (b - 0xd4));
         break;
-      case 0xc7: // ext8
+      case 0xc7: { // ext8: length, type, payload
         need(2);
-        pos += 2 + bytes[pos]!;
-        need(0);
+        const len = bytes[pos]!;
+        pos += 2;
+        extension(pos - 1, len);
         break;
-      case 0xc8: // ext16
+      }
+      case 0xc8: { // ext16
         need(3);
-        pos += 3 + view.getUint16(pos);
-        need(0);
+        const len = view.getUint16(pos);
+        pos += 3;
+        extension(pos - 1, len);
         break;
-      case 0xc9: // ext32
+      }
+      case 0xc9: { // ext32
         need(5);
-        pos += 5 + view.getUint32(pos);
-        need(0);
+        const len = view.getUint32(pos);
+        pos += 5;
+        extension(pos - 1, len);
         break;
+      }
       case 0xdc:
         need(2);
         pos += 2;

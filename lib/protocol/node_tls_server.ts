@@ -43,6 +43,18 @@ export interface NodeTlsListener {
 
 const HIGH_WATER = 4 * 1024 * 1024;
 
+/**
+ * `host:port` of a TLS socket's peer. A socket that failed its handshake early (e.g. a plain-TCP
+ * client) has no address of its own yet; the TCP socket underneath has it.
+ */
+function peerOf(socket: tls.TLSSocket): string {
+  const raw = (socket as unknown as { _parent?: { remoteAddress?: string; remotePort?: number } })
+    ._parent;
+  const host = socket.remoteAddress ?? raw?.remoteAddress;
+  const port = socket.remotePort ?? raw?.remotePort;
+  return host === undefined ? "an unknown address" : `${host}:${port}`;
+}
+
 class SocketConn implements AcceptedConn {
   #s: tls.TLSSocket;
   #chunks: Uint8Array[] = [];
@@ -54,7 +66,7 @@ class SocketConn implements AcceptedConn {
 
   constructor(s: tls.TLSSocket) {
     this.#s = s;
-    this.peer = `${s.remoteAddress}:${s.remotePort}`;
+    this.peer = peerOf(s);
     s.setNoDelay(true);
     s.on("data", (d: Uint8Array) => {
       this.#chunks.push(d);
@@ -152,7 +164,7 @@ export async function listenNodeTls(o: NodeTlsListenOptions): Promise<NodeTlsLis
     } else queue.push(conn);
   });
   server.on("tlsClientError", (error: Error, socket: tls.TLSSocket) => {
-    o.onTlsError?.(`${socket.remoteAddress}:${socket.remotePort}`, error);
+    o.onTlsError?.(peerOf(socket), error);
     socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {

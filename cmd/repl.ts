@@ -1,0 +1,182 @@
+/**
+ * `ipx repl`: the interactive parallel REPL, on a running cluster (`--profile`, `--file`) or
+ * on a private local one (`--local N`) that lives exactly as long as the REPL.
+ *
+ * With `--local`, the controller runs in this process with its profile files in a private
+ * temporary directory (so it never collides with a cluster already running for the profile),
+ * the engines run as child processes in the profile's data dir, and the cluster's log goes to
+ * a file in that temporary directory (and to stderr with `--verbose`). Everything is stopped
+ * and removed when the REPL ends.
+ *
+ * @module
+ */
+
+import { Command } from "commander";
+import { join, resolve } from "node:path";
+import { Client } from "../lib/client/client.ts";
+import type { Logger } from "../lib/controller/log.ts";
+import { ProfileNameError, type ProfilePaths, profilePaths } from "../lib/profile/mod.ts";
+import { runRepl } from "../lib/repl/mod.ts";
+import { type LocalCluster, startLocalCluster } from "./_local_cluster.ts";
+import { UsageError } from "./_usage.ts";
+
+/** Options of `ipx repl`, as parsed. */
+export interface ReplCliOptions {
+  profile: string;
+  file?: string;
+  local?: string;
+  dataDir?: string;
+  tls: boolean;
+  exitOnError?: boolean;
+  verbose?: boolean;
+  timeout: string;
+}
+
+function stderr(text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  for (let at = 0; at < bytes.length;) at += Deno.stderr.writeSync(bytes.subarray(at));
+}
+
+/** A log file, echoed to stderr when verbose. */
+function fileLogger(path: string, verbose: boolean): Logger & { close(): void } {
+  const file = Deno.openSync(path, { create: true, append: true, mode: 0o600 });
+  const enc = new TextEncoder();
+  const log = ((level, message) => {
+    const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`;
+    try {
+      file.writeSync(enc.encode(line));
+    } catch {
+      // the log file is best effort
+    }
+    if (verbose) stderr(line);
+  }) as Logger & { close(): void };
+  log.close = () => file.close();
+  return log;
+}
+
+/** Collects termination signals while the REPL starts (before it handles them itself). */
+function startupSignals(): { received: () => Deno.Signal | undefined; off: () => void } {
+  let got: Deno.Signal | undefined;
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  const listeners = signals.map((s) => [s, () => got ??= s] as const);
+  for (const [s, l] of listeners) Deno.addSignalListener(s, l);
+  return {
+    received: () => got,
+    off: () => {
+      for (const [s, l] of listeners) Deno.removeSignalListener(s, l);
+    },
+  };
+}
+
+function profileOf(name: string): ProfilePaths {
+  try {
+    return profilePaths(name);
+  } catch (error) {
+    if (error instanceof ProfileNameError) throw new UsageError(error.message, { cause: error });
+    throw error;
+  }
+}
+
+function parseOptions(o: ReplCliOptions): { n: number | undefined; timeoutMs: number } {
+  const timeoutMs = Number(o.timeout);
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new UsageError(
+      `Invalid --timeout "${o.timeout}": give milliseconds, e.g. --timeout 10000`,
+    );
+  }
+  if (o.local === undefined) {
+    if (o.dataDir !== undefined) {
+      throw new UsageError("--data-dir only applies with --local N (engines started by the REPL)");
+    }
+    return { n: undefined, timeoutMs };
+  }
+  const n = Number(o.local);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new UsageError(`Invalid --local "${o.local}": give a number of engines, e.g. --local 2`);
+  }
+  if (o.file !== undefined) {
+    throw new UsageError("--local starts its own cluster; drop --file (or drop --local)");
+  }
+  return { n, timeoutMs };
+}
+
+/**
+ * Runs `ipx repl`.
+ *
+ * @param o Parsed options.
+ * @returns The exit code.
+ */
+export async function runReplCommand(o: ReplCliOptions): Promise<number> {
+  const { n, timeoutMs } = parseOptions(o);
+  const paths = profileOf(o.profile);
+  const signals = startupSignals();
+  let base: string | undefined;
+  let log: (Logger & { close(): void }) | undefined;
+  let cluster: LocalCluster | undefined;
+  let client: Client | undefined;
+  try {
+    if (n !== undefined) {
+      base = await Deno.makeTempDir({ prefix: "ipx-repl-" });
+      log = fileLogger(join(base, "cluster.log"), o.verbose ?? false);
+      try {
+        cluster = await startLocalCluster({
+          profile: o.profile,
+          base,
+          n,
+          dataDir: resolve(o.dataDir ?? paths.data),
+          ...(o.tls ? {} : { noTls: true }),
+          log,
+        });
+      } catch (error) {
+        const text = await Deno.readTextFile(join(base, "cluster.log")).catch(() => "");
+        if (!o.verbose && text) stderr(text);
+        throw error;
+      }
+      client = await Client.connect({ file: cluster.running.clientFile, timeoutMs });
+    } else {
+      client = await Client.connect({
+        profile: o.profile,
+        ...(o.file ? { file: resolve(o.file) } : {}),
+        timeoutMs,
+      });
+    }
+    signals.off();
+    if (signals.received()) return 130;
+    return await runRepl({
+      client,
+      profile: o.profile,
+      ...(n !== undefined ? { note: `local cluster of ${n}` } : {}),
+      historyFile: paths.historyFile,
+      exitOnError: o.exitOnError ?? false,
+    });
+  } finally {
+    signals.off();
+    await client?.close().catch(() => {});
+    await cluster?.stop().catch(() => {});
+    log?.close();
+    if (base) await Deno.remove(base, { recursive: true }).catch(() => {});
+  }
+}
+
+/**
+ * Builds the `ipx repl` command.
+ *
+ * @returns The commander command.
+ */
+export function replCommand(): Command {
+  return new Command("repl")
+    .description(
+      "interactive REPL: local TypeScript plus %px magics on the engines (%help lists them)",
+    )
+    .option("--profile <name>", "profile of the cluster (and of the history)", "default")
+    .option("--file <path>", "client connection file (instead of the profile's)")
+    .option("--local <n>", "start a private cluster of N engines for this session")
+    .option("--data-dir <dir>", "with --local: the engines' data dir (default: the profile's)")
+    .option("--no-tls", "with --local: plain TCP on the loopback")
+    .option("--exit-on-error", "when reading a script from stdin: exit 1 at the first failing cell")
+    .option("--verbose", "with --local: show the cluster's log on stderr")
+    .option("--timeout <ms>", "bound on connecting to the controller", "10000")
+    .action(async (o: ReplCliOptions) => {
+      Deno.exitCode = await runReplCommand(o);
+    });
+}

@@ -1,0 +1,280 @@
+/**
+ * Controller liveness, re-attachment and restart, driven deterministically: a manual clock,
+ * in-memory connections, and scripted fake engines that speak the engine protocol.
+ */
+import assert from "node:assert/strict";
+import { Client } from "../client/client.ts";
+import { EngineError } from "../client/errors.ts";
+import type { Channel } from "../protocol/channel.ts";
+import { encodeValue } from "../protocol/codec.ts";
+import { generateKey } from "../protocol/auth.ts";
+import { clientHandshake } from "../protocol/handshake.ts";
+import { memoryPair } from "../protocol/memory_transport.ts";
+import type {
+  ClientToController,
+  ControllerToClient,
+  ControllerToEngine,
+  EngineToController,
+  MsgId,
+} from "../protocol/messages.ts";
+import { ManualClock } from "./clock.ts";
+import { Controller, type ControllerOptions } from "./controller.ts";
+
+type Msg<T extends ControllerToEngine["type"]> = Extract<ControllerToEngine, { type: T }>;
+
+/** A scripted engine: registers, records what it receives, answers only when told. */
+class FakeEngine {
+  readonly uuid: string;
+  channel!: Channel<EngineToController, ControllerToEngine>;
+  received: ControllerToEngine[] = [];
+  #waiters: { type: string; resolve: (m: ControllerToEngine) => void }[] = [];
+
+  constructor(uuid = crypto.randomUUID()) {
+    this.uuid = uuid;
+  }
+
+  async connect(
+    controller: Controller,
+    key: string,
+    extra: { previousId?: number; running?: MsgId[] } = {},
+  ): Promise<Msg<"registered">> {
+    const [a, b] = memoryPair();
+    void controller.accept(b, "fake-engine");
+    this.channel = await clientHandshake<EngineToController, ControllerToEngine>(a, {
+      key,
+      role: "engine",
+    });
+    this.received = [];
+    void this.channel.run((m) => {
+      const waiter = this.#waiters.find((w) => w.type === m.type);
+      if (!waiter) return void this.received.push(m);
+      this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+      waiter.resolve(m);
+    });
+    const registered = this.next("registered");
+    this.channel.send({
+      type: "register",
+      uuid: this.uuid,
+      pid: 4242,
+      host: "fake",
+      dataDir: "/tmp",
+      denoVersion: "x",
+      ...extra,
+    });
+    return await registered;
+  }
+
+  next<T extends ControllerToEngine["type"]>(type: T): Promise<Msg<T>> {
+    const seen = this.received.find((m) => m.type === type);
+    if (seen) {
+      this.received.splice(this.received.indexOf(seen), 1);
+      return Promise.resolve(seen as Msg<T>);
+    }
+    return new Promise((resolve) =>
+      this.#waiters.push({ type, resolve: resolve as (m: ControllerToEngine) => void })
+    );
+  }
+
+  result(msgId: MsgId, value: unknown): void {
+    this.channel.send({
+      type: "result",
+      msgId,
+      ok: true,
+      value: encodeValue(value),
+      executionCount: 1,
+      started: 1,
+      completed: 2,
+    });
+  }
+}
+
+async function setup(options: Partial<ControllerOptions> = {}) {
+  const key = options.key ?? generateKey();
+  const clock = new ManualClock();
+  const controller = new Controller({
+    key,
+    clock,
+    heartbeatMs: 100,
+    deadAfterMs: 600,
+    ...options,
+  });
+  const connect = () => {
+    const [a, b] = memoryPair();
+    void controller.accept(b, "client");
+    return Promise.resolve(a);
+  };
+  const client = await Client.connectWith({ connect, key, reconnectForMs: 0 });
+  return {
+    key,
+    clock,
+    controller,
+    client,
+    async [Symbol.asyncDispose]() {
+      await client.close();
+      await controller.close();
+    },
+  };
+}
+
+/** Lets in-memory messages travel (they cross several promise hops). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 0));
+}
+
+Deno.test("an engine that stops answering is declared dead after deadAfterMs; its task fails", async () => {
+  await using s = await setup();
+  const eng = new FakeEngine();
+  const { engineId } = await eng.connect(s.controller, s.key);
+  await s.client.waitForEngines(1);
+  const ar = s.client.directView(engineId).execute("1");
+  await eng.next("run");
+  s.clock.advance(500); // pings go unanswered (the fake never pongs)
+  await settle();
+  assert.deepEqual(s.controller.engineIds, [0]);
+  s.clock.advance(200); // 700 ms of silence > 600
+  await assert.rejects(ar, (e: unknown) => {
+    assert(e instanceof EngineError, String(e));
+    assert.match(e.evalue, /engine 0 died while running task .*: no heartbeat for more than 600 ms/);
+    return true;
+  });
+  assert.deepEqual(s.controller.engineIds, []);
+  await settle();
+  assert.deepEqual(s.client.ids, []);
+});
+
+Deno.test("an engine that answers pings stays registered", async () => {
+  await using s = await setup();
+  const eng = new FakeEngine();
+  await eng.connect(s.controller, s.key);
+  for (let i = 0; i < 30; i++) {
+    s.clock.advance(100);
+    const ping = await eng.next("ping");
+    eng.channel.send({ type: "pong", t: ping.t });
+    await settle();
+  }
+  assert.deepEqual(s.controller.engineIds, [0]);
+});
+
+Deno.test("a dropped engine that re-attaches in time keeps its id and its task", async () => {
+  await using s = await setup();
+  const eng = new FakeEngine();
+  await eng.connect(s.controller, s.key);
+  const ar = s.client.directView(0).execute("x");
+  const run = await eng.next("run");
+  eng.channel.close();
+  await settle();
+  assert.equal(s.client.engines[0]?.id, 0);
+  // a task sent while it is away waits for it
+  const second = s.client.directView(0).execute("y");
+  s.clock.advance(300);
+  const again = await eng.connect(s.controller, s.key, { previousId: 0, running: [run.msgId] });
+  assert.deepEqual([again.engineId, again.resumed], [0, true]);
+  const run2 = await eng.next("run");
+  eng.result(run.msgId, "first");
+  eng.result(run2.msgId, "second");
+  assert.deepEqual(await ar, ["first"]);
+  assert.deepEqual(await second, ["second"]);
+  assert.equal(s.controller.nextEngineId, 1);
+});
+
+Deno.test("an engine declared dead gets a new id when it comes back; its late result is dropped", async () => {
+  await using s = await setup();
+  const eng = new FakeEngine();
+  await eng.connect(s.controller, s.key);
+  const ar = s.client.directView(0).execute("x");
+  const run = await eng.next("run");
+  s.clock.advance(800); // SIGSTOP-like silence
+  await assert.rejects(ar, EngineError);
+  await settle();
+  eng.result(run.msgId, "too late"); // on the old, closed channel: ignored
+  const back = await eng.connect(s.controller, s.key, { previousId: 0, running: [run.msgId] });
+  assert.deepEqual([back.engineId, back.resumed], [1, false]);
+  eng.result(run.msgId, "too late");
+  await settle();
+  await assert.rejects(ar, EngineError); // still the first outcome
+  assert.deepEqual(s.controller.engineIds, [1]);
+  const [rec] = await s.client.dbQuery({ msgId: run.msgId }, ["status", "engineId"]);
+  assert.deepEqual(rec, { msgId: run.msgId, status: "error", engineId: 0 });
+});
+
+Deno.test("a supervisor's exit report kills the engine at once and names the cause", async () => {
+  await using s = await setup();
+  const eng = new FakeEngine();
+  await eng.connect(s.controller, s.key);
+  const ar = s.client.directView(0).execute("x");
+  await eng.next("run");
+  const [a, b] = memoryPair();
+  void s.controller.accept(b, "supervisor");
+  const sup = await clientHandshake<ClientToController, ControllerToClient>(a, {
+    key: s.key,
+    role: "client",
+  });
+  void sup.run(() => {});
+  sup.send({
+    type: "engine_exited",
+    engineId: 0,
+    pid: 4242,
+    host: "fake",
+    how: "killed by signal SIGKILL",
+  });
+  await settle();
+  eng.channel.close(); // the process is gone: its connection closes
+  await assert.rejects(ar, (e: unknown) => {
+    assert(e instanceof EngineError);
+    assert.match(e.evalue, /died while running task .*: its process ended: killed by signal SIGKILL/);
+    return true;
+  });
+  sup.close();
+});
+
+Deno.test("controller restart: engines re-attach with their ids, records and results survive", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ipx-ctl-" });
+  try {
+    const db = `${dir}/ipx.sqlite`;
+    const first = await setup({ db });
+    const eng = new FakeEngine();
+    const other = new FakeEngine();
+    await eng.connect(first.controller, first.key);
+    await other.connect(first.controller, first.key);
+    const finished = first.client.directView(0).execute("1");
+    const r1 = await eng.next("run");
+    eng.result(r1.msgId, "kept");
+    assert.deepEqual(await finished, ["kept"]);
+    const running = first.client.directView(0).execute("2");
+    const r2 = await eng.next("run");
+    const queuedLb = first.client.loadBalancedView({ targets: [1] }).execute("3");
+    const r3 = await other.next("run");
+    other.result(r3.msgId, "lb done");
+    await queuedLb;
+    first.clock.advance(150); // the unfinished record is written by the flush timer
+    // "kill" the controller: a second one opens the same database
+    const key = first.key;
+    const second = await setup({ db, key });
+    await first.client.close();
+    await first.controller.close();
+    assert.deepEqual(second.controller.engineIds, []); // restored, not yet re-attached
+    const back = await eng.connect(second.controller, key, { previousId: 0, running: [r2.msgId] });
+    assert.deepEqual([back.engineId, back.resumed], [0, true]);
+    await second.client.waitForEngines(1);
+    assert.deepEqual(second.client.ids, [0]);
+    // the old result is there, from a new client
+    assert.deepEqual(await second.client.getResult(r1.msgId), ["kept"]);
+    // the task that was running finishes and reaches whoever follows it
+    const follow = second.client.getResult(r2.msgId);
+    await settle();
+    eng.result(r2.msgId, "after restart");
+    assert.deepEqual(await follow, ["after restart"]);
+    assert.equal(running.ready(), false); // its first client is gone; it could re-fetch by id
+    // engine 1 never came back: declared dead after the grace period; ids are never reused
+    second.clock.advance(10_100);
+    await settle();
+    assert.deepEqual(second.controller.engineIds, [0]);
+    const newcomer = new FakeEngine();
+    assert.equal((await newcomer.connect(second.controller, key)).engineId, 2);
+    const history = await second.client.history();
+    assert.deepEqual(history, [r1.msgId, r2.msgId, r3.msgId]);
+    await second[Symbol.asyncDispose]();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

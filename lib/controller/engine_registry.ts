@@ -1,0 +1,398 @@
+/**
+ * The controller's engines and their lifecycle:
+ *
+ * ```text
+ * register ──► connected ──(connection drops)──► disconnected ──(re-attach: same id+uuid)──┐
+ *                 ▲                                   │                                     │
+ *                 └───────────────────────────────────┼─────────────────────────────────────┘
+ *                                                     ▼
+ *   dead ◄── silent past its deadline │ unregistered │ its supervisor reported its exit
+ * ```
+ *
+ * Engines alive when the controller stopped are restored as disconnected, with
+ * `restoreGraceMs` to re-attach. Until they do, clients do not see them (`ids`, `infos()`)
+ * and the load balancer does not use them, but direct tasks addressed to them wait for them. Ids are never reused (persisted in the {@linkcode EngineTable}),
+ * so an engine declared dead that comes back (SIGSTOP, then SIGCONT) gets a new id.
+ *
+ * @module
+ */
+
+import type { ErrorData } from "../protocol/errors.ts";
+import { IpxError } from "../protocol/errors.ts";
+import type {
+  ClientToController,
+  ControllerToClient,
+  EngineId,
+  EngineInfo,
+  EngineToController,
+  MsgId,
+} from "../protocol/messages.ts";
+import type { Clock } from "./clock.ts";
+import type { EngineChannel, EngineEntry } from "./engine_entry.ts";
+import type { EngineTable } from "./engine_table.ts";
+import { HeartMonitor } from "./heart_monitor.ts";
+import type { Logger } from "./log.ts";
+
+/** Error name of tasks lost with their engine. */
+export const ENGINE_ERROR = "EngineError";
+
+/** What the registry needs from the controller. */
+export interface RegistryHooks {
+  /** Time. */
+  clock: Clock;
+  /** Log sink. */
+  log: Logger;
+  /** Tells every client. */
+  broadcast(msg: ControllerToClient): void;
+  /** An engine will not finish a task it held: fail it, or retry it elsewhere. */
+  lost(entry: EngineEntry, msgId: MsgId, error: ErrorData): void;
+  /** Whether a task has started (for the wording of its EngineError). */
+  started(msgId: MsgId): boolean;
+  /** A new engine can take load-balanced tasks. */
+  added(id: EngineId): void;
+  /** An engine is gone. */
+  removed(id: EngineId): void;
+}
+
+/** Liveness timing of {@linkcode EngineRegistry}. */
+export interface RegistryTiming {
+  /** Ping interval. */
+  heartbeatMs: number;
+  /** Silence after which an engine is dead. */
+  deadAfterMs: number;
+  /** Time restored engines have to re-attach after a controller restart. */
+  restoreGraceMs: number;
+}
+
+type Register = Extract<EngineToController, { type: "register" }>;
+type Exited = Extract<ClientToController, { type: "engine_exited" }>;
+
+/** The registered engines. */
+export class EngineRegistry {
+  #engines = new Map<EngineId, EngineEntry>();
+  #table: EngineTable;
+  #hooks: RegistryHooks;
+  #timing: RegistryTiming;
+  #heart: HeartMonitor;
+  #nextId: EngineId;
+
+  /**
+   * Loads the engines alive at the last stop as disconnected entries.
+   *
+   * @param table Persistence.
+   * @param hooks Controller callbacks.
+   * @param timing Liveness timing.
+   * @param completed Finished-task counts per engine (from the task records).
+   */
+  constructor(
+    table: EngineTable,
+    hooks: RegistryHooks,
+    timing: RegistryTiming,
+    completed: Map<EngineId, number>,
+  ) {
+    this.#table = table;
+    this.#hooks = hooks;
+    this.#timing = timing;
+    this.#heart = new HeartMonitor(timing.deadAfterMs);
+    this.#nextId = table.nextId();
+    const deadline = hooks.clock.now() + timing.restoreGraceMs;
+    for (const row of table.alive()) {
+      this.#engines.set(row.id, {
+        ...blankEntry(row.id, row.uuid, null),
+        completed: completed.get(row.id) ?? 0,
+        restored: true,
+        info: {
+          id: row.id,
+          host: row.host,
+          pid: row.pid,
+          dataDir: row.dataDir,
+          state: "disconnected",
+          queue: 0,
+          registeredAt: row.registeredAt,
+        },
+      });
+      this.#heart.grant(row.id, deadline);
+    }
+    if (this.#engines.size > 0) {
+      hooks.log(
+        "info",
+        `restored ${this.#engines.size} engine(s) (${this.ids.join(", ")}); waiting up to ` +
+          `${timing.restoreGraceMs} ms for them to re-attach`,
+      );
+    }
+  }
+
+  /** Registered ids, ascending (restored engines count once they re-attach). */
+  get ids(): EngineId[] {
+    return [...this.#engines.values()].filter((e) => !e.restored).map((e) => e.id)
+      .sort((a, b) => a - b);
+  }
+
+  /** The id the next new engine gets. */
+  get nextId(): EngineId {
+    return this.#nextId;
+  }
+
+  /** The silence limit. */
+  get deadAfterMs(): number {
+    return this.#heart.deadAfterMs;
+  }
+
+  /** Ids of engines that can take load-balanced tasks (restored ones once re-attached). */
+  *usable(): IterableIterator<EngineId> {
+    for (const e of this.#engines.values()) if (!e.restored) yield e.id;
+  }
+
+  /** Registered engines. */
+  entries(): IterableIterator<EngineEntry> {
+    return this.#engines.values();
+  }
+
+  /**
+   * An engine by id, while registered.
+   *
+   * @param id Engine id.
+   */
+  get(id: EngineId): EngineEntry | undefined {
+    return this.#engines.get(id);
+  }
+
+  /**
+   * The entry while `channel` is its current connection (stale channels get undefined).
+   *
+   * @param entry The entry the channel registered as.
+   * @param channel The channel.
+   */
+  current(entry: EngineEntry | undefined, channel: EngineChannel): EngineEntry | undefined {
+    return entry && entry.channel === channel && this.#engines.get(entry.id) === entry
+      ? entry
+      : undefined;
+  }
+
+  /**
+   * Records that an engine was heard from.
+   *
+   * @param entry The engine.
+   */
+  beat(entry: EngineEntry): void {
+    this.#heart.beat(entry.id, this.#hooks.clock.now());
+  }
+
+  /**
+   * Handles a `register`: re-attaches an engine that comes back with its id and uuid, else
+   * registers a new engine. Refuses (closes) a uuid already registered under another id.
+   *
+   * @param channel Its connection.
+   * @param m The register message.
+   * @param peer Its address, for logs.
+   * @returns The entry, or undefined when refused.
+   */
+  register(channel: EngineChannel, m: Register, peer: string): EngineEntry | undefined {
+    const prev = m.previousId === undefined ? undefined : this.#engines.get(m.previousId);
+    if (prev && prev.uuid === m.uuid) return this.#reattach(prev, channel, m);
+    for (const e of this.#engines.values()) {
+      if (e.uuid === m.uuid) {
+        this.#hooks.log("warn", `refused engine from ${peer}: uuid ${m.uuid} is engine ${e.id}'s`);
+        channel.close(new IpxError(`uuid ${m.uuid} is already registered as engine ${e.id}`));
+        return undefined;
+      }
+    }
+    const now = this.#hooks.clock.now();
+    const id = this.#nextId++;
+    const entry: EngineEntry = {
+      ...blankEntry(id, m.uuid, channel),
+      info: {
+        id,
+        host: m.host,
+        pid: m.pid,
+        dataDir: m.dataDir,
+        state: "idle",
+        queue: 0,
+        registeredAt: now,
+      },
+    };
+    this.#table.registered({ ...entry.info, uuid: m.uuid }, this.#nextId);
+    this.#engines.set(id, entry);
+    this.#heart.beat(id, now);
+    channel.send(this.#registered(id, false));
+    const was = m.previousId === undefined
+      ? ""
+      : `; it was engine ${m.previousId}, which had been declared dead, so it gets a new id`;
+    this.#hooks.log("info", `engine ${id} registered (pid ${m.pid} on ${m.host}, from ${peer})${was}`);
+    this.#hooks.broadcast({ type: "engine_registered", engine: this.infoOf(entry) });
+    this.#hooks.added(id);
+    return entry;
+  }
+
+  #registered(engineId: EngineId, resumed: boolean) {
+    return {
+      type: "registered" as const,
+      engineId,
+      heartbeatMs: this.#timing.heartbeatMs,
+      deadAfterMs: this.#heart.deadAfterMs,
+      resumed,
+    };
+  }
+
+  #reattach(entry: EngineEntry, channel: EngineChannel, m: Register): EngineEntry {
+    const old = entry.channel;
+    entry.channel = channel;
+    old?.close();
+    const restored = entry.restored;
+    const why = restored ? "after the controller restart" : "after its connection dropped";
+    entry.restored = false;
+    entry.info.pid = m.pid;
+    this.#heart.beat(entry.id, this.#hooks.clock.now());
+    channel.send(this.#registered(entry.id, true));
+    // tasks it should hold but does not know were lost on the way
+    const held = new Set(m.running ?? []);
+    for (const msg of entry.outbox) if (msg.type === "run") held.add(msg.msgId);
+    for (const msg of entry.outbox.splice(0)) channel.send(msg);
+    const lost = [...entry.running].filter((id) => !held.has(id));
+    this.#hooks.log(
+      "info",
+      `engine ${entry.id} re-attached ${why} (holding ${held.size} task(s)` +
+        (lost.length ? `, ${lost.length} lost on the way` : "") + ")",
+    );
+    for (const msgId of lost) {
+      this.#hooks.lost(entry, msgId, {
+        ename: ENGINE_ERROR,
+        evalue: `engine ${entry.id} never received task ${msgId} (its connection dropped ` +
+          `while the task was being sent)`,
+        stack: "",
+        engineId: entry.id,
+      });
+    }
+    if (restored) {
+      this.#hooks.broadcast({ type: "engine_registered", engine: this.infoOf(entry) });
+      this.#hooks.added(entry.id);
+    }
+    return entry;
+  }
+
+  /**
+   * The engine's connection closed: it is dead at once if its process is known to have
+   * ended, else disconnected until it re-attaches or its deadline passes.
+   *
+   * @param entry The engine (current for that channel).
+   * @param why Why the connection closed.
+   */
+  detached(entry: EngineEntry, why: string): void {
+    entry.channel = null;
+    if (entry.exitReason !== undefined) return this.gone(entry, entry.exitReason);
+    this.#hooks.log(
+      "warn",
+      `engine ${entry.id} disconnected (${why}); it has ${this.#heart.deadAfterMs} ms to re-attach`,
+    );
+  }
+
+  /**
+   * Declares an engine dead: it leaves the registry for good and its tasks are settled.
+   *
+   * @param entry The engine.
+   * @param reason The cause, named in every EngineError.
+   */
+  gone(entry: EngineEntry, reason: string): void {
+    if (this.#engines.get(entry.id) !== entry) return;
+    this.#engines.delete(entry.id);
+    this.#heart.forget(entry.id);
+    entry.exitTimer?.();
+    entry.channel?.close();
+    entry.channel = null;
+    entry.outbox = [];
+    entry.info.state = "dead";
+    this.#table.died(entry.id, reason);
+    this.#hooks.log("warn", `engine ${entry.id} is dead: ${reason}`);
+    if (!entry.restored) {
+      this.#hooks.broadcast({ type: "engine_unregistered", engineId: entry.id, reason });
+    }
+    for (const msgId of [...entry.running]) {
+      const where = this.#hooks.started(msgId) ? "" : " (queued there, not started)";
+      this.#hooks.lost(entry, msgId, {
+        ename: ENGINE_ERROR,
+        evalue: `engine ${entry.id} died while running task ${msgId}${where}: ${reason}`,
+        stack: "",
+        engineId: entry.id,
+      });
+    }
+    this.#hooks.removed(entry.id);
+  }
+
+  /**
+   * A supervisor reported that an engine process ended: the engine is dead once its last
+   * messages are read (its connection closes), or after a short wait.
+   *
+   * @param m The report.
+   */
+  exited(m: Exited): void {
+    let entry = m.engineId === undefined ? undefined : this.#engines.get(m.engineId);
+    if (entry && entry.info.pid !== m.pid) entry = undefined;
+    entry ??= [...this.#engines.values()].find((e) =>
+      e.info.pid === m.pid && e.info.host === m.host
+    );
+    if (!entry || entry.exitReason !== undefined) return;
+    const how = `its process ended: ${m.how}`;
+    entry.exitReason = how;
+    if (entry.channel === null) return this.gone(entry, how);
+    const e = entry;
+    e.exitTimer = this.#hooks.clock.after(Math.min(300, this.#heart.deadAfterMs), () => {
+      this.gone(e, how);
+    });
+  }
+
+  /** Declares silent engines dead, then pings the connected ones. */
+  check(): void {
+    const now = this.#hooks.clock.now();
+    const ms = this.#heart.deadAfterMs;
+    for (const id of this.#heart.silent(now)) {
+      const entry = this.#engines.get(id);
+      if (!entry) continue;
+      const reason = entry.exitReason ??
+        (entry.restored
+          ? `it did not re-attach within ${this.#timing.restoreGraceMs} ms of the controller restart`
+          : entry.channel
+          ? `no heartbeat for more than ${ms} ms (hung, stopped, or cut off from the controller)`
+          : `its connection dropped and it did not re-attach within ${ms} ms`);
+      this.gone(entry, reason);
+    }
+    for (const entry of this.#engines.values()) entry.channel?.send({ type: "ping", t: now });
+  }
+
+  /**
+   * Public description of an engine, with its current load.
+   *
+   * @param e The engine.
+   */
+  infoOf(e: EngineEntry): EngineInfo {
+    return {
+      ...e.info,
+      queue: e.running.size,
+      state: e.channel === null ? "disconnected" : e.running.size > 0 ? "busy" : "idle",
+    };
+  }
+
+  /** Every registered engine's description, ascending by id. */
+  infos(): EngineInfo[] {
+    return this.ids.map((id) => this.infoOf(this.#engines.get(id)!));
+  }
+
+  /** Cancels pending timers. */
+  close(): void {
+    for (const e of this.#engines.values()) e.exitTimer?.();
+  }
+}
+
+function blankEntry(id: EngineId, uuid: string, channel: EngineChannel | null) {
+  return {
+    id,
+    uuid,
+    channel,
+    outbox: [],
+    running: new Set<MsgId>(),
+    lbHeld: new Set<MsgId>(),
+    completed: 0,
+    restored: false,
+    exitReason: undefined,
+    exitTimer: undefined,
+  };
+}

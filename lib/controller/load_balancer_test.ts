@@ -1,0 +1,206 @@
+import assert from "node:assert/strict";
+import type { ErrorData } from "../protocol/errors.ts";
+import type { EngineId, MsgId, SubmitTask, TaskOptions, TaskResult } from "../protocol/messages.ts";
+import { LoadBalancer, type Outcome } from "./load_balancer.ts";
+
+/** A load balancer over fake engines, recording what it sends and fails. */
+function harness(engines: EngineId[], options = {}) {
+  const live = new Set(engines);
+  const sent: [EngineId, MsgId][] = [];
+  const failed = new Map<MsgId, ErrorData>();
+  const outcomes = new Map<MsgId, Outcome | "pending">();
+  let now = 0;
+  const lb = new LoadBalancer({
+    send: (e, m) => {
+      if (!live.has(e)) return false;
+      sent.push([e, m]);
+      return true;
+    },
+    fail: (m, error) => {
+      failed.set(m, error);
+      outcomes.set(m, { ok: false, engineId: -1, ename: error.ename });
+      lb.resultKnown(m, { ok: false, engineId: -1, ename: error.ename });
+    },
+    engines: () => live.values(),
+    outcome: (m) => outcomes.get(m),
+    now: () => now,
+  }, options);
+  const submit = (msgId: MsgId, lbOpts: TaskOptions = {}) => {
+    outcomes.set(msgId, "pending");
+    lb.submit({ msgId, op: { kind: "names" }, lb: lbOpts } satisfies SubmitTask);
+    lb.pump();
+  };
+  const finish = (engineId: EngineId, msgId: MsgId, ok: boolean) => {
+    const r: TaskResult = {
+      msgId,
+      engineId,
+      ok,
+      ...(ok ? {} : { error: { ename: "Error", evalue: `failed on ${engineId}`, stack: "" } }),
+      executionCount: 1,
+      submitted: 0,
+      started: 0,
+      completed: 0,
+    };
+    const retried = lb.taskFinished(engineId, msgId, r);
+    if (!retried) {
+      outcomes.set(msgId, { ok, engineId, ename: ok ? null : "Error" });
+      lb.resultKnown(msgId, { ok, engineId, ename: ok ? null : "Error" });
+    }
+    lb.pump();
+    return retried;
+  };
+  return {
+    lb,
+    live,
+    sent,
+    failed,
+    outcomes,
+    submit,
+    finish,
+    advance: (ms: number) => {
+      now += ms;
+      lb.tick();
+    },
+  };
+}
+
+Deno.test("LoadBalancer honours the high-water mark and counts unassigned tasks", () => {
+  const h = harness([0, 1], { hwm: 1 });
+  for (const id of ["a", "b", "c", "d"]) h.submit(id);
+  assert.deepEqual(h.sent, [[0, "a"], [1, "b"]]);
+  assert.equal(h.lb.unassigned, 2);
+  h.finish(1, "b", true);
+  assert.deepEqual(h.sent.at(-1), [1, "c"]);
+  assert.equal(h.lb.unassigned, 1);
+  // per-task hwm: a view with hwm 0 (unlimited) is not held back by the default scheduler
+  h.submit("e", { hwm: 0 });
+  assert.deepEqual(h.sent.at(-1), [0, "e"]);
+});
+
+Deno.test("LoadBalancer retries on a different engine, then reports the last error", () => {
+  const h = harness([0, 1, 2], { hwm: 1 });
+  h.submit("t", { retries: 2 });
+  assert.deepEqual(h.sent, [[0, "t"]]);
+  assert.equal(h.finish(0, "t", false), true);
+  assert.deepEqual(h.sent.at(-1), [1, "t"]);
+  assert.equal(h.finish(1, "t", false), true);
+  assert.deepEqual(h.sent.at(-1), [2, "t"]);
+  assert.equal(h.finish(2, "t", false), false); // retries used up: the result stands
+  // engine failures are retried the same way, never on the engine that failed
+  h.submit("u", { retries: 1 });
+  const [first] = h.sent.at(-1)!;
+  h.lb.engineFailed(first, "u", { ename: "EngineError", evalue: "died", stack: "" });
+  h.lb.pump();
+  assert.notEqual(h.sent.at(-1)![0], first);
+});
+
+Deno.test("LoadBalancer waits a while for a replacement engine, then fails the retry", () => {
+  const h = harness([0], { hwm: 1, replacementWaitMs: 1000 });
+  h.submit("t", { retries: 3 });
+  h.lb.engineFailed(0, "t", { ename: "EngineError", evalue: "engine 0 died", stack: "" });
+  h.live.delete(0);
+  h.lb.engineRemoved(0);
+  h.live.add(1);
+  h.lb.engineAdded(1);
+  h.lb.pump();
+  assert.deepEqual(h.sent.at(-1), [1, "t"]); // the replacement took it
+  h.lb.engineFailed(1, "t", { ename: "EngineError", evalue: "engine 1 died", stack: "" });
+  h.lb.pump(); // blocked from now on: it failed on every engine there is
+  h.advance(999);
+  assert.equal(h.failed.size, 0); // still waiting for another engine
+  h.advance(2);
+  const err = h.failed.get("t")!;
+  assert.equal(err.ename, "EngineError");
+  assert.match(err.evalue, /engine 1 died \(retries stopped: .* engine\(s\) 0, 1 /);
+  assert.equal(h.lb.unassigned, 0);
+});
+
+Deno.test("LoadBalancer does not retry aborted or timed-out tasks", () => {
+  const h = harness([0, 1]);
+  h.submit("t", { retries: 3 });
+  const r = (ename: string): TaskResult => ({
+    msgId: "t",
+    engineId: 0,
+    ok: false,
+    error: { ename, evalue: "", stack: "" },
+    executionCount: 0,
+    submitted: 0,
+    started: 0,
+    completed: 0,
+  });
+  assert.equal(h.lb.taskFinished(0, "t", r("TaskTimeout")), false);
+  h.submit("u", { retries: 3 });
+  assert.equal(h.lb.taskFinished(1, "u", { ...r("TaskAborted"), msgId: "u", engineId: 1 }), false);
+});
+
+Deno.test("LoadBalancer dependencies: after waits, follow pins, failures propagate", () => {
+  const h = harness([0, 1, 2], { hwm: 0 });
+  h.submit("a");
+  h.submit("b", { after: ["a"] });
+  h.submit("c", { follow: ["a"] });
+  assert.deepEqual(h.sent, [[0, "a"]]);
+  assert.equal(h.lb.unassigned, 2);
+  h.finish(0, "a", true);
+  assert.deepEqual(h.sent.map(([, m]) => m), ["a", "b", "c"]);
+  assert.equal(h.sent.find(([, m]) => m === "c")![0], 0);
+  h.submit("x");
+  h.submit("y", { after: ["x"] });
+  h.submit("z", { after: ["y"] });
+  h.finish(h.sent.find(([, m]) => m === "x")![0], "x", false);
+  assert.equal(h.failed.get("y")?.ename, "ImpossibleDependency");
+  assert.equal(h.failed.get("z")?.ename, "ImpossibleDependency"); // transitively
+  h.submit("self", { after: ["self"] });
+  assert.equal(h.failed.get("self")?.ename, "InvalidDependency");
+  h.submit("ghost", { follow: ["never-submitted"] });
+  assert.equal(h.failed.get("ghost")?.ename, "InvalidDependency");
+});
+
+Deno.test("LoadBalancer fails tasks whose allowed engines are gone, at once", () => {
+  const h = harness([0, 1], { hwm: 1 });
+  h.submit("a", { targets: [1] });
+  h.submit("b", { targets: [1] });
+  h.submit("c", { targets: [1] });
+  assert.deepEqual(h.sent, [[1, "a"]]);
+  h.live.delete(1);
+  h.lb.engineRemoved(1);
+  h.lb.pump();
+  assert.equal(h.failed.get("b")?.ename, "ImpossibleDependency");
+  assert.equal(h.failed.get("c")?.ename, "ImpossibleDependency");
+  // a follow dependency on a dead engine
+  h.outcomes.set("done-on-1", { ok: true, engineId: 1, ename: null });
+  h.submit("f", { follow: ["done-on-1"] });
+  assert.match(h.failed.get("f")!.evalue, /follow dependencies ran on \(1\) are gone/);
+  // with no engines at all, plain tasks wait for engines instead of failing
+  h.live.delete(0);
+  h.lb.engineRemoved(0);
+  h.submit("later");
+  h.advance(60_000);
+  assert.equal(h.failed.has("later"), false);
+  h.live.add(2);
+  h.lb.engineAdded(2);
+  h.lb.pump();
+  assert.deepEqual(h.sent.at(-1), [2, "later"]);
+});
+
+Deno.test("LoadBalancer.abort() removes unplaced tasks only", () => {
+  const h = harness([0], { hwm: 1 });
+  h.submit("run");
+  h.submit("q1");
+  h.submit("q2", { after: ["run"] });
+  assert.deepEqual(h.lb.abort(["run", "q1", "q2", "unknown"]), ["q1", "q2"]);
+  assert.equal(h.lb.unassigned, 0);
+  h.finish(0, "run", true);
+  assert.deepEqual(h.sent, [[0, "run"]]);
+});
+
+Deno.test("LoadBalancer places 10,000 queued tasks without rescanning the queue", () => {
+  const h = harness([0, 1], { hwm: 1 });
+  for (let i = 0; i < 10_000; i++) h.submit(`t${i}`, { targets: [0, 1] });
+  for (let i = 0; i < 10_000; i++) {
+    const [e, m] = h.sent[i]!;
+    h.finish(e, m, true);
+  }
+  assert.equal(h.sent.length, 10_000);
+  assert.deepEqual(h.sent.slice(0, 4).map(([, m]) => m), ["t0", "t1", "t2", "t3"]);
+  assert.equal(h.lb.unassigned, 0);
+});

@@ -1,0 +1,153 @@
+/**
+ * The controller's embedded SQLite database (`node:sqlite`): the state that must survive a
+ * controller restart. It holds three things:
+ *
+ * - `meta`: small key/value settings (next engine id, last port, schema version);
+ * - `engines`: every engine ever registered, alive or dead, so ids are never reused and live
+ *   engines can re-attach with their old id after a restart;
+ * - `tasks`: the task records (see `task_store.ts`), with `culled` remembering ids dropped to
+ *   respect the store's bounds.
+ *
+ * The database lives in the profile (`profilePaths(profile).dbFile`); `":memory:"` gives the
+ * same behaviour without a file (tests, embedded controllers). WAL journaling with
+ * `synchronous=NORMAL`: a committed transaction survives a crash of the controller process.
+ *
+ * @module
+ */
+
+import { DatabaseSync } from "node:sqlite";
+import { IpxError } from "../protocol/errors.ts";
+
+/** Schema version written into `meta`; bump with a migration when the tables change. */
+export const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS engines (
+  id INTEGER PRIMARY KEY,
+  uuid TEXT NOT NULL,
+  host TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  data_dir TEXT NOT NULL,
+  registered_at REAL NOT NULL,
+  alive INTEGER NOT NULL,
+  completed INTEGER NOT NULL DEFAULT 0,
+  ended TEXT
+);
+CREATE TABLE IF NOT EXISTS tasks (
+  msg_id TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL,
+  engine_id INTEGER,
+  kind TEXT NOT NULL,
+  lb INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  ename TEXT,
+  label TEXT NOT NULL,
+  submitted REAL NOT NULL,
+  started REAL,
+  completed REAL,
+  result BLOB,
+  bytes INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS tasks_seq ON tasks(seq);
+CREATE TABLE IF NOT EXISTS culled (msg_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+`;
+
+/** The state database could not be opened or has an unknown layout. */
+export class StateDbError extends IpxError {}
+
+/** An open state database. */
+export class StateDb {
+  #db: DatabaseSync;
+  #path: string;
+  #getMeta;
+  #setMeta;
+
+  /**
+   * Opens (creating if needed) the database and its tables.
+   *
+   * @param path File path, or `":memory:"`.
+   * @throws {StateDbError} when the file cannot be opened or was written by a newer ipx.
+   */
+  constructor(path = ":memory:") {
+    this.#path = path;
+    try {
+      this.#db = new DatabaseSync(path);
+      if (path !== ":memory:") {
+        this.#db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+      }
+      this.#db.exec(SCHEMA);
+    } catch (error) {
+      throw new StateDbError(
+        `Cannot open the controller database ${path}: ${(error as Error).message}; check the ` +
+          `file's permissions, or move it away to start with an empty history`,
+        { cause: error },
+      );
+    }
+    this.#getMeta = this.#db.prepare("SELECT value FROM meta WHERE key = ?");
+    this.#setMeta = this.#db.prepare(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    );
+    const version = this.meta("schema");
+    if (version === undefined) this.setMeta("schema", String(SCHEMA_VERSION));
+    else if (Number(version) > SCHEMA_VERSION) {
+      this.#db.close();
+      throw new StateDbError(
+        `Cannot use the controller database ${path}: it was written by a newer ipx (schema ` +
+          `${version}, this ipx knows ${SCHEMA_VERSION}); upgrade ipx, or move the file away`,
+      );
+    }
+  }
+
+  /** The file path (or `":memory:"`). */
+  get path(): string {
+    return this.#path;
+  }
+
+  /** The underlying connection, for the stores built on it. */
+  get db(): DatabaseSync {
+    return this.#db;
+  }
+
+  /**
+   * Reads a setting.
+   *
+   * @param key Setting name.
+   * @returns Its value, or undefined when unset.
+   */
+  meta(key: string): string | undefined {
+    const row = this.#getMeta.get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  /**
+   * Writes a setting.
+   *
+   * @param key Setting name.
+   * @param value New value.
+   */
+  setMeta(key: string, value: string): void {
+    this.#setMeta.run(key, value);
+  }
+
+  /**
+   * Runs `fn` in one transaction (rolled back if it throws).
+   *
+   * @param fn The writes.
+   */
+  transaction(fn: () => void): void {
+    this.#db.exec("BEGIN");
+    try {
+      fn();
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  /** Closes the database. Idempotent. */
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+}

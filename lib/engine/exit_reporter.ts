@@ -1,0 +1,140 @@
+/**
+ * Tells the controller at once when an engine process ends, with the cause the supervisor
+ * saw ("killed by signal SIGKILL", "exit code 1", "out of memory"), so the controller does
+ * not wait for missed heartbeats and names the cause in the EngineError of the engine's tasks.
+ *
+ * It keeps one authenticated client-role connection to the controller, reconnecting with
+ * backoff when it drops (a restarted controller gets the reports made while it was away).
+ *
+ * @module
+ */
+
+import type { Channel } from "../protocol/channel.ts";
+import { AuthenticationError, VersionMismatchError } from "../protocol/errors.ts";
+import { clientHandshake } from "../protocol/handshake.ts";
+import type { ClientToController, ControllerToClient, EngineId } from "../protocol/messages.ts";
+import type { ByteConn } from "../protocol/transport.ts";
+
+/** One engine process that ended. */
+export interface ExitReport {
+  /** Its engine id, when it had registered. */
+  engineId?: EngineId;
+  /** Its process id. */
+  pid: number;
+  /** The host it ran on. */
+  host: string;
+  /** How it ended. */
+  how: string;
+}
+
+/** Options of {@linkcode ExitReporter}. */
+export interface ExitReporterOptions {
+  /** Opens a byte stream to the controller; `signal` aborts the attempt. */
+  connect: (signal: AbortSignal) => Promise<ByteConn>;
+  /** Base64 shared key. */
+  key: string;
+  /** Where the key came from (for errors). */
+  keySource: string;
+  /** Log sink. */
+  log?: (line: string) => void;
+  /** Most reports kept while the controller is unreachable. @default 1000 */
+  maxPending?: number;
+}
+
+type ReporterChannel = Channel<ClientToController, ControllerToClient>;
+
+/** A connection that carries exit reports to the controller. */
+export class ExitReporter implements AsyncDisposable {
+  #o: ExitReporterOptions;
+  #channel: ReporterChannel | undefined;
+  #pending: ClientToController[] = [];
+  #closed = false;
+  #loop: Promise<void>;
+  #wake: (() => void) | undefined;
+  #abort = new AbortController();
+
+  /** @param options How to reach the controller. */
+  constructor(options: ExitReporterOptions) {
+    this.#o = options;
+    this.#loop = this.#run();
+  }
+
+  /**
+   * Reports an engine exit (queued while the controller is unreachable).
+   *
+   * @param report What ended and how.
+   */
+  report(report: ExitReport): void {
+    if (this.#closed) return;
+    const msg: ClientToController = { type: "engine_exited", ...report };
+    const ch = this.#channel;
+    if (ch && !ch.isClosed) ch.send(msg);
+    else {
+      this.#pending.push(msg);
+      if (this.#pending.length > (this.#o.maxPending ?? 1000)) this.#pending.shift();
+    }
+  }
+
+  async #run(): Promise<void> {
+    let backoff = 100;
+    while (!this.#closed) {
+      let channel: ReporterChannel;
+      try {
+        const conn = await this.#o.connect(this.#abort.signal);
+        channel = await clientHandshake<ClientToController, ControllerToClient>(conn, {
+          key: this.#o.key,
+          role: "client",
+          keySource: this.#o.keySource,
+          peer: "controller",
+          timeoutMs: 5000,
+        });
+      } catch (error) {
+        if (error instanceof AuthenticationError || error instanceof VersionMismatchError) {
+          this.#o.log?.(`cannot report engine exits to the controller: ${error.message}`);
+          return;
+        }
+        await this.#sleep(backoff);
+        backoff = Math.min(backoff * 2, 5000);
+        continue;
+      }
+      if (this.#closed) {
+        channel.close();
+        return;
+      }
+      backoff = 100;
+      this.#channel = channel;
+      for (const msg of this.#pending.splice(0)) channel.send(msg);
+      await channel.run(() => {});
+      this.#channel = undefined;
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.#wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  /** Sends what is queued and closes the connection. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#wake?.();
+    this.#abort.abort();
+    const ch = this.#channel;
+    if (ch) {
+      await ch.flush().catch(() => {});
+      ch.close();
+    }
+    await this.#loop;
+  }
+
+  /** Closes the reporter. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * The terminal seam: the only REPL file that touches the process's stdin, stdout, stderr,
+ * signals and global error events. Line editing is node:readline (raw mode, so Ctrl-C
+ * arrives as a key, not as a signal to the whole process group).
+ *
+ * @module
+ */
+
+import process from "node:process";
+import * as readline from "node:readline";
+import type { LineInput } from "./line_input.ts";
+import type { OutputSink } from "./repl_console.ts";
+
+/** Whether standard input is a terminal (otherwise the REPL reads a script). */
+export function stdinIsTerminal(): boolean {
+  return Deno.stdin.isTerminal();
+}
+
+/** Whether standard output is a terminal. */
+export function stdoutIsTerminal(): boolean {
+  return Deno.stdout.isTerminal();
+}
+
+function writeAllSync(file: { writeSync(p: Uint8Array): number }, text: string): void {
+  let bytes = new TextEncoder().encode(text);
+  while (bytes.length > 0) bytes = bytes.subarray(file.writeSync(bytes));
+}
+
+/**
+ * Standard output as a sink (synchronous, so it interleaves with readline's prompt).
+ *
+ * @param isTerminal Whether to treat it as a terminal (status lines).
+ * @returns The sink.
+ */
+export function stdoutSink(isTerminal: boolean): OutputSink {
+  return { isTerminal, write: (text) => writeAllSync(Deno.stdout, text) };
+}
+
+/**
+ * Writes to standard error.
+ *
+ * @param text The text.
+ */
+export function writeStderr(text: string): void {
+  writeAllSync(Deno.stderr, text);
+}
+
+/** Signals that end or interrupt the REPL. */
+export type ReplSignal = "SIGINT" | "SIGTERM" | "SIGHUP";
+
+/**
+ * Listens for SIGINT, SIGTERM and SIGHUP (so they never kill the REPL before it cleans up).
+ *
+ * @param handler Called per signal.
+ * @returns Stops listening.
+ */
+export function onSignals(handler: (signal: ReplSignal) => void): () => void {
+  const signals: ReplSignal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  const listeners = signals.map((s) => [s, () => handler(s)] as const);
+  for (const [s, l] of listeners) Deno.addSignalListener(s, l);
+  return () => {
+    for (const [s, l] of listeners) Deno.removeSignalListener(s, l);
+  };
+}
+
+/**
+ * Keeps errors of background code (a rejected promise nobody awaited, a throwing timer in a
+ * local cell) from ending the REPL: they are reported instead.
+ *
+ * @param report Receives what was thrown.
+ * @returns Stops listening.
+ */
+export function onBackgroundErrors(report: (thrown: unknown) => void): () => void {
+  const rejection = (e: PromiseRejectionEvent) => {
+    e.preventDefault();
+    report(e.reason);
+  };
+  const error = (e: ErrorEvent) => {
+    e.preventDefault();
+    report(e.error ?? e.message);
+  };
+  globalThis.addEventListener("unhandledrejection", rejection);
+  globalThis.addEventListener("error", error);
+  return () => {
+    globalThis.removeEventListener("unhandledrejection", rejection);
+    globalThis.removeEventListener("error", error);
+  };
+}
+
+/** Options of {@linkcode TerminalInput}. */
+export interface TerminalInputOptions {
+  /** Completes the text left of the cursor. */
+  complete(line: string): Promise<[string[], string]>;
+  /** Earlier input, newest first. */
+  history: string[];
+  /** How many lines readline keeps. @default 1000 */
+  historySize?: number;
+  /**
+   * Ctrl-C. At a prompt the typed line is already cleared; the handler should drop any
+   * pending cell and return the prompt to show next. While a cell runs it returns undefined.
+   */
+  onInterrupt(atPrompt: boolean): string | undefined;
+}
+
+/** Lines from the terminal, with editing, completion, history and Ctrl-C/Ctrl-D. */
+export class TerminalInput implements LineInput {
+  #rl: readline.Interface;
+  #queue: string[] = [];
+  #waiter: ((line: string | null) => void) | undefined;
+  #ended = false;
+
+  /** @param options Completion, history and Ctrl-C handling. */
+  constructor(options: TerminalInputOptions) {
+    this.#rl = readline.createInterface({
+      input: process.stdin,
+      output: process.stdout,
+      terminal: true,
+      history: options.history,
+      historySize: options.historySize ?? 1000,
+      removeHistoryDuplicates: true,
+      completer: (line: string, done: (e: Error | null, r: [string[], string]) => void) => {
+        options.complete(line).then((r) => done(null, r), () => done(null, [[], line]));
+      },
+    });
+    this.#rl.on("line", (line: string) => this.#deliver(line));
+    this.#rl.on("close", () => {
+      this.#ended = true;
+      this.#deliver(null);
+    });
+    this.#rl.on("SIGINT", () => {
+      if (!this.#waiter) {
+        options.onInterrupt(false);
+        return;
+      }
+      this.#rl.write(null, { ctrl: true, name: "e" });
+      this.#rl.write(null, { ctrl: true, name: "u" });
+      process.stdout.write("^C\n");
+      const prompt = options.onInterrupt(true);
+      if (prompt !== undefined) this.#rl.setPrompt(prompt);
+      this.#rl.prompt();
+    });
+  }
+
+  #deliver(line: string | null): void {
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    if (waiter) waiter(line);
+    else if (line !== null) this.#queue.push(line);
+  }
+
+  /**
+   * Shows the prompt and reads a line (or returns one typed ahead while a cell ran).
+   *
+   * @param prompt The prompt.
+   * @returns The line, or null after Ctrl-D.
+   */
+  read(prompt: string): Promise<string | null> {
+    const queued = this.#queue.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    if (this.#ended) return Promise.resolve(null);
+    this.#rl.setPrompt(prompt);
+    this.#rl.prompt();
+    return new Promise((resolve) => this.#waiter = resolve);
+  }
+
+  /** Restores the terminal and stops reading. */
+  close(): void {
+    if (!this.#ended) this.#rl.close();
+    this.#ended = true;
+  }
+}

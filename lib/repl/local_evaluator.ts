@@ -1,0 +1,231 @@
+/**
+ * The REPL's local namespace: cells run in this process the way the engines run theirs —
+ * types stripped, then V8's REPL mode through `node:inspector` (`Runtime.evaluate` with
+ * `replMode`), so top-level `await` works and `let`/`const` persist (and may be redeclared).
+ * The last expression's value is the cell's value.
+ *
+ * @module
+ */
+
+import { Session } from "node:inspector";
+import { LocalNamespaceError } from "./errors.ts";
+import { stripTypes } from "./ts_source.ts";
+
+/** A cell's outcome: its value, or what it threw. */
+export type LocalOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+interface RemoteObject {
+  type: string;
+  subtype?: string;
+  value?: unknown;
+  unserializableValue?: string;
+  objectId?: string;
+  description?: string;
+}
+
+interface EvalResult {
+  result: RemoteObject;
+  exceptionDetails?: { text: string; exception?: RemoteObject };
+}
+
+const GROUP = "ipx-repl";
+
+/** Evaluates TypeScript cells in a persistent namespace of this process. */
+export class LocalEvaluator implements Disposable {
+  #session: Session;
+  #bridge: { value: unknown; result: unknown } = { value: undefined, result: undefined };
+  #bridgeId = "";
+  #closed = false;
+
+  private constructor() {
+    this.#session = new Session();
+    this.#session.connect();
+  }
+
+  /**
+   * Opens an inspector session on this process.
+   *
+   * @returns A ready evaluator.
+   * @throws {LocalNamespaceError} when the inspector cannot be reached.
+   */
+  static async create(): Promise<LocalEvaluator> {
+    let ev: LocalEvaluator;
+    try {
+      ev = new LocalEvaluator();
+    } catch (error) {
+      throw new LocalNamespaceError(
+        `Cannot open an inspector session for the local namespace: ${
+          error instanceof Error ? error.message : String(error)
+        }; run ipx with --allow-sys (the ./ipx launcher does)`,
+        { cause: error },
+      );
+    }
+    const key = Symbol.for(`ipx.repl.bridge.${crypto.randomUUID()}`);
+    Object.defineProperty(globalThis, key, { value: ev.#bridge, configurable: true });
+    try {
+      const found = await ev.#post<EvalResult>("Runtime.evaluate", {
+        expression: `globalThis[Symbol.for(${JSON.stringify(key.description)})]`,
+        objectGroup: "ipx-repl-bridge",
+      });
+      if (!found.result.objectId) {
+        throw new LocalNamespaceError(
+          "Cannot set up the local namespace: the inspector did not return the bridge object; " +
+            "run ipx with --allow-sys (the ./ipx launcher does)",
+        );
+      }
+      ev.#bridgeId = found.result.objectId;
+    } finally {
+      delete (globalThis as Record<symbol, unknown>)[key];
+    }
+    return ev;
+  }
+
+  #post<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.#session.post(method, params, (error: Error | null, result: unknown) => {
+        if (error) reject(error);
+        else resolve(result as T);
+      });
+    });
+  }
+
+  /** Brings a value here; boxed, so that a promise or thenable is not awaited on the way. */
+  async #localize(remote: RemoteObject): Promise<{ value: unknown }> {
+    if (remote.objectId === undefined) {
+      const text = remote.unserializableValue;
+      if (text === undefined) {
+        return { value: remote.type === "undefined" ? undefined : remote.value };
+      }
+      if (text.endsWith("n")) return { value: BigInt(text.slice(0, -1)) };
+      return { value: text === "-0" ? -0 : Number(text) };
+    }
+    await this.#post("Runtime.callFunctionOn", {
+      objectId: this.#bridgeId,
+      functionDeclaration: "function (v) { this.result = v; }",
+      arguments: [{ objectId: remote.objectId }],
+      objectGroup: GROUP,
+    });
+    const value = this.#bridge.result;
+    this.#bridge.result = undefined;
+    return { value };
+  }
+
+  async #settle(outcome: EvalResult): Promise<LocalOutcome> {
+    try {
+      if (outcome.exceptionDetails) {
+        const thrown = outcome.exceptionDetails.exception;
+        return {
+          ok: false,
+          error: thrown
+            ? (await this.#localize(thrown)).value
+            : new Error(outcome.exceptionDetails.text),
+        };
+      }
+      return { ok: true, value: (await this.#localize(outcome.result)).value };
+    } finally {
+      await this.#post("Runtime.releaseObjectGroup", { objectGroup: GROUP });
+    }
+  }
+
+  /**
+   * Runs a cell.
+   *
+   * @param code TypeScript or JavaScript.
+   * @returns Its value, or what it threw (a `SyntaxError` when it does not parse); never
+   * rejects for failures of the cell.
+   */
+  async evaluate(code: string): Promise<LocalOutcome> {
+    let js: string;
+    try {
+      js = stripTypes(code);
+    } catch (error) {
+      return { ok: false, error };
+    }
+    const outcome = await this.#post<EvalResult>("Runtime.evaluate", {
+      expression: js,
+      replMode: true,
+      awaitPromise: true,
+      objectGroup: GROUP,
+    });
+    return await this.#settle(outcome);
+  }
+
+  /**
+   * Binds a name in the namespace (assigning to a `let` of that name when there is one).
+   *
+   * @param name An identifier.
+   * @param value The value.
+   * @throws {TypeError} when the name is not an identifier or is a `const`.
+   */
+  async assign(name: string, value: unknown): Promise<void> {
+    if (!/^[\p{ID_Start}$_][\p{ID_Continue}$\u200C\u200D]*$/u.test(name)) {
+      throw new TypeError(`Cannot bind "${name}": it is not a variable name`);
+    }
+    this.#bridge.value = value;
+    try {
+      const done = await this.#post<EvalResult>("Runtime.callFunctionOn", {
+        objectId: this.#bridgeId,
+        functionDeclaration: `function () { ${name} = this.value; }`,
+        objectGroup: GROUP,
+      });
+      const outcome = await this.#settle(done);
+      if (!outcome.ok) {
+        throw new TypeError(
+          `Cannot bind "${name}": ${(outcome.error as Error)?.message ?? outcome.error}; ` +
+            `it is probably a const: choose another name with -o NAME`,
+          { cause: outcome.error },
+        );
+      }
+    } finally {
+      this.#bridge.value = undefined;
+    }
+  }
+
+  /**
+   * The names defined in the namespace: declared `let`/`const`/`class` names and globals.
+   *
+   * @returns Sorted, unique names.
+   */
+  async names(): Promise<string[]> {
+    const lexical = await this.#post<{ names: string[] }>("Runtime.globalLexicalScopeNames");
+    const globals = Object.getOwnPropertyNames(globalThis);
+    return [...new Set([...lexical.names, ...globals])].filter((n) => /^[\p{L}$_]/u.test(n))
+      .sort();
+  }
+
+  /**
+   * The property names of an expression's value, for completing `expr.`; the expression is
+   * evaluated only if V8 can prove it has no side effects.
+   *
+   * @param expression E.g. `dv` or `rc.engines`.
+   * @returns Property names along the prototype chain, or [] when it cannot be evaluated.
+   */
+  async properties(expression: string): Promise<string[]> {
+    const outcome = await this.#post<EvalResult>("Runtime.evaluate", {
+      expression,
+      throwOnSideEffect: true,
+      objectGroup: GROUP,
+    }).then((r) => this.#settle(r), () => undefined);
+    if (!outcome?.ok || outcome.value === null || outcome.value === undefined) return [];
+    const names = new Set<string>();
+    for (let o: unknown = Object(outcome.value); o; o = Object.getPrototypeOf(o)) {
+      if (o === Object.prototype) break;
+      for (const n of Object.getOwnPropertyNames(o)) {
+        if (n !== "constructor" && !n.startsWith("#") && /^[\p{L}$_]/u.test(n)) names.add(n);
+      }
+    }
+    return [...names].sort();
+  }
+
+  /** Closes the inspector session. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#session.disconnect();
+  }
+
+  /** Closes the inspector session. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * What each magic of the {@linkcode MAGICS} table does, as a table of handlers keyed by magic
+ * name (the compiler checks that every magic has one). Handlers act through the narrow
+ * {@linkcode MagicContext} the session provides.
+ *
+ * @module
+ */
+
+import type { Client } from "../client/client.ts";
+import type { EngineInfo } from "../protocol/messages.ts";
+import { MagicUsageError } from "./errors.ts";
+import type { Mode } from "./input_reader.ts";
+import { parseMagicOptions } from "./magic_args.ts";
+import { formatHelp, type MagicName, type MagicSpec } from "./magic_table.ts";
+import {
+  applyPxOptions,
+  describePxConfig,
+  type GroupOutputs,
+  outputName,
+  type PxConfig,
+} from "./px_config.ts";
+import { formatEnginesTable } from "./render.ts";
+import type { ReplConsole } from "./repl_console.ts";
+import { resolveTargets } from "./target_spec.ts";
+
+/** The outcome of a cell. */
+export interface CellResult {
+  /** The cell failed (an error was shown). */
+  failed: boolean;
+  /** The REPL should end. */
+  exit?: boolean;
+}
+
+/** What magic handlers may use and change. */
+export interface MagicContext {
+  /** The client. */
+  readonly client: Client;
+  /** Output. */
+  readonly console: ReplConsole;
+  /** Defaults of parallel executions (`%pxconfig` replaces them). */
+  pxConfig: PxConfig;
+  /** Switches local ⇄ autopx mode; returns the new mode. */
+  toggleAutopx(): Mode;
+  /**
+   * Runs code on the engines the config targets.
+   *
+   * @param code The code.
+   * @param config Targets, blocking, streaming, grouping.
+   * @param outName Also bind the AsyncResult to this local name.
+   */
+  runPx(code: string, config: PxConfig, outName: string | undefined): Promise<CellResult>;
+  /**
+   * Shows the last parallel execution again (waiting for it if it still runs).
+   *
+   * @param groupOutputs Grouping of its outputs.
+   */
+  showLastPx(groupOutputs: GroupOutputs): Promise<CellResult>;
+}
+
+/** A magic call as the session hands it over. */
+export interface MagicInput {
+  /** The magic's table entry. */
+  spec: MagicSpec;
+  /** The rest of the magic's line. */
+  rest: string;
+  /** The lines after a cell magic, joined. */
+  body: string | undefined;
+}
+
+/** Runs one magic. */
+export type MagicHandler = (input: MagicInput, ctx: MagicContext) => Promise<CellResult>;
+
+const OK: CellResult = { failed: false };
+
+/**
+ * The engines with their current load: the client's list (from registration) updated with the
+ * controller's queue counts, so `state` and `queue` are live.
+ */
+async function liveEngines(client: Client): Promise<EngineInfo[]> {
+  const status = await client.queueStatus().catch(() => undefined);
+  return client.engines.map((e) => {
+    const q = status?.engines[e.id];
+    if (!q) return e;
+    const load = q.queue + q.tasks;
+    const state = load > 0 ? "busy" : e.state === "busy" ? "idle" : e.state;
+    return { ...e, queue: load, state };
+  });
+}
+
+function noArgs(input: MagicInput): void {
+  parseMagicOptions(input.spec, input.rest);
+}
+
+/** The handler of every magic. */
+export const MAGIC_HANDLERS: Readonly<Record<MagicName, MagicHandler>> = {
+  "%px": (input, ctx) => {
+    if (input.rest === "") {
+      throw new MagicUsageError("%px needs code on the same line: %px CODE (e.g. %px 1 + 1)");
+    }
+    return ctx.runPx(input.rest, ctx.pxConfig, undefined);
+  },
+  "%%px": (input, ctx) => {
+    const options = parseMagicOptions(input.spec, input.rest);
+    const config = applyPxOptions(ctx.pxConfig, options);
+    const name = outputName(options);
+    if ((input.body ?? "").trim() === "") {
+      throw new MagicUsageError(
+        "%%px needs code on the lines after it, ended by an empty line; for one line use %px CODE",
+      );
+    }
+    return ctx.runPx(input.body!, config, name);
+  },
+  "%autopx": (input, ctx) => {
+    noArgs(input);
+    const mode = ctx.toggleAutopx();
+    ctx.console.write(mode === "autopx" ? "%autopx enabled\n" : "%autopx disabled\n");
+    return Promise.resolve(OK);
+  },
+  "%pxresult": (input, ctx) => {
+    const options = parseMagicOptions(input.spec, input.rest);
+    const group = options.get("--group-outputs");
+    return ctx.showLastPx(
+      typeof group === "string" ? group as GroupOutputs : ctx.pxConfig.groupOutputs,
+    );
+  },
+  "%pxconfig": (input, ctx) => {
+    const config = applyPxOptions(ctx.pxConfig, parseMagicOptions(input.spec, input.rest));
+    ctx.pxConfig = config;
+    let ids: number[] | undefined;
+    try {
+      ids = resolveTargets(config.targets, ctx.client.ids);
+    } catch {
+      ids = undefined; // the targets may match engines that register later
+    }
+    ctx.console.write(describePxConfig(config, ids) + "\n");
+    return Promise.resolve(OK);
+  },
+  "%engines": async (input, ctx) => {
+    noArgs(input);
+    ctx.console.write(formatEnginesTable(await liveEngines(ctx.client)));
+    return OK;
+  },
+  "%help": (input, ctx) => {
+    noArgs(input);
+    ctx.console.write(formatHelp());
+    return Promise.resolve(OK);
+  },
+  "%exit": (input) => {
+    noArgs(input);
+    return Promise.resolve({ failed: false, exit: true });
+  },
+};

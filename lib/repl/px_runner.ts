@@ -1,0 +1,134 @@
+/**
+ * Running code on engines for `%px`, `%%px` and `%autopx`: submit it, stream its output, show
+ * a progress line while it takes long, stop the remote work on Ctrl-C, and print the outcome.
+ *
+ * @module
+ */
+
+import type { AsyncResult } from "../client/async_result.ts";
+import type { Client } from "../client/client.ts";
+import type { Interrupts } from "./interrupts.ts";
+import type { Palette } from "./palette.ts";
+import type { GroupOutputs } from "./px_config.ts";
+import { renderPxOutcome } from "./px_render.ts";
+import { formatProgress, type ReplConsole } from "./repl_console.ts";
+import { type Chunk, StreamPrinter } from "./stream_printer.ts";
+
+/** A submitted parallel execution and every output chunk it produced so far. */
+export interface PxRecord {
+  /** The handle. */
+  readonly ar: AsyncResult<unknown[]>;
+  /** The engines it runs on, in order. */
+  readonly targets: readonly number[];
+  /** Output chunks in arrival order (collected from submission on). */
+  readonly chunks: Chunk[];
+}
+
+/**
+ * Submits code to engines and starts collecting its output.
+ *
+ * @param client The client.
+ * @param code The code.
+ * @param targets Engine ids (already checked to be registered).
+ * @returns The record.
+ */
+export function submitPx(client: Client, code: string, targets: readonly number[]): PxRecord {
+  const ar = client.directView([...targets]).execute(code);
+  const chunks: Chunk[] = [];
+  ar.onOutput((c) => chunks.push({ engineId: c.engineId, name: c.name, text: c.text }));
+  return { ar, targets, chunks };
+}
+
+/** How {@linkcode awaitPx} shows an execution. */
+export interface AwaitPxOptions {
+  /** Output. */
+  console: ReplConsole;
+  /** Colours. */
+  palette: Palette;
+  /** Ctrl-C. */
+  interrupts: Interrupts;
+  /** Print output as it arrives (otherwise grouped at the end). */
+  stream: boolean;
+  /** Grouping when not streamed. */
+  groupOutputs: GroupOutputs;
+  /** Show the progress line (terminals only) after this long. @default 2000 */
+  progressAfterMs?: number;
+  /** Refresh the progress line this often. @default 200 */
+  progressEveryMs?: number;
+}
+
+/** The outcome of {@linkcode awaitPx}. */
+export interface PxShown {
+  /** Some engine failed, or the wait was interrupted. */
+  failed: boolean;
+}
+
+function startProgress(ar: AsyncResult<unknown[]>, o: AwaitPxOptions): () => void {
+  if (!o.console.isTerminal) return () => {};
+  let every: ReturnType<typeof setInterval> | undefined;
+  const update = () => o.console.setStatus(formatProgress(ar.progress, ar.length, ar.elapsedMs));
+  const first = setTimeout(() => {
+    update();
+    every = setInterval(update, o.progressEveryMs ?? 200);
+  }, o.progressAfterMs ?? 2000);
+  return () => {
+    clearTimeout(first);
+    clearInterval(every);
+    o.console.setStatus(undefined);
+  };
+}
+
+function running(ar: AsyncResult<unknown[]>): number[] {
+  return ar.metadata.filter((m) => m.status === "pending").map((m) => m.engineId);
+}
+
+/**
+ * Waits for an execution and prints it. The first Ctrl-C stops the remote work on the engines
+ * still running it (they restart their code worker, which resets their namespace); a second
+ * one stops waiting and leaves the tasks to `%pxresult`.
+ *
+ * @param record The execution.
+ * @param options Output, streaming and interrupts.
+ * @returns Whether it failed.
+ */
+export async function awaitPx(record: PxRecord, options: AwaitPxOptions): Promise<PxShown> {
+  const { ar } = record;
+  const o = options;
+  const prefixStdout = record.targets.length > 1;
+  const printer = o.stream ? new StreamPrinter({ prefixStdout }, o.palette) : undefined;
+  const off = printer ? ar.onOutput((c) => o.console.write(printer.push(c))) : () => {};
+  const stopProgress = startProgress(ar, o);
+  try {
+    let outcome = await o.interrupts.race(ar.settled());
+    if (!outcome.done) {
+      o.console.write(
+        `${o.palette.error("KeyboardInterrupt:")} stopping the code on engines ${
+          running(ar).join(",")
+        } (Ctrl-C again stops waiting)\n`,
+      );
+      ar.interrupt();
+      outcome = await o.interrupts.race(ar.settled());
+      if (!outcome.done) {
+        stopProgress();
+        o.console.write(printer?.flush() ?? "");
+        o.console.write(
+          `Stopped waiting; engines ${running(ar).join(",")} may still be running it ` +
+            `(%pxresult shows it when it ends)\n`,
+        );
+        return { failed: true };
+      }
+    }
+    stopProgress();
+    if (printer) o.console.write(printer.flush());
+    o.console.write(renderPxOutcome(outcome.value, record.chunks, {
+      streamed: printer !== undefined,
+      groupOutputs: o.groupOutputs,
+      prefixStdout,
+      palette: o.palette,
+    }));
+    return { failed: outcome.value.some((s) => !s.ok) };
+  } finally {
+    off();
+    stopProgress();
+  }
+}

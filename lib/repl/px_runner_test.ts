@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { CaptureSink } from "../../tests/_helpers/repl_capture.ts";
+import { startMemoryCluster } from "../../tests/_helpers/memory_cluster.ts";
+import { Interrupts } from "./interrupts.ts";
+import { createPalette } from "./palette.ts";
+import { awaitPx, type AwaitPxOptions, submitPx } from "./px_runner.ts";
+import { ReplConsole } from "./repl_console.ts";
+
+function options(sink: CaptureSink, interrupts: Interrupts, over: Partial<AwaitPxOptions> = {}) {
+  return {
+    console: new ReplConsole(sink),
+    palette: createPalette(false),
+    interrupts,
+    stream: true,
+    groupOutputs: "engine" as const,
+    progressEveryMs: 10,
+    ...over,
+  };
+}
+
+Deno.test("awaitPx() streams output while the code still runs; Ctrl-C resets the engine", async () => {
+  await using c = await startMemoryCluster({ engines: 1 });
+  const sink = new CaptureSink();
+  const interrupts = new Interrupts();
+  const record = submitPx(c.client, "console.log('first'); await new Promise(() => {})", [0]);
+  const shown = awaitPx(record, options(sink, interrupts));
+  await sink.waitFor(/^first\n$/);
+  assert.equal(interrupts.fire(), true);
+  assert.deepEqual(await shown, { failed: true });
+  assert.equal(
+    sink.text,
+    "first\nKeyboardInterrupt: stopping the code on engines 0 (Ctrl-C again stops waiting)\n" +
+      "Interrupted: the code was stopped; namespace reset on engines 0 (their variables are " +
+      "gone; the engines are ready)\n",
+  );
+  const again = submitPx(c.client, "'still here'", [0]);
+  const after = new CaptureSink();
+  assert.deepEqual(await awaitPx(again, options(after, interrupts)), { failed: false });
+  assert.match(after.text, /^Out\[0:\d+\]: "still here"\n$/);
+});
+
+Deno.test("awaitPx() interrupts an infinite loop on every engine within 2 s", async () => {
+  await using c = await startMemoryCluster({ engines: 2 });
+  const sink = new CaptureSink();
+  const interrupts = new Interrupts();
+  const record = submitPx(c.client, "console.log('spin'); while (true) {}", [0, 1]);
+  const shown = awaitPx(record, options(sink, interrupts));
+  await sink.waitFor(
+    /\[stdout:0\] spin\n[^]*\[stdout:1\] spin\n|\[stdout:1\] spin\n[^]*\[stdout:0\] spin\n/,
+  );
+  const started = performance.now();
+  assert.equal(interrupts.fire(), true);
+  await shown;
+  assert.ok(performance.now() - started < 2000, `took ${performance.now() - started} ms`);
+  assert.match(sink.text, /KeyboardInterrupt: stopping the code on engines 0,1/);
+  assert.match(sink.text, /namespace reset on engines 0,1/);
+  assert.deepEqual(c.client.ids, [0, 1]);
+});
+
+Deno.test("awaitPx() stops waiting at a second Ctrl-C", async () => {
+  await using c = await startMemoryCluster({ engines: 1 });
+  const sink = new CaptureSink();
+  const interrupts = new Interrupts();
+  const record = submitPx(c.client, "console.log('go'); await new Promise(() => {})", [0]);
+  const shown = awaitPx(record, options(sink, interrupts));
+  await sink.waitFor(/go\n/);
+  assert.equal(interrupts.fire(), true);
+  await sink.waitFor(/KeyboardInterrupt/);
+  assert.equal(interrupts.fire(), true);
+  assert.deepEqual(await shown, { failed: true });
+  assert.match(sink.text, /Stopped waiting; engines 0 may still be running it/);
+  await record.ar.settled();
+});
+
+Deno.test("awaitPx() shows a progress line on terminals and erases it", async () => {
+  await using c = await startMemoryCluster({ engines: 1 });
+  const sink = new CaptureSink(true);
+  const interrupts = new Interrupts();
+  const record = submitPx(c.client, "await new Promise(() => {})", [0]);
+  const shown = awaitPx(record, options(sink, interrupts, { progressAfterMs: 0 }));
+  await sink.waitFor(/\[progress\] 0\/1 engines done, \d+\.\d s elapsed \(Ctrl-C interrupts\)/);
+  interrupts.fire();
+  await shown;
+  const last = sink.text.lastIndexOf("[progress]");
+  assert.ok(sink.text.indexOf("\r\x1b[2K", last) > last, "the progress line is erased");
+  assert.ok(sink.text.endsWith("the engines are ready)\n"));
+});
+
+Deno.test("awaitPx() shows no progress line when the output is not a terminal", async () => {
+  await using c = await startMemoryCluster({ engines: 1 });
+  const sink = new CaptureSink(false);
+  const record = submitPx(c.client, "await new Promise((r) => setTimeout(r, 100)); 1", [0]);
+  await awaitPx(record, options(sink, new Interrupts(), { progressAfterMs: 0 }));
+  assert.equal(sink.text, "Out[0:1]: 1\n");
+});

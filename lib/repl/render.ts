@@ -1,0 +1,134 @@
+/**
+ * The exact text the REPL prints for results, errors and engine lists. Pure: every function
+ * returns a string ending in a newline (or "" when there is nothing to show).
+ *
+ * Formats (ipyparallel's):
+ * - `Out[EID:N]: value` for an engine result (N = the engine's execution count), `Out[n]: value`
+ *   for a local one; `undefined` shows nothing.
+ * - `[EID:execute] Name: message` and the remote stack for an engine error; two or more
+ *   failed engines end with `CompositeError: 3 errors on engines 0,1,2`.
+ *
+ * @module
+ */
+
+import type { EngineInfo } from "../protocol/messages.ts";
+import type { Palette } from "./palette.ts";
+
+/**
+ * The `Out[…]:` line of a value.
+ *
+ * @param label What goes in the brackets: `0:3` for engine 0's third execution, `3` locally.
+ * @param value The value.
+ * @param palette Colours.
+ * @returns The line, or "" for `undefined`.
+ *
+ * @example Usage
+ * ```ts
+ * import { formatOut } from "./render.ts";
+ * import { createPalette } from "./palette.ts";
+ * formatOut("0:1", 2, createPalette(false)); // "Out[0:1]: 2\n"
+ * ```
+ */
+export function formatOut(label: string, value: unknown, palette: Palette): string {
+  if (value === undefined) return "";
+  return `${palette.outLabel(`Out[${label}]:`)} ${palette.inspect(value)}\n`;
+}
+
+/** The parts of a remote error the REPL shows. */
+export interface ShownError {
+  /** Error class name, e.g. `TypeError`. */
+  ename: string;
+  /** Error message. */
+  evalue: string;
+  /** Remote stack trace; only its `at …` frames are shown. */
+  remoteStack: string;
+  /** Engine it happened on. */
+  engineId: number;
+}
+
+function stackFrames(stack: string): string[] {
+  const lines = stack.split("\n");
+  const first = lines.findIndex((l) => /^\s+at /.test(l));
+  return first < 0 ? [] : lines.slice(first).filter((l) => l.trim() !== "");
+}
+
+/**
+ * An engine error: `[EID:execute] Name: message` and the stack frames of the user's code.
+ *
+ * @param error The error.
+ * @param palette Colours.
+ * @returns The lines.
+ */
+export function formatRemoteError(error: ShownError, palette: Palette): string {
+  const head = palette.error(`[${error.engineId}:execute] ${error.ename}:`);
+  const frames = stackFrames(error.remoteStack);
+  return [`${head} ${error.evalue}`, ...frames].join("\n") + "\n";
+}
+
+/**
+ * The summary after two or more engine errors.
+ *
+ * @param engineIds The engines that failed, in order.
+ * @param palette Colours.
+ * @returns `CompositeError: N errors on engines a,b,…`, or "" for fewer than two.
+ */
+export function formatCompositeSummary(engineIds: readonly number[], palette: Palette): string {
+  if (engineIds.length < 2) return "";
+  return `${palette.error("CompositeError:")} ${engineIds.length} errors on engines ${
+    engineIds.join(",")
+  }\n`;
+}
+
+/**
+ * A value thrown by a local cell: `Uncaught Name: message` and the user's stack frames.
+ *
+ * @param thrown What was thrown.
+ * @param palette Colours.
+ * @returns The lines.
+ */
+export function formatLocalError(thrown: unknown, palette: Palette): string {
+  if (thrown instanceof Error) {
+    // user frames come first; the REPL's own (and Deno's) start where the cell was called
+    const all = stackFrames(thrown.stack ?? "");
+    const cut = all.findIndex((l) => /\bext:|lib\/repl\//.test(l));
+    const frames = cut < 0 ? all : all.slice(0, cut);
+    return [`${palette.error(`Uncaught ${thrown.name}:`)} ${thrown.message}`, ...frames].join(
+      "\n",
+    ) + "\n";
+  }
+  return `${palette.error("Uncaught")} ${palette.inspect(thrown)}\n`;
+}
+
+/**
+ * A failure of the REPL itself (a magic used wrongly, no engines, a lost connection): its
+ * name and message, without a stack.
+ *
+ * @param error What was thrown.
+ * @param palette Colours.
+ * @returns E.g. `UsageError: %px needs code`.
+ */
+export function formatFailure(error: unknown, palette: Palette): string {
+  const name = error instanceof Error ? error.name : "Error";
+  const message = error instanceof Error ? error.message : String(error);
+  return `${palette.error(`${name}:`)} ${message}\n`;
+}
+
+/**
+ * The table `%engines` prints.
+ *
+ * @param engines The engines, any order.
+ * @returns A header and one row per engine, by id; a hint when there are none.
+ */
+export function formatEnginesTable(engines: readonly EngineInfo[]): string {
+  if (engines.length === 0) {
+    return "No engines are registered; start some with `ipx engine --n 2`\n";
+  }
+  const rows = [["id", "host", "pid", "state", "queue", "data dir"]];
+  for (const e of [...engines].sort((a, b) => a.id - b.id)) {
+    rows.push([String(e.id), e.host, String(e.pid), e.state, String(e.queue), e.dataDir]);
+  }
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => r[col]!.length)));
+  return rows.map((r) =>
+    r.map((cell, col) => col === r.length - 1 ? cell : cell.padEnd(widths[col]!)).join("  ")
+  ).join("\n") + "\n";
+}

@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { MagicUsageError } from "./errors.ts";
+import { createPalette } from "./palette.ts";
+import {
+  formatCompositeSummary,
+  formatEnginesTable,
+  formatFailure,
+  formatLocalError,
+  formatOut,
+  formatRemoteError,
+} from "./render.ts";
+
+const P = createPalette(false);
+
+Deno.test("formatOut() shows values with Deno.inspect and skips undefined", () => {
+  assert.equal(formatOut("0:1", 2, P), "Out[0:1]: 2\n");
+  assert.equal(formatOut("3", "s", P), 'Out[3]: "s"\n');
+  assert.equal(formatOut("1:2", null, P), "Out[1:2]: null\n");
+  assert.equal(formatOut("1:2", undefined, P), "");
+});
+
+Deno.test("formatRemoteError() heads with [EID:execute] and keeps the user's frames", () => {
+  const text = formatRemoteError({
+    ename: "TypeError",
+    evalue: "bad",
+    remoteStack: "TypeError: bad\n    at f (<anonymous>:1:21)\n    at <anonymous>:2:1",
+    engineId: 3,
+  }, P);
+  assert.equal(
+    text,
+    "[3:execute] TypeError: bad\n    at f (<anonymous>:1:21)\n    at <anonymous>:2:1\n",
+  );
+  assert.equal(
+    formatRemoteError({ ename: "Error", evalue: "Uncaught 5", remoteStack: "", engineId: 0 }, P),
+    "[0:execute] Error: Uncaught 5\n",
+  );
+});
+
+Deno.test("formatCompositeSummary() needs two or more errors", () => {
+  assert.equal(formatCompositeSummary([0, 1, 2], P), "CompositeError: 3 errors on engines 0,1,2\n");
+  assert.equal(formatCompositeSummary([4], P), "");
+});
+
+Deno.test("formatLocalError() shows Uncaught errors without REPL frames", () => {
+  const e = new RangeError("too big");
+  e.stack =
+    "RangeError: too big\n    at g (<anonymous>:1:5)\n    at post (ext:deno_node/inspector.js:1:2)" +
+    "\n    at new Promise (<anonymous>)\n    at f (file:///x/lib/repl/local_evaluator.ts:1:1)";
+  assert.equal(
+    formatLocalError(e, P),
+    "Uncaught RangeError: too big\n    at g (<anonymous>:1:5)\n",
+  );
+  assert.equal(formatLocalError(5, P), "Uncaught 5\n");
+});
+
+Deno.test("formatFailure() shows the name and message only", () => {
+  assert.equal(formatFailure(new MagicUsageError("nope"), P), "UsageError: nope\n");
+  assert.equal(formatFailure(new TypeError("t"), P), "TypeError: t\n");
+  assert.equal(formatFailure("str", P), "Error: str\n");
+});
+
+Deno.test("formatEnginesTable() aligns columns and sorts by id", () => {
+  const base = { state: "idle", queue: 0, registeredAt: 0 } as const;
+  const text = formatEnginesTable([
+    { ...base, id: 10, host: "h2", pid: 7, dataDir: "/d2", state: "busy", queue: 3 },
+    { ...base, id: 2, host: "host-one", pid: 12345, dataDir: "/d1" },
+  ]);
+  assert.equal(
+    text,
+    "id  host      pid    state  queue  data dir\n" +
+      "2   host-one  12345  idle   0      /d1\n" +
+      "10  h2        7      busy   3      /d2\n",
+  );
+  assert.match(formatEnginesTable([]), /No engines are registered/);
+});

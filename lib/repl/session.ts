@@ -1,0 +1,290 @@
+/**
+ * {@linkcode ReplSession}: the REPL without a terminal. It is fed input lines and writes to a
+ * {@linkcode ReplConsole}; it owns the mode (local or autopx), the cell counter, the `%px`
+ * defaults and the last parallel result, and runs local cells in a {@linkcode LocalEvaluator}
+ * with `rc`, `dv` and `lv` bound.
+ *
+ * @module
+ */
+
+import type { Client } from "../client/client.ts";
+import { complete, type Completion } from "./completer.ts";
+import { MagicUsageError } from "./errors.ts";
+import {
+  cancelInput,
+  type Cell,
+  endInput,
+  INITIAL_READER_STATE,
+  type Mode,
+  promptText,
+  type ReaderState,
+  readLine,
+  toggleAutopx,
+  typingEngineCode,
+} from "./input_reader.ts";
+import { Interrupts } from "./interrupts.ts";
+import type { LocalEvaluator } from "./local_evaluator.ts";
+import { type CellResult, MAGIC_HANDLERS, type MagicContext } from "./magic_handlers.ts";
+import { findMagic } from "./magic_table.ts";
+import type { Palette } from "./palette.ts";
+import { DEFAULT_PX_CONFIG, type GroupOutputs, type PxConfig } from "./px_config.ts";
+import { awaitPx, type PxRecord, submitPx } from "./px_runner.ts";
+import { formatFailure, formatLocalError, formatOut } from "./render.ts";
+import type { ReplConsole } from "./repl_console.ts";
+import { resolveTargets } from "./target_spec.ts";
+import { isIncomplete } from "./ts_source.ts";
+
+/** Options of {@linkcode ReplSession}. */
+export interface ReplSessionOptions {
+  /** The connected client (bound as `rc`). */
+  client: Client;
+  /** The local namespace. */
+  evaluator: LocalEvaluator;
+  /** Output. */
+  console: ReplConsole;
+  /** Colours. */
+  palette: Palette;
+  /** Show a blocking `%px`'s progress line after this long (terminals only). @default 2000 */
+  progressAfterMs?: number;
+  /** Refresh it this often. @default 200 */
+  progressEveryMs?: number;
+  /** Bound on fetching the engines' names for completion. @default 1000 */
+  completionTimeoutMs?: number;
+}
+
+/** What feeding a line did. */
+export interface FeedResult {
+  /** A cell ran and failed. */
+  failed: boolean;
+  /** The REPL should end (`%exit`). */
+  exit: boolean;
+}
+
+const NOTHING: FeedResult = { failed: false, exit: false };
+
+/** The REPL's state and behaviour, driven line by line. */
+export class ReplSession implements MagicContext {
+  #o: ReplSessionOptions;
+  #state: ReaderState = INITIAL_READER_STATE;
+  #cell = 1;
+  #interrupts = new Interrupts();
+  #last: PxRecord | undefined;
+  /** Defaults of parallel executions. */
+  pxConfig: PxConfig = { ...DEFAULT_PX_CONFIG };
+
+  private constructor(options: ReplSessionOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * Makes a session and binds `rc`, `dv` and `lv` in the local namespace.
+   *
+   * @param options Client, namespace, output.
+   * @returns The session.
+   */
+  static async create(options: ReplSessionOptions): Promise<ReplSession> {
+    const s = new ReplSession(options);
+    const { client, evaluator } = options;
+    await evaluator.assign("rc", client);
+    await evaluator.assign("dv", client.directView());
+    await evaluator.assign("lv", client.loadBalancedView());
+    return s;
+  }
+
+  /** The client. */
+  get client(): Client {
+    return this.#o.client;
+  }
+
+  /** The output. */
+  get console(): ReplConsole {
+    return this.#o.console;
+  }
+
+  /** Where plain input runs now. */
+  get mode(): Mode {
+    return this.#state.mode;
+  }
+
+  /** The prompt for the next line, coloured when colours are on. */
+  get prompt(): string {
+    return this.#o.palette.prompt(promptText(this.#state, this.#cell));
+  }
+
+  /**
+   * Feeds one input line; runs the cell it completes, if any.
+   *
+   * @param line The line, without its newline.
+   * @returns Whether a cell failed and whether to exit.
+   */
+  async feed(line: string): Promise<FeedResult> {
+    const step = readLine(this.#state, line, isIncomplete);
+    this.#state = step.state;
+    return step.cell ? await this.#run(step.cell) : NOTHING;
+  }
+
+  /**
+   * Ends the input: runs a cell still being typed.
+   *
+   * @returns Whether it failed.
+   */
+  async end(): Promise<FeedResult> {
+    const step = endInput(this.#state);
+    this.#state = step.state;
+    return step.cell ? await this.#run(step.cell) : NOTHING;
+  }
+
+  /** Drops a cell being typed (Ctrl-C at a prompt). */
+  cancelInput(): void {
+    this.#state = cancelInput(this.#state);
+  }
+
+  /**
+   * Ctrl-C while a cell runs: stops a blocking `%px` (or stops waiting for a local cell).
+   *
+   * @returns False when nothing was running (the prompt should handle it).
+   */
+  interrupt(): boolean {
+    return this.#interrupts.fire();
+  }
+
+  /**
+   * Completes the line being typed.
+   *
+   * @param line Text left of the cursor.
+   * @returns Candidates and the text they replace.
+   */
+  complete(line: string): Promise<Completion> {
+    const { evaluator } = this.#o;
+    return complete(line, typingEngineCode(this.#state), {
+      localNames: () => evaluator.names(),
+      localProperties: (expression) => evaluator.properties(expression),
+      engineNames: () => this.#engineNames(),
+      engineIds: () => this.client.ids,
+    });
+  }
+
+  async #engineNames(): Promise<string[]> {
+    try {
+      const ids = resolveTargets(this.pxConfig.targets, this.client.ids);
+      const ar = this.client.directView(ids).names();
+      if (!(await ar.wait(this.#o.completionTimeoutMs ?? 1000))) return [];
+      return (await ar).flat();
+    } catch {
+      return []; // no engines, or a name query failed: nothing to offer
+    }
+  }
+
+  /** Switches local ⇄ autopx mode. */
+  toggleAutopx(): Mode {
+    this.#state = toggleAutopx(this.#state);
+    return this.#state.mode;
+  }
+
+  async #run(cell: Cell): Promise<FeedResult> {
+    const number = this.#cell++;
+    try {
+      const result = await this.#dispatch(cell, number);
+      return { failed: result.failed, exit: result.exit ?? false };
+    } catch (error) {
+      this.console.write(formatFailure(error, this.#o.palette));
+      return { failed: true, exit: false };
+    }
+  }
+
+  #dispatch(cell: Cell, number: number): Promise<CellResult> {
+    if (cell.kind === "invalid") {
+      throw new MagicUsageError(
+        `Cannot read "${cell.text}" as a magic: magics look like %name; %help lists them`,
+      );
+    }
+    if (cell.kind === "code") {
+      return cell.where === "engines"
+        ? this.runPx(cell.code, this.pxConfig, undefined)
+        : this.#runLocal(cell.code, number);
+    }
+    const spec = findMagic(cell.name);
+    if (!spec) {
+      throw new MagicUsageError(`Unknown magic ${cell.name}; %help lists the magics`);
+    }
+    if (spec.args === "cell" && cell.body === undefined) {
+      throw new MagicUsageError(`${spec.name} is a cell magic: put its code on the next lines`);
+    }
+    return MAGIC_HANDLERS[spec.name]({ spec, rest: cell.rest, body: cell.body }, this);
+  }
+
+  async #runLocal(code: string, number: number): Promise<CellResult> {
+    const { evaluator, palette } = this.#o;
+    const raced = await this.#interrupts.race(evaluator.evaluate(code));
+    if (!raced.done) {
+      this.console.write(
+        `${palette.error("KeyboardInterrupt:")} stopped waiting for the local cell ` +
+          `(a local cell cannot be stopped; it goes on in the background)\n`,
+      );
+      return { failed: true };
+    }
+    const outcome = raced.value;
+    if (!outcome.ok) {
+      this.console.write(formatLocalError(outcome.error, palette));
+      return { failed: true };
+    }
+    this.console.write(formatOut(String(number), outcome.value, palette));
+    return { failed: false };
+  }
+
+  /**
+   * Runs code on the engines the config targets (blocking: streams and waits; otherwise binds
+   * the AsyncResult to `outName` or `_` and returns).
+   *
+   * @param code The code.
+   * @param config Targets, blocking, streaming, grouping.
+   * @param outName Also bind the AsyncResult to this local name.
+   * @returns Whether it failed.
+   */
+  async runPx(code: string, config: PxConfig, outName: string | undefined): Promise<CellResult> {
+    const targets = resolveTargets(config.targets, this.client.ids);
+    const record = submitPx(this.client, code, targets);
+    this.#last = record;
+    if (outName !== undefined || !config.block) {
+      await this.#o.evaluator.assign(outName ?? "_", record.ar);
+    }
+    if (!config.block) {
+      this.console.write(
+        `<AsyncResult(%px) on engines ${targets.join(",")}: pending> bound to ${outName ?? "_"} ` +
+          `(%pxresult or await ${outName ?? "_"} shows it)\n`,
+      );
+      return { failed: false };
+    }
+    return await awaitPx(record, {
+      ...this.#showOptions(),
+      stream: config.stream,
+      groupOutputs: config.groupOutputs,
+    });
+  }
+
+  /**
+   * Shows the last parallel execution again, waiting for it if it still runs.
+   *
+   * @param groupOutputs Grouping of its outputs.
+   * @returns Whether it failed.
+   */
+  async showLastPx(groupOutputs: GroupOutputs): Promise<CellResult> {
+    if (!this.#last) {
+      throw new MagicUsageError(
+        "%pxresult recalls the last %px result, but no %px has run yet; run %px CODE first",
+      );
+    }
+    return await awaitPx(this.#last, { ...this.#showOptions(), stream: false, groupOutputs });
+  }
+
+  #showOptions() {
+    const o = this.#o;
+    return {
+      console: o.console,
+      palette: o.palette,
+      interrupts: this.#interrupts,
+      ...(o.progressAfterMs !== undefined ? { progressAfterMs: o.progressAfterMs } : {}),
+      ...(o.progressEveryMs !== undefined ? { progressEveryMs: o.progressEveryMs } : {}),
+    };
+  }
+}

@@ -1,0 +1,954 @@
+/**
+ * The ipx benchmark (`deno task bench`): ipx against ipyparallel on the same machine, the same
+ * workloads, interleaved, several repetitions; median and spread of each figure; a table with
+ * ratios, the issue's targets and pass/miss; and the raw-TCP floor (`scripts/bench_floor.ts`).
+ *
+ * ```text
+ * deno task bench                 # full run (several minutes)
+ * deno task bench --quick         # smoke run: fewer repetitions, smaller workloads
+ * deno task bench --json out.json # also write machine-readable results (--json alone: stdout,
+ *                                 # and the human output goes to stderr)
+ * deno task bench --no-ipp        # ipx only
+ * deno task bench --reps 3 --big 32 --only w1,w2
+ * ```
+ *
+ * ipyparallel is used when some `python3` can `import ipyparallel` (`$IPX_BENCH_PYTHON`,
+ * `python3`, `/usr/bin/python3`); otherwise the script says how to install it and runs ipx
+ * alone. Both systems run in a private temp dir (`IPX_DIR`, `IPYTHONDIR`).
+ *
+ * Workloads (2 engines unless stated): w1 apply round trip on one engine; w2 5,000 load-balanced
+ * tasks via `map` (chunksize 1) and via a burst of `apply`s; w3 execute on all engines; w4 push
+ * then pull 16 MiB per engine, ipx with and without TLS; w5 scatter + gather of 1,000,000
+ * numbers (JS array vs Python list, Float64Array vs numpy); w6 cluster start to 4 engines
+ * registered; w7 `--big` engines (64): start, and apply on all; w8 engine RSS idle and after w2.
+ * ipx timings are taken in this process (the ipx client), ipyparallel's in its Python client.
+ *
+ * @module
+ */
+
+import type { Client } from "../mod.ts";
+import { FloorPipeline } from "./bench_floor.ts";
+import { findPython, IPP_INSTALL_HINT, IppDriver, type IppReply } from "./_bench/ipp.ts";
+import {
+  type ClusterRecord,
+  rssKb,
+  startDaemonCluster,
+  stopCluster,
+  timeForegroundCluster,
+} from "./_bench/ipx_cluster.ts";
+import * as W from "./_bench/ipx_workloads.ts";
+import { fmtNum, fmtSummary, summarize, type Summary, textTable } from "./_bench/stats.ts";
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+/** Benchmark settings (from the command line). */
+interface Settings {
+  quick: boolean;
+  json: string | true | undefined;
+  ipp: boolean;
+  reps: number;
+  slowReps: number;
+  big: number;
+  only: Set<string> | undefined;
+  keep: boolean;
+  rttCalls: number;
+  execCalls: number;
+  lbTasks: number;
+  mb: number;
+  numbers: number;
+  bigCalls: number;
+  floorCalls: number;
+  floorTasks: number;
+}
+
+const USAGE = `usage: deno task bench [--quick] [--json [PATH]] [--no-ipp] [--reps N] [--big N]
+                       [--only w1,w2,...,w8,floor] [--keep]`;
+
+function parseSettings(args: string[]): Settings {
+  let quick = false;
+  let json: string | true | undefined;
+  let ipp = true;
+  let reps: number | undefined;
+  let big: number | undefined;
+  let only: Set<string> | undefined;
+  let keep = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const value = (): string => {
+      const eq = a.indexOf("=");
+      if (eq >= 0) return a.slice(eq + 1);
+      const v = args[++i];
+      if (v === undefined) throw new Error(`${a} needs a value\n${USAGE}`);
+      return v;
+    };
+    if (a === "--quick") quick = true;
+    else if (a === "--no-ipp") ipp = false;
+    else if (a === "--keep") keep = true;
+    else if (a.startsWith("--json")) {
+      if (a.includes("=")) json = value();
+      else if (args[i + 1] !== undefined && !args[i + 1]!.startsWith("--")) json = args[++i]!;
+      else json = true;
+    } else if (a.startsWith("--reps")) reps = Number(value());
+    else if (a.startsWith("--big")) big = Number(value());
+    else if (a.startsWith("--only")) only = new Set(value().split(",").map((s) => s.trim()));
+    else if (a === "--help" || a === "-h") {
+      console.log(USAGE);
+      Deno.exit(0);
+    } else throw new Error(`unknown argument ${a}\n${USAGE}`);
+  }
+  return {
+    quick,
+    json,
+    ipp,
+    reps: reps ?? (quick ? 2 : 5),
+    slowReps: Math.min(reps ?? 3, quick ? 1 : 3),
+    big: big ?? (quick ? 8 : 64),
+    only,
+    keep,
+    rttCalls: quick ? 100 : 500,
+    execCalls: quick ? 20 : 100,
+    lbTasks: quick ? 500 : 5000,
+    mb: 16,
+    numbers: quick ? 100_000 : 1_000_000,
+    bigCalls: quick ? 5 : 20,
+    floorCalls: quick ? 500 : 2000,
+    floorTasks: quick ? 5000 : 20000,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+type System = "ipx" | "ipx-notls" | "ipp" | "ipp-bytes" | "floor" | "floor-thread";
+
+/** All samples of one figure of one system. */
+interface Figure {
+  metric: string;
+  system: System;
+  unit: string;
+  samples: number[];
+  errors: string[];
+}
+
+const figures = new Map<string, Figure>();
+
+function record(metric: string, system: System, unit: string, value: number): void {
+  const key = `${metric}|${system}`;
+  let f = figures.get(key);
+  if (!f) figures.set(key, f = { metric, system, unit, samples: [], errors: [] });
+  f.samples.push(value);
+}
+
+function recordError(metric: string, system: System, unit: string, error: unknown): void {
+  const key = `${metric}|${system}`;
+  let f = figures.get(key);
+  if (!f) figures.set(key, f = { metric, system, unit, samples: [], errors: [] });
+  const message = error instanceof Error ? error.message : String(error);
+  f.errors.push(message);
+  log(`  ! ${metric} on ${system} failed: ${message.split("\n")[0]}`);
+}
+
+function get(metric: string, system: System): Summary | undefined {
+  const f = figures.get(`${metric}|${system}`);
+  return f && f.samples.length > 0 ? summarize(f.samples) : undefined;
+}
+
+let out: (line: string) => void = (line) => console.log(line);
+function log(line: string): void {
+  console.error(line);
+}
+
+/**
+ * Runs one measurement, recording its value(s) or its error.
+ *
+ * @param metric The figure's name.
+ * @param system Which system.
+ * @param unit Unit of the recorded value.
+ * @param fn Produces the value (or several named values to record under `metric:name`).
+ */
+async function measure(
+  metric: string,
+  system: System,
+  unit: string,
+  fn: () => Promise<number>,
+): Promise<number | undefined> {
+  try {
+    const v = await fn();
+    record(metric, system, unit, v);
+    log(`  ${metric.padEnd(28)} ${system.padEnd(10)} ${fmtNum(v)} ${unit}`);
+    return v;
+  } catch (error) {
+    recordError(metric, system, unit, error);
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+const MB = 1e6;
+
+function perCallUs(seconds: number, calls: number): number {
+  return seconds / calls * 1e6;
+}
+
+function meanRssMb(pids: number[]): number {
+  const kb = pids.map(rssKb).filter((v) => v > 0);
+  if (kb.length === 0) throw new Error("no engine process found");
+  return kb.reduce((a, b) => a + b, 0) / kb.length / 1024;
+}
+
+function num(reply: IppReply, key: string): number {
+  const v = reply[key];
+  if (typeof v !== "number") throw new Error(`ipyparallel reply lacks ${key}`);
+  return v;
+}
+
+function ippRss(reply: IppReply, key: "rss_kb" | "tree_kb"): number {
+  const engines = reply.engines as Array<Record<string, number>>;
+  const kb = engines.map((e) => e[key]!).filter((v) => v > 0);
+  if (kb.length === 0) throw new Error("no ipyparallel engine process found");
+  return kb.reduce((a, b) => a + b, 0) / kb.length / 1024;
+}
+
+/** The 1-minute load average (other work on the machine skews every figure). */
+function loadAverage(): number | undefined {
+  try {
+    return Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
+  } catch {
+    return undefined;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run
+
+interface Main {
+  client: Client;
+  record: ClusterRecord;
+}
+
+async function run(s: Settings): Promise<Record<string, unknown>> {
+  const want = (w: string) => !s.only || s.only.has(w);
+  const meta: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    deno: Deno.version.deno,
+    v8: Deno.version.v8,
+    cpus: navigator.hardwareConcurrency,
+    loadAverageAtStart: loadAverage(),
+    quick: s.quick,
+    reps: s.reps,
+    slowReps: s.slowReps,
+    sizes: {
+      rttCalls: s.rttCalls,
+      execCalls: s.execCalls,
+      lbTasks: s.lbTasks,
+      mib: s.mb,
+      numbers: s.numbers,
+      big: s.big,
+    },
+  };
+
+  // ipyparallel
+  let ipp: IppDriver | undefined;
+  if (s.ipp) {
+    const python = await findPython();
+    if (!python) {
+      log(`bench: ${IPP_INSTALL_HINT}`);
+      meta.ipp = "not installed";
+    } else {
+      ipp = await IppDriver.start(python, `${Deno.env.get("IPX_DIR")}/ipp-driver.log`);
+      const hello = await ipp.call("hello");
+      const { ok: _ok, ...versions } = hello;
+      meta.ipp = { interpreter: python, ...versions };
+      log(`bench: ipyparallel ${hello.ipyparallel} (python ${hello.python} at ${python})`);
+    }
+  } else meta.ipp = "disabled (--no-ipp)";
+
+  const ipxProfiles = new Set<string>();
+  const cleanups: Array<() => Promise<void>> = [];
+  const cleanup = async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+    for (const p of ipxProfiles) await stopCluster(p);
+    await ipp?.close();
+  };
+  const onSignal = () => {
+    log("bench: interrupted; stopping clusters");
+    void cleanup().finally(() => Deno.exit(130));
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+
+  try {
+    // ------------------------------------------------------------------ floor
+    if (want("floor") || want("w1") || want("w2")) {
+      log("\n== floor: raw TCP, same framing and codec, no ipx logic");
+      for (const [system, thread] of [["floor", false], ["floor-thread", true]] as const) {
+        let floor: FloorPipeline | undefined;
+        try {
+          floor = await FloorPipeline.start({ thread });
+          await floor.latency(200);
+          await floor.throughput(2000, 64);
+          for (let r = 0; r < s.reps; r++) {
+            await measure("floor latency", system, "µs", () => floor!.latency(s.floorCalls));
+            await measure(
+              "floor throughput",
+              system,
+              "req/s",
+              () => floor!.throughput(s.floorTasks, 64),
+            );
+          }
+        } catch (error) {
+          recordError("floor latency", system, "µs", error);
+        } finally {
+          await floor?.close();
+        }
+      }
+    }
+
+    // ------------------------------------------------------------------ main clusters
+    const mainNeeded = ["w1", "w2", "w3", "w4", "w5", "w8"].some(want);
+    let tls: Main | undefined;
+    let plain: Main | undefined;
+    let ippMain = false;
+    if (mainNeeded) {
+      log("\n== starting clusters: ipx (TLS), ipx (--no-tls), ipyparallel; 2 engines each");
+      ipxProfiles.add("bench-tls");
+      tls = await startDaemonCluster("bench-tls", 2, true);
+      cleanups.push(() => tls!.client.close());
+      if (want("w4") || want("w1")) {
+        ipxProfiles.add("bench-plain");
+        plain = await startDaemonCluster("bench-plain", 2, false);
+        cleanups.push(() => plain!.client.close());
+      }
+      if (ipp) {
+        try {
+          await ipp.call("start", { name: "main", n: 2 });
+          ippMain = true;
+        } catch (error) {
+          log(`bench: ipyparallel cluster did not start: ${(error as Error).message}`);
+        }
+      }
+      await sleep(1000);
+      if (want("w8")) {
+        log("\n== w8: engine memory, idle");
+        await measure(
+          "rss idle",
+          "ipx",
+          "MB",
+          () => Promise.resolve(meanRssMb(tls!.record.enginePids)),
+        );
+        if (ippMain) {
+          await measure(
+            "rss idle",
+            "ipp",
+            "MB",
+            async () => ippRss(await ipp!.call("rss"), "rss_kb"),
+          );
+          await measure(
+            "rss idle (+nanny)",
+            "ipp",
+            "MB",
+            async () => ippRss(await ipp!.call("rss"), "tree_kb"),
+          );
+        }
+      }
+    }
+    const ippOk = () => ipp !== undefined && ippMain;
+    const ipxSystems = (withPlain: boolean): Array<[System, Main]> => [
+      ["ipx", tls!],
+      ...(withPlain && plain ? [["ipx-notls", plain] as [System, Main]] : []),
+    ];
+
+    // ------------------------------------------------------------------ warm-up
+    if (mainNeeded) {
+      log("\n== warm-up (not recorded)");
+      for (const [, m] of ipxSystems(true)) {
+        await W.applyRtt(m.client, 50);
+        await W.executeAll(m.client, 10);
+        await W.lbApply(m.client, 200);
+        await W.pushPull(m.client, 1);
+        await W.scatterGather(m.client, 10_000, "list");
+      }
+      if (ippOk()) {
+        await ipp!.call("apply_rtt", { n: 20 });
+        await ipp!.call("execute_all", { n: 5 });
+        await ipp!.call("lb_apply", { n: 50 });
+        await ipp!.call("pushpull", { mb: 1, kind: "numpy" }).catch(() => {});
+        await ipp!.call("scatter_gather", { n: 10_000, kind: "list" });
+      }
+    }
+
+    // ------------------------------------------------------------------ w1, w3, w4, w5
+    if (["w1", "w3", "w4", "w5"].some(want)) {
+      for (let r = 0; r < s.reps; r++) {
+        log(`\n== w1/w3/w4/w5 repetition ${r + 1}/${s.reps}`);
+        const ippFirst = r % 2 === 1; // alternate who goes first
+        const steps: Array<{ ipx: () => Promise<void>; ipp: () => Promise<void> }> = [];
+        if (want("w1")) {
+          steps.push({
+            ipx: async () => {
+              for (const [sys, m] of ipxSystems(true)) {
+                await measure(
+                  "apply rtt",
+                  sys,
+                  "µs",
+                  async () => perCallUs(await W.applyRtt(m.client, s.rttCalls), s.rttCalls),
+                );
+              }
+            },
+            ipp: async () => {
+              await measure(
+                "apply rtt",
+                "ipp",
+                "µs",
+                async () =>
+                  perCallUs(
+                    num(await ipp!.call("apply_rtt", { n: s.rttCalls }), "seconds"),
+                    s.rttCalls,
+                  ),
+              );
+            },
+          });
+        }
+        if (want("w3")) {
+          steps.push({
+            ipx: async () => {
+              await measure(
+                "execute all",
+                "ipx",
+                "µs",
+                async () => perCallUs(await W.executeAll(tls!.client, s.execCalls), s.execCalls),
+              );
+            },
+            ipp: async () => {
+              await measure(
+                "execute all",
+                "ipp",
+                "µs",
+                async () =>
+                  perCallUs(
+                    num(await ipp!.call("execute_all", { n: s.execCalls }), "seconds"),
+                    s.execCalls,
+                  ),
+              );
+            },
+          });
+        }
+        if (want("w4")) {
+          steps.push({
+            ipx: async () => {
+              for (const [sys, m] of ipxSystems(true)) {
+                try {
+                  const pp = await W.pushPull(m.client, s.mb);
+                  record("push", sys, "MB/s", pp.bytes / pp.push / MB);
+                  record("pull", sys, "MB/s", pp.bytes / pp.pull / MB);
+                  log(
+                    `  push/pull ${s.mb} MiB/engine     ${sys.padEnd(10)} push ${
+                      fmtNum(pp.bytes / pp.push / MB)
+                    } MB/s, pull ${fmtNum(pp.bytes / pp.pull / MB)} MB/s`,
+                  );
+                } catch (error) {
+                  recordError("push", sys, "MB/s", error);
+                }
+              }
+            },
+            ipp: async () => {
+              for (const [sys, kind] of [["ipp", "numpy"], ["ipp-bytes", "bytes"]] as const) {
+                try {
+                  const pp = await ipp!.call("pushpull", { mb: s.mb, kind });
+                  const bytes = num(pp, "bytes");
+                  record("push", sys, "MB/s", bytes / num(pp, "push") / MB);
+                  record("pull", sys, "MB/s", bytes / num(pp, "pull") / MB);
+                  log(
+                    `  push/pull ${s.mb} MiB/engine     ${sys.padEnd(10)} push ${
+                      fmtNum(bytes / num(pp, "push") / MB)
+                    } MB/s, pull ${fmtNum(bytes / num(pp, "pull") / MB)} MB/s`,
+                  );
+                } catch (error) {
+                  recordError("push", sys, "MB/s", error);
+                }
+              }
+            },
+          });
+        }
+        if (want("w5")) {
+          for (const kind of ["list", "typed"] as const) {
+            const metric = `scatter+gather ${kind}`;
+            steps.push({
+              ipx: async () => {
+                await measure(
+                  metric,
+                  "ipx",
+                  "ms",
+                  async () => (await W.scatterGather(tls!.client, s.numbers, kind)).seconds * 1000,
+                );
+              },
+              ipp: async () => {
+                await measure(metric, "ipp", "ms", async () =>
+                  num(
+                    await ipp!.call("scatter_gather", {
+                      n: s.numbers,
+                      kind: kind === "list" ? "list" : "numpy",
+                    }),
+                    "seconds",
+                  ) * 1000);
+              },
+            });
+          }
+        }
+        for (const step of steps) {
+          if (ippFirst && ippOk()) await step.ipp();
+          await step.ipx();
+          if (!ippFirst && ippOk()) await step.ipp();
+        }
+      }
+    }
+
+    // ------------------------------------------------------------------ w2
+    if (want("w2")) {
+      for (let r = 0; r < s.slowReps; r++) {
+        log(`\n== w2: ${s.lbTasks} load-balanced tasks, repetition ${r + 1}/${s.slowReps}`);
+        const ippFirst = r % 2 === 1;
+        const ippSide = async () => {
+          if (!ippOk()) return;
+          await measure(
+            "lb map",
+            "ipp",
+            "tasks/s",
+            async () =>
+              s.lbTasks / num(await ipp!.call("lb_map", { n: s.lbTasks, chunksize: 1 }), "seconds"),
+          );
+          await measure(
+            "lb apply burst",
+            "ipp",
+            "tasks/s",
+            async () => s.lbTasks / num(await ipp!.call("lb_apply", { n: s.lbTasks }), "seconds"),
+          );
+        };
+        if (ippFirst) await ippSide();
+        await measure(
+          "lb map",
+          "ipx",
+          "tasks/s",
+          async () => s.lbTasks / await W.lbMap(tls!.client, s.lbTasks),
+        );
+        await measure(
+          "lb apply burst",
+          "ipx",
+          "tasks/s",
+          async () => s.lbTasks / await W.lbApply(tls!.client, s.lbTasks),
+        );
+        await measure(
+          "lb apply burst hwm0",
+          "ipx",
+          "tasks/s",
+          async () => s.lbTasks / await W.lbApply(tls!.client, s.lbTasks, 0),
+        );
+        if (!ippFirst) await ippSide();
+      }
+      if (want("w8")) {
+        log("\n== w8: engine memory after w2");
+        await measure(
+          "rss after w2",
+          "ipx",
+          "MB",
+          () => Promise.resolve(meanRssMb(tls!.record.enginePids)),
+        );
+        if (ippOk()) {
+          await measure(
+            "rss after w2",
+            "ipp",
+            "MB",
+            async () => ippRss(await ipp!.call("rss"), "rss_kb"),
+          );
+          await measure(
+            "rss after w2 (+nanny)",
+            "ipp",
+            "MB",
+            async () => ippRss(await ipp!.call("rss"), "tree_kb"),
+          );
+        }
+      }
+    }
+
+    // stop the 2-engine clusters: w6 and w7 want the machine to themselves
+    for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+    for (const p of [...ipxProfiles]) {
+      await stopCluster(p);
+      ipxProfiles.delete(p);
+    }
+    if (ippMain) await ipp!.call("stop", { name: "main" }).catch(() => {});
+
+    // ------------------------------------------------------------------ w6
+    if (want("w6")) {
+      for (let r = 0; r < s.slowReps; r++) {
+        log(`\n== w6: cluster start to 4 engines registered, repetition ${r + 1}/${s.slowReps}`);
+        const ippSide = async () => {
+          if (!ipp) return;
+          await measure("start 4 engines", "ipp", "s", async () => {
+            try {
+              return num(await ipp!.call("start", { name: "start4", n: 4 }), "seconds");
+            } finally {
+              await ipp!.call("stop", { name: "start4" }).catch(() => {});
+            }
+          });
+        };
+        if (r % 2 === 1) await ippSide();
+        const profile = `bench-start4-${r}`;
+        ipxProfiles.add(profile);
+        await measure("start 4 engines", "ipx", "s", async () => {
+          const fg = await timeForegroundCluster(profile, 4, true);
+          try {
+            record("start 4 engines (ready line)", "ipx", "s", fg.readySeconds);
+            return fg.clientSeconds;
+          } finally {
+            await fg.stop();
+            ipxProfiles.delete(profile);
+          }
+        });
+        if (r % 2 === 0) await ippSide();
+      }
+    }
+
+    // ------------------------------------------------------------------ w7
+    if (want("w7")) {
+      log(`\n== w7: ${s.big} engines`);
+      const profile = "bench-big";
+      ipxProfiles.add(profile);
+      try {
+        const fg = await timeForegroundCluster(profile, s.big, true, 300_000);
+        try {
+          record(`start ${s.big} engines`, "ipx", "s", fg.clientSeconds);
+          log(`  start ${s.big} engines            ipx        ${fmtNum(fg.clientSeconds)} s`);
+          await sleep(1000);
+          await measure(
+            `rss idle, ${s.big} engines`,
+            "ipx",
+            "MB",
+            () => Promise.resolve(meanRssMb(fg.record.enginePids)),
+          );
+          await W.applyAll(fg.client, 10);
+          for (let r = 0; r < s.reps; r++) {
+            await measure(
+              `apply all ${s.big}`,
+              "ipx",
+              "µs",
+              async () => perCallUs(await W.applyAll(fg.client, s.bigCalls), s.bigCalls),
+            );
+          }
+        } finally {
+          await fg.stop();
+        }
+      } catch (error) {
+        recordError(`apply all ${s.big}`, "ipx", "µs", error);
+      }
+      ipxProfiles.delete(profile);
+      if (ipp) {
+        try {
+          const started = await ipp.call("start", { name: "big", n: s.big, timeout: 600 });
+          record(`start ${s.big} engines`, "ipp", "s", num(started, "seconds"));
+          log(
+            `  start ${s.big} engines            ipp        ${fmtNum(num(started, "seconds"))} s`,
+          );
+          await sleep(1000);
+          await measure(
+            `rss idle, ${s.big} engines`,
+            "ipp",
+            "MB",
+            async () => ippRss(await ipp!.call("rss", { name: "big" }), "rss_kb"),
+          );
+          await ipp.call("apply_all", { name: "big", n: 10 });
+          for (let r = 0; r < s.reps; r++) {
+            await measure(`apply all ${s.big}`, "ipp", "µs", async () =>
+              perCallUs(
+                num(await ipp!.call("apply_all", { name: "big", n: s.bigCalls }), "seconds"),
+                s.bigCalls,
+              ));
+          }
+        } catch (error) {
+          recordError(`apply all ${s.big}`, "ipp", "µs", error);
+        } finally {
+          await ipp.call("stop", { name: "big" }).catch(() => {});
+        }
+      }
+    }
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    await cleanup();
+  }
+  return meta;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+interface Row {
+  workload: string;
+  unit: string;
+  ipx: Summary | undefined;
+  ipp: Summary | undefined;
+  /** How many times better ipx is than the reference (ipp, or the floor for floor rows). */
+  ratio: number | undefined;
+  target: string;
+  pass: boolean | undefined;
+  note?: string;
+}
+
+function better(ipx: Summary | undefined, ref: Summary | undefined, lowerIsBetter: boolean) {
+  if (!ipx || !ref || ipx.median === 0 || ref.median === 0) return undefined;
+  return lowerIsBetter ? ref.median / ipx.median : ipx.median / ref.median;
+}
+
+function buildRows(s: Settings): Row[] {
+  const rows: Row[] = [];
+  const cmp = (
+    workload: string,
+    metric: string,
+    unit: string,
+    lower: boolean,
+    target?: { ratio?: number; abs?: number; absText?: string },
+    ipxSys: System = "ipx",
+    ippSys: System = "ipp",
+  ) => {
+    const ipx = get(metric, ipxSys);
+    const ipp = get(metric, ippSys);
+    if (!ipx && !ipp) return;
+    const ratio = better(ipx, ipp, lower);
+    const parts: string[] = [];
+    const checks: Array<boolean | undefined> = [];
+    if (target?.ratio !== undefined) {
+      parts.push(`≥${target.ratio}× ipp`);
+      checks.push(ratio === undefined ? undefined : ratio >= target.ratio);
+    }
+    if (target?.abs !== undefined) {
+      parts.push(target.absText ?? `${lower ? "<" : "≥"}${fmtNum(target.abs)} ${unit}`);
+      checks.push(
+        ipx === undefined ? undefined : lower ? ipx.median < target.abs : ipx.median >= target.abs,
+      );
+    }
+    const known = checks.filter((c): c is boolean => c !== undefined);
+    rows.push({
+      workload,
+      unit,
+      ipx,
+      ipp,
+      ratio,
+      target: parts.join(" & "),
+      pass: checks.length === 0
+        ? undefined
+        : known.length < checks.length
+        ? (known.every((c) => c) ? undefined : false)
+        : known.every((c) => c),
+    });
+  };
+  const n = s.numbers.toLocaleString("en-US");
+  cmp("w1 apply round trip, 1 engine", "apply rtt", "µs", true, { ratio: 14 });
+  cmp("w1   … ipx --no-tls", "apply rtt", "µs", true, undefined, "ipx-notls");
+  // ipx vs the floor
+  const floorLat = get("floor latency", "floor");
+  const rtt = get("apply rtt", "ipx");
+  if (floorLat && rtt) {
+    const x = rtt.median / floorLat.median;
+    rows.push({
+      workload: "w1   … ipx vs floor (× floor)",
+      unit: "µs",
+      ipx: rtt,
+      ipp: undefined,
+      ratio: undefined,
+      target: "≤3× floor",
+      pass: x <= 3,
+      note: `floor ${fmtNum(floorLat.median)} µs → ipx is ${x.toFixed(1)}× floor`,
+    });
+  }
+  cmp(`w2 LB map, chunksize 1 (${s.lbTasks})`, "lb map", "tasks/s", false, {
+    ratio: 100,
+    abs: 25_000,
+  });
+  cmp(`w2 LB apply burst (${s.lbTasks})`, "lb apply burst", "tasks/s", false, {
+    ratio: 100,
+    abs: 25_000,
+  });
+  cmp(`w2   … ipx with hwm 0 (no limit)`, "lb apply burst hwm0", "tasks/s", false, undefined);
+  const floorThr = get("floor throughput", "floor");
+  const lbThr = get("lb apply burst", "ipx");
+  if (floorThr && lbThr) {
+    rows.push({
+      workload: "w2   … ipx vs floor 64-in-flight",
+      unit: "tasks/s",
+      ipx: lbThr,
+      ipp: undefined,
+      ratio: undefined,
+      target: "",
+      pass: undefined,
+      note: `floor ${fmtNum(floorThr.median)} req/s → ipx reaches ${
+        (100 * lbThr.median / floorThr.median).toFixed(1)
+      }% of it`,
+    });
+  }
+  cmp("w3 execute on all (2 engines)", "execute all", "µs", true, { ratio: 20 });
+  cmp(`w4 push ${s.mb} MiB/engine, TLS`, "push", "MB/s", false, { abs: 500 });
+  cmp(`w4 pull ${s.mb} MiB/engine, TLS`, "pull", "MB/s", false, { abs: 500 });
+  cmp(`w4 push ${s.mb} MiB/engine, no TLS`, "push", "MB/s", false, { abs: 1000 }, "ipx-notls");
+  cmp(`w4 pull ${s.mb} MiB/engine, no TLS`, "pull", "MB/s", false, { abs: 1000 }, "ipx-notls");
+  cmp(`w4   … ipp with bytes (not numpy)`, "push", "MB/s", false, undefined, "ipx", "ipp-bytes");
+  cmp(`w4   … ipp with bytes (not numpy)`, "pull", "MB/s", false, undefined, "ipx", "ipp-bytes");
+  const last = rows.length;
+  if (rows[last - 1]?.workload.startsWith("w4   … ipp")) {
+    rows[last - 2]!.workload = "w4   … push vs ipp bytes";
+    rows[last - 1]!.workload = "w4   … pull vs ipp bytes";
+  }
+  cmp(`w5 scatter+gather ${n} (array/list)`, "scatter+gather list", "ms", true, { ratio: 8 });
+  cmp(`w5 scatter+gather ${n} (f64/numpy)`, "scatter+gather typed", "ms", true, { ratio: 8 });
+  cmp("w6 start → 4 engines registered", "start 4 engines", "s", true, {
+    abs: 1,
+    absText: "<1 s",
+  });
+  cmp(`w7 start ${s.big} engines`, `start ${s.big} engines`, "s", true);
+  cmp(`w7 apply on all ${s.big} engines`, `apply all ${s.big}`, "µs", true);
+  cmp("w8 engine RSS, idle", "rss idle", "MB", true);
+  cmp("w8 engine RSS, after w2", "rss after w2", "MB", true);
+  cmp(`w8 engine RSS, idle, ${s.big} engines`, `rss idle, ${s.big} engines`, "MB", true);
+  const nanny = get("rss idle (+nanny)", "ipp");
+  const nannyAfter = get("rss after w2 (+nanny)", "ipp");
+  if (nanny) {
+    rows.push({
+      workload: "w8   … ipp engine + its nanny process",
+      unit: "MB",
+      ipx: get("rss idle", "ipx"),
+      ipp: nanny,
+      ratio: better(get("rss idle", "ipx"), nanny, true),
+      target: "",
+      pass: undefined,
+      note: nannyAfter ? `after w2: ${fmtNum(nannyAfter.median)} MB` : undefined,
+    });
+  }
+  return rows;
+}
+
+function report(s: Settings, rows: Row[]): string {
+  const lines: string[] = [];
+  lines.push("");
+  lines.push(
+    `ipx vs ipyparallel — medians of ${s.reps} repetitions (w2, w6: ${s.slowReps}; ` +
+      `±: half the min–max range); ratio = how many times better ipx is`,
+  );
+  lines.push("");
+  lines.push(textTable(
+    ["workload", "unit", "ipx", "ipyparallel", "ratio", "target", "result"],
+    rows.map((r) => [
+      r.workload,
+      r.unit,
+      r.ipx ? fmtSummary(r.ipx) : "—",
+      r.ipp ? fmtSummary(r.ipp) : "—",
+      r.ratio === undefined ? "" : `${r.ratio >= 10 ? r.ratio.toFixed(0) : r.ratio.toFixed(1)}×`,
+      r.target,
+      r.pass === undefined
+        ? (r.note ?? "")
+        : `${r.pass ? "PASS" : "MISS"}${r.note ? `  ${r.note}` : ""}`,
+    ]),
+    [false, false, true, true, true, false, false],
+  ));
+  const floor = ["floor", "floor-thread"] as const;
+  const fl = floor.map((sys) => [sys, get("floor latency", sys), get("floor throughput", sys)]);
+  if (fl.some(([, a, b]) => a || b)) {
+    lines.push("");
+    lines.push("floor (raw TCP client → middle → worker, ipx framing + codec, no ipx logic):");
+    for (const [sys, lat, thr] of fl) {
+      if (!lat && !thr) continue;
+      lines.push(
+        `  ${sys === "floor" ? "plain                " : "+ Worker-thread hop  "}` +
+          `1-in-flight ${lat ? fmtSummary(lat as Summary) : "—"} µs/round trip, ` +
+          `64-in-flight ${thr ? fmtSummary(thr as Summary) : "—"} req/s`,
+      );
+    }
+  }
+  const ready = get("start 4 engines (ready line)", "ipx");
+  if (ready) {
+    lines.push(
+      `w6 detail: ipx prints "cluster ready" after ${fmtSummary(ready)} s; the row adds a new ` +
+        `client connecting and seeing all 4 engines (ipyparallel: start_and_connect + wait)`,
+    );
+  }
+  const errors = [...figures.values()].filter((f) => f.errors.length > 0);
+  if (errors.length) {
+    lines.push("");
+    lines.push("errors:");
+    for (const f of errors) {
+      lines.push(`  ${f.metric} (${f.system}): ${f.errors[0]!.split("\n")[0]}`);
+    }
+  }
+  return lines.join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  let s: Settings;
+  try {
+    s = parseSettings(Deno.args);
+  } catch (error) {
+    console.error((error as Error).message);
+    return 2;
+  }
+  if (s.json === true) out = (line) => console.error(line);
+  const own = !Deno.env.get("IPX_BENCH_DIR");
+  const dir = Deno.env.get("IPX_BENCH_DIR") ?? await Deno.makeTempDir({ prefix: "ipx-bench-" });
+  Deno.env.set("IPX_DIR", dir);
+  log(`bench: ${s.quick ? "quick" : "full"} run; IPX_DIR=${dir}`);
+  const load = loadAverage();
+  if (load !== undefined && load > 0.5) {
+    log(
+      `bench: warning: the 1-minute load average is ${load} before starting; other work on ` +
+        `this machine will skew the figures`,
+    );
+  }
+  const t0 = performance.now();
+  let meta: Record<string, unknown>;
+  try {
+    meta = await run(s);
+  } finally {
+    if (own && !s.keep) await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+  meta.seconds = (performance.now() - t0) / 1000;
+  meta.loadAverageAtEnd = loadAverage();
+  const rows = buildRows(s);
+  out(report(s, rows));
+  out(
+    `\nbench finished in ${fmtNum((performance.now() - t0) / 1000)} s; load average ` +
+      `${meta.loadAverageAtStart ?? "?"} at start, ${meta.loadAverageAtEnd ?? "?"} at end ` +
+      `(${meta.cpus} CPUs)`,
+  );
+  if (s.json !== undefined) {
+    const doc = {
+      meta,
+      rows: rows.map((r) => ({
+        workload: r.workload,
+        unit: r.unit,
+        ipx: r.ipx ?? null,
+        ipp: r.ipp ?? null,
+        ratio: r.ratio ?? null,
+        target: r.target,
+        pass: r.pass ?? null,
+        note: r.note ?? null,
+      })),
+      figures: [...figures.values()].map((f) => ({
+        ...f,
+        summary: f.samples.length ? summarize(f.samples) : null,
+      })),
+    };
+    const text = JSON.stringify(doc, null, 2);
+    if (s.json === true) console.log(text);
+    else {
+      await Deno.writeTextFile(s.json, text + "\n");
+      log(`bench: wrote ${s.json}`);
+    }
+  }
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main());

@@ -1,0 +1,88 @@
+import assert, { rejects } from "node:assert/strict";
+import { RemoteError, TimeoutError } from "../mod.ts";
+import { startMemoryCluster } from "./_helpers/memory_cluster.ts";
+
+Deno.test("client.ids is a copy and directView('all') includes engines added later", async () => {
+  await using c = await startMemoryCluster({ engines: 1 });
+  const ids = c.client.ids;
+  ids.push(99);
+  assert.deepEqual(c.client.ids, [0]);
+  const all = c.client.directView();
+  const fixed = c.client.directView([0]);
+  const added = Promise.withResolvers<void>();
+  c.client.onEngine((e) => e.type === "registered" && added.resolve());
+  await c.addEngine();
+  await added.promise;
+  assert.deepEqual(await all.apply(() => 1), [1, 1]);
+  assert.deepEqual(await fixed.apply(() => 1), [1]);
+  assert.deepEqual(await c.client.waitForEngines(2, { timeoutMs: 1000 }), [0, 1]);
+  await rejects(c.client.waitForEngines(5, { timeoutMs: 50 }), TimeoutError);
+});
+
+Deno.test("AsyncResult exposes msgIds, engineIds, metadata, elapsedMs and wait()", async () => {
+  await using c = await startMemoryCluster({ engines: 2 });
+  const dv = c.client.directView();
+  const ar = dv.execute(
+    "for (;;) { try { Deno.statSync('go'); break; } catch { await new Promise((r) => setTimeout(r, 5)); } } 3",
+  );
+  assert.equal(ar.msgIds.length, 2);
+  assert.equal(new Set(ar.msgIds).size, 2);
+  assert.deepEqual(ar.engineIds, [0, 1]);
+  assert.equal(ar.ready(), false);
+  assert.equal(await ar.wait(20), false);
+  await Deno.writeTextFile(`${c.dataDir}/go`, "");
+  assert.equal(await ar.wait(), true);
+  assert.deepEqual(await ar, [3, 3]);
+  for (const m of ar.metadata) {
+    assert.equal(m.status, "ok");
+    assert.ok(m.started! >= m.submitted - 5, "started after submitted");
+    assert.ok(m.completed! >= m.started!);
+    assert.equal(m.executionCount, 1);
+  }
+  assert.ok(ar.elapsedMs >= 0);
+  const before = ar.elapsedMs;
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(ar.elapsedMs, before, "elapsedMs is frozen once complete");
+  await rejects(
+    dv.execute("1").get(0).then(() => dv.execute("while (true) {}").get(50)),
+    TimeoutError,
+  );
+  await Promise.all([dv.execute("1")].map((x) => x)); // engines still queue behind the loop
+});
+
+Deno.test("a result that cannot travel fails with SerializationError naming the type and engine", async () => {
+  await using c = await startMemoryCluster({ engines: 1 });
+  await rejects(c.client.directView().execute("class Foo {}; new Foo()"), (e: unknown) => {
+    assert.ok(e instanceof RemoteError);
+    assert.equal(e.ename, "SerializationError");
+    assert.match(e.evalue, /Foo instance/);
+    assert.match(e.evalue, /engine 0/);
+    return true;
+  });
+  await rejects(c.client.directView().apply(() => () => 1), /function/);
+});
+
+Deno.test("queueStatus() reports per-engine counts and unassigned", async () => {
+  await using c = await startMemoryCluster({ engines: 2 });
+  await c.client.directView().apply(() => 1);
+  await c.client.directView(0).apply(() => 1);
+  const qs = await c.client.queueStatus();
+  assert.deepEqual(Object.keys(qs.engines).map(Number).sort(), [0, 1]);
+  assert.equal(qs.engines[0]!.completed, 2);
+  assert.equal(qs.engines[1]!.completed, 1);
+  assert.equal(qs.engines[0]!.queue, 0);
+  assert.equal(qs.unassigned, 0);
+});
+
+Deno.test("shutdown({ targets }) stops those engines; they leave ids", async () => {
+  await using c = await startMemoryCluster({ engines: 2 });
+  const gone = Promise.withResolvers<number>();
+  c.client.onEngine((e) => e.type === "unregistered" && gone.resolve(e.engineId));
+  await c.client.shutdown({ targets: [1] });
+  assert.equal(await gone.promise, 1);
+  await c.engines[1]!.done;
+  assert.deepEqual(c.client.ids, [0]);
+  assert.deepEqual(await c.client.directView().apply(() => 7), [7]);
+  // a task sent to a dead engine fails at once, naming it
+  await rejects(c.client.directView(1).apply(() => 1), /engine 1 is not registered/);
+});

@@ -1,0 +1,229 @@
+/**
+ * `ipx repl` driven through a pipe: real processes (`repl --local 2` starts a controller and two
+ * engine processes), scripted stdin, exact stdout transcripts.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { startLocalCluster } from "../cmd/_local_cluster.ts";
+import { silentLogger } from "../lib/controller/log.ts";
+import { formatHelp } from "../lib/repl/magic_table.ts";
+import { processesMatching, tempIpxDir } from "./_helpers/ipx_cli.ts";
+import { ReplChild, runReplScript } from "./_helpers/repl_process.ts";
+
+const START_LINE =
+  "ipx repl: 2 engines connected (ids 0,1), profile default (local cluster of 2); " +
+  "%help lists the magics\n";
+
+/** Runs a script on `repl --local 2` with a private IPX_DIR and data dir; checks cleanup. */
+async function script(input: string, ...extra: string[]) {
+  await using dir = await tempIpxDir();
+  const dataDir = join(dir.path, "engines-data");
+  const run = await runReplScript(
+    input,
+    ["repl", "--local", "2", "--data-dir", dataDir, ...extra],
+    {
+      IPX_DIR: dir.path,
+    },
+  );
+  assert.deepEqual(await processesMatching(dataDir), [], "no engine process is left behind");
+  assert.deepEqual(
+    [...Deno.readDirSync(dir.path)].map((e) => e.name).sort(),
+    ["engines-data"],
+    "the private cluster directory is removed and nothing is written to the profile",
+  );
+  return run;
+}
+
+Deno.test("repl --local 2 over a pipe prints exactly the Out lines", async () => {
+  const run = await script("%px 1+1\n");
+  assert.equal(run.stdout, "Out[0:1]: 2\nOut[1:1]: 2\n");
+  assert.equal(run.stderr, START_LINE);
+  assert.equal(run.code, 0);
+});
+
+Deno.test("repl transcript: local cells, %%px, errors, autopx, noblock, pxconfig", async () => {
+  const input = [
+    "let local: number = 20",
+    "local + 1",
+    "%px let x = 10",
+    "%%px --targets 0",
+    "console.log('only zero', x)",
+    "x * 2",
+    "",
+    "%px throw new Error('bad ' + 1)",
+    "%pxconfig --no-stream",
+    "%autopx",
+    "x + 1",
+    "console.log('auto')",
+    "%autopx",
+    "%%px --noblock",
+    "x + 100",
+    "",
+    "%pxresult",
+    "await _",
+    "%pxconfig -t -1 --stream",
+    "%px x",
+    "function add(a: number,",
+    "             b: number) {",
+    "  return a + b",
+    "}",
+    "add(1, 2)",
+    "%bogus",
+    "%pxresult --group-outputs nope",
+    "",
+  ].join("\n");
+  const run = await script(input);
+  assert.equal(
+    run.stdout,
+    [
+      "Out[2]: 21",
+      "only zero 10",
+      "Out[0:2]: 20",
+      "[0:execute] Error: bad 1",
+      "    at <anonymous>:1:7",
+      "[1:execute] Error: bad 1",
+      "    at <anonymous>:1:7",
+      "CompositeError: 2 errors on engines 0,1",
+      "%pxconfig: --targets all (engines 0,1) --block --no-stream --group-outputs engine",
+      "%autopx enabled",
+      "Out[0:4]: 11",
+      "Out[1:3]: 11",
+      "[stdout:0] auto",
+      "[stdout:1] auto",
+      "%autopx disabled",
+      "<AsyncResult(%px) on engines 0,1: pending> bound to _ (%pxresult or await _ shows it)",
+      "Out[0:6]: 110",
+      "Out[1:5]: 110",
+      "Out[13]: [ 110, 110 ]",
+      "%pxconfig: --targets -1 (engines 1) --block --stream --group-outputs engine",
+      "Out[1:6]: 10",
+      "Out[17]: 3",
+      "UsageError: Unknown magic %bogus; %help lists the magics",
+      'UsageError: Invalid value "nope" for --group-outputs: use one of engine, order, type',
+      "",
+    ].join("\n"),
+  );
+  assert.equal(run.code, 0);
+});
+
+Deno.test("repl %help, %engines and %exit over a pipe", async () => {
+  const run = await script("%help\n%engines\n%exit\n%px 'not run'\n");
+  assert.doesNotMatch(run.stdout, /not run/);
+  assert.equal(run.code, 0);
+  assert.ok(run.stdout.startsWith(formatHelp()));
+  const table = run.stdout.slice(formatHelp().length).trimEnd().split("\n");
+  assert.match(table[0]!, /^id\s+host\s+pid\s+state\s+queue\s+data dir$/);
+  assert.match(table[1]!, /^0\s+\S+\s+\d+\s+idle\s+0\s+\S*engines-data$/);
+  assert.match(table[2]!, /^1\s+\S+\s+\d+\s+idle\s+0\s+\S*engines-data$/);
+});
+
+Deno.test("repl --exit-on-error exits 1 at the first failing cell", async () => {
+  const input = "%px 1\n%px throw new TypeError('stop here')\n%px 'never'\n";
+  const run = await script(input, "--exit-on-error");
+  assert.equal(
+    run.stdout,
+    "Out[0:1]: 1\nOut[1:1]: 1\n[0:execute] TypeError: stop here\n    at <anonymous>:1:7\n" +
+      "[1:execute] TypeError: stop here\n    at <anonymous>:1:7\n" +
+      "CompositeError: 2 errors on engines 0,1\n",
+  );
+  assert.equal(run.code, 1);
+  const local = await script("undefinedName\n1\n", "--exit-on-error");
+  assert.equal(
+    local.stdout,
+    "Uncaught ReferenceError: undefinedName is not defined\n" +
+      "    at <anonymous>:1:1\n",
+  );
+  assert.equal(local.code, 1);
+});
+
+Deno.test("repl without --exit-on-error runs every cell and exits 0", async () => {
+  const run = await script("%px throw new Error('x')\n%pxresult\n%px 'after'\n");
+  assert.match(run.stdout, /CompositeError: 2 errors on engines 0,1\n/);
+  assert.ok(run.stdout.endsWith('Out[0:2]: "after"\nOut[1:2]: "after"\n'));
+  assert.equal(run.code, 0);
+});
+
+Deno.test("repl reports errors of background code and keeps going", async () => {
+  const input = [
+    "setTimeout(() => { throw new Error('late') }, 0); 'timer set'",
+    "Promise.reject(new RangeError('unawaited')); undefined",
+    "await new Promise((r) => setTimeout(r, 20))",
+    "'still alive'",
+    "",
+  ].join("\n");
+  const run = await script(input);
+  assert.match(run.stdout, /^Out\[1\]: "timer set"\n/);
+  assert.match(run.stdout, /\(in the background\) Uncaught Error: late\n/);
+  assert.match(run.stdout, /\(in the background\) Uncaught RangeError: unawaited\n/);
+  assert.ok(run.stdout.endsWith('Out[4]: "still alive"\n'));
+  assert.equal(run.code, 0);
+});
+
+Deno.test("repl runs a %%px cell left open at the end of the input", async () => {
+  const run = await script("%%px --targets 1\n6 * 7");
+  assert.equal(run.stdout, "Out[1:1]: 42\n");
+});
+
+Deno.test("repl rejects bad options with a usage error", async () => {
+  await using dir = await tempIpxDir();
+  const zero = await runReplScript("", ["repl", "--local", "0"], { IPX_DIR: dir.path });
+  assert.equal(zero.code, 2);
+  assert.match(zero.stderr, /Invalid --local "0": give a number of engines, e\.g\. --local 2/);
+  const both = await runReplScript("", ["repl", "--local", "1", "--file", "x.json"], {
+    IPX_DIR: dir.path,
+  });
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /drop --file/);
+  const name = await runReplScript("", ["repl", "--profile", "a/b"], { IPX_DIR: dir.path });
+  assert.equal(name.code, 2);
+  assert.match(name.stderr, /Invalid profile name "a\/b"/);
+});
+
+Deno.test("repl --profile connects to a running cluster of that profile", async () => {
+  await using dir = await tempIpxDir();
+  const dataDir = join(dir.path, "data");
+  const cluster = await startLocalCluster({
+    profile: "shared",
+    base: dir.path,
+    n: 1,
+    dataDir,
+    log: silentLogger,
+  });
+  try {
+    const run = await runReplScript("%px 'hello from ' + 'shared'\n", [
+      "repl",
+      "--profile",
+      "shared",
+    ], { IPX_DIR: dir.path });
+    assert.equal(run.stdout, 'Out[0:1]: "hello from shared"\n');
+    assert.equal(
+      run.stderr,
+      "ipx repl: 1 engine connected (ids 0), profile shared; %help lists the magics\n",
+    );
+    assert.equal(run.code, 0);
+  } finally {
+    await cluster.stop();
+  }
+});
+
+Deno.test("repl interrupts a running %px on SIGINT and ends cleanly on SIGTERM", async () => {
+  await using dir = await tempIpxDir();
+  const dataDir = join(dir.path, "engines-data");
+  await using repl = new ReplChild(["repl", "--local", "2", "--data-dir", dataDir], {
+    IPX_DIR: dir.path,
+  });
+  await repl.send("%px console.log('looping'); while (true) {}\n");
+  await repl.waitFor(/\[stdout:0\] looping[^]*---/);
+  await repl.waitFor(/\[stdout:1\] looping[^]*---/);
+  const started = performance.now();
+  repl.kill("SIGINT");
+  await repl.waitFor(/namespace reset on engines 0,1/);
+  assert.ok(performance.now() - started < 2000, "interrupted within 2 s");
+  await repl.send("%px 'alive'\n");
+  await repl.waitFor(/Out\[0:\d+\]: "alive"\nOut\[1:\d+\]: "alive"\n/);
+  repl.kill("SIGTERM");
+  const status = await repl.finish();
+  assert.equal(status.code, 143);
+  assert.deepEqual(await processesMatching(dataDir), []);
+});

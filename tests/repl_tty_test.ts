@@ -1,0 +1,206 @@
+/**
+ * `ipx repl` in a pseudo-terminal (tmux): completion, continuation, history, Ctrl-C, Ctrl-D,
+ * the progress line and colours, against a real `--local 2` cluster.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { processesMatching, tempIpxDir } from "./_helpers/ipx_cli.ts";
+import { TmuxRepl } from "./_helpers/repl_tmux.ts";
+
+/** These tests need tmux; without it they are reported as ignored. */
+const ignore = !(() => {
+  try {
+    return Deno.statSync("/usr/bin/tmux").isFile;
+  } catch {
+    return false;
+  }
+})();
+
+/** The last non-empty line of the screen. */
+function lastLine(screen: string): string {
+  return screen.trimEnd().split("\n").at(-1) ?? "";
+}
+
+async function startRepl(ipxDir: string, dataDir: string, colors = false): Promise<TmuxRepl> {
+  const repl = await TmuxRepl.start(["repl", "--local", "2", "--data-dir", dataDir], {
+    env: { IPX_DIR: ipxDir, NO_COLOR: colors ? undefined : "1" },
+  });
+  try {
+    await repl.waitFor(/ipx repl: 2 engines connected \(ids 0,1\)[^\n]*\nIn \[1\]: $/, {
+      timeoutMs: 60_000,
+    });
+  } catch (error) {
+    await repl[Symbol.asyncDispose]();
+    throw error;
+  }
+  return repl;
+}
+
+Deno.test({
+  name: "repl on a terminal: Tab completion, continuation lines and autopx prompt",
+  ignore,
+}, async () => {
+  await using dir = await tempIpxDir();
+  const dataDir = join(dir.path, "data");
+  {
+    await using repl = await startRepl(dir.path, dataDir);
+    await repl.type("%pxc");
+    await repl.keys("Tab");
+    await repl.waitFor(/In \[1\]: %pxconfig$/m);
+    await repl.keys("C-u");
+    await repl.type("%%px --gr");
+    await repl.keys("Tab");
+    await repl.waitFor(/In \[1\]: %%px --group-outputs$/m);
+    await repl.keys("C-u");
+
+    await repl.type("let completeMe = 1");
+    await repl.keys("Enter");
+    await repl.waitFor(/In \[2\]: $/);
+    await repl.type("compl");
+    await repl.keys("Tab");
+    await repl.waitFor(/In \[2\]: completeMe$/m);
+    await repl.keys("Enter");
+    await repl.waitFor(/Out\[2\]: 1\nIn \[3\]: $/);
+
+    await repl.type("%px let remoteOnly = 5");
+    await repl.keys("Enter");
+    await repl.waitFor(/In \[4\]: $/);
+    await repl.type("%px remoteO");
+    await repl.keys("Tab");
+    await repl.waitFor(/In \[4\]: %px remoteOnly$/m);
+    await repl.keys("Enter");
+    await repl.waitFor(/Out\[0:2\]: 5\nOut\[1:2\]: 5\nIn \[5\]: $/);
+
+    await repl.type("function twice(a: number) {");
+    await repl.keys("Enter");
+    await repl.waitFor(/\n {3}\.\.\.: $/);
+    await repl.type("return 2 * a");
+    await repl.keys("Enter");
+    await repl.waitFor(/return 2 \* a\n {3}\.\.\.: $/);
+    await repl.type("}");
+    await repl.keys("Enter");
+    await repl.waitFor(/\n {3}\.\.\.: }\nIn \[6\]: $/);
+    await repl.type("twice(21)");
+    await repl.keys("Enter");
+    await repl.waitFor(/Out\[6\]: 42\nIn \[7\]: $/);
+
+    await repl.type("%autopx");
+    await repl.keys("Enter");
+    await repl.waitFor(/%autopx enabled\n\[autopx\] In \[8\]: $/);
+    await repl.type("remoteOnly + 1");
+    await repl.keys("Enter");
+    await repl.waitFor(/Out\[0:3\]: 6\nOut\[1:3\]: 6\n\[autopx\] In \[9\]: $/);
+    await repl.type("%autopx");
+    await repl.keys("Enter");
+    await repl.waitFor(/%autopx disabled\nIn \[10\]: $/);
+
+    await repl.keys("C-d");
+    await repl.waitFor(/\[exited 0\]/);
+  }
+  assert.deepEqual(await processesMatching(dataDir), []);
+});
+
+Deno.test(
+  { name: "repl on a terminal: history is kept in the profile across sessions", ignore },
+  async () => {
+    await using dir = await tempIpxDir();
+    const dataDir = join(dir.path, "data");
+    const historyFile = join(dir.path, "profile_default", "history");
+    {
+      await using repl = await startRepl(dir.path, dataDir);
+      for (const [i, line] of ["%px 40 + 2", "let h = 'x'", "%px 40 + 2"].entries()) {
+        await repl.type(line);
+        await repl.keys("Enter");
+        await repl.waitFor(new RegExp(`In \\[${i + 2}\\]: $`));
+      }
+      await repl.keys("Up");
+      await repl.waitFor(/In \[4\]: %px 40 \+ 2$/m);
+      await repl.keys("Up");
+      await repl.waitFor(/In \[4\]: let h = 'x'$/m);
+      await repl.keys("C-u", "C-d");
+      await repl.waitFor(/\[exited 0\]/);
+    }
+    assert.equal(await Deno.readTextFile(historyFile), "let h = 'x'\n%px 40 + 2\n");
+    assert.equal((await Deno.stat(historyFile)).mode! & 0o777, 0o600);
+    {
+      await using repl = await startRepl(dir.path, dataDir);
+      await repl.keys("Up");
+      await repl.waitFor(/In \[1\]: %px 40 \+ 2$/m);
+      await repl.keys("Up");
+      await repl.waitFor(/In \[1\]: let h = 'x'$/m);
+      await repl.keys("Enter");
+      await repl.waitFor(/In \[2\]: $/);
+      await repl.type("%exit");
+      await repl.keys("Enter");
+      await repl.waitFor(/In \[2\]: %exit\n\[exited 0\]/);
+    }
+    assert.equal(await Deno.readTextFile(historyFile), "%px 40 + 2\nlet h = 'x'\n%exit\n");
+  },
+);
+
+Deno.test({
+  name:
+    "repl on a terminal: Ctrl-C stops an infinite %px loop; progress line; Ctrl-C at the prompt",
+  ignore,
+}, async () => {
+  await using dir = await tempIpxDir();
+  const dataDir = join(dir.path, "data");
+  {
+    await using repl = await startRepl(dir.path, dataDir);
+    await repl.type("%px let kept = 1");
+    await repl.keys("Enter");
+    await repl.waitFor(/In \[2\]: $/);
+    await repl.type("%px while (true) {}");
+    await repl.keys("Enter");
+    await repl.waitFor(/\[progress\] 0\/2 engines done, [\d.]+ s elapsed \(Ctrl-C interrupts\)$/m);
+    const started = Date.now();
+    await repl.keys("C-c");
+    const screen = await repl.waitFor(/namespace reset on engines 0,1[^\n]*\nIn \[3\]: $/);
+    assert.ok(Date.now() - started < 2000, `stopped after ${Date.now() - started} ms`);
+    assert.match(screen, /KeyboardInterrupt: stopping the code on engines 0,1/);
+    assert.doesNotMatch(screen, /\[progress\]/, "the progress line was erased");
+
+    await repl.type("%px typeof kept");
+    await repl.keys("Enter");
+    await repl.waitFor(/Out\[0:\d+\]: "undefined"\nOut\[1:\d+\]: "undefined"\nIn \[4\]: $/);
+
+    await repl.type("half typed");
+    await repl.keys("C-c");
+    await repl.waitFor(/In \[4\]: \^C\nIn \[4\]: $/);
+    await repl.type("if (true) {");
+    await repl.keys("Enter");
+    await repl.waitFor(/\.\.\.: $/);
+    await repl.keys("C-c");
+    await repl.waitFor(/\.\.\.: \^C\nIn \[4\]: $/);
+    await repl.type("2 + 3");
+    await repl.keys("Enter");
+    await repl.waitFor(/Out\[4\]: 5\nIn \[5\]: $/);
+
+    await repl.keys("C-d");
+    const end = await repl.waitFor(/\[exited 0\]/);
+    assert.equal(lastLine(end), "[exited 0]");
+  }
+  assert.deepEqual(await processesMatching(dataDir), []);
+});
+
+Deno.test({ name: "repl on a terminal: colours unless NO_COLOR is set", ignore }, async () => {
+  await using dir = await tempIpxDir();
+  {
+    await using repl = await startRepl(dir.path, join(dir.path, "data"), true);
+    await repl.type("%px 7");
+    await repl.keys("Enter");
+    const screen = await repl.waitFor(/Out\[1:1\]:/);
+    const colored = await repl.screen(true);
+    assert.ok(colored.includes("\x1b[32mIn [1]: "), "green prompt");
+    assert.ok(colored.includes("\x1b[31mOut[0:1]:\x1b[39m \x1b[33m7"), "red label, yellow number");
+    assert.match(screen, /Out\[0:1\]: 7/);
+  }
+  {
+    await using repl = await startRepl(dir.path, join(dir.path, "data"), false);
+    await repl.type("%px 7");
+    await repl.keys("Enter");
+    await repl.waitFor(/Out\[1:1\]: 7\nIn \[2\]: $/);
+    assert.ok(!(await repl.screen(true)).includes("\x1b[3"), "no colour codes");
+  }
+});
