@@ -111,8 +111,8 @@ async function start(
     } catch { /* gone */ }
     return 1;
   }
-  const log = openLog(`${paths.log}/cluster.log`, { quiet: false });
   await Deno.mkdir(paths.log, { recursive: true });
+  const log = openLog(`${paths.log}/cluster.log`, { quiet: false });
   const cluster = await startLocalCluster({
     profile: o.profile,
     n,
