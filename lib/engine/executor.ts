@@ -387,12 +387,29 @@ export class Executor implements AsyncDisposable {
   }
 }
 
+/** Prepared (type-stripped, interrupt-checked) sources by original source. */
+const preparedSources = new Map<string, string>();
+const PREPARED_LIMIT = 512;
+
+function cachedPrepare(kind: "execute" | "apply", source: string): string {
+  const key = `${kind}\u0000${source}`;
+  let out = preparedSources.get(key);
+  if (out === undefined) {
+    out = addInterruptChecks(kind === "execute" ? stripTypes(source) : stripFunction(source));
+    preparedSources.set(key, out);
+    if (preparedSources.size > PREPARED_LIMIT) {
+      preparedSources.delete(preparedSources.keys().next().value!);
+    }
+  }
+  return out;
+}
+
 function prepare(op: Exclude<Op, { kind: "clear" }>): WorkerOp {
   switch (op.kind) {
     case "execute":
-      return { kind: "execute", code: addInterruptChecks(stripTypes(op.code)) };
+      return { kind: "execute", code: cachedPrepare("execute", op.code) };
     case "apply":
-      return { kind: "apply", fn: addInterruptChecks(stripFunction(op.fn)), args: op.args };
+      return { kind: "apply", fn: cachedPrepare("apply", op.fn), args: op.args };
     case "pull":
       if (!Array.isArray(op.names)) throw new TypeError("Cannot pull: names must be an array");
       return { kind: "pull", names: [...op.names] };

@@ -288,10 +288,21 @@ function checkName(name: unknown, verb: string): string {
   return name;
 }
 
-async function apply(fn: string, encodedArgs: Uint8Array): Promise<unknown> {
-  const args = decodeValue(encodedArgs);
-  if (!Array.isArray(args)) {
-    throw new OpError("TypeError", "Cannot apply: the arguments must be encoded as an array");
+/** Functions already compiled in the namespace, by source (most recent last). */
+const compiledFunctions = new Map<string, (...args: unknown[]) => unknown>();
+const COMPILED_LIMIT = 256;
+
+/**
+ * The function for `fn`, evaluated in the namespace once and then reused: later calls skip the
+ * inspector entirely. (Namespace names are looked up when the function runs, so a cached
+ * function still sees the current values; a namespace reset starts a new Worker and cache.)
+ */
+async function compiledFunction(fn: string): Promise<(...args: unknown[]) => unknown> {
+  const cached = compiledFunctions.get(fn);
+  if (cached) {
+    compiledFunctions.delete(fn);
+    compiledFunctions.set(fn, cached);
+    return cached;
   }
   const compiled = await evaluate(fn);
   const target = compiled.exceptionDetails ? await settle(compiled) : compiled.result;
@@ -301,16 +312,21 @@ async function apply(fn: string, encodedArgs: Uint8Array): Promise<unknown> {
       `Cannot apply ${(target as RemoteObject).description ?? "the value"}: it is not a function`,
     );
   }
-  bridge.args = args;
-  try {
-    return await settle(
-      await callOnBridge("function (f) { return f(...this.args); }", [
-        asArgument(target as RemoteObject),
-      ]),
-    );
-  } finally {
-    bridge.args = [];
+  const f = await localize(target as RemoteObject) as (...args: unknown[]) => unknown;
+  compiledFunctions.set(fn, f);
+  if (compiledFunctions.size > COMPILED_LIMIT) {
+    compiledFunctions.delete(compiledFunctions.keys().next().value!);
   }
+  return f;
+}
+
+async function apply(fn: string, encodedArgs: Uint8Array): Promise<unknown> {
+  const args = decodeValue(encodedArgs);
+  if (!Array.isArray(args)) {
+    throw new OpError("TypeError", "Cannot apply: the arguments must be encoded as an array");
+  }
+  const f = await compiledFunction(fn);
+  return await f(...args);
 }
 
 async function push(encoded: Uint8Array): Promise<void> {
