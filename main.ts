@@ -12,6 +12,7 @@ import { controllerCommand } from "./cmd/controller.ts";
 import { engineCommand } from "./cmd/engine.ts";
 import { engineProcessCommand } from "./cmd/engine_process.ts";
 import { profileCommand } from "./cmd/profile.ts";
+import { replCommand } from "./cmd/repl.ts";
 
 /**
  * Builds the `ipx` program with every subcommand.
@@ -29,7 +30,7 @@ export function ipxProgram(): Command {
   program.addCommand(engineCommand());
   program.addCommand(clusterCommand());
   program.addCommand(engineProcessCommand(), { hidden: true });
-  // program.addCommand(replCommand());         // cmd/repl.ts (to be added)
+  program.addCommand(replCommand());
   // ── end of subcommands ──
 
   return configureErrors(program);

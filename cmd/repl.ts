@@ -54,8 +54,12 @@ function fileLogger(path: string, verbose: boolean): Logger & { close(): void } 
   return log;
 }
 
-/** Collects termination signals while the REPL starts (before it handles them itself). */
-function startupSignals(): { received: () => Deno.Signal | undefined; off: () => void } {
+/**
+ * Collects termination signals for the whole command, so that one arriving while the cluster
+ * starts or is being torn down (when the REPL itself does not listen) cannot kill the process
+ * half-way and leave engine processes behind.
+ */
+function guardSignals(): { received: () => Deno.Signal | undefined; off: () => void } {
   let got: Deno.Signal | undefined;
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
   const listeners = signals.map((s) => [s, () => got ??= s] as const);
@@ -109,7 +113,7 @@ function parseOptions(o: ReplCliOptions): { n: number | undefined; timeoutMs: nu
 export async function runReplCommand(o: ReplCliOptions): Promise<number> {
   const { n, timeoutMs } = parseOptions(o);
   const paths = profileOf(o.profile);
-  const signals = startupSignals();
+  const signals = guardSignals();
   let base: string | undefined;
   let log: (Logger & { close(): void }) | undefined;
   let cluster: LocalCluster | undefined;
@@ -140,7 +144,6 @@ export async function runReplCommand(o: ReplCliOptions): Promise<number> {
         timeoutMs,
       });
     }
-    signals.off();
     if (signals.received()) return 130;
     return await runRepl({
       client,
@@ -150,11 +153,11 @@ export async function runReplCommand(o: ReplCliOptions): Promise<number> {
       exitOnError: o.exitOnError ?? false,
     });
   } finally {
-    signals.off();
     await client?.close().catch(() => {});
     await cluster?.stop().catch(() => {});
     log?.close();
     if (base) await Deno.remove(base, { recursive: true }).catch(() => {});
+    signals.off();
   }
 }
 

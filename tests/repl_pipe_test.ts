@@ -19,19 +19,17 @@ const START_LINE =
 async function script(input: string, ...extra: string[]) {
   await using dir = await tempIpxDir();
   const dataDir = join(dir.path, "engines-data");
-  const run = await runReplScript(
-    input,
-    ["repl", "--local", "2", "--data-dir", dataDir, ...extra],
-    {
-      IPX_DIR: dir.path,
-    },
-  );
+  const tmp = join(dir.path, "tmp");
+  await Deno.mkdir(tmp);
+  const args = ["repl", "--local", "2", "--data-dir", dataDir, ...extra];
+  const run = await runReplScript(input, args, { IPX_DIR: dir.path, TMPDIR: tmp });
   assert.deepEqual(await processesMatching(dataDir), [], "no engine process is left behind");
   assert.deepEqual(
     [...Deno.readDirSync(dir.path)].map((e) => e.name).sort(),
-    ["engines-data"],
-    "the private cluster directory is removed and nothing is written to the profile",
+    ["engines-data", "tmp"],
+    "nothing is written to the profile",
   );
+  assert.deepEqual([...Deno.readDirSync(tmp)], [], "the private cluster directory is removed");
   return run;
 }
 
@@ -210,8 +208,11 @@ Deno.test("repl --profile connects to a running cluster of that profile", async 
 Deno.test("repl interrupts a running %px on SIGINT and ends cleanly on SIGTERM", async () => {
   await using dir = await tempIpxDir();
   const dataDir = join(dir.path, "engines-data");
+  const tmp = join(dir.path, "tmp");
+  await Deno.mkdir(tmp);
   await using repl = new ReplChild(["repl", "--local", "2", "--data-dir", dataDir], {
     IPX_DIR: dir.path,
+    TMPDIR: tmp,
   });
   await repl.send("%px console.log('looping'); while (true) {}\n");
   await repl.waitFor(/\[stdout:0\] looping[^]*---/);
@@ -223,7 +224,8 @@ Deno.test("repl interrupts a running %px on SIGINT and ends cleanly on SIGTERM",
   await repl.send("%px 'alive'\n");
   await repl.waitFor(/Out\[0:\d+\]: "alive"\nOut\[1:\d+\]: "alive"\n/);
   repl.kill("SIGTERM");
-  const status = await repl.finish();
-  assert.equal(status.code, 143);
+  const status = await repl.exited();
+  assert.deepEqual([status.code, status.signal], [143, null], "it handled SIGTERM itself");
   assert.deepEqual(await processesMatching(dataDir), []);
+  assert.deepEqual([...Deno.readDirSync(tmp)], [], "the private cluster directory is removed");
 });

@@ -117,6 +117,14 @@ export class ReplChild implements AsyncDisposable {
     });
   }
 
+  /** Waits for the exit status (stdin stays open until then), e.g. after a signal. */
+  async exited(): Promise<Deno.CommandStatus> {
+    const status = await this.child.status;
+    await this.#writer.close().catch(() => {});
+    await Promise.allSettled(this.#pumps);
+    return status;
+  }
+
   /** Closes stdin and waits for the exit status. */
   async finish(): Promise<Deno.CommandStatus> {
     await this.#writer.close().catch(() => {});
