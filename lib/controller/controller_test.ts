@@ -27,6 +27,8 @@ class FakeEngine {
   readonly uuid: string;
   channel!: Channel<EngineToController, ControllerToEngine>;
   received: ControllerToEngine[] = [];
+  /** Answer pings (a live engine) or not (a hung one). */
+  autoPong = false;
   #waiters: { type: string; resolve: (m: ControllerToEngine) => void }[] = [];
 
   constructor(uuid = crypto.randomUUID()) {
@@ -46,6 +48,9 @@ class FakeEngine {
     });
     this.received = [];
     void this.channel.run((m) => {
+      if (m.type === "ping" && this.autoPong) {
+        return this.channel.send({ type: "pong", t: m.t });
+      }
       const waiter = this.#waiters.find((w) => w.type === m.type);
       if (!waiter) return void this.received.push(m);
       this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
@@ -146,7 +151,7 @@ Deno.test("an engine that answers pings stays registered", async () => {
   await using s = await setup();
   const eng = new FakeEngine();
   await eng.connect(s.controller, s.key);
-  for (let i = 0; i < 30; i++) {
+  for (let i = 0; i < 12; i++) {
     s.clock.advance(100);
     const ping = await eng.next("ping");
     eng.channel.send({ type: "pong", t: ping.t });
@@ -231,7 +236,7 @@ Deno.test("controller restart: engines re-attach with their ids, records and res
   const dir = await Deno.makeTempDir({ prefix: "ipx-ctl-" });
   try {
     const db = `${dir}/ipx.sqlite`;
-    const first = await setup({ db });
+    const first = await setup({ db, restoreGraceMs: 1000 });
     const eng = new FakeEngine();
     const other = new FakeEngine();
     await eng.connect(first.controller, first.key);
@@ -249,7 +254,7 @@ Deno.test("controller restart: engines re-attach with their ids, records and res
     first.clock.advance(150); // the unfinished record is written by the flush timer
     // "kill" the controller: a second one opens the same database
     const key = first.key;
-    const second = await setup({ db, key });
+    const second = await setup({ db, key, restoreGraceMs: 1000 });
     await first.client.close();
     await first.controller.close();
     assert.deepEqual(second.controller.engineIds, []); // restored, not yet re-attached
@@ -264,10 +269,14 @@ Deno.test("controller restart: engines re-attach with their ids, records and res
     await settle();
     eng.result(r2.msgId, "after restart");
     assert.deepEqual(await follow, ["after restart"]);
-    assert.equal(running.ready(), false); // its first client is gone; it could re-fetch by id
+    // its first client was closed before it finished: told to fetch it by id
+    await assert.rejects(running, new RegExp(`getResult\\("${r2.msgId}"\\)`));
     // engine 1 never came back: declared dead after the grace period; ids are never reused
-    second.clock.advance(10_100);
-    await settle();
+    eng.autoPong = true;
+    for (let t = 0; t < 1200; t += 100) {
+      second.clock.advance(100);
+      await settle();
+    }
     assert.deepEqual(second.controller.engineIds, [0]);
     const newcomer = new FakeEngine();
     assert.equal((await newcomer.connect(second.controller, key)).engineId, 2);

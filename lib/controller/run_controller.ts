@@ -10,7 +10,7 @@ import { generateKey } from "../protocol/auth.ts";
 import { type ConnectionInfo, writeConnectionFile } from "../protocol/connection_file.ts";
 import { IPX_VERSION, PROTOCOL_VERSION } from "../protocol/version.ts";
 import { acquirePidLock } from "../profile/mod.ts";
-import { assertSecureDir, createProfile } from "../profile/mod.ts";
+import { assertSecureDir, createProfile, profilePaths } from "../profile/mod.ts";
 import { writeFileAtomic } from "../profile/mod.ts";
 import { ensureCertificates, loadUserCertificates, type TlsMaterial } from "./certs.ts";
 import { Controller } from "./controller.ts";
@@ -101,6 +101,12 @@ async function previousPort(controller: Controller, clientFile: string): Promise
  */
 export async function runController(options: RunControllerOptions): Promise<RunningController> {
   const log = options.log;
+  // refuse an existing world-writable security dir before createProfile tightens its mode:
+  // someone could have planted files in it
+  const existing = profilePaths(options.profile ?? "default", options.base);
+  if (await Deno.stat(existing.security).then(() => true, () => false)) {
+    await assertSecureDir(existing.security);
+  }
   const paths = await createProfile(options.profile ?? "default", options.base);
   await assertSecureDir(paths.security);
   const lock = await acquirePidLock(paths.pidFile, { what: "ipx controller" });

@@ -184,6 +184,7 @@ export class Engine {
       registered: (m) => {
         const previous = this.#id;
         this.#id = m.engineId;
+        this.#o.executor.engineId = m.engineId; // named in its error messages
         this.#deadAfterMs = m.deadAfterMs;
         this.#lastPing = Date.now();
         this.#startWatchdog(channel, m.heartbeatMs);

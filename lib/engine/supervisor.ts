@@ -105,7 +105,13 @@ export function describeExit(status: Deno.CommandStatus, tail: readonly string[]
  *   REPL-mode evaluator needs) only by a parent holding all of sys, and `inspector` cannot be
  *   named on the command line; user code gets "inspector" alone;
  * - explicitly denied: subprocesses and FFI (either would escape every other limit) and remote
- *   imports; `--no-prompt` so nothing can be granted interactively.
+ *   imports; `--no-prompt` so nothing can be granted interactively;
+ * - packages: `--cached-only --no-lock`, so an `npm:` import in user code can neither reach
+ *   the registry (a network channel that `--allow-net` does not govern: the package name
+ *   itself would carry data out) nor write the project's lockfile (outside the data dir).
+ *   (`--frozen` instead would turn one such import into a process-wide lockfile error that
+ *   stops the engine from ever starting a code Worker again.) The engine's own packages must
+ *   therefore be in Deno's cache before engines start.
  *
  * User code runs in a Worker with narrower permissions still (see `sandbox.ts`).
  *
@@ -156,6 +162,8 @@ export function engineProcessFlags(o: SupervisorOptions): string[] {
     "--deny-run",
     "--deny-ffi",
     "--deny-import",
+    "--cached-only",
+    "--no-lock",
     "--unstable-worker-options",
     "--no-prompt",
   ];

@@ -1,0 +1,115 @@
+/**
+ * Engine faults with real processes: SIGKILL mid-task, SIGSTOP/SIGCONT, supervised restarts.
+ */
+import assert, { rejects } from "node:assert/strict";
+import { EngineError } from "../mod.ts";
+import { startProcessCluster, whenEngine, whenPrinted } from "./_helpers/process_cluster.ts";
+
+/** Prints `started`, then waits for a file that never comes. */
+async function hang(): Promise<never> {
+  console.log("started");
+  for (;;) await new Promise((r) => setTimeout(r, 50));
+}
+
+Deno.test("SIGKILL of an engine mid-task: EngineError naming the signal within 2 s, nothing else lost", async () => {
+  await using cluster = await startProcessCluster({ engines: 2 });
+  const client = await cluster.connect();
+  const lv = client.loadBalancedView();
+  const victim = lv.apply(hang);
+  const engineId = await whenPrinted(victim, "started");
+  const survivor = engineId === 0 ? 1 : 0;
+  // work on the other engine, queued and running, must not be lost
+  const others = Array.from(
+    { length: 6 },
+    (_, i) => client.loadBalancedView({ targets: [survivor] }).apply((x: number) => x * 10, i),
+  );
+  const killedAt = Date.now();
+  Deno.kill(cluster.pidOf(client, engineId), "SIGKILL");
+  await rejects(victim, (e: unknown) => {
+    assert(e instanceof EngineError, String(e));
+    assert.match(
+      e.evalue,
+      new RegExp(`engine ${engineId} died while running task .*killed by signal SIGKILL`),
+    );
+    assert.equal(e.engineId, engineId);
+    return true;
+  });
+  const took = Date.now() - killedAt;
+  assert(took < 2000, `EngineError took ${took} ms`);
+  assert.deepEqual(await Promise.all(others), [0, 10, 20, 30, 40, 50]);
+  assert.deepEqual(client.ids, [survivor]);
+  await cluster.engines.waitFor(new RegExp(`engine ${engineId} \\(pid \\d+\\) died: killed by signal SIGKILL`));
+});
+
+Deno.test("SIGKILL mid-task with retries: the task runs again on another engine", async () => {
+  await using cluster = await startProcessCluster({ engines: 2 });
+  const client = await cluster.connect();
+  const lv = client.loadBalancedView({ retries: 1 });
+  // hangs on the first engine it reaches, succeeds on the next
+  const ar = lv.apply(async () => {
+    // deno-lint-ignore no-explicit-any
+    const g = globalThis as any;
+    try {
+      Deno.statSync("first-attempt");
+    } catch {
+      Deno.writeTextFileSync("first-attempt", "");
+      console.log("started");
+      for (;;) await new Promise((r) => setTimeout(r, 50));
+    }
+    return g.done = "second attempt";
+  });
+  const engineId = await whenPrinted(ar, "started");
+  Deno.kill(cluster.pidOf(client, engineId), "SIGKILL");
+  assert.equal(await ar, "second attempt");
+  assert.notEqual(ar.engineIds[0], engineId);
+});
+
+Deno.test("SIGSTOP: the engine is declared dead; after SIGCONT it registers with a new id", async () => {
+  await using cluster = await startProcessCluster({ engines: 2 });
+  const client = await cluster.connect();
+  const pid = cluster.pidOf(client, 1);
+  const dead = whenEngine(client, (e) => e.type === "unregistered" && e.engineId === 1 ? e : undefined);
+  const ar = client.directView(1).apply(hang);
+  await whenPrinted(ar, "started");
+  Deno.kill(pid, "SIGSTOP");
+  try {
+    const gone = await dead;
+    assert.match(gone.reason, /no heartbeat for more than 600 ms/);
+    await rejects(ar, EngineError);
+    assert.deepEqual(client.ids, [0]);
+    const back = whenEngine(client, (e) => e.type === "registered" ? e.engine : undefined);
+    Deno.kill(pid, "SIGCONT");
+    const engine = await back;
+    assert.equal(engine.id, 2);
+    assert.equal(engine.pid, pid);
+  } finally {
+    Deno.kill(pid, "SIGCONT");
+  }
+  assert.deepEqual(client.ids, [0, 2]);
+  // it works under its new id, and it dropped the task it held
+  assert.deepEqual(await client.directView(2).apply(() => "alive"), ["alive"]);
+  const [rec] = await client.dbQuery({ msgId: ar.msgIds[0]! }, ["status", "ename"]);
+  assert.deepEqual(rec, { msgId: ar.msgIds[0], status: "error", ename: "EngineError" });
+});
+
+Deno.test("engine --restart replaces a crashed engine with a new id and logs why it died", async () => {
+  await using cluster = await startProcessCluster({ engines: 2, restart: true });
+  const client = await cluster.connect();
+  const replaced = whenEngine(client, (e) => e.type === "registered" ? e.engine : undefined);
+  const ar = client.directView(0).apply(hang);
+  await whenPrinted(ar, "started");
+  const pid = cluster.pidOf(client, 0);
+  Deno.kill(pid, "SIGSEGV"); // as if it crashed in native code
+  await rejects(ar, (e: unknown) => {
+    assert(e instanceof EngineError, String(e));
+    assert.match(e.evalue, /killed by signal SIGSEGV \(a crash in native code\)/);
+    return true;
+  });
+  const fresh = await replaced;
+  assert.equal(fresh.id, 2);
+  assert.notEqual(fresh.pid, pid);
+  await cluster.engines.waitFor(/engine 0 \(pid \d+\) died: killed by signal SIGSEGV/);
+  await cluster.engines.waitFor(/starting a replacement engine/);
+  assert.deepEqual(client.ids, [1, 2]);
+  assert.deepEqual(await client.directView().apply(() => 1), [1, 1]);
+});
