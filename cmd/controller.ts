@@ -8,6 +8,7 @@ import { Command } from "commander";
 import { runController } from "../lib/controller/run_controller.ts";
 import { profilePaths } from "../lib/profile/mod.ts";
 import { openLog } from "./_log.ts";
+import { UsageError } from "./_usage.ts";
 
 /** Options of `ipx controller`, as parsed. */
 export interface ControllerCliOptions {
@@ -25,6 +26,8 @@ export interface ControllerCliOptions {
   restoreGraceMs?: string;
   hwm?: string;
   db: boolean;
+  maxRecords?: string;
+  maxResultMb?: string;
 }
 
 /**
@@ -34,6 +37,21 @@ export interface ControllerCliOptions {
  * @returns Exit code.
  */
 export async function runControllerCommand(o: ControllerCliOptions): Promise<number> {
+  const checks: [string, string | undefined, number][] = [
+    ["--port", o.port, 0],
+    ["--heartbeat-ms", o.heartbeatMs, 1],
+    ["--dead-after-ms", o.deadAfterMs, 1],
+    ["--restore-grace-ms", o.restoreGraceMs, 0],
+    ["--hwm", o.hwm, 0],
+    ["--max-records", o.maxRecords, 1],
+    ["--max-result-mb", o.maxResultMb, 1],
+    ["--max-frame-mb", o.maxFrameMb, 1],
+  ];
+  for (const [flag, value, min] of checks) {
+    if (value !== undefined && !(Number.isInteger(Number(value)) && Number(value) >= min)) {
+      throw new UsageError(`${flag} must be an integer of at least ${min}, got "${value}"`);
+    }
+  }
   const paths = profilePaths(o.profile);
   await Deno.mkdir(paths.log, { recursive: true });
   const log = openLog(`${paths.log}/controller.log`);
@@ -52,6 +70,10 @@ export async function runControllerCommand(o: ControllerCliOptions): Promise<num
     ...(o.restoreGraceMs ? { restoreGraceMs: Number(o.restoreGraceMs) } : {}),
     ...(o.hwm !== undefined ? { hwm: Number(o.hwm) } : {}),
     ...(o.db ? {} : { noDb: true }),
+    storeLimits: {
+      ...(o.maxRecords ? { maxRecords: Number(o.maxRecords) } : {}),
+      ...(o.maxResultMb ? { maxBytes: Number(o.maxResultMb) * 1024 * 1024 } : {}),
+    },
     log,
   });
   console.log(
@@ -93,6 +115,8 @@ export function controllerCommand(): Command {
     )
     .option("--hwm <n>", "most load-balanced tasks outstanding per engine (0 = no limit)", "2")
     .option("--no-db", "keep task records and the engine registry in memory only")
+    .option("--max-records <n>", "task records kept (oldest finished dropped first)", "100000")
+    .option("--max-result-mb <n>", "result bytes kept in the task records, in MiB", "1024")
     .option("--max-frame-mb <n>", "largest frame accepted, in MiB", "64")
     .action(async (o: ControllerCliOptions) => {
       Deno.exitCode = await runControllerCommand(o);

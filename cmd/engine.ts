@@ -23,6 +23,7 @@ export interface EngineCliOptions {
   allowWrite?: string;
   allowNet?: string | boolean;
   allowEnv?: string | boolean;
+  maxMemoryMb?: string;
 }
 
 function listOpt(v: string | boolean | undefined): boolean | string[] | undefined {
@@ -43,6 +44,13 @@ export async function runEngineCommand(o: EngineCliOptions): Promise<number> {
   const n = Number(o.n);
   if (!Number.isInteger(n) || n < 1) {
     console.error(`ipx engine: --n must be a positive integer, got ${o.n}`);
+    return 2;
+  }
+  const maxMemoryMb = o.maxMemoryMb === undefined ? undefined : Number(o.maxMemoryMb);
+  if (maxMemoryMb !== undefined && !(Number.isInteger(maxMemoryMb) && maxMemoryMb >= 16)) {
+    console.error(
+      `ipx engine: --max-memory-mb must be an integer of at least 16, got ${o.maxMemoryMb}`,
+    );
     return 2;
   }
   const dataDir = resolve(o.dataDir ?? paths.data);
@@ -73,6 +81,7 @@ export async function runEngineCommand(o: EngineCliOptions): Promise<number> {
     ...(Array.isArray(allowWrite) ? { allowWrite } : {}),
     ...(allowNet !== undefined ? { allowNet } : {}),
     ...(allowEnv !== undefined ? { allowEnv } : {}),
+    ...(maxMemoryMb ? { maxMemoryMb } : {}),
     log: (line) => log("info", line),
   });
   sup.start();
@@ -97,6 +106,10 @@ export function engineCommand(): Command {
     .option("--n <count>", "number of engines", "1")
     .option("--data-dir <dir>", "directory user code may read and write (default: <profile>/data)")
     .option("--restart", "replace engines that die")
+    .option(
+      "--max-memory-mb <n>",
+      "heap limit per engine; an engine past it dies and its tasks fail saying out of memory",
+    )
     .option("--wait-ms <n>", "how long to wait for the connection file", "30000")
     .option("--allow-read <paths>", "extra paths user code may read (comma-separated)")
     .option("--allow-write <paths>", "extra paths user code may write (comma-separated)")

@@ -10,10 +10,11 @@
  * deno run -A --unstable-worker-options scripts/fuzz.ts --frames 20000 --seed 7 --workers 32
  * ```
  *
- * Phases (shares of `--frames`):
+ * The run is split into `--rounds` (default 3); each round runs the three phases (shares of
+ * `--frames`):
  * 1. pre-auth (25 %): random bytes, valid-looking length prefixes (small, at the 4 KiB limit,
  *    huge) with random or cut-short payloads, mutated hellos (bit flips, truncations), valid
- *    hellos followed by forged or mutated proofs; one connection each.
+ *    hellos followed by forged or mutated proofs, hellos followed by junk; one connection each.
  * 2. post-auth framing (20 %): a real handshake, a few valid signed frames, then one bad frame:
  *    bit flips (header, MAC or body), a replay, a wrong sequence number, random bytes, a huge
  *    length prefix then FIN, a truncated frame then FIN.
@@ -23,9 +24,13 @@
  *    the cluster (shutdown, purge, engine_exited, register) are not sent.
  *
  * Prints frames sent, connections, the controller's rejection reasons (from its log), RSS
- * before/after/peak (`/proc/<pid>/status`) and open FDs; exits 1 if the controller crashed, an
- * engine was lost, the probe failed, or RSS/FDs grew past the limits (`--max-rss-growth-mb`,
- * default 64; FDs: 16).
+ * before, after each round, after the final probe and at its peak (`/proc/<pid>/status`) and
+ * open FDs. Exits 1 if the controller crashed or stalled, an engine was lost, the probe failed,
+ * memory did not level off (RSS after the last round exceeds every earlier round's by more than
+ * `--max-rss-growth-mb`, default 32; the first rounds only raise the heap's high-water mark), the peak passed `--max-rss-mb`
+ * (default 512) or open FDs grew by more than 16. `--skip-known-crashes` leaves out the batches
+ * that crash the controller today (see `knownCrash` in _fuzz/inputs.ts), to measure the rest; `--phases 2,3`
+ * runs only some phases.
  *
  * @module
  */
@@ -33,12 +38,13 @@
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { Client } from "../mod.ts";
-import { decodeValue, encodeValue } from "../lib/protocol/codec.ts";
+import { encodeValue } from "../lib/protocol/codec.ts";
 import { encodeFrame } from "../lib/protocol/frame.ts";
 import { generateNonce } from "../lib/protocol/auth.ts";
 import { readConnectionFile, waitForConnectionFile } from "../lib/protocol/connection_file.ts";
 import { IPX_VERSION, PROTOCOL_VERSION } from "../lib/protocol/version.ts";
 import { RawPeer, type RawPeerTarget } from "../tests/_helpers/raw_peer.ts";
+import { FuzzInputs, isDestructive } from "./_fuzz/inputs.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const FLAGS = [
@@ -60,172 +66,25 @@ const { values: opt } = parseArgs({
     workers: { type: "string", default: "24" },
     engines: { type: "string", default: "2" },
     tls: { type: "boolean", default: false },
-    "max-rss-growth-mb": { type: "string", default: "64" },
+    "max-rss-growth-mb": { type: "string", default: "32" },
+    "max-rss-mb": { type: "string", default: "512" },
+    rounds: { type: "string", default: "3" },
     "skip-known-crashes": { type: "boolean", default: false },
+    phases: { type: "string", default: "1,2,3" },
   },
 });
 const TOTAL = Number(opt.frames);
 const WORKERS = Number(opt.workers);
 const ENGINES = Number(opt.engines);
+const ROUNDS = Math.max(1, Number(opt.rounds));
 
-// ---------------------------------------------------------------------------------------------
-// randomness and mutation
-
-let seed = Number(opt.seed) >>> 0;
-/** mulberry32: deterministic for a given --seed. */
-function rand(): number {
-  seed = (seed + 0x6d2b79f5) >>> 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
-const int = (n: number) => Math.floor(rand() * n);
-const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
-function bytes(n: number): Uint8Array {
-  const b = new Uint8Array(n);
-  for (let i = 0; i < n; i++) b[i] = int(256);
-  return b;
-}
-const INTERESTING = [0x00, 0x01, 0x7f, 0x80, 0xc0, 0xc1, 0xc7, 0xc9, 0xd4, 0xdc, 0xdd, 0xdf, 0xff];
-
-/** Returns a mutated copy: bit flips, interesting bytes, truncation, extension, splices. */
-function mutate(input: Uint8Array): Uint8Array {
-  let b: Uint8Array = input.slice();
-  for (let k = 1 + int(4); k > 0; k--) {
-    const op = int(7);
-    if (b.length === 0) b = bytes(1 + int(16));
-    const at = int(b.length);
-    if (op === 0) b[at]! ^= 1 << int(8);
-    else if (op === 1) b[at] = pick(INTERESTING);
-    else if (op === 2) b = b.slice(0, at);
-    else if (op === 3) b = new Uint8Array([...b, ...bytes(1 + int(64))]);
-    else if (op === 4) {
-      b = new Uint8Array([...b.subarray(0, at), ...bytes(1 + int(8)), ...b.subarray(at)]);
-    } else if (op === 5) b = new Uint8Array([...b.subarray(0, at), ...b.subarray(at + 1 + int(8))]);
-    else b[at] = 0xff - b[at]!;
-  }
-  return b;
-}
-
-// ---------------------------------------------------------------------------------------------
-// message generators (valid-looking, then mutated)
-
-const KINDS = ["engines", "queue_status", "get_results", "history", "db_query", "nope"];
-const CODES = ["1", "1 + 1", "'x'.repeat(3)", "let a = 1; a", "null.x", "[1, 2, 3]", "{}"];
-let counter = 0;
-function value(depth = 0): unknown {
-  const r = int(depth > 3 ? 6 : 10);
-  if (r === 0) return int(1000) - 500;
-  if (r === 1) return rand() < 0.5 ? null : undefined;
-  if (r === 2) return "s".repeat(int(20));
-  if (r === 3) return bytes(int(64));
-  if (r === 4) return rand() < 0.5;
-  if (r === 5) return 2n ** BigInt(int(80));
-  if (r === 6) return Array.from({ length: int(5) }, () => value(depth + 1));
-  if (r === 7) return new Map([[value(depth + 1), value(depth + 1)]]);
-  if (r === 8) return { a: value(depth + 1), constructor: value(depth + 1), [String(int(9))]: 1 };
-  return new Date(int(2 ** 31));
-}
-function clientMessage(): Record<string, unknown> {
-  const id = `fz${counter++}`;
-  switch (int(9)) {
-    case 0:
-      return { type: "ping", t: int(1e6) };
-    case 1:
-      return {
-        type: "query",
-        reqId: int(1e6),
-        query: { kind: pick(KINDS), msgIds: [id], filter: {}, keys: ["msgId"] },
-      };
-    case 2:
-      return {
-        type: "submit",
-        tasks: [{ msgId: id, engineId: 100 + int(50), op: { kind: "execute", code: pick(CODES) } }],
-      };
-    case 3:
-      return {
-        type: "submit",
-        tasks: [{
-          msgId: id,
-          engineId: rand() < 0.5 ? int(ENGINES) : undefined,
-          op: {
-            kind: pick(["execute", "names", "pull", "bogus"]),
-            code: pick(CODES),
-            names: ["a"],
-          },
-          lb: rand() < 0.5 ? { retries: int(3), timeoutMs: 1000 } : undefined,
-        }],
-      };
-    case 4:
-      return { type: pick(["abort", "interrupt", "resume"]), msgIds: [id, `fz${int(counter)}`] };
-    case 5:
-      return {
-        type: pick(["constructor", "toString", "__proto__x", "hasOwnProperty", "valueOf", ""]),
-        x: value(),
-      };
-    case 6:
-      return { type: "query", reqId: value(), query: value() };
-    case 7:
-      return { type: "submit", tasks: value() };
-    default:
-      return {
-        type: pick(["ping", "query", "submit", "resume"]),
-        t: value(),
-        msgIds: value(),
-        tasks: [value()],
-      };
-  }
-}
-function engineMessage(): Record<string, unknown> {
-  const msgId = `fz${int(counter + 1)}`;
-  return pick([
-    { type: "pong", t: value() },
-    { type: "started", msgId, started: value() },
-    { type: "stream", msgId, name: pick(["stdout", "stderr", "x"]), text: "out" },
-    {
-      type: "result",
-      msgId,
-      ok: rand() < 0.5,
-      value: bytes(int(32)),
-      error: value(),
-      executionCount: value(),
-      started: 1,
-      completed: 2,
-    },
-    { type: "interrupted", msgIds: [msgId], reset: value(), clean: value() },
-    { type: pick(["nope", "constructor", "toString"]), x: value() },
-  ]);
-}
-/** Batches that an authenticated peer may send but that would change the cluster. */
-function destructive(body: Uint8Array): boolean {
-  let batch: unknown;
-  try {
-    batch = decodeValue(body);
-  } catch {
-    return false; // the controller will refuse it too
-  }
-  const text = JSON.stringify(batch, (_k, v) => typeof v === "bigint" ? String(v) : v) ?? "";
-  if (/shutdown|purge|engine_exited|register|unregister/.test(text)) return true;
-  return opt["skip-known-crashes"] && knownCrash(batch);
-}
-
-/**
- * Batches that crash the controller today (reported, to be fixed in lib/controller): a submitted
- * task whose msgId or op.kind is not a string reaches the SQLite task store, whose flush then
- * throws outside any handler. With --skip-known-crashes they are not sent, so the rest of the
- * surface can be measured.
- */
-function knownCrash(batch: unknown): boolean {
-  if (!Array.isArray(batch)) return false;
-  return batch.some((m) =>
-    m?.type === "submit" && Array.isArray(m.tasks) &&
-    m.tasks.some((t: { msgId?: unknown; op?: { kind?: unknown }; label?: unknown }) =>
-      typeof t?.msgId !== "string" || typeof t?.op?.kind !== "string" ||
-      (t.label !== undefined && typeof t.label !== "string")
-    )
-  );
-}
+const gen = new FuzzInputs({ seed: Number(opt.seed), engines: ENGINES });
+const { int, pick, rand } = gen;
+const bytes = (n: number) => gen.bytes(n);
+const mutate = (b: Uint8Array) => gen.mutate(b);
+const clientMessage = () => gen.clientMessage();
+const engineMessage = () => gen.engineMessage();
+const destructive = (body: Uint8Array) => isDestructive(body, opt["skip-known-crashes"]);
 
 // ---------------------------------------------------------------------------------------------
 // the fuzzing phases
@@ -265,12 +124,7 @@ function cat(...parts: Uint8Array[]): Uint8Array {
 
 /** Waits (at most 5 s) for the controller to close the connection, then closes it. */
 async function finish(f: Fuzz, peer: RawPeer): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const closed = await Promise.race([
-    peer.waitClosed().then(() => true),
-    new Promise<false>((r) => timer = setTimeout(() => r(false), 5000)),
-  ]);
-  clearTimeout(timer);
+  const closed = await peer.waitClosed(performance.now(), 5000).then(() => true, () => false);
   if (closed) f.stats.closedByController++;
   peer.close();
 }
@@ -514,13 +368,25 @@ async function main(): Promise<number> {
         `${phase.padEnd(30)} frames ${f.stats.frames}, connections ${f.stats.connections}, ` +
           `${((performance.now() - started) / 1000).toFixed(1)} s`,
       );
-    await pool(f, Math.round(TOTAL * 0.25 / 1.7), preAuth);
-    report("phase 1 (pre-auth)");
-    await pool(f, Math.round(TOTAL * 0.20 / 2.5), postAuthFraming);
-    report("phase 2 (post-auth framing)");
-    const per = Math.ceil((TOTAL - f.stats.frames) / WORKERS);
-    await pool(f, WORKERS, (x) => structured(x, per));
-    report("phase 3 (post-auth structure)");
+    const phases = new Set(opt.phases.split(","));
+    const share = (n: number) => (phases.size === 3 ? n : 1 / phases.size) / ROUNDS;
+    const rounds: number[] = [];
+    for (let round = 1; round <= ROUNDS && !f.stopped(); round++) {
+      if (phases.has("1")) {
+        await pool(f, Math.round(TOTAL * share(0.25) / 1.7), preAuth);
+        report(`round ${round} phase 1 (pre-auth)`);
+      }
+      if (phases.has("2")) {
+        await pool(f, Math.round(TOTAL * share(0.20) / 2.5), postAuthFraming);
+        report(`round ${round} phase 2 (post-auth framing)`);
+      }
+      if (phases.has("3")) {
+        const per = Math.ceil((TOTAL * round / ROUNDS - f.stats.frames) / WORKERS);
+        await pool(f, WORKERS, (x) => structured(x, per));
+        report(`round ${round} phase 3 (post-auth structure)`);
+      }
+      if (!f.stopped()) rounds.push(await procStatus(pid, "VmRSS"));
+    }
     clearInterval(sampler);
     if (exited) throw new Error(`the controller exited during fuzzing: ${JSON.stringify(exited)}`);
 
@@ -552,18 +418,24 @@ handler errors logged   ${count(/handler failed/)}
 liveness pongs          ${s.pongs} (slowest ${s.maxPongMs.toFixed(0)} ms)
 destructive skipped     ${s.skipped}
 duration                ${((performance.now() - started) / 1000).toFixed(1)} s
-controller RSS          before ${mib(rssBefore)}, after ${mib(rssAfter)}, peak sampled ${
-      mib(rssPeak)
-    }, VmHWM ${mib(hwm)}
+controller RSS          before ${mib(rssBefore)}, after each round ${
+      rounds.map(mib).join(" → ")
+    }, ${""}after the probe ${mib(rssAfter)}, peak sampled ${mib(rssPeak)}, VmHWM ${mib(hwm)}
 controller open FDs     before ${fdsBefore}, after ${fdsAfter}
 probe after fuzzing     apply on engines ${ids.join(",")}: ${probed}
 top reasons (controller log):`);
     for (const [reason, n] of reasons(controller.lines).slice(0, 16)) {
       console.log(`  ${String(n).padStart(7)}  ${reason}`);
     }
-    const growth = (rssAfter - rssBefore) / 1024;
+    // memory is bounded when it levels off: the last round may not end more than the limit above
+    // every earlier round (the first rounds raise the heap's high-water mark; that is no leak)
+    const earlier = rounds.length > 1 ? Math.max(...rounds.slice(0, -1)) : rssBefore;
+    const growth = ((rounds.at(-1) ?? rssAfter) - earlier) / 1024;
     if (growth > Number(opt["max-rss-growth-mb"])) {
-      failures.push(`controller RSS grew by ${growth.toFixed(1)} MiB`);
+      failures.push(`controller RSS grew by ${growth.toFixed(1)} MiB in the last round (a leak?)`);
+    }
+    if (hwm / 1024 > Number(opt["max-rss-mb"])) {
+      failures.push(`controller peak RSS ${mib(hwm)} is above --max-rss-mb ${opt["max-rss-mb"]}`);
     }
     if (fdsAfter > fdsBefore + 16) failures.push(`controller FDs grew: ${fdsBefore} → ${fdsAfter}`);
     if (s.frames < TOTAL) failures.push(`only ${s.frames} of ${TOTAL} frames were sent`);

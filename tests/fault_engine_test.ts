@@ -5,7 +5,10 @@ import assert, { rejects } from "node:assert/strict";
 import { EngineError } from "../mod.ts";
 import { startProcessCluster, whenEngine, whenPrinted } from "./_helpers/process_cluster.ts";
 
-/** Prints `started`, then waits for a file that never comes. */
+/** Bound on waits that should end in well under a second (a failure, not a hang). */
+const BOUND = 20_000;
+
+/** Prints `started`, then waits forever. */
 async function hang(): Promise<never> {
   console.log("started");
   for (;;) await new Promise((r) => setTimeout(r, 50));
@@ -25,7 +28,7 @@ Deno.test("SIGKILL of an engine mid-task: EngineError naming the signal within 2
   );
   const killedAt = Date.now();
   Deno.kill(cluster.pidOf(client, engineId), "SIGKILL");
-  await rejects(victim, (e: unknown) => {
+  await rejects(victim.get(BOUND), (e: unknown) => {
     assert(e instanceof EngineError, String(e));
     assert.match(
       e.evalue,
@@ -38,7 +41,9 @@ Deno.test("SIGKILL of an engine mid-task: EngineError naming the signal within 2
   assert(took < 2000, `EngineError took ${took} ms`);
   assert.deepEqual(await Promise.all(others), [0, 10, 20, 30, 40, 50]);
   assert.deepEqual(client.ids, [survivor]);
-  await cluster.engines.waitFor(new RegExp(`engine ${engineId} \\(pid \\d+\\) died: killed by signal SIGKILL`));
+  await cluster.engines.waitFor(
+    new RegExp(`engine ${engineId} \\(pid \\d+\\) died: killed by signal SIGKILL`),
+  );
 });
 
 Deno.test("SIGKILL mid-task with retries: the task runs again on another engine", async () => {
@@ -60,7 +65,7 @@ Deno.test("SIGKILL mid-task with retries: the task runs again on another engine"
   });
   const engineId = await whenPrinted(ar, "started");
   Deno.kill(cluster.pidOf(client, engineId), "SIGKILL");
-  assert.equal(await ar, "second attempt");
+  assert.equal(await ar.get(BOUND), "second attempt");
   assert.notEqual(ar.engineIds[0], engineId);
 });
 
@@ -68,14 +73,17 @@ Deno.test("SIGSTOP: the engine is declared dead; after SIGCONT it registers with
   await using cluster = await startProcessCluster({ engines: 2 });
   const client = await cluster.connect();
   const pid = cluster.pidOf(client, 1);
-  const dead = whenEngine(client, (e) => e.type === "unregistered" && e.engineId === 1 ? e : undefined);
+  const dead = whenEngine(
+    client,
+    (e) => e.type === "unregistered" && e.engineId === 1 ? e : undefined,
+  );
   const ar = client.directView(1).apply(hang);
   await whenPrinted(ar, "started");
   Deno.kill(pid, "SIGSTOP");
   try {
     const gone = await dead;
     assert.match(gone.reason, /no heartbeat for more than 600 ms/);
-    await rejects(ar, EngineError);
+    await rejects(ar.get(BOUND), EngineError);
     assert.deepEqual(client.ids, [0]);
     const back = whenEngine(client, (e) => e.type === "registered" ? e.engine : undefined);
     Deno.kill(pid, "SIGCONT");
@@ -99,17 +107,38 @@ Deno.test("engine --restart replaces a crashed engine with a new id and logs why
   const ar = client.directView(0).apply(hang);
   await whenPrinted(ar, "started");
   const pid = cluster.pidOf(client, 0);
-  Deno.kill(pid, "SIGSEGV"); // as if it crashed in native code
-  await rejects(ar, (e: unknown) => {
+  Deno.kill(pid, "SIGABRT"); // as if it crashed in native code
+  await rejects(ar.get(BOUND), (e: unknown) => {
     assert(e instanceof EngineError, String(e));
-    assert.match(e.evalue, /killed by signal SIGSEGV \(a crash in native code\)/);
+    assert.match(e.evalue, /killed by signal SIGABRT \(a crash in native code\)/);
     return true;
   });
   const fresh = await replaced;
   assert.equal(fresh.id, 2);
   assert.notEqual(fresh.pid, pid);
-  await cluster.engines.waitFor(/engine 0 \(pid \d+\) died: killed by signal SIGSEGV/);
+  await cluster.engines.waitFor(/engine 0 \(pid \d+\) died: killed by signal SIGABRT/);
   await cluster.engines.waitFor(/starting a replacement engine/);
   assert.deepEqual(client.ids, [1, 2]);
   assert.deepEqual(await client.directView().apply(() => 1), [1, 1]);
+});
+
+Deno.test("an engine that runs out of memory: EngineError says so, and --restart replaces it", async () => {
+  await using cluster = await startProcessCluster({
+    engines: 1,
+    restart: true,
+    engineArgs: ["--max-memory-mb", "128"],
+  });
+  const client = await cluster.connect();
+  const replaced = whenEngine(client, (e) => e.type === "registered" ? e.engine : undefined);
+  const hog = client.loadBalancedView().apply(() => {
+    const keep: number[][] = [];
+    for (;;) keep.push(new Array(100_000).fill(Math.random()));
+  });
+  await rejects(hog.get(BOUND), (e: unknown) => {
+    assert(e instanceof EngineError, String(e));
+    assert.match(e.evalue, /engine 0 died while running task .*: its process ended: out of memory/);
+    return true;
+  });
+  assert.equal((await replaced).id, 1);
+  assert.equal(await client.loadBalancedView().apply(() => "fine").get(BOUND), "fine");
 });

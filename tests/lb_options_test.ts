@@ -51,6 +51,22 @@ Deno.test("retries: a task that fails on one engine is re-run on another", async
   assert.deepEqual(rec, { msgId: ar.msgIds[0], engineId: 1, status: "ok" });
 });
 
+Deno.test("retries: a task that fails everywhere fails with its own error once every engine tried", async () => {
+  await using c = await startMemoryCluster({ engines: 2 });
+  const ar = c.client.loadBalancedView({ retries: 5 }).apply(() => {
+    throw new RangeError("always");
+  });
+  await rejects(ar, (e: unknown) => {
+    assert(e instanceof RemoteError);
+    assert.equal(e.ename, "RangeError");
+    assert.match(
+      e.evalue,
+      /^always \(retries stopped: .* engine\(s\) [01], [01] and there is no other engine\)$/,
+    );
+    return true;
+  });
+});
+
 Deno.test("timeoutMs 200: while(true){} fails with TaskTimeout and the engine takes new work", async () => {
   await using c = await startMemoryCluster({ engines: 1 });
   const lv = c.client.loadBalancedView();
@@ -164,4 +180,15 @@ Deno.test("dependencies that cannot be met fail with a clear error", async () =>
   assert.throws(() => lv.with({ after: [42 as unknown as string] }), TypeError);
   assert.throws(() => c.client.loadBalancedView({ retries: -1 }), RangeError);
   await rejects(lv.with({ scheme: "fastest" as "lru" }).apply(() => 1), /unknown scheme "fastest"/);
+});
+
+Deno.test("every scheme places a view's tasks and uses every engine", async () => {
+  await using c = await startMemoryCluster({ engines: 2 });
+  for (const scheme of ["leastload", "lru", "random", "twobin", "weighted"] as const) {
+    const lv = c.client.loadBalancedView({ scheme, hwm: 1, label: scheme });
+    const items = Array.from({ length: 12 }, (_, i) => i);
+    assert.deepEqual(await lv.map((x: number) => x - 1, items), items.map((x) => x - 1));
+    const recs = await c.client.dbQuery({ label: scheme }, ["engineId"]);
+    assert.deepEqual(new Set(recs.map((r) => r.engineId)), new Set([0, 1]), scheme);
+  }
 });

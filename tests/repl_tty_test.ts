@@ -157,7 +157,9 @@ Deno.test({
     const started = Date.now();
     await repl.keys("C-c");
     const screen = await repl.waitFor(/namespace reset on engines 0,1[^\n]*\nIn \[3\]: $/);
-    assert.ok(Date.now() - started < 2000, `stopped after ${Date.now() - started} ms`);
+    // typically ~100 ms; the bound is loose because tmux screen polling and a loaded CI machine
+    // add latency that is not the REPL's
+    assert.ok(Date.now() - started < 5000, `stopped after ${Date.now() - started} ms`);
     assert.match(screen, /KeyboardInterrupt: stopping the code on engines 0,1/);
     assert.doesNotMatch(screen, /\[progress\]/, "the progress line was erased");
 

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { runIpx } from "./_helpers/ipx_cli.ts";
+import { IpxProcess } from "./_helpers/ipx_cli.ts";
 import { startSandboxCluster } from "./sandbox_fixture.ts";
 
 const LIB = fileURLToPath(new URL("../lib", import.meta.url));
@@ -89,9 +89,15 @@ Deno.test("sandbox: the engine process runs with the least permissions and never
           ["--allow-write", `${c.dir}/profile_default`],
         ]
       ) {
-        const run = await runIpx(c.dir, "engine", "--n", "1", "--wait-ms", "5000", ...args);
-        assert.notEqual(run.code, 0, args.join(" "));
-        assert.match(run.stderr, /user code could reach the connection file .*ipx-engine\.json/);
+        await using engine = new IpxProcess(c.dir, "engine", "--n", "1", ...args);
+        // it must exit on its own, before any engine registers
+        const outcome = await Promise.race([
+          engine.child.status.then(() => "exited"),
+          engine.waitFor(/engine \d+ registered/).then(() => "registered", () => "exited"),
+        ]);
+        assert.equal(outcome, "exited", `an engine started with ${args.join(" ")}`);
+        assert.notEqual((await engine.child.status).code, 0, args.join(" "));
+        assert.match(engine.output, /user code could reach the connection file .*ipx-engine\.json/);
       }
       await c.assertAlive();
     },

@@ -132,6 +132,15 @@ Deno.test("frame and decoder limits after authentication close only the offendin
     ],
     ["a message without a type", (p) => p.signFrame(encodeValue([{ t: 1 }])), /no type/],
     [
+      "500 000 empty maps (a 75-fold decode amplification)",
+      (p) => {
+        const body = new Uint8Array(5 + 500_000).fill(0x80);
+        body.set([0xdd, 0x00, 0x07, 0xa1, 0x20]);
+        return p.signFrame(body);
+      },
+      /holds more than 62500 arrays, maps and binary values/,
+    ],
+    [
       "one flipped bit in a signed frame",
       (p) => {
         const frame = p.signFrame(encodeValue([{ type: "ping", t: 1 }]));

@@ -258,7 +258,9 @@ export class Client {
     this.#session.follow(list).then((answers) => {
       for (const a of answers) {
         if ("ok" in a) this.#session.deliver(a);
-        else if ("missing" in a) fail(a.msgId, "KeyError", `no result for ${a.msgId}: ${a.missing}`);
+        else if ("missing" in a) {
+          fail(a.msgId, "KeyError", `no result for ${a.msgId}: ${a.missing}`);
+        }
       }
     }, (error: Error) => {
       for (const id of list) fail(id, error.name, `cannot fetch ${id}: ${error.message}`);

@@ -4,7 +4,7 @@ import { functionSource } from "./direct_view.ts";
 Deno.test("functionSource() keeps arrow functions, including async ones, as they are", () => {
   const arrows = [
     async () => await Promise.resolve(1),
-    async (x: number) => x,
+    async (x: number) => await x,
     (x: number) => x + 1,
     async function named() {},
   ];

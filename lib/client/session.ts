@@ -66,6 +66,14 @@ export class Session {
   #reconnecting: Promise<void> | undefined;
   #engineListeners = new Set<(e: EngineEvent) => void>();
   #fatal: Error | undefined;
+  /**
+   * Submitted tasks the controller has not yet shown it placed (no assigned/started/output
+   * seen). If a reconnect finds the controller lost them (it restarted, or the submission was
+   * on a connection that died), they are submitted again: they never ran.
+   */
+  #unplaced = new Map<MsgId, SubmitTask>();
+  /** Tasks submitted while disconnected, sent when the link is back. */
+  #unsent: SubmitTask[] = [];
   /** Abort/interrupt requests not yet settled, sent again after a reconnect. */
   #stops = new Map<MsgId, "abort" | "interrupt">();
 
@@ -113,11 +121,13 @@ export class Session {
         this.#emit({ type: "unregistered", engineId: msg.engineId, reason: msg.reason });
         return;
       case "assigned": {
+        this.#unplaced.delete(msg.msgId);
         const t = this.#tasks.get(msg.msgId);
         if (t) t.engineId = msg.engineId;
         return;
       }
       case "started": {
+        this.#unplaced.delete(msg.msgId);
         const t = this.#tasks.get(msg.msgId);
         if (t) {
           t.engineId = msg.engineId;
@@ -126,6 +136,7 @@ export class Session {
         return;
       }
       case "stream":
+        this.#unplaced.delete(msg.msgId);
         this.#tasks.get(msg.msgId)?.output(msg.name, msg.text, msg.engineId);
         return;
       case "result": {
@@ -154,6 +165,7 @@ export class Session {
 
   #finish(result: TaskResult): void {
     this.#stops.delete(result.msgId);
+    this.#unplaced.delete(result.msgId);
     const t = this.#tasks.get(result.msgId);
     if (!t) return;
     this.#tasks.delete(result.msgId);
@@ -212,7 +224,10 @@ export class Session {
         continue;
       }
       this.#reconnecting = undefined;
-      const open = this.outstanding;
+      const fresh = this.#unsent.splice(0).filter((t) => this.#tasks.has(t.msgId));
+      if (fresh.length) this.#channel?.send({ type: "submit", tasks: fresh });
+      const sentNow = new Set(fresh.map((t) => t.msgId));
+      const open = this.outstanding.filter((id) => !sentNow.has(id));
       if (open.length) {
         this.#resendStops();
         // tasks the controller no longer knows (e.g. it restarted) must fail, not hang
@@ -222,8 +237,13 @@ export class Session {
         } catch {
           return; // the link dropped again: the next reconnect asks again
         }
+        const again: SubmitTask[] = [];
         for (const a of answers) {
-          if ("missing" in a) {
+          const spec = this.#unplaced.get(a.msgId);
+          const lost = "missing" in a || ("ok" in a && a.error?.ename === "TaskLost");
+          if (lost && spec && !this.#stops.has(a.msgId)) {
+            again.push(spec); // it never ran: submit it again, under the same id
+          } else if ("missing" in a) {
             this.#finish({
               msgId: a.msgId,
               engineId: this.#tasks.get(a.msgId)?.engineId ?? -1,
@@ -240,6 +260,7 @@ export class Session {
             });
           } else if ("ok" in a) this.#finish(a);
         }
+        if (again.length) this.#channel?.send({ type: "submit", tasks: again });
       }
       return;
     }
@@ -286,27 +307,14 @@ export class Session {
       const msgId = `${this.#prefix}-${++this.#counter}`;
       const handle = new TaskHandle(msgId, spec.engineId ?? -1);
       this.#tasks.set(msgId, handle);
-      tasks.push({ ...spec, msgId });
+      const task = { ...spec, msgId };
+      this.#unplaced.set(msgId, task);
+      tasks.push(task);
       return handle;
     });
-    const send = (ch: ClientChannel) => ch.send({ type: "submit", tasks });
-    if (this.#channel) send(this.#channel);
-    else {
-      this.#ready().then(send, (error) => {
-        for (const t of tasks) {
-          this.#finish({
-            msgId: t.msgId,
-            engineId: t.engineId ?? -1,
-            ok: false,
-            error: { ename: "ConnectionError", evalue: (error as Error).message, stack: "" },
-            executionCount: 0,
-            submitted: 0,
-            started: 0,
-            completed: Date.now(),
-          });
-        }
-      });
-    }
+    const ch = this.#channel;
+    if (ch && !ch.isClosed) ch.send({ type: "submit", tasks });
+    else this.#unsent.push(...tasks); // sent first thing after the reconnect
     return handles;
   }
 

@@ -27,11 +27,13 @@ import type {
   TaskResult,
 } from "../protocol/messages.ts";
 import type { ByteConn } from "../protocol/transport.ts";
-import { answerQuery, type EngineQueue } from "./client_queries.ts";
+import { answerQuery } from "./client_queries.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { type EngineChannel, type EngineEntry, sendToEngine } from "./engine_entry.ts";
-import { ENGINE_ERROR, EngineRegistry } from "./engine_registry.ts";
+import { EngineRegistry } from "./engine_registry.ts";
+import { ENGINE_ERROR, TASK_LOST } from "./task_errors.ts";
 import { EngineTable } from "./engine_table.ts";
+import { type EngineMessageHandlers, engineMessageHandlers } from "./engine_messages.ts";
 import { LoadBalancer } from "./load_balancer.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import { StateDb } from "./state_db.ts";
@@ -65,9 +67,7 @@ export interface ControllerOptions {
 
 type ClientChannel = Channel<ControllerToClient, ClientToController>;
 
-export { ENGINE_ERROR };
-/** Error name of tasks the controller lost track of (restart before they were placed). */
-export const TASK_LOST = "TaskLost";
+export { ENGINE_ERROR, TASK_LOST };
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -90,6 +90,7 @@ export class Controller {
   #ownsDb: boolean;
   #store: TaskStore;
   #lb: LoadBalancer;
+  #engineHandlers: EngineMessageHandlers;
   #stopTimer: () => void;
   #closing = false;
   #shutdownRequested = Promise.withResolvers<void>();
@@ -125,6 +126,7 @@ export class Controller {
       send: (engineId, msgId, task) => this.#dispatch(engineId, msgId, task),
       fail: (msgId, error) => this.#failTask(msgId, error, null),
       engines: () => this.#engines.usable(),
+      registered: (id) => this.#engines.get(id) !== undefined,
       outcome: (msgId) => {
         const found = this.#store.lookup(msgId);
         if (found.state === "pending") return "pending";
@@ -139,36 +141,48 @@ export class Controller {
         ? { replacementWaitMs: options.replacementWaitMs }
         : {}),
     });
+    this.#engineHandlers = engineMessageHandlers({
+      store: this.#store,
+      engines: this.#engines,
+      lb: this.#lb,
+      log: this.#log,
+      notify: (rec, msg) => this.#notify(rec, msg),
+      complete: (result) => this.#complete(result),
+    });
     this.#settleRestoredTasks();
-    this.#stopTimer = this.#clock.every(heartbeatMs, () => {
-      this.#engines.check();
+    // deaths are checked more often than pings go out, so an engine is declared dead at most
+    // a tenth of deadAfterMs (or a heartbeat, if shorter) after its deadline
+    const deadAfterMs = this.#engines.deadAfterMs;
+    const reapMs = Math.min(heartbeatMs, Math.max(25, Math.floor(deadAfterMs / 10)));
+    const stopPing = this.#clock.every(heartbeatMs, () => this.#engines.ping());
+    const stopReap = this.#clock.every(reapMs, () => {
+      this.#engines.reap();
       this.#lb.tick();
     });
+    this.#stopTimer = () => {
+      stopPing();
+      stopReap();
+    };
   }
 
   /** After a restart: tasks of restored engines wait for them; the others cannot finish. */
   #settleRestoredTasks(): void {
-    for (const rec of [...this.#store.live()]) {
-      const entry = rec.engineId === null ? undefined : this.#engines.get(rec.engineId);
-      if (entry) {
-        entry.running.add(rec.msgId);
-        if (rec.lb) entry.lbHeld.add(rec.msgId);
-      } else if (rec.engineId === null) {
-        this.#failTask(rec.msgId, {
+    for (const rec of this.#engines.adopt([...this.#store.live()])) {
+      const error: ErrorData = rec.engineId === null
+        ? {
           ename: TASK_LOST,
           evalue: `task ${rec.msgId} was waiting for an engine when the controller stopped; ` +
             `queued requests are not kept across restarts, so submit it again`,
           stack: "",
-        }, null);
-      } else {
-        this.#failTask(rec.msgId, {
+        }
+        : {
           ename: ENGINE_ERROR,
           evalue: `engine ${rec.engineId} died while running task ${rec.msgId} (it was gone ` +
             `when the controller restarted)`,
           stack: "",
           engineId: rec.engineId,
-        }, rec.engineId);
-      }
+        };
+      this.#failTask(rec.msgId, error, rec.engineId);
     }
   }
 
@@ -242,70 +256,14 @@ export class Controller {
 
   async #serveEngine(channel: EngineChannel, peer: string): Promise<void> {
     let entry: EngineEntry | undefined;
-    const handlers: {
-      [K in EngineToController["type"]]: (
-        m: Extract<EngineToController, { type: K }>,
-        e: EngineEntry | undefined,
-      ) => void;
-    } = {
-      register: (m) => {
-        if (!entry) entry = this.#engines.register(channel, m, peer);
-      },
-      started: (m, e) => {
-        const rec = this.#store.get(m.msgId);
-        if (!e || !rec || !e.running.has(m.msgId)) return;
-        rec.started = m.started;
-        rec.status = "running";
-        this.#store.touch(rec);
-        this.#notify(rec, {
-          type: "started",
-          msgId: m.msgId,
-          engineId: e.id,
-          started: m.started,
-        });
-      },
-      stream: (m, e) => {
-        const rec = this.#store.get(m.msgId);
-        if (!e || !rec || !e.running.has(m.msgId)) return;
-        this.#notify(rec, { ...m, engineId: e.id });
-      },
-      result: (m, e) => {
-        // only the engine holding a task may finish it: late results from an engine that was
-        // declared dead (its task failed or ran elsewhere) are dropped, so nothing finishes twice
-        if (!e || !e.running.delete(m.msgId)) return;
-        e.completed++;
-        const rec = this.#store.get(m.msgId);
-        const result: TaskResult = {
-          msgId: m.msgId,
-          engineId: e.id,
-          ok: m.ok,
-          executionCount: m.executionCount,
-          submitted: rec?.submitted ?? m.started,
-          started: m.started,
-          completed: m.completed,
-          ...(m.value ? { value: m.value } : {}),
-          ...(m.error ? { error: { ...m.error, engineId: e.id } } : {}),
-        };
-        if (e.lbHeld.delete(m.msgId) && this.#lb.taskFinished(e.id, m.msgId, result)) return;
-        this.#complete(result);
-      },
-      interrupted: (m, e) => {
-        this.#log(
-          m.clean ? "info" : "warn",
-          `engine ${e?.id} stopped ${m.msgIds.length} task(s)` +
-            (m.reset ? "; its namespace was reset" : "") +
-            (m.clean ? "" : "; the old code worker did not stop and keeps a CPU busy"),
-        );
-      },
-      unregister: (m, e) => {
-        if (e) this.#engines.gone(e, `it stopped (${m.reason})`);
-      },
-      pong: () => {},
-    };
     const closed = await channel.run((msg) => {
+      if (msg.type === "register") {
+        entry ??= this.#engines.register(channel, msg, peer);
+        return;
+      }
       const e = this.#engines.current(entry, channel);
       if (e) this.#engines.beat(e);
-      (handlers[msg.type] as (m: EngineToController, e: EngineEntry | undefined) => void)(msg, e);
+      (this.#engineHandlers[msg.type] as (m: EngineToController, e?: EngineEntry) => void)(msg, e);
     });
     const e = this.#engines.current(entry, channel);
     if (e) this.#engines.detached(e, closed ? describe(closed) : "connection closed");
@@ -324,7 +282,7 @@ export class Controller {
     const rec = this.#store.get(msgId);
     if (rec) {
       rec.engineId = engineId;
-      this.#store.touch(rec);
+      this.#store.touch(rec, true);
     }
     entry.running.add(msgId);
     if (task.lb) entry.lbHeld.add(msgId);
@@ -414,18 +372,7 @@ export class Controller {
   #query(q: Extract<ClientToController, { type: "query" }>["query"]): unknown {
     return answerQuery(q, {
       engineInfos: () => this.#engines.infos(),
-      engineQueues: () => {
-        const out = new Map<EngineId, EngineQueue>();
-        for (const id of this.engineIds) {
-          const e = this.#engines.get(id)!;
-          out.set(id, {
-            queue: e.running.size - e.lbHeld.size,
-            completed: e.completed,
-            tasks: e.lbHeld.size,
-          });
-        }
-        return out;
-      },
+      engineQueues: () => this.#engines.queues(),
       unassigned: () => this.#lb.unassigned,
       store: this.#store,
       shutdown: (targets, controller) => {
@@ -441,7 +388,10 @@ export class Controller {
   }
 
   #submit(clientId: number, task: SubmitTask): void {
-    if (this.#store.has(task.msgId)) {
+    // a task lost in a restart before it was placed may be submitted again under its id
+    const known = this.#store.has(task.msgId) ? this.#store.lookup(task.msgId) : undefined;
+    const resubmit = known?.state === "done" && known.result.error?.ename === TASK_LOST;
+    if (known && !resubmit) {
       this.#toClient(clientId, {
         type: "result",
         msgId: task.msgId,
@@ -473,7 +423,7 @@ export class Controller {
       completed: null,
       result: null,
       bytes: 0,
-    });
+    }, resubmit);
     if (task.engineId === undefined) {
       this.#lb.submit(task);
       return;
@@ -527,7 +477,7 @@ export class Controller {
   /** Sends a task's news to the client that submitted it and to those following it. */
   #notify(rec: TaskRecord, msg: ControllerToClient): void {
     this.#clients.get(rec.clientId)?.send(msg);
-    if (rec.watchers) for (const id of rec.watchers) this.#clients.get(id)?.send(msg);
+    if (rec.watchers) { for (const id of rec.watchers) this.#clients.get(id)?.send(msg); }
   }
 
   #toClient(clientId: number, msg: ControllerToClient): void {

@@ -93,14 +93,13 @@ class FakeEngine {
   }
 }
 
-async function setup(options: Partial<ControllerOptions> = {}) {
+async function setup(options: Partial<ControllerOptions> = {}, liveness = true) {
   const key = options.key ?? generateKey();
   const clock = new ManualClock();
   const controller = new Controller({
     key,
     clock,
-    heartbeatMs: 100,
-    deadAfterMs: 600,
+    ...(liveness ? { heartbeatMs: 100, deadAfterMs: 600 } : {}),
     ...options,
   });
   const connect = () => {
@@ -139,7 +138,10 @@ Deno.test("an engine that stops answering is declared dead after deadAfterMs; it
   s.clock.advance(200); // 700 ms of silence > 600
   await assert.rejects(ar, (e: unknown) => {
     assert(e instanceof EngineError, String(e));
-    assert.match(e.evalue, /engine 0 died while running task .*: no heartbeat for more than 600 ms/);
+    assert.match(
+      e.evalue,
+      /engine 0 died while running task .*: no heartbeat for more than 600 ms/,
+    );
     return true;
   });
   assert.deepEqual(s.controller.engineIds, []);
@@ -147,14 +149,34 @@ Deno.test("an engine that stops answering is declared dead after deadAfterMs; it
   assert.deepEqual(s.client.ids, []);
 });
 
+Deno.test("with the default timing, an engine that goes silent is dead within 2 s", async () => {
+  await using s = await setup({}, false); // the controller's defaults
+  const eng = new FakeEngine();
+  await eng.connect(s.controller, s.key);
+  eng.autoPong = true;
+  for (let t = 0; t < 2000; t += 100) {
+    s.clock.advance(100);
+    await settle();
+  }
+  assert.deepEqual(s.controller.engineIds, [0]);
+  eng.autoPong = false; // hangs: its last pong was at most one heartbeat ago
+  let after = 0;
+  while (s.controller.engineIds.length > 0) {
+    s.clock.advance(100);
+    after += 100;
+    await settle();
+    assert(after <= 2000, `still registered ${after} ms after it went silent`);
+  }
+  assert(after >= 1000, `declared dead after only ${after} ms`);
+});
+
 Deno.test("an engine that answers pings stays registered", async () => {
   await using s = await setup();
   const eng = new FakeEngine();
   await eng.connect(s.controller, s.key);
+  eng.autoPong = true;
   for (let i = 0; i < 12; i++) {
     s.clock.advance(100);
-    const ping = await eng.next("ping");
-    eng.channel.send({ type: "pong", t: ping.t });
     await settle();
   }
   assert.deepEqual(s.controller.engineIds, [0]);
@@ -226,7 +248,10 @@ Deno.test("a supervisor's exit report kills the engine at once and names the cau
   eng.channel.close(); // the process is gone: its connection closes
   await assert.rejects(ar, (e: unknown) => {
     assert(e instanceof EngineError);
-    assert.match(e.evalue, /died while running task .*: its process ended: killed by signal SIGKILL/);
+    assert.match(
+      e.evalue,
+      /died while running task .*: its process ended: killed by signal SIGKILL/,
+    );
     return true;
   });
   sup.close();
@@ -283,6 +308,48 @@ Deno.test("controller restart: engines re-attach with their ids, records and res
     const history = await second.client.history();
     assert.deepEqual(history, [r1.msgId, r2.msgId, r3.msgId]);
     await second[Symbol.asyncDispose]();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("restart: a task still queued is lost by the controller and resubmitted by its client", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ipx-ctl-" });
+  try {
+    const db = `${dir}/ipx.sqlite`;
+    const key = generateKey();
+    const clock = new ManualClock();
+    const make = () => new Controller({ key, clock, db, heartbeatMs: 100, deadAfterMs: 600 });
+    let current = make();
+    const connect = () => {
+      const [a, b] = memoryPair();
+      void current.accept(b, "client");
+      return Promise.resolve(a);
+    };
+    const client = await Client.connectWith({ connect, key, reconnectForMs: 10_000 });
+    const eng = new FakeEngine();
+    await eng.connect(current, key);
+    eng.autoPong = true;
+    await client.waitForEngines(1);
+    const lv = client.loadBalancedView({ hwm: 1 });
+    const busy = lv.apply(() => 1);
+    const first = await eng.next("run");
+    const queued = lv.apply(() => 2); // waits: engine 0 is at its high-water mark
+    await settle();
+    clock.advance(150); // the queued record is written by the flush timer
+    // the controller dies; a new one opens the same database
+    const old = current;
+    current = make();
+    await old.close(); // drops every link: the client and the engine reconnect
+    await eng.connect(current, key, { previousId: 0, running: [first.msgId] });
+    eng.result(first.msgId, "one");
+    assert.equal(await busy.get(10_000), "one");
+    const again = await eng.next("run"); // the client submitted the lost task again, same id
+    assert.equal(again.msgId, queued.msgIds[0]);
+    eng.result(again.msgId, "two");
+    assert.equal(await queued.get(10_000), "two");
+    await client.close();
+    await current.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

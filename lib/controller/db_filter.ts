@@ -118,7 +118,9 @@ export function whereClause(filter: DbFilter): { sql: string; params: SqlValue[]
   const params: SqlValue[] = [];
   for (const [field, cond] of Object.entries(filter)) {
     const col = column(field);
-    if (cond !== null && typeof cond === "object" && !Array.isArray(cond) && !(cond instanceof Date)) {
+    if (
+      cond !== null && typeof cond === "object" && !Array.isArray(cond) && !(cond instanceof Date)
+    ) {
       const ops = Object.entries(cond as Record<string, unknown>);
       if (ops.length === 0) continue;
       for (const [op, value] of ops) parts.push(condition(col, field, op, value, params));

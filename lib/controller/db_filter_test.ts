@@ -28,5 +28,8 @@ Deno.test("whereClause() refuses unknown fields, operators and values with a hin
   assert.throws(() => whereClause({ status: { a: 1 } as never }), DbFilterError);
   assert.throws(() => whereClause({ submitted: {} as never, label: [1] }), /Cannot compare/);
   assert.throws(() => selectedColumns(["bogus"]), DbFilterError);
-  assert.deepEqual(selectedColumns(["msgId", "status"]), [["msgId", "msg_id"], ["status", "status"]]);
+  assert.deepEqual(selectedColumns(["msgId", "status"]), [["msgId", "msg_id"], [
+    "status",
+    "status",
+  ]]);
 });

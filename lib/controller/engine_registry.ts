@@ -27,14 +27,14 @@ import type {
   EngineToController,
   MsgId,
 } from "../protocol/messages.ts";
+import type { EngineQueue } from "./client_queries.ts";
 import type { Clock } from "./clock.ts";
 import type { EngineChannel, EngineEntry } from "./engine_entry.ts";
 import type { EngineTable } from "./engine_table.ts";
 import { HeartMonitor } from "./heart_monitor.ts";
 import type { Logger } from "./log.ts";
-
-/** Error name of tasks lost with their engine. */
-export const ENGINE_ERROR = "EngineError";
+import { ENGINE_ERROR } from "./task_errors.ts";
+import type { TaskRecord } from "./task_store.ts";
 
 /** What the registry needs from the controller. */
 export interface RegistryHooks {
@@ -116,7 +116,8 @@ export class EngineRegistry {
     if (this.#engines.size > 0) {
       hooks.log(
         "info",
-        `restored ${this.#engines.size} engine(s) (${this.ids.join(", ")}); waiting up to ` +
+        `restored ${this.#engines.size} engine(s) (${[...this.#engines.keys()].join(", ")}); ` +
+          `waiting up to ` +
           `${timing.restoreGraceMs} ms for them to re-attach`,
       );
     }
@@ -170,6 +171,40 @@ export class EngineRegistry {
   }
 
   /**
+   * Gives restored engines the unfinished tasks they held before a restart.
+   *
+   * @param records Unfinished task records.
+   * @returns The records no registered engine holds (the caller settles them).
+   */
+  adopt(records: readonly TaskRecord[]): TaskRecord[] {
+    const orphans: TaskRecord[] = [];
+    for (const rec of records) {
+      const entry = rec.engineId === null ? undefined : this.#engines.get(rec.engineId);
+      if (!entry) {
+        orphans.push(rec);
+        continue;
+      }
+      entry.running.add(rec.msgId);
+      if (rec.lb) entry.lbHeld.add(rec.msgId);
+    }
+    return orphans;
+  }
+
+  /** Per-engine queue counts of the visible engines, by id. */
+  queues(): Map<EngineId, EngineQueue> {
+    const out = new Map<EngineId, EngineQueue>();
+    for (const id of this.ids) {
+      const e = this.#engines.get(id)!;
+      out.set(id, {
+        queue: e.running.size - e.lbHeld.size,
+        completed: e.completed,
+        tasks: e.lbHeld.size,
+      });
+    }
+    return out;
+  }
+
+  /**
    * Records that an engine was heard from.
    *
    * @param entry The engine.
@@ -218,7 +253,10 @@ export class EngineRegistry {
     const was = m.previousId === undefined
       ? ""
       : `; it was engine ${m.previousId}, which had been declared dead, so it gets a new id`;
-    this.#hooks.log("info", `engine ${id} registered (pid ${m.pid} on ${m.host}, from ${peer})${was}`);
+    this.#hooks.log(
+      "info",
+      `engine ${id} registered (pid ${m.pid} on ${m.host}, from ${peer})${was}`,
+    );
     this.#hooks.broadcast({ type: "engine_registered", engine: this.infoOf(entry) });
     this.#hooks.added(id);
     return entry;
@@ -340,8 +378,8 @@ export class EngineRegistry {
     });
   }
 
-  /** Declares silent engines dead, then pings the connected ones. */
-  check(): void {
+  /** Declares dead the engines silent past their deadline. */
+  reap(): void {
     const now = this.#hooks.clock.now();
     const ms = this.#heart.deadAfterMs;
     for (const id of this.#heart.silent(now)) {
@@ -355,7 +393,12 @@ export class EngineRegistry {
           : `its connection dropped and it did not re-attach within ${ms} ms`);
       this.gone(entry, reason);
     }
-    for (const entry of this.#engines.values()) entry.channel?.send({ type: "ping", t: now });
+  }
+
+  /** Pings the connected engines (they answer with a pong, which counts as a beat). */
+  ping(): void {
+    const t = this.#hooks.clock.now();
+    for (const entry of this.#engines.values()) entry.channel?.send({ type: "ping", t });
   }
 
   /**

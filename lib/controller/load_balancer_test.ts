@@ -22,6 +22,7 @@ function harness(engines: EngineId[], options = {}) {
       lb.resultKnown(m, { ok: false, engineId: -1, ename: error.ename });
     },
     engines: () => live.values(),
+    registered: (e) => live.has(e),
     outcome: (m) => outcomes.get(m),
     now: () => now,
   }, options);
@@ -113,6 +114,18 @@ Deno.test("LoadBalancer waits a while for a replacement engine, then fails the r
   assert.equal(err.ename, "EngineError");
   assert.match(err.evalue, /engine 1 died \(retries stopped: .* engine\(s\) 0, 1 /);
   assert.equal(h.lb.unassigned, 0);
+});
+
+Deno.test("LoadBalancer fails a retry at once when it failed on every live engine", () => {
+  const h = harness([0, 1], { hwm: 1, replacementWaitMs: 1000 });
+  h.submit("t", { retries: 5 });
+  h.finish(0, "t", false);
+  h.finish(1, "t", false); // both engines are alive: no replacement will come
+  const err = h.failed.get("t")!;
+  assert.match(
+    err.evalue,
+    /failed on 1 \(retries stopped: .* engine\(s\) 0, 1 and there is no other engine\)/,
+  );
 });
 
 Deno.test("LoadBalancer does not retry aborted or timed-out tasks", () => {

@@ -17,6 +17,7 @@ import { Controller } from "./controller.ts";
 import { ConnectionError } from "../protocol/errors.ts";
 import { readConnectionFile } from "../protocol/connection_file.ts";
 import type { Logger } from "./log.ts";
+import type { TaskStoreLimits } from "./task_store.ts";
 import { serve, type Server } from "./server.ts";
 
 /** Options of {@linkcode runController}. */
@@ -51,6 +52,8 @@ export interface RunControllerOptions {
   hwm?: number;
   /** Keep the state database in memory (nothing survives a restart). @default false */
   noDb?: boolean;
+  /** Bounds of the task records (oldest finished ones are dropped past them). */
+  storeLimits?: TaskStoreLimits;
   /** Log sink. */
   log: Logger;
 }
@@ -149,6 +152,7 @@ export async function runController(options: RunControllerOptions): Promise<Runn
       ...(options.maxFrameBytes ? { maxFrameBytes: options.maxFrameBytes } : {}),
       ...(options.restoreGraceMs ? { restoreGraceMs: options.restoreGraceMs } : {}),
       ...(options.hwm !== undefined ? { hwm: options.hwm } : {}),
+      ...(options.storeLimits ? { storeLimits: options.storeLimits } : {}),
     });
     let server: Server;
     try {

@@ -8,8 +8,8 @@
  * - `tasks`: the task records (see `task_store.ts`), with `culled` remembering ids dropped to
  *   respect the store's bounds.
  *
- * The database lives in the profile (`profilePaths(profile).dbFile`); `":memory:"` gives the
- * same behaviour without a file (tests, embedded controllers). WAL journaling with
+ * The database lives in the profile (`profilePaths(profile).dbFile`, mode 0600: results may be
+ * secret); `":memory:"` gives the same behaviour without a file (tests, embedded controllers). WAL journaling with
  * `synchronous=NORMAL`: a committed transaction survives a crash of the controller process.
  *
  * @module
@@ -53,6 +53,16 @@ CREATE INDEX IF NOT EXISTS tasks_seq ON tasks(seq);
 CREATE TABLE IF NOT EXISTS culled (msg_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 `;
 
+/** Creates the file readable by its owner only (task results may be secret), or fixes it. */
+function ownerOnly(path: string): void {
+  try {
+    Deno.writeFileSync(path, new Uint8Array(), { createNew: true, mode: 0o600 });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    if (Deno.build.os !== "windows") Deno.chmodSync(path, 0o600);
+  }
+}
+
 /** The state database could not be opened or has an unknown layout. */
 export class StateDbError extends IpxError {}
 
@@ -72,6 +82,7 @@ export class StateDb {
   constructor(path = ":memory:") {
     this.#path = path;
     try {
+      if (path !== ":memory:") ownerOnly(path);
       this.#db = new DatabaseSync(path);
       if (path !== ":memory:") {
         this.#db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");

@@ -6,6 +6,7 @@ Deno.test("StateDb keeps meta across reopen and refuses a newer schema", async (
   try {
     const path = `${dir}/ipx.sqlite`;
     const a = new StateDb(path);
+    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
     assert.equal(a.meta("schema"), String(SCHEMA_VERSION));
     a.setMeta("port", "4242");
     a.transaction(() => a.setMeta("k", "1"));

@@ -5,9 +5,11 @@
  * controller updates them on every message.
  *
  * Writes are batched: new and updated records are written together in one transaction, at the
- * latest `flushMs` after they changed. A *finished* record is written before the same tick ends
- * — before its result reaches the client — so a result a client has seen can always be fetched
- * again by id, from any client, even after the controller is killed.
+ * latest `flushMs` after they changed. Two changes are written before the same tick ends: a
+ * task placed on an engine (before the engine gets it, so a restarted controller knows what
+ * its engines run) and a finished task (before its result reaches the client, so a result a
+ * client has seen can always be fetched again by id, from any client, even after the
+ * controller is killed).
  *
  * Bounds: at most `maxRecords` records and `maxBytes` result bytes; past either bound the
  * oldest finished records are dropped (culled) down to 90 % of it. Culled ids are remembered
@@ -185,12 +187,16 @@ export class TaskStore {
    * Adds a new record.
    *
    * @param rec The record, without `seq` (assigned here).
+   * @param replacing True when it replaces a finished record with the same id (a task lost
+   *   in a restart and submitted again).
    * @returns The stored record.
    */
-  add(rec: Omit<TaskRecord, "seq">): TaskRecord {
+  add(rec: Omit<TaskRecord, "seq">, replacing = false): TaskRecord {
     const stored: TaskRecord = { ...rec, seq: this.#seq++ };
     this.#live.set(stored.msgId, stored);
-    this.#count++;
+    this.#dirty.delete(stored.msgId);
+    if (!replacing) this.#count++;
+    else this.#bytes -= (this.#byId.get(stored.msgId) as Row | undefined)?.bytes ?? 0;
     this.touch(stored);
     return stored;
   }
@@ -214,12 +220,16 @@ export class TaskStore {
   }
 
   /**
-   * Marks a changed unfinished record for writing (batched, within `flushMs`).
+   * Marks a changed unfinished record for writing: batched within `flushMs`, or before the
+   * current tick ends when `now` is set (a task is on disk before an engine gets it, so a
+   * restarted controller knows what its engines are running).
    *
    * @param rec The record.
+   * @param now Write it before the current tick ends.
    */
-  touch(rec: TaskRecord): void {
+  touch(rec: TaskRecord, now = false): void {
     this.#dirty.set(rec.msgId, rec);
+    if (now) return this.#flushSoon();
     if (this.#timer === undefined && !this.#closed) {
       this.#timer = this.#after(this.#flushMs, () => {
         this.#timer = undefined;
@@ -247,14 +257,17 @@ export class TaskStore {
     rec.started = result.started;
     rec.completed = result.completed;
     this.#dirty.set(msgId, rec);
-    if (!this.#microtask && !this.#closed) {
-      this.#microtask = true;
-      queueMicrotask(() => {
-        this.#microtask = false;
-        this.flush();
-      });
-    }
+    this.#flushSoon();
     return rec;
+  }
+
+  #flushSoon(): void {
+    if (this.#microtask || this.#closed) return;
+    this.#microtask = true;
+    queueMicrotask(() => {
+      this.#microtask = false;
+      this.flush();
+    });
   }
 
   /** Writes every pending change in one transaction, then applies the bounds. */

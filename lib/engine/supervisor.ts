@@ -34,6 +34,8 @@ export interface SupervisorOptions {
   allowNet?: boolean | string[];
   /** Environment access for user code (`true` = all). */
   allowEnv?: boolean | string[];
+  /** Heap limit of each engine process (MiB); past it the engine dies "out of memory". */
+  maxMemoryMb?: number;
   /** Output lines (already prefixed). */
   log: (line: string) => void;
   /** Called when an engine process registers. */
@@ -50,23 +52,13 @@ interface Slot {
   tail: string[];
 }
 
-/** A crash this soon after start counts towards the restart backoff. */
+/** An engine dying this soon after start, before registering, counts as a crash loop. */
 const QUICK_CRASH_MS = 5000;
 const TAIL_LINES = 30;
 
 const PROCESS_MAIN = fromFileUrl(new URL("./process_main.ts", import.meta.url));
 const CONFIG = fromFileUrl(new URL("../../deno.json", import.meta.url));
 const SOURCE_ROOT = fromFileUrl(new URL("../../", import.meta.url));
-
-function denoDir(): string | undefined {
-  const explicit = Deno.env.get("DENO_DIR");
-  if (explicit) return explicit;
-  const xdg = Deno.env.get("XDG_CACHE_HOME");
-  const home = Deno.env.get("HOME");
-  if (xdg) return `${xdg}/deno`;
-  if (home) return `${home}/.cache/deno`;
-  return undefined;
-}
 
 /**
  * Says how an engine process ended, from its status and the last lines of its stderr.
@@ -82,7 +74,7 @@ export function describeExit(status: Deno.CommandStatus, tail: readonly string[]
   if (status.signal) {
     const note = status.signal === "SIGKILL"
       ? " (SIGKILL: killed by a user, a supervisor or the out-of-memory killer)"
-      : status.signal === "SIGSEGV" || status.signal === "SIGBUS"
+      : ["SIGSEGV", "SIGBUS", "SIGABRT", "SIGILL", "SIGTRAP"].includes(status.signal)
       ? " (a crash in native code)"
       : "";
     return `killed by signal ${status.signal}${note}`;
@@ -133,11 +125,13 @@ export function engineProcessFlags(o: SupervisorOptions): string[] {
     return path === r || path.startsWith(`${r}/`);
   };
   const secrets = real(o.file.slice(0, o.file.lastIndexOf("/")) || "/");
-  for (const [what, path] of [
-    ["data dir", o.dataDir],
-    ...(o.allowRead ?? []).map((p) => ["--allow-read path", p]),
-    ...(o.allowWrite ?? []).map((p) => ["--allow-write path", p]),
-  ]) {
+  for (
+    const [what, path] of [
+      ["data dir", o.dataDir],
+      ...(o.allowRead ?? []).map((p) => ["--allow-read path", p]),
+      ...(o.allowWrite ?? []).map((p) => ["--allow-write path", p]),
+    ]
+  ) {
     if (inside(secrets, real(path!))) {
       throw new Error(
         `Cannot start engines: user code could reach the connection file ${o.file} (and its ` +
@@ -171,6 +165,7 @@ export function engineProcessFlags(o: SupervisorOptions): string[] {
   else if (Array.isArray(o.allowEnv) && o.allowEnv.length) {
     flags.push(`--allow-env=${o.allowEnv.join(",")}`);
   }
+  if (o.maxMemoryMb) flags.push(`--v8-flags=--max-old-space-size=${Math.floor(o.maxMemoryMb)}`);
   return flags;
 }
 
@@ -267,7 +262,13 @@ export class Supervisor {
       o.log(`${prefix()} ${line}`);
     });
     child.status.then(async (status) => {
-      // report before draining output: the controller should learn of the death at once
+      // report at once, but after its last words (e.g. "out of memory"), which take a moment
+      let drained: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.allSettled([out, err]),
+        new Promise((r) => drained = setTimeout(r, 250)),
+      ]);
+      clearTimeout(drained);
       const early = describeExit(status, slot.tail);
       if (!this.#stopping) {
         this.#reporter?.report({
@@ -285,7 +286,11 @@ export class Supervisor {
       }
       o.onExit?.(slot.engineId, child.pid, how);
       if (o.restart && !this.#stopping && status.code !== 3 && status.code !== 4) {
-        this.#restartLater(Date.now() - slot.startedAt < QUICK_CRASH_MS);
+        // a crash loop (engines dying before they even register) backs off; an engine that
+        // worked and then died is replaced at once
+        this.#restartLater(
+          slot.engineId === undefined && Date.now() - slot.startedAt < QUICK_CRASH_MS,
+        );
       } else if (this.#slots.size === 0 && this.#restartTimers.size === 0) {
         this.#allExited.resolve();
       }

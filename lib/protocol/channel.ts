@@ -25,6 +25,19 @@ export interface Typed {
 /** Bodies above this size are written without copying them into the frame buffer. */
 const COPY_LIMIT = 64 * 1024;
 
+/**
+ * Objects (arrays, maps, binary values) a received frame may decode into: one per 8 bytes of
+ * body, at least 4096 and at most 2 million. Envelopes carry user values as single binary
+ * values and hold one object per 20 bytes or more, while a hostile frame of one-byte empty maps
+ * would otherwise grow some 75-fold when decoded (64 MiB into about 5 GB).
+ *
+ * @param bodyBytes Size of the frame body.
+ * @returns The most objects it may decode into.
+ */
+export function objectBudget(bodyBytes: number): number {
+  return Math.min(2_000_000, Math.max(4096, Math.floor(bodyBytes / 8)));
+}
+
 /** Options of {@linkcode Channel}. */
 export interface ChannelOptions {
   /** Description of the peer for error messages, e.g. `engine 3 (10.0.0.5:4711)`. */
@@ -161,7 +174,7 @@ export class Channel<Out extends Typed, In extends Typed> {
         const payload = await this.#framed.readFrame();
         if (payload === null) break;
         const body = this.#verifier.open(payload);
-        const batch = decodeValue(body);
+        const batch = decodeValue(body, { maxObjects: objectBudget(body.length) });
         if (!Array.isArray(batch)) {
           throw new ProtocolError("Malformed frame: expected a message batch (a list)");
         }

@@ -71,6 +71,8 @@ export interface DecodeLimits {
   maxStrLength?: number;
   /** Maximum length of one binary value. @default 1 GiB */
   maxBinLength?: number;
+  /** Most arrays, maps, binary and extension values in all (see `msgpack_scan.ts`). @default unlimited */
+  maxObjects?: number;
 }
 
 const textEncoder = new TextEncoder();
@@ -323,7 +325,11 @@ function decodeNested(bytes: Uint8Array): unknown {
  * @returns The decoded value.
  */
 export function decodeValue(bytes: Uint8Array, limits: DecodeLimits = {}): unknown {
-  scanMsgpack(bytes, { maxDepth: limits.maxDepth ?? 256, nestedExtTypes: NESTED_EXTENSIONS });
+  scanMsgpack(bytes, {
+    maxDepth: limits.maxDepth ?? 256,
+    nestedExtTypes: NESTED_EXTENSIONS,
+    ...(limits.maxObjects !== undefined ? { maxObjects: limits.maxObjects } : {}),
+  });
   try {
     if (limits.maxStrLength !== undefined || limits.maxBinLength !== undefined) {
       return new Decoder({

@@ -200,3 +200,9 @@ Deno.test("decodeValue() decodes invalid UTF-8 leniently (documented policy), ne
     assert.equal(typeof s, "string");
   }
 });
+
+Deno.test("decodeValue() enforces maxObjects before building anything", () => {
+  const many = encodeValue(Array.from({ length: 100 }, () => ({})));
+  throws(() => decodeValue(many, { maxObjects: 50 }), /more than 50 arrays, maps/);
+  assertEquals((decodeValue(many, { maxObjects: 101 }) as unknown[]).length, 100);
+});

@@ -20,7 +20,10 @@ import { ProtocolError, TimeoutError } from "./errors.ts";
 import { DEFAULT_MAX_FRAME_BYTES, FrameDecoder } from "./frame.ts";
 import { type ByteConn, writeAll } from "./transport.ts";
 
-const READ_BUFFER_BYTES = 256 * 1024;
+/** Read buffer size of a new connection; it doubles (up to the maximum) while reads fill it. */
+const MIN_READ_BUFFER_BYTES = 16 * 1024;
+/** Largest read buffer: big transfers arrive in chunks of up to this. */
+const MAX_READ_BUFFER_BYTES = 256 * 1024;
 
 /** Default time a started frame has to complete: 30 s. */
 export const DEFAULT_FRAME_TIMEOUT_MS = 30_000;
@@ -42,7 +45,7 @@ export class FramedConn {
   #conn: ByteConn;
   #decoder: FrameDecoder;
   #ready: Uint8Array[] = [];
-  #buf = new Uint8Array(READ_BUFFER_BYTES);
+  #buf: Uint8Array;
   #stash: Uint8Array | undefined;
   #bytesRead = 0;
   #closed = false;
@@ -63,6 +66,10 @@ export class FramedConn {
     this.#decoder = new FrameDecoder({ maxFrameBytes: o.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES });
     this.#frameTimeoutMs = o.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS;
     this.#readBudget = o.readBudget;
+    // before authentication a peer may send only the budget: a bigger buffer would be waste
+    this.#buf = new Uint8Array(
+      Math.min(MIN_READ_BUFFER_BYTES, (o.readBudget ?? MIN_READ_BUFFER_BYTES) + 1),
+    );
     this.#oneFrameAtATime = o.oneFrameAtATime ?? false;
   }
 
@@ -158,6 +165,9 @@ export class FramedConn {
         );
       }
       this.#feed(room.subarray(0, n), true);
+      if (n === this.#buf.length && n < MAX_READ_BUFFER_BYTES) {
+        this.#buf = new Uint8Array(n * 2); // the peer sends faster than we read: read more at once
+      }
     }
     return this.#ready.shift()!;
   }

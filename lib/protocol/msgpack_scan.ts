@@ -22,12 +22,18 @@ export interface ScanLimits {
    * payloads are skipped. @default none
    */
   nestedExtTypes?: ReadonlySet<number>;
+  /**
+   * Most arrays, maps, binary values and extension values in all. Each becomes a JavaScript
+   * object of some 60–120 bytes, so without this bound a frame of one-byte empty maps would
+   * decode into roughly 75 times its size. @default unlimited
+   */
+  maxObjects?: number;
 }
 
 /**
  * Walks `bytes` as exactly one msgpack value and throws {@linkcode ProtocolError} when it is
- * truncated, has trailing bytes, nests deeper than `maxDepth`, or declares more elements than
- * could possibly fit in the remaining bytes.
+ * truncated, has trailing bytes, nests deeper than `maxDepth`, declares more elements than
+ * could possibly fit in the remaining bytes, or holds more than `maxObjects` objects.
  *
  * @param bytes The encoded value.
  * @param limits Limits to enforce.
@@ -35,6 +41,16 @@ export interface ScanLimits {
 export function scanMsgpack(bytes: Uint8Array, limits: ScanLimits = {}): void {
   const maxDepth = limits.maxDepth ?? 256;
   const nested = limits.nestedExtTypes;
+  const maxObjects = limits.maxObjects ?? Infinity;
+  let objects = 0;
+  function object(): void {
+    if (++objects > maxObjects) {
+      throw new ProtocolError(
+        `Cannot decode message: it holds more than ${maxObjects} arrays, maps and binary ` +
+          `values; send large data as one binary value, or in several messages`,
+      );
+    }
+  }
   const end = bytes.length;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // One entry per open level (the root is level 0): items still expected, where the level's
@@ -57,6 +73,7 @@ export function scanMsgpack(bytes: Uint8Array, limits: ScanLimits = {}): void {
     bound = levelEnd;
   }
   function open(count: number): void {
+    object();
     if (count > bound - pos) {
       throw new ProtocolError(
         `Cannot decode message: a container declares ${count} elements but only ${
@@ -68,6 +85,7 @@ export function scanMsgpack(bytes: Uint8Array, limits: ScanLimits = {}): void {
   }
   /** An extension of `len` payload bytes whose type byte is at `typeAt`; the payload follows. */
   function extension(typeAt: number, len: number): void {
+    object();
     const type = view.getInt8(typeAt);
     need(len);
     if (nested?.has(type)) {
@@ -142,18 +160,21 @@ export function scanMsgpack(bytes: Uint8Array, limits: ScanLimits = {}): void {
         break;
       case 0xc4:
       case 0xd9: // bin8 / str8
+        if (b === 0xc4) object();
         need(1);
         pos += 1 + bytes[pos]!;
         need(0);
         break;
       case 0xc5:
       case 0xda: // bin16 / str16
+        if (b === 0xc5) object();
         need(2);
         pos += 2 + view.getUint16(pos);
         need(0);
         break;
       case 0xc6:
       case 0xdb: // bin32 / str32
+        if (b === 0xc6) object();
         need(4);
         pos += 4 + view.getUint32(pos);
         need(0);

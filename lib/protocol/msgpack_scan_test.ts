@@ -1,4 +1,4 @@
-import assert, { throws } from "node:assert/strict";
+import { throws } from "node:assert/strict";
 import { ProtocolError } from "./errors.ts";
 import { scanMsgpack } from "./msgpack_scan.ts";
 
@@ -91,4 +91,18 @@ Deno.test("scanMsgpack() refuses counts larger than the bytes left, before anyth
   throws(() => scanMsgpack(new Uint8Array([0xdd, 0xff, 0xff, 0xff, 0xff])), /declares 4294967295/);
   throws(() => scanMsgpack(new Uint8Array([0xdf, 0x10, 0, 0, 0])), /declares 536870912/);
   throws(() => scanMsgpack(new Uint8Array([0xc6, 0xff, 0xff, 0xff, 0xff])), /truncated/);
+});
+
+Deno.test("scanMsgpack() counts arrays, maps, binary and extension values against maxObjects", () => {
+  // [ {}, [], bin, fixext, "str", 1, nil ]: 5 objects (the outer array included)
+  const value = new Uint8Array([0x97, 0x80, 0x90, 0xc4, 1, 9, 0xd4, 9, 0, 0xa1, 0x61, 0x01, 0xc0]);
+  scanMsgpack(value, { maxObjects: 5 });
+  throws(() => scanMsgpack(value, { maxObjects: 4 }), /more than 4 arrays, maps and binary values/);
+  // scalars and strings are not counted
+  const scalars = new Uint8Array([0xdc, 0x03, 0xe8, ...new Array(1000).fill(0xa0)]);
+  scanMsgpack(scalars, { maxObjects: 1 });
+  // a frame of one-byte empty maps stops at the budget, long before its end
+  const maps = new Uint8Array(5 + 1_000_000).fill(0x80);
+  maps.set([0xdd, 0x00, 0x0f, 0x42, 0x40]);
+  throws(() => scanMsgpack(maps, { maxObjects: 10_000 }), /more than 10000/);
 });

@@ -28,6 +28,8 @@ export interface ProcessClusterOptions {
   restoreGraceMs?: number;
   /** Extra controller arguments. */
   controllerArgs?: string[];
+  /** Extra `ipx engine` arguments. */
+  engineArgs?: string[];
 }
 
 /** A running process cluster. */
@@ -101,7 +103,13 @@ export async function startProcessCluster(
   try {
     const m = await controller.waitFor(READY);
     let port = Number(m[2]);
-    engines = spawn("engine", "--n", String(n), ...(options.restart ? ["--restart"] : []));
+    engines = spawn(
+      "engine",
+      "--n",
+      String(n),
+      ...(options.restart ? ["--restart"] : []),
+      ...(options.engineArgs ?? []),
+    );
     const connect = async () => {
       const c = await Client.connect({ file: clientFile, timeoutMs: 20_000 });
       clients.push(c);

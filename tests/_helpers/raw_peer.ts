@@ -78,6 +78,7 @@ export class RawPeer implements AsyncDisposable {
   #sendSeq = 0;
   #verifier: FrameVerifier | undefined;
   #closed = false;
+  #stalled = false;
 
   private constructor(conn: ByteConn, localPort: number) {
     this.#conn = conn;
@@ -251,17 +252,32 @@ export class RawPeer implements AsyncDisposable {
    * Reads and discards until the other side ends the stream.
    *
    * @param since `performance.now()` to measure from. @default now
+   * @param withinMs Fails if the stream has not ended after this long. @default 15000
    * @returns How long it took and the read error, if it ended with one.
+   * @throws {Error} when the other side keeps the connection open past `withinMs`.
    */
-  async waitClosed(since = performance.now()): Promise<ClosedBy> {
+  async waitClosed(since = performance.now(), withinMs = 15_000): Promise<ClosedBy> {
     const buf = new Uint8Array(64 * 1024);
-    for (;;) {
-      try {
-        if (await this.#conn.read(buf) === null) return { ms: performance.now() - since };
-      } catch (error) {
-        return { ms: performance.now() - since, error };
+    const timer = setTimeout(() => {
+      this.#stalled = true;
+      this.close();
+    }, withinMs);
+    try {
+      for (;;) {
+        try {
+          if (await this.#conn.read(buf) === null) break;
+        } catch (error) {
+          if (this.#stalled) break;
+          return { ms: performance.now() - since, error };
+        }
       }
+    } finally {
+      clearTimeout(timer);
     }
+    if (this.#stalled) {
+      throw new Error(`The controller did not close the connection within ${withinMs} ms`);
+    }
+    return { ms: performance.now() - since };
   }
 
   /** Ends the sending direction (FIN), keeping the receiving one open. */

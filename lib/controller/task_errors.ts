@@ -1,0 +1,62 @@
+/**
+ * The failures the controller itself reports for tasks (as error data, `ename` + `evalue`),
+ * in one place so their names and wording stay consistent. Clients rebuild them as classes
+ * of the same name (`EngineError`, `TaskLost`, `ImpossibleDependency`…).
+ *
+ * @module
+ */
+
+import type { ErrorData } from "../protocol/errors.ts";
+import type { EngineId, MsgId } from "../protocol/messages.ts";
+
+/** The engine holding a task died or lost it. */
+export const ENGINE_ERROR = "EngineError";
+/** The controller lost a task (restart before it was placed). */
+export const TASK_LOST = "TaskLost";
+/** A task's dependencies can never be met. */
+export const IMPOSSIBLE_DEPENDENCY = "ImpossibleDependency";
+/** A task names dependencies that do not exist. */
+export const INVALID_DEPENDENCY = "InvalidDependency";
+
+/**
+ * Error data for a task failure.
+ *
+ * @param ename Error name.
+ * @param evalue What happened.
+ * @param engineId The engine concerned, if any.
+ */
+export function taskError(ename: string, evalue: string, engineId?: EngineId): ErrorData {
+  return { ename, evalue, stack: "", ...(engineId === undefined ? {} : { engineId }) };
+}
+
+/**
+ * A dependency finished with an error.
+ *
+ * @param msgId The waiting task.
+ * @param dep The failed dependency.
+ * @param ename Its error name.
+ */
+export function failedDependency(msgId: MsgId, dep: MsgId, ename: string | null): ErrorData {
+  return taskError(
+    IMPOSSIBLE_DEPENDENCY,
+    `task ${msgId} cannot run: its dependency ${dep} failed (${ename ?? "error"})`,
+  );
+}
+
+/**
+ * The engines a task may use are gone for good (ids are never reused).
+ *
+ * @param msgId The task.
+ * @param allowed Engines it may use.
+ * @param follow Whether they come from `follow` dependencies (else from `targets`).
+ */
+export function noEngineFor(msgId: MsgId, allowed: Iterable<EngineId>, follow: boolean): ErrorData {
+  const list = [...allowed].join(", ");
+  const why = follow
+    ? `the engine(s) its follow dependencies ran on (${list}) are gone`
+    : `none of its target engines (${list}) is registered`;
+  return taskError(
+    IMPOSSIBLE_DEPENDENCY,
+    `task ${msgId} cannot run: ${why}; engine ids are never reused`,
+  );
+}

@@ -1,0 +1,225 @@
+/**
+ * Chaos run (not a unit test): many load-balanced tasks with retries while engines are
+ * SIGKILLed and replaced by `ipx engine --restart`. Prints how many tasks were submitted,
+ * completed, failed, lost and duplicated, and exits non-zero unless lost and duplicated are 0.
+ *
+ * - lost: a task that never settled (no result and no error) within the deadline, or that the
+ *   controller has no record of;
+ * - duplicated: a task whose outcome was reported twice or inconsistently: the controller's
+ *   stored outcome differs from what the client received, or a value came back for the wrong
+ *   input.
+ *
+ * Usage:
+ *   deno run -A --unstable-worker-options scripts/chaos.ts [--tasks 10000] [--engines 3]
+ *     [--kill-every-ms 2000] [--task-ms 3] [--retries 2] [--deadline-ms 300000]
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import { Client } from "../mod.ts";
+import type { AsyncResult } from "../mod.ts";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    tasks: { type: "string", default: "10000" },
+    engines: { type: "string", default: "3" },
+    "kill-every-ms": { type: "string", default: "2000" },
+    "task-ms": { type: "string", default: "3" },
+    retries: { type: "string", default: "2" },
+    "deadline-ms": { type: "string", default: "300000" },
+  },
+});
+const N_TASKS = Number(values.tasks);
+const N_ENGINES = Number(values.engines);
+const KILL_EVERY_MS = Number(values["kill-every-ms"]);
+const TASK_MS = Number(values["task-ms"]);
+const RETRIES = Number(values.retries);
+const DEADLINE_MS = Number(values["deadline-ms"]);
+
+/** A long-running `./ipx` process with its output collected. */
+class Proc {
+  child: Deno.ChildProcess;
+  lines: string[] = [];
+  #done: Promise<unknown>;
+  #waiters: { re: RegExp; resolve: () => void }[] = [];
+  constructor(dir: string, args: string[]) {
+    this.child = new Deno.Command(`${ROOT}ipx`, {
+      args,
+      env: { IPX_DIR: dir, NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#done = Promise.all([this.#pump(this.child.stdout), this.#pump(this.child.stderr)]);
+  }
+  async #pump(s: ReadableStream<Uint8Array>): Promise<void> {
+    const d = new TextDecoder();
+    let buf = "";
+    for await (const chunk of s) {
+      buf += d.decode(chunk, { stream: true });
+      const parts = buf.split("\n");
+      buf = parts.pop()!;
+      for (const line of parts) this.#line(line);
+    }
+    if (buf) this.#line(buf);
+  }
+  #line(line: string): void {
+    this.lines.push(line);
+    this.#waiters = this.#waiters.filter((w) => !w.re.test(line) || (w.resolve(), false));
+  }
+  waitFor(re: RegExp): Promise<void> {
+    if (this.lines.some((l) => re.test(l))) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.#waiters.push({ re, resolve });
+      this.child.status.then(() =>
+        reject(new Error(`exited before ${re}:\n${this.lines.join("\n")}`))
+      );
+    });
+  }
+  async stop(): Promise<void> {
+    try {
+      this.child.kill("SIGTERM");
+    } catch { /* gone */ }
+    await this.child.status;
+    await this.#done;
+  }
+}
+
+/** One chaos task: spins for `ms` milliseconds, then returns its input times two. */
+function work(x: number, ms: number): number {
+  const end = Date.now() + ms;
+  while (Date.now() < end) { /* busy */ }
+  return x * 2;
+}
+
+async function main(): Promise<number> {
+  const dir = await Deno.makeTempDir({ prefix: "ipx_chaos_" });
+  const controller = new Proc(dir, [
+    "controller",
+    "--heartbeat-ms",
+    "200",
+    "--dead-after-ms",
+    "1500",
+  ]);
+  let engines: Proc | undefined;
+  let client: Client | undefined;
+  let killer: ReturnType<typeof setInterval> | undefined;
+  try {
+    await controller.waitFor(/ipx controller ready/);
+    engines = new Proc(dir, ["engine", "--n", String(N_ENGINES), "--restart"]);
+    client = await Client.connect({
+      file: `${dir}/profile_default/security/ipx-client.json`,
+      timeoutMs: 30_000,
+    });
+    await client.waitForEngines(N_ENGINES, { timeoutMs: 60_000 });
+    const c = client;
+    const lv = c.loadBalancedView({ retries: RETRIES });
+    let kills = 0;
+    const killed: string[] = [];
+    killer = setInterval(() => {
+      const live = c.engines.filter((e) => e.state !== "disconnected");
+      const victim = live[Math.floor(Math.random() * live.length)];
+      if (!victim) return;
+      try {
+        Deno.kill(victim.pid, "SIGKILL");
+        kills++;
+        killed.push(`${victim.id}`);
+      } catch { /* already gone */ }
+    }, KILL_EVERY_MS);
+
+    const started = Date.now();
+    const ars: AsyncResult<number>[] = [];
+    for (let i = 0; i < N_TASKS; i++) ars.push(lv.apply(work, i, TASK_MS));
+    console.log(`submitted ${N_TASKS} tasks (retries: ${RETRIES}) to ${N_ENGINES} engines`);
+
+    const outcomes = new Array<{ ok: boolean; value?: unknown; ename?: string } | undefined>(
+      N_TASKS,
+    );
+    let settledCount = 0;
+    const allSettled = Promise.all(ars.map(async (ar, i) => {
+      const [s] = await ar.settled();
+      outcomes[i] = s?.ok
+        ? { ok: true, value: s.value }
+        : { ok: false, ename: s?.error.ename ?? "?" };
+      settledCount++;
+    }));
+    const progress = setInterval(() => {
+      console.log(
+        `  ${settledCount}/${N_TASKS} settled, ${kills} engines killed, ` +
+          `engines now ${c.ids.join(",")}`,
+      );
+    }, 5000);
+    const deadline = new Promise<"deadline">((r) => setTimeout(() => r("deadline"), DEADLINE_MS));
+    const how = await Promise.race([allSettled.then(() => "done" as const), deadline]);
+    clearInterval(progress);
+    clearInterval(killer);
+    killer = undefined;
+    const elapsed = (Date.now() - started) / 1000;
+
+    // cross-check every task against the controller's records, from a second client
+    const auditor = await Client.connect({
+      file: `${dir}/profile_default/security/ipx-client.json`,
+      timeoutMs: 30_000,
+    });
+    let completed = 0;
+    let failed = 0;
+    let lost = 0;
+    let duplicated = 0;
+    const failures = new Map<string, number>();
+    try {
+      const ids = ars.map((ar) => ar.msgIds[0]!);
+      const records = await auditor.dbQuery({ msgId: { $in: ids } }, ["status", "ename"]);
+      const byId = new Map(records.map((r) => [r.msgId as string, r]));
+      for (let i = 0; i < N_TASKS; i++) {
+        const o = outcomes[i];
+        const rec = byId.get(ids[i]!);
+        if (!o || !rec || rec.status === "queued" || rec.status === "running") {
+          lost++;
+          continue;
+        }
+        if (o.ok) {
+          completed++;
+          if (o.value !== i * 2 || rec.status !== "ok") duplicated++;
+        } else {
+          failed++;
+          failures.set(o.ename!, (failures.get(o.ename!) ?? 0) + 1);
+          if (rec.status === "ok" || rec.ename !== o.ename) duplicated++;
+        }
+      }
+    } finally {
+      await auditor.close();
+    }
+    const restarts = engines!.lines.filter((l) => /starting a replacement engine/.test(l)).length;
+    console.log(
+      `\nchaos: ${N_TASKS} tasks × ${TASK_MS} ms on ${N_ENGINES} engines, SIGKILL every ` +
+        `${KILL_EVERY_MS} ms; ${how === "done" ? "all settled" : "DEADLINE REACHED"} in ` +
+        `${elapsed.toFixed(1)} s`,
+    );
+    console.log(`engines killed: ${kills} (replaced: ${restarts}); final ids: ${c.ids.join(",")}`);
+    console.log(`submitted:  ${N_TASKS}`);
+    console.log(`completed:  ${completed}`);
+    console.log(
+      `failed:     ${failed}${
+        failures.size ? ` (${[...failures].map(([k, v]) => `${k}: ${v}`).join(", ")})` : ""
+      }`,
+    );
+    console.log(`lost:       ${lost}`);
+    console.log(`duplicated: ${duplicated}`);
+    const ok = lost === 0 && duplicated === 0 && completed + failed === N_TASKS;
+    console.log(ok ? "chaos: OK" : "chaos: FAILED");
+    return ok ? 0 : 1;
+  } finally {
+    if (killer !== undefined) clearInterval(killer);
+    await client?.close();
+    await engines?.stop();
+    await controller.stop();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+Deno.exit(await main());

@@ -1,0 +1,103 @@
+/**
+ * Measures what the load balancer's high-water mark (hwm: most tasks outstanding per engine)
+ * costs and buys, on a real local cluster (controller and engine processes over TLS):
+ *
+ * - throughput of many tiny tasks (where hwm > 1 hides the round trip to the controller);
+ * - makespan of uneven tasks (where hwm 1 balances best: a task never waits behind a long one).
+ *
+ * Not a test: prints a table. Usage:
+ *   deno run -A --unstable-worker-options scripts/hwm_throughput.ts [--engines 2] [--tasks 2000]
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import { Client } from "../mod.ts";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    engines: { type: "string", default: "2" },
+    tasks: { type: "string", default: "2000" },
+    hwms: { type: "string", default: "1,2,4,0" },
+  },
+});
+const N = Number(values.engines);
+const TASKS = Number(values.tasks);
+const HWMS = values.hwms.split(",").map(Number);
+
+function spawn(dir: string, args: string[]): Deno.ChildProcess {
+  return new Deno.Command(`${ROOT}ipx`, {
+    args,
+    env: { IPX_DIR: dir, NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}
+
+/** Spins for `ms` milliseconds. */
+function spin(ms: number): number {
+  const end = Date.now() + ms;
+  while (Date.now() < end) { /* busy */ }
+  return ms;
+}
+
+async function main(): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "ipx_hwm_" });
+  const controller = spawn(dir, ["controller"]);
+  const engines = spawn(dir, ["engine", "--n", String(N), "--wait-ms", "60000"]);
+  try {
+    const client = await Client.connect({
+      file: `${dir}/profile_default/security/ipx-client.json`,
+      timeoutMs: 60_000,
+    }).catch(async () => {
+      // the file appears once the controller is up
+      for (let i = 0; i < 300; i++) {
+        try {
+          return await Client.connect({
+            file: `${dir}/profile_default/security/ipx-client.json`,
+            timeoutMs: 60_000,
+          });
+        } catch {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      throw new Error("controller did not come up");
+    });
+    await client.waitForEngines(N, { timeoutMs: 60_000 });
+    // warm up every engine (compiles the functions)
+    await client.loadBalancedView().map(spin, Array(4 * N).fill(0));
+    console.log(`${N} engines, ${TASKS} tiny tasks; uneven = 1 × 300 ms + ${50 * N} × 2 ms`);
+    console.log("hwm | tiny tasks/s | uneven makespan (ms) | best possible (ms)");
+    for (const hwm of HWMS) {
+      const lv = client.loadBalancedView({ hwm });
+      let t = performance.now();
+      await lv.map((x: number) => x, Array.from({ length: TASKS }, (_, i) => i));
+      const rate = TASKS / ((performance.now() - t) / 1000);
+      // uneven: one long task first, then many short ones
+      const work = [300, ...Array(50 * N).fill(2)];
+      t = performance.now();
+      await lv.map(spin, work);
+      const makespan = performance.now() - t;
+      const ideal = Math.max(300, work.reduce((a, b) => a + b, 0) / N);
+      console.log(
+        `${String(hwm).padStart(3)} | ${rate.toFixed(0).padStart(12)} | ` +
+          `${makespan.toFixed(0).padStart(20)} | ${ideal.toFixed(0).padStart(10)}`,
+      );
+    }
+    await client.close();
+  } finally {
+    for (const p of [engines, controller]) {
+      try {
+        p.kill("SIGTERM");
+      } catch { /* gone */ }
+      await p.status;
+    }
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+await main();

@@ -1,0 +1,170 @@
+/**
+ * Dropped connections, in memory: engines and clients reconnect by themselves, keep their
+ * ids and tasks, and nothing is silently lost. A real Engine (sandboxed executor) and a real
+ * Client talk to a Controller over in-memory links the test can cut.
+ */
+import assert, { rejects } from "node:assert/strict";
+import { Client, EngineError, TaskAborted } from "../mod.ts";
+import { Controller } from "../lib/controller/controller.ts";
+import { Engine } from "../lib/engine/engine.ts";
+import { Executor } from "../lib/engine/executor.ts";
+import { generateKey } from "../lib/protocol/auth.ts";
+import { ConnectionError } from "../lib/protocol/errors.ts";
+import { memoryPair } from "../lib/protocol/memory_transport.ts";
+import type { ByteConn } from "../lib/protocol/transport.ts";
+
+/** Resolves once a task printed its first output (it is running on its engine). */
+function running(ar: { onOutput(l: () => void): () => void }): Promise<void> {
+  const seen = Promise.withResolvers<void>();
+  const off = ar.onOutput(() => seen.resolve());
+  return seen.promise.finally(off);
+}
+
+/** A controller whose links (engine- and client-side ends) the test can cut. */
+async function setup(deadAfterMs = 2000) {
+  const key = generateKey();
+  const dataDir = await Deno.makeTempDir({ prefix: "ipx-reconnect-" });
+  const controller = new Controller({ key, heartbeatMs: 50, deadAfterMs });
+  const links: ByteConn[] = [];
+  let refuse = 0;
+  const connect = () => {
+    if (refuse > 0) {
+      refuse--;
+      return Promise.reject(new ConnectionError("refused (test)"));
+    }
+    const [a, b] = memoryPair();
+    links.push(a);
+    void controller.accept(b, "memory");
+    return Promise.resolve(a);
+  };
+  const engines: Engine[] = [];
+  const clients: Client[] = [];
+  return {
+    key,
+    dataDir,
+    controller,
+    links,
+    refuseNext(n: number) {
+      refuse = n;
+    },
+    async engine(): Promise<Engine> {
+      const executor = await Executor.create({ dataDir });
+      const e = new Engine({ connect, key, keySource: "memory", executor, dataDir });
+      engines.push(e);
+      return e;
+    },
+    async client(): Promise<Client> {
+      const c = await Client.connectWith({ connect, key, reconnectForMs: 10_000 });
+      clients.push(c);
+      return c;
+    },
+    async [Symbol.asyncDispose]() {
+      for (const c of clients) await c.close();
+      for (const e of engines) await e.stop();
+      await controller.close();
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/** Prints "waiting", waits for the file `name` in the data dir, then returns `name`. */
+async function gate(name: string): Promise<string> {
+  console.log("waiting");
+  for (;;) {
+    try {
+      Deno.statSync(name);
+      return name;
+    } catch {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+}
+
+Deno.test("an engine whose link drops reconnects, keeps its id, and finishes its task", async () => {
+  await using s = await setup();
+  const engine = await s.engine();
+  const ids: number[] = [];
+  const reregistered = Promise.withResolvers<void>();
+  const eng = new Engine({
+    connect: () => {
+      const [a, b] = memoryPair();
+      s.links.push(a);
+      void s.controller.accept(b, "memory");
+      return Promise.resolve(a);
+    },
+    key: s.key,
+    keySource: "memory",
+    executor: await Executor.create({ dataDir: s.dataDir }),
+    dataDir: s.dataDir,
+    onRegistered: (id) => {
+      ids.push(id);
+      if (ids.length === 2) reregistered.resolve();
+    },
+  });
+  try {
+    await engine.start();
+    await eng.start();
+    const client = await s.client();
+    await client.waitForEngines(2);
+    await client.directView(1).execute("globalThis.mark = 'kept'");
+    const ar = client.directView(1).apply(gate, "go-1");
+    await running(ar);
+    s.links.at(-2)!.close(); // engine 1's link (the client's is the last)
+    await reregistered.promise;
+    assert.deepEqual(ids, [1, 1]);
+    await Deno.writeTextFile(`${s.dataDir}/go-1`, "");
+    assert.deepEqual(await ar.get(10_000), ["go-1"]);
+    assert.deepEqual(await client.directView(1).execute("mark"), ["kept"]);
+    assert.deepEqual(client.ids, [0, 1]);
+  } finally {
+    await eng.stop();
+  }
+});
+
+Deno.test("an engine that stops on purpose is unregistered at once, its task failing", async () => {
+  await using s = await setup(60_000); // liveness would take a minute: unregister must not wait
+  const engine = await s.engine();
+  await engine.start();
+  const client = await s.client();
+  await client.waitForEngines(1);
+  const gone = Promise.withResolvers<string>();
+  client.onEngine((e) => e.type === "unregistered" && gone.resolve(e.reason));
+  const ar = client.directView(0).apply(gate, "never");
+  await running(ar);
+  await engine.stop("SIGTERM");
+  assert.match(await gone.promise, /it stopped \(SIGTERM\)/);
+  await rejects(ar, (e: unknown) => {
+    assert(e instanceof EngineError);
+    assert.match(e.evalue, /engine 0 died while running task .*: it stopped \(SIGTERM\)/);
+    return true;
+  });
+});
+
+Deno.test("an engine that cannot reach the controller retries until it can", async () => {
+  await using s = await setup();
+  s.refuseNext(3);
+  const engine = await s.engine();
+  assert.equal(await engine.start(), 0); // resolves once registered, after three refusals
+  const client = await s.client();
+  assert.deepEqual(await client.waitForEngines(1), [0]);
+});
+
+Deno.test("a client whose link drops reconnects; its results arrive and aborts still apply", async () => {
+  await using s = await setup();
+  const engine = await s.engine();
+  await engine.start();
+  const client = await s.client();
+  await client.waitForEngines(1);
+  const lv = client.loadBalancedView({ hwm: 1 });
+  const slow = lv.apply(gate, "go-slow");
+  const queued = lv.apply(gate, "never-runs");
+  await running(slow);
+  s.links.at(-1)!.close(); // the client's link
+  queued.abort(); // while disconnected: sent again after the reconnect
+  const during = lv.apply(() => "submitted while disconnected");
+  await Deno.writeTextFile(`${s.dataDir}/go-slow`, "");
+  assert.equal(await slow.get(10_000), "go-slow");
+  await rejects(queued.get(10_000), TaskAborted);
+  assert.equal(await during.get(10_000), "submitted while disconnected");
+  assert.equal((await client.history()).length, 3);
+});
