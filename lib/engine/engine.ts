@@ -19,6 +19,9 @@ import type { ControllerToEngine, EngineToController, MsgId, Op } from "../proto
 import type { ByteConn } from "../protocol/transport.ts";
 import type { Executor, RunOutcome } from "./executor.ts";
 
+/** A task still running after this long is announced to the controller as started. */
+const STARTED_AFTER_MS = 20;
+
 type EngineChannel = Channel<EngineToController, ControllerToEngine>;
 
 /** Options of {@linkcode Engine}. */
@@ -304,7 +307,12 @@ export class Engine {
       this.#currentStop = undefined;
       this.#orphaned = false;
       const started = Date.now();
-      this.#send({ type: "started", msgId: job.msgId, started });
+      // Announce the start only for tasks that are still running a moment later: short tasks
+      // carry their start time in the result, and two fewer frames per task matter for
+      // many small tasks.
+      const announce = setTimeout(() => {
+        this.#send({ type: "started", msgId: job.msgId, started });
+      }, STARTED_AFTER_MS);
       let timer: ReturnType<typeof setTimeout> | undefined;
       if (job.timeoutMs) {
         timer = setTimeout(() => {
@@ -334,6 +342,7 @@ export class Engine {
           completedAt: now,
         };
       } finally {
+        clearTimeout(announce);
         if (timer !== undefined) clearTimeout(timer);
       }
       const stop = this.#currentStop as { ename: string; evalue: string } | undefined;
