@@ -83,6 +83,7 @@ export class Controller {
   #clock: Clock;
   #log: Logger;
   #maxFrameBytes: number | undefined;
+  #table: EngineTable;
   #engines: EngineRegistry;
   #clients = new Map<number, ClientChannel>();
   #nextClientId = 1;
@@ -109,7 +110,8 @@ export class Controller {
       after: (ms, fn) => this.#clock.after(ms, fn),
     });
     const heartbeatMs = options.heartbeatMs ?? 500;
-    this.#engines = new EngineRegistry(new EngineTable(this.#sdb), {
+    this.#table = new EngineTable(this.#sdb);
+    this.#engines = new EngineRegistry(this.#table, {
       clock: this.#clock,
       log: this.#log,
       broadcast: (msg) => this.#broadcast(msg),
@@ -202,6 +204,19 @@ export class Controller {
   /** The task record store. */
   get store(): TaskStore {
     return this.#store;
+  }
+
+  /**
+   * After a clean shutdown with no engine registered, forgets the engine registry so the next
+   * controller for this profile starts at id 0. (With engines still connected the registry is
+   * kept: they re-attach with their ids when the controller comes back.)
+   *
+   * @returns Whether the registry was reset.
+   */
+  resetIfNoEngines(): boolean {
+    if (this.engineIds.length > 0) return false;
+    this.#table.reset();
+    return true;
   }
 
   /** The state database. */

@@ -88,6 +88,17 @@ export class EngineTable {
   }
 
   /**
+   * Forgets every engine and restarts the id counter at 0: for a clean shutdown with no engine
+   * left, after which the next controller starts a new cluster (ids 0, 1, 2… again).
+   */
+  reset(): void {
+    this.#sdb.transaction(() => {
+      this.#sdb.db.exec("DELETE FROM engines");
+      this.#sdb.setMeta("next_engine_id", "0");
+    });
+  }
+
+  /**
    * Records that an engine was declared dead.
    *
    * @param id The engine.

@@ -212,6 +212,7 @@ export async function runController(options: RunControllerOptions): Promise<Runn
       if (stopped) return;
       stopped = true;
       await server.close();
+      controller.resetIfNoEngines();
       await controller.close();
       for (const f of [paths.clientFile, paths.engineFile]) {
         await Deno.remove(f).catch(() => {});
