@@ -42,7 +42,9 @@ Deno.test("controller SIGKILL + restart: cluster and client continue, history an
   // the task that was running when the controller died completes for its client
   await Deno.writeTextFile(`${cluster.dir}/profile_default/data/release`, "");
   assert.equal(await running.get(BOUND), "released");
-  assert.deepEqual(await dv.execute("kept").get(BOUND), [
+  // address both engines explicitly: direct tasks to an engine that is still re-attaching wait
+  // for it, whereas "all" means the engines registered at call time
+  assert.deepEqual(await client.directView([0, 1]).execute("kept").get(BOUND), [
     "namespace survives",
     "namespace survives",
   ]);
