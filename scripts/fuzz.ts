@@ -10,7 +10,7 @@
  * deno run -A --unstable-worker-options scripts/fuzz.ts --frames 20000 --seed 7 --workers 32
  * ```
  *
- * The run is split into `--rounds` (default 3); each round runs the three phases (shares of
+ * The run is split into `--rounds` (default 5); each round runs the three phases (shares of
  * `--frames`):
  * 1. pre-auth (25 %): random bytes, valid-looking length prefixes (small, at the 4 KiB limit,
  *    huge) with random or cut-short payloads, mutated hellos (bit flips, truncations), valid
@@ -68,7 +68,7 @@ const { values: opt } = parseArgs({
     tls: { type: "boolean", default: false },
     "max-rss-growth-mb": { type: "string", default: "32" },
     "max-rss-mb": { type: "string", default: "512" },
-    rounds: { type: "string", default: "3" },
+    rounds: { type: "string", default: "5" },
     "skip-known-crashes": { type: "boolean", default: false },
     phases: { type: "string", default: "1,2,3" },
   },
