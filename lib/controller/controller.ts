@@ -32,6 +32,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import { type EngineChannel, type EngineEntry, sendToEngine } from "./engine_entry.ts";
 import { EngineRegistry } from "./engine_registry.ts";
 import { ENGINE_ERROR, TASK_LOST } from "./task_errors.ts";
+import { handlerFor, validateClientMessage } from "./validate.ts";
 import { EngineTable } from "./engine_table.ts";
 import { type EngineMessageHandlers, engineMessageHandlers } from "./engine_messages.ts";
 import { LoadBalancer } from "./load_balancer.ts";
@@ -278,7 +279,13 @@ export class Controller {
       }
       const e = this.#engines.current(entry, channel);
       if (e) this.#engines.beat(e);
-      (this.#engineHandlers[msg.type] as (m: EngineToController, e?: EngineEntry) => void)(msg, e);
+      (handlerFor(this.#engineHandlers, msg.type) as (
+        m: EngineToController,
+        e?: EngineEntry,
+      ) => void)(
+        msg,
+        e,
+      );
     });
     const e = this.#engines.current(entry, channel);
     if (e) this.#engines.detached(e, closed ? describe(closed) : "connection closed");
@@ -378,7 +385,8 @@ export class Controller {
       ping: (m) => channel.send({ type: "pong", t: m.t }),
     };
     const closed = await channel.run((msg) => {
-      (handlers[msg.type] as (m: ClientToController) => void)(msg);
+      validateClientMessage(msg as unknown as { type: string } & Record<string, unknown>);
+      (handlerFor(handlers, msg.type) as (m: ClientToController) => void)(msg);
     });
     this.#clients.delete(clientId);
     this.#log("info", `client ${clientId} disconnected${closed ? `: ${describe(closed)}` : ""}`);

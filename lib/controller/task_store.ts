@@ -233,7 +233,7 @@ export class TaskStore {
     if (this.#timer === undefined && !this.#closed) {
       this.#timer = this.#after(this.#flushMs, () => {
         this.#timer = undefined;
-        this.flush();
+        this.#safeFlush();
       });
     }
   }
@@ -261,12 +261,21 @@ export class TaskStore {
     return rec;
   }
 
+  /** A flush from a timer or microtask: a failure is reported, never thrown into the loop. */
+  #safeFlush(): void {
+    try {
+      this.flush();
+    } catch (error) {
+      console.error(`ipx controller: cannot write task records: ${(error as Error).message}`);
+    }
+  }
+
   #flushSoon(): void {
     if (this.#microtask || this.#closed) return;
     this.#microtask = true;
     queueMicrotask(() => {
       this.#microtask = false;
-      this.flush();
+      this.#safeFlush();
     });
   }
 

@@ -12,6 +12,7 @@ import {
   AuthenticationError,
   ConnectionError,
   type ErrorData,
+  ProtocolError,
   VersionMismatchError,
 } from "../protocol/errors.ts";
 import { clientHandshake } from "../protocol/handshake.ts";
@@ -218,7 +219,14 @@ export class Engine {
         channel.send({ type: "pong", t: m.t });
       },
     };
-    await channel.run((msg) => (handlers[msg.type] as (m: ControllerToEngine) => void)(msg));
+    await channel.run((msg) => {
+      if (!Object.hasOwn(handlers, msg.type)) {
+        throw new ProtocolError(
+          `Malformed message from the controller: unknown type ${JSON.stringify(msg.type)}`,
+        );
+      }
+      (handlers[msg.type] as (m: ControllerToEngine) => void)(msg);
+    });
     if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
     this.#watchdog = undefined;
   }
