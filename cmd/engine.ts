@@ -71,6 +71,7 @@ export async function runEngineCommand(o: EngineCliOptions): Promise<number> {
   const allowWrite = listOpt(o.allowWrite);
   const allowNet = listOpt(o.allowNet);
   const allowEnv = listOpt(o.allowEnv);
+  let fatal = false;
   const sup = new Supervisor({
     file,
     info,
@@ -83,6 +84,10 @@ export async function runEngineCommand(o: EngineCliOptions): Promise<number> {
     ...(allowEnv !== undefined ? { allowEnv } : {}),
     ...(maxMemoryMb ? { maxMemoryMb } : {}),
     log: (line) => log("info", line),
+    // an engine that cannot authenticate (3) or is misconfigured (4) will not get better
+    onExit: (_id, _pid, how) => {
+      if (/exit code [34]\b/.test(how)) fatal = true;
+    },
   });
   sup.start();
   log("info", `started ${n} engine process(es) for ${info.host}:${info.port}, data dir ${dataDir}`);
@@ -94,7 +99,7 @@ export async function runEngineCommand(o: EngineCliOptions): Promise<number> {
   Deno.removeSignalListener("SIGTERM", stop);
   log("info", "all engines stopped");
   log.close();
-  return 0;
+  return fatal ? 1 : 0;
 }
 
 /** Builds the `ipx engine` command. */

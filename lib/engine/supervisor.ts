@@ -58,6 +58,48 @@ const TAIL_LINES = 30;
 
 const PROCESS_MAIN = fromFileUrl(new URL("./process_main.ts", import.meta.url));
 const CONFIG = fromFileUrl(new URL("../../deno.json", import.meta.url));
+const WORKER = fromFileUrl(new URL("./worker.ts", import.meta.url));
+
+/** The environment of an engine process. */
+function engineEnv(): Record<string, string> {
+  const env: Record<string, string> = { NO_COLOR: "1" };
+  for (const name of ["HOME", "PATH", "DENO_DIR", "XDG_CACHE_HOME", "TMPDIR"]) {
+    const v = Deno.env.get(name);
+    if (v !== undefined) env[name] = v;
+  }
+  return env;
+}
+
+let modulesCached: Promise<void> | undefined;
+
+/**
+ * Puts the engine's module graph (engine process and sandbox Worker) into Deno's cache once
+ * per process, since engines run with `--cached-only`. Skipped when ipx runs as a compiled
+ * binary (its modules are embedded).
+ */
+export function cacheEngineModules(): Promise<void> {
+  modulesCached ??= (async () => {
+    if (!/(^|\/)deno(\.exe)?$/.test(Deno.execPath())) return;
+    const out = await new Deno.Command(Deno.execPath(), {
+      // --no-lock as the engines use it: resolution then needs the registry metadata cached too
+      args: ["cache", "--no-lock", "--config", CONFIG, PROCESS_MAIN, WORKER],
+      // the supervisor's own environment: it may carry the proxy/CA settings the registry needs
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!out.success) {
+      modulesCached = undefined;
+      throw new Error(
+        `deno cache of the engine modules failed: ${
+          new TextDecoder().decode(out.stderr).trim()
+        }; ` +
+          `check that the npm registry is reachable, or that the cache in DENO_DIR is complete`,
+      );
+    }
+  })();
+  return modulesCached;
+}
 const SOURCE_ROOT = fromFileUrl(new URL("../../", import.meta.url));
 
 /**
@@ -230,7 +272,20 @@ export class Supervisor {
 
   /** Starts the N engine processes. */
   start(): void {
-    for (let i = 0; i < this.#o.n; i++) this.#spawn();
+    // engines run with --cached-only, so their module graph must be in the cache first
+    cacheEngineModules().then(
+      () => {
+        if (this.#stopping) {
+          if (this.#slots.size === 0) this.#allExited.resolve();
+          return;
+        }
+        for (let i = 0; i < this.#o.n; i++) this.#spawn();
+      },
+      (error) => {
+        this.#o.log(`cannot start engines: ${(error as Error).message}`);
+        this.#allExited.resolve();
+      },
+    );
   }
 
   #spawn(): void {
@@ -241,7 +296,9 @@ export class Supervisor {
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
-      env: { NO_COLOR: "1" },
+      // only what Deno needs to find its cache: user code allowed env access sees no more
+      env: engineEnv(),
+      clearEnv: true,
     });
     const child = cmd.spawn();
     const slot: Slot = { child, engineId: undefined, startedAt: Date.now(), tail: [] };

@@ -82,6 +82,8 @@ const postToExecutor = scope.postMessage.bind(scope);
 const closeSelf = scope.close.bind(scope);
 const atomicsLoad = Atomics.load;
 delete (globalThis as { postMessage?: unknown }).postMessage;
+// CacheStorage writes to disk outside the data dir without any permission (disk fill)
+delete (globalThis as { caches?: unknown }).caches;
 
 const OP_GROUP = "ipx-op";
 /** Must equal `INTERRUPT_CHECK` in ts_strip.ts (not imported: the Worker does not load sucrase). */
