@@ -10,7 +10,7 @@
  */
 
 import type { FrameSigner, FrameVerifier } from "./auth.ts";
-import { MAC_BYTES } from "./auth.ts";
+const EMPTY = new Uint8Array(0);
 import { decodeValue, encodeValue } from "./codec.ts";
 import { AuthenticationError, ConnectionError, ProtocolError, TimeoutError } from "./errors.ts";
 import { FRAME_HEADER_BYTES, writeFrameHeader } from "./frame.ts";
@@ -54,8 +54,8 @@ export interface ChannelOptions {
  */
 export class Channel<Out extends Typed, In extends Typed> {
   #framed: FramedConn;
-  #signer: FrameSigner;
-  #verifier: FrameVerifier;
+  #signer: FrameSigner | null;
+  #verifier: FrameVerifier | null;
   #pending: Out[] = [];
   #flushScheduled = false;
   #writeChain: Promise<void> = Promise.resolve();
@@ -68,14 +68,14 @@ export class Channel<Out extends Typed, In extends Typed> {
 
   /**
    * @param framed The framed connection (handshake done).
-   * @param signer Signs what we send.
-   * @param verifier Verifies what we receive.
+   * @param signer Signs what we send (null over TLS, which authenticates every byte).
+   * @param verifier Verifies what we receive (null over TLS).
    * @param options Peer description and handler error hook.
    */
   constructor(
     framed: FramedConn,
-    signer: FrameSigner,
-    verifier: FrameVerifier,
+    signer: FrameSigner | null,
+    verifier: FrameVerifier | null,
     options: ChannelOptions = {},
   ) {
     this.#framed = framed;
@@ -135,17 +135,17 @@ export class Channel<Out extends Typed, In extends Typed> {
       this.close(new ProtocolError(`Cannot encode message for ${this.#peer}`, { cause: error }));
       return;
     }
-    const mac = this.#signer.sign(body);
-    const len = MAC_BYTES + body.length;
+    const mac = this.#signer ? this.#signer.sign(body) : EMPTY;
+    const len = mac.length + body.length;
     const parts: Uint8Array[] = [];
     if (body.length <= COPY_LIMIT) {
       const frame = new Uint8Array(FRAME_HEADER_BYTES + len);
       writeFrameHeader(frame, 0, len);
       frame.set(mac, FRAME_HEADER_BYTES);
-      frame.set(body, FRAME_HEADER_BYTES + MAC_BYTES);
+      frame.set(body, FRAME_HEADER_BYTES + mac.length);
       parts.push(frame);
     } else {
-      const head = new Uint8Array(FRAME_HEADER_BYTES + MAC_BYTES);
+      const head = new Uint8Array(FRAME_HEADER_BYTES + mac.length);
       writeFrameHeader(head, 0, len);
       head.set(mac, FRAME_HEADER_BYTES);
       parts.push(head, body);
@@ -173,7 +173,7 @@ export class Channel<Out extends Typed, In extends Typed> {
       while (!this.#isClosed) {
         const payload = await this.#framed.readFrame();
         if (payload === null) break;
-        const body = this.#verifier.open(payload);
+        const body = this.#verifier ? this.#verifier.open(payload) : payload;
         const batch = decodeValue(body, { maxObjects: objectBudget(body.length) });
         if (!Array.isArray(batch)) {
           throw new ProtocolError("Malformed frame: expected a message batch (a list)");

@@ -97,6 +97,7 @@ export interface PushOneResult {
  */
 export class FrameDecoder {
   #max: number;
+  #eager = false;
   #header = new Uint8Array(FRAME_HEADER_BYTES);
   #headerFill = 0;
   #payload: Uint8Array | undefined;
@@ -114,6 +115,18 @@ export class FrameDecoder {
   }
   set maxFrameBytes(value: number) {
     this.#max = value;
+  }
+
+  /**
+   * Allocate each payload at its declared size at once (for an authenticated peer: saves the
+   * copies of growing the buffer). Off by default, so a header declaring a large frame costs
+   * an unauthenticated peer's victim nothing until the bytes arrive.
+   */
+  get eagerAllocation(): boolean {
+    return this.#eager;
+  }
+  set eagerAllocation(value: boolean) {
+    this.#eager = value;
   }
 
   /** Bytes held for the frame in progress. */
@@ -166,7 +179,7 @@ export class FrameDecoder {
   #startPayload(len: number): void {
     this.#payloadLength = len;
     this.#payloadFill = 0;
-    this.#payload = new Uint8Array(Math.min(len, INITIAL_PAYLOAD_BYTES));
+    this.#payload = new Uint8Array(this.#eager ? len : Math.min(len, INITIAL_PAYLOAD_BYTES));
   }
 
   /** Makes room for `more` bytes of payload, doubling the buffer up to the declared length. */

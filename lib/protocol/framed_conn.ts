@@ -91,6 +91,11 @@ export class FramedConn {
     this.#decoder.maxFrameBytes = value;
   }
 
+  /** Allocate payloads at their declared size (set once the peer is authenticated). */
+  set eagerAllocation(value: boolean) {
+    this.#decoder.eagerAllocation = value;
+  }
+
   /** Time a started frame has to complete (0 = no limit); applies from the next frame. */
   get frameTimeoutMs(): number {
     return this.#frameTimeoutMs;

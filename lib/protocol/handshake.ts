@@ -39,7 +39,7 @@ import {
 import { DEFAULT_MAX_FRAME_BYTES, encodeFrame } from "./frame.ts";
 import { DEFAULT_FRAME_TIMEOUT_MS, FramedConn } from "./framed_conn.ts";
 import type { HandshakeMsg, HelloMsg, RejectMsg } from "./messages.ts";
-import type { ByteConn } from "./transport.ts";
+import { type ByteConn, isEncrypted } from "./transport.ts";
 import { IPX_VERSION, PROTOCOL_VERSION } from "./version.ts";
 
 /** Largest frame accepted before authentication. */
@@ -196,6 +196,12 @@ export function clientHandshake<Out extends Typed, In extends Typed>(
       }
       const remote = { ipxVersion: welcome.ipxVersion, protocolVersion: welcome.protocolVersion };
       if (!versionsCompatible(local, remote)) throw new VersionMismatchError(local, remote);
+      if (welcome.frameMac === false && !isEncrypted(conn)) {
+        throw new ProtocolError(
+          "The controller asked to skip per-frame MACs over an unencrypted connection; " +
+            "refusing (something between us and the controller may be tampering)",
+        );
+      }
       const expected = handshakeProof(key, "server", cnonce, welcome.nonce);
       if (!(welcome.proof instanceof Uint8Array) || !macEqual(expected, welcome.proof)) {
         await sendRaw(framed, {
@@ -221,10 +227,11 @@ export function clientHandshake<Out extends Typed, In extends Typed>(
       }
       authenticated(framed, options);
       const keys = deriveSessionKeys(key, cnonce, welcome.nonce);
+      const mac = welcome.frameMac !== false;
       return new Channel<Out, In>(
         framed,
-        new FrameSigner(keys.clientToServer),
-        new FrameVerifier(keys.serverToClient),
+        mac ? new FrameSigner(keys.clientToServer) : null,
+        mac ? new FrameVerifier(keys.serverToClient) : null,
         options,
       );
     } catch (error) {
@@ -256,6 +263,7 @@ function authenticated(
   framed.readBudget = undefined;
   framed.oneFrameAtATime = false;
   framed.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  framed.eagerAllocation = true; // the peer is authenticated
   framed.frameTimeoutMs = options.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS;
 }
 
@@ -311,11 +319,15 @@ export function serverHandshake<Out extends Typed, In extends Typed>(
         throw err;
       }
       const snonce = generateNonce();
+      // Over TLS every byte is already encrypted and authenticated, and the key proofs above
+      // ran inside that session: per-frame MACs would add cost, not security.
+      const frameMac = !isEncrypted(conn);
       await sendRaw(framed, {
         type: "welcome",
         ...local,
         nonce: snonce,
         proof: handshakeProof(key, "server", hello.nonce, snonce),
+        frameMac,
       });
       const auth = await readRaw(framed, "auth");
       if (auth.type === "reject") {
@@ -350,8 +362,8 @@ export function serverHandshake<Out extends Typed, In extends Typed>(
         versions: remote,
         channel: new Channel<Out, In>(
           framed,
-          new FrameSigner(keys.serverToClient),
-          new FrameVerifier(keys.clientToServer),
+          frameMac ? new FrameSigner(keys.serverToClient) : null,
+          frameMac ? new FrameVerifier(keys.clientToServer) : null,
           options,
         ),
       };

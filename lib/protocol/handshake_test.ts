@@ -228,3 +228,40 @@ Deno.test("after the handshake a stalled frame closes the channel, naming the pe
   );
   client.close();
 });
+
+function encrypted(c: ReturnType<typeof memoryPair>[0]) {
+  return { read: c.read.bind(c), write: c.write.bind(c), close: c.close.bind(c), encrypted: true };
+}
+
+Deno.test("over an encrypted transport frames skip the MAC; a plain client refuses that", async () => {
+  const key = generateKey();
+  const [a, b] = memoryPair();
+  const written: number[] = [];
+  const spyA = encrypted(a);
+  const write = spyA.write;
+  spyA.write = (p: Uint8Array) => {
+    written.push(p.length);
+    return write(p);
+  };
+  const [client, accepted] = await Promise.all([
+    clientHandshake<M, M>(spyA, { key, role: "client" }),
+    serverHandshake<M, M>(encrypted(b), { key }),
+  ]);
+  const got = Promise.withResolvers<M>();
+  const loop = accepted.channel.run((m) => got.resolve(m));
+  written.length = 0;
+  client.send({ type: "hi", n: 1 });
+  assert.deepEqual(await got.promise, { type: "hi", n: 1 });
+  // 4-byte header + the msgpack batch, no 32-byte MAC
+  assert.ok(written[0]! < 32, `frame of ${written[0]} bytes carries no MAC`);
+  client.close();
+  await loop;
+  // the controller claims TLS but the client's own connection is plain: refuse (downgrade)
+  const [c2, s2] = memoryPair();
+  const [r1] = await Promise.allSettled([
+    clientHandshake(c2, { key, role: "client" }),
+    serverHandshake(encrypted(s2), { key, timeoutMs: 500 }),
+  ]);
+  assert.equal(r1.status, "rejected");
+  assert.match(String((r1 as PromiseRejectedResult).reason), /unencrypted connection/);
+});

@@ -131,6 +131,11 @@ export interface WelcomeMsg {
   protocolVersion: number;
   nonce: Uint8Array;
   proof: Uint8Array;
+  /**
+   * Whether frames after the handshake carry a MAC. False only over TLS, which already
+   * authenticates every byte of the connection (absent = true).
+   */
+  frameMac?: boolean;
 }
 /** The peer's proof of the key. */
 export interface AuthMsg {

@@ -63,6 +63,8 @@ class SocketConn implements AcceptedConn {
   #error: Error | undefined;
   #wake: (() => void) | undefined;
   peer: string;
+  /** Every byte is encrypted and integrity-protected by TLS. */
+  readonly encrypted = true;
 
   constructor(s: tls.TLSSocket) {
     this.#s = s;

@@ -13,6 +13,19 @@ export interface ByteConn {
   write(p: Uint8Array): Promise<number>;
   /** Closes both directions. */
   close(): void;
+  /** True for transports that encrypt and integrity-protect every byte (TLS). */
+  readonly encrypted?: boolean;
+}
+
+/**
+ * True when the connection is TLS: our `node:tls` server connections say so, and Deno's TLS
+ * connections are recognised by their `handshake` method.
+ *
+ * @param conn A connection.
+ */
+export function isEncrypted(conn: ByteConn): boolean {
+  return conn.encrypted === true ||
+    typeof (conn as { handshake?: unknown }).handshake === "function";
 }
 
 /**

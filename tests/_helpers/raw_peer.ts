@@ -76,6 +76,7 @@ export class RawPeer implements AsyncDisposable {
   #localPort: number;
   #keys: SessionKeys | undefined;
   #sendSeq = 0;
+  #frameMac = true;
   #verifier: FrameVerifier | undefined;
   #closed = false;
   #stalled = false;
@@ -171,6 +172,13 @@ export class RawPeer implements AsyncDisposable {
     }
     this.#keys = deriveSessionKeys(key, cnonce, snonce);
     this.#verifier = new FrameVerifier(this.#keys.serverToClient);
+    // over TLS the controller skips per-frame MACs (TLS authenticates every byte)
+    this.#frameMac = welcome.frameMac !== false;
+  }
+
+  /** Whether frames carry a MAC on this connection (false over TLS). */
+  get framesSigned(): boolean {
+    return this.#frameMac;
   }
 
   async #handshakeMessage(): Promise<Record<string, unknown>> {
@@ -194,6 +202,12 @@ export class RawPeer implements AsyncDisposable {
    */
   signFrame(body: Uint8Array, seq?: number): Uint8Array {
     const n = seq ?? this.#sendSeq++;
+    if (!this.#frameMac) {
+      const plain = new Uint8Array(FRAME_HEADER_BYTES + body.length);
+      writeFrameHeader(plain, 0, body.length);
+      plain.set(body, FRAME_HEADER_BYTES);
+      return plain;
+    }
     const mac = frameMac(this.keys.clientToServer, n, body);
     const frame = new Uint8Array(FRAME_HEADER_BYTES + MAC_BYTES + body.length);
     writeFrameHeader(frame, 0, MAC_BYTES + body.length);
@@ -228,7 +242,10 @@ export class RawPeer implements AsyncDisposable {
       return null;
     }
     if (frame === null) return null;
-    return decodeValue(this.#verifier.open(frame)) as Record<string, unknown>[];
+    return decodeValue(this.#frameMac ? this.#verifier.open(frame) : frame) as Record<
+      string,
+      unknown
+    >[];
   }
 
   /**
