@@ -1,9 +1,8 @@
 /**
  * The controller: the hub every engine and client connects to. It authenticates connections,
- * registers engines (ids 0, 1, 2… never reused, even across restarts), routes tasks and their
- * output, tracks liveness, and keeps task records in its state database. It is
- * transport-agnostic: {@linkcode Controller.accept} takes any {@linkcode ByteConn}, so tests
- * can drive it in memory.
+ * registers engines (ids 0, 1, 2… never reused while its registry lives, across restarts too), routes tasks and their
+ * output, tracks liveness, and keeps task records in its state database. It takes any
+ * {@linkcode ByteConn} ({@linkcode Controller.accept}), so tests can drive it in memory.
  *
  * Engine lifecycle: registered → (connection drops → disconnected → re-attached with the same
  * id and uuid) → dead. An engine is declared dead when it stays silent past its deadline
@@ -15,7 +14,7 @@
  */
 
 import type { Channel } from "../protocol/channel.ts";
-import { type ErrorData, IpxError } from "../protocol/errors.ts";
+import type { ErrorData } from "../protocol/errors.ts";
 import { serverHandshake } from "../protocol/handshake.ts";
 import type {
   ClientToController,
@@ -38,45 +37,14 @@ import { type EngineMessageHandlers, engineMessageHandlers } from "./engine_mess
 import { LoadBalancer } from "./load_balancer.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import { StateDb } from "./state_db.ts";
-import { type TaskRecord, TaskStore, type TaskStoreLimits } from "./task_store.ts";
+import type { ControllerOptions } from "./controller_options.ts";
+import { type TaskRecord, TaskStore } from "./task_store.ts";
+import { describe, errName } from "./describe_error.ts";
 
-/** Options of {@linkcode Controller}. */
-export interface ControllerOptions {
-  /** Base64 shared key (from the connection files). */
-  key: string;
-  /** Interval of heartbeat pings to engines (and of liveness checks). @default 500 */
-  heartbeatMs?: number;
-  /** Silence after which an engine is declared dead. @default 1500 */
-  deadAfterMs?: number;
-  /** After a restart, how long engines alive before it have to re-attach. @default 10000 */
-  restoreGraceMs?: number;
-  /** Default per-engine high-water mark of load-balanced tasks. @default 2 */
-  hwm?: number;
-  /** How long a retry blocked by its own exclusions waits for a new engine. @default 3000 */
-  replacementWaitMs?: number;
-  /** Time source. */
-  clock?: Clock;
-  /** Log sink. */
-  log?: Logger;
-  /** Frame size limit for authenticated connections. */
-  maxFrameBytes?: number;
-  /** Task record bounds. */
-  storeLimits?: TaskStoreLimits;
-  /** State database: a path, an open database, or in memory when omitted. */
-  db?: string | StateDb;
-}
-
-type ClientChannel = Channel<ControllerToClient, ClientToController>;
-
+export type { ControllerOptions };
 export { ENGINE_ERROR, TASK_LOST };
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function errName(error: unknown): string {
-  return error instanceof IpxError || error instanceof Error ? error.name : "Error";
-}
+type ClientChannel = Channel<ControllerToClient, ClientToController>;
 
 /** The controller core. */
 export class Controller {

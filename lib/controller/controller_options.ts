@@ -1,0 +1,36 @@
+/**
+ * Options of the {@linkcode Controller} core.
+ *
+ * @module
+ */
+
+import type { Clock } from "./clock.ts";
+import type { Logger } from "./log.ts";
+import type { StateDb } from "./state_db.ts";
+import type { TaskStoreLimits } from "./task_store.ts";
+
+/** Options of `Controller`. */
+export interface ControllerOptions {
+  /** Base64 shared key (from the connection files). */
+  key: string;
+  /** Interval of heartbeat pings to engines (and of liveness checks). @default 500 */
+  heartbeatMs?: number;
+  /** Silence after which an engine is declared dead. @default 1500 */
+  deadAfterMs?: number;
+  /** After a restart, how long engines alive before it have to re-attach. @default 10000 */
+  restoreGraceMs?: number;
+  /** Default per-engine high-water mark of load-balanced tasks. @default 2 */
+  hwm?: number;
+  /** How long a retry blocked by its own exclusions waits for a new engine. @default 3000 */
+  replacementWaitMs?: number;
+  /** Time source. */
+  clock?: Clock;
+  /** Log sink. */
+  log?: Logger;
+  /** Frame size limit for authenticated connections. */
+  maxFrameBytes?: number;
+  /** Task record bounds. */
+  storeLimits?: TaskStoreLimits;
+  /** State database: a path, an open database, or in memory when omitted. */
+  db?: string | StateDb;
+}
