@@ -72,6 +72,11 @@ function engineEnv(): Record<string, string> {
 
 let modulesCached: Promise<void> | undefined;
 
+/** True when running as a `deno compile`d binary rather than under `deno`. */
+export function compiledBinary(): boolean {
+  return !/(^|\/)deno(\.exe)?$/.test(Deno.execPath());
+}
+
 /**
  * Puts the engine's module graph (engine process and sandbox Worker) into Deno's cache once
  * per process, since engines run with `--cached-only`. Skipped when ipx runs as a compiled
@@ -79,7 +84,7 @@ let modulesCached: Promise<void> | undefined;
  */
 export function cacheEngineModules(): Promise<void> {
   modulesCached ??= (async () => {
-    if (!/(^|\/)deno(\.exe)?$/.test(Deno.execPath())) return;
+    if (compiledBinary()) return;
     const out = await new Deno.Command(Deno.execPath(), {
       // --no-lock as the engines use it: resolution then needs the registry metadata cached too
       args: ["cache", "--no-lock", "--config", CONFIG, PROCESS_MAIN, WORKER],
@@ -291,7 +296,13 @@ export class Supervisor {
   #spawn(): void {
     const o = this.#o;
     const cmd = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--config", CONFIG, ...engineProcessFlags(o), PROCESS_MAIN, ...engineArgs(o)],
+      // from source: `deno run` with the engine's own narrow permissions; as a compiled single
+      // binary (`deno task compile`) there is no separate deno: the binary runs its hidden
+      // `engine-process` command with its baked-in permissions (user code stays in the Worker
+      // sandbox either way)
+      args: compiledBinary()
+        ? ["engine-process", ...engineArgs(o)]
+        : ["run", "--config", CONFIG, ...engineProcessFlags(o), PROCESS_MAIN, ...engineArgs(o)],
       cwd: o.dataDir,
       stdin: "null",
       stdout: "piped",
