@@ -76,6 +76,7 @@ Deno.test("timeoutMs 200: while(true){} fails with TaskTimeout and the engine ta
   await rejects(spin, (e: unknown) => {
     assert(e instanceof TaskTimeout, String(e));
     assert.match(e.evalue, /ran longer than its timeout of 200 ms and was stopped/);
+    assert.match(e.evalue, /namespace was reset/);
     assert.equal(e.engineId, 0);
     return true;
   });

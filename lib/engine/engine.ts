@@ -365,7 +365,12 @@ export class Engine {
           error: {
             ...outcome.error,
             ename: stop.ename,
-            evalue: stop.evalue.replace("{id}", job.msgId),
+            // keep the executor's word on the namespace: stopping running code restarts the
+            // sandbox, and the user must know their names are gone
+            evalue: stop.evalue.replace("{id}", job.msgId) +
+              (/namespace is empty again/.test(outcome.error.evalue)
+                ? "; the engine's namespace was reset"
+                : ""),
           },
         };
       }
