@@ -12,7 +12,7 @@ import {
   type SchemeStrategy,
   type StrategyContext,
 } from "./_strategy.ts";
-import type { AcquireFilter } from "./_types.ts";
+import type { AcquireFilter, SchemeName } from "./_types.ts";
 
 /**
  * `random`: the engines below the high-water mark are kept, incrementally, in an unordered array.
@@ -22,7 +22,7 @@ import type { AcquireFilter } from "./_types.ts";
  */
 export class RandomStrategy implements SchemeStrategy {
   /** The scheme name. */
-  readonly scheme = "random" as const;
+  readonly scheme: SchemeName = "random";
   #engines = new EngineArray();
   #context: StrategyContext;
 
