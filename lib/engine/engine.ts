@@ -7,6 +7,7 @@
  * @module
  */
 
+import { BackoffSleep } from "./backoff_sleep.ts";
 import type { Channel } from "../protocol/channel.ts";
 import {
   AuthenticationError,
@@ -78,7 +79,7 @@ export class Engine {
   #lastPing = 0;
   #deadAfterMs = 0;
   #watchdog: ReturnType<typeof setInterval> | undefined;
-  #wake: (() => void) | undefined;
+  #backoff = new BackoffSleep();
 
   /** @param options Connection, key, executor. */
   constructor(options: EngineOptions) {
@@ -148,7 +149,7 @@ export class Engine {
         this.#log(
           `controller unreachable (${(error as Error).message}); retrying in ${backoff} ms`,
         );
-        await this.#sleep(backoff);
+        await this.#backoff.sleep(backoff);
         backoff = Math.min(backoff * 2, this.#o.maxBackoffMs ?? 5000);
         continue;
       }
@@ -159,16 +160,6 @@ export class Engine {
       if (!this.#stopped) this.#log("lost the controller; reconnecting");
     }
     this.#done.resolve();
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.#wake = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
   }
 
   async #serve(channel: EngineChannel): Promise<void> {
@@ -410,7 +401,7 @@ export class Engine {
   async stop(reason = "stopped"): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#wake?.();
+    this.#backoff.wake();
     if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
     if (this.#channel) {
       if (this.#id !== undefined) this.#channel.send({ type: "unregister", reason });

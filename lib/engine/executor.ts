@@ -22,6 +22,7 @@
 
 import { decodeValue, encodeValue } from "../protocol/codec.ts";
 import type { ErrorData } from "../protocol/errors.ts";
+import type { Op as ProtocolOp } from "../protocol/messages.ts";
 import type { StreamName } from "./console_capture.ts";
 import {
   explainDenial,
@@ -50,13 +51,7 @@ export interface ExecutorOptions extends SandboxOptions {
  * sorted names defined in the namespace; `push` and `clear` yield `undefined`. Every value is
  * encoded with `encodeValue`.
  */
-export type Op =
-  | { kind: "execute"; code: string }
-  | { kind: "apply"; fn: string; args: Uint8Array }
-  | { kind: "push"; ns: Uint8Array }
-  | { kind: "pull"; names: string[] }
-  | { kind: "clear" }
-  | { kind: "names" };
+export type Op = ProtocolOp;
 
 /** Timing and numbering shared by both outcomes. */
 interface OutcomeMeta {

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { BackoffSleep } from "./backoff_sleep.ts";
 import type { Channel } from "../protocol/channel.ts";
 import { AuthenticationError, VersionMismatchError } from "../protocol/errors.ts";
 import { clientHandshake } from "../protocol/handshake.ts";
@@ -50,7 +51,7 @@ export class ExitReporter implements AsyncDisposable {
   #pending: ClientToController[] = [];
   #closed = false;
   #loop: Promise<void>;
-  #wake: (() => void) | undefined;
+  #backoff = new BackoffSleep();
   #abort = new AbortController();
 
   /** @param options How to reach the controller. */
@@ -93,7 +94,7 @@ export class ExitReporter implements AsyncDisposable {
           this.#o.log?.(`cannot report engine exits to the controller: ${error.message}`);
           return;
         }
-        await this.#sleep(backoff);
+        await this.#backoff.sleep(backoff);
         backoff = Math.min(backoff * 2, 5000);
         continue;
       }
@@ -109,21 +110,11 @@ export class ExitReporter implements AsyncDisposable {
     }
   }
 
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.#wake = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
-  }
-
   /** Sends what is queued and closes the connection. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#wake?.();
+    this.#backoff.wake();
     this.#abort.abort();
     const ch = this.#channel;
     if (ch) {
