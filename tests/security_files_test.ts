@@ -2,7 +2,7 @@
  * Connection files and keys on disk, through the real `ipx controller`: secrets are 0600 in a
  * 0700 directory with no temporary files left behind, and the controller refuses to start on a
  * security directory other users can write to. (Atomic writes themselves are unit-tested in
- * lib/profile/write_file_atomic_test.ts; 0600 connection files and their removal at exit in
+ * lib/protocol/write_file_atomic_test.ts; 0600 connection files and their removal at exit in
  * tests/cli_controller_test.ts.)
  */
 

@@ -19,4 +19,4 @@ export * from "./profile_dir.ts";
 export * from "./profile_name.ts";
 export * from "./profile_paths.ts";
 export * from "./secure_dir.ts";
-export * from "./write_file_atomic.ts";
+export * from "../protocol/write_file_atomic.ts";

@@ -6,9 +6,8 @@
  * @module
  */
 
-import { randomUUID } from "node:crypto";
-import { basename, dirname, join } from "node:path";
 import { IpxError } from "./errors.ts";
+import { writeFileAtomic } from "./write_file_atomic.ts";
 
 /** Everything a client or engine needs to reach and authenticate to a controller. */
 export interface ConnectionInfo {
@@ -218,23 +217,14 @@ export function parseConnectionInfo(value: unknown, source: string): ConnectionI
  */
 export async function writeConnectionFile(path: string, info: ConnectionInfo): Promise<void> {
   const clean = parseConnectionInfo(info, path);
-  const tmp = join(dirname(path), `.${basename(path)}.${randomUUID()}.tmp`);
   try {
-    const file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o600 });
-    try {
-      // The creation mode is reduced by the umask; 0600 is not, so set it explicitly.
-      if (Deno.build.os !== "windows") await Deno.chmod(tmp, 0o600);
-      await file.write(new TextEncoder().encode(JSON.stringify(clean, null, 2) + "\n"));
-      await file.sync();
-    } finally {
-      file.close();
-    }
-    await Deno.rename(tmp, path);
+    await writeFileAtomic(path, JSON.stringify(clean, null, 2) + "\n", 0o600);
   } catch (error) {
-    await Deno.remove(tmp).catch(() => {});
     throw new ConnectionFileError(
-      `Cannot write connection file ${path}: ${errorText(error)}; check that its directory ` +
-        "exists and is writable by this user",
+      `Cannot write connection file ${path}: ${
+        errorText((error as { cause?: unknown }).cause ?? error)
+      }; check that ` +
+        "its directory exists and is writable by this user",
       { path, problem: "write-failed", cause: error },
     );
   }

@@ -6,7 +6,7 @@
 
 import { randomUUID } from "node:crypto";
 import { basename, dirname, join } from "node:path";
-import { IpxError } from "../protocol/errors.ts";
+import { IpxError } from "./errors.ts";
 
 /** A file could not be written. */
 export class WriteFileError extends IpxError {
