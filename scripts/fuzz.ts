@@ -45,18 +45,9 @@ import { readConnectionFile, waitForConnectionFile } from "../lib/protocol/conne
 import { IPX_VERSION, PROTOCOL_VERSION } from "../lib/protocol/version.ts";
 import { RawPeer, type RawPeerTarget } from "../tests/_helpers/raw_peer.ts";
 import { FuzzInputs, isDestructive } from "./_fuzz/inputs.ts";
+import { IPX_RUN_FLAGS } from "./compile.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
-const FLAGS = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-net",
-  "--allow-env",
-  "--allow-run",
-  "--allow-sys",
-  "--unstable-worker-options",
-  "--no-prompt",
-];
 
 const { values: opt } = parseArgs({
   args: Deno.args,
@@ -270,7 +261,7 @@ interface Proc {
 
 function ipx(ipxDir: string, ...args: string[]): Proc {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--config", `${ROOT}deno.json`, ...FLAGS, `${ROOT}main.ts`, ...args],
+    args: ["run", "--config", `${ROOT}deno.json`, ...IPX_RUN_FLAGS, `${ROOT}main.ts`, ...args],
     env: { IPX_DIR: ipxDir, NO_COLOR: "1" },
     stdin: "null",
     stdout: "piped",

@@ -6,21 +6,13 @@
  */
 
 import { fileURLToPath } from "node:url";
+import { IPX_RUN_FLAGS } from "../../scripts/compile.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const MAIN = `${ROOT}main.ts`;
 const CONFIG = `${ROOT}deno.json`;
-/** The permissions `./ipx` grants. */
-export const IPX_FLAGS = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-net",
-  "--allow-env",
-  "--allow-run",
-  "--allow-sys",
-  "--unstable-worker-options",
-  "--no-prompt",
-];
+/** The permissions `./ipx` grants (one list, kept beside the compile script's). */
+export const IPX_FLAGS = IPX_RUN_FLAGS;
 
 function command(ipxDir: string, args: string[], stdin: "null" | "piped" = "null"): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
