@@ -489,7 +489,7 @@ export class Controller {
     const channels = [...this.#open];
     await Promise.all(channels.map((c) => c.flush().catch(() => {})));
     for (const c of channels) c.close();
-    this.#store.close();
+    await this.#store.close();
     if (this.#ownsDb) this.#sdb.close();
   }
 

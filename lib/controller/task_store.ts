@@ -22,6 +22,7 @@ import { decodeValue, encodeValue } from "../protocol/codec.ts";
 import { IpxError } from "../protocol/errors.ts";
 import type { DbFilter, EngineId, MsgId, TaskResult } from "../protocol/messages.ts";
 import { selectedColumns, TASK_COLUMNS, whereClause } from "./db_filter.ts";
+import { FileBlobs, MemoryBlobs, type ResultBlobs } from "./result_blobs.ts";
 import type { StateDb } from "./state_db.ts";
 
 /** Lifecycle of a task. */
@@ -75,7 +76,21 @@ export interface TaskStoreOptions extends TaskStoreLimits {
   after: (ms: number, fn: () => void) => () => void;
   /** Delay before unfinished records are written. @default 100 */
   flushMs?: number;
+  /**
+   * Where result values of {@linkcode SPILL_BYTES} or more are kept. @default files in
+   * `<database>.results/` (memory for an in-memory database)
+   */
+  blobs?: ResultBlobs;
 }
+
+/**
+ * Result values this big or bigger are kept out of SQLite (see `result_blobs.ts`): writing
+ * them in a transaction would block the controller for tens of milliseconds per megabyte.
+ */
+export const SPILL_BYTES = 1024 * 1024;
+
+/** A stored result whose value was spilled: its size stands in for it. */
+type StoredResult = TaskResult & { spilled?: number };
 
 /** A purge named tasks that have not finished. */
 export class TaskStoreError extends IpxError {}
@@ -135,6 +150,7 @@ export class TaskStore {
   #upsert;
   #byId;
   #culledById;
+  #blobs: ResultBlobs;
 
   /**
    * Opens the store; unfinished records from an earlier run are loaded back into memory.
@@ -148,6 +164,8 @@ export class TaskStore {
     this.#maxBytes = options.maxBytes ?? 1024 * 1024 * 1024;
     this.#after = options.after;
     this.#flushMs = options.flushMs ?? 100;
+    this.#blobs = options.blobs ??
+      (sdb.path === ":memory:" ? new MemoryBlobs() : new FileBlobs(`${sdb.path}.results`));
     const db = sdb.db;
     this.#upsert = db.prepare(
       `INSERT INTO tasks (msg_id, seq, engine_id, kind, lb, status, ename, label, submitted,
@@ -196,7 +214,11 @@ export class TaskStore {
     this.#live.set(stored.msgId, stored);
     this.#dirty.delete(stored.msgId);
     if (!replacing) this.#count++;
-    else this.#bytes -= (this.#byId.get(stored.msgId) as Row | undefined)?.bytes ?? 0;
+    else {
+      const old = this.#byId.get(stored.msgId) as Row | undefined;
+      this.#bytes -= old?.bytes ?? 0;
+      if (old) this.#blobs.delete(old.seq);
+    }
     this.touch(stored);
     return stored;
   }
@@ -288,9 +310,18 @@ export class TaskStore {
       for (const r of batch) {
         let blob: Uint8Array | null = null;
         if (r.result) {
-          blob = encodeValue(r.result);
-          this.#bytes += blob.length - r.bytes;
-          r.bytes = blob.length;
+          const { value, ...rest } = r.result;
+          let bytes: number;
+          if (value !== undefined && value.length >= SPILL_BYTES) {
+            this.#blobs.put(r.seq, value);
+            blob = encodeValue({ ...rest, spilled: value.length } satisfies StoredResult);
+            bytes = blob.length + value.length;
+          } else {
+            blob = encodeValue(r.result);
+            bytes = blob.length;
+          }
+          this.#bytes += bytes - r.bytes;
+          r.bytes = bytes;
         }
         this.#upsert.run(
           r.msgId,
@@ -326,6 +357,7 @@ export class TaskStore {
     for (const r of rows) {
       if (count <= targetRecords && bytes <= targetBytes) break;
       victims.push(r);
+      this.#blobs.delete(r.seq);
       count--;
       bytes -= r.bytes;
     }
@@ -356,7 +388,7 @@ export class TaskStore {
     const dirty = this.#dirty.get(msgId);
     if (dirty?.result) return { state: "done", result: dirty.result };
     const row = this.#byId.get(msgId) as Row | undefined;
-    if (row?.result) return { state: "done", result: decodeValue(row.result) as TaskResult };
+    if (row?.result) return this.#stored(row);
     if (this.#culledById.get(msgId)) {
       return {
         state: "missing",
@@ -369,6 +401,21 @@ export class TaskStore {
       why: "no task with this id is known to the controller (never submitted, purged, or " +
         "lost in a controller restart before it was recorded)",
     };
+  }
+
+  /** A finished record's result, its value read back when it was spilled. */
+  #stored(row: Row): Lookup {
+    const { spilled, ...result } = decodeValue(row.result!) as StoredResult;
+    if (spilled === undefined) return { state: "done", result };
+    const value = this.#blobs.get(row.seq);
+    if (value === undefined || value.length !== spilled) {
+      return {
+        state: "missing",
+        why: `its ${spilled}-byte result value was not completely written (the controller ` +
+          `stopped while writing it, or its file in the results directory was removed)`,
+      };
+    }
+    return { state: "done", result: { ...result, value } };
   }
 
   /**
@@ -386,6 +433,7 @@ export class TaskStore {
         "SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM tasks WHERE completed IS NOT NULL",
       ).get() as { n: number; b: number };
       db.prepare("DELETE FROM tasks WHERE completed IS NOT NULL").run();
+      this.#blobs.clear();
       this.#count -= gone.n;
       this.#bytes -= gone.b;
       return gone.n;
@@ -405,6 +453,7 @@ export class TaskStore {
         const row = this.#byId.get(id) as Row | undefined;
         if (!row) continue;
         if (Number(del.run(id).changes) > 0) {
+          this.#blobs.delete(row.seq);
           n++;
           this.#count--;
           this.#bytes -= row.bytes;
@@ -450,12 +499,17 @@ export class TaskStore {
     return new Map(rows.map((r) => [r.e, r.n]));
   }
 
-  /** Writes what is pending and stops the flush timer. */
-  close(): void {
-    if (this.#closed) return;
-    this.flush();
-    this.#closed = true;
-    this.#timer?.();
-    this.#timer = undefined;
+  /**
+   * Writes what is pending and stops the flush timer; resolves when values being written in
+   * the background are on disk.
+   */
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.flush();
+      this.#closed = true;
+      this.#timer?.();
+      this.#timer = undefined;
+    }
+    return this.#blobs.settle();
   }
 }

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { decodeValue, encodeValue } from "../protocol/codec.ts";
 import { StateDb } from "./state_db.ts";
-import { type TaskRecord, TaskStore, TaskStoreError } from "./task_store.ts";
+import { MemoryBlobs } from "./result_blobs.ts";
+import { SPILL_BYTES, type TaskRecord, TaskStore, TaskStoreError } from "./task_store.ts";
 
 type Timer = { ms: number; fn: () => void };
 
@@ -156,4 +157,90 @@ Deno.test("TaskStore writes unfinished records on its timer and keeps everything
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("TaskStore keeps big result values in files beside the database, across a restart", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ipx-store-" });
+  try {
+    const path = `${dir}/ipx.sqlite`;
+    const big = crypto.getRandomValues(new Uint8Array(1024)).map((b) => b);
+    const value = new Uint8Array(SPILL_BYTES + 10);
+    for (let i = 0; i < value.length; i += big.length) {
+      value.set(big.subarray(0, value.length - i), i);
+    }
+    const resultOf = (id: string) => ({
+      msgId: id,
+      engineId: 0,
+      ok: true,
+      value,
+      executionCount: 1,
+      submitted: 1,
+      started: 1,
+      completed: 2,
+    });
+    {
+      const sdb = new StateDb(path);
+      const { s } = store(sdb);
+      s.add(rec("big", 1));
+      s.add(rec("small", 2));
+      s.finish("big", resultOf("big"), "ok");
+      finish(s, "small", 2, 10);
+      await Promise.resolve(); // written before the tick ends
+      const seen = s.lookup("big");
+      assert.equal(seen.state, "done");
+      assert.deepEqual(seen.state === "done" && seen.result.value, value);
+      assert.ok(s.bytes > SPILL_BYTES, "the spilled value counts toward the byte bound");
+      // the row in SQLite is small: the value is in a file
+      const row = sdb.db.prepare("SELECT length(result) AS n FROM tasks WHERE msg_id = 'big'")
+        .get() as { n: number };
+      assert.ok(row.n < 1024, `row holds ${row.n} bytes`);
+      await s.close();
+      sdb.close();
+    }
+    const files = [...Deno.readDirSync(`${path}.results`)].map((e) => e.name);
+    assert.equal(files.length, 1);
+    assert.equal(Deno.statSync(`${path}.results/${files[0]}`).mode! & 0o777, 0o600);
+    const sdb = new StateDb(path);
+    const { s } = store(sdb);
+    const back = s.lookup("big");
+    assert.equal(back.state, "done");
+    assert.deepEqual(back.state === "done" && back.result.value, value);
+    assert.equal(back.state === "done" && "spilled" in back.result, false);
+    // a damaged file is reported, never returned as the value
+    Deno.truncateSync(`${path}.results/${files[0]}`, 100);
+    const damaged = s.lookup("big");
+    assert.equal(damaged.state, "missing");
+    assert.match(damaged.state === "missing" ? damaged.why : "", /not completely written/);
+    assert.equal(s.purge(["big"]), 1);
+    await s.close();
+    assert.deepEqual([...Deno.readDirSync(`${path}.results`)], []);
+    sdb.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("TaskStore drops spilled values with culled and purged records", async () => {
+  const blobs = new MemoryBlobs();
+  const timers: Timer[] = [];
+  const s = new TaskStore(new StateDb(), {
+    maxBytes: 3 * SPILL_BYTES,
+    blobs,
+    after: (ms, fn) => {
+      timers.push({ ms, fn });
+      return () => {};
+    },
+  });
+  for (let i = 0; i < 5; i++) {
+    s.add(rec(`m${i}`, i));
+    finish(s, `m${i}`, i, SPILL_BYTES);
+    s.flush();
+  }
+  const kept = [0, 1, 2, 3, 4].filter((i) => blobs.get(i + 1) !== undefined);
+  assert.ok(kept.length <= 3 && kept.length >= 1, `kept ${kept}`);
+  assert.equal(s.lookup("m0").state, "missing");
+  assert.equal(s.lookup("m4").state, "done");
+  s.purge();
+  assert.equal([0, 1, 2, 3, 4].filter((i) => blobs.get(i + 1) !== undefined).length, 0);
+  await s.close();
 });

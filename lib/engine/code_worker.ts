@@ -87,8 +87,9 @@ export class CodeWorker {
     const id = this.#nextId++;
     const { promise, resolve } = Promise.withResolvers<WorkerOutcome>();
     this.#pending = { id, done: resolve, onStream };
-    const request: WorkerRequest = { type: "run", id, op };
-    this.#worker.postMessage(request);
+    const owned = ownedPayload(op);
+    const request: WorkerRequest = { type: "run", id, op: owned.op };
+    this.#worker.postMessage(request, owned.transfer);
     return promise;
   }
 
@@ -153,4 +154,24 @@ export class CodeWorker {
     pending?.done(this.#crashError(message));
     this.#events.crashed();
   }
+}
+
+/**
+ * The op with its payload bytes in a buffer of their own, to be moved to the Worker rather
+ * than cloned. Payloads arrive as views into a received frame, which may hold other messages
+ * too: cloning a view copies its whole buffer, and moving it would take the frame from them.
+ *
+ * @param op The op as received.
+ * @returns The op to post and the buffers to transfer.
+ */
+export function ownedPayload(op: WorkerOp): { op: WorkerOp; transfer: ArrayBuffer[] } {
+  if (op.kind === "apply") {
+    const args = op.args.slice();
+    return { op: { ...op, args }, transfer: [args.buffer] };
+  }
+  if (op.kind === "push") {
+    const ns = op.ns.slice();
+    return { op: { ...op, ns }, transfer: [ns.buffer] };
+  }
+  return { op, transfer: [] };
 }

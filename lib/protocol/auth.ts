@@ -128,8 +128,14 @@ function seqBytes(seq: number): Uint8Array {
  * @param body The frame body.
  * @returns The 32-byte MAC.
  */
-export function frameMac(sessionKey: Uint8Array, seq: number, body: Uint8Array): Uint8Array {
-  return mac(sessionKey, seqBytes(seq), body);
+export function frameMac(
+  sessionKey: Uint8Array,
+  seq: number,
+  body: Uint8Array | readonly Uint8Array[],
+): Uint8Array {
+  return body instanceof Uint8Array
+    ? mac(sessionKey, seqBytes(seq), body)
+    : mac(sessionKey, seqBytes(seq), ...body);
 }
 
 /** Signs outgoing frames of one direction of one connection. */
@@ -143,10 +149,10 @@ export class FrameSigner {
   /**
    * Computes the MAC of the next frame's body and advances the sequence number.
    *
-   * @param body The frame body.
+   * @param body The frame body, whole or as the parts it is written in.
    * @returns The MAC to put in front of the body.
    */
-  sign(body: Uint8Array): Uint8Array {
+  sign(body: Uint8Array | readonly Uint8Array[]): Uint8Array {
     return frameMac(this.#key, this.#seq++, body);
   }
 }

@@ -11,7 +11,7 @@
 
 import type { FrameSigner, FrameVerifier } from "./auth.ts";
 const EMPTY = new Uint8Array(0);
-import { decodeValue, encodeValue } from "./codec.ts";
+import { decodeValue, encodeValueChunks } from "./codec.ts";
 import { AuthenticationError, ConnectionError, ProtocolError, TimeoutError } from "./errors.ts";
 import { FRAME_HEADER_BYTES, writeFrameHeader } from "./frame.ts";
 import type { FramedConn } from "./framed_conn.ts";
@@ -22,8 +22,46 @@ export interface Typed {
   type: string;
 }
 
-/** Bodies above this size are written without copying them into the frame buffer. */
+/** Parts above this size are written on their own, without copying them into a bigger one. */
 const COPY_LIMIT = 64 * 1024;
+
+/**
+ * Joins runs of small parts into one array each, so a frame takes few writes while big parts
+ * (user values, left out of the encoder's buffer) are written from where they are.
+ *
+ * @param parts The frame's parts in order.
+ * @returns The parts to write.
+ */
+export function coalesce(parts: readonly Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let run: Uint8Array[] = [];
+  let runBytes = 0;
+  const endRun = () => {
+    if (run.length === 1) out.push(run[0]!);
+    else if (run.length > 1) {
+      const joined = new Uint8Array(runBytes);
+      let at = 0;
+      for (const r of run) {
+        joined.set(r, at);
+        at += r.length;
+      }
+      out.push(joined);
+    }
+    run = [];
+    runBytes = 0;
+  };
+  for (const p of parts) {
+    if (p.length > COPY_LIMIT) {
+      endRun();
+      out.push(p);
+    } else {
+      run.push(p);
+      runBytes += p.length;
+    }
+  }
+  endRun();
+  return out;
+}
 
 /**
  * Objects (arrays, maps, binary values) a received frame may decode into: one per 8 bytes of
@@ -128,28 +166,20 @@ export class Channel<Out extends Typed, In extends Typed> {
     if (this.#pending.length === 0 || this.#isClosed) return;
     const batch = this.#pending;
     this.#pending = [];
-    let body: Uint8Array;
+    let body: Uint8Array[];
     try {
-      body = encodeValue(batch);
+      body = encodeValueChunks(batch);
     } catch (error) {
       this.close(new ProtocolError(`Cannot encode message for ${this.#peer}`, { cause: error }));
       return;
     }
     const mac = this.#signer ? this.#signer.sign(body) : EMPTY;
-    const len = mac.length + body.length;
-    const parts: Uint8Array[] = [];
-    if (body.length <= COPY_LIMIT) {
-      const frame = new Uint8Array(FRAME_HEADER_BYTES + len);
-      writeFrameHeader(frame, 0, len);
-      frame.set(mac, FRAME_HEADER_BYTES);
-      frame.set(body, FRAME_HEADER_BYTES + mac.length);
-      parts.push(frame);
-    } else {
-      const head = new Uint8Array(FRAME_HEADER_BYTES + mac.length);
-      writeFrameHeader(head, 0, len);
-      head.set(mac, FRAME_HEADER_BYTES);
-      parts.push(head, body);
-    }
+    let len = mac.length;
+    for (const b of body) len += b.length;
+    const head = new Uint8Array(FRAME_HEADER_BYTES + mac.length);
+    writeFrameHeader(head, 0, len);
+    head.set(mac, FRAME_HEADER_BYTES);
+    const parts = coalesce([head, ...body]);
     this.#writeChain = this.#writeChain.then(async () => {
       if (this.#framed.closed) return;
       try {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { generateKey } from "./auth.ts";
-import { objectBudget } from "./channel.ts";
+import { coalesce, objectBudget } from "./channel.ts";
 import { ProtocolError } from "./errors.ts";
 import { clientHandshake, serverHandshake } from "./handshake.ts";
 import { memoryPair } from "./memory_transport.ts";
@@ -40,4 +40,45 @@ Deno.test("Channel.run() accepts a large legitimate batch and refuses a frame of
   assert.ok(error instanceof ProtocolError, String(error));
   assert.match(error.message, /^10\.0\.0\.9:1234: Cannot decode message: it holds more than/);
   client.close();
+});
+
+Deno.test("coalesce() joins runs of small parts and leaves big parts as they are", () => {
+  const big = new Uint8Array(100_000).fill(7);
+  const a = new Uint8Array([1, 2]);
+  const b = new Uint8Array([3]);
+  const out = coalesce([a, b, big, b, a]);
+  assert.equal(out.length, 3);
+  assert.deepEqual([...out[0]!], [1, 2, 3]);
+  assert.equal(out[1], big);
+  assert.deepEqual([...out[2]!], [3, 1, 2]);
+  assert.deepEqual(coalesce([a]), [a]);
+  assert.deepEqual(coalesce([]), []);
+});
+
+Deno.test("Channel sends big binary values in frames of several parts, signed as a whole", async () => {
+  const key = generateKey();
+  const [a, b] = memoryPair(); // plain: every frame carries a MAC
+  const [client, accepted] = await Promise.all([
+    clientHandshake<M, M & { data?: Uint8Array }>(a, { key, role: "client" }),
+    serverHandshake<M & { data?: Uint8Array }, M>(b, { key, peer: "p" }),
+  ]);
+  const data = crypto.getRandomValues(new Uint8Array(60_000));
+  const big = new Uint8Array(300_000);
+  for (let i = 0; i < 5; i++) big.set(data, i * 60_000);
+  const got: (M & { data?: Uint8Array })[] = [];
+  const done = Promise.withResolvers<void>();
+  client.run((m) => {
+    got.push(m);
+    if (got.length === 3) done.resolve();
+  });
+  accepted.channel.send({ type: "one", data: big });
+  accepted.channel.send({ type: "two", n: 2, data: big.subarray(1000) });
+  await accepted.channel.flush();
+  accepted.channel.send({ type: "three" });
+  await done.promise;
+  assert.deepEqual(got.map((m) => m.type), ["one", "two", "three"]);
+  assert.deepEqual(got[0]!.data, big);
+  assert.deepEqual(got[1]!.data, big.subarray(1000));
+  client.close();
+  accepted.channel.close();
 });

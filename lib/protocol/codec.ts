@@ -233,20 +233,108 @@ function buildCodec(): ExtensionCodec<undefined> {
 
 const extensionCodec = buildCodec();
 
+/** Binary values at least this large are not copied into the encoder's buffer. */
+export const BIG_BINARY_BYTES = 64 * 1024;
+
+/** A big binary value left out of the encoder's buffer: its bytes belong at offset `at`. */
+interface Hole {
+  at: number;
+  data: Uint8Array;
+}
+
+/** The msgpack encoder's internals that ipx hooks into. */
+interface EncoderInternals {
+  pos: number;
+  bytes: Uint8Array;
+  entered: boolean;
+  reinitializeState(): void;
+  doEncode(object: unknown, depth: number): void;
+  encodeExtension(ext: { type: number; data: Uint8Array }): void;
+  writeU8(value: number): void;
+  writeU32(value: number): void;
+  writeI8(value: number): void;
+  writeU8a(values: Uint8Array): void;
+  clone(): Encoder<undefined>;
+}
+
+/** The typed-array tag of a non-`Uint8Array` binary value (see `TYPED_TAGS`), if it is one. */
+function typedTag(v: unknown): number | undefined {
+  if (v instanceof ArrayBuffer) return TAG_ARRAY_BUFFER;
+  if (v instanceof DataView) return TAG_DATA_VIEW;
+  if (!ArrayBuffer.isView(v)) return undefined;
+  if (v instanceof Uint8Array) return v.constructor === Uint8Array ? undefined : 0;
+  for (const [t, ctor] of TYPED_TAGS) {
+    if (v instanceof ctor) return t;
+  }
+  return undefined;
+}
+
+/**
+ * An encoder that keeps `undefined` distinct from `null` and leaves big binary values (typed
+ * arrays, `ArrayBuffer`s of {@linkcode BIG_BINARY_BYTES} or more) out of its buffer as holes,
+ * so they can be written straight from where they are (see {@linkcode encodeValueChunks}).
+ */
 function makeEncoder(): Encoder<undefined> {
   const encoder = new Encoder({ extensionCodec, maxDepth: 256, initialBufferSize: 2048 });
-  // msgpack maps undefined to nil before consulting extensions; keep undefined distinct.
-  const raw = encoder as unknown as {
-    doEncode(object: unknown, depth: number): void;
-    encodeExtension(ext: { type: number; data: Uint8Array }): void;
-  };
+  const raw = encoder as unknown as EncoderInternals & { holes: Hole[] };
+  raw.holes = [];
   const original = raw.doEncode.bind(encoder);
+  const originalWrite = raw.writeU8a.bind(encoder);
   const empty = new Uint8Array(0);
   raw.doEncode = (object: unknown, depth: number) => {
-    if (object === undefined) raw.encodeExtension({ type: EXT_UNDEFINED, data: empty });
-    else original(object, depth);
+    // msgpack maps undefined to nil before consulting extensions; keep undefined distinct.
+    if (object === undefined) return raw.encodeExtension({ type: EXT_UNDEFINED, data: empty });
+    if (
+      object !== null && typeof object === "object" &&
+      (object as ArrayBufferLike).byteLength >= BIG_BINARY_BYTES
+    ) {
+      const tag = typedTag(object);
+      if (tag !== undefined) {
+        // ext 32 of EXT_TYPED: the tag byte, then the raw bytes as a hole (no copy)
+        const v = object as ArrayBufferView | ArrayBuffer;
+        const bytes = v instanceof ArrayBuffer
+          ? new Uint8Array(v)
+          : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+        if (bytes.length + 1 >= 0x100000000) throw new Error(`Too large binary: ${bytes.length}`);
+        raw.writeU8(0xc9);
+        raw.writeU32(bytes.length + 1);
+        raw.writeI8(EXT_TYPED);
+        raw.writeU8(tag);
+        return raw.writeU8a(bytes);
+      }
+    }
+    original(object, depth);
   };
+  raw.writeU8a = (values: Uint8Array) => {
+    if (values.byteLength >= BIG_BINARY_BYTES) raw.holes.push({ at: raw.pos, data: values });
+    else originalWrite(values);
+  };
+  // nested encodes (an extension encoding its payload) get an encoder like this one
+  raw.clone = () => makeEncoder();
   return encoder;
+}
+
+/**
+ * Runs one encode on `encoder` (or a fresh one when it is busy, e.g. nested in an extension)
+ * and hands its buffer and holes to `take` before the buffer can be reused.
+ */
+function withEncoded<T>(
+  value: unknown,
+  take: (bytes: Uint8Array, end: number, holes: Hole[]) => T,
+): T {
+  const raw = (encoder as unknown as EncoderInternals).entered
+    ? makeEncoder() as unknown as EncoderInternals & { holes: Hole[] }
+    : encoder as unknown as EncoderInternals & { holes: Hole[] };
+  raw.entered = true;
+  try {
+    raw.reinitializeState();
+    raw.holes = [];
+    raw.doEncode(value, 1);
+    return take(raw.bytes, raw.pos, raw.holes);
+  } finally {
+    raw.holes = [];
+    raw.entered = false;
+  }
 }
 
 const encoder = makeEncoder();
@@ -297,14 +385,61 @@ const decoder = new Decoder({
  */
 export function encodeValue(value: unknown): Uint8Array {
   try {
-    return encoder.encode(value);
+    return withEncoded(value, (bytes, end, holes) => {
+      if (holes.length === 0) return bytes.slice(0, end);
+      let total = end;
+      for (const h of holes) total += h.data.length;
+      const out = new Uint8Array(total);
+      let from = 0;
+      let to = 0;
+      for (const h of holes) {
+        out.set(bytes.subarray(from, h.at), to);
+        to += h.at - from;
+        out.set(h.data, to);
+        to += h.data.length;
+        from = h.at;
+      }
+      out.set(bytes.subarray(from, end), to);
+      return out;
+    });
   } catch (error) {
-    if (error instanceof SerializationError) throw error;
-    throw new SerializationError(
-      `Cannot serialize value: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error },
-    );
+    throw asSerializationError(error);
   }
+}
+
+/**
+ * Encodes a value as a list of byte arrays whose concatenation is what
+ * {@linkcode encodeValue} returns, without copying big binary values: each of at least
+ * {@linkcode BIG_BINARY_BYTES} is its own element, a view of the caller's bytes. The caller
+ * must not change those bytes until they have been written.
+ *
+ * @param value The value to encode.
+ * @returns The parts, in order (at least one).
+ */
+export function encodeValueChunks(value: unknown): Uint8Array[] {
+  try {
+    return withEncoded(value, (bytes, end, holes) => {
+      const parts: Uint8Array[] = [];
+      let from = 0;
+      for (const h of holes) {
+        if (h.at > from) parts.push(bytes.slice(from, h.at));
+        parts.push(h.data);
+        from = h.at;
+      }
+      if (end > from || parts.length === 0) parts.push(bytes.slice(from, end));
+      return parts;
+    });
+  } catch (error) {
+    throw asSerializationError(error);
+  }
+}
+
+function asSerializationError(error: unknown): SerializationError {
+  if (error instanceof SerializationError) return error;
+  return new SerializationError(
+    `Cannot serialize value: ${error instanceof Error ? error.message : String(error)}`,
+    { cause: error },
+  );
 }
 
 /** Extension types whose payload is one msgpack value: scanned with their container. */

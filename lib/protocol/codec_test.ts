@@ -1,5 +1,5 @@
 import assert, { deepStrictEqual, equal as assertEquals, throws } from "node:assert/strict";
-import { decodeValue, encodeValue } from "./codec.ts";
+import { BIG_BINARY_BYTES, decodeValue, encodeValue, encodeValueChunks } from "./codec.ts";
 import { ProtocolError, SerializationError } from "./errors.ts";
 
 function roundTrip(v: unknown): unknown {
@@ -205,4 +205,53 @@ Deno.test("decodeValue() enforces maxObjects before building anything", () => {
   const many = encodeValue(Array.from({ length: 100 }, () => ({})));
   throws(() => decodeValue(many, { maxObjects: 50 }), /more than 50 arrays, maps/);
   assertEquals((decodeValue(many, { maxObjects: 101 }) as unknown[]).length, 100);
+});
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+Deno.test("encodeValueChunks() leaves big binary values uncopied; its parts make encodeValue()", () => {
+  const big = new Uint8Array(BIG_BINARY_BYTES).map((_, i) => i * 7);
+  const floats = new Float64Array(BIG_BINARY_BYTES / 4).map((_, i) => i / 3);
+  const buffer = new Uint8Array(BIG_BINARY_BYTES + 3).fill(9).buffer;
+  const small = new Uint8Array(100).fill(1);
+  const values: unknown[] = [
+    big,
+    { a: big, b: "x", c: [floats, small, big.subarray(1)], d: undefined },
+    [buffer, new DataView(buffer, 1), new Int16Array(BIG_BINARY_BYTES)],
+    new Map([["k", big]]),
+    "plain",
+    [small, small],
+  ];
+  for (const v of values) {
+    const parts = encodeValueChunks(v);
+    const whole = encodeValue(v);
+    deepStrictEqual(concat(parts), whole);
+    deepStrictEqual(decodeValue(whole), v);
+  }
+  const parts = encodeValueChunks({ a: big, c: [floats, small] });
+  assert.ok(parts.includes(big), "a big Uint8Array is a part itself");
+  assert.ok(
+    parts.some((p) => p.buffer === floats.buffer && p.byteLength === floats.byteLength),
+    "a big typed array's bytes are a view of its own buffer",
+  );
+  assert.ok(!parts.some((p) => p.buffer === small.buffer), "small values are copied");
+  deepStrictEqual(encodeValueChunks(42).length, 1);
+});
+
+Deno.test("encodeValue() of a big value copies it once into a buffer of the exact size", () => {
+  const big = new Uint8Array(4 * 1024 * 1024).fill(3);
+  const bytes = encodeValue({ big });
+  assertEquals(bytes.byteLength, bytes.buffer.byteLength);
+  deepStrictEqual(decodeValue(bytes), { big });
+  // the shared encoder does not keep a buffer the size of the last big value
+  const again = encodeValue([1, 2, 3]);
+  assert.ok(again.buffer.byteLength < 1024);
 });

@@ -119,8 +119,8 @@ class SocketConn implements AcceptedConn {
     if (this.#s.destroyed) {
       return Promise.reject(new ConnectionError("Cannot write: connection closed"));
     }
-    // node keeps a reference to the buffer until it is written: hand it a copy it owns
-    const ok = this.#s.write(p.slice());
+    // node keeps a reference to `p` until it is written: callers hand it over (see ByteConn)
+    const ok = this.#s.write(p);
     if (ok) return Promise.resolve(p.length);
     return new Promise((resolve, reject) => {
       const onDrain = () => {

@@ -9,7 +9,11 @@
 export interface ByteConn {
   /** Reads into `p`; resolves to the count read, or null at end of stream. */
   read(p: Uint8Array): Promise<number | null>;
-  /** Writes some of `p`; resolves to the count written. */
+  /**
+   * Writes some of `p`; resolves to the count written. The caller hands `p` over: it must not
+   * change those bytes afterwards (a transport may still hold them after resolving). ipx's
+   * writers only pass arrays made for the write, or user values a request is still carrying.
+   */
   write(p: Uint8Array): Promise<number>;
   /** Closes both directions. */
   close(): void;
