@@ -176,6 +176,39 @@ export class FrameDecoder {
     return { frame: out[0], used };
   }
 
+  /**
+   * Where the rest of a big frame in progress can be read straight into, saving a copy: the
+   * unfilled part of its payload buffer. Only with {@linkcode eagerAllocation} (authenticated
+   * peers) and when at least `min` bytes are missing; undefined otherwise. Report what was
+   * read with {@linkcode commitDirect} before pushing anything else.
+   *
+   * @param min Fewest missing bytes worth a direct read.
+   */
+  directRoom(min = 64 * 1024): Uint8Array | undefined {
+    if (!this.#eager || this.#payload === undefined) return undefined;
+    if (this.#payloadLength - this.#payloadFill < min) return undefined;
+    return this.#payload.subarray(this.#payloadFill, this.#payloadLength);
+  }
+
+  /**
+   * Records `n` bytes read into {@linkcode directRoom}.
+   *
+   * @param n Bytes read.
+   * @returns The payload when this completed the frame.
+   */
+  commitDirect(n: number): Uint8Array | undefined {
+    const payload = this.#payload;
+    if (payload === undefined || n > this.#payloadLength - this.#payloadFill) {
+      throw new RangeError("commitDirect() without a direct read of that size");
+    }
+    this.#payloadFill += n;
+    if (this.#payloadFill < this.#payloadLength) return undefined;
+    this.#payload = undefined;
+    this.#payloadFill = 0;
+    this.#payloadLength = 0;
+    return payload;
+  }
+
   #startPayload(len: number): void {
     this.#payloadLength = len;
     this.#payloadFill = 0;

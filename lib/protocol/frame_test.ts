@@ -136,3 +136,32 @@ Deno.test("FrameDecoder.pushOne() stops after the first frame and leaves the res
   const partial = new FrameDecoder().pushOne(first.subarray(0, 5));
   assert.deepEqual(partial, { frame: undefined, used: 5 });
 });
+
+Deno.test("FrameDecoder.directRoom() lets the rest of a big frame be read in place", () => {
+  const d = new FrameDecoder();
+  const payload = new Uint8Array(200_000).map((_, i) => i % 251);
+  const frame = encodeFrame(payload);
+  assert.equal(d.push(frame.subarray(0, 1000)).length, 0);
+  assert.equal(d.directRoom(), undefined, "not before authentication (eager allocation off)");
+  const e = new FrameDecoder();
+  e.eagerAllocation = true;
+  assert.equal(e.push(frame.subarray(0, 1000)).length, 0);
+  let at = 1000;
+  let done: Uint8Array | undefined;
+  while (!done) {
+    const room = e.directRoom(1)!;
+    const n = Math.min(room.length, 70_000);
+    room.set(frame.subarray(at, at + n));
+    at += n;
+    done = e.commitDirect(n);
+  }
+  assert.equal(at, frame.length);
+  assert.deepEqual(done, payload);
+  assert.equal(e.inFrame, false);
+  assert.equal(e.directRoom(1), undefined);
+  assert.throws(() => e.commitDirect(1), RangeError);
+  // small remainders go through push()
+  assert.equal(e.push(frame.subarray(0, frame.length - 10)).length, 0);
+  assert.equal(e.directRoom(), undefined);
+  assert.deepEqual(e.push(frame.subarray(frame.length - 10)), [payload]);
+});

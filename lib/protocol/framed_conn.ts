@@ -142,7 +142,11 @@ export class FramedConn {
         continue;
       }
       if (this.#timedOut) throw this.#timeoutError();
-      const room = this.#readRoom();
+      // the rest of a big frame goes straight into its payload buffer
+      const direct = this.#readBudget === undefined && !this.#oneFrameAtATime
+        ? this.#decoder.directRoom()
+        : undefined;
+      const room = direct ?? this.#readRoom();
       let n: number | null;
       try {
         n = await this.#conn.read(room);
@@ -168,6 +172,12 @@ export class FramedConn {
           `Peer sent more than ${this.#readBudget} bytes before authenticating; an ipx peer ` +
             `sends a few hundred, so this is not one`,
         );
+      }
+      if (direct) {
+        const frame = this.#decoder.commitDirect(n);
+        if (frame) this.#ready.push(frame);
+        this.#keepDeadline(frame ? 1 : 0);
+        continue;
       }
       this.#feed(room.subarray(0, n), true);
       if (n === this.#buf.length && n < MAX_READ_BUFFER_BYTES) {
@@ -207,6 +217,11 @@ export class FramedConn {
         completed++;
       }
     }
+    this.#keepDeadline(completed);
+  }
+
+  /** Stops the frame deadline when frames completed, starts it when a frame is open. */
+  #keepDeadline(completed: number): void {
     if (completed > 0 || !this.#decoder.inFrame) this.#clearTimer();
     if (this.#decoder.inFrame && this.#timer === undefined && this.#frameTimeoutMs > 0) {
       const ms = this.#frameTimeoutMs;
