@@ -1,8 +1,8 @@
 /**
- * The controller: the hub every engine and client connects to. It authenticates connections,
- * registers engines (ids 0, 1, 2… never reused while its registry lives, across restarts too), routes tasks and their
- * output, tracks liveness, and keeps task records in its state database. It takes any
- * {@linkcode ByteConn} ({@linkcode Controller.accept}), so tests can drive it in memory.
+ * The controller: the hub engines and clients connect to. It authenticates connections, registers
+ * engines (ids 0, 1, 2… never reused while its registry lives, across restarts too), routes
+ * tasks and output, tracks liveness, keeps task records in its state database (committed before
+ * any frame it sends); takes any {@linkcode ByteConn} ({@linkcode Controller.accept}).
  *
  * Engine lifecycle: registered → (connection drops → disconnected → re-attached with the same
  * id and uuid) → dead. An engine is declared dead when it stays silent past its deadline
@@ -41,8 +41,7 @@ import type { ControllerOptions } from "./controller_options.ts";
 import { type TaskRecord, TaskStore } from "./task_store.ts";
 import { describe, errName } from "./describe_error.ts";
 
-export type { ControllerOptions };
-export { ENGINE_ERROR, TASK_LOST };
+export { type ControllerOptions, ENGINE_ERROR, TASK_LOST };
 
 type ClientChannel = Channel<ControllerToClient, ClientToController>;
 
@@ -215,6 +214,7 @@ export class Controller {
       accepted = await serverHandshake<never, never>(conn, {
         key: this.#key,
         peer,
+        beforeFlush: () => this.#store.commit(),
         ...(this.#maxFrameBytes ? { maxFrameBytes: this.#maxFrameBytes } : {}),
       });
     } catch (error) {

@@ -19,6 +19,7 @@ import type {
 } from "../protocol/messages.ts";
 import { ManualClock } from "./clock.ts";
 import { Controller, type ControllerOptions } from "./controller.ts";
+import { StateDb } from "./state_db.ts";
 
 type Msg<T extends ControllerToEngine["type"]> = Extract<ControllerToEngine, { type: T }>;
 
@@ -261,7 +262,8 @@ Deno.test("controller restart: engines re-attach with their ids, records and res
   const dir = await Deno.makeTempDir({ prefix: "ipx-ctl-" });
   try {
     const db = `${dir}/ipx.sqlite`;
-    const first = await setup({ db, restoreGraceMs: 1000 });
+    // not exclusive: the first controller's handle stays open while the second one opens it
+    const first = await setup({ db: new StateDb(db, { exclusive: false }), restoreGraceMs: 1000 });
     const eng = new FakeEngine();
     const other = new FakeEngine();
     await eng.connect(first.controller, first.key);
@@ -279,7 +281,11 @@ Deno.test("controller restart: engines re-attach with their ids, records and res
     first.clock.advance(150); // the unfinished record is written by the flush timer
     // "kill" the controller: a second one opens the same database
     const key = first.key;
-    const second = await setup({ db, key, restoreGraceMs: 1000 });
+    const second = await setup({
+      db: new StateDb(db, { exclusive: false }),
+      key,
+      restoreGraceMs: 1000,
+    });
     await first.client.close();
     await first.controller.close();
     assert.deepEqual(second.controller.engineIds, []); // restored, not yet re-attached
@@ -319,7 +325,14 @@ Deno.test("restart: a task still queued is lost by the controller and resubmitte
     const db = `${dir}/ipx.sqlite`;
     const key = generateKey();
     const clock = new ManualClock();
-    const make = () => new Controller({ key, clock, db, heartbeatMs: 100, deadAfterMs: 600 });
+    const make = () =>
+      new Controller({
+        key,
+        clock,
+        db: new StateDb(db, { exclusive: false }), // a second one opens it before the first closes
+        heartbeatMs: 100,
+        deadAfterMs: 600,
+      });
     let current = make();
     const connect = () => {
       const [a, b] = memoryPair();

@@ -5,9 +5,10 @@
  * controller updates them on every message.
  *
  * Writes are batched: new and updated records are written together in one transaction, at the
- * latest `flushMs` after they changed. Two changes are written before the same tick ends: a
- * task placed on an engine (before the engine gets it, so a restarted controller knows what
- * its engines run) and a finished task (before its result reaches the client, so a result a
+ * latest `flushMs` after they changed. Two changes are written at the end of the current round
+ * of I/O, and before any frame the controller sends (see {@linkcode TaskStore.commit}): a task
+ * placed on an engine (before the engine gets it, so a restarted controller knows what its
+ * engines run) and a finished task (before its result reaches the client, so a result a
  * client has seen can always be fetched again by id, from any client, even after the
  * controller is killed).
  *
@@ -18,6 +19,7 @@
  * @module
  */
 
+import { setImmediate } from "node:timers";
 import { decodeValue, encodeValue } from "../protocol/codec.ts";
 import { IpxError } from "../protocol/errors.ts";
 import type { DbFilter, EngineId, MsgId, TaskResult } from "../protocol/messages.ts";
@@ -145,7 +147,7 @@ export class TaskStore {
   #after: TaskStoreOptions["after"];
   #flushMs: number;
   #timer: (() => void) | undefined;
-  #microtask = false;
+  #soon = false;
   #closed = false;
   #upsert;
   #byId;
@@ -283,7 +285,15 @@ export class TaskStore {
     return rec;
   }
 
-  /** A flush from a timer or microtask: a failure is reported, never thrown into the loop. */
+  /**
+   * Writes pending changes now, reporting (not throwing) a failure. The controller calls it
+   * before each frame it sends, so what a frame says was placed or finished is on disk first.
+   */
+  commit(): void {
+    this.#safeFlush();
+  }
+
+  /** A flush from a timer or the end of an I/O round: a failure is reported, never thrown. */
   #safeFlush(): void {
     try {
       this.flush();
@@ -293,10 +303,12 @@ export class TaskStore {
   }
 
   #flushSoon(): void {
-    if (this.#microtask || this.#closed) return;
-    this.#microtask = true;
-    queueMicrotask(() => {
-      this.#microtask = false;
+    if (this.#soon || this.#closed) return;
+    this.#soon = true;
+    // at the end of this round of I/O: the changes of every message handled in it share one
+    // transaction (frames sent in the round commit first, see commit())
+    setImmediate(() => {
+      this.#soon = false;
       this.#safeFlush();
     });
   }

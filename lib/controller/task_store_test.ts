@@ -141,7 +141,7 @@ Deno.test("TaskStore writes unfinished records on its timer and keeps everything
       assert.equal(timers.length, 1);
       timers[0]!.fn(); // the delayed flush writes the unfinished records
       finish(s, "x", 1, 2);
-      await Promise.resolve(); // finished records are written before the tick ends
+      await new Promise((r) => setTimeout(r, 0)); // finished records are written after the I/O round
       sdb.close(); // no close(): as if the controller was killed
     }
     const sdb = new StateDb(path);
@@ -185,7 +185,7 @@ Deno.test("TaskStore keeps big result values in files beside the database, acros
       s.add(rec("small", 2));
       s.finish("big", resultOf("big"), "ok");
       finish(s, "small", 2, 10);
-      await Promise.resolve(); // written before the tick ends
+      await new Promise((r) => setTimeout(r, 0)); // written after the I/O round
       const seen = s.lookup("big");
       assert.equal(seen.state, "done");
       assert.deepEqual(seen.state === "done" && seen.result.value, value);

@@ -82,3 +82,26 @@ Deno.test("Channel sends big binary values in frames of several parts, signed as
   client.close();
   accepted.channel.close();
 });
+
+Deno.test("Channel calls beforeFlush once per frame, before the frame is written", async () => {
+  const key = generateKey();
+  const [a, b] = memoryPair();
+  const order: string[] = [];
+  const [client, accepted] = await Promise.all([
+    clientHandshake<M, M>(a, { key, role: "client" }),
+    serverHandshake<M, M>(b, { key, peer: "p", beforeFlush: () => order.push("commit") }),
+  ]);
+  const got = Promise.withResolvers<void>();
+  client.run((m) => {
+    order.push(`got ${m.type}`);
+    if (m.type === "c") got.resolve();
+  });
+  accepted.channel.send({ type: "a" });
+  accepted.channel.send({ type: "b" });
+  await accepted.channel.flush();
+  accepted.channel.send({ type: "c" });
+  await got.promise;
+  assert.deepEqual(order, ["commit", "got a", "got b", "commit", "got c"]);
+  client.close();
+  accepted.channel.close();
+});
