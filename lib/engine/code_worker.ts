@@ -165,13 +165,21 @@ export class CodeWorker {
  * @returns The op to post and the buffers to transfer.
  */
 export function ownedPayload(op: WorkerOp): { op: WorkerOp; transfer: ArrayBuffer[] } {
+  const own = (bytes: Uint8Array): [Uint8Array, ArrayBuffer[]] => {
+    const copy = bytes.slice();
+    // moving a buffer costs more than cloning a small one
+    return [copy, copy.length >= TRANSFER_BYTES ? [copy.buffer] : []];
+  };
   if (op.kind === "apply") {
-    const args = op.args.slice();
-    return { op: { ...op, args }, transfer: [args.buffer] };
+    const [args, transfer] = own(op.args);
+    return { op: { ...op, args }, transfer };
   }
   if (op.kind === "push") {
-    const ns = op.ns.slice();
-    return { op: { ...op, ns }, transfer: [ns.buffer] };
+    const [ns, transfer] = own(op.ns);
+    return { op: { ...op, ns }, transfer };
   }
   return { op, transfer: [] };
 }
+
+/** Payloads this big or bigger are moved to the Worker rather than cloned. */
+const TRANSFER_BYTES = 64 * 1024;

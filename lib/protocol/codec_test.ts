@@ -119,7 +119,7 @@ Deno.test("decodeValue() enforces string length limits", () => {
 });
 
 Deno.test("decodeValue() refuses extension types ipx never sends instead of passing them through", () => {
-  for (const type of [42, 127, 6, -2]) {
+  for (const type of [42, 127, 7, -2]) {
     const bytes = new Uint8Array([0xd4, type & 0xff, 0]);
     throws(() => decodeValue(bytes), (e: unknown) => {
       assert(e instanceof ProtocolError, String(e));
@@ -254,4 +254,31 @@ Deno.test("encodeValue() of a big value copies it once into a buffer of the exac
   // the shared encoder does not keep a buffer the size of the last big value
   const again = encodeValue([1, 2, 3]);
   assert.ok(again.buffer.byteLength < 1024);
+});
+
+Deno.test("encodeValue() packs long arrays of numbers as float64s and decodes plain arrays", () => {
+  const nums = Array.from({ length: 1000 }, (_, i) => (i % 3 === 0 ? i : i / 7) * (i % 2 ? -1 : 1));
+  nums.push(NaN, -0, Infinity, -Infinity, 2 ** 53, Number.MIN_VALUE);
+  const bytes = encodeValue(nums);
+  assert.ok(bytes.length <= nums.length * 8 + 16, `${bytes.length} bytes`);
+  const back = decodeValue(bytes) as number[];
+  assert.ok(Array.isArray(back) && Object.getPrototypeOf(back) === Array.prototype);
+  deepStrictEqual(back, nums);
+  // mixed, short, sparse and subclassed arrays keep the general encoding
+  const mixed = [...nums.slice(0, 40), "x"];
+  deepStrictEqual(roundTrip(mixed), mixed);
+  deepStrictEqual(roundTrip([1, 2, 3]), [1, 2, 3]);
+  const sparse = new Array(40);
+  sparse[3] = 1;
+  assertEquals((roundTrip(sparse) as unknown[]).length, 40);
+  deepStrictEqual(roundTrip({ a: [nums, nums.slice(0, 100)] }), { a: [nums, nums.slice(0, 100)] });
+  // a big one is left out of the encoder's buffer like other big binaries
+  const big = Array.from({ length: BIG_BINARY_BYTES }, (_, i) => i);
+  deepStrictEqual(concat(encodeValueChunks({ big })), encodeValue({ big }));
+  deepStrictEqual(decodeValue(encodeValue({ big })), { big });
+});
+
+Deno.test("decodeValue() refuses a number array whose length is not whole float64s", () => {
+  // ext 8 (0xc7), 5 bytes, type 6
+  throws(() => decodeValue(new Uint8Array([0xc7, 5, 6, 1, 2, 3, 4, 5])), ProtocolError);
 });
