@@ -26,43 +26,9 @@ import type { DbFilter, EngineId, MsgId, TaskResult } from "../protocol/messages
 import { selectedColumns, TASK_COLUMNS, whereClause } from "./db_filter.ts";
 import { FileBlobs, MemoryBlobs, type ResultBlobs } from "./result_blobs.ts";
 import type { StateDb } from "./state_db.ts";
+import { fromRow, type Lookup, type Row, type TaskRecord, type TaskStatus } from "./task_record.ts";
 
-/** Lifecycle of a task. */
-export type TaskStatus = "queued" | "running" | "ok" | "error" | "aborted";
-
-/** One task's record. */
-export interface TaskRecord {
-  msgId: MsgId;
-  /** Engine it ran (or runs, or is pinned) on; null while unassigned. */
-  engineId: EngineId | null;
-  /** Submitting client connection (0 = none attached, e.g. after a controller restart). */
-  clientId: number;
-  /** Other client connections that asked to follow it (`resume`), if any. */
-  watchers?: number[];
-  /** What kind of op. */
-  kind: string;
-  /** Load-balanced (true) or direct (false). */
-  lb: boolean;
-  status: TaskStatus;
-  /** Error name of a failed task. */
-  ename: string | null;
-  label: string;
-  submitted: number;
-  started: number | null;
-  completed: number | null;
-  /** The result, once finished (dropped from memory once written). */
-  result: TaskResult | null;
-  /** Bytes the stored result takes. */
-  bytes: number;
-  /** Submission order. */
-  seq: number;
-}
-
-/** What a lookup by id finds. */
-export type Lookup =
-  | { state: "done"; result: TaskResult }
-  | { state: "pending"; record: TaskRecord }
-  | { state: "missing"; why: string };
+export type { Lookup, TaskRecord, TaskStatus };
 
 /** Bounds of a {@linkcode TaskStore}. */
 export interface TaskStoreLimits {
@@ -98,41 +64,6 @@ type StoredResult = TaskResult & { spilled?: number };
 export class TaskStoreError extends IpxError {}
 
 const CULLED_KEPT = 100_000;
-
-interface Row {
-  msg_id: string;
-  seq: number;
-  engine_id: number | null;
-  kind: string;
-  lb: number;
-  status: string;
-  ename: string | null;
-  label: string;
-  submitted: number;
-  started: number | null;
-  completed: number | null;
-  result: Uint8Array | null;
-  bytes: number;
-}
-
-function fromRow(r: Row): TaskRecord {
-  return {
-    msgId: r.msg_id,
-    engineId: r.engine_id,
-    clientId: 0,
-    kind: r.kind,
-    lb: r.lb === 1,
-    status: r.status as TaskStatus,
-    ename: r.ename,
-    label: r.label,
-    submitted: r.submitted,
-    started: r.started,
-    completed: r.completed,
-    result: null,
-    bytes: r.bytes,
-    seq: r.seq,
-  };
-}
 
 /** Task records over SQLite with an in-memory set of unfinished ones. */
 export class TaskStore {

@@ -1,0 +1,279 @@
+/**
+ * The msgpack extension types of the ipx value codec (layout documented in `codec.ts`): their
+ * numbers, the typed-array tags, and the extension codec that encodes and decodes them.
+ *
+ * @module
+ */
+
+import { ExtensionCodec } from "@msgpack/msgpack";
+import { ProtocolError, SerializationError } from "./errors.ts";
+
+/** Extension 0: `undefined` (msgpack has only nil). */
+export const EXT_UNDEFINED = 0;
+/** Extension 1: a bigint as decimal digits. */
+export const EXT_BIGINT = 1;
+/** Extension 2: a Map as a flat key-value list. */
+export const EXT_MAP = 2;
+/** Extension 3: a Set as a list of members. */
+export const EXT_SET = 3;
+/** Extension 4: a typed array, ArrayBuffer or DataView: tag byte, raw bytes. */
+export const EXT_TYPED = 4;
+/** Extension 5: an Error as `{ name, message, stack, cause? }`. */
+export const EXT_ERROR = 5;
+/** Extension 6: a plain array of numbers as little-endian float64s. */
+export const EXT_NUMBERS = 6;
+
+/** Plain arrays of at least this many numbers (and nothing else) travel as float64s. */
+export const NUMBER_ARRAY_MIN = 32;
+
+/** True for a plain array holding only numbers, long enough to be worth packing. */
+export function isNumberArray(v: unknown): v is number[] {
+  if (!Array.isArray(v) || v.length < NUMBER_ARRAY_MIN) return false;
+  if (Object.getPrototypeOf(v) !== Array.prototype) return false;
+  for (let i = 0; i < v.length; i++) {
+    if (typeof v[i] !== "number") return false;
+  }
+  return true;
+}
+
+type TypedCtor =
+  | Int8ArrayConstructor
+  | Uint8ClampedArrayConstructor
+  | Int16ArrayConstructor
+  | Uint16ArrayConstructor
+  | Int32ArrayConstructor
+  | Uint32ArrayConstructor
+  | Float32ArrayConstructor
+  | Float64ArrayConstructor
+  | BigInt64ArrayConstructor
+  | BigUint64ArrayConstructor;
+
+/** Typed-array tags of extension 4, by constructor. */
+export const TYPED_TAGS: ReadonlyArray<[number, TypedCtor]> = [
+  [1, Int8Array],
+  [2, Uint8ClampedArray],
+  [3, Int16Array],
+  [4, Uint16Array],
+  [5, Int32Array],
+  [6, Uint32Array],
+  [7, Float32Array],
+  [8, Float64Array],
+  [9, BigInt64Array],
+  [10, BigUint64Array],
+];
+/** Extension 4 tag of an ArrayBuffer. */
+export const TAG_ARRAY_BUFFER = 20;
+/** Extension 4 tag of a DataView. */
+export const TAG_DATA_VIEW = 21;
+
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
+
+function describe(value: unknown): string {
+  if (typeof value === "function") {
+    return `function ${value.name || "(anonymous)"}`;
+  }
+  if (typeof value === "symbol") return `symbol ${String(value.description ?? "")}`.trim();
+  if (value !== null && typeof value === "object") {
+    const ctor = (value as { constructor?: { name?: string } }).constructor;
+    return `${ctor?.name ?? "object"} instance`;
+  }
+  return typeof value;
+}
+
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** How an extension encodes or decodes its nested msgpack payload (supplied by `codec.ts`). */
+export interface NestedCodec {
+  /** Encodes a value (the extension's payload). */
+  encode(value: unknown): Uint8Array;
+  /** Decodes a payload already checked by the scan of the whole value. */
+  decode(bytes: Uint8Array): unknown;
+}
+
+/**
+ * The extension codec of every type ipx sends (see `codec.ts` for the wire layout).
+ *
+ * @param nested Encoder and decoder of nested payloads (Map, Set, Error).
+ */
+export function buildCodec(nested: NestedCodec): ExtensionCodec<undefined> {
+  const codec = new ExtensionCodec<undefined>();
+  codec.register({
+    type: EXT_BIGINT,
+    encode: (v: unknown) => typeof v === "bigint" ? textEncoder.encode(v.toString()) : null,
+    decode: (data: Uint8Array) => {
+      const text = textDecoder.decode(data);
+      if (!/^-?\d+$/.test(text)) throw new ProtocolError("Cannot decode bigint: not an integer");
+      return BigInt(text);
+    },
+  });
+  codec.register({
+    type: EXT_MAP,
+    encode: (v: unknown) => {
+      if (!(v instanceof Map)) return null;
+      const flat: unknown[] = [];
+      for (const [k, val] of v) flat.push(k, val);
+      return nested.encode(flat);
+    },
+    decode: (data: Uint8Array) => {
+      const flat = nested.decode(data);
+      if (!Array.isArray(flat) || flat.length % 2 !== 0) {
+        throw new ProtocolError("Cannot decode Map: its payload is not a list of key-value pairs");
+      }
+      const map = new Map<unknown, unknown>();
+      for (let i = 0; i + 1 < flat.length; i += 2) map.set(flat[i], flat[i + 1]);
+      return map;
+    },
+  });
+  codec.register({
+    type: EXT_SET,
+    encode: (v: unknown) => v instanceof Set ? nested.encode([...v]) : null,
+    decode: (data: Uint8Array) => {
+      const members = nested.decode(data);
+      if (!Array.isArray(members)) {
+        throw new ProtocolError("Cannot decode Set: its payload is not a list of members");
+      }
+      return new Set(members);
+    },
+  });
+  codec.register({
+    type: EXT_TYPED,
+    encode: (v: unknown) => {
+      if (v instanceof Uint8Array && v.constructor === Uint8Array) return null; // native bin
+      let tag: number | undefined;
+      let bytes: Uint8Array | undefined;
+      if (v instanceof ArrayBuffer) {
+        tag = TAG_ARRAY_BUFFER;
+        bytes = new Uint8Array(v);
+      } else if (v instanceof DataView) {
+        tag = TAG_DATA_VIEW;
+        bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+      } else if (ArrayBuffer.isView(v)) {
+        for (const [t, ctor] of TYPED_TAGS) {
+          if (v instanceof ctor) tag = t;
+        }
+        if (v instanceof Uint8Array) tag = 0; // Uint8Array subclass (e.g. Buffer)
+        bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+      }
+      if (tag === undefined || bytes === undefined) return null;
+      const out = new Uint8Array(bytes.length + 1);
+      out[0] = tag;
+      out.set(bytes, 1);
+      return out;
+    },
+    decode: (data: Uint8Array) => {
+      const tag = data[0];
+      const raw = data.slice(1); // aligned copy
+      if (tag === 0) return raw;
+      if (tag === TAG_ARRAY_BUFFER) return raw.buffer;
+      if (tag === TAG_DATA_VIEW) return new DataView(raw.buffer);
+      const entry = TYPED_TAGS.find(([t]) => t === tag);
+      if (!entry) throw new ProtocolError(`Cannot decode typed array: unknown tag ${tag}`);
+      const ctor = entry[1];
+      if (raw.byteLength % ctor.BYTES_PER_ELEMENT !== 0) {
+        throw new ProtocolError(`Cannot decode ${ctor.name}: length is not a whole element count`);
+      }
+      return new ctor(raw.buffer);
+    },
+  });
+  codec.register({
+    type: EXT_NUMBERS,
+    encode: () => null, // written by the encoder itself (see makeEncoder)
+    decode: (data: Uint8Array) => {
+      if (data.byteLength % 8 !== 0) {
+        throw new ProtocolError("Cannot decode number array: length is not a multiple of 8");
+      }
+      const floats = data.byteOffset % 8 === 0
+        ? new Float64Array(data.buffer, data.byteOffset, data.byteLength / 8)
+        : new Float64Array(data.slice().buffer);
+      const out = new Array<number>(floats.length);
+      for (let i = 0; i < floats.length; i++) out[i] = floats[i]!;
+      return out;
+    },
+  });
+  codec.register({
+    type: EXT_ERROR,
+    encode: (v: unknown) => {
+      if (!(v instanceof Error)) return null;
+      const record: Record<string, unknown> = {
+        name: v.name,
+        message: v.message,
+        stack: v.stack ?? "",
+      };
+      if (v.cause !== undefined) {
+        try {
+          nested.encode(v.cause);
+          record.cause = v.cause;
+        } catch {
+          record.cause = String(v.cause);
+        }
+      }
+      return nested.encode(record);
+    },
+    decode: (data: Uint8Array) => {
+      const r = nested.decode(data) as Record<string, unknown>;
+      if (r === null || typeof r !== "object" || Array.isArray(r) || r instanceof Map) {
+        throw new ProtocolError("Cannot decode Error: its payload is not a record");
+      }
+      const options = "cause" in r ? { cause: r.cause } : undefined;
+      const err = new Error(String(r.message ?? ""), options);
+      err.name = String(r.name ?? "Error");
+      err.stack = String(r.stack ?? "");
+      return err;
+    },
+  });
+  // Catch-all: refuse what msgpack would silently mangle (class instances, functions, …).
+  codec.register({
+    type: 127,
+    encode: (v: unknown) => {
+      if (v === null || v === undefined) return null;
+      if (Array.isArray(v)) {
+        if (Object.getPrototypeOf(v) !== Array.prototype) {
+          throw new SerializationError(`Cannot serialize a value of type ${describe(v)}`);
+        }
+        return null;
+      }
+      if (v instanceof Uint8Array) return null;
+      if (typeof v === "object" && isPlainObject(v)) return null;
+      throw new SerializationError(
+        `Cannot serialize a value of type ${describe(v)}: ipx sends null, undefined, booleans, ` +
+          `numbers, bigints, strings, arrays, plain objects, Date, Map, Set, typed arrays and Error`,
+      );
+    },
+    decode: () => {
+      throw new ProtocolError("Cannot decode extension type 127: it is never sent");
+    },
+  });
+  codec.register({ type: EXT_UNDEFINED, encode: () => null, decode: () => undefined });
+  return codec;
+}
+
+/** The typed-array tag of a non-`Uint8Array` binary value (see `TYPED_TAGS`), if it is one. */
+export function typedTag(v: unknown): number | undefined {
+  if (v instanceof ArrayBuffer) return TAG_ARRAY_BUFFER;
+  if (v instanceof DataView) return TAG_DATA_VIEW;
+  if (!ArrayBuffer.isView(v)) return undefined;
+  if (v instanceof Uint8Array) return v.constructor === Uint8Array ? undefined : 0;
+  for (const [t, ctor] of TYPED_TAGS) {
+    if (v instanceof ctor) return t;
+  }
+  return undefined;
+}
+
+/** Extension types a decoder accepts: ipx's own and msgpack's timestamp. */
+export const KNOWN_EXTENSIONS = new Set([
+  EXT_UNDEFINED,
+  EXT_BIGINT,
+  EXT_MAP,
+  EXT_SET,
+  EXT_TYPED,
+  EXT_ERROR,
+  EXT_NUMBERS,
+  -1,
+]);
+
+/** Extension types whose payload is one msgpack value: scanned with their container. */
+export const NESTED_EXTENSIONS: ReadonlySet<number> = new Set([EXT_MAP, EXT_SET, EXT_ERROR]);
