@@ -23,6 +23,7 @@ export interface ControllerCliOptions {
   heartbeatMs?: string;
   deadAfterMs?: string;
   maxFrameMb?: string;
+  maxPendingAuth?: string;
   restoreGraceMs?: string;
   hwm?: string;
   db: boolean;
@@ -46,6 +47,7 @@ export async function runControllerCommand(o: ControllerCliOptions): Promise<num
     ["--max-records", o.maxRecords, 1],
     ["--max-result-mb", o.maxResultMb, 1],
     ["--max-frame-mb", o.maxFrameMb, 1],
+    ["--max-pending-auth", o.maxPendingAuth, 1],
   ];
   for (const [flag, value, min] of checks) {
     if (value !== undefined && !(Number.isInteger(Number(value)) && Number(value) >= min)) {
@@ -67,6 +69,7 @@ export async function runControllerCommand(o: ControllerCliOptions): Promise<num
     ...(o.heartbeatMs ? { heartbeatMs: Number(o.heartbeatMs) } : {}),
     ...(o.deadAfterMs ? { deadAfterMs: Number(o.deadAfterMs) } : {}),
     ...(o.maxFrameMb ? { maxFrameBytes: Number(o.maxFrameMb) * 1024 * 1024 } : {}),
+    ...(o.maxPendingAuth ? { maxPendingAuth: Number(o.maxPendingAuth) } : {}),
     ...(o.restoreGraceMs ? { restoreGraceMs: Number(o.restoreGraceMs) } : {}),
     ...(o.hwm !== undefined ? { hwm: Number(o.hwm) } : {}),
     ...(o.db ? {} : { noDb: true }),
@@ -118,6 +121,11 @@ export function controllerCommand(): Command {
     .option("--max-records <n>", "task records kept (oldest finished dropped first)", "100000")
     .option("--max-result-mb <n>", "result bytes kept in the task records, in MiB", "1024")
     .option("--max-frame-mb <n>", "largest frame accepted, in MiB", "64")
+    .option(
+      "--max-pending-auth <n>",
+      "most connections held while they authenticate (a flood closes the oldest)",
+      "128",
+    )
     .action(async (o: ControllerCliOptions) => {
       Deno.exitCode = await runControllerCommand(o);
     });

@@ -26,11 +26,12 @@ import type {
   TaskResult,
 } from "../protocol/messages.ts";
 import type { ByteConn } from "../protocol/transport.ts";
+import { DEFAULT_MAX_PENDING_AUTH, PendingAuthGate } from "./auth_gate.ts";
 import { answerQuery } from "./client_queries.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { type EngineChannel, type EngineEntry, sendToEngine } from "./engine_entry.ts";
 import { EngineRegistry } from "./engine_registry.ts";
-import { ENGINE_ERROR, TASK_LOST } from "./task_errors.ts";
+import { ENGINE_ERROR, lostInRestart, TASK_LOST } from "./task_errors.ts";
 import { handlerFor, validateClientMessage } from "./validate.ts";
 import { EngineTable } from "./engine_table.ts";
 import { type EngineMessageHandlers, engineMessageHandlers } from "./engine_messages.ts";
@@ -51,6 +52,7 @@ export class Controller {
   #clock: Clock;
   #log: Logger;
   #maxFrameBytes: number | undefined;
+  #authGate: PendingAuthGate;
   #table: EngineTable;
   #engines: EngineRegistry;
   #clients = new Map<number, ClientChannel>();
@@ -71,6 +73,11 @@ export class Controller {
     this.#clock = options.clock ?? systemClock;
     this.#log = options.log ?? silentLogger;
     this.#maxFrameBytes = options.maxFrameBytes;
+    this.#authGate = new PendingAuthGate(
+      options.maxPendingAuth ?? DEFAULT_MAX_PENDING_AUTH,
+      this.#log,
+      () => this.#clock.now(),
+    );
     this.#ownsDb = !(options.db instanceof StateDb);
     this.#sdb = options.db instanceof StateDb ? options.db : new StateDb(options.db);
     this.#store = new TaskStore(this.#sdb, {
@@ -138,21 +145,7 @@ export class Controller {
   /** After a restart: tasks of restored engines wait for them; the others cannot finish. */
   #settleRestoredTasks(): void {
     for (const rec of this.#engines.adopt([...this.#store.live()])) {
-      const error: ErrorData = rec.engineId === null
-        ? {
-          ename: TASK_LOST,
-          evalue: `task ${rec.msgId} was waiting for an engine when the controller stopped; ` +
-            `queued requests are not kept across restarts, so submit it again`,
-          stack: "",
-        }
-        : {
-          ename: ENGINE_ERROR,
-          evalue: `engine ${rec.engineId} died while running task ${rec.msgId} (it was gone ` +
-            `when the controller restarted)`,
-          stack: "",
-          engineId: rec.engineId,
-        };
-      this.#failTask(rec.msgId, error, rec.engineId);
+      this.#failTask(rec.msgId, lostInRestart(rec.msgId, rec.engineId), rec.engineId);
     }
   }
 
@@ -210,6 +203,7 @@ export class Controller {
       return;
     }
     let accepted;
+    const admitted = this.#authGate.enter(peer, () => conn.close());
     try {
       accepted = await serverHandshake<never, never>(conn, {
         key: this.#key,
@@ -220,6 +214,8 @@ export class Controller {
     } catch (error) {
       this.#log("warn", `rejected connection from ${peer}: ${describe(error)}`);
       return;
+    } finally {
+      admitted();
     }
     const channel = accepted.channel;
     if (this.#closing) {
@@ -486,6 +482,7 @@ export class Controller {
     this.#stopTimer();
     this.#engines.close();
     this.#lb.close();
+    this.#authGate.closeAll();
     const channels = [...this.#open];
     await Promise.all(channels.map((c) => c.flush().catch(() => {})));
     for (const c of channels) c.close();

@@ -29,6 +29,11 @@ export interface ControllerOptions {
   log?: Logger;
   /** Frame size limit for authenticated connections. */
   maxFrameBytes?: number;
+  /**
+   * Most connections held while they authenticate; past it the oldest is closed (see
+   * `auth_gate.ts`). @default 128
+   */
+  maxPendingAuth?: number;
   /** Task record bounds. */
   storeLimits?: TaskStoreLimits;
   /** State database: a path, an open database, or in memory when omitted. */

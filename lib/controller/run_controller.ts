@@ -46,6 +46,8 @@ export interface RunControllerOptions {
   deadAfterMs?: number;
   /** Frame size limit in bytes. */
   maxFrameBytes?: number;
+  /** Most connections held while they authenticate. @default 128 */
+  maxPendingAuth?: number;
   /** After a restart, how long earlier engines have to re-attach. */
   restoreGraceMs?: number;
   /** Default per-engine high-water mark of load-balanced tasks. */
@@ -150,6 +152,7 @@ export async function runController(options: RunControllerOptions): Promise<Runn
       ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
       ...(options.deadAfterMs ? { deadAfterMs: options.deadAfterMs } : {}),
       ...(options.maxFrameBytes ? { maxFrameBytes: options.maxFrameBytes } : {}),
+      ...(options.maxPendingAuth ? { maxPendingAuth: options.maxPendingAuth } : {}),
       ...(options.restoreGraceMs ? { restoreGraceMs: options.restoreGraceMs } : {}),
       ...(options.hwm !== undefined ? { hwm: options.hwm } : {}),
       ...(options.storeLimits ? { storeLimits: options.storeLimits } : {}),

@@ -60,3 +60,25 @@ export function noEngineFor(msgId: MsgId, allowed: Iterable<EngineId>, follow: b
     `task ${msgId} cannot run: ${why}; engine ids are never reused`,
   );
 }
+
+/**
+ * A task found unfinished after a controller restart that cannot finish: it was never placed
+ * (queued requests are not kept), or its engine did not come back.
+ *
+ * @param msgId The task.
+ * @param engineId The engine it was placed on, or null.
+ */
+export function lostInRestart(msgId: MsgId, engineId: EngineId | null): ErrorData {
+  return engineId === null
+    ? taskError(
+      TASK_LOST,
+      `task ${msgId} was waiting for an engine when the controller stopped; queued requests ` +
+        `are not kept across restarts, so submit it again`,
+    )
+    : taskError(
+      ENGINE_ERROR,
+      `engine ${engineId} died while running task ${msgId} (it was gone when the controller ` +
+        `restarted)`,
+      engineId,
+    );
+}
