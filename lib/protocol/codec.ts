@@ -30,6 +30,7 @@
 
 import { Decoder, Encoder, type ExtensionCodecType } from "@msgpack/msgpack";
 import {
+  binaryBytes,
   buildCodec,
   EXT_NUMBERS,
   EXT_TYPED,
@@ -113,10 +114,7 @@ function makeEncoder(): Encoder<undefined> {
       const tag = typedTag(object);
       if (tag !== undefined) {
         // ext 32 of EXT_TYPED: the tag byte, then the raw bytes as a hole (no copy)
-        const v = object as ArrayBufferView | ArrayBuffer;
-        const bytes = v instanceof ArrayBuffer
-          ? new Uint8Array(v)
-          : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+        const bytes = binaryBytes(object as ArrayBufferView | ArrayBuffer);
         if (bytes.length + 1 >= 0x100000000) throw new Error(`Too large binary: ${bytes.length}`);
         raw.writeU8(0xc9);
         raw.writeU32(bytes.length + 1);

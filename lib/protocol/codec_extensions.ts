@@ -142,23 +142,9 @@ export function buildCodec(nested: NestedCodec): ExtensionCodec<undefined> {
   codec.register({
     type: EXT_TYPED,
     encode: (v: unknown) => {
-      if (v instanceof Uint8Array && v.constructor === Uint8Array) return null; // native bin
-      let tag: number | undefined;
-      let bytes: Uint8Array | undefined;
-      if (v instanceof ArrayBuffer) {
-        tag = TAG_ARRAY_BUFFER;
-        bytes = new Uint8Array(v);
-      } else if (v instanceof DataView) {
-        tag = TAG_DATA_VIEW;
-        bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-      } else if (ArrayBuffer.isView(v)) {
-        for (const [t, ctor] of TYPED_TAGS) {
-          if (v instanceof ctor) tag = t;
-        }
-        if (v instanceof Uint8Array) tag = 0; // Uint8Array subclass (e.g. Buffer)
-        bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-      }
-      if (tag === undefined || bytes === undefined) return null;
+      const tag = typedTag(v); // undefined for a plain Uint8Array: msgpack's own bin
+      if (tag === undefined) return null;
+      const bytes = binaryBytes(v as ArrayBufferView | ArrayBuffer);
       const out = new Uint8Array(bytes.length + 1);
       out[0] = tag;
       out.set(bytes, 1);
@@ -261,6 +247,17 @@ export function typedTag(v: unknown): number | undefined {
     if (v instanceof ctor) return t;
   }
   return undefined;
+}
+
+/**
+ * The bytes of a binary value, as a view (no copy).
+ *
+ * @param v A typed array, DataView or ArrayBuffer.
+ */
+export function binaryBytes(v: ArrayBufferView | ArrayBuffer): Uint8Array {
+  return v instanceof ArrayBuffer
+    ? new Uint8Array(v)
+    : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
 }
 
 /** Extension types a decoder accepts: ipx's own and msgpack's timestamp. */
