@@ -3,13 +3,16 @@
  *
  * ```text
  * lib/protocol  ← lib/profile ← lib/controller | lib/engine | lib/client ← lib/repl ← cmd ← main.ts
+ * lib/evaluate  ← lib/engine | lib/repl
  * ```
  *
  * - `lib/protocol` imports nothing else in `lib/`.
+ * - `lib/evaluate` (evaluating user code: TypeScript stripping, inspector shapes) imports
+ *   nothing else in `lib/`; the engines and the REPL's local namespace share it.
  * - `lib/profile` may import `lib/protocol`.
  * - `lib/controller`, `lib/engine`, `lib/client` may import `lib/protocol` and `lib/profile`,
- *   not each other.
- * - `lib/repl` may import `lib/client`, `lib/protocol`, `lib/profile`.
+ *   not each other; `lib/engine` may also import `lib/evaluate`.
+ * - `lib/repl` may import `lib/client`, `lib/protocol`, `lib/profile`, `lib/evaluate`.
  * - `cmd/` may import any of `lib/`; `main.ts` imports `cmd/` (and `deno.json`); `mod.ts`
  *   re-exports `lib/`.
  * - A `_name.ts` file is private to its area of `lib/`.
@@ -32,11 +35,12 @@ import { findImports } from "./_import_scan.ts";
 /** Which areas each area may import (besides itself). `lib/*` means every area of lib/. */
 export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   "lib/protocol": [],
+  "lib/evaluate": [],
   "lib/profile": ["lib/protocol"],
   "lib/controller": ["lib/protocol", "lib/profile"],
-  "lib/engine": ["lib/protocol", "lib/profile"],
+  "lib/engine": ["lib/protocol", "lib/profile", "lib/evaluate"],
   "lib/client": ["lib/protocol", "lib/profile"],
-  "lib/repl": ["lib/client", "lib/protocol", "lib/profile"],
+  "lib/repl": ["lib/client", "lib/protocol", "lib/profile", "lib/evaluate"],
   "cmd": ["lib/*"],
   "main.ts": ["cmd", "deno.json"],
   "mod.ts": ["lib/*"],

@@ -14,7 +14,9 @@
  * @module
  */
 
-import { transform } from "sucrase";
+import { stripTypes as stripSyntax, TypeScriptSyntaxError } from "../evaluate/typescript.ts";
+
+export { TypeScriptSyntaxError };
 // @ts-types="sucrase/dist/types/parser/index.d.ts"
 import { parse } from "sucrase/dist/parser/index.js";
 // @ts-types="sucrase/dist/types/parser/tokenizer/types.d.ts"
@@ -22,18 +24,6 @@ import { TokenType } from "sucrase/dist/parser/tokenizer/types.js";
 
 /** Name of the global function the instrumented loops call; it returns `true`. */
 export const INTERRUPT_CHECK = "$ipx$tick";
-
-/** The code is not valid TypeScript or JavaScript. Its `name` is `"SyntaxError"`. */
-export class TypeScriptSyntaxError extends Error {
-  /**
-   * @param message What is wrong and where (`line:column` from the parser).
-   * @param options Standard error options (`cause` is the parser's error).
-   */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "SyntaxError";
-  }
-}
 
 /**
  * Removes TypeScript type syntax from a cell of code.
@@ -54,16 +44,12 @@ export function stripTypes(code: string): string {
 
 function transformOrThrow(code: string, what: string): string {
   try {
-    return transform(code, {
-      transforms: ["typescript"],
-      disableESTransforms: true,
-      keepUnusedImports: true,
-    }).code;
+    return stripSyntax(code);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const e = error as TypeScriptSyntaxError;
     throw new TypeScriptSyntaxError(
-      `Cannot parse the ${what}: ${message}; fix the syntax and run it again`,
-      { cause: error },
+      `Cannot parse the ${what}: ${e.message}; fix the syntax and run it again`,
+      { cause: e.cause ?? e, ...(e.pos === undefined ? {} : { pos: e.pos }) },
     );
   }
 }

@@ -22,6 +22,7 @@ import {
   formatArgs,
   type StreamName,
 } from "./console_capture.ts";
+import type { CallArgument, EvalResult, RemoteObject } from "../evaluate/inspector_types.ts";
 
 /** An operation as the Worker receives it (code already stripped of types). */
 export type WorkerOp =
@@ -50,20 +51,6 @@ export type WorkerReply =
   | { type: "stream"; id: number | null; name: StreamName; text: string }
   | { type: "done"; id: number; ok: true; value: Uint8Array }
   | { type: "done"; id: number; ok: false; error: ErrorData };
-
-interface RemoteObject {
-  type: string;
-  subtype?: string;
-  value?: unknown;
-  unserializableValue?: string;
-  objectId?: string;
-  description?: string;
-}
-interface EvalResult {
-  result: RemoteObject;
-  exceptionDetails?: { exception?: RemoteObject; text?: string };
-}
-type CallArgument = { objectId: string } | { unserializableValue: string } | { value?: unknown };
 
 /** The parts of the Worker global scope used here (typed without the `deno.worker` lib). */
 interface WorkerScope {

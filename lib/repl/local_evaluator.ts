@@ -8,25 +8,12 @@
  */
 
 import { Session } from "node:inspector";
+import type { EvalResult, RemoteObject } from "../evaluate/inspector_types.ts";
 import { LocalNamespaceError } from "./errors.ts";
 import { stripTypes } from "./ts_source.ts";
 
 /** A cell's outcome: its value, or what it threw. */
 export type LocalOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-
-interface RemoteObject {
-  type: string;
-  subtype?: string;
-  value?: unknown;
-  unserializableValue?: string;
-  objectId?: string;
-  description?: string;
-}
-
-interface EvalResult {
-  result: RemoteObject;
-  exceptionDetails?: { text: string; exception?: RemoteObject };
-}
 
 const GROUP = "ipx-repl";
 

@@ -5,53 +5,10 @@
  * @module
  */
 
-import { transform } from "sucrase";
+import { stripTypes, TypeScriptSyntaxError } from "../evaluate/typescript.ts";
 import { scanBrackets } from "./open_brackets.ts";
 
-/** The input is not valid TypeScript. Its `name` is `"SyntaxError"`. */
-export class TypeScriptSyntaxError extends Error {
-  /** 0-based offset the parser stopped at, when it said. */
-  readonly pos: number | undefined;
-  /**
-   * @param message The parser's message with its `(line:column)`.
-   * @param options `pos` and standard error options (`cause`).
-   */
-  constructor(message: string, options: ErrorOptions & { pos?: number } = {}) {
-    super(message, options);
-    this.name = "SyntaxError";
-    this.pos = options.pos;
-  }
-}
-
-/**
- * Removes TypeScript type syntax; modern JavaScript (top-level await, the last expression)
- * is kept and lines stay where they were.
- *
- * @param code A cell of TypeScript or JavaScript.
- * @returns JavaScript.
- * @throws {TypeScriptSyntaxError} when it does not parse.
- *
- * @example Usage
- * ```ts
- * import { stripTypes } from "./ts_source.ts";
- * stripTypes("let x: number = 1"); // "let x = 1"
- * ```
- */
-export function stripTypes(code: string): string {
-  try {
-    return transform(code, {
-      transforms: ["typescript"],
-      disableESTransforms: true,
-      keepUnusedImports: true,
-    }).code;
-  } catch (error) {
-    const pos = (error as { pos?: unknown }).pos;
-    throw new TypeScriptSyntaxError(error instanceof Error ? error.message : String(error), {
-      cause: error,
-      ...(typeof pos === "number" ? { pos } : {}),
-    });
-  }
-}
+export { stripTypes, TypeScriptSyntaxError };
 
 const OPEN_TO_END = /^(Unterminated template|Unterminated comment|Unexpectedly reached the end)/;
 
