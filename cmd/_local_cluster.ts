@@ -68,19 +68,20 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
   try {
     supervisor.start();
     const timeoutMs = o.timeoutMs ?? 60_000;
-    const deadline = Date.now() + timeoutMs;
     const allUp = Promise.withResolvers<void>();
-    const check = setInterval(() => {
+    const events = running.controller.events;
+    const check = () => {
       if (running.controller.engineIds.length >= o.n) allUp.resolve();
-      else if (Date.now() > deadline) {
-        allUp.reject(
-          new TimeoutError(
-            `Only ${running.controller.engineIds.length} of ${o.n} engines registered within ` +
-              `${timeoutMs} ms; see the engine output above`,
-          ),
-        );
-      }
-    }, 20);
+    };
+    events.addEventListener("engine-added", check);
+    check();
+    const timer = setTimeout(() =>
+      allUp.reject(
+        new TimeoutError(
+          `Only ${running.controller.engineIds.length} of ${o.n} engines registered within ` +
+            `${timeoutMs} ms; see the engine output above`,
+        ),
+      ), timeoutMs);
     supervisor.done.then(() =>
       allUp.reject(
         new Error("every engine process exited before the cluster was ready; see the output above"),
@@ -89,7 +90,8 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     try {
       await allUp.promise;
     } finally {
-      clearInterval(check);
+      clearTimeout(timer);
+      events.removeEventListener("engine-added", check);
     }
   } catch (error) {
     await stop();

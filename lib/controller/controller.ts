@@ -92,7 +92,10 @@ export class Controller {
       broadcast: (msg) => this.#broadcast(msg),
       lost: (entry, msgId, error) => this.#loseTask(entry, msgId, error),
       started: (msgId) => this.#store.get(msgId)?.status === "running",
-      added: (id) => this.#lb.engineAdded(id),
+      added: (id) => {
+        this.#lb.engineAdded(id);
+        this.events.dispatchEvent(new Event("engine-added"));
+      },
       removed: (id) => this.#lb.engineRemoved(id),
     }, {
       heartbeatMs,
@@ -104,13 +107,7 @@ export class Controller {
       fail: (msgId, error) => this.#failTask(msgId, error, null),
       engines: () => this.#engines.usable(),
       registered: (id) => this.#engines.get(id) !== undefined,
-      outcome: (msgId) => {
-        const found = this.#store.lookup(msgId);
-        if (found.state === "pending") return "pending";
-        if (found.state === "missing") return undefined;
-        const r = found.result;
-        return { ok: r.ok, engineId: r.engineId, ename: r.error?.ename ?? null };
-      },
+      outcome: (msgId) => this.#store.outcome(msgId),
       now: () => this.#clock.now(),
     }, {
       ...(options.hwm !== undefined ? { hwm: options.hwm } : {}),
@@ -161,6 +158,9 @@ export class Controller {
   get nextEngineId(): EngineId {
     return this.#engines.nextId;
   }
+
+  /** Fires `engine-added` when an engine registers or re-attaches. */
+  readonly events: EventTarget = new EventTarget();
 
   /** The task record store. */
   get store(): TaskStore {

@@ -24,6 +24,7 @@ import { decodeValue, encodeValue } from "../protocol/codec.ts";
 import { IpxError } from "../protocol/errors.ts";
 import type { DbFilter, EngineId, MsgId, TaskResult } from "../protocol/messages.ts";
 import { selectedColumns, TASK_COLUMNS, whereClause } from "./db_filter.ts";
+import type { Outcome } from "./load_balancer_deps.ts";
 import { FileBlobs, MemoryBlobs, type ResultBlobs } from "./result_blobs.ts";
 import type { StateDb } from "./state_db.ts";
 import { fromRow, type Lookup, type Row, type TaskRecord, type TaskStatus } from "./task_record.ts";
@@ -359,6 +360,22 @@ export class TaskStore {
       };
     }
     return { state: "done", result: { ...result, value } };
+  }
+
+  /**
+   * How a task ended, for dependency checks: "pending" while unfinished, undefined when
+   * unknown.
+   *
+   * @param msgId The task id.
+   */
+  outcome(msgId: MsgId): Outcome | "pending" | undefined {
+    if (this.#live.has(msgId)) return "pending";
+    const r = this.#dirty.get(msgId)?.result;
+    if (r) return { ok: r.ok, engineId: r.engineId, ename: r.error?.ename ?? null };
+    // from the record's columns: no need to read (or decode) the stored result
+    const row = this.#byId.get(msgId) as Row | undefined;
+    if (row?.completed == null) return undefined;
+    return { ok: row.status === "ok", engineId: row.engine_id ?? -1, ename: row.ename };
   }
 
   /**

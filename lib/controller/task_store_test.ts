@@ -244,3 +244,26 @@ Deno.test("TaskStore drops spilled values with culled and purged records", async
   assert.equal([0, 1, 2, 3, 4].filter((i) => blobs.get(i + 1) !== undefined).length, 0);
   await s.close();
 });
+
+Deno.test("TaskStore.outcome() answers from memory or the record's columns, never reading a spilled value", () => {
+  const reads: number[] = [];
+  const blobs = new MemoryBlobs();
+  const spy = Object.assign(Object.create(blobs), {
+    put: (k: number, v: Uint8Array) => blobs.put(k, v),
+    get: (k: number) => (reads.push(k), blobs.get(k)),
+    delete: (k: number) => blobs.delete(k),
+  });
+  const s = new TaskStore(new StateDb(), { blobs: spy, after: () => () => {} });
+  s.add(rec("a", 1));
+  s.add(rec("b", 2));
+  assert.equal(s.outcome("a"), "pending");
+  assert.equal(s.outcome("nope"), undefined);
+  finish(s, "a", 1, SPILL_BYTES);
+  assert.deepEqual(s.outcome("a"), { ok: true, engineId: 0, ename: null });
+  s.flush();
+  finish(s, "b", 2, 0, false);
+  s.flush();
+  assert.deepEqual(s.outcome("a"), { ok: true, engineId: 0, ename: null });
+  assert.deepEqual(s.outcome("b"), { ok: false, engineId: 0, ename: "TypeError" });
+  assert.deepEqual(reads, []);
+});
