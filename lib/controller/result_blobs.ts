@@ -35,6 +35,8 @@ export interface ResultBlobs {
   delete(key: number): void;
   /** Forgets every value. */
   clear(): void;
+  /** Keys of the values held (for pruning the ones no record refers to). */
+  keys(): number[];
   /** Resolves when every background write has ended. */
   settle(): Promise<void>;
 }
@@ -57,6 +59,10 @@ export class MemoryBlobs implements ResultBlobs {
   /** @inheritdoc */
   clear(): void {
     this.#values.clear();
+  }
+  /** @inheritdoc */
+  keys(): number[] {
+    return [...this.#values.keys()];
   }
   /** @inheritdoc */
   settle(): Promise<void> {
@@ -131,6 +137,11 @@ export class FileBlobs implements ResultBlobs {
 
   /** @inheritdoc */
   clear(): void {
+    for (const k of this.keys()) this.delete(k);
+  }
+
+  /** @inheritdoc */
+  keys(): number[] {
     const keys = new Set<number>(this.#writing.keys());
     try {
       for (const e of Deno.readDirSync(this.#dir)) {
@@ -138,9 +149,9 @@ export class FileBlobs implements ResultBlobs {
         if (m) keys.add(Number(m[1]));
       }
     } catch {
-      // the directory is gone: nothing on disk to forget
+      // the directory is gone: nothing on disk
     }
-    for (const k of keys) this.delete(k);
+    return [...keys];
   }
 
   /** @inheritdoc */

@@ -118,6 +118,14 @@ export class TaskStore {
     this.#seq = totals.s + 1;
     const rows = db.prepare("SELECT * FROM tasks WHERE completed IS NULL ORDER BY seq").all();
     for (const r of rows as unknown as Row[]) this.#live.set(r.msg_id, fromRow(r));
+    // values no finished record refers to: left by a crash during a purge, or by a database
+    // that was moved away (a new one counts from 1 again)
+    const finishedSeq = db.prepare(
+      "SELECT 1 AS x FROM tasks WHERE seq = ? AND completed IS NOT NULL",
+    );
+    for (const key of this.#blobs.keys()) {
+      if (finishedSeq.get(key) === undefined) this.#blobs.delete(key);
+    }
   }
 
   /** Number of records (finished and not). */
