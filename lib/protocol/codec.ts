@@ -9,6 +9,9 @@
  * - `4` typed array / ArrayBuffer / DataView → one tag byte (see `TYPED_TAGS`) then the raw
  *   bytes in little-endian order (the byte order of every platform Deno runs on)
  * - `5` Error → a msgpack map `{ name, message, stack, cause? }`
+ * - `7` the same `Uint8Array` (of {@linkcode BIG_BINARY_BYTES} or more) again → which earlier big
+ *   `bin` of the value it is, as a uint32; decodes to the same view. A value (or a message)
+ *   holding one big array several times, e.g. a push to many engines, carries it once.
  * - `6` an array of numbers only (at least {@linkcode NUMBER_ARRAY_MIN} of them) → the numbers
  *   as little-endian float64s; decodes to a plain array again. Ten times cheaper to encode and
  *   decode than one msgpack number each, which is what `scatter` of a big list needs.
@@ -33,6 +36,7 @@ import {
   binaryBytes,
   buildCodec,
   EXT_NUMBERS,
+  EXT_SAME,
   EXT_TYPED,
   EXT_UNDEFINED,
   isNumberArray,
@@ -62,6 +66,9 @@ const extensionCodec = buildCodec({ encode: encodeValue, decode: decodeNested })
 /** Binary values at least this large are not copied into the encoder's buffer. */
 export const BIG_BINARY_BYTES = 64 * 1024;
 
+/** Big `Uint8Array`s already in the value being encoded, by identity: their order. */
+type Seen = Map<Uint8Array, number>;
+
 /** A big binary value left out of the encoder's buffer: its bytes belong at offset `at`. */
 interface Hole {
   at: number;
@@ -70,6 +77,7 @@ interface Hole {
 
 /** The msgpack encoder's internals that ipx hooks into. */
 interface EncoderInternals {
+  encodeBinary(object: Uint8Array): void;
   pos: number;
   bytes: Uint8Array;
   entered: boolean;
@@ -88,10 +96,27 @@ interface EncoderInternals {
  * arrays, `ArrayBuffer`s of {@linkcode BIG_BINARY_BYTES} or more) out of its buffer as holes,
  * so they can be written straight from where they are (see {@linkcode encodeValueChunks}).
  */
-function makeEncoder(): Encoder<undefined> {
+function makeEncoder(dedupe = false): Encoder<undefined> {
   const encoder = new Encoder({ extensionCodec, maxDepth: 256, initialBufferSize: 2048 });
-  const raw = encoder as unknown as EncoderInternals & { holes: Hole[] };
+  const raw = encoder as unknown as EncoderInternals & { holes: Hole[]; seen: Seen };
   raw.holes = [];
+  raw.seen = new Map();
+  if (dedupe) {
+    // top-level encodes only: nested payloads (Map, Set, Error) are decoded on their own
+    const originalBinary = raw.encodeBinary.bind(encoder);
+    raw.encodeBinary = (object: Uint8Array) => {
+      if (object.byteLength >= BIG_BINARY_BYTES) {
+        const index = raw.seen.get(object);
+        if (index !== undefined) {
+          raw.writeU8(0xd6); // fixext 4
+          raw.writeI8(EXT_SAME);
+          return raw.writeU32(index);
+        }
+        raw.seen.set(object, raw.seen.size);
+      }
+      originalBinary(object);
+    };
+  }
   const original = raw.doEncode.bind(encoder);
   const originalWrite = raw.writeU8a.bind(encoder);
   const empty = new Uint8Array(0);
@@ -142,9 +167,10 @@ function withEncoded<T>(
   value: unknown,
   take: (bytes: Uint8Array, end: number, holes: Hole[]) => T,
 ): T {
+  type Raw = EncoderInternals & { holes: Hole[]; seen: Seen };
   const raw = (encoder as unknown as EncoderInternals).entered
-    ? makeEncoder() as unknown as EncoderInternals & { holes: Hole[] }
-    : encoder as unknown as EncoderInternals & { holes: Hole[] };
+    ? makeEncoder() as unknown as Raw
+    : encoder as unknown as Raw;
   raw.entered = true;
   try {
     raw.reinitializeState();
@@ -153,11 +179,12 @@ function withEncoded<T>(
     return take(raw.bytes, raw.pos, raw.holes);
   } finally {
     raw.holes = [];
+    raw.seen.clear(); // holds the caller's arrays: never keep them past the encode
     raw.entered = false;
   }
 }
 
-const encoder = makeEncoder();
+const encoder = makeEncoder(true);
 
 /** The extension codec for decoding: refuses unknown types instead of passing them through. */
 const decodingExtensions: ExtensionCodecType<undefined> = {
@@ -173,11 +200,46 @@ const decodingExtensions: ExtensionCodecType<undefined> = {
   },
 };
 
-const decoder = new Decoder({
-  extensionCodec: decodingExtensions,
+/** Big binary values decoded so far by the top-level decode in progress (for `EXT_SAME`). */
+let seenBins: Uint8Array[] | null = null;
+
+extensionCodec.register({
+  type: EXT_SAME,
+  encode: () => null, // written by the encoder itself (see makeEncoder)
+  decode: (data: Uint8Array) => {
+    const index = data.length === 4
+      ? new DataView(data.buffer, data.byteOffset, 4).getUint32(0)
+      : -1;
+    const value = seenBins?.[index];
+    if (value === undefined) {
+      throw new ProtocolError(
+        "Cannot decode a repeated binary value: it refers to none decoded before it",
+      );
+    }
+    return value;
+  },
+});
+
+/** A decoder that records the big binary values it decodes, in order (see `EXT_SAME`). */
+function makeDecoder(limits: { maxStrLength: number; maxBinLength: number }): Decoder<undefined> {
+  const d = new Decoder({
+    extensionCodec: decodingExtensions,
+    ...limits,
+    maxExtLength: 1024 * 1024 * 1024,
+  });
+  const raw = d as unknown as { decodeBinary(length: number, head: number): Uint8Array };
+  const original = raw.decodeBinary.bind(d);
+  raw.decodeBinary = (length: number, head: number) => {
+    const value = original(length, head);
+    if (length >= BIG_BINARY_BYTES) seenBins?.push(value);
+    return value;
+  };
+  return d;
+}
+
+const decoder = makeDecoder({
   maxStrLength: 64 * 1024 * 1024,
   maxBinLength: 1024 * 1024 * 1024,
-  maxExtLength: 1024 * 1024 * 1024,
 });
 
 /**
@@ -266,10 +328,11 @@ export function decodeValue(bytes: Uint8Array, limits: DecodeLimits = {}): unkno
     nestedExtTypes: NESTED_EXTENSIONS,
     ...(limits.maxObjects !== undefined ? { maxObjects: limits.maxObjects } : {}),
   });
+  const outer = seenBins;
+  seenBins = [];
   try {
     if (limits.maxStrLength !== undefined || limits.maxBinLength !== undefined) {
-      return new Decoder({
-        extensionCodec: decodingExtensions,
+      return makeDecoder({
         maxStrLength: limits.maxStrLength ?? 64 * 1024 * 1024,
         maxBinLength: limits.maxBinLength ?? 1024 * 1024 * 1024,
       }).decode(bytes);
@@ -281,5 +344,7 @@ export function decodeValue(bytes: Uint8Array, limits: DecodeLimits = {}): unkno
       `Cannot decode message: ${error instanceof Error ? error.message : String(error)}`,
       { cause: error },
     );
+  } finally {
+    seenBins = outer;
   }
 }

@@ -22,6 +22,11 @@ export const EXT_TYPED = 4;
 export const EXT_ERROR = 5;
 /** Extension 6: a plain array of numbers as little-endian float64s. */
 export const EXT_NUMBERS = 6;
+/**
+ * Extension 7: the same big binary value again (a uint32: which big `bin` of this value, in
+ * order), so a payload sent to many engines in one message travels once.
+ */
+export const EXT_SAME = 7;
 
 /** Plain arrays of at least this many numbers (and nothing else) travel as float64s. */
 export const NUMBER_ARRAY_MIN = 32;
@@ -269,6 +274,7 @@ export const KNOWN_EXTENSIONS = new Set([
   EXT_TYPED,
   EXT_ERROR,
   EXT_NUMBERS,
+  EXT_SAME,
   -1,
 ]);
 

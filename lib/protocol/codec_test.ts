@@ -119,7 +119,7 @@ Deno.test("decodeValue() enforces string length limits", () => {
 });
 
 Deno.test("decodeValue() refuses extension types ipx never sends instead of passing them through", () => {
-  for (const type of [42, 127, 7, -2]) {
+  for (const type of [42, 127, 8, -2]) {
     const bytes = new Uint8Array([0xd4, type & 0xff, 0]);
     throws(() => decodeValue(bytes), (e: unknown) => {
       assert(e instanceof ProtocolError, String(e));
@@ -281,4 +281,41 @@ Deno.test("encodeValue() packs long arrays of numbers as float64s and decodes pl
 Deno.test("decodeValue() refuses a number array whose length is not whole float64s", () => {
   // ext 8 (0xc7), 5 bytes, type 6
   throws(() => decodeValue(new Uint8Array([0xc7, 5, 6, 1, 2, 3, 4, 5])), ProtocolError);
+});
+
+Deno.test("a big Uint8Array held several times travels once and decodes as one view", () => {
+  const big = new Uint8Array(BIG_BINARY_BYTES * 2).map((_, i) => i % 251);
+  const other = big.slice();
+  const value = { a: big, b: [big, other], c: { d: big } };
+  const bytes = encodeValue(value);
+  assert.ok(bytes.length < big.length * 2 + 100, `${bytes.length} bytes for two distinct arrays`);
+  const back = decodeValue(bytes) as { a: Uint8Array; b: Uint8Array[]; c: { d: Uint8Array } };
+  deepStrictEqual(back, value);
+  assert.equal(back.b[0], back.a);
+  assert.equal(back.c.d, back.a);
+  assert.notEqual(back.b[1], back.a);
+  deepStrictEqual(concat(encodeValueChunks(value)), bytes);
+  // two messages of a batch sharing a payload (a push to several engines)
+  const batch = [{ op: { ns: big } }, { op: { ns: big } }];
+  assert.ok(encodeValue(batch).length < big.length + 100);
+  // inside a Map's payload (encoded on its own) the array is written in full each time
+  deepStrictEqual(roundTrip(new Map([["x", big], ["y", big]])), new Map([["x", big], ["y", big]]));
+  // each encode starts afresh: the same array in the next value is written in full
+  assert.ok(encodeValue([big]).length > big.length);
+});
+
+Deno.test("decodeValue() refuses a repeated-binary reference to nothing decoded before it", () => {
+  for (
+    const bytes of [
+      [0xd6, 7, 0, 0, 0, 0], // index 0, no big binary before it
+      [0x92, 0xc4, 1, 9, 0xd6, 7, 0, 0, 0, 0], // only a small binary before it
+      [0xd5, 7, 0, 0], // wrong payload size
+    ]
+  ) {
+    throws(() => decodeValue(new Uint8Array(bytes)), (e: unknown) => {
+      assert(e instanceof ProtocolError, String(e));
+      assert.match(e.message, /repeated binary value/);
+      return true;
+    });
+  }
 });
