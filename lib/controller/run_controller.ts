@@ -15,6 +15,7 @@ import { writeFileAtomic } from "../profile/mod.ts";
 import { ensureCertificates, loadUserCertificates, type TlsMaterial } from "./certs.ts";
 import { Controller } from "./controller.ts";
 import { ConnectionError } from "../protocol/errors.ts";
+import { fingerprintPem } from "../protocol/tls.ts";
 import { readConnectionFile } from "../protocol/connection_file.ts";
 import type { Logger } from "./log.ts";
 import type { TaskStoreLimits } from "./task_store.ts";
@@ -198,7 +199,13 @@ export async function runController(options: RunControllerOptions): Promise<Runn
       addresses: [`${server.hostname}:${server.port}`],
       location,
       key,
-      ...(tls ? { tlsCaPem: tls.caCertPem, tlsFingerprint: tls.caFingerprint } : {}),
+      ...(tls
+        ? {
+          tlsCaPem: tls.caCertPem,
+          tlsFingerprint: tls.caFingerprint,
+          tlsCertFingerprint: await fingerprintPem(tls.certPem),
+        }
+        : {}),
       profile: paths.name,
       controllerPid: Deno.pid,
       createdAt: new Date().toISOString(),

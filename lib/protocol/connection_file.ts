@@ -31,8 +31,13 @@ export interface ConnectionInfo {
   key: string;
   /** PEM of the CA that signed the controller's certificate (when `transport` is `tls`). */
   tlsCaPem?: string;
-  /** SHA-256 fingerprint of the controller's certificate (when `transport` is `tls`). */
+  /** SHA-256 fingerprint of the CA certificate (when `transport` is `tls`). */
   tlsFingerprint?: string;
+  /**
+   * SHA-256 fingerprint of the controller's own certificate: peers presenting exactly it are
+   * accepted without parsing certificates (optional; the CA check covers the rest).
+   */
+  tlsCertFingerprint?: string;
   /** Name of the profile the controller runs in. */
   profile: string;
   /** Process id of the controller. */
@@ -168,7 +173,7 @@ export function parseConnectionInfo(value: unknown, source: string): ConnectionI
   );
   check("location", isNonEmptyString(v.location), "a non-empty string");
   check("key", isKey(v.key), `base64 of ${KEY_BYTES} bytes`);
-  for (const field of ["tlsCaPem", "tlsFingerprint"]) {
+  for (const field of ["tlsCaPem", "tlsFingerprint", "tlsCertFingerprint"]) {
     check(field, v[field] === undefined || isNonEmptyString(v[field]), "a non-empty string");
   }
   if (v.transport === "tls" && v.tlsCaPem === undefined && v.tlsFingerprint === undefined) {
@@ -203,6 +208,7 @@ export function parseConnectionInfo(value: unknown, source: string): ConnectionI
   };
   if (typeof v.tlsCaPem === "string") info.tlsCaPem = v.tlsCaPem;
   if (typeof v.tlsFingerprint === "string") info.tlsFingerprint = v.tlsFingerprint;
+  if (typeof v.tlsCertFingerprint === "string") info.tlsCertFingerprint = v.tlsCertFingerprint;
   return info;
 }
 

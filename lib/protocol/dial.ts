@@ -28,7 +28,10 @@ export interface DialOptions {
  * @returns The byte stream.
  */
 export async function dial(
-  info: Pick<ConnectionInfo, "transport" | "host" | "port" | "tlsCaPem" | "profile">,
+  info: Pick<
+    ConnectionInfo,
+    "transport" | "host" | "port" | "tlsCaPem" | "tlsCertFingerprint" | "profile"
+  >,
   options: DialOptions = {},
 ): Promise<ByteConn> {
   const address = `${info.host}:${info.port}`;
@@ -48,6 +51,7 @@ export async function dial(
         hostname: info.host,
         port: info.port,
         caPem: info.tlsCaPem,
+        ...(info.tlsCertFingerprint ? { leafFingerprint: info.tlsCertFingerprint } : {}),
         timeoutMs,
         ...(options.signal ? { signal: options.signal } : {}),
       });

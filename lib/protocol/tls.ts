@@ -12,8 +12,6 @@
  *
  * @module
  */
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
 import { ConnectionError } from "./errors.ts";
 
 /** Default bound on TCP connect plus TLS handshake, in milliseconds. */
@@ -56,6 +54,11 @@ export interface ConnectTlsPinnedOptions {
   port: number;
   /** PEM of the CA (or CA bundle) to trust; nothing else is trusted. */
   caPem: string;
+  /**
+   * SHA-256 fingerprint of the controller's own certificate (from the connection file): a peer
+   * presenting exactly it passes the pin check without parsing certificates.
+   */
+  leafFingerprint?: string;
   /** Name to verify the certificate against, when it differs from `hostname`. */
   serverName?: string;
   /** Bound on TCP connect plus handshake in ms; default {@linkcode DEFAULT_TLS_TIMEOUT_MS}. */
@@ -111,7 +114,7 @@ export async function connectTlsPinned(options: ConnectTlsPinnedOptions): Promis
     }
     await completeHandshake(conn, { signal: deadline.signal, address, serverName });
     try {
-      await verifyPinnedPeer(conn, options.caPem, address);
+      await verifyPinnedPeer(conn, options.caPem, address, options.leafFingerprint);
     } catch (error) {
       closeQuietly(conn);
       throw error;
@@ -233,7 +236,12 @@ export async function fingerprintPem(pem: string): Promise<string> {
       { reason: "bad_certificate" },
     );
   }
-  const digest = await crypto.subtle.digest("SHA-256", der);
+  return await sha256Hex(der);
+}
+
+/** SHA-256 of some bytes, as lowercase hex. */
+async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
@@ -270,6 +278,7 @@ export async function issuedByAny(
   leafDer: Uint8Array<ArrayBuffer>,
   bundlePem: string,
 ): Promise<boolean> {
+  const x509 = await loadX509();
   const leaf = new x509.X509Certificate(leafDer);
   for (const der of pemCertificates(bundlePem)) {
     if (der.length === leafDer.length && der.every((v, i) => v === leafDer[i])) return true;
@@ -283,13 +292,29 @@ export async function issuedByAny(
   return false;
 }
 
-async function verifyPinnedPeer(conn: Deno.TlsConn, caPem: string, address: string) {
+/**
+ * The certificate parser, loaded on first use: it (with its reflect-metadata polyfill) takes
+ * about 100 ms of CPU to load, which every engine and client would otherwise pay at startup.
+ */
+async function loadX509(): Promise<typeof import("@peculiar/x509")> {
+  await import("reflect-metadata");
+  return await import("@peculiar/x509");
+}
+
+async function verifyPinnedPeer(
+  conn: Deno.TlsConn,
+  caPem: string,
+  address: string,
+  leafFingerprint: string | undefined,
+) {
   const leafDer = peerLeafCertificate(conn);
   if (leafDer === undefined) return; // rustls already verified the chain; see module docs.
+  // the controller's own certificate, pinned in the connection file: nothing to parse
+  if (leafFingerprint !== undefined && (await sha256Hex(leafDer)) === leafFingerprint) return;
   let issuer = "?";
   try {
     if (await issuedByAny(leafDer, caPem)) return;
-    issuer = new x509.X509Certificate(leafDer).issuer;
+    issuer = new (await loadX509()).X509Certificate(leafDer).issuer;
   } catch (error) {
     throw new TlsError(
       `The controller's certificate at ${address} cannot be parsed (${messageOf(error)}); ` +

@@ -122,6 +122,30 @@ Deno.test("Deno still exposes the peer-certificate hook that strict pinning reli
   }
 });
 
+Deno.test("a pinned controller certificate is accepted as is; a stale pin falls back to the CA", async () => {
+  await using server = echoServer(shared);
+  for (const leafFingerprint of [await fingerprintPem(shared.certPem), "00".repeat(32)]) {
+    const conn = await connectTlsPinned({
+      hostname: "127.0.0.1",
+      port: server.port,
+      caPem: shared.caCertPem,
+      leafFingerprint,
+    });
+    conn.close();
+  }
+  // the pin of the right certificate does not rescue a connection file with the wrong CA
+  await rejects(
+    connectTlsPinned({
+      hostname: "127.0.0.1",
+      port: server.port,
+      caPem: otherCa.caCertPem,
+      leafFingerprint: await fingerprintPem(shared.certPem),
+    }),
+    "unknown_ca",
+    /not signed by the CA in the connection file/,
+  );
+});
+
 Deno.test("a different CA is refused: not signed by the CA in the connection file", async () => {
   await using server = echoServer(shared);
   await rejects(
@@ -143,7 +167,8 @@ Deno.test("a CA trusted by the runtime but not pinned is refused (public-CA MITM
       import { connectTlsPinned } from ${JSON.stringify(import.meta.resolve("./tls.ts"))};
       const caPem = await Deno.readTextFile(${JSON.stringify(`${dir}/pinned.pem`)});
       try {
-        (await connectTlsPinned({ hostname: "127.0.0.1", port: ${server.port}, caPem })).close();
+        const leafFingerprint = ${JSON.stringify(await fingerprintPem(otherCa.certPem))};
+        (await connectTlsPinned({ hostname: "127.0.0.1", port: ${server.port}, caPem, leafFingerprint })).close();
         console.log("CONNECTED");
       } catch (e) { console.log(e.name + " " + e.reason + " " + e.message); }`;
     await Deno.writeTextFile(`${dir}/probe.ts`, script);
