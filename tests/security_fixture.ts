@@ -142,6 +142,7 @@ export async function startLiveCluster(options: LiveClusterOptions = {}): Promis
       port: info.port,
       transport: info.transport,
       ...(info.tlsCaPem ? { tlsCaPem: info.tlsCaPem } : {}),
+      ...(info.tlsCertFingerprint ? { tlsCertFingerprint: info.tlsCertFingerprint } : {}),
     };
     const moved = stack.move();
     return {

@@ -35,6 +35,8 @@ export interface RawPeerTarget {
   transport: "tcp" | "tls";
   /** CA to pin for TLS. */
   tlsCaPem?: string;
+  /** The controller certificate's fingerprint, as real peers pin it from the connection file. */
+  tlsCertFingerprint?: string;
 }
 
 /** The controller refused the handshake (a `reject` message), or it ended unexpectedly. */
@@ -101,6 +103,7 @@ export class RawPeer implements AsyncDisposable {
         hostname: target.host,
         port: target.port,
         caPem: target.tlsCaPem,
+        ...(target.tlsCertFingerprint ? { leafFingerprint: target.tlsCertFingerprint } : {}),
       });
       return new RawPeer(conn, (conn.localAddr as Deno.NetAddr).port);
     }
