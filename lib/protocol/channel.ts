@@ -251,12 +251,14 @@ export class Channel<Out extends Typed, In extends Typed> {
   }
 
   /**
-   * Closes the channel after writing what is already queued for writing.
+   * Closes the channel after writing what was sent on it (messages still waiting for the end of
+   * the I/O round go out first).
    *
    * @param error Why, when it is not a clean close.
    */
   close(error?: Error): void {
     if (this.#isClosed) return;
+    this.#flushNow();
     this.#isClosed = true;
     this.#closedError = error;
     this.#pending = [];

@@ -105,3 +105,18 @@ Deno.test("Channel calls beforeFlush once per frame, before the frame is written
   client.close();
   accepted.channel.close();
 });
+
+Deno.test("Channel.close() right after send() still delivers the message", async () => {
+  const key = generateKey();
+  const [a, b] = memoryPair();
+  const [client, accepted] = await Promise.all([
+    clientHandshake<M, M>(a, { key, role: "client" }),
+    serverHandshake<M, M>(b, { key, peer: "p" }),
+  ]);
+  const got: string[] = [];
+  const ended = client.run((m) => got.push(m.type));
+  accepted.channel.send({ type: "bye" });
+  accepted.channel.close();
+  assert.equal(await ended, undefined);
+  assert.deepEqual(got, ["bye"]);
+});
