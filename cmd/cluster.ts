@@ -10,7 +10,6 @@ import { isProcessAlive, listProfiles } from "../lib/profile/mod.ts";
 import { profilePaths } from "../lib/profile/mod.ts";
 import { writeFileAtomic } from "../lib/profile/mod.ts";
 import { openLog } from "./_log.ts";
-import { startLocalCluster } from "./_local_cluster.ts";
 
 /** What `ipx cluster start` records in `security/ipx-cluster.json`. */
 export interface ClusterRecord {
@@ -113,6 +112,8 @@ async function start(
   }
   await Deno.mkdir(paths.log, { recursive: true });
   const log = openLog(`${paths.log}/cluster.log`, { quiet: false });
+  // loaded here, not at start: every ipx command loads this file (see main.ts)
+  const { startLocalCluster } = await import("./_local_cluster.ts");
   const cluster = await startLocalCluster({
     profile: o.profile,
     n,

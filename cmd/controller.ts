@@ -5,7 +5,6 @@
  */
 
 import { Command } from "commander";
-import { runController } from "../lib/controller/run_controller.ts";
 import { profilePaths } from "../lib/profile/mod.ts";
 import { openLog } from "./_log.ts";
 import { UsageError } from "./_usage.ts";
@@ -57,6 +56,8 @@ export async function runControllerCommand(o: ControllerCliOptions): Promise<num
   const paths = profilePaths(o.profile);
   await Deno.mkdir(paths.log, { recursive: true });
   const log = openLog(`${paths.log}/controller.log`);
+  // loaded here, not at start: every ipx command loads this file (see main.ts)
+  const { runController } = await import("../lib/controller/run_controller.ts");
   const running = await runController({
     profile: o.profile,
     ip: o.ip,

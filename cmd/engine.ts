@@ -6,8 +6,6 @@
 
 import { Command } from "commander";
 import { resolve } from "node:path";
-import { waitForConnectionFile } from "../lib/protocol/connection_file.ts";
-import { Supervisor } from "../lib/engine/supervisor.ts";
 import { profilePaths } from "../lib/profile/mod.ts";
 import { openLog } from "./_log.ts";
 
@@ -58,6 +56,9 @@ export async function runEngineCommand(o: EngineCliOptions): Promise<number> {
   await Deno.mkdir(paths.log, { recursive: true }).catch(() => {});
   const log = openLog(o.file ? undefined : `${paths.log}/engines.log`);
   let waited = false;
+  // loaded here, not at start: every ipx command loads this file (see main.ts)
+  const { waitForConnectionFile } = await import("../lib/protocol/connection_file.ts");
+  const { Supervisor } = await import("../lib/engine/supervisor.ts");
   const info = await waitForConnectionFile(file, {
     timeoutMs: Number(o.waitMs),
     onWaiting: () => {

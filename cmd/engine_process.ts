@@ -7,7 +7,6 @@
  */
 
 import { Command } from "commander";
-import { main } from "../lib/engine/process_main.ts";
 
 /** Builds the hidden `ipx engine-process` command. */
 export function engineProcessCommand(): Command {
@@ -17,6 +16,7 @@ export function engineProcessCommand(): Command {
     .helpOption(false)
     .argument("[args...]")
     .action(async (args: string[]) => {
+      const { main } = await import("../lib/engine/process_main.ts");
       Deno.exitCode = await main(args);
     });
 }

@@ -13,11 +13,10 @@
 
 import { Command } from "commander";
 import { join, resolve } from "node:path";
-import { Client } from "../lib/client/client.ts";
+import type { Client } from "../lib/client/client.ts";
 import type { Logger } from "../lib/controller/log.ts";
 import { ProfileNameError, type ProfilePaths, profilePaths } from "../lib/profile/mod.ts";
-import { runRepl } from "../lib/repl/mod.ts";
-import { type LocalCluster, startLocalCluster } from "./_local_cluster.ts";
+import type { LocalCluster } from "./_local_cluster.ts";
 import { UsageError } from "./_usage.ts";
 
 /** Options of `ipx repl`, as parsed. */
@@ -119,6 +118,12 @@ export async function runReplCommand(o: ReplCliOptions): Promise<number> {
   let cluster: LocalCluster | undefined;
   let client: Client | undefined;
   try {
+    // loaded here, not at start: every ipx command loads this file (see main.ts)
+    const [{ Client }, { runRepl }, { startLocalCluster }] = await Promise.all([
+      import("../lib/client/client.ts"),
+      import("../lib/repl/mod.ts"),
+      import("./_local_cluster.ts"),
+    ]);
     if (n !== undefined) {
       base = await Deno.makeTempDir({ prefix: "ipx-repl-" });
       log = fileLogger(join(base, "cluster.log"), o.verbose ?? false);
