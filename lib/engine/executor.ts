@@ -32,7 +32,7 @@ import {
   SymlinkScanner,
   symlinkViolation,
 } from "./sandbox.ts";
-import type * as TsStrip from "./ts_strip.ts";
+import { addInterruptChecks, stripFunction, stripTypes } from "./ts_strip.ts";
 import type { WorkerOp } from "./worker.ts";
 import { CodeWorker, type StreamCallback, type WorkerOutcome } from "./code_worker.ts";
 
@@ -348,7 +348,6 @@ export class Executor implements AsyncDisposable {
     }
     let op: WorkerOp;
     try {
-      if (item.op.kind === "execute" || item.op.kind === "apply") await loadTypeScript();
       op = prepare(item.op);
     } catch (error) {
       const e = error instanceof Error ? error : new Error(String(error));
@@ -383,17 +382,6 @@ export class Executor implements AsyncDisposable {
   }
 }
 
-/** The TypeScript stripper, loaded for the first execute or apply (see loadTypeScript). */
-let tsStrip: typeof TsStrip | undefined;
-
-/**
- * Loads the TypeScript stripper: the parser takes ~50 ms of CPU to load, which an engine pays on
- * its first `execute` or `apply` rather than while it starts and registers.
- */
-async function loadTypeScript(): Promise<typeof TsStrip> {
-  return tsStrip ??= await import("./ts_strip.ts");
-}
-
 /** Prepared (type-stripped, interrupt-checked) sources by original source. */
 const preparedSources = new Map<string, string>();
 const PREPARED_LIMIT = 512;
@@ -402,10 +390,7 @@ function cachedPrepare(kind: "execute" | "apply", source: string): string {
   const key = `${kind}\u0000${source}`;
   let out = preparedSources.get(key);
   if (out === undefined) {
-    const ts = tsStrip!; // loaded by #attempt before any execute or apply is prepared
-    out = ts.addInterruptChecks(
-      kind === "execute" ? ts.stripTypes(source) : ts.stripFunction(source),
-    );
+    out = addInterruptChecks(kind === "execute" ? stripTypes(source) : stripFunction(source));
     preparedSources.set(key, out);
     if (preparedSources.size > PREPARED_LIMIT) {
       preparedSources.delete(preparedSources.keys().next().value!);
