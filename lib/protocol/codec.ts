@@ -202,6 +202,8 @@ const decodingExtensions: ExtensionCodecType<undefined> = {
 
 /** Big binary values decoded so far by the top-level decode in progress (for `EXT_SAME`). */
 let seenBins: Uint8Array[] | null = null;
+/** How many extensions are being decoded (their payloads and contents are not top-level). */
+let extensionDepth = 0;
 
 extensionCodec.register({
   type: EXT_SAME,
@@ -227,12 +229,26 @@ function makeDecoder(limits: { maxStrLength: number; maxBinLength: number }): De
     ...limits,
     maxExtLength: 1024 * 1024 * 1024,
   });
-  const raw = d as unknown as { decodeBinary(length: number, head: number): Uint8Array };
-  const original = raw.decodeBinary.bind(d);
+  const raw = d as unknown as {
+    decodeBinary(length: number, head: number): Uint8Array;
+    decodeExtension(size: number, head: number): unknown;
+  };
+  const originalBinary = raw.decodeBinary.bind(d);
+  const originalExtension = raw.decodeExtension.bind(d);
   raw.decodeBinary = (length: number, head: number) => {
-    const value = original(length, head);
-    if (length >= BIG_BINARY_BYTES) seenBins?.push(value);
+    const value = originalBinary(length, head);
+    // only `bin` values count, as in the encoder: not an extension's payload, nor what a
+    // nested payload (Map, Set, Error) holds
+    if (length >= BIG_BINARY_BYTES && extensionDepth === 0) seenBins?.push(value);
     return value;
+  };
+  raw.decodeExtension = (size: number, head: number) => {
+    extensionDepth++;
+    try {
+      return originalExtension(size, head);
+    } finally {
+      extensionDepth--;
+    }
   };
   return d;
 }

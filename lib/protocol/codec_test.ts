@@ -319,3 +319,29 @@ Deno.test("decodeValue() refuses a repeated-binary reference to nothing decoded 
     });
   }
 });
+
+Deno.test("repeated binaries resolve correctly next to big binaries inside Map payloads", () => {
+  const inner = new Uint8Array(BIG_BINARY_BYTES).fill(1);
+  const outer = new Uint8Array(BIG_BINARY_BYTES).fill(2);
+  const value = [new Map([["x", inner]]), outer, outer];
+  for (const limits of [{}, { maxBinLength: 1024 * 1024 }, { maxStrLength: 1000 }]) {
+    const back = decodeValue(encodeValue(value), limits) as [
+      Map<string, Uint8Array>,
+      ...Uint8Array[],
+    ];
+    deepStrictEqual(back, value);
+    assert.equal(back[1], back[2]);
+  }
+});
+
+Deno.test("repeated binaries stay in step with big typed arrays and number lists around them", () => {
+  const u8 = new Uint8Array(BIG_BINARY_BYTES).fill(7);
+  const u8b = new Uint8Array(BIG_BINARY_BYTES).fill(8);
+  const f64 = new Float64Array(BIG_BINARY_BYTES / 8).fill(0.5);
+  const nums = Array.from({ length: BIG_BINARY_BYTES / 4 }, (_, i) => i);
+  const value = [f64, u8, nums, new Set([u8b]), u8b, u8, { again: [u8b, f64] }];
+  const back = decodeValue(encodeValue(value)) as unknown[];
+  deepStrictEqual(back, value);
+  assert.equal(back[5], back[1]);
+  assert.equal((back[6] as { again: unknown[] }).again[0], back[4]);
+});
