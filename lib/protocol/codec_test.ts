@@ -329,8 +329,10 @@ Deno.test("repeated binaries resolve correctly next to big binaries inside Map p
       Map<string, Uint8Array>,
       ...Uint8Array[],
     ];
+    assert.equal(back[1], back[2]); // identity first: a failing deep compare of 64 KiB is slow
+    assert.equal(back[1]![0], 2);
+    assert.equal(back[0].get("x")![0], 1);
     deepStrictEqual(back, value);
-    assert.equal(back[1], back[2]);
   }
 });
 
@@ -341,7 +343,54 @@ Deno.test("repeated binaries stay in step with big typed arrays and number lists
   const nums = Array.from({ length: BIG_BINARY_BYTES / 4 }, (_, i) => i);
   const value = [f64, u8, nums, new Set([u8b]), u8b, u8, { again: [u8b, f64] }];
   const back = decodeValue(encodeValue(value)) as unknown[];
-  deepStrictEqual(back, value);
-  assert.equal(back[5], back[1]);
+  assert.equal(back[5], back[1]); // identity first: a failing deep compare of 64 KiB is slow
   assert.equal((back[6] as { again: unknown[] }).again[0], back[4]);
+  assert.equal((back[4] as Uint8Array)[0], 8);
+  deepStrictEqual(back, value);
+});
+
+Deno.test("property: random values sharing big arrays round-trip to equal content", () => {
+  let seed = 12345;
+  const rand = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n; // the low bits of this generator repeat quickly
+  };
+  const pool = [1, 2, 3].map((k) => new Uint8Array(BIG_BINARY_BYTES + k).fill(k));
+  const typed = new Int32Array(BIG_BINARY_BYTES / 4).fill(-3);
+  const make = (depth: number): unknown => {
+    const pick = rand(depth > 3 ? 4 : 9);
+    switch (pick) {
+      case 0:
+        return pool[rand(pool.length)];
+      case 1:
+        return rand(1000);
+      case 2:
+        return "s" + rand(10);
+      case 3:
+        return rand(2) ? typed : new Uint8Array(rand(40));
+      case 4:
+        return Array.from({ length: rand(4) }, () => make(depth + 1));
+      case 5:
+        return Object.fromEntries(
+          Array.from({ length: rand(4) }, (_, i) => [`k${i}`, make(depth + 1)]),
+        );
+      case 6:
+        return new Map(Array.from({ length: rand(3) }, (_, i) => [i, make(depth + 1)]));
+      case 7:
+        return new Set(Array.from({ length: rand(3) }, () => make(depth + 1)));
+      default:
+        return Array.from({ length: 40 }, (_, i) => i * rand(5));
+    }
+  };
+  for (let i = 0; i < 200; i++) {
+    const value = [make(0), make(0), make(0)];
+    const bytes = encodeValue(value);
+    const same = (a: Uint8Array, b: Uint8Array) =>
+      a.length === b.length && a.every((x, j) => x === b[j]);
+    // byte comparisons first: a failing deepStrictEqual on 64 KiB arrays takes minutes to print
+    assert.ok(same(concat(encodeValueChunks(value)), bytes), `iteration ${i}: chunks differ`);
+    const back = decodeValue(bytes);
+    assert.ok(same(encodeValue(back), bytes), `iteration ${i}: decoded value differs`);
+    deepStrictEqual(back, value);
+  }
 });
