@@ -120,16 +120,19 @@ function makeEncoder(dedupe = false): Encoder<undefined> {
   const original = raw.doEncode.bind(encoder);
   const originalWrite = raw.writeU8a.bind(encoder);
   const empty = new Uint8Array(0);
+  /** Writes the header of an `ext 32` whose payload (`size` bytes) the caller writes next. */
+  const ext32Header = (size: number, type: number) => {
+    if (size >= 0x100000000) throw new Error(`Too large extension object: ${size}`);
+    raw.writeU8(0xc9);
+    raw.writeU32(size);
+    raw.writeI8(type);
+  };
   raw.doEncode = (object: unknown, depth: number) => {
     // msgpack maps undefined to nil before consulting extensions; keep undefined distinct.
     if (object === undefined) return raw.encodeExtension({ type: EXT_UNDEFINED, data: empty });
     if (isNumberArray(object)) {
-      const floats = new Float64Array(object);
-      const bytes = new Uint8Array(floats.buffer);
-      if (bytes.length >= 0x100000000) throw new Error(`Too large array: ${object.length}`);
-      raw.writeU8(0xc9);
-      raw.writeU32(bytes.length);
-      raw.writeI8(EXT_NUMBERS);
+      const bytes = new Uint8Array(new Float64Array(object).buffer);
+      ext32Header(bytes.length, EXT_NUMBERS);
       return raw.writeU8a(bytes);
     }
     if (
@@ -140,10 +143,7 @@ function makeEncoder(dedupe = false): Encoder<undefined> {
       if (tag !== undefined) {
         // ext 32 of EXT_TYPED: the tag byte, then the raw bytes as a hole (no copy)
         const bytes = binaryBytes(object as ArrayBufferView | ArrayBuffer);
-        if (bytes.length + 1 >= 0x100000000) throw new Error(`Too large binary: ${bytes.length}`);
-        raw.writeU8(0xc9);
-        raw.writeU32(bytes.length + 1);
-        raw.writeI8(EXT_TYPED);
+        ext32Header(bytes.length + 1, EXT_TYPED);
         raw.writeU8(tag);
         return raw.writeU8a(bytes);
       }
