@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describeExit } from "./supervisor.ts";
+import { describeExit, engineProcessFlags, SEMI_SPACE_MB } from "./supervisor.ts";
 
 function status(code: number, signal: Deno.Signal | null = null): Deno.CommandStatus {
   return { success: code === 0, code, signal };
@@ -26,4 +26,18 @@ Deno.test("describeExit() names signals, native crashes, codes and running out o
     describeExit(status(133, "SIGTRAP"), tail),
     "out of memory (signal SIGTRAP: Fatal JavaScript out of memory: Reached heap limit)",
   );
+});
+
+Deno.test("engineProcessFlags() caps the young generation and passes the heap limit in one --v8-flags", () => {
+  const info = { host: "127.0.0.1", port: 4000 } as Parameters<
+    typeof engineProcessFlags
+  >[0]["info"];
+  const base = { file: "/secrets/ipx-engine.json", info, n: 1, dataDir: "/data", log: () => {} };
+  const v8 = (flags: string[]) => flags.filter((f) => f.startsWith("--v8-flags"));
+  assert.deepEqual(v8(engineProcessFlags(base)), [
+    `--v8-flags=--max-semi-space-size=${SEMI_SPACE_MB}`,
+  ]);
+  assert.deepEqual(v8(engineProcessFlags({ ...base, maxMemoryMb: 512 })), [
+    `--v8-flags=--max-semi-space-size=${SEMI_SPACE_MB},--max-old-space-size=512`,
+  ]);
 });
