@@ -13,13 +13,21 @@
  * `synchronous=NORMAL`: a committed transaction survives a crash of the controller process.
  * `locking_mode=EXCLUSIVE`: only the controller ever opens it (its pid lock sees to that), so it
  * holds the file lock for good and skips the shared-memory index and per-transaction locking,
- * which makes the small transactions of task records about a third cheaper.
+ * which makes the small transactions of task records about a third cheaper. The WAL is
+ * checkpointed every {@linkcode WAL_CHECKPOINT_PAGES} pages instead of SQLite's 1,000: each
+ * checkpoint syncs the file, and at 1,000 pages that cost ~10 µs per task on top of the ~40 µs
+ * its two records cost (measured on the bench machine).
  *
  * @module
  */
 
 import { DatabaseSync } from "node:sqlite";
 import { IpxError } from "../protocol/errors.ts";
+
+/** WAL pages (4 KiB) between automatic checkpoints. */
+export const WAL_CHECKPOINT_PAGES = 8192;
+/** Size the WAL file is cut back to after a checkpoint. */
+export const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /** Schema version written into `meta`; bump with a migration when the tables change. */
 export const SCHEMA_VERSION = 1;
@@ -92,7 +100,9 @@ export class StateDb {
       if (path !== ":memory:") {
         const locking = options.exclusive === false ? "NORMAL" : "EXCLUSIVE";
         this.#db.exec(
-          `PRAGMA locking_mode=${locking}; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;`,
+          `PRAGMA locking_mode=${locking}; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; ` +
+            `PRAGMA wal_autocheckpoint=${WAL_CHECKPOINT_PAGES}; ` +
+            `PRAGMA journal_size_limit=${WAL_SIZE_LIMIT_BYTES};`,
         );
       }
       this.#db.exec(SCHEMA);

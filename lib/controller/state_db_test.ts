@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { SCHEMA_VERSION, StateDb, StateDbError } from "./state_db.ts";
+import {
+  SCHEMA_VERSION,
+  StateDb,
+  StateDbError,
+  WAL_CHECKPOINT_PAGES,
+  WAL_SIZE_LIMIT_BYTES,
+} from "./state_db.ts";
 
 Deno.test("StateDb keeps meta across reopen and refuses a newer schema", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ipx-db-" });
@@ -35,4 +41,23 @@ Deno.test("StateDb on an unusable path says what to check", () => {
     assert.match(e.message, /Cannot open the controller database/);
     return true;
   });
+});
+
+Deno.test("StateDb on a file journals with WAL and checkpoints every WAL_CHECKPOINT_PAGES pages", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ipx-db-" });
+  try {
+    const db = new StateDb(`${dir}/ipx.sqlite`);
+    try {
+      const pragma = (name: string) =>
+        Object.values(db.db.prepare(`PRAGMA ${name}`).get() as Record<string, unknown>)[0];
+      assert.equal(pragma("journal_mode"), "wal");
+      assert.equal(pragma("wal_autocheckpoint"), WAL_CHECKPOINT_PAGES);
+      assert.equal(pragma("journal_size_limit"), WAL_SIZE_LIMIT_BYTES);
+      assert.equal(pragma("synchronous"), 1); // NORMAL
+    } finally {
+      db.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
