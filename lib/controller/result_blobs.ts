@@ -106,7 +106,7 @@ export class FileBlobs implements ResultBlobs {
     this.#writing.set(key, bytes);
     this.#chain(key, async () => {
       try {
-        await Deno.writeFile(this.#path(key), bytes, { mode: 0o600 });
+        await writeOwnerOnly(this.#path(key), bytes);
         if (this.#writing.get(key) === bytes) this.#writing.delete(key);
       } catch (error) {
         // keep it in memory: it is still served, only not kept across a restart
@@ -157,5 +157,19 @@ export class FileBlobs implements ResultBlobs {
   /** @inheritdoc */
   async settle(): Promise<void> {
     while (this.#ops.size > 0) await Promise.all([...this.#ops.values()]);
+  }
+}
+
+/**
+ * Writes `bytes` to a new owner-only file. `Deno.writeFile` copies its data on the calling
+ * thread before the write starts (2–17 ms for 16 MiB here); a file handle's `write` hands the
+ * buffer to the I/O thread as is.
+ */
+async function writeOwnerOnly(path: string, bytes: Uint8Array): Promise<void> {
+  const file = await Deno.open(path, { write: true, create: true, truncate: true, mode: 0o600 });
+  try {
+    for (let off = 0; off < bytes.length;) off += await file.write(bytes.subarray(off));
+  } finally {
+    file.close();
   }
 }
