@@ -22,6 +22,8 @@ export interface LocalClusterOptions {
   dataDir: string;
   /** Plain TCP. */
   noTls?: boolean;
+  /** No local Unix socket: engines use TCP/TLS. */
+  noIpc?: boolean;
   /** Replace engines that die. */
   restart?: boolean;
   /** Log sink. */
@@ -50,6 +52,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     profile: o.profile,
     ...(o.base ? { base: o.base } : {}),
     ...(o.noTls ? { noTls: true } : {}),
+    ...(o.noIpc ? { noIpc: true } : {}),
     log: o.log,
   });
   await Deno.mkdir(o.dataDir, { recursive: true });

@@ -47,7 +47,14 @@ async function waitGone(pids: number[], ms: number): Promise<boolean> {
 }
 
 async function start(
-  o: { n: string; profile: string; daemon?: boolean; tls: boolean; restart?: boolean },
+  o: {
+    n: string;
+    profile: string;
+    daemon?: boolean;
+    tls: boolean;
+    ipc: boolean;
+    restart?: boolean;
+  },
 ): Promise<number> {
   const n = Number(o.n);
   if (!Number.isInteger(n) || n < 1) {
@@ -80,6 +87,7 @@ async function start(
       o.profile,
     ];
     if (!o.tls) args.push("--no-tls");
+    if (!o.ipc) args.push("--no-ipc");
     if (o.restart) args.push("--restart");
     // the daemon logs to its log file itself; it keeps no pipe to this process
     const child = new Deno.Command(Deno.execPath(), {
@@ -119,6 +127,7 @@ async function start(
     n,
     dataDir: paths.data,
     noTls: !o.tls,
+    noIpc: !o.ipc,
     restart: !!o.restart,
     log,
   });
@@ -212,6 +221,7 @@ export function clusterCommand(): Command {
     .option("--profile <name>", "profile to use", "default")
     .option("--daemon", "run in the background")
     .option("--no-tls", "plain TCP (trusted networks only)")
+    .option("--no-ipc", "engines use TCP/TLS instead of the local Unix socket")
     .option("--restart", "replace engines that die")
     .action(async (o) => {
       Deno.exitCode = await start(o);

@@ -16,6 +16,7 @@ export interface ControllerCliOptions {
   port: string;
   location?: string;
   tls: boolean;
+  ipc: boolean;
   tlsCert?: string;
   tlsKey?: string;
   tlsCa?: string;
@@ -64,6 +65,7 @@ export async function runControllerCommand(o: ControllerCliOptions): Promise<num
     port: Number(o.port),
     ...(o.location ? { location: o.location } : {}),
     noTls: !o.tls,
+    ...(o.ipc ? {} : { noIpc: true }),
     ...(o.tlsCert ? { tlsCert: o.tlsCert } : {}),
     ...(o.tlsKey ? { tlsKey: o.tlsKey } : {}),
     ...(o.tlsCa ? { tlsCa: o.tlsCa } : {}),
@@ -107,6 +109,10 @@ export function controllerCommand(): Command {
     .option("--port <n>", "port to listen on (0 = pick a free one)", "0")
     .option("--location <host>", "host name engines and clients should connect to")
     .option("--no-tls", "plain TCP instead of TLS (trusted networks only)")
+    .option(
+      "--no-ipc",
+      "no local Unix socket: engines and clients on this machine use TCP/TLS as well",
+    )
     .option("--tls-cert <file>", "use this server certificate (PEM) instead of the generated one")
     .option("--tls-key <file>", "private key (PEM) of --tls-cert")
     .option("--tls-ca <file>", "CA certificate (PEM) clients should trust for --tls-cert")

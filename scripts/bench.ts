@@ -18,7 +18,8 @@
  *
  * Workloads (2 engines unless stated): w1 apply round trip on one engine; w2 5,000 load-balanced
  * tasks via `map` (chunksize 1) and via a burst of `apply`s; w3 execute on all engines; w4 push
- * then pull 16 MiB per engine, ipx with and without TLS; w5 scatter + gather of 1,000,000
+ * then pull 16 MiB per engine, ipx over its local socket (the default for a local cluster), over
+ * TLS and over plain TCP (both `--no-ipc`, as for engines on other machines); w5 scatter + gather of 1,000,000
  * numbers (JS array vs Python list, Float64Array vs numpy); w6 cluster start to 4 engines
  * registered; w7 `--big` engines (64): start, and apply on all; w8 engine RSS idle and after w2.
  * ipx timings are taken in this process (the ipx client), ipyparallel's in its Python client.
@@ -120,7 +121,7 @@ function parseSettings(args: string[]): Settings {
 // ---------------------------------------------------------------------------------------------
 // Results
 
-type System = "ipx" | "ipx-notls" | "ipp" | "ipp-bytes" | "floor" | "floor-thread";
+type System = "ipx" | "ipx-tls" | "ipx-notls" | "ipp" | "ipp-bytes" | "floor" | "floor-thread";
 
 /** All samples of one figure of one system. */
 interface Figure {
@@ -314,15 +315,22 @@ async function run(s: Settings): Promise<Record<string, unknown>> {
     const mainNeeded = ["w1", "w2", "w3", "w4", "w5", "w8"].some(want);
     let tls: Main | undefined;
     let plain: Main | undefined;
+    let tlsNet: Main | undefined;
     let ippMain = false;
     if (mainNeeded) {
-      log("\n== starting clusters: ipx (TLS), ipx (--no-tls), ipyparallel; 2 engines each");
+      log(
+        "\n== starting clusters: ipx (local cluster default: Unix socket), ipx over TLS " +
+          "(--no-ipc), ipx over plain TCP (--no-ipc --no-tls), ipyparallel; 2 engines each",
+      );
       ipxProfiles.add("bench-tls");
       tls = await startDaemonCluster("bench-tls", 2, true);
       cleanups.push(() => tls!.client.close());
       if (want("w4") || want("w1")) {
+        ipxProfiles.add("bench-tlsnet");
+        tlsNet = await startDaemonCluster("bench-tlsnet", 2, true, false);
+        cleanups.push(() => tlsNet!.client.close());
         ipxProfiles.add("bench-plain");
-        plain = await startDaemonCluster("bench-plain", 2, false);
+        plain = await startDaemonCluster("bench-plain", 2, false, false);
         cleanups.push(() => plain!.client.close());
       }
       if (ipp) {
@@ -361,6 +369,7 @@ async function run(s: Settings): Promise<Record<string, unknown>> {
     const ippOk = () => ipp !== undefined && ippMain;
     const ipxSystems = (withPlain: boolean): Array<[System, Main]> => [
       ["ipx", tls!],
+      ...(withPlain && tlsNet ? [["ipx-tls", tlsNet] as [System, Main]] : []),
       ...(withPlain && plain ? [["ipx-notls", plain] as [System, Main]] : []),
     ];
 
@@ -549,6 +558,14 @@ async function run(s: Settings): Promise<Record<string, unknown>> {
           "tasks/s",
           async () => s.lbTasks / await W.lbApply(tls!.client, s.lbTasks, 0),
         );
+        if (tlsNet) {
+          await measure(
+            "lb apply burst",
+            "ipx-tls",
+            "tasks/s",
+            async () => s.lbTasks / await W.lbApply(tlsNet!.client, s.lbTasks),
+          );
+        }
         if (!ippFirst) await ippSide();
       }
       if (want("w8")) {
@@ -748,7 +765,8 @@ function buildRows(s: Settings): Row[] {
   };
   const n = s.numbers.toLocaleString("en-US");
   cmp("w1 apply round trip, 1 engine", "apply rtt", "µs", true, { ratio: 14 });
-  cmp("w1   … ipx --no-tls", "apply rtt", "µs", true, undefined, "ipx-notls");
+  cmp("w1   … ipx over TLS (--no-ipc)", "apply rtt", "µs", true, undefined, "ipx-tls");
+  cmp("w1   … ipx over TCP (--no-ipc --no-tls)", "apply rtt", "µs", true, undefined, "ipx-notls");
   // ipx vs the floor
   const floorLat = get("floor latency", "floor");
   const rtt = get("apply rtt", "ipx");
@@ -774,6 +792,14 @@ function buildRows(s: Settings): Row[] {
     abs: 25_000,
   });
   cmp(`w2   … ipx with hwm 0 (no limit)`, "lb apply burst hwm0", "tasks/s", false, undefined);
+  cmp(
+    `w2   … ipx apply burst over TLS (--no-ipc)`,
+    "lb apply burst",
+    "tasks/s",
+    false,
+    undefined,
+    "ipx-tls",
+  );
   const floorThr = get("floor throughput", "floor");
   const lbThr = get("lb apply burst", "ipx");
   if (floorThr && lbThr) {
@@ -791,10 +817,13 @@ function buildRows(s: Settings): Row[] {
     });
   }
   cmp("w3 execute on all (2 engines)", "execute all", "µs", true, { ratio: 20 });
-  cmp(`w4 push ${s.mb} MiB/engine, TLS`, "push", "MB/s", false, { abs: 500 });
-  cmp(`w4 pull ${s.mb} MiB/engine, TLS`, "pull", "MB/s", false, { abs: 500 });
-  cmp(`w4 push ${s.mb} MiB/engine, no TLS`, "push", "MB/s", false, { abs: 1000 }, "ipx-notls");
-  cmp(`w4 pull ${s.mb} MiB/engine, no TLS`, "pull", "MB/s", false, { abs: 1000 }, "ipx-notls");
+  // the local cluster's Unix socket carries no TLS, so the "without TLS" target applies
+  cmp(`w4 push ${s.mb} MiB/engine, local socket`, "push", "MB/s", false, { abs: 1000 });
+  cmp(`w4 pull ${s.mb} MiB/engine, local socket`, "pull", "MB/s", false, { abs: 1000 });
+  cmp(`w4 push ${s.mb} MiB/engine, TLS`, "push", "MB/s", false, { abs: 500 }, "ipx-tls");
+  cmp(`w4 pull ${s.mb} MiB/engine, TLS`, "pull", "MB/s", false, { abs: 500 }, "ipx-tls");
+  cmp(`w4 push ${s.mb} MiB/engine, TCP no TLS`, "push", "MB/s", false, { abs: 1000 }, "ipx-notls");
+  cmp(`w4 pull ${s.mb} MiB/engine, TCP no TLS`, "pull", "MB/s", false, { abs: 1000 }, "ipx-notls");
   cmp(`w4   … ipp with bytes (not numpy)`, "push", "MB/s", false, undefined, "ipx", "ipp-bytes");
   cmp(`w4   … ipp with bytes (not numpy)`, "pull", "MB/s", false, undefined, "ipx", "ipp-bytes");
   const last = rows.length;

@@ -84,7 +84,8 @@ Deno.test("an engine with no controller gives up with a message naming the file"
 
 Deno.test("a client with the wrong key gets AuthenticationError naming its file; a dead address ConnectionError", async () => {
   await using dir = await tempIpxDir();
-  await using controller = new IpxProcess(dir.path, "controller", "--no-tls");
+  // over TCP (--no-ipc), as from another machine: the local socket is tested in local_socket_test.ts
+  await using controller = new IpxProcess(dir.path, "controller", "--no-tls", "--no-ipc");
   await controller.waitFor(READY);
   assert.match(controller.output, /TLS is OFF/);
   const good = await readConnectionFile(`${dir.path}/profile_default/security/ipx-client.json`);

@@ -23,6 +23,12 @@ export interface LiveClusterOptions {
   engines?: number;
   /** Extra arguments of `ipx controller`. @default [] */
   controllerArgs?: string[];
+  /**
+   * Let engines and the client use the controller's local Unix socket. Off by default: these
+   * tests check the network path (TCP/TLS) that engines on other machines use.
+   * @default false
+   */
+  ipc?: boolean;
 }
 
 /** A running cluster. */
@@ -125,6 +131,7 @@ export async function startLiveCluster(options: LiveClusterOptions = {}): Promis
         dir,
         "controller",
         ...(tls ? [] : ["--no-tls"]),
+        ...(options.ipc ? [] : ["--no-ipc"]),
         "--heartbeat-ms",
         "200",
         ...(options.controllerArgs ?? []),

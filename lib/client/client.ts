@@ -31,6 +31,11 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** How long to keep reconnecting after the link drops. @default 30000 */
   reconnectForMs?: number;
+  /**
+   * Ignore the controller's local Unix socket and connect over TCP/TLS even on its machine.
+   * @default false
+   */
+  noIpc?: boolean;
 }
 
 /** One engine's queue counts. */
@@ -92,7 +97,7 @@ export class Client {
       // re-read the file on reconnects: a restarted controller may have rewritten it
       connect: async () => {
         current = await readConnectionFile(source).catch(() => current);
-        return dial(current, { timeoutMs, source });
+        return dial(current, { timeoutMs, source, ...(options.noIpc ? { noIpc: true } : {}) });
       },
       key: info.key,
       keySource: source,

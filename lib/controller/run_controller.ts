@@ -20,6 +20,7 @@ import { readConnectionFile } from "../protocol/connection_file.ts";
 import type { Logger } from "./log.ts";
 import type { TaskStoreLimits } from "./task_store.ts";
 import { serve, type Server } from "./server.ts";
+import { unixPathFits } from "../protocol/unix_socket.ts";
 
 /** Options of {@linkcode runController}. */
 export interface RunControllerOptions {
@@ -35,6 +36,11 @@ export interface RunControllerOptions {
   location?: string;
   /** Use plain TCP (trusted networks only). @default false */
   noTls?: boolean;
+  /**
+   * Do not listen on the profile's Unix socket (`security/ipx.sock`); engines and clients on
+   * this machine then use TCP/TLS too. @default false
+   */
+  noIpc?: boolean;
   /** User-supplied certificate files. */
   tlsCert?: string;
   /** User-supplied key file. */
@@ -158,6 +164,16 @@ export async function runController(options: RunControllerOptions): Promise<Runn
       ...(options.hwm !== undefined ? { hwm: options.hwm } : {}),
       ...(options.storeLimits ? { storeLimits: options.storeLimits } : {}),
     });
+    let unixPath: string | undefined = `${paths.security}/ipx.sock`;
+    if (options.noIpc) unixPath = undefined;
+    else if (!unixPathFits(unixPath)) {
+      log(
+        "info",
+        `no local socket: its path ${unixPath} is too long for a Unix socket; engines and ` +
+          `clients on this machine use TCP (a shorter IPX_DIR avoids this)`,
+      );
+      unixPath = undefined;
+    }
     let server: Server;
     try {
       const serveOn = (port: number) =>
@@ -166,6 +182,7 @@ export async function runController(options: RunControllerOptions): Promise<Runn
           port,
           log,
           ...(tls ? { tls: { certPem: tls.certPem, keyPem: tls.keyPem } } : {}),
+          ...(unixPath ? { unixPath } : {}),
         });
       const previous = options.port ? 0 : await previousPort(controller, paths.clientFile);
       if (previous) {
@@ -206,6 +223,7 @@ export async function runController(options: RunControllerOptions): Promise<Runn
           tlsCertFingerprint: await fingerprintPem(tls.certPem),
         }
         : {}),
+      ...(server.unixPath ? { ipcPath: server.unixPath } : {}),
       profile: paths.name,
       controllerPid: Deno.pid,
       createdAt: new Date().toISOString(),
@@ -214,8 +232,9 @@ export async function runController(options: RunControllerOptions): Promise<Runn
     await writeConnectionFile(paths.engineFile, { ...info, role: "engine" });
     log(
       "info",
-      `controller listening on ${server.hostname}:${server.port} (${info.transport}); ` +
-        `engine file: ${paths.engineFile}`,
+      `controller listening on ${server.hostname}:${server.port} (${info.transport})` +
+        (server.unixPath ? `, and on ${server.unixPath} for this machine` : "") +
+        `; engine file: ${paths.engineFile}`,
     );
     let stopped = false;
     const stop = async () => {

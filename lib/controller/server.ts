@@ -1,7 +1,7 @@
 /**
- * Network listener of the controller: accepts TCP or TLS connections and hands them to
- * {@linkcode Controller.accept}. TLS uses `node:tls` so Nagle's algorithm can be turned off
- * (see `lib/protocol/node_tls_server.ts`).
+ * Listeners of the controller: accepts TCP or TLS connections, and local ones on a Unix socket
+ * (see `lib/protocol/unix_socket.ts`), and hands them to {@linkcode Controller.accept}. TLS uses
+ * `node:tls` so Nagle's algorithm can be turned off (see `lib/protocol/node_tls_server.ts`).
  *
  * @module
  */
@@ -9,6 +9,7 @@
 import { ConnectionError } from "../protocol/errors.ts";
 import { listenNodeTls } from "../protocol/node_tls_server.ts";
 import type { ByteConn } from "../protocol/transport.ts";
+import { listenUnix, type UnixListener } from "../protocol/unix_socket.ts";
 import type { Controller } from "./controller.ts";
 import type { Logger } from "./log.ts";
 
@@ -20,6 +21,8 @@ export interface ServeOptions {
   port: number;
   /** TLS certificate and key (PEM); plain TCP when omitted. */
   tls?: { certPem: string; keyPem: string };
+  /** Also listen on this Unix socket for peers on this machine. */
+  unixPath?: string;
   /** Log sink. */
   log?: Logger;
 }
@@ -30,7 +33,9 @@ export interface Server extends AsyncDisposable {
   hostname: string;
   /** Bound port. */
   port: number;
-  /** Stops accepting and waits for the accept loop to end. */
+  /** The Unix socket listened on, if any. */
+  unixPath?: string;
+  /** Stops accepting (removing the Unix socket) and waits for the accept loops to end. */
   close(): Promise<void>;
 }
 
@@ -123,16 +128,49 @@ export async function serve(controller: Controller, options: ServeOptions): Prom
       } catch { /* closed */ }
     };
   }
-  const loop = (async () => {
+  let unix: UnixListener | undefined;
+  if (options.unixPath) {
+    try {
+      unix = listenUnix(
+        options.unixPath,
+        (error) => options.log?.("warn", `accept on the local socket failed: ${error.message}`),
+      );
+    } catch (error) {
+      stop();
+      throw new ConnectionError(
+        `Cannot listen on the local socket ${options.unixPath}: ${(error as Error).message}; ` +
+          `remove that file, or start the controller with --no-ipc`,
+        { cause: error, address: options.unixPath },
+      );
+    }
+  }
+  const loops = [(async () => {
     for (;;) {
       const next = await accept();
       if (!next) return;
       void controller.accept(next.conn, next.peer);
     }
-  })();
+  })()];
+  if (unix) {
+    const listener = unix;
+    loops.push((async () => {
+      for (;;) {
+        const conn = await listener.accept();
+        if (!conn) return;
+        void controller.accept(conn, "the local socket");
+      }
+    })());
+  }
   const close = async () => {
     stop();
-    await loop;
+    unix?.close();
+    await Promise.all(loops);
   };
-  return { hostname, port, close, [Symbol.asyncDispose]: close };
+  return {
+    hostname,
+    port,
+    ...(unix ? { unixPath: unix.path } : {}),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
 }

@@ -196,12 +196,14 @@ export function engineProcessFlags(o: SupervisorOptions): string[] {
       );
     }
   }
-  const read = [`${SOURCE_ROOT}lib`, o.file, o.dataDir, ...(o.allowRead ?? [])];
-  const write = [o.dataDir, ...(o.allowWrite ?? [])];
+  // the controller's local socket (connecting to it needs read, write and net access to it)
+  const ipc = o.info.ipcPath ? [o.info.ipcPath] : [];
+  const read = [`${SOURCE_ROOT}lib`, o.file, ...ipc, o.dataDir, ...(o.allowRead ?? [])];
+  const write = [...ipc, o.dataDir, ...(o.allowWrite ?? [])];
   const host = o.info.host.includes(":") && !o.info.host.startsWith("[")
     ? `[${o.info.host}]`
     : o.info.host;
-  const net = [`${host}:${o.info.port}`];
+  const net = [`${host}:${o.info.port}`, ...ipc.map((p) => `unix:${p}`)];
   if (o.allowNet === true) net.length = 0;
   else if (Array.isArray(o.allowNet)) net.push(...o.allowNet);
   const flags = [

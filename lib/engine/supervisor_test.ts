@@ -41,3 +41,31 @@ Deno.test("engineProcessFlags() caps the young generation and passes the heap li
     `--v8-flags=--max-semi-space-size=${SEMI_SPACE_MB},--max-old-space-size=512`,
   ]);
 });
+
+Deno.test("engineProcessFlags() lets the engine process reach the controller's local socket", () => {
+  const info = {
+    host: "127.0.0.1",
+    port: 4000,
+    ipcPath: "/home/me/.ipx/profile_default/security/ipx.sock",
+  } as Parameters<typeof engineProcessFlags>[0]["info"];
+  const flags = engineProcessFlags({
+    file: "/home/me/.ipx/profile_default/security/ipx-engine.json",
+    info,
+    n: 1,
+    dataDir: "/data",
+    log: () => {},
+  });
+  const value = (name: string) => flags.find((f) => f.startsWith(`${name}=`))!.split("=")[1]!;
+  assert.ok(value("--allow-read").split(",").includes(info.ipcPath!));
+  assert.ok(value("--allow-write").split(",").includes(info.ipcPath!));
+  assert.deepEqual(value("--allow-net").split(","), ["127.0.0.1:4000", `unix:${info.ipcPath}`]);
+  const without = engineProcessFlags({
+    file: "/s/ipx-engine.json",
+    info: { ...info, ipcPath: undefined } as typeof info,
+    n: 1,
+    dataDir: "/data",
+    log: () => {},
+  });
+  assert.equal(without.find((f) => f.startsWith("--allow-net=")), "--allow-net=127.0.0.1:4000");
+  assert.equal(without.find((f) => f.startsWith("--allow-write=")), "--allow-write=/data");
+});

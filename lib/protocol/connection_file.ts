@@ -38,6 +38,12 @@ export interface ConnectionInfo {
    * accepted without parsing certificates (optional; the CA check covers the rest).
    */
   tlsCertFingerprint?: string;
+  /**
+   * Unix socket of the controller (in its owner-only security directory). Engines and clients
+   * on the controller's machine connect through it and fall back to `host:port` when it cannot
+   * be reached (another machine, no permission, a stale file). Absent with `--no-ipc`.
+   */
+  ipcPath?: string;
   /** Name of the profile the controller runs in. */
   profile: string;
   /** Process id of the controller. */
@@ -179,6 +185,11 @@ export function parseConnectionInfo(value: unknown, source: string): ConnectionI
   if (v.transport === "tls" && v.tlsCaPem === undefined && v.tlsFingerprint === undefined) {
     problems.push(`transport "tls" needs "tlsCaPem" or "tlsFingerprint"`);
   }
+  check(
+    "ipcPath",
+    v.ipcPath === undefined || (isNonEmptyString(v.ipcPath) && v.ipcPath.startsWith("/")),
+    "an absolute path",
+  );
   check("profile", isNonEmptyString(v.profile), "a non-empty string");
   check("controllerPid", isIntegerIn(v.controllerPid, 1), "a positive integer");
   check(
@@ -209,6 +220,7 @@ export function parseConnectionInfo(value: unknown, source: string): ConnectionI
   if (typeof v.tlsCaPem === "string") info.tlsCaPem = v.tlsCaPem;
   if (typeof v.tlsFingerprint === "string") info.tlsFingerprint = v.tlsFingerprint;
   if (typeof v.tlsCertFingerprint === "string") info.tlsCertFingerprint = v.tlsCertFingerprint;
+  if (typeof v.ipcPath === "string") info.ipcPath = v.ipcPath;
   return info;
 }
 

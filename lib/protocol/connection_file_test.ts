@@ -220,3 +220,20 @@ Deno.test("waitForConnectionFile() fails at once for an unreadable path", async 
     );
   });
 });
+
+Deno.test("ipcPath: kept when absolute, refused when relative or empty", async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, "ipx-client.json");
+    await writeConnectionFile(path, sampleInfo({ ipcPath: "/run/ipx/ipx.sock" }));
+    assert.equal((await readConnectionFile(path)).ipcPath, "/run/ipx/ipx.sock");
+    await writeConnectionFile(path, sampleInfo());
+    assert.equal("ipcPath" in await readConnectionFile(path), false);
+  });
+  for (const bad of ["ipx.sock", "", 7]) {
+    assert.throws(
+      () => parseConnectionInfo({ ...sampleInfo(), ipcPath: bad }, "x.json"),
+      (e: unknown) =>
+        e instanceof ConnectionFileError && /"ipcPath" must be an absolute path/.test(e.message),
+    );
+  }
+});

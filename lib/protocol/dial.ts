@@ -1,6 +1,7 @@
 /**
- * Opening a connection to the controller described by a connection file: plain TCP or TLS
- * pinned to the file's CA, with a bounded time and an error that says what to check.
+ * Opening a connection to the controller described by a connection file: its local Unix
+ * socket when this machine can reach it, else plain TCP or TLS pinned to the file's CA, with a
+ * bounded time and an error that says what to check.
  *
  * @module
  */
@@ -9,6 +10,7 @@ import type { ConnectionInfo } from "./connection_file.ts";
 import { ConnectionError } from "./errors.ts";
 import { connectTlsPinned } from "./tls.ts";
 import type { ByteConn } from "./transport.ts";
+import { connectUnix } from "./unix_socket.ts";
 
 /** Options of {@linkcode dial}. */
 export interface DialOptions {
@@ -18,22 +20,34 @@ export interface DialOptions {
   source?: string;
   /** Aborts the attempt. */
   signal?: AbortSignal;
+  /** Ignore the file's Unix socket and use `host:port`. @default false */
+  noIpc?: boolean;
 }
 
 /**
- * Connects to the controller.
+ * Connects to the controller: through its Unix socket (`ipcPath`) when that works from here,
+ * else to `host:port` over TCP or TLS. A socket that cannot be used (another machine, a stale
+ * file, no permission) is skipped silently; errors name the network address.
  *
- * @param info Address, transport and CA from the connection file.
- * @param options Timeout and the file name for messages.
- * @returns The byte stream.
+ * @param info Address, transport, CA and socket from the connection file.
+ * @param options Timeout, the file name for messages, and `noIpc`.
+ * @returns The byte stream (`local` when it is the Unix socket).
  */
 export async function dial(
   info: Pick<
     ConnectionInfo,
-    "transport" | "host" | "port" | "tlsCaPem" | "tlsCertFingerprint" | "profile"
+    "transport" | "host" | "port" | "tlsCaPem" | "tlsCertFingerprint" | "profile" | "ipcPath"
   >,
   options: DialOptions = {},
 ): Promise<ByteConn> {
+  if (info.ipcPath && !options.noIpc) {
+    options.signal?.throwIfAborted();
+    try {
+      return await connectUnix(info.ipcPath);
+    } catch {
+      // not reachable from here: use the network address
+    }
+  }
   const address = `${info.host}:${info.port}`;
   const timeoutMs = options.timeoutMs ?? 5000;
   const hint = `is the controller running (\`ipx controller --profile ${info.profile}\`), and is ` +

@@ -39,7 +39,7 @@ import {
 import { DEFAULT_MAX_FRAME_BYTES, encodeFrame } from "./frame.ts";
 import { DEFAULT_FRAME_TIMEOUT_MS, FramedConn } from "./framed_conn.ts";
 import type { HandshakeMsg, HelloMsg, RejectMsg } from "./messages.ts";
-import { type ByteConn, isEncrypted } from "./transport.ts";
+import { type ByteConn, isProtected } from "./transport.ts";
 import { IPX_VERSION, PROTOCOL_VERSION } from "./version.ts";
 
 /** Largest frame accepted before authentication. */
@@ -196,7 +196,7 @@ export function clientHandshake<Out extends Typed, In extends Typed>(
       }
       const remote = { ipxVersion: welcome.ipxVersion, protocolVersion: welcome.protocolVersion };
       if (!versionsCompatible(local, remote)) throw new VersionMismatchError(local, remote);
-      if (welcome.frameMac === false && !isEncrypted(conn)) {
+      if (welcome.frameMac === false && !isProtected(conn)) {
         throw new ProtocolError(
           "The controller asked to skip per-frame MACs over an unencrypted connection; " +
             "refusing (something between us and the controller may be tampering)",
@@ -319,9 +319,10 @@ export function serverHandshake<Out extends Typed, In extends Typed>(
         throw err;
       }
       const snonce = generateNonce();
-      // Over TLS every byte is already encrypted and authenticated, and the key proofs above
-      // ran inside that session: per-frame MACs would add cost, not security.
-      const frameMac = !isEncrypted(conn);
+      // Over TLS every byte is already encrypted and authenticated, and over a local Unix
+      // socket only this user's processes can be at either end; the key proofs above ran
+      // inside that connection: per-frame MACs would add cost, not security.
+      const frameMac = !isProtected(conn);
       await sendRaw(framed, {
         type: "welcome",
         ...local,

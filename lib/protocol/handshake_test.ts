@@ -233,6 +233,43 @@ function encrypted(c: ReturnType<typeof memoryPair>[0]) {
   return { read: c.read.bind(c), write: c.write.bind(c), close: c.close.bind(c), encrypted: true };
 }
 
+function local(c: ReturnType<typeof memoryPair>[0]) {
+  return { read: c.read.bind(c), write: c.write.bind(c), close: c.close.bind(c), local: true };
+}
+
+Deno.test("over a local Unix socket frames skip the MAC; the key proofs still run", async () => {
+  const key = generateKey();
+  const [a, b] = memoryPair();
+  const written: number[] = [];
+  const spyA = local(a);
+  const write = spyA.write;
+  spyA.write = (p: Uint8Array) => {
+    written.push(p.length);
+    return write(p);
+  };
+  const [client, accepted] = await Promise.all([
+    clientHandshake<M, M>(spyA, { key, role: "client" }),
+    serverHandshake<M, M>(local(b), { key }),
+  ]);
+  const got = Promise.withResolvers<M>();
+  const loop = accepted.channel.run((m) => got.resolve(m));
+  written.length = 0;
+  client.send({ type: "hi", n: 1 });
+  assert.deepEqual(await got.promise, { type: "hi", n: 1 });
+  assert.ok(written[0]! < 32, `frame of ${written[0]} bytes carries no MAC`);
+  client.close();
+  await loop;
+  // a peer on the socket without the key is still refused
+  const [c2, s2] = memoryPair();
+  const [r1, r2] = await Promise.allSettled([
+    clientHandshake(local(c2), { key: generateKey(), role: "client" }),
+    serverHandshake(local(s2), { key, timeoutMs: 500 }),
+  ]);
+  assert.equal(r1.status, "rejected");
+  assert.equal(r2.status, "rejected");
+  assert.ok((r1 as PromiseRejectedResult).reason instanceof AuthenticationError);
+});
+
 Deno.test("over an encrypted transport frames skip the MAC; a plain client refuses that", async () => {
   const key = generateKey();
   const [a, b] = memoryPair();

@@ -19,6 +19,11 @@ export interface ByteConn {
   close(): void;
   /** True for transports that encrypt and integrity-protect every byte (TLS). */
   readonly encrypted?: boolean;
+  /**
+   * True for Unix-socket connections in an owner-only directory: only this user's processes
+   * on this machine can be at either end, and no one else can read or alter the bytes.
+   */
+  readonly local?: boolean;
 }
 
 /**
@@ -30,6 +35,16 @@ export interface ByteConn {
 export function isEncrypted(conn: ByteConn): boolean {
   return conn.encrypted === true ||
     typeof (conn as { handshake?: unknown }).handshake === "function";
+}
+
+/**
+ * True when nobody but the two peers can read or alter the bytes: TLS, or a local Unix
+ * socket. Such connections need no per-frame MAC once the key handshake has run over them.
+ *
+ * @param conn A connection.
+ */
+export function isProtected(conn: ByteConn): boolean {
+  return conn.local === true || isEncrypted(conn);
 }
 
 /**

@@ -65,15 +65,18 @@ async function ipx(args: string[], stdout: "piped" | "null" = "piped"): Promise<
  * @param profile Profile name.
  * @param n Engines.
  * @param tls Whether the controller uses TLS.
+ * @param ipc Whether engines and the client use the local Unix socket (else TCP/TLS).
  * @returns The client (caller closes it) and the cluster record.
  */
 export async function startDaemonCluster(
   profile: string,
   n: number,
   tls: boolean,
+  ipc = true,
 ): Promise<{ client: Client; record: ClusterRecord }> {
   const args = ["cluster", "start", "--n", String(n), "--daemon", "--profile", profile];
   if (!tls) args.push("--no-tls");
+  if (!ipc) args.push("--no-ipc");
   await ipx(args);
   const client = await Client.connect({ profile });
   await client.waitForEngines(n);

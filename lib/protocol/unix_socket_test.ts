@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { connectUnix, listenUnix, UNIX_PATH_MAX_BYTES, unixPathFits } from "./unix_socket.ts";
+import { writeAll } from "./transport.ts";
+import { leaveStaleSocket } from "./testing_unix.ts";
+
+async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "ipx_unix_" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("listenUnix/connectUnix: local connections both ways, owner-only socket, removed at close", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/ipx.sock`;
+    const listener = listenUnix(path);
+    try {
+      assert.equal(Deno.lstatSync(path).isSocket, true);
+      assert.equal(Deno.lstatSync(path).mode! & 0o777, 0o600);
+      const [client, server] = await Promise.all([connectUnix(path), listener.accept()]);
+      assert.ok(server);
+      assert.equal(client.local, true);
+      assert.equal(server.local, true);
+      await writeAll(client, new Uint8Array([1, 2, 3]));
+      const buf = new Uint8Array(8);
+      let got = 0;
+      while (got < 3) got += (await server.read(buf.subarray(got)))!;
+      assert.deepEqual([...buf.subarray(0, 3)], [1, 2, 3]);
+      client.close();
+      assert.equal(await server.read(buf), null);
+      server.close();
+      server.close(); // twice is fine
+    } finally {
+      listener.close();
+    }
+    assert.equal(await listener.accept(), null);
+    assert.throws(() => Deno.lstatSync(path), Deno.errors.NotFound);
+  });
+});
+
+Deno.test("listenUnix replaces a stale socket but never deletes another kind of file", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/ipx.sock`;
+    await leaveStaleSocket(path);
+    await assert.rejects(connectUnix(path), Deno.errors.ConnectionRefused);
+    const stale = listenUnix(path); // replaces it
+    await assert.rejects(connectUnix(`${dir}/absent.sock`), Deno.errors.NotFound);
+    const [c, s] = await Promise.all([connectUnix(path), stale.accept()]);
+    c.close();
+    s?.close();
+    stale.close();
+    const regular = `${dir}/notes.txt`;
+    Deno.writeTextFileSync(regular, "keep me");
+    assert.throws(() => listenUnix(regular), /exists and is not a socket/);
+    assert.equal(Deno.readTextFileSync(regular), "keep me");
+  });
+});
+
+Deno.test("unixPathFits: up to UNIX_PATH_MAX_BYTES bytes", () => {
+  assert.equal(unixPathFits("/" + "a".repeat(UNIX_PATH_MAX_BYTES - 1)), true);
+  assert.equal(unixPathFits("/" + "a".repeat(UNIX_PATH_MAX_BYTES)), false);
+  assert.equal(unixPathFits("/" + "é".repeat(60)), false); // 121 bytes in UTF-8
+  assert.throws(() => listenUnix("/tmp/" + "x".repeat(200)), /longer than 107 bytes/);
+});

@@ -1,0 +1,104 @@
+/**
+ * The controller's local Unix socket through real `ipx` processes: named in both connection
+ * files, owner-only, used by engines and clients on the same machine (and refused without the
+ * key), big values intact over it, TCP still served, the socket removed at stop and a stale one
+ * (a controller killed with SIGKILL) replaced at the next start; `--no-ipc` turns it off. The
+ * transport itself is unit-tested in lib/protocol/unix_socket_test.ts and dial_test.ts.
+ */
+
+import assert, { rejects } from "node:assert/strict";
+import { AuthenticationError, Client } from "../mod.ts";
+import { readConnectionFile, writeConnectionFile } from "../lib/protocol/connection_file.ts";
+import { generateKey } from "../lib/protocol/auth.ts";
+import { IpxProcess, processesMatching, tempIpxDir } from "./_helpers/ipx_cli.ts";
+
+const READY = /ipx controller ready on (\S+):(\d+) \((tls|tcp)\)/;
+
+Deno.test("engines and clients on the controller's machine use its owner-only local socket", async () => {
+  await using dir = await tempIpxDir();
+  const sec = `${dir.path}/profile_default/security`;
+  const sock = `${sec}/ipx.sock`;
+  const clientFile = `${sec}/ipx-client.json`;
+  const controller = new IpxProcess(dir.path, "controller");
+  const engines = new IpxProcess(dir.path, "engine", "--n", "1");
+  try {
+    await controller.waitFor(READY);
+    await controller.waitFor(/and on \S+\/ipx\.sock for this machine/);
+    const info = await readConnectionFile(clientFile);
+    assert.equal(info.ipcPath, sock);
+    assert.equal((await readConnectionFile(`${sec}/ipx-engine.json`)).ipcPath, sock);
+    const st = Deno.lstatSync(sock);
+    assert.ok(st.isSocket);
+    assert.equal(st.mode! & 0o777, 0o600);
+    assert.equal(Deno.statSync(sec).mode! & 0o777, 0o700);
+
+    await using client = await Client.connect({ file: clientFile });
+    assert.deepEqual(await client.waitForEngines(1, { timeoutMs: 30_000 }), [0]);
+    await controller.waitFor(/engine 0 registered \(pid \d+ on .*, from the local socket\)/);
+    await controller.waitFor(/client \d+ connected from the local socket/);
+    const dv = client.directView(0);
+    assert.deepEqual(await dv.apply((a: number, b: number) => a + b, 2, 3), [5]);
+    // a big value goes both ways intact (frames over the socket carry no MAC)
+    const big = new Uint8Array(3 * 1024 * 1024).map((_, i) => (i * 7) & 0xff);
+    await dv.push({ big });
+    const [back] = await dv.pull("big") as [Uint8Array];
+    assert.equal(back.length, big.length);
+    assert.ok(back.every((b, i) => b === big[i]));
+
+    // TCP/TLS is still served on the same machine when asked for
+    await using overTls = await Client.connect({ file: clientFile, noIpc: true });
+    await controller.waitFor(/client \d+ connected from 127\.0\.0\.1:\d+/);
+    assert.deepEqual(await overTls.directView(0).apply(() => 7), [7]);
+
+    // the socket does not replace the key: a wrong key is refused and logged
+    const bad = `${dir.path}/bad-client.json`;
+    await writeConnectionFile(bad, { ...info, key: generateKey() });
+    await rejects(Client.connect({ file: bad }), (e: unknown) => {
+      assert.ok(e instanceof AuthenticationError, String(e));
+      assert.match(e.message, /bad-client\.json does not match/);
+      return true;
+    });
+    await controller.waitFor(
+      /rejected connection from the local socket: Peer \(client\) holds a different key/,
+    );
+  } finally {
+    await engines.stop("SIGTERM");
+    assert.equal((await controller.stop("SIGTERM")).code, 0);
+  }
+  assert.throws(() => Deno.lstatSync(sock), Deno.errors.NotFound);
+  assert.deepEqual(await processesMatching(dir.path), []);
+});
+
+Deno.test("a stale local socket is replaced at the next start; --no-ipc turns the socket off", async () => {
+  await using dir = await tempIpxDir();
+  const sec = `${dir.path}/profile_default/security`;
+  const sock = `${sec}/ipx.sock`;
+  const clientFile = `${sec}/ipx-client.json`;
+  const killed = new IpxProcess(dir.path, "controller");
+  await killed.waitFor(READY);
+  await killed.stop("SIGKILL");
+  assert.ok(Deno.lstatSync(sock).isSocket, "SIGKILL leaves the socket file behind");
+
+  const again = new IpxProcess(dir.path, "controller");
+  try {
+    await again.waitFor(READY);
+    await using client = await Client.connect({ file: clientFile });
+    await again.waitFor(/client \d+ connected from the local socket/);
+    assert.deepEqual(client.ids, []);
+  } finally {
+    await again.stop("SIGTERM");
+  }
+  assert.throws(() => Deno.lstatSync(sock), Deno.errors.NotFound);
+
+  const plain = new IpxProcess(dir.path, "controller", "--no-ipc");
+  try {
+    await plain.waitFor(READY);
+    assert.equal((await readConnectionFile(clientFile)).ipcPath, undefined);
+    assert.throws(() => Deno.lstatSync(sock), Deno.errors.NotFound);
+    await using client = await Client.connect({ file: clientFile });
+    await plain.waitFor(/client \d+ connected from 127\.0\.0\.1:\d+/);
+    assert.deepEqual(client.ids, []);
+  } finally {
+    await plain.stop("SIGTERM");
+  }
+});
