@@ -10,7 +10,7 @@ import type { ConnectionInfo } from "./connection_file.ts";
 import { ConnectionError } from "./errors.ts";
 import { connectTlsPinned } from "./tls.ts";
 import type { ByteConn } from "./transport.ts";
-import { connectUnix } from "./unix_socket.ts";
+import { connectUnix, unixSocketAllowed } from "./unix_socket.ts";
 
 /** Options of {@linkcode dial}. */
 export interface DialOptions {
@@ -40,7 +40,7 @@ export async function dial(
   >,
   options: DialOptions = {},
 ): Promise<ByteConn> {
-  if (info.ipcPath && !options.noIpc) {
+  if (info.ipcPath && !options.noIpc && unixSocketAllowed(info.ipcPath)) {
     options.signal?.throwIfAborted();
     try {
       return await connectUnix(info.ipcPath);

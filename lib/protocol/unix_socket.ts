@@ -122,6 +122,26 @@ export function listenUnix(path: string, onError?: (error: Error) => void): Unix
 }
 
 /**
+ * Whether this process may connect to the socket at `path` without asking: Deno needs read,
+ * write and net (`unix:<path>`) permission for it. Checked first so a client run with narrower
+ * permissions falls back to TCP quietly instead of prompting at a terminal.
+ *
+ * @param path The socket's path.
+ */
+export function unixSocketAllowed(path: string): boolean {
+  const descriptors: Deno.PermissionDescriptor[] = [
+    { name: "read", path },
+    { name: "write", path },
+    { name: "net", host: `unix:${path}` },
+  ];
+  try {
+    return descriptors.every((d) => Deno.permissions.querySync(d).state === "granted");
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Connects to a Unix socket.
  *
  * @param path The socket's path.

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { connectUnix, listenUnix, UNIX_PATH_MAX_BYTES, unixPathFits } from "./unix_socket.ts";
+import {
+  connectUnix,
+  listenUnix,
+  UNIX_PATH_MAX_BYTES,
+  unixPathFits,
+  unixSocketAllowed,
+} from "./unix_socket.ts";
 import { writeAll } from "./transport.ts";
 import { leaveStaleSocket } from "./testing_unix.ts";
 
@@ -63,4 +69,32 @@ Deno.test("unixPathFits: up to UNIX_PATH_MAX_BYTES bytes", () => {
   assert.equal(unixPathFits("/" + "a".repeat(UNIX_PATH_MAX_BYTES)), false);
   assert.equal(unixPathFits("/" + "é".repeat(60)), false); // 121 bytes in UTF-8
   assert.throws(() => listenUnix("/tmp/" + "x".repeat(200)), /longer than 107 bytes/);
+});
+
+Deno.test("unixSocketAllowed: only with read, write and net permission for the socket", async () => {
+  const path = "/tmp/ipx-perm-check.sock";
+  assert.equal(unixSocketAllowed(path), true); // tests run with -A
+  const module = new URL("./unix_socket.ts", import.meta.url).href;
+  const code = `import { unixSocketAllowed } from ${JSON.stringify(module)};
+console.log(unixSocketAllowed(${JSON.stringify(path)}));`;
+  const script = await Deno.makeTempFile({ suffix: ".ts" });
+  try {
+    await Deno.writeTextFile(script, code);
+    const run = async (...flags: string[]) => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--no-prompt", "--no-lock", ...flags, script],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      return new TextDecoder().decode(out.stdout).trim();
+    };
+    assert.equal(await run(`--allow-read=${path}`, `--allow-write=${path}`), "false");
+    assert.equal(await run(`--allow-read=${path}`, `--allow-net=unix:${path}`), "false");
+    assert.equal(
+      await run(`--allow-read=${path}`, `--allow-write=${path}`, `--allow-net=unix:${path}`),
+      "true",
+    );
+  } finally {
+    await Deno.remove(script);
+  }
 });
