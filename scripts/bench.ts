@@ -59,6 +59,8 @@ interface Settings {
   mb: number;
   numbers: number;
   bigCalls: number;
+  /** Push+pull cycles per w4 sample (one cycle is ~0.1 s: too short to time alone here). */
+  bigTimes: number;
   floorCalls: number;
   floorTasks: number;
 }
@@ -111,6 +113,7 @@ function parseSettings(args: string[]): Settings {
     execCalls: quick ? 20 : 100,
     lbTasks: quick ? 500 : 5000,
     mb: 16,
+    bigTimes: quick ? 1 : 3,
     numbers: quick ? 100_000 : 1_000_000,
     bigCalls: quick ? 5 : 20,
     floorCalls: quick ? 500 : 2000,
@@ -453,7 +456,7 @@ async function run(s: Settings): Promise<Record<string, unknown>> {
             ipx: async () => {
               for (const [sys, m] of ipxSystems(true)) {
                 try {
-                  const pp = await W.pushPull(m.client, s.mb);
+                  const pp = await W.pushPull(m.client, s.mb, s.bigTimes);
                   record("push", sys, "MB/s", pp.bytes / pp.push / MB);
                   record("pull", sys, "MB/s", pp.bytes / pp.pull / MB);
                   log(
@@ -469,7 +472,7 @@ async function run(s: Settings): Promise<Record<string, unknown>> {
             ipp: async () => {
               for (const [sys, kind] of [["ipp", "numpy"], ["ipp-bytes", "bytes"]] as const) {
                 try {
-                  const pp = await ipp!.call("pushpull", { mb: s.mb, kind });
+                  const pp = await ipp!.call("pushpull", { mb: s.mb, kind, times: s.bigTimes });
                   const bytes = num(pp, "bytes");
                   record("push", sys, "MB/s", bytes / num(pp, "push") / MB);
                   record("pull", sys, "MB/s", bytes / num(pp, "pull") / MB);

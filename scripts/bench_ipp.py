@@ -15,7 +15,7 @@ Commands:
   execute_all {name, n}                  -> {seconds}   n sequential execute on all engines
   lb_map     {name, n, chunksize}        -> {seconds}   lview.map(identity, range(n))
   lb_apply   {name, n}                   -> {seconds}   burst of n lview.apply_async
-  pushpull   {name, mb, kind}            -> {push, pull, bytes}   kind: numpy | bytes
+  pushpull   {name, mb, kind, times}     -> {push, pull, bytes}   kind: numpy | bytes; totals of `times` cycles
   scatter_gather {name, n, kind}         -> {seconds, scatter, gather}  kind: list | numpy
   rss        {name}                      -> {engines: [{pid, rss_kb, tree_kb}]}
   quit
@@ -208,13 +208,18 @@ def cmd_pushpull(req):
         data = np.frombuffer(os.urandom(size), dtype=np.uint8)
     else:
         data = os.urandom(size)
-    t0 = time.perf_counter()
-    dv.push({"buf": data}, block=True)
-    t1 = time.perf_counter()
-    back = dv.pull("buf", block=True)
-    t2 = time.perf_counter()
-    assert all(len(b) == size for b in back)
-    return {"push": t1 - t0, "pull": t2 - t1, "bytes": size * len(back)}
+    times = int(req.get("times", 1))
+    push = pull = 0.0
+    for _ in range(times):
+        t0 = time.perf_counter()
+        dv.push({"buf": data}, block=True)
+        t1 = time.perf_counter()
+        back = dv.pull("buf", block=True)
+        t2 = time.perf_counter()
+        assert all(len(b) == size for b in back)
+        push += t1 - t0
+        pull += t2 - t1
+    return {"push": push, "pull": pull, "bytes": size * len(back) * times}
 
 
 def cmd_scatter_gather(req):

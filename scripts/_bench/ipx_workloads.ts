@@ -90,37 +90,47 @@ export async function lbApply(client: Client, n: number, hwm?: number): Promise<
   return s;
 }
 
-/** Seconds of one push then pull. */
+/** Seconds of push then pull cycles (totals). */
 export interface PushPull {
-  /** Seconds to push to every engine. */
+  /** Seconds spent pushing to every engine. */
   push: number;
-  /** Seconds to pull from every engine. */
+  /** Seconds spent pulling from every engine. */
   pull: number;
-  /** Bytes moved in each direction (all engines). */
+  /** Bytes moved in each direction (all engines, all cycles). */
   bytes: number;
 }
 
 /**
- * Workload 4: push `mb` MiB of bytes (a `Uint8Array`) to every engine, then pull it back.
+ * Workload 4: push `mb` MiB of bytes (a `Uint8Array`) to every engine, then pull it back,
+ * `times` times.
  *
  * @param client Connected client.
  * @param mb Mebibytes per engine.
- * @returns Push and pull seconds.
+ * @param times Push+pull cycles.
+ * @returns Push and pull seconds (totals).
  */
-export async function pushPull(client: Client, mb: number): Promise<PushPull> {
+export async function pushPull(client: Client, mb: number, times = 1): Promise<PushPull> {
   const view = client.directView();
   const size = mb * 1024 * 1024;
   const buf = new Uint8Array(size);
   for (let i = 0; i < size; i += 65536) crypto.getRandomValues(buf.subarray(i, i + 65536));
-  const t0 = performance.now();
-  await view.push({ buf });
-  const t1 = performance.now();
-  const back = await view.pull("buf") as Uint8Array[];
-  const t2 = performance.now();
-  if (!back.every((b) => b instanceof Uint8Array && b.length === size)) {
-    throw new Error("pull returned the wrong data");
+  let push = 0;
+  let pull = 0;
+  let bytes = 0;
+  for (let k = 0; k < times; k++) {
+    const t0 = performance.now();
+    await view.push({ buf });
+    const t1 = performance.now();
+    const back = await view.pull("buf") as Uint8Array[];
+    const t2 = performance.now();
+    if (!back.every((b) => b instanceof Uint8Array && b.length === size)) {
+      throw new Error("pull returned the wrong data");
+    }
+    push += (t1 - t0) / 1000;
+    pull += (t2 - t1) / 1000;
+    bytes += size * back.length;
   }
-  return { push: (t1 - t0) / 1000, pull: (t2 - t1) / 1000, bytes: size * back.length };
+  return { push, pull, bytes };
 }
 
 /** Seconds of one scatter then gather. */
