@@ -27,6 +27,10 @@ Deno.test("ipx cluster start --daemon, list and stop leave no process behind", a
     });
     assert.equal(client.connectionInfo.transport, "tls");
     assert.deepEqual(client.ids, [0, 1]);
+    // engines on this machine came in through the local socket
+    assert.ok(client.connectionInfo.ipcPath?.endsWith("/security/ipx.sock"));
+    const log = await Deno.readTextFile(`${dir.path}/profile_default/log/cluster.log`);
+    assert.match(log, /engine 0 registered \(pid \d+ on .*, from the local socket\)/);
     assert.deepEqual(await client.directView().apply(() => 1), [1, 1]);
     const again = await runIpx(dir.path, "cluster", "start", "--n", "1");
     assert.notEqual(again.code, 0);
@@ -41,4 +45,24 @@ Deno.test("ipx cluster start --daemon, list and stop leave no process behind", a
   const none = await runIpx(dir.path, "cluster", "stop");
   assert.notEqual(none.code, 0);
   assert.match(none.stderr, /no cluster is running/);
+});
+
+Deno.test("ipx cluster start --no-ipc: engines and clients use TCP/TLS, no socket file", async () => {
+  await using dir = await tempIpxDir();
+  const started = await runIpx(dir.path, "cluster", "start", "--n", "1", "--daemon", "--no-ipc");
+  try {
+    assert.equal(started.code, 0, started.stdout + started.stderr);
+    await using client = await Client.connect({
+      file: `${dir.path}/profile_default/security/ipx-client.json`,
+    });
+    assert.equal(client.connectionInfo.ipcPath, undefined);
+    await assert.rejects(Deno.lstat(`${dir.path}/profile_default/security/ipx.sock`));
+    assert.deepEqual(await client.directView().apply(() => 2), [2]);
+    const log = await Deno.readTextFile(`${dir.path}/profile_default/log/cluster.log`);
+    assert.match(log, /engine 0 registered \(pid \d+ on .*, from 127\.0\.0\.1:\d+\)/);
+  } finally {
+    const stopped = await runIpx(dir.path, "cluster", "stop");
+    assert.equal(stopped.code, 0, stopped.stderr);
+  }
+  assert.deepEqual(await processesMatching(dir.path), []);
 });

@@ -5,7 +5,7 @@
  * window (self time by area and function, inclusive time, µs per operation).
  *
  * ```text
- * deno run -A --unstable-worker-options scripts/_bench/profile.ts [--workload rtt|lb|lbmap|pushpull]
+ * deno run -A --unstable-worker-options scripts/_bench/profile.ts [--workload rtt|exec|lb|lbmap|pushpull]
  *     [--n 3000] [--engines 2] [--no-tls] [--interval-us 200] [--top 25] [--out DIR]
  * ```
  *
@@ -28,7 +28,7 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
 const CONFIG = `${ROOT}deno.json`;
 
-type Workload = "rtt" | "lb" | "lbmap" | "pushpull";
+type Workload = "rtt" | "exec" | "lb" | "lbmap" | "pushpull";
 
 /** What the client process reports. */
 interface ClientReport {
@@ -73,6 +73,10 @@ async function clientRole(
   if (workload === "rtt") {
     for (let i = 0; i < n; i++) await one.apply(() => 1);
     perEngine[client.ids[0]!] = n;
+  } else if (workload === "exec") {
+    const all = client.directView();
+    for (let i = 0; i < n; i++) await all.execute("x = 1");
+    for (const id of client.ids) perEngine[id] = n;
   } else if (workload === "lb") {
     const ars = Array.from({ length: n }, () => lb.apply(() => 1));
     await Promise.all(ars);
@@ -360,7 +364,13 @@ async function main(): Promise<void> {
     : values.workload!.split(",") as Workload[];
   const out = values.out ?? await Deno.makeTempDir({ prefix: "ipx-cpuprof-" });
   console.error(`profile: writing profiles and summaries under ${out}`);
-  const defaults: Record<Workload, number> = { rtt: 3000, lb: 10000, lbmap: 10000, pushpull: 5 };
+  const defaults: Record<Workload, number> = {
+    rtt: 3000,
+    exec: 2000,
+    lb: 10000,
+    lbmap: 10000,
+    pushpull: 5,
+  };
   for (const workload of workloads) {
     await session({
       workload,
