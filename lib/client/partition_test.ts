@@ -17,4 +17,8 @@ Deno.test("partition() and concatParts() round-trip arrays and typed arrays", ()
   const fp = partition(f, 3) as Float64Array[];
   assert.deepEqual(fp.map((p) => p.length), [4, 3, 3]);
   assert.deepEqual(concatParts(fp), f);
+  // elements that are arrays stay elements: only the parts are joined
+  const nested = [[1], [2, 3], [], [4]];
+  assert.deepEqual(concatParts(partition(nested, 3)), nested);
+  assert.deepEqual(concatParts([[], []]), []);
 });

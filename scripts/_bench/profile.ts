@@ -5,7 +5,7 @@
  * window (self time by area and function, inclusive time, µs per operation).
  *
  * ```text
- * deno run -A --unstable-worker-options scripts/_bench/profile.ts [--workload rtt|exec|lb|lbmap|pushpull]
+ * deno run -A --unstable-worker-options scripts/_bench/profile.ts [--workload rtt|exec|lb|lbmap|pushpull|sg]
  *     [--n 3000] [--engines 2] [--no-tls] [--interval-us 200] [--top 25] [--out DIR]
  * ```
  *
@@ -28,7 +28,7 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
 const CONFIG = `${ROOT}deno.json`;
 
-type Workload = "rtt" | "exec" | "lb" | "lbmap" | "pushpull";
+type Workload = "rtt" | "exec" | "lb" | "lbmap" | "pushpull" | "sg";
 
 /** What the client process reports. */
 interface ClientReport {
@@ -77,6 +77,15 @@ async function clientRole(
     const all = client.directView();
     for (let i = 0; i < n; i++) await all.execute("x = 1");
     for (const id of client.ids) perEngine[id] = n;
+  } else if (workload === "sg") {
+    const all = client.directView();
+    const data = Array.from({ length: 1_000_000 }, (_, i) => i);
+    for (let i = 0; i < n; i++) {
+      await all.scatter("x", data);
+      await all.gather("x");
+    }
+    ops = 2 * n;
+    for (const id of client.ids) perEngine[id] = ops;
   } else if (workload === "lb") {
     const ars = Array.from({ length: n }, () => lb.apply(() => 1));
     await Promise.all(ars);
@@ -370,6 +379,7 @@ async function main(): Promise<void> {
     lb: 10000,
     lbmap: 10000,
     pushpull: 5,
+    sg: 20,
   };
   for (const workload of workloads) {
     await session({
