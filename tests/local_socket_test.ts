@@ -102,3 +102,25 @@ Deno.test("a stale local socket is replaced at the next start; --no-ipc turns th
     await plain.stop("SIGTERM");
   }
 });
+
+Deno.test("a file in the way of the local socket: the controller warns and serves over TCP/TLS", async () => {
+  await using dir = await tempIpxDir();
+  const sec = `${dir.path}/profile_default/security`;
+  await Deno.mkdir(sec, { recursive: true, mode: 0o700 });
+  await Deno.writeTextFile(`${sec}/ipx.sock`, "not a socket");
+  const controller = new IpxProcess(dir.path, "controller");
+  try {
+    await controller.waitFor(READY);
+    await controller.waitFor(
+      /no local socket: cannot listen on \S+\/ipx\.sock \(\S+ exists and is not a socket\)/,
+    );
+    const clientFile = `${sec}/ipx-client.json`;
+    assert.equal((await readConnectionFile(clientFile)).ipcPath, undefined);
+    await using client = await Client.connect({ file: clientFile });
+    await controller.waitFor(/client \d+ connected from 127\.0\.0\.1:\d+/);
+    assert.deepEqual(client.ids, []);
+  } finally {
+    await controller.stop("SIGTERM");
+  }
+  assert.equal(await Deno.readTextFile(`${sec}/ipx.sock`), "not a socket");
+});

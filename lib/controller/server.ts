@@ -136,11 +136,12 @@ export async function serve(controller: Controller, options: ServeOptions): Prom
         (error) => options.log?.("warn", `accept on the local socket failed: ${error.message}`),
       );
     } catch (error) {
-      stop();
-      throw new ConnectionError(
-        `Cannot listen on the local socket ${options.unixPath}: ${(error as Error).message}; ` +
-          `remove that file, or start the controller with --no-ipc`,
-        { cause: error, address: options.unixPath },
+      // the network address serves everyone; the socket is only a faster path
+      options.log?.(
+        "warn",
+        `no local socket: cannot listen on ${options.unixPath} (${(error as Error).message}); ` +
+          `engines and clients on this machine use ${where} instead (remove that file to get ` +
+          `the faster local path back)`,
       );
     }
   }

@@ -15,8 +15,11 @@
 
 import type { ByteConn } from "./transport.ts";
 
-/** Longest socket path Linux accepts (`sun_path` is 108 bytes with its terminating NUL). */
-export const UNIX_PATH_MAX_BYTES = 107;
+/**
+ * Longest socket path this system accepts: `sun_path` holds 108 bytes on Linux and 104 on the
+ * BSDs and macOS, the terminating NUL included.
+ */
+export const UNIX_PATH_MAX_BYTES = Deno.build.os === "linux" ? 107 : 103;
 
 /** A Unix-socket connection, marked as local (see the module doc). */
 export class UnixByteConn implements ByteConn {
