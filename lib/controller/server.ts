@@ -140,8 +140,8 @@ export async function serve(controller: Controller, options: ServeOptions): Prom
       options.log?.(
         "warn",
         `no local socket: cannot listen on ${options.unixPath} (${(error as Error).message}); ` +
-          `engines and clients on this machine use ${hostname}:${port} instead (remove that file to get ` +
-          `the faster local path back)`,
+          `engines and clients on this machine use ${hostname}:${port} instead (remove that ` +
+          `file to get the faster local path back)`,
       );
     }
   }
