@@ -229,75 +229,58 @@ Deno.test("after the handshake a stalled frame closes the channel, naming the pe
   client.close();
 });
 
-function encrypted(c: ReturnType<typeof memoryPair>[0]) {
-  return { read: c.read.bind(c), write: c.write.bind(c), close: c.close.bind(c), encrypted: true };
+type MemoryConn = ReturnType<typeof memoryPair>[0];
+
+/** The memory connection marked as TLS (`encrypted`) or as a local Unix socket (`local`). */
+function marked(c: MemoryConn, flag: "encrypted" | "local") {
+  return { read: c.read.bind(c), write: c.write.bind(c), close: c.close.bind(c), [flag]: true };
 }
 
-function local(c: ReturnType<typeof memoryPair>[0]) {
-  return { read: c.read.bind(c), write: c.write.bind(c), close: c.close.bind(c), local: true };
+const KINDS = { encrypted: "a TLS", local: "a local Unix-socket" } as const;
+
+for (const flag of ["encrypted", "local"] as const) {
+  Deno.test(`over ${KINDS[flag]} connection frames skip the MAC; the key proofs still run`, async () => {
+    const key = generateKey();
+    const [a, b] = memoryPair();
+    const written: number[] = [];
+    const spyA = marked(a, flag);
+    const write = spyA.write;
+    spyA.write = (p: Uint8Array) => {
+      written.push(p.length);
+      return write(p);
+    };
+    const [client, accepted] = await Promise.all([
+      clientHandshake<M, M>(spyA, { key, role: "client" }),
+      serverHandshake<M, M>(marked(b, flag), { key }),
+    ]);
+    const got = Promise.withResolvers<M>();
+    const loop = accepted.channel.run((m) => got.resolve(m));
+    written.length = 0;
+    client.send({ type: "hi", n: 1 });
+    assert.deepEqual(await got.promise, { type: "hi", n: 1 });
+    // 4-byte header + the msgpack batch, no 32-byte MAC
+    assert.ok(written[0]! < 32, `frame of ${written[0]} bytes carries no MAC`);
+    client.close();
+    await loop;
+    // a peer without the key is still refused
+    const [c2, s2] = memoryPair();
+    const [r1, r2] = await Promise.allSettled([
+      clientHandshake(marked(c2, flag), { key: generateKey(), role: "client" }),
+      serverHandshake(marked(s2, flag), { key, timeoutMs: 500 }),
+    ]);
+    assert.equal(r1.status, "rejected");
+    assert.equal(r2.status, "rejected");
+    assert.ok((r1 as PromiseRejectedResult).reason instanceof AuthenticationError);
+  });
 }
 
-Deno.test("over a local Unix socket frames skip the MAC; the key proofs still run", async () => {
+Deno.test("a client on a plain connection refuses a controller that skips MACs", async () => {
   const key = generateKey();
-  const [a, b] = memoryPair();
-  const written: number[] = [];
-  const spyA = local(a);
-  const write = spyA.write;
-  spyA.write = (p: Uint8Array) => {
-    written.push(p.length);
-    return write(p);
-  };
-  const [client, accepted] = await Promise.all([
-    clientHandshake<M, M>(spyA, { key, role: "client" }),
-    serverHandshake<M, M>(local(b), { key }),
-  ]);
-  const got = Promise.withResolvers<M>();
-  const loop = accepted.channel.run((m) => got.resolve(m));
-  written.length = 0;
-  client.send({ type: "hi", n: 1 });
-  assert.deepEqual(await got.promise, { type: "hi", n: 1 });
-  assert.ok(written[0]! < 32, `frame of ${written[0]} bytes carries no MAC`);
-  client.close();
-  await loop;
-  // a peer on the socket without the key is still refused
-  const [c2, s2] = memoryPair();
-  const [r1, r2] = await Promise.allSettled([
-    clientHandshake(local(c2), { key: generateKey(), role: "client" }),
-    serverHandshake(local(s2), { key, timeoutMs: 500 }),
-  ]);
-  assert.equal(r1.status, "rejected");
-  assert.equal(r2.status, "rejected");
-  assert.ok((r1 as PromiseRejectedResult).reason instanceof AuthenticationError);
-});
-
-Deno.test("over an encrypted transport frames skip the MAC; a plain client refuses that", async () => {
-  const key = generateKey();
-  const [a, b] = memoryPair();
-  const written: number[] = [];
-  const spyA = encrypted(a);
-  const write = spyA.write;
-  spyA.write = (p: Uint8Array) => {
-    written.push(p.length);
-    return write(p);
-  };
-  const [client, accepted] = await Promise.all([
-    clientHandshake<M, M>(spyA, { key, role: "client" }),
-    serverHandshake<M, M>(encrypted(b), { key }),
-  ]);
-  const got = Promise.withResolvers<M>();
-  const loop = accepted.channel.run((m) => got.resolve(m));
-  written.length = 0;
-  client.send({ type: "hi", n: 1 });
-  assert.deepEqual(await got.promise, { type: "hi", n: 1 });
-  // 4-byte header + the msgpack batch, no 32-byte MAC
-  assert.ok(written[0]! < 32, `frame of ${written[0]} bytes carries no MAC`);
-  client.close();
-  await loop;
   // the controller claims TLS but the client's own connection is plain: refuse (downgrade)
   const [c2, s2] = memoryPair();
   const [r1] = await Promise.allSettled([
     clientHandshake(c2, { key, role: "client" }),
-    serverHandshake(encrypted(s2), { key, timeoutMs: 500 }),
+    serverHandshake(marked(s2, "encrypted"), { key, timeoutMs: 500 }),
   ]);
   assert.equal(r1.status, "rejected");
   assert.match(String((r1 as PromiseRejectedResult).reason), /unencrypted connection/);
