@@ -2,16 +2,7 @@ import assert from "node:assert/strict";
 import { dial } from "./dial.ts";
 import { ConnectionError } from "./errors.ts";
 import { listenUnix } from "./unix_socket.ts";
-import { leaveStaleSocket } from "./testing_unix.ts";
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "ipx_dial_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { leaveStaleSocket, withTempDir } from "./testing.ts";
 
 /** A plain TCP listener counting the connections it accepts. */
 function tcpServer() {
@@ -34,7 +25,7 @@ function tcpServer() {
 const base = { transport: "tcp" as const, host: "127.0.0.1", profile: "default" };
 
 Deno.test("dial prefers the controller's Unix socket, and falls back to TCP when it cannot be used", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_dial_", async (dir) => {
     const tcp = tcpServer();
     const path = `${dir}/ipx.sock`;
     const unix = listenUnix(path);
@@ -68,7 +59,7 @@ Deno.test("dial prefers the controller's Unix socket, and falls back to TCP when
 });
 
 Deno.test("dial: when neither the socket nor the port answers, the error names the network address", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_dial_", async (dir) => {
     const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = probe.addr.port;
     probe.close();

@@ -7,19 +7,10 @@ import {
   unixSocketAllowed,
 } from "./unix_socket.ts";
 import { writeAll } from "./transport.ts";
-import { leaveStaleSocket } from "./testing_unix.ts";
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "ipx_unix_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { leaveStaleSocket, withTempDir } from "./testing.ts";
 
 Deno.test("listenUnix/connectUnix: local connections both ways, owner-only socket, removed at close", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_unix_", async (dir) => {
     const path = `${dir}/ipx.sock`;
     const listener = listenUnix(path);
     try {
@@ -47,7 +38,7 @@ Deno.test("listenUnix/connectUnix: local connections both ways, owner-only socke
 });
 
 Deno.test("listenUnix replaces a stale socket but never deletes another kind of file", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_unix_", async (dir) => {
     const path = `${dir}/ipx.sock`;
     await leaveStaleSocket(path);
     await assert.rejects(connectUnix(path), Deno.errors.ConnectionRefused);

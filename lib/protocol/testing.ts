@@ -1,8 +1,26 @@
 /**
- * Test support for the local transport (used by tests only).
+ * Test support for protocol tests (used by tests only).
  *
  * @module
  */
+
+/**
+ * Runs `fn` with a fresh temporary directory, removed afterwards.
+ *
+ * @param prefix Name prefix of the directory.
+ * @param fn The test body.
+ */
+export async function withTempDir(
+  prefix: string,
+  fn: (dir: string) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
 
 /**
  * Leaves a socket file nobody listens on at `path`, as a controller that died would: a child
