@@ -7,6 +7,7 @@
  * ```text
  * deno run -A --unstable-worker-options scripts/fuzz.ts            # ≥ 100,000 frames, TCP
  * deno run -A --unstable-worker-options scripts/fuzz.ts --tls      # the same over TLS
+ * deno run -A --unstable-worker-options scripts/fuzz.ts --unix     # through the local socket
  * deno run -A --unstable-worker-options scripts/fuzz.ts --frames 20000 --seed 7 --workers 32
  * ```
  *
@@ -57,6 +58,7 @@ const { values: opt } = parseArgs({
     workers: { type: "string", default: "24" },
     engines: { type: "string", default: "2" },
     tls: { type: "boolean", default: false },
+    unix: { type: "boolean", default: false },
     "max-rss-growth-mb": { type: "string", default: "32" },
     "max-rss-mb": { type: "string", default: "512" },
     rounds: { type: "string", default: "5" },
@@ -327,12 +329,14 @@ async function main(): Promise<number> {
     const ids = await client.waitForEngines(ENGINES, { timeoutMs: 60_000 });
     await probe(client, ids);
     const info = await readConnectionFile(clientFile);
+    if (opt.unix && !info.ipcPath) throw new Error("--unix: the controller has no local socket");
     const f: Fuzz = {
       target: {
         host: info.host,
         port: info.port,
         transport: info.transport,
         ...(info.tlsCaPem ? { tlsCaPem: info.tlsCaPem } : {}),
+        ...(opt.unix ? { unixPath: info.ipcPath! } : {}),
       },
       key: info.key,
       stats: {
@@ -399,7 +403,9 @@ async function main(): Promise<number> {
     const s = f.stats;
     console.log(`
 == ipx protocol fuzz ==
-transport               ${info.transport} (seed ${opt.seed}, ${WORKERS} workers, ${ENGINES} engines)
+transport               ${
+      opt.unix ? "local socket" : info.transport
+    } (seed ${opt.seed}, ${WORKERS} workers, ${ENGINES} engines)
 frames sent             ${s.frames}
 connections opened      ${s.connections} (${s.handshakes} authenticated)
 closed by controller    ${s.closedByController} (as seen by the fuzzer)

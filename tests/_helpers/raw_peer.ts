@@ -1,6 +1,6 @@
 /**
- * A hand-driven ipx peer for security tests and the fuzzer. It opens a TCP or TLS connection to
- * a controller, can run the real handshake with a key (built here from the auth primitives, not
+ * A hand-driven ipx peer for security tests and the fuzzer. It opens a TCP, TLS or local Unix
+ * socket connection to a controller, can run the real handshake with a key (built here from the auth primitives, not
  * with `clientHandshake`, so a test can stop or deviate at any step), and then sends crafted
  * bytes: frames signed with the session key, frames signed with any sequence number, captured
  * frames replayed, or raw garbage. Reads are verified with the controller's session key.
@@ -23,6 +23,7 @@ import { encodeFrame, FRAME_HEADER_BYTES, writeFrameHeader } from "../../lib/pro
 import { FramedConn } from "../../lib/protocol/framed_conn.ts";
 import { connectTlsPinned } from "../../lib/protocol/tls.ts";
 import type { ByteConn } from "../../lib/protocol/transport.ts";
+import { connectUnix } from "../../lib/protocol/unix_socket.ts";
 import { IPX_VERSION, PROTOCOL_VERSION } from "../../lib/protocol/version.ts";
 
 /** Where a controller listens, as in a connection file. */
@@ -37,6 +38,8 @@ export interface RawPeerTarget {
   tlsCaPem?: string;
   /** The controller certificate's fingerprint, as real peers pin it from the connection file. */
   tlsCertFingerprint?: string;
+  /** Connect to the controller's local Unix socket instead (`host`, `port` unused). */
+  unixPath?: string;
 }
 
 /** The controller refused the handshake (a `reject` message), or it ended unexpectedly. */
@@ -97,6 +100,7 @@ export class RawPeer implements AsyncDisposable {
    * @returns The unauthenticated peer.
    */
   static async open(target: RawPeerTarget): Promise<RawPeer> {
+    if (target.unixPath) return new RawPeer(await connectUnix(target.unixPath), 0);
     if (target.transport === "tls") {
       if (!target.tlsCaPem) throw new TypeError("Cannot open a TLS raw peer without tlsCaPem");
       const conn = await connectTlsPinned({
@@ -112,7 +116,7 @@ export class RawPeer implements AsyncDisposable {
     return new RawPeer(conn, conn.localAddr.port);
   }
 
-  /** The local port, which the controller logs as the peer's address. */
+  /** The local port, which the controller logs as the peer's address (0 on a Unix socket). */
   get localPort(): number {
     return this.#localPort;
   }
