@@ -60,12 +60,23 @@ const PROCESS_MAIN = fromFileUrl(new URL("./process_main.ts", import.meta.url));
 const CONFIG = fromFileUrl(new URL("../../deno.json", import.meta.url));
 const WORKER = fromFileUrl(new URL("./worker.ts", import.meta.url));
 
-/** The environment of an engine process. */
-function engineEnv(): Record<string, string> {
+/**
+ * The environment of an engine process: the few variables Deno needs, and the C allocator's
+ * tuning (`MALLOC_*_`, `GLIBC_TUNABLES`) so a user can trade speed for memory. Example: with
+ * `MALLOC_MMAP_THRESHOLD_=131072` an engine gives freed big buffers back to the system (~100 MB
+ * less RSS after 16 MiB pushes and pulls) but pushes ~20% slower, since every big buffer is
+ * fresh memory. Nothing else leaks in (user code sees no environment unless `--allow-env`).
+ *
+ * @returns The variables to set.
+ */
+export function engineEnv(): Record<string, string> {
   const env: Record<string, string> = { NO_COLOR: "1" };
   for (const name of ["HOME", "PATH", "DENO_DIR", "XDG_CACHE_HOME", "TMPDIR"]) {
     const v = Deno.env.get(name);
     if (v !== undefined) env[name] = v;
+  }
+  for (const [name, value] of Object.entries(Deno.env.toObject())) {
+    if (/^MALLOC_[A-Z_]+_$/.test(name) || name === "GLIBC_TUNABLES") env[name] = value;
   }
   return env;
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describeExit, engineProcessFlags, SEMI_SPACE_MB } from "./supervisor.ts";
+import { describeExit, engineEnv, engineProcessFlags, SEMI_SPACE_MB } from "./supervisor.ts";
 
 function status(code: number, signal: Deno.Signal | null = null): Deno.CommandStatus {
   return { success: code === 0, code, signal };
@@ -68,4 +68,22 @@ Deno.test("engineProcessFlags() lets the engine process reach the controller's l
   });
   assert.equal(without.find((f) => f.startsWith("--allow-net=")), "--allow-net=127.0.0.1:4000");
   assert.equal(without.find((f) => f.startsWith("--allow-write=")), "--allow-write=/data");
+});
+
+Deno.test("engineEnv() passes the allocator's tuning and nothing else of the environment", () => {
+  const set = { MALLOC_MMAP_THRESHOLD_: "131072", GLIBC_TUNABLES: "glibc.malloc.arena_max=2" };
+  const unrelated = "IPX_TEST_SECRET_TOKEN";
+  try {
+    for (const [k, v] of Object.entries(set)) Deno.env.set(k, v);
+    Deno.env.set(unrelated, "x");
+    Deno.env.set("MALLOC_NOT_A_TUNABLE", "y");
+    const env = engineEnv();
+    assert.equal(env.MALLOC_MMAP_THRESHOLD_, "131072");
+    assert.equal(env.GLIBC_TUNABLES, "glibc.malloc.arena_max=2");
+    assert.equal(env.NO_COLOR, "1");
+    assert.equal(env[unrelated], undefined);
+    assert.equal(env.MALLOC_NOT_A_TUNABLE, undefined);
+  } finally {
+    for (const k of [...Object.keys(set), unrelated, "MALLOC_NOT_A_TUNABLE"]) Deno.env.delete(k);
+  }
 });
