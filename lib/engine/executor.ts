@@ -8,7 +8,9 @@
  *   resource and the flag that allows it (see `sandbox.ts`).
  * - Before every operation the data dir is scanned for symlinks that lead outside the sandbox;
  *   while any exists, operations fail with `ename` `"SandboxViolation"` and nothing runs.
- *   A link planted while an operation runs is not seen until the next one.
+ *   A link planted while an operation runs is not seen until the next one. In a data dir so big
+ *   that a scan takes a millisecond or more, scans are paced (see `symlink_pacing.ts`): a link
+ *   is then seen within ten scan durations.
  * - `interrupt()` closes the Worker and starts a fresh one, so the namespace is reset
  *   (`reset: true`); the interrupted run ends with `ename` `"Interrupted"`. Loops in user code
  *   are instrumented so a spinning Worker notices and closes itself (see `ts_strip.ts`).
@@ -29,9 +31,11 @@ import {
   resolvePolicy,
   type SandboxOptions,
   type SandboxPolicy,
+  type SymlinkEscape,
   SymlinkScanner,
   symlinkViolation,
 } from "./sandbox.ts";
+import { PacedScan } from "./symlink_pacing.ts";
 import { addInterruptChecks, stripFunction, stripTypes } from "./ts_strip.ts";
 import type { WorkerOp } from "./worker.ts";
 import { CodeWorker, type StreamCallback, type WorkerOutcome } from "./code_worker.ts";
@@ -107,7 +111,7 @@ const STOP_WAIT_MS = 500;
 /** Runs user code in a persistent, sandboxed namespace; see the module doc. */
 export class Executor implements AsyncDisposable {
   #policy: SandboxPolicy;
-  #symlinks: SymlinkScanner;
+  #symlinks: PacedScan<SymlinkEscape>;
   #engineId: number | undefined;
   #previousCwd: string;
   #worker: Promise<CodeWorker> | null = null;
@@ -122,7 +126,8 @@ export class Executor implements AsyncDisposable {
 
   private constructor(policy: SandboxPolicy, engineId: number | undefined, cwd: string) {
     this.#policy = policy;
-    this.#symlinks = new SymlinkScanner(policy);
+    const scanner = new SymlinkScanner(policy);
+    this.#symlinks = new PacedScan(() => scanner.scan());
     this.#engineId = engineId;
     this.#previousCwd = cwd;
   }
@@ -339,7 +344,7 @@ export class Executor implements AsyncDisposable {
 
   /** Scans, prepares and sends one op; gives up quietly once `token.aborted` is set. */
   async #attempt(item: Queued, token: { aborted: boolean }): Promise<WorkerOutcome> {
-    const escapes = this.#symlinks.scan();
+    const escapes = this.#symlinks.check();
     if (escapes.length > 0) return { ok: false, error: symlinkViolation(escapes, this.#policy) };
     if (item.op.kind === "clear") {
       void this.#replaceWorker()?.then((w) => w.stop(), () => {});
