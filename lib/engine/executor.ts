@@ -8,9 +8,9 @@
  *   resource and the flag that allows it (see `sandbox.ts`).
  * - Before every operation the data dir is scanned for symlinks that lead outside the sandbox;
  *   while any exists, operations fail with `ename` `"SandboxViolation"` and nothing runs.
- *   A link planted while an operation runs is not seen until the next one. In a data dir so big
- *   that a scan takes a millisecond or more, scans are paced (see `symlink_pacing.ts`): a link
- *   is then seen within ten scan durations.
+ *   A link planted while an operation runs is not seen until the next one. In a data dir of
+ *   200 directories or more, scans are paced (see `symlink_pacing.ts`): a link is then seen
+ *   within ten scan durations.
  * - `interrupt()` closes the Worker and starts a fresh one, so the namespace is reset
  *   (`reset: true`); the interrupted run ends with `ename` `"Interrupted"`. Loops in user code
  *   are instrumented so a spinning Worker notices and closes itself (see `ts_strip.ts`).
@@ -126,8 +126,7 @@ export class Executor implements AsyncDisposable {
 
   private constructor(policy: SandboxPolicy, engineId: number | undefined, cwd: string) {
     this.#policy = policy;
-    const scanner = new SymlinkScanner(policy);
-    this.#symlinks = new PacedScan(() => scanner.scan());
+    this.#symlinks = new PacedScan(new SymlinkScanner(policy));
     this.#engineId = engineId;
     this.#previousCwd = cwd;
   }

@@ -179,6 +179,11 @@ export class SymlinkScanner {
     this.#roots = policy.write.filter((w) => policy.read.some((r) => isInside(w, r)));
   }
 
+  /** Directories the last {@linkcode scan} walked. */
+  get directories(): number {
+    return this.#dirs.size;
+  }
+
   /**
    * Walks the data dir, re-reading directories that changed.
    *

@@ -3,44 +3,54 @@
  *
  * The scan (see `SymlinkScanner` in `sandbox.ts`) costs one `lstat` per directory of the data
  * dir: ~10 µs for a small one, but 25 ms for 5,100 directories here, and far more on a network
- * file system — paid before every operation, it would make a big data tree unusable. So: while a
- * scan takes less than {@linkcode PACE_FROM_MS}, every operation scans (exactly as before). Once
- * a scan takes longer, the next one runs only when {@linkcode PACE_FACTOR} times its duration
- * has passed since it ended (scanning then takes at most about a tenth of the time) and
- * operations in between reuse its result. While the last scan found escaping links, every
- * operation scans again, so removing them takes effect at once.
+ * file system — paid before every operation, it would make a big data tree unusable. So: while
+ * the data dir has fewer than {@linkcode PACE_FROM_DIRS} directories, every operation scans
+ * (exactly as before, whatever the load). In a bigger tree the next scan runs only when
+ * {@linkcode PACE_FACTOR} times the last scan's duration has passed since it ended (scanning then
+ * takes at most about a tenth of the time) and operations in between reuse its result. While the
+ * last scan found escaping links, every operation scans again, so removing them takes effect at
+ * once. The decision rests on the directory count, not on timing, so a loaded machine never
+ * turns pacing on for a small data dir.
  *
  * What this changes: in a big tree a link planted by another process is seen within ten
  * durations of the last scan instead of by the next operation (measured with 5,100 directories:
  * 16.6 → 0.19 ms per trivial apply; a link was seen ~1.3 s after it was planted, the first scan
- * after start being the slowest since it reads every directory). The scan never caught a link planted during an
- * operation, nor one planted in a directory the running scan had already passed, so for a tree
- * that takes milliseconds to walk the window was already of that order.
+ * after start being the slowest since it reads every directory). The scan never caught a link
+ * planted during an operation, nor one planted in a directory the running scan had already
+ * passed, so for a tree that takes milliseconds to walk the window was already of that order.
  *
  * @module
  */
 
-/** Scans shorter than this (ms) run before every operation. */
-export const PACE_FROM_MS = 1;
-/** A longer scan is repeated no sooner than this many times its duration after it ended. */
+/** Data dirs with fewer directories than this (~1 ms to scan here) are scanned every time. */
+export const PACE_FROM_DIRS = 200;
+/** In a bigger tree a scan is repeated no sooner than this many times its duration after it. */
 export const PACE_FACTOR = 10;
 
 /** Something that scans and returns what it found (empty when all is well). */
 export type Scan<T> = () => T[];
 
+/** What {@linkcode PacedScan} needs of a scanner. */
+export interface PaceableScanner<T> {
+  /** Scans; returns what it found (empty when all is well). */
+  scan: Scan<T>;
+  /** Directories the last scan walked. */
+  readonly directories: number;
+}
+
 /** Runs a scan before operations, paced as the module doc says. */
 export class PacedScan<T> {
-  #scan: Scan<T>;
+  #scanner: PaceableScanner<T>;
   #now: () => number;
   #last: T[] = [];
   #nextAt = -Infinity;
 
   /**
-   * @param scan The scan.
+   * @param scanner The scanner.
    * @param now Clock in ms (`performance.now` by default; tests inject one).
    */
-  constructor(scan: Scan<T>, now: () => number = () => performance.now()) {
-    this.#scan = scan;
+  constructor(scanner: PaceableScanner<T>, now: () => number = () => performance.now()) {
+    this.#scanner = scanner;
     this.#now = now;
   }
 
@@ -53,10 +63,11 @@ export class PacedScan<T> {
   check(): T[] {
     const start = this.#now();
     if (this.#last.length === 0 && start < this.#nextAt) return this.#last;
-    this.#last = this.#scan();
+    this.#last = this.#scanner.scan();
     const end = this.#now();
-    const took = end - start;
-    this.#nextAt = took < PACE_FROM_MS ? -Infinity : end + PACE_FACTOR * took;
+    this.#nextAt = this.#scanner.directories < PACE_FROM_DIRS
+      ? -Infinity
+      : end + PACE_FACTOR * (end - start);
     return this.#last;
   }
 }

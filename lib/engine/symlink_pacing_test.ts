@@ -1,19 +1,29 @@
 import assert from "node:assert/strict";
-import { PACE_FACTOR, PACE_FROM_MS, PacedScan } from "./symlink_pacing.ts";
+import { PACE_FACTOR, PACE_FROM_DIRS, PacedScan } from "./symlink_pacing.ts";
 
-/** A scan whose duration and findings the test sets; it advances the fake clock as it runs. */
+/**
+ * A scanner whose duration, directory count and findings the test sets; it advances the fake
+ * clock as it runs.
+ */
 function fakeScan() {
-  const state = { now: 0, duration: 0.01, found: [] as string[], calls: 0 };
-  const scan = () => {
-    state.calls++;
-    state.now += state.duration;
-    return [...state.found];
+  const state = { now: 0, duration: 0.01, dirs: 1, found: [] as string[], calls: 0 };
+  const scanner = {
+    scan: () => {
+      state.calls++;
+      state.now += state.duration;
+      return [...state.found];
+    },
+    get directories() {
+      return state.dirs;
+    },
   };
-  return { state, paced: new PacedScan(scan, () => state.now) };
+  return { state, paced: new PacedScan(scanner, () => state.now) };
 }
 
-Deno.test("PacedScan: fast scans run before every operation", () => {
+Deno.test("PacedScan: a small data dir is scanned before every operation, however slow", () => {
   const { state, paced } = fakeScan();
+  state.dirs = PACE_FROM_DIRS - 1;
+  state.duration = 50; // a loaded machine
   for (let i = 0; i < 5; i++) {
     assert.deepEqual(paced.check(), []);
     state.now += 0.001; // operations back to back
@@ -25,7 +35,8 @@ Deno.test("PacedScan: fast scans run before every operation", () => {
 
 Deno.test("PacedScan: a slow scan is repeated only after PACE_FACTOR times its duration", () => {
   const { state, paced } = fakeScan();
-  state.duration = 25; // ms, e.g. 5,000 directories
+  state.dirs = 5100;
+  state.duration = 25; // ms
   assert.deepEqual(paced.check(), []);
   assert.equal(state.calls, 1);
   state.found = ["planted"];
@@ -46,12 +57,13 @@ Deno.test("PacedScan: a slow scan is repeated only after PACE_FACTOR times its d
   assert.equal(state.calls, 3);
 });
 
-Deno.test("PacedScan: a tree that becomes fast to scan is scanned every time again", () => {
+Deno.test("PacedScan: a tree that shrinks below PACE_FROM_DIRS is scanned every time again", () => {
   const { state, paced } = fakeScan();
-  state.duration = 5 * PACE_FROM_MS;
+  state.dirs = PACE_FROM_DIRS;
+  state.duration = 5;
   paced.check();
   state.now += PACE_FACTOR * state.duration; // window over
-  state.duration = PACE_FROM_MS / 10;
+  state.dirs = PACE_FROM_DIRS - 1;
   paced.check();
   assert.equal(state.calls, 2);
   paced.check();
