@@ -78,6 +78,7 @@ async function start(
       "--allow-all",
       "--unstable-worker-options",
       "--no-prompt",
+      "--v8-flags=--max-semi-space-size=4", // as ./ipx
       MAIN,
       "cluster",
       "start",
