@@ -11,6 +11,7 @@ import { AuthenticationError, Client } from "../mod.ts";
 import { readConnectionFile, writeConnectionFile } from "../lib/protocol/connection_file.ts";
 import { generateKey } from "../lib/protocol/auth.ts";
 import { IpxProcess, processesMatching, tempIpxDir } from "./_helpers/ipx_cli.ts";
+import { UNIX_PATH_MAX_BYTES } from "../lib/protocol/unix_socket.ts";
 
 const READY = /ipx controller ready on (\S+):(\d+) \((tls|tcp)\)/;
 
@@ -123,4 +124,22 @@ Deno.test("a file in the way of the local socket: the controller warns and serve
     await controller.stop("SIGTERM");
   }
   assert.equal(await Deno.readTextFile(`${sec}/ipx.sock`), "not a socket");
+});
+
+Deno.test("a profile path too long for a Unix socket: no local socket, TCP/TLS for everyone", async () => {
+  await using dir = await tempIpxDir();
+  // IPX_DIR/profile_default/security/ipx.sock must exceed the socket path limit
+  const deep = `${dir.path}/${"d".repeat(Math.max(1, UNIX_PATH_MAX_BYTES - dir.path.length))}`;
+  const controller = new IpxProcess(deep, "controller");
+  try {
+    await controller.waitFor(READY);
+    await controller.waitFor(/no local socket: its path \S+ is too long for a Unix socket/);
+    const clientFile = `${deep}/profile_default/security/ipx-client.json`;
+    assert.equal((await readConnectionFile(clientFile)).ipcPath, undefined);
+    await using client = await Client.connect({ file: clientFile });
+    await controller.waitFor(/client \d+ connected from 127\.0\.0\.1:\d+/);
+    assert.deepEqual(client.ids, []);
+  } finally {
+    await controller.stop("SIGTERM");
+  }
 });
