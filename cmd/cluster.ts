@@ -142,15 +142,16 @@ async function start(
     address: `${cluster.running.info.host}:${cluster.running.info.port}`,
     startedAt: new Date().toISOString(),
   });
+  // listen for signals before saying "ready": `ipx cluster stop` may signal right after it
+  const stop = Promise.withResolvers<void>();
+  const onSig = () => stop.resolve();
+  Deno.addSignalListener("SIGINT", onSig);
+  Deno.addSignalListener("SIGTERM", onSig);
   await writeFileAtomic(clusterFile(o.profile), JSON.stringify(record(), null, 2), 0o600);
   console.log(
     `cluster ready: ${n} engines (ids ${record().engineIds.join(",")}) on ${record().address}, ` +
       `profile ${o.profile}; stop with Ctrl-C or \`ipx cluster stop --profile ${o.profile}\``,
   );
-  const stop = Promise.withResolvers<void>();
-  const onSig = () => stop.resolve();
-  Deno.addSignalListener("SIGINT", onSig);
-  Deno.addSignalListener("SIGTERM", onSig);
   cluster.running.controller.shutdownRequested.then(onSig);
   await stop.promise;
   Deno.removeSignalListener("SIGINT", onSig);

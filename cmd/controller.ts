@@ -82,14 +82,15 @@ export async function runControllerCommand(o: ControllerCliOptions): Promise<num
     },
     log,
   });
-  console.log(
-    `ipx controller ready on ${running.info.host}:${running.info.port} (${running.info.transport}); ` +
-      `copy ${running.engineFile} to other machines to start engines there`,
-  );
+  // listen for signals before saying "ready": a SIGTERM right after it still stops cleanly
   const stop = Promise.withResolvers<string>();
   const onSignal = (sig: Deno.Signal) => () => stop.resolve(sig);
   const handlers = (["SIGINT", "SIGTERM"] as const).map((s) => [s, onSignal(s)] as const);
   for (const [s, h] of handlers) Deno.addSignalListener(s, h);
+  console.log(
+    `ipx controller ready on ${running.info.host}:${running.info.port} (${running.info.transport}); ` +
+      `copy ${running.engineFile} to other machines to start engines there`,
+  );
   running.controller.shutdownRequested.then(() => stop.resolve("a client's shutdown request"));
   const why = await stop.promise;
   log("info", `stopping (${why})`);
