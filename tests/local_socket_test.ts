@@ -7,25 +7,28 @@
  */
 
 import assert, { rejects } from "node:assert/strict";
-import { AuthenticationError, Client } from "../mod.ts";
+import { AuthenticationError, Client, ConnectionError } from "../mod.ts";
+import { ensureCertificates } from "../lib/controller/certs.ts";
+import { TlsError } from "../lib/protocol/tls.ts";
 import { readConnectionFile, writeConnectionFile } from "../lib/protocol/connection_file.ts";
 import { generateKey } from "../lib/protocol/auth.ts";
 import { IpxProcess, processesMatching, tempIpxDir } from "./_helpers/ipx_cli.ts";
-import { UNIX_PATH_MAX_BYTES } from "../lib/protocol/unix_socket.ts";
+import { socketName, UNIX_PATH_MAX_BYTES } from "../lib/protocol/unix_socket.ts";
 
 const READY = /ipx controller ready on (\S+):(\d+) \((tls|tcp)\)/;
 
 Deno.test("engines and clients on the controller's machine use its owner-only local socket", async () => {
   await using dir = await tempIpxDir();
   const sec = `${dir.path}/profile_default/security`;
-  const sock = `${sec}/ipx.sock`;
   const clientFile = `${sec}/ipx-client.json`;
   const controller = new IpxProcess(dir.path, "controller");
   const engines = new IpxProcess(dir.path, "engine", "--n", "1");
+  let sock = "";
   try {
     await controller.waitFor(READY);
-    await controller.waitFor(/and on \S+\/ipx\.sock for this machine/);
+    await controller.waitFor(/and on \S+\/ipx-[0-9a-f]{16}\.sock for this machine/);
     const info = await readConnectionFile(clientFile);
+    sock = `${sec}/${socketName(info)}`;
     assert.equal(info.ipcPath, sock);
     assert.equal((await readConnectionFile(`${sec}/ipx-engine.json`)).ipcPath, sock);
     const st = Deno.lstatSync(sock);
@@ -62,6 +65,33 @@ Deno.test("engines and clients on the controller's machine use its owner-only lo
     await controller.waitFor(
       /rejected connection from the local socket: Peer \(client\) holds a different key/,
     );
+
+    // a copy pointing at another port or pinning another CA does not reach this controller
+    // through the socket: it gets that address's answer
+    using closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const deadPort = (closed.addr as Deno.NetAddr).port;
+    closed.close();
+    const dead = `${dir.path}/dead-client.json`;
+    await writeConnectionFile(dead, { ...info, port: deadPort });
+    await rejects(Client.connect({ file: dead, timeoutMs: 3000 }), (e: unknown) => {
+      assert.ok(e instanceof ConnectionError, String(e));
+      assert.match(e.message, new RegExp(`127\\.0\\.0\\.1:${deadPort}`));
+      return true;
+    });
+    const foreignDir = await Deno.makeTempDir({ prefix: "ipx_foreign_ca_" });
+    try {
+      const foreign = await ensureCertificates({ securityDir: foreignDir, hosts: [] });
+      const pinned = `${dir.path}/foreign-ca-client.json`;
+      await writeConnectionFile(pinned, { ...info, tlsCaPem: foreign.caCertPem });
+      await rejects(Client.connect({ file: pinned, timeoutMs: 5000 }), (e: unknown) => {
+        const tls = e instanceof TlsError ? e : (e as Error).cause;
+        assert.ok(tls instanceof TlsError, `expected a TlsError, got ${e}`);
+        assert.equal(tls.reason, "unknown_ca");
+        return true;
+      });
+    } finally {
+      await Deno.remove(foreignDir, { recursive: true });
+    }
   } finally {
     await engines.stop("SIGTERM");
     assert.equal((await controller.stop("SIGTERM")).code, 0);
@@ -73,10 +103,11 @@ Deno.test("engines and clients on the controller's machine use its owner-only lo
 Deno.test("a stale local socket is replaced at the next start; --no-ipc turns the socket off", async () => {
   await using dir = await tempIpxDir();
   const sec = `${dir.path}/profile_default/security`;
-  const sock = `${sec}/ipx.sock`;
   const clientFile = `${sec}/ipx-client.json`;
+  const sockets = () => [...Deno.readDirSync(sec)].filter((e) => e.name.endsWith(".sock"));
   const killed = new IpxProcess(dir.path, "controller");
   await killed.waitFor(READY);
+  const sock = (await readConnectionFile(clientFile)).ipcPath!;
   await killed.stop("SIGKILL");
   assert.ok(Deno.lstatSync(sock).isSocket, "SIGKILL leaves the socket file behind");
 
@@ -89,13 +120,13 @@ Deno.test("a stale local socket is replaced at the next start; --no-ipc turns th
   } finally {
     await again.stop("SIGTERM");
   }
-  assert.throws(() => Deno.lstatSync(sock), Deno.errors.NotFound);
+  assert.deepEqual(sockets(), []);
 
   const plain = new IpxProcess(dir.path, "controller", "--no-ipc");
   try {
     await plain.waitFor(READY);
     assert.equal((await readConnectionFile(clientFile)).ipcPath, undefined);
-    assert.throws(() => Deno.lstatSync(sock), Deno.errors.NotFound);
+    assert.deepEqual(sockets(), []);
     await using client = await Client.connect({ file: clientFile });
     await plain.waitFor(/client \d+ connected from 127\.0\.0\.1:\d+/);
     assert.deepEqual(client.ids, []);
@@ -107,15 +138,19 @@ Deno.test("a stale local socket is replaced at the next start; --no-ipc turns th
 Deno.test("a file in the way of the local socket: the controller warns and serves over TCP/TLS", async () => {
   await using dir = await tempIpxDir();
   const sec = `${dir.path}/profile_default/security`;
-  await Deno.mkdir(sec, { recursive: true, mode: 0o700 });
-  await Deno.writeTextFile(`${sec}/ipx.sock`, "not a socket");
+  const clientFile = `${sec}/ipx-client.json`;
+  // learn the socket's name (the next start takes the same port again), then block it
+  const first = new IpxProcess(dir.path, "controller");
+  await first.waitFor(READY);
+  const sock = (await readConnectionFile(clientFile)).ipcPath!;
+  await first.stop("SIGTERM");
+  await Deno.writeTextFile(sock, "not a socket");
   const controller = new IpxProcess(dir.path, "controller");
   try {
     await controller.waitFor(READY);
     await controller.waitFor(
-      /no local socket: cannot listen on \S+\/ipx\.sock \(\S+ exists and is not a socket\)/,
+      /no local socket: cannot listen on \S+\/ipx-[0-9a-f]{16}\.sock \(\S+ exists and is not a socket\)/,
     );
-    const clientFile = `${sec}/ipx-client.json`;
     assert.equal((await readConnectionFile(clientFile)).ipcPath, undefined);
     await using client = await Client.connect({ file: clientFile });
     await controller.waitFor(/client \d+ connected from 127\.0\.0\.1:\d+/);
@@ -123,12 +158,12 @@ Deno.test("a file in the way of the local socket: the controller warns and serve
   } finally {
     await controller.stop("SIGTERM");
   }
-  assert.equal(await Deno.readTextFile(`${sec}/ipx.sock`), "not a socket");
+  assert.equal(await Deno.readTextFile(sock), "not a socket");
 });
 
 Deno.test("a profile path too long for a Unix socket: no local socket, TCP/TLS for everyone", async () => {
   await using dir = await tempIpxDir();
-  // IPX_DIR/profile_default/security/ipx.sock must exceed the socket path limit
+  // IPX_DIR/profile_default/security/ipx-….sock must exceed the socket path limit
   const deep = `${dir.path}/${"d".repeat(Math.max(1, UNIX_PATH_MAX_BYTES - dir.path.length))}`;
   const controller = new IpxProcess(deep, "controller");
   try {

@@ -20,7 +20,7 @@ import { readConnectionFile } from "../protocol/connection_file.ts";
 import type { Logger } from "./log.ts";
 import type { TaskStoreLimits } from "./task_store.ts";
 import { serve, type Server } from "./server.ts";
-import { unixPathFits } from "../protocol/unix_socket.ts";
+import { removeStaleSockets, socketName, unixPathFits } from "../protocol/unix_socket.ts";
 
 /** Options of {@linkcode runController}. */
 export interface RunControllerOptions {
@@ -37,7 +37,7 @@ export interface RunControllerOptions {
   /** Use plain TCP (trusted networks only). @default false */
   noTls?: boolean;
   /**
-   * Do not listen on the profile's Unix socket (`security/ipx.sock`); engines and clients on
+   * Do not listen on the profile's Unix socket (`security/ipx-<id>.sock`); engines and clients on
    * this machine then use TCP/TLS too. @default false
    */
   noIpc?: boolean;
@@ -164,16 +164,23 @@ export async function runController(options: RunControllerOptions): Promise<Runn
       ...(options.hwm !== undefined ? { hwm: options.hwm } : {}),
       ...(options.storeLimits ? { storeLimits: options.storeLimits } : {}),
     });
-    let unixPath: string | undefined = `${paths.security}/ipx.sock`;
-    if (options.noIpc) unixPath = undefined;
-    else if (!unixPathFits(unixPath)) {
+    const host = anyAddress ? location : bindIp;
+    const transport = tls ? "tls" as const : "tcp" as const;
+    // the socket's name stands for the address and CA written into the connection files
+    const unixPath = (port: number): string | undefined => {
+      if (options.noIpc) return undefined;
+      const path = `${paths.security}/${
+        socketName({ host, port, transport, ...(tls ? { tlsCaPem: tls.caCertPem } : {}) })
+      }`;
+      if (unixPathFits(path)) return path;
       log(
         "info",
-        `no local socket: its path ${unixPath} is too long for a Unix socket; engines and ` +
+        `no local socket: its path ${path} is too long for a Unix socket; engines and ` +
           `clients on this machine use TCP (a shorter IPX_DIR avoids this)`,
       );
-      unixPath = undefined;
-    }
+      return undefined;
+    };
+    removeStaleSockets(paths.security); // left by controllers killed before they could
     let server: Server;
     try {
       const serveOn = (port: number) =>
@@ -182,7 +189,7 @@ export async function runController(options: RunControllerOptions): Promise<Runn
           port,
           log,
           ...(tls ? { tls: { certPem: tls.certPem, keyPem: tls.keyPem } } : {}),
-          ...(unixPath ? { unixPath } : {}),
+          unixPath,
         });
       const previous = options.port ? 0 : await previousPort(controller, paths.clientFile);
       if (previous) {
@@ -210,8 +217,8 @@ export async function runController(options: RunControllerOptions): Promise<Runn
       role: "client",
       ipxVersion: IPX_VERSION,
       protocolVersion: PROTOCOL_VERSION,
-      transport: tls ? "tls" : "tcp",
-      host: anyAddress ? location : bindIp,
+      transport,
+      host,
       port: server.port,
       addresses: [`${server.hostname}:${server.port}`],
       location,

@@ -21,8 +21,11 @@ export interface ServeOptions {
   port: number;
   /** TLS certificate and key (PEM); plain TCP when omitted. */
   tls?: { certPem: string; keyPem: string };
-  /** Also listen on this Unix socket for peers on this machine. */
-  unixPath?: string;
+  /**
+   * Also listen on this Unix socket for peers on this machine: a path, or a function of the
+   * bound port giving one (undefined: no socket).
+   */
+  unixPath?: string | ((port: number) => string | undefined);
   /** Log sink. */
   log?: Logger;
 }
@@ -129,17 +132,20 @@ export async function serve(controller: Controller, options: ServeOptions): Prom
     };
   }
   let unix: UnixListener | undefined;
-  if (options.unixPath) {
+  const unixPath = typeof options.unixPath === "function"
+    ? options.unixPath(port)
+    : options.unixPath;
+  if (unixPath) {
     try {
       unix = listenUnix(
-        options.unixPath,
+        unixPath,
         (error) => options.log?.("warn", `accept on the local socket failed: ${error.message}`),
       );
     } catch (error) {
       // the network address serves everyone; the socket is only a faster path
       options.log?.(
         "warn",
-        `no local socket: cannot listen on ${options.unixPath} (${(error as Error).message}); ` +
+        `no local socket: cannot listen on ${unixPath} (${(error as Error).message}); ` +
           `engines and clients on this machine use ${hostname}:${port} instead (remove that ` +
           `file to get the faster local path back)`,
       );

@@ -10,7 +10,7 @@ import type { ConnectionInfo } from "./connection_file.ts";
 import { ConnectionError } from "./errors.ts";
 import { connectTlsPinned } from "./tls.ts";
 import type { ByteConn } from "./transport.ts";
-import { connectUnix, unixSocketAllowed } from "./unix_socket.ts";
+import { connectUnix, socketMatches, unixSocketAllowed } from "./unix_socket.ts";
 
 /** Options of {@linkcode dial}. */
 export interface DialOptions {
@@ -25,8 +25,9 @@ export interface DialOptions {
 }
 
 /**
- * Connects to the controller: through its Unix socket (`ipcPath`) when that works from here,
- * else to `host:port` over TCP or TLS. A socket that cannot be used (another machine, a stale
+ * Connects to the controller: through its Unix socket (`ipcPath`) when that works from here and
+ * the socket's name matches the file's address, transport and CA (see `socketName`), else to
+ * `host:port` over TCP or TLS. A socket that cannot be used (another machine, a stale or edited
  * file, no permission) is skipped silently; errors name the network address.
  *
  * @param info Address, transport, CA and socket from the connection file.
@@ -40,7 +41,9 @@ export async function dial(
   >,
   options: DialOptions = {},
 ): Promise<ByteConn> {
-  if (info.ipcPath && !options.noIpc && unixSocketAllowed(info.ipcPath)) {
+  if (
+    info.ipcPath && !options.noIpc && socketMatches(info) && unixSocketAllowed(info.ipcPath)
+  ) {
     options.signal?.throwIfAborted();
     try {
       return await connectUnix(info.ipcPath);

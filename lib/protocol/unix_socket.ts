@@ -13,6 +13,9 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
+import { basename } from "node:path";
+import type { ConnectionInfo } from "./connection_file.ts";
 import type { ByteConn } from "./transport.ts";
 
 /**
@@ -20,6 +23,57 @@ import type { ByteConn } from "./transport.ts";
  * BSDs and macOS, the terminating NUL included.
  */
 export const UNIX_PATH_MAX_BYTES = Deno.build.os === "linux" ? 107 : 103;
+
+/** The connection-file fields a local socket's name stands for. */
+export type SocketIdentity = Pick<ConnectionInfo, "host" | "port" | "transport" | "tlsCaPem">;
+
+/**
+ * The file name of a controller's local socket: `ipx-` and 16 hex digits of a hash of the
+ * address, transport and CA the connection file names. A peer uses a file's `ipcPath` only when
+ * its name matches the rest of that file, so a file pointing at another port, host or CA (a
+ * copy edited by hand, a stale one) never reaches a local controller through the socket: it
+ * goes to that address and gets that address's answer (refused, or a TLS pin failure).
+ *
+ * @param info Address, transport and CA of the controller.
+ * @returns The socket's file name (no directory).
+ */
+export function socketName(info: SocketIdentity): string {
+  const id = createHash("sha256")
+    .update(`${info.transport}\n${info.host}\n${info.port}\n${info.tlsCaPem?.trim() ?? ""}`)
+    .digest("hex");
+  return `ipx-${id.slice(0, 16)}.sock`;
+}
+
+/**
+ * Whether a connection file's `ipcPath` belongs to the controller the rest of the file names
+ * (see {@linkcode socketName}).
+ *
+ * @param info The connection file's fields.
+ */
+export function socketMatches(info: SocketIdentity & { ipcPath?: string }): boolean {
+  return info.ipcPath !== undefined && basename(info.ipcPath) === socketName(info);
+}
+
+/** Socket files of earlier runs in `dir` (names from {@linkcode socketName}). */
+const SOCKET_FILE = /^ipx-[0-9a-f]{16}\.sock$/;
+
+/**
+ * Removes socket files that earlier controllers of a profile left in `dir` (killed before they
+ * could remove them). Only sockets with ipx's names are touched. Call it under the profile's
+ * pid lock.
+ *
+ * @param dir The profile's security directory.
+ */
+export function removeStaleSockets(dir: string): void {
+  for (const entry of Deno.readDirSync(dir)) {
+    if (!SOCKET_FILE.test(entry.name)) continue;
+    try {
+      if (Deno.lstatSync(`${dir}/${entry.name}`).isSocket) Deno.removeSync(`${dir}/${entry.name}`);
+    } catch {
+      // gone already
+    }
+  }
+}
 
 /** A Unix-socket connection, marked as local (see the module doc). */
 export class UnixByteConn implements ByteConn {

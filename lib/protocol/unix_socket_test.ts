@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import {
   connectUnix,
   listenUnix,
+  removeStaleSockets,
+  socketName,
   UNIX_PATH_MAX_BYTES,
   unixPathFits,
   unixSocketAllowed,
@@ -91,4 +93,27 @@ console.log(unixSocketAllowed(${JSON.stringify(path)}));`;
   } finally {
     await Deno.remove(script);
   }
+});
+
+Deno.test("socketName stands for transport, host, port and CA; removeStaleSockets clears only those", async () => {
+  const info = { transport: "tls" as const, host: "127.0.0.1", port: 4000, tlsCaPem: "CA\n" };
+  const name = socketName(info);
+  assert.match(name, /^ipx-[0-9a-f]{16}\.sock$/);
+  assert.equal(socketName({ ...info, tlsCaPem: "CA" }), name); // surrounding whitespace ignored
+  for (
+    const other of [
+      { ...info, port: 4001 },
+      { ...info, host: "node7" },
+      { ...info, tlsCaPem: "another CA" },
+      { transport: "tcp" as const, host: info.host, port: info.port },
+    ]
+  ) assert.notEqual(socketName(other), name);
+  await withTempDir("ipx_unix_", async (dir) => {
+    await leaveStaleSocket(`${dir}/${name}`);
+    await leaveStaleSocket(`${dir}/someone-else.sock`);
+    Deno.writeTextFileSync(`${dir}/ipx-0123456789abcdef.sock`, "a regular file with that name");
+    removeStaleSockets(dir);
+    const left = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+    assert.deepEqual(left, ["ipx-0123456789abcdef.sock", "someone-else.sock"]);
+  });
 });
