@@ -166,11 +166,11 @@ export async function runController(options: RunControllerOptions): Promise<Runn
     });
     const host = anyAddress ? location : bindIp;
     const transport = tls ? "tls" as const : "tcp" as const;
-    // the socket's name stands for the address and CA written into the connection files
+    // the socket's name stands for the address, CA and key written into the connection files
     const unixPath = (port: number): string | undefined => {
       if (options.noIpc) return undefined;
       const path = `${paths.security}/${
-        socketName({ host, port, transport, ...(tls ? { tlsCaPem: tls.caCertPem } : {}) })
+        socketName({ host, port, transport, key, ...(tls ? { tlsCaPem: tls.caCertPem } : {}) })
       }`;
       if (unixPathFits(path)) return path;
       log(

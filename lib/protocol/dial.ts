@@ -37,7 +37,14 @@ export interface DialOptions {
 export async function dial(
   info: Pick<
     ConnectionInfo,
-    "transport" | "host" | "port" | "tlsCaPem" | "tlsCertFingerprint" | "profile" | "ipcPath"
+    | "transport"
+    | "host"
+    | "port"
+    | "tlsCaPem"
+    | "tlsCertFingerprint"
+    | "profile"
+    | "ipcPath"
+    | "key"
   >,
   options: DialOptions = {},
 ): Promise<ByteConn> {

@@ -22,7 +22,12 @@ function tcpServer() {
   };
 }
 
-const base = { transport: "tcp" as const, host: "127.0.0.1", profile: "default" };
+const base = {
+  transport: "tcp" as const,
+  host: "127.0.0.1",
+  profile: "default",
+  key: btoa("k".repeat(32)),
+};
 
 Deno.test("dial prefers the controller's Unix socket, and falls back to TCP when it cannot be used", async () => {
   await withTempDir("ipx_dial_", async (dir) => {
@@ -94,6 +99,15 @@ Deno.test("dial ignores a socket whose name does not match the file's address or
       );
       assert.equal(socketMatches({ ...tlsInfo, ipcPath: `${dir}/${socketName(tlsInfo)}` }), true);
       assert.equal(socketMatches({ ...info }), false);
+      // and for a file holding another key
+      assert.equal(
+        socketMatches({
+          ...info,
+          key: btoa("x".repeat(32)),
+          ipcPath: `${dir}/${socketName(info)}`,
+        }),
+        false,
+      );
       assert.equal(localAccepts, 0);
     } finally {
       unix.close();

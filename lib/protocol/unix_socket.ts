@@ -25,21 +25,29 @@ import type { ByteConn } from "./transport.ts";
 export const UNIX_PATH_MAX_BYTES = Deno.build.os === "linux" ? 107 : 103;
 
 /** The connection-file fields a local socket's name stands for. */
-export type SocketIdentity = Pick<ConnectionInfo, "host" | "port" | "transport" | "tlsCaPem">;
+export type SocketIdentity = Pick<
+  ConnectionInfo,
+  "host" | "port" | "transport" | "tlsCaPem" | "key"
+>;
 
 /**
  * The file name of a controller's local socket: `ipx-` and 16 hex digits of a hash of the
- * address, transport and CA the connection file names. A peer uses a file's `ipcPath` only when
- * its name matches the rest of that file, so a file pointing at another port, host or CA (a
+ * address, transport, CA and key the connection file holds. A peer uses a file's `ipcPath` only
+ * when its name matches the rest of that file, so a file with another port, host, CA or key (a
  * copy edited by hand, a stale one) never reaches a local controller through the socket: it
- * goes to that address and gets that address's answer (refused, or a TLS pin failure).
+ * goes to that address and gets exactly the answer it would get without the socket (refused, a
+ * TLS pin failure, a wrong-key refusal logged with its address). The name reveals nothing of the
+ * key (64 bits of SHA-256 over it and more) and lies in the same owner-only directory as the key
+ * file.
  *
  * @param info Address, transport and CA of the controller.
  * @returns The socket's file name (no directory).
  */
 export function socketName(info: SocketIdentity): string {
   const id = createHash("sha256")
-    .update(`${info.transport}\n${info.host}\n${info.port}\n${info.tlsCaPem?.trim() ?? ""}`)
+    .update(
+      `${info.transport}\n${info.host}\n${info.port}\n${info.key}\n${info.tlsCaPem?.trim() ?? ""}`,
+    )
     .digest("hex");
   return `ipx-${id.slice(0, 16)}.sock`;
 }

@@ -95,8 +95,14 @@ console.log(unixSocketAllowed(${JSON.stringify(path)}));`;
   }
 });
 
-Deno.test("socketName stands for transport, host, port and CA; removeStaleSockets clears only those", async () => {
-  const info = { transport: "tls" as const, host: "127.0.0.1", port: 4000, tlsCaPem: "CA\n" };
+Deno.test("socketName stands for transport, host, port, CA and key; removeStaleSockets clears only those", async () => {
+  const info = {
+    transport: "tls" as const,
+    host: "127.0.0.1",
+    port: 4000,
+    tlsCaPem: "CA\n",
+    key: btoa("k".repeat(32)),
+  };
   const name = socketName(info);
   assert.match(name, /^ipx-[0-9a-f]{16}\.sock$/);
   assert.equal(socketName({ ...info, tlsCaPem: "CA" }), name); // surrounding whitespace ignored
@@ -105,7 +111,8 @@ Deno.test("socketName stands for transport, host, port and CA; removeStaleSocket
       { ...info, port: 4001 },
       { ...info, host: "node7" },
       { ...info, tlsCaPem: "another CA" },
-      { transport: "tcp" as const, host: info.host, port: info.port },
+      { transport: "tcp" as const, host: info.host, port: info.port, key: info.key },
+      { ...info, key: btoa("x".repeat(32)) },
     ]
   ) assert.notEqual(socketName(other), name);
   await withTempDir("ipx_unix_", async (dir) => {
