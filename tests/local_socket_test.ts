@@ -17,6 +17,14 @@ import { socketName, UNIX_PATH_MAX_BYTES } from "../lib/protocol/unix_socket.ts"
 
 const READY = /ipx controller ready on (\S+):(\d+) \((tls|tcp)\)/;
 
+/** The connection file names no socket, and a client gets in over TCP/TLS. */
+async function servesOverTcpOnly(controller: IpxProcess, clientFile: string): Promise<void> {
+  assert.equal((await readConnectionFile(clientFile)).ipcPath, undefined);
+  await using client = await Client.connect({ file: clientFile });
+  await controller.waitFor(/client \d+ connected from 127\.0\.0\.1:\d+/);
+  assert.deepEqual(client.ids, []);
+}
+
 Deno.test("engines and clients on the controller's machine use its owner-only local socket", async () => {
   await using dir = await tempIpxDir();
   const sec = `${dir.path}/profile_default/security`;
@@ -127,11 +135,8 @@ Deno.test("a stale local socket is replaced at the next start; --no-ipc turns th
   const plain = new IpxProcess(dir.path, "controller", "--no-ipc");
   try {
     await plain.waitFor(READY);
-    assert.equal((await readConnectionFile(clientFile)).ipcPath, undefined);
     assert.deepEqual(sockets(), []);
-    await using client = await Client.connect({ file: clientFile });
-    await plain.waitFor(/client \d+ connected from 127\.0\.0\.1:\d+/);
-    assert.deepEqual(client.ids, []);
+    await servesOverTcpOnly(plain, clientFile);
   } finally {
     await plain.stop("SIGTERM");
   }
@@ -153,10 +158,7 @@ Deno.test("a file in the way of the local socket: the controller warns and serve
     await controller.waitFor(
       /no local socket: cannot listen on \S+\/ipx-[0-9a-f]{16}\.sock \(\S+ exists and is not a socket\)/,
     );
-    assert.equal((await readConnectionFile(clientFile)).ipcPath, undefined);
-    await using client = await Client.connect({ file: clientFile });
-    await controller.waitFor(/client \d+ connected from 127\.0\.0\.1:\d+/);
-    assert.deepEqual(client.ids, []);
+    await servesOverTcpOnly(controller, clientFile);
   } finally {
     await controller.stop("SIGTERM");
   }
@@ -172,10 +174,7 @@ Deno.test("a profile path too long for a Unix socket: no local socket, TCP/TLS f
     await controller.waitFor(READY);
     await controller.waitFor(/no local socket: its path \S+ is too long for a Unix socket/);
     const clientFile = `${deep}/profile_default/security/ipx-client.json`;
-    assert.equal((await readConnectionFile(clientFile)).ipcPath, undefined);
-    await using client = await Client.connect({ file: clientFile });
-    await controller.waitFor(/client \d+ connected from 127\.0\.0\.1:\d+/);
-    assert.deepEqual(client.ids, []);
+    await servesOverTcpOnly(controller, clientFile);
   } finally {
     await controller.stop("SIGTERM");
   }
