@@ -1,8 +1,9 @@
 import assert, { rejects } from "node:assert/strict";
-import { AuthenticationError, Client, ConnectionError } from "../mod.ts";
+import { AuthenticationError, Client } from "../mod.ts";
 import { readConnectionFile, writeConnectionFile } from "../lib/protocol/connection_file.ts";
 import { generateKey } from "../lib/protocol/auth.ts";
 import { IpxProcess, processesMatching, runIpx, tempIpxDir } from "./_helpers/ipx_cli.ts";
+import { assertDeadPortRefused } from "./_helpers/dead_port.ts";
 
 const READY = /ipx controller ready on (\S+):(\d+) \((tls|tcp)\)/;
 
@@ -97,15 +98,5 @@ Deno.test("a client with the wrong key gets AuthenticationError naming its file;
     return true;
   });
   await controller.waitFor(/rejected connection from 127\.0\.0\.1:\d+/);
-  using closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const deadPort = (closed.addr as Deno.NetAddr).port;
-  closed.close();
-  const dead = `${dir.path}/dead-client.json`;
-  await writeConnectionFile(dead, { ...good, port: deadPort });
-  await rejects(Client.connect({ file: dead, timeoutMs: 3000 }), (e: unknown) => {
-    assert.ok(e instanceof ConnectionError, String(e));
-    assert.match(e.message, new RegExp(`127\\.0\\.0\\.1:${deadPort}`));
-    assert.match(e.message, /is the controller running/);
-    return true;
-  });
+  await assertDeadPortRefused(dir.path, good);
 });

@@ -7,12 +7,13 @@
  */
 
 import assert, { rejects } from "node:assert/strict";
-import { AuthenticationError, Client, ConnectionError } from "../mod.ts";
+import { AuthenticationError, Client } from "../mod.ts";
 import { ensureCertificates } from "../lib/controller/certs.ts";
 import { TlsError } from "../lib/protocol/tls.ts";
 import { readConnectionFile, writeConnectionFile } from "../lib/protocol/connection_file.ts";
 import { generateKey } from "../lib/protocol/auth.ts";
 import { IpxProcess, processesMatching, tempIpxDir } from "./_helpers/ipx_cli.ts";
+import { assertDeadPortRefused } from "./_helpers/dead_port.ts";
 import { socketName, UNIX_PATH_MAX_BYTES } from "../lib/protocol/unix_socket.ts";
 
 const READY = /ipx controller ready on (\S+):(\d+) \((tls|tcp)\)/;
@@ -78,16 +79,7 @@ Deno.test("engines and clients on the controller's machine use its owner-only lo
 
     // a copy pointing at another port or pinning another CA does not reach this controller
     // through the socket: it gets that address's answer
-    using closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const deadPort = (closed.addr as Deno.NetAddr).port;
-    closed.close();
-    const dead = `${dir.path}/dead-client.json`;
-    await writeConnectionFile(dead, { ...info, port: deadPort });
-    await rejects(Client.connect({ file: dead, timeoutMs: 3000 }), (e: unknown) => {
-      assert.ok(e instanceof ConnectionError, String(e));
-      assert.match(e.message, new RegExp(`127\\.0\\.0\\.1:${deadPort}`));
-      return true;
-    });
+    await assertDeadPortRefused(dir.path, info);
     const foreignDir = await Deno.makeTempDir({ prefix: "ipx_foreign_ca_" });
     try {
       const foreign = await ensureCertificates({ securityDir: foreignDir, hosts: [] });
