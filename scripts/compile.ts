@@ -17,6 +17,7 @@ import { join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { findImports } from "./_import_scan.ts";
+import { SEMI_SPACE_MB } from "../lib/engine/supervisor.ts";
 
 /** The permissions and flags `./ipx` runs with (no FFI); keep in sync with the `ipx` script. */
 export const IPX_RUN_FLAGS: readonly string[] = [
@@ -28,9 +29,9 @@ export const IPX_RUN_FLAGS: readonly string[] = [
   "--allow-sys",
   "--unstable-worker-options",
   "--no-prompt",
-  // young-generation cap, as for engines (SEMI_SPACE_MB in lib/engine/supervisor.ts): a
-  // controller held ~190 MB after 100,000 small tasks with V8's default and ~140 MB with it
-  "--v8-flags=--max-semi-space-size=4",
+  // young-generation cap, as for engines: a controller held ~190 MB after 100,000 small
+  // tasks with V8's default and ~150 MB with it
+  `--v8-flags=--max-semi-space-size=${SEMI_SPACE_MB}`,
 ];
 
 /** Options for {@linkcode compileArgs}. */
