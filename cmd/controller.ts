@@ -43,7 +43,6 @@ export async function runControllerCommand(o: ControllerCliOptions): Promise<num
     ["--heartbeat-ms", o.heartbeatMs, 1],
     ["--dead-after-ms", o.deadAfterMs, 1],
     ["--restore-grace-ms", o.restoreGraceMs, 0],
-    ["--hwm", o.hwm, 0],
     ["--max-records", o.maxRecords, 1],
     ["--max-result-mb", o.maxResultMb, 1],
     ["--max-frame-mb", o.maxFrameMb, 1],
@@ -53,6 +52,12 @@ export async function runControllerCommand(o: ControllerCliOptions): Promise<num
     if (value !== undefined && !(Number.isInteger(Number(value)) && Number(value) >= min)) {
       throw new UsageError(`${flag} must be an integer of at least ${min}, got "${value}"`);
     }
+  }
+  if (
+    o.hwm !== undefined && o.hwm !== "auto" &&
+    !(Number.isInteger(Number(o.hwm)) && Number(o.hwm) >= 0)
+  ) {
+    throw new UsageError(`--hwm must be "auto" or an integer of at least 0, got "${o.hwm}"`);
   }
   const paths = profilePaths(o.profile);
   await Deno.mkdir(paths.log, { recursive: true });
@@ -74,7 +79,7 @@ export async function runControllerCommand(o: ControllerCliOptions): Promise<num
     ...(o.maxFrameMb ? { maxFrameBytes: Number(o.maxFrameMb) * 1024 * 1024 } : {}),
     ...(o.maxPendingAuth ? { maxPendingAuth: Number(o.maxPendingAuth) } : {}),
     ...(o.restoreGraceMs ? { restoreGraceMs: Number(o.restoreGraceMs) } : {}),
-    ...(o.hwm !== undefined ? { hwm: Number(o.hwm) } : {}),
+    ...(o.hwm !== undefined ? { hwm: o.hwm === "auto" ? "auto" : Number(o.hwm) } : {}),
     ...(o.db ? {} : { noDb: true }),
     storeLimits: {
       ...(o.maxRecords ? { maxRecords: Number(o.maxRecords) } : {}),
@@ -124,7 +129,12 @@ export function controllerCommand(): Command {
       "after a restart, how long engines of the previous run have to reconnect",
       "10000",
     )
-    .option("--hwm <n>", "most load-balanced tasks outstanding per engine (0 = no limit)", "2")
+    .option(
+      "--hwm <n>",
+      "most load-balanced tasks outstanding per engine (0 = no limit; auto = 2 for tasks of 1 ms " +
+        "or more, up to 16 for tiny ones)",
+      "auto",
+    )
     .option("--no-db", "keep task records and the engine registry in memory only")
     .option("--max-records <n>", "task records kept (oldest finished dropped first)", "100000")
     .option("--max-result-mb <n>", "result bytes kept in the task records, in MiB", "1024")

@@ -21,12 +21,12 @@ const { values } = parseArgs({
   options: {
     engines: { type: "string", default: "2" },
     tasks: { type: "string", default: "2000" },
-    hwms: { type: "string", default: "1,2,4,0" },
+    hwms: { type: "string", default: "auto,1,2,4,16,0" },
   },
 });
 const N = Number(values.engines);
 const TASKS = Number(values.tasks);
-const HWMS = values.hwms.split(",").map(Number);
+const HWMS = values.hwms.split(",").map((h) => h === "auto" ? "auto" as const : Number(h));
 
 function spawn(dir: string, args: string[]): Deno.ChildProcess {
   return new Deno.Command(`${ROOT}ipx`, {
@@ -70,8 +70,13 @@ async function main(): Promise<void> {
     await client.waitForEngines(N, { timeoutMs: 60_000 });
     // warm up every engine (compiles the functions)
     await client.loadBalancedView().map(spin, Array(4 * N).fill(0));
-    console.log(`${N} engines, ${TASKS} tiny tasks; uneven = 1 × 300 ms + ${50 * N} × 2 ms`);
-    console.log("hwm | tiny tasks/s | uneven makespan (ms) | best possible (ms)");
+    console.log(
+      `${N} engines, ${TASKS} tiny tasks; uneven = 1 × 300 ms + ${50 * N} × 2 ms; ` +
+        `mixed = ${TASKS} tiny with 1 × 300 ms in the middle`,
+    );
+    console.log(
+      " hwm | tiny tasks/s | uneven makespan (ms) | best possible (ms) | mixed makespan (ms)",
+    );
     for (const hwm of HWMS) {
       const lv = client.loadBalancedView({ hwm });
       let t = performance.now();
@@ -83,9 +88,15 @@ async function main(): Promise<void> {
       await lv.map(spin, work);
       const makespan = performance.now() - t;
       const ideal = Math.max(300, work.reduce((a, b) => a + b, 0) / N);
+      // mixed: a long task in the middle of tiny ones (the tiny ones behind it wait)
+      const mixed = Array.from({ length: TASKS }, (_, i) => i === TASKS >> 1 ? 300 : 0);
+      t = performance.now();
+      await lv.map(spin, mixed);
+      const mixedSpan = performance.now() - t;
       console.log(
-        `${String(hwm).padStart(3)} | ${rate.toFixed(0).padStart(12)} | ` +
-          `${makespan.toFixed(0).padStart(20)} | ${ideal.toFixed(0).padStart(10)}`,
+        `${String(hwm).padStart(4)} | ${rate.toFixed(0).padStart(12)} | ` +
+          `${makespan.toFixed(0).padStart(20)} | ${ideal.toFixed(0).padStart(18)} | ` +
+          `${mixedSpan.toFixed(0).padStart(19)}`,
       );
     }
     await client.close();

@@ -42,6 +42,21 @@ Deno.test("ipx controller on a port in use says so", async () => {
   }
 });
 
+Deno.test("ipx controller --hwm takes auto or a count and refuses anything else", async () => {
+  await using dir = await tempIpxDir();
+  for (const bad of ["-1", "two", "1.5"]) {
+    const run = await runIpx(dir.path, "controller", "--hwm", bad);
+    assert.notEqual(run.code, 0);
+    const want = `--hwm must be "auto" or an integer of at least 0, got "${bad}"`;
+    assert.ok(run.stderr.includes(want), run.stderr);
+  }
+  for (const good of ["auto", "3"]) {
+    await using controller = new IpxProcess(dir.path, "controller", "--hwm", good, "--no-db");
+    await controller.waitFor(READY);
+    assert.equal((await controller.stop("SIGTERM")).code, 0);
+  }
+});
+
 Deno.test("engines register 0,1,2, run code, and a killed engine leaves ids", async () => {
   await using dir = await tempIpxDir();
   // engines started first wait for the connection file, then connect

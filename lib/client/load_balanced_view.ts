@@ -5,7 +5,7 @@
  */
 
 import { encodeValue } from "../protocol/codec.ts";
-import type { EngineId, MsgId, TaskOptions } from "../protocol/messages.ts";
+import type { EngineId, Hwm, MsgId, TaskOptions } from "../protocol/messages.ts";
 import { AsyncResult } from "./async_result.ts";
 import { functionSource, type RemoteFunction } from "./direct_view.ts";
 import type { Session, TaskSpec } from "./session.ts";
@@ -17,8 +17,12 @@ export interface LoadBalancedOptions {
   targets?: EngineId[];
   /** Scheduling scheme. @default "leastload" */
   scheme?: "leastload" | "lru" | "random" | "twobin" | "weighted";
-  /** Most outstanding tasks per engine. @default 2 */
-  hwm?: number;
+  /**
+   * Most outstanding tasks per engine (`0` = no limit), or `"auto"`: the controller keeps about
+   * a millisecond of work queued per engine, from 2 tasks (a millisecond or longer) to 16 (tiny
+   * ones). @default the controller's `--hwm`, "auto" unless set
+   */
+  hwm?: Hwm;
   /** Re-run a failed task on a different engine this many times. @default 0 */
   retries?: number;
   /** Stop a task still running after this long and fail it with TaskTimeout. */
@@ -127,7 +131,8 @@ export class LoadBalancedView {
     ids(options.follow, "follow");
     for (const k of ["retries", "timeoutMs", "hwm"] as const) {
       const v = options[k];
-      if (v !== undefined && !(Number.isFinite(v) && v >= 0)) {
+      if (k === "hwm" && v === "auto") continue;
+      if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && v >= 0)) {
         throw new RangeError(`Invalid '${k}': expected a number >= 0, got ${v}`);
       }
     }

@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { Hwm } from "../protocol/messages.ts";
 import type { Clock } from "./clock.ts";
 import type { Logger } from "./log.ts";
 import type { StateDb } from "./state_db.ts";
@@ -19,8 +20,8 @@ export interface ControllerOptions {
   deadAfterMs?: number;
   /** After a restart, how long engines alive before it have to re-attach. @default 10000 */
   restoreGraceMs?: number;
-  /** Default per-engine high-water mark of load-balanced tasks. @default 2 */
-  hwm?: number;
+  /** Default per-engine high-water mark of load-balanced tasks. @default "auto" */
+  hwm?: Hwm;
   /** How long a retry blocked by its own exclusions waits for a new engine. @default 3000 */
   replacementWaitMs?: number;
   /** Time source. */

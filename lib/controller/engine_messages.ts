@@ -54,6 +54,7 @@ export function engineMessageHandlers(d: EngineMessageDeps): EngineMessageHandle
       if (!e || !rec || !e.running.has(m.msgId)) return;
       rec.started = m.started;
       rec.status = "running";
+      if (e.lbHeld.has(m.msgId)) d.lb.taskRunning(e.id, m.msgId);
       d.store.touch(rec);
       d.notify(rec, {
         type: "started",
@@ -84,7 +85,8 @@ export function engineMessageHandlers(d: EngineMessageDeps): EngineMessageHandle
         ...(m.value ? { value: m.value } : {}),
         ...(m.error ? { error: { ...m.error, engineId: e.id } } : {}),
       };
-      if (e.lbHeld.delete(m.msgId) && d.lb.taskFinished(e.id, m.msgId, result)) return;
+      const runMs = typeof m.runMs === "number" ? m.runMs : undefined;
+      if (e.lbHeld.delete(m.msgId) && d.lb.taskFinished(e.id, m.msgId, result, runMs)) return;
       d.complete(result);
     },
     interrupted: (m, e) => {

@@ -21,26 +21,31 @@
  */
 
 import type { ErrorData } from "../protocol/errors.ts";
-import type { EngineId, MsgId, SubmitTask, TaskResult } from "../protocol/messages.ts";
+import {
+  type EngineId,
+  type Hwm,
+  type MsgId,
+  STARTED_AFTER_MS,
+  type SubmitTask,
+  type TaskResult,
+} from "../protocol/messages.ts";
 import { Fifo } from "./fifo.ts";
 import type { LoadBalancerDeps, LoadBalancerOptions, Outcome } from "./load_balancer_deps.ts";
-import {
-  failedDependency,
-  IMPOSSIBLE_DEPENDENCY,
-  INVALID_DEPENDENCY,
-  noEngineFor,
-  taskError,
-} from "./task_errors.ts";
-import { createScheduler, type Scheduler, SCHEME_NAMES, type SchemeName } from "./scheduler.ts";
+import { failedDependency, IMPOSSIBLE_DEPENDENCY, noEngineFor, taskError } from "./task_errors.ts";
+import { createScheduler, type Scheduler, type SchemeName } from "./scheduler.ts";
+import { checkSubmission } from "./lb_submission.ts";
+import { AutoHwm } from "./auto_hwm.ts";
 
 /**
- * Default outstanding tasks per engine. ipyparallel uses 1 (best balance of uneven tasks); ipx
- * uses 2 so an engine has its next task at hand when one finishes, hiding the round trip to
- * the controller. `scripts/hwm_throughput.ts` (2 engines, TLS, loopback) measured tiny tasks
- * at 1535/s with hwm 1 and 2225/s with hwm 2, while one 300 ms task among 100 of 2 ms finished
- * in 306 ms vs 307 ms (hwm 0: 405 ms). Views can pass `hwm: 1` for strict balance, `0` for none.
+ * Default outstanding tasks per engine: automatic (see `auto_hwm.ts`), from 2 for tasks of a
+ * millisecond or more to 16 for tiny ones. ipyparallel uses 1 (best balance of uneven tasks);
+ * 2 lets an engine have its next task at hand when one finishes, hiding the round trip to the
+ * controller, and more hides it for tasks shorter than that round trip.
+ * `scripts/hwm_throughput.ts` (2 engines, local socket) measures tiny-task rates and the
+ * makespan of uneven tasks for each mark. Views can pass `hwm: 1` for strict balance, `0` for
+ * none.
  */
-export const DEFAULT_HWM = 2;
+export const DEFAULT_HWM: Hwm = "auto";
 /** Default scheduling scheme. */
 export const DEFAULT_SCHEME: SchemeName = "leastload";
 /** How long a retry blocked by its own exclusions waits for a new engine. */
@@ -82,9 +87,11 @@ const NOT_RETRIED: ReadonlySet<string> = new Set(["TaskAborted", "TaskTimeout"])
 /** The load-balanced queue. */
 export class LoadBalancer {
   #deps: LoadBalancerDeps;
-  #hwm: number;
+  #hwm: Hwm;
   #replacementWaitMs: number;
   #schedulers = new Map<string, Scheduler>();
+  /** The automatic marks of schedulers with `hwm: "auto"`, by scheduler key. */
+  #auto = new Map<string, AutoHwm>();
   #queues = new Map<string, Queue>();
   #special = new Set<Pending>();
   #tasks = new Map<MsgId, Pending>();
@@ -109,10 +116,16 @@ export class LoadBalancer {
     return this.#unassigned;
   }
 
-  #scheduler(key: string, scheme: SchemeName, hwm: number): Scheduler {
+  #scheduler(key: string, scheme: SchemeName, hwm: Hwm): Scheduler {
     let s = this.#schedulers.get(key);
     if (!s) {
-      s = createScheduler({ scheme, hwm });
+      let mark: number;
+      if (hwm === "auto") {
+        const auto = new AutoHwm();
+        this.#auto.set(key, auto);
+        mark = auto.value;
+      } else mark = hwm;
+      s = createScheduler({ scheme, hwm: mark });
       for (const id of this.#deps.engines()) s.add(id);
       this.#schedulers.set(key, s);
     }
@@ -129,25 +142,10 @@ export class LoadBalancer {
    * @param task The submitted task (no engineId).
    */
   submit(task: SubmitTask): void {
+    const checked = checkSubmission(task, this.#hwm, (id) => this.#deps.outcome(id));
+    if ("error" in checked) return this.#reject(task.msgId, checked.error);
+    const { scheme, hwm, retries, deps } = checked;
     const lb = task.lb ?? {};
-    const scheme = (lb.scheme ?? DEFAULT_SCHEME) as SchemeName;
-    if (!SCHEME_NAMES.includes(scheme)) {
-      return this.#reject(
-        task.msgId,
-        err("ValueError", `unknown scheme "${scheme}"; use one of ${SCHEME_NAMES.join(", ")}`),
-      );
-    }
-    const hwm = lb.hwm ?? this.#hwm;
-    if (!Number.isSafeInteger(hwm) || hwm < 0) {
-      return this.#reject(task.msgId, err("ValueError", `hwm must be an integer >= 0, got ${hwm}`));
-    }
-    const retries = lb.retries ?? 0;
-    if (!Number.isSafeInteger(retries) || retries < 0) {
-      return this.#reject(
-        task.msgId,
-        err("ValueError", `retries must be an integer >= 0, got ${retries}`),
-      );
-    }
     const key = `${scheme}:${hwm}`;
     this.#scheduler(key, scheme, hwm);
     const targets = lb.targets ? new Set(lb.targets) : undefined;
@@ -165,34 +163,6 @@ export class LoadBalancer {
       unmet: 0,
       followAt: undefined,
     };
-    const deps = [...new Set([...(lb.after ?? []), ...(lb.follow ?? [])])];
-    for (const dep of deps) {
-      if (typeof dep !== "string" || dep === task.msgId) {
-        return this.#reject(
-          task.msgId,
-          err(
-            INVALID_DEPENDENCY,
-            `task ${task.msgId} cannot depend on ${
-              dep === task.msgId ? "itself" : String(dep)
-            }: dependencies are ids of other tasks`,
-          ),
-        );
-      }
-      const o = this.#deps.outcome(dep);
-      if (o === undefined) {
-        return this.#reject(
-          task.msgId,
-          err(
-            INVALID_DEPENDENCY,
-            `task ${task.msgId} depends on ${dep}, which the controller does not know ` +
-              `(never submitted, purged, or culled)`,
-          ),
-        );
-      }
-      if (o !== "pending" && !o.ok) {
-        return this.#reject(task.msgId, failedDependency(task.msgId, dep, o.ename));
-      }
-    }
     this.#tasks.set(task.msgId, p);
     this.#unassigned++;
     for (const dep of deps) {
@@ -352,7 +322,10 @@ export class LoadBalancer {
     p.engineId = engineId;
     p.blockedSince = undefined;
     this.#unassigned--;
+    const auto = this.#auto.get(p.key);
+    if (auto?.placed(this.#deps.now())) scheduler.setHwm(auto.value);
     if (!this.#deps.send(engineId, p.task.msgId, p.task)) {
+      auto?.finished(undefined, this.#deps.now());
       scheduler.release(engineId);
       p.exclude.add(engineId);
       p.state = "queued";
@@ -369,11 +342,25 @@ export class LoadBalancer {
    * @param engineId Where it ran.
    * @param msgId The task.
    * @param result Its outcome.
+   * @param runMs How long its code ran, as the engine measured it; `completed - started` (whole
+   * ms, including the engine's hand-over to its code Worker) when not given.
    */
-  taskFinished(engineId: EngineId, msgId: MsgId, result: TaskResult): boolean {
+  taskFinished(engineId: EngineId, msgId: MsgId, result: TaskResult, runMs?: number): boolean {
+    return this.#finished(engineId, msgId, result, runMs ?? result.completed - result.started);
+  }
+
+  #finished(
+    engineId: EngineId,
+    msgId: MsgId,
+    result: TaskResult,
+    runMs: number | undefined,
+  ): boolean {
     const p = this.#tasks.get(msgId);
     if (!p || p.state !== "placed" || p.engineId !== engineId) return false;
-    this.#schedulers.get(p.key)?.release(engineId);
+    const scheduler = this.#schedulers.get(p.key);
+    scheduler?.release(engineId);
+    const auto = this.#auto.get(p.key);
+    if (auto?.finished(runMs, this.#deps.now())) scheduler?.setHwm(auto.value);
     this.#schedulePump();
     const ename = result.error?.ename ?? "Error";
     if (!result.ok && p.retriesLeft > 0 && !NOT_RETRIED.has(ename)) {
@@ -392,6 +379,20 @@ export class LoadBalancer {
   }
 
   /**
+   * A placed task is still running after {@linkcode STARTED_AFTER_MS} (its engine announced it):
+   * an automatic mark falls at once, before the result.
+   *
+   * @param engineId Where it runs.
+   * @param msgId The task.
+   */
+  taskRunning(engineId: EngineId, msgId: MsgId): void {
+    const p = this.#tasks.get(msgId);
+    if (!p || p.state !== "placed" || p.engineId !== engineId) return;
+    const auto = this.#auto.get(p.key);
+    if (auto?.runningFor(STARTED_AFTER_MS)) this.#schedulers.get(p.key)?.setHwm(auto.value);
+  }
+
+  /**
    * A placed task's engine died. Returns true when the task was re-queued.
    *
    * @param engineId The dead engine.
@@ -400,7 +401,7 @@ export class LoadBalancer {
    */
   engineFailed(engineId: EngineId, msgId: MsgId, error: ErrorData): boolean {
     const now = this.#deps.now();
-    return this.taskFinished(engineId, msgId, {
+    const result = {
       msgId,
       engineId,
       ok: false,
@@ -409,7 +410,8 @@ export class LoadBalancer {
       submitted: now,
       started: now,
       completed: now,
-    });
+    };
+    return this.#finished(engineId, msgId, result, undefined); // it did not run: no run time
   }
 
   /**

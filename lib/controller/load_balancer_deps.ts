@@ -5,7 +5,7 @@
  */
 
 import type { ErrorData } from "../protocol/errors.ts";
-import type { EngineId, MsgId, SubmitTask } from "../protocol/messages.ts";
+import type { EngineId, Hwm, MsgId, SubmitTask } from "../protocol/messages.ts";
 
 /** What is known of a task the load balancer depends on. */
 export type Outcome = { ok: boolean; engineId: EngineId; ename: string | null };
@@ -29,7 +29,7 @@ export interface LoadBalancerDeps {
 /** Options of `LoadBalancer`. */
 export interface LoadBalancerOptions {
   /** High-water mark when a task gives none. @default DEFAULT_HWM */
-  hwm?: number;
+  hwm?: Hwm;
   /** @default DEFAULT_REPLACEMENT_WAIT_MS */
   replacementWaitMs?: number;
 }

@@ -31,17 +31,18 @@ function harness(engines: EngineId[], options = {}) {
     lb.submit({ msgId, op: { kind: "names" }, lb: lbOpts } satisfies SubmitTask);
     lb.pump();
   };
-  const finish = (engineId: EngineId, msgId: MsgId, ok: boolean) => {
+  const finish = (engineId: EngineId, msgId: MsgId, ok: boolean, runMs = 0) => {
     const r: TaskResult = {
       msgId,
       engineId,
       ok,
       ...(ok ? {} : { error: { ename: "Error", evalue: `failed on ${engineId}`, stack: "" } }),
       executionCount: 1,
-      submitted: 0,
-      started: 0,
-      completed: 0,
+      submitted: now,
+      started: now,
+      completed: now + runMs,
     };
+    now += runMs;
     const retried = lb.taskFinished(engineId, msgId, r);
     if (!retried) {
       outcomes.set(msgId, { ok, engineId, ename: ok ? null : "Error" });
@@ -216,4 +217,100 @@ Deno.test("LoadBalancer places 10,000 queued tasks without rescanning the queue"
   assert.equal(h.sent.length, 10_000);
   assert.deepEqual(h.sent.slice(0, 4).map(([, m]) => m), ["t0", "t1", "t2", "t3"]);
   assert.equal(h.lb.unassigned, 0);
+});
+
+/** Tasks sent to each engine and not finished yet, oldest first. */
+function outstandingOf(h: ReturnType<typeof harness>, done: Set<MsgId>): Map<EngineId, MsgId[]> {
+  const out = new Map<EngineId, MsgId[]>();
+  for (const [e, m] of h.sent) {
+    if (done.has(m)) continue;
+    out.set(e, [...(out.get(e) ?? []), m]);
+  }
+  return out;
+}
+
+/** Finishes the oldest task of every busy engine once; returns the most outstanding seen. */
+function finishRound(h: ReturnType<typeof harness>, done: Set<MsgId>, runMs: number): number {
+  let most = 0;
+  for (const [e, ids] of outstandingOf(h, done)) {
+    most = Math.max(most, ids.length);
+    done.add(ids[0]!);
+    h.finish(e, ids[0]!, true, runMs);
+  }
+  return most;
+}
+
+Deno.test("LoadBalancer's automatic mark: 2 per engine at first, up to 16 for tiny tasks", () => {
+  const h = harness([0, 1]); // no hwm given: "auto"
+  for (let i = 0; i < 200; i++) h.submit(`t${i}`);
+  assert.deepEqual(h.sent.map(([e]) => e), [0, 1, 0, 1]);
+  const done = new Set<MsgId>();
+  const seen: number[] = [];
+  for (let round = 0; round < 6; round++) seen.push(finishRound(h, done, 0));
+  // one doubling per result: each engine has 2, then more as results show tiny run times
+  assert.equal(seen[0], 2);
+  assert.ok(seen.at(-1)! === 16, `most outstanding per engine: ${seen.join(", ")}`);
+  for (const ids of outstandingOf(h, done).values()) assert.ok(ids.length <= 16);
+});
+
+Deno.test("LoadBalancer's automatic mark falls to 2 with one long task; explicit marks stay", () => {
+  const h = harness([0, 1]);
+  for (let i = 0; i < 300; i++) h.submit(`t${i}`);
+  const done = new Set<MsgId>();
+  for (let round = 0; round < 8; round++) finishRound(h, done, 0);
+  assert.equal(Math.max(...[...outstandingOf(h, done).values()].map((x) => x.length)), 16);
+  // a 300 ms task: engines take no new task until they are below 2 outstanding
+  const [e, ids] = [...outstandingOf(h, done)][0]!;
+  done.add(ids[0]!);
+  const before = h.sent.length;
+  h.finish(e, ids[0]!, true, 300);
+  assert.equal(h.sent.length, before, "nothing new placed above the lowered mark");
+  for (let round = 0; round < 15; round++) finishRound(h, done, 1);
+  const counts = [...outstandingOf(h, done).values()].map((x) => x.length);
+  assert.ok(counts.every((n) => n <= 2), `outstanding ${counts.join(", ")}`);
+  // a view's own mark is kept whatever the run times
+  const fixed = harness([0, 1]);
+  for (let i = 0; i < 100; i++) fixed.submit(`f${i}`, { hwm: 3 });
+  const fdone = new Set<MsgId>();
+  for (let round = 0; round < 10; round++) assert.ok(finishRound(fixed, fdone, 0) <= 3);
+  // and "auto" can be asked for on a controller whose default is a number
+  const asked = harness([0, 1], { hwm: 1 });
+  for (let i = 0; i < 100; i++) asked.submit(`a${i}`, { hwm: "auto" });
+  const adone = new Set<MsgId>();
+  const most: number[] = [];
+  for (let round = 0; round < 6; round++) most.push(finishRound(asked, adone, 0));
+  assert.equal(most.at(-1), 16);
+});
+
+Deno.test("LoadBalancer's automatic mark starts over after the queue was idle", () => {
+  const h = harness([0, 1]);
+  for (let i = 0; i < 100; i++) h.submit(`t${i}`);
+  const done = new Set<MsgId>();
+  while (outstandingOf(h, done).size > 0) finishRound(h, done, 0);
+  h.advance(1000);
+  const before = h.sent.length;
+  for (let i = 0; i < 50; i++) h.submit(`n${i}`);
+  assert.equal(h.sent.length - before, 4, "2 per engine: run times of the last batch forgotten");
+});
+
+Deno.test("LoadBalancer refuses a bad hwm with a message that names auto", () => {
+  const h = harness([0]);
+  h.submit("x", { hwm: -1 });
+  assert.match(h.failed.get("x")!.evalue, /hwm must be an integer >= 0 or "auto", got -1/);
+});
+
+Deno.test("LoadBalancer's automatic mark falls when an engine says a task runs long", () => {
+  const h = harness([0, 1]);
+  for (let i = 0; i < 300; i++) h.submit(`t${i}`);
+  const done = new Set<MsgId>();
+  for (let round = 0; round < 8; round++) finishRound(h, done, 0);
+  const [e, ids] = [...outstandingOf(h, done)][0]!;
+  h.lb.taskRunning(e, ids[0]!); // its engine's `started` announcement
+  h.lb.taskRunning(e, "not-placed"); // ignored
+  // the other engine finishes a task: with the mark at 2 it gets no new one
+  const [other, oids] = [...outstandingOf(h, done)][1]!;
+  done.add(oids[0]!);
+  const before = h.sent.length;
+  h.finish(other, oids[0]!, true, 0);
+  assert.equal(h.sent.length, before);
 });

@@ -9,6 +9,7 @@ import { hostname } from "node:os";
 import { generateKey } from "../protocol/auth.ts";
 import { type ConnectionInfo, writeConnectionFile } from "../protocol/connection_file.ts";
 import { IPX_VERSION, PROTOCOL_VERSION } from "../protocol/version.ts";
+import type { Hwm } from "../protocol/messages.ts";
 import { acquirePidLock } from "../profile/mod.ts";
 import { assertSecureDir, createProfile, profilePaths } from "../profile/mod.ts";
 import { writeFileAtomic } from "../profile/mod.ts";
@@ -57,8 +58,8 @@ export interface RunControllerOptions {
   maxPendingAuth?: number;
   /** After a restart, how long earlier engines have to re-attach. */
   restoreGraceMs?: number;
-  /** Default per-engine high-water mark of load-balanced tasks. */
-  hwm?: number;
+  /** Default per-engine high-water mark of load-balanced tasks. @default "auto" */
+  hwm?: Hwm;
   /** Keep the state database in memory (nothing survives a restart). @default false */
   noDb?: boolean;
   /** Bounds of the task records (oldest finished ones are dropped past them). */

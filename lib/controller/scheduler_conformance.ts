@@ -99,6 +99,34 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
     },
   },
   {
+    name: "setHwm() lowers and raises the mark, keeping outstanding tasks",
+    fn(factory) {
+      const scheduler = build(factory, 4, range(3));
+      assert.equal(drain(scheduler).length, 12);
+      scheduler.setHwm(2);
+      assert.equal(scheduler.hwm, 2);
+      assert.equal(scheduler.available, 0);
+      for (const id of range(3)) assert.equal(scheduler.outstanding(id), 4);
+      // 4 → 3 → 2 outstanding: still at the lowered mark, so no new task
+      for (let i = 0; i < 2; i++) assert.equal(scheduler.release(1), true);
+      assert.equal(scheduler.available, 0);
+      assert.equal(scheduler.acquire(), undefined);
+      assert.equal(scheduler.release(1), true);
+      assert.equal(scheduler.available, 1);
+      assert.equal(scheduler.acquire(), 1);
+      assert.equal(scheduler.acquire(), undefined);
+      scheduler.setHwm(5);
+      assert.equal(scheduler.available, 3);
+      assert.deepEqual(drain(scheduler).sort(), [0, 1, 1, 1, 2]);
+      scheduler.setHwm(0);
+      assert.equal(scheduler.available, 3);
+      assert.notEqual(scheduler.acquire(), undefined);
+      assert.throws(() => scheduler.setHwm(-1), RangeError);
+      assert.throws(() => scheduler.setHwm(1.5), RangeError);
+      assert.equal(scheduler.hwm, 0);
+    },
+  },
+  {
     name: "acquire() resumes after release() frees an engine",
     fn(factory) {
       const scheduler = build(factory, 1, [5, 6, 7]);
@@ -284,6 +312,10 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
             }
           } else if (op < 0.17) {
             assert.equal(scheduler.remove(id), model.remove(id), where);
+          } else if (op < 0.19) {
+            const mark = Math.floor(random() * 5);
+            scheduler.setHwm(mark);
+            model.hwm = mark;
           } else if (op < 0.6) {
             const filter = randomFilter(random, maxId);
             const candidates = model.candidates(filter);

@@ -18,7 +18,7 @@ function broken(
       scheme: "leastload",
       hwm: ignoreHwm ? 0 : options.hwm,
     });
-    const hwm = options.hwm;
+    let hwm = options.hwm ?? 1;
     return {
       get scheme() {
         return inner.scheme;
@@ -38,6 +38,10 @@ function broken(
       acquire: (filter) => inner.acquire(filter),
       release: (id) => inner.release(id),
       outstanding: (id) => inner.outstanding(id),
+      setHwm: (mark) => {
+        hwm = mark;
+        if (!ignoreHwm) inner.setHwm(mark);
+      },
       ...override(inner),
     };
   };
@@ -63,6 +67,12 @@ Deno.test("CONFORMANCE_CASES catch a scheduler that ignores hwm", () => {
     () => caseNamed("reference model").fn(broken(() => ({}), true)),
     assert.AssertionError,
   );
+});
+
+Deno.test("CONFORMANCE_CASES catch a scheduler whose setHwm() changes nothing", () => {
+  const factory = broken(() => ({ setHwm: () => {} }));
+  assert.throws(() => caseNamed("setHwm()").fn(factory), assert.AssertionError);
+  assert.throws(() => caseNamed("reference model").fn(factory), assert.AssertionError);
 });
 
 Deno.test("CONFORMANCE_CASES catch a scheduler that ignores exclude", () => {

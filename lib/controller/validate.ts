@@ -70,6 +70,7 @@ export function validateTask(t: unknown): asserts t is SubmitTask {
     if (lb === null || typeof lb !== "object") fail("a task's lb options are not an object");
     for (const k of ["retries", "timeoutMs", "hwm"] as const) {
       const v = lb[k];
+      if (k === "hwm" && v === "auto") continue;
       if (v !== undefined && (typeof v !== "number" || !Number.isFinite(v) || v < 0)) {
         fail(`a task's lb.${k} is not a non-negative number`);
       }

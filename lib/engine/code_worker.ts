@@ -13,10 +13,13 @@ import type { WorkerOp, WorkerReply, WorkerRequest } from "./worker.ts";
 /** Receives output of the running op, in order, while it runs. */
 export type StreamCallback = (name: StreamName, text: string) => void;
 
-/** What a Worker answers for one op. */
+/**
+ * What a Worker answers for one op; `runMs` is how long the op ran inside the Worker (absent
+ * when it did not get there or did not come back).
+ */
 export type WorkerOutcome =
-  | { ok: true; value: Uint8Array }
-  | { ok: false; error: ErrorData };
+  | { ok: true; value: Uint8Array; runMs?: number }
+  | { ok: false; error: ErrorData; runMs?: number };
 
 export interface WorkerEvents {
   /** Output produced while no op runs. */
@@ -130,7 +133,11 @@ export class CodeWorker {
       this.#stopping.resolve();
     } else if (message.type === "done" && !this.#dead && pending && message.id === pending.id) {
       this.#pending = null;
-      pending.done(message.ok ? message : { ok: false, error: message.error });
+      pending.done(
+        message.ok
+          ? { ok: true, value: message.value, runMs: message.runMs }
+          : { ok: false, error: message.error, runMs: message.runMs },
+      );
     }
   }
 

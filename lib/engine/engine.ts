@@ -17,12 +17,15 @@ import {
   VersionMismatchError,
 } from "../protocol/errors.ts";
 import { clientHandshake } from "../protocol/handshake.ts";
-import type { ControllerToEngine, EngineToController, MsgId, Op } from "../protocol/messages.ts";
+import {
+  type ControllerToEngine,
+  type EngineToController,
+  type MsgId,
+  type Op,
+  STARTED_AFTER_MS,
+} from "../protocol/messages.ts";
 import type { ByteConn } from "../protocol/transport.ts";
 import type { Executor, RunOutcome } from "./executor.ts";
-
-/** A task still running after this long is announced to the controller as started. */
-const STARTED_AFTER_MS = 20;
 
 type EngineChannel = Channel<EngineToController, ControllerToEngine>;
 
@@ -375,6 +378,7 @@ export class Engine {
             executionCount: outcome.executionCount,
             started: outcome.startedAt,
             completed: outcome.completedAt,
+            ...(outcome.runMs !== undefined ? { runMs: outcome.runMs } : {}),
           }
           : {
             type: "result",
@@ -384,6 +388,7 @@ export class Engine {
             executionCount: outcome.executionCount,
             started: outcome.startedAt,
             completed: outcome.completedAt,
+            ...(outcome.runMs !== undefined ? { runMs: outcome.runMs } : {}),
           },
       );
     }

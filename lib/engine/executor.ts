@@ -65,6 +65,8 @@ interface OutcomeMeta {
   startedAt: number;
   /** `Date.now()` when its outcome was known. */
   completedAt: number;
+  /** How long the op's code ran inside the code Worker, ms (absent when it did not run there). */
+  runMs?: number;
 }
 
 /** The result of {@linkcode Executor.run}: encoded value, or error data. */
@@ -334,11 +336,14 @@ export class Executor implements AsyncDisposable {
       this.#inWorker = false;
     }
     const completedAt = Date.now();
-    if (outcome.ok) {
-      return { ok: true, value: outcome.value, executionCount, startedAt, completedAt };
-    }
-    const error = this.#explain(item.op.kind, outcome.error);
-    return { ok: false, error, executionCount, startedAt, completedAt };
+    const meta = {
+      executionCount,
+      startedAt,
+      completedAt,
+      ...(outcome.runMs !== undefined ? { runMs: outcome.runMs } : {}),
+    };
+    if (outcome.ok) return { ok: true, value: outcome.value, ...meta };
+    return { ok: false, error: this.#explain(item.op.kind, outcome.error), ...meta };
   }
 
   /** Scans, prepares and sends one op; gives up quietly once `token.aborted` is set. */

@@ -70,6 +70,21 @@ Deno.test("Executor accepts TypeScript and top-level await", async () => {
   });
 });
 
+Deno.test("Executor reports how long code ran inside the Worker, unaffected by user code", async () => {
+  await withExecutor(async ({ ex }) => {
+    const spin = "const end = Date.now() + 30; while (Date.now() < end) {}";
+    const ok = await ex.run(exec(spin));
+    assert.ok(ok.runMs !== undefined && ok.runMs >= 29, `runMs ${ok.runMs}`);
+    assert.ok(ok.runMs <= ok.completedAt - ok.startedAt + 1, "inside the op's own span");
+    const failed = await ex.run(exec(`${spin}; throw new Error("x")`));
+    assert.ok(!failed.ok && failed.runMs! >= 29);
+    // user code replacing performance.now does not change the engine's measure
+    await ex.run(exec("performance.now = () => 1e12"));
+    const tiny = await ex.run(exec("1"));
+    assert.ok(tiny.runMs !== undefined && tiny.runMs >= 0 && tiny.runMs < 1000);
+  });
+});
+
 Deno.test("Executor counts executes only, once each, failures included", async () => {
   await withExecutor(async ({ ex }) => {
     const counts: number[] = [];

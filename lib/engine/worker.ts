@@ -49,8 +49,8 @@ export type WorkerReply =
   | { type: "ready" }
   | { type: "stopping" }
   | { type: "stream"; id: number | null; name: StreamName; text: string }
-  | { type: "done"; id: number; ok: true; value: Uint8Array }
-  | { type: "done"; id: number; ok: false; error: ErrorData };
+  | { type: "done"; id: number; ok: true; value: Uint8Array; runMs: number }
+  | { type: "done"; id: number; ok: false; error: ErrorData; runMs: number };
 
 /** The parts of the Worker global scope used here (typed without the `deno.worker` lib). */
 interface WorkerScope {
@@ -68,6 +68,8 @@ const scope = globalThis as unknown as WorkerScope;
 const postToExecutor = scope.postMessage.bind(scope);
 const closeSelf = scope.close.bind(scope);
 const atomicsLoad = Atomics.load;
+/** The clock of `runMs`, taken before user code can replace `performance.now`. */
+const clock = performance.now.bind(performance);
 delete (globalThis as { postMessage?: unknown }).postMessage;
 // CacheStorage writes to disk outside the data dir without any permission (disk fill)
 delete (globalThis as { caches?: unknown }).caches;
@@ -378,6 +380,7 @@ function encodeResult(value: unknown): Uint8Array {
 
 async function handle(request: { id: number; op: WorkerOp }): Promise<void> {
   current = request.id;
+  const t0 = clock();
   let message: WorkerReply;
   const transfer: Transferable[] = [];
   try {
@@ -386,9 +389,10 @@ async function handle(request: { id: number; op: WorkerOp }): Promise<void> {
     const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
     const owned = whole ? bytes : bytes.slice();
     transfer.push(owned.buffer as ArrayBuffer);
-    message = { type: "done", id: request.id, ok: true, value: owned };
+    message = { type: "done", id: request.id, ok: true, value: owned, runMs: clock() - t0 };
   } catch (error) {
-    message = { type: "done", id: request.id, ok: false, error: toErrorData(error) };
+    const error_ = toErrorData(error);
+    message = { type: "done", id: request.id, ok: false, error: error_, runMs: clock() - t0 };
   }
   if (heldObjects) {
     heldObjects = false;

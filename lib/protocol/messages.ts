@@ -39,9 +39,23 @@ export interface TaskOptions {
   targets?: EngineId[];
   /** Scheduling scheme of the submitting view. */
   scheme?: string;
-  /** Per-engine high-water mark of the submitting view. */
-  hwm?: number;
+  /** Per-engine high-water mark of the submitting view: a count (`0` = no limit) or `"auto"`. */
+  hwm?: Hwm;
 }
+
+/**
+ * An engine announces a task as `started` once it has run this long (short tasks carry their
+ * start time in the result: two fewer frames each). The controller's automatic high-water mark
+ * takes the announcement as proof of a task at least this long.
+ */
+export const STARTED_AFTER_MS = 20;
+
+/**
+ * A high-water mark: the most load-balanced tasks one engine may hold (`0` = no limit), or
+ * `"auto"`: chosen by the controller from how long recent tasks ran (2 for tasks of a
+ * millisecond or more, up to 16 for tiny ones).
+ */
+export type Hwm = number | "auto";
 
 /** One task as submitted by a client. */
 export interface SubmitTask {
@@ -185,6 +199,11 @@ export type EngineToController =
     executionCount: number;
     started: number;
     completed: number;
+    /**
+     * How long the task's code ran inside the engine's code Worker, in fractional ms (without
+     * the engine's hand-over to it); feeds the controller's automatic high-water mark.
+     */
+    runMs?: number;
   }
   | {
     type: "interrupted";

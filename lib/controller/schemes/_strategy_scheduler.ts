@@ -24,6 +24,8 @@ export interface StrategySchedulerOptions {
 /** A {@linkcode Scheduler} whose choice of engine is delegated to a strategy. */
 export class StrategyScheduler implements Scheduler {
   #records = new Map<number, EngineRecord>();
+  #factory: StrategyFactory;
+  #random: () => number;
   #strategy: SchemeStrategy;
   #hwm: number;
   #clock = 0;
@@ -35,12 +37,49 @@ export class StrategyScheduler implements Scheduler {
    */
   constructor(factory: StrategyFactory, options: StrategySchedulerOptions) {
     this.#hwm = options.hwm;
+    this.#factory = factory;
+    this.#random = options.random;
+    this.#strategy = this.#build();
+  }
+
+  #build(): SchemeStrategy {
     const records = this.#records;
-    this.#strategy = factory({
-      hwm: options.hwm,
-      random: options.random,
+    return this.#factory({
+      hwm: this.#hwm,
+      random: this.#random,
       lookup: (id) => records.get(id),
     });
+  }
+
+  #below(record: EngineRecord): boolean {
+    return this.#hwm === 0 || record.outstanding < this.#hwm;
+  }
+
+  /**
+   * Changes the high-water mark: the strategy's index is rebuilt over every engine, O(n log n),
+   * so callers change it rarely (the load balancer's automatic mark moves in powers of two).
+   * Outstanding counts and recency are kept.
+   *
+   * @param hwm A non-negative safe integer; `0` means unlimited.
+   */
+  setHwm(hwm: number): void {
+    if (!Number.isSafeInteger(hwm) || hwm < 0) {
+      throw new RangeError(
+        `Cannot set high-water mark: it must be a non-negative integer, current value is ${hwm}`,
+      );
+    }
+    if (hwm === this.#hwm) return;
+    this.#hwm = hwm;
+    this.#strategy = this.#build();
+    this.#available = 0;
+    for (const record of this.#records.values()) {
+      record.slot = -1;
+      this.#strategy.insert(record);
+      // re-syncs the index with the record's load (drops it from the candidates when it is at
+      // or above the new mark)
+      this.#strategy.acquired(record);
+      if (this.#below(record)) this.#available++;
+    }
   }
 
   /** The scheme this scheduler implements. */
@@ -96,7 +135,7 @@ export class StrategyScheduler implements Scheduler {
     const record = this.#records.get(engineId);
     if (record === undefined) return false;
     this.#records.delete(engineId);
-    if (this.#hwm === 0 || record.outstanding < this.#hwm) this.#available--;
+    if (this.#below(record)) this.#available--;
     this.#strategy.delete(record);
     record.slot = -1;
     return true;
@@ -122,7 +161,7 @@ export class StrategyScheduler implements Scheduler {
     if (record === undefined) return undefined;
     record.outstanding++;
     record.stamp = ++this.#clock;
-    if (record.outstanding === this.#hwm) this.#available--;
+    if (!this.#below(record)) this.#available--;
     this.#strategy.acquired(record);
     return record.id;
   }
@@ -136,8 +175,9 @@ export class StrategyScheduler implements Scheduler {
   release(engineId: number): boolean {
     const record = this.#records.get(engineId);
     if (record === undefined || record.outstanding === 0) return false;
-    if (record.outstanding === this.#hwm) this.#available++;
+    const wasBelow = this.#below(record);
     record.outstanding--;
+    if (!wasBelow && this.#below(record)) this.#available++;
     this.#strategy.released(record);
     return true;
   }

@@ -59,6 +59,14 @@ export interface Scheduler {
   readonly scheme: SchemeName;
   /** The high-water mark (most outstanding tasks per engine); `0` means unlimited. */
   readonly hwm: number;
+  /**
+   * Changes the high-water mark. Engines keep their outstanding tasks: one above a lowered mark
+   * takes no new task until enough of them are released.
+   *
+   * @param hwm A non-negative safe integer; `0` means unlimited.
+   * @throws {RangeError} If `hwm` is not a non-negative safe integer.
+   */
+  setHwm(hwm: number): void;
   /** The number of engines known to the scheduler. */
   readonly size: number;
   /** The number of engines below the high-water mark (all engines when `hwm` is `0`). */

@@ -59,7 +59,8 @@ export class LruStrategy implements SchemeStrategy {
 
   /** @param record An engine that finished one task. */
   released(record: EngineRecord): void {
-    if (!this.#heap.has(record)) this.#heap.push(record);
+    // still at or above a lowered mark: not a candidate yet
+    if (!this.#heap.has(record) && belowHwm(this.#context.hwm, record)) this.#heap.push(record);
   }
 
   /**

@@ -48,7 +48,10 @@ export class RandomStrategy implements SchemeStrategy {
 
   /** @param record An engine that finished one task. */
   released(record: EngineRecord): void {
-    if (!this.#engines.has(record)) this.#engines.push(record);
+    // still at or above a lowered mark: not a candidate yet
+    if (!this.#engines.has(record) && belowHwm(this.#context.hwm, record)) {
+      this.#engines.push(record);
+    }
   }
 
   /**

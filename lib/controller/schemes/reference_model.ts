@@ -15,7 +15,7 @@ import type { AcquireFilter, Scheduler } from "./_types.ts";
  */
 export class ReferenceModel {
   /** High-water mark; `0` = unlimited. */
-  readonly hwm: number;
+  hwm: number;
   #engines = new Map<number, { outstanding: number; stamp: number }>();
   #clock = 0;
 
