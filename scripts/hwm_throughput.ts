@@ -1,12 +1,13 @@
 /**
  * Measures what the load balancer's high-water mark (hwm: most tasks outstanding per engine)
- * costs and buys, on a real local cluster (controller and engine processes over TLS):
+ * costs and buys, on a real local cluster (controller and engine processes, local socket):
  *
  * - throughput of many tiny tasks (where hwm > 1 hides the round trip to the controller);
  * - makespan of uneven tasks (where hwm 1 balances best: a task never waits behind a long one).
  *
  * Not a test: prints a table. Usage:
  *   deno run -A --unstable-worker-options scripts/hwm_throughput.ts [--engines 2] [--tasks 2000]
+ *     [--hwms auto,1,2,4,16,0]
  *
  * @module
  */

@@ -12,17 +12,18 @@
  *            clamped to [AUTO_HWM_MIN, AUTO_HWM_MAX]
  *
  * so tiny tasks get a mark of 16 (the round trip is hidden) while tasks of a millisecond or more
- * get 2, ipx's fixed default before (one task waits at the engine). Whatever the mark, the work
- * queued behind a task on one engine stays near one round trip, so a long task among short ones
- * delays the whole map by about that much more than with a mark of 2.
+ * get 2, ipx's fixed default before (one task waits at the engine). Whatever the mark, the
+ * expected work queued behind a task on one engine stays within about AUTO_QUEUE_MS beyond that
+ * one task, so a long task among short ones delays the whole map by about that much more than
+ * with a mark of 2.
  *
  * The average is exponentially weighted, so a long task raises it at once (a 300 ms task after
  * tiny ones brings the mark to 2 with its result) while a run of short ones lowers it over a few
  * dozen results. The mark falls at once but rises by at most a doubling per result (2, 4, 8, 16),
  * so one short first task does not fill the engines with what may be long ones. An engine's
  * `started` announcement (a task still running after `STARTED_AFTER_MS`) lowers it before the
- * result comes. After the view's queue has been empty for {@linkcode AUTO_IDLE_RESET_MS}, what
- * comes next is a new batch of unknown tasks: the average is forgotten and the mark starts again
+ * result comes. When the last task of a batch is back (none placed, none waiting), what comes
+ * next is unknown work: the average is forgotten and the mark starts again
  * at {@linkcode AUTO_HWM_MIN}. The mark moves in powers of two so that the scheduler, which
  * rebuilds its index when the mark changes, rarely has to.
  *
@@ -38,13 +39,10 @@
  *
  * const auto = new AutoHwm();
  * assert.equal(auto.value, 2);
- * for (let i = 0; i < 3; i++) {
- *   auto.placed(i);
- *   auto.finished(0, i); // tiny tasks: the mark doubles with each result...
- * }
- * assert.equal(auto.value, 16); // ...up to 16
- * auto.placed(3);
- * auto.finished(300, 303); // a 300 ms task: back to 2 at once
+ * for (let i = 0; i < 4; i++) auto.placed();
+ * for (let i = 0; i < 3; i++) auto.finished(0.01, true); // tiny tasks: the mark doubles...
+ * assert.equal(auto.value, 16); // ...with each result, up to 16
+ * auto.finished(300, true); // a 300 ms task: back to 2 at once
  * assert.equal(auto.value, 2);
  * ```
  *
@@ -57,8 +55,6 @@ export const AUTO_HWM_MIN = 2;
 export const AUTO_HWM_MAX = 16;
 /** Expected work, in ms, the automatic mark lets wait on an engine behind its running task. */
 export const AUTO_QUEUE_MS = 1;
-/** After the view's queue was empty this long, task run times are forgotten. */
-export const AUTO_IDLE_RESET_MS = 250;
 /** Weight of the newest run time in the average. */
 const ALPHA = 0.1;
 
@@ -81,7 +77,6 @@ export class AutoHwm {
   #avg: number | undefined;
   #value = AUTO_HWM_MIN;
   #outstanding = 0;
-  #idleSince: number | undefined;
 
   /** The current mark. */
   get value(): number {
@@ -93,32 +88,27 @@ export class AutoHwm {
     return this.#avg;
   }
 
-  /**
-   * A task was placed on an engine.
-   *
-   * @param now Current time in ms.
-   * @returns Whether the mark changed (it is reset after an idle spell).
-   */
-  placed(now: number): boolean {
-    const idle = this.#outstanding === 0 && this.#idleSince !== undefined &&
-      now - this.#idleSince >= AUTO_IDLE_RESET_MS;
+  /** A task was placed on an engine. */
+  placed(): void {
     this.#outstanding++;
-    this.#idleSince = undefined;
-    if (!idle) return false;
-    this.#avg = undefined;
-    return this.#set(AUTO_HWM_MIN);
   }
 
   /**
    * A placed task finished (or was given up).
    *
-   * @param runMs How long the engine ran it (`completed - started` of its result, ms);
-   * `undefined` when it did not run (its engine died), which counts it off without a run time.
-   * @param now Current time in ms (the same clock as {@linkcode AutoHwm.placed}).
+   * @param runMs How long its code ran, ms; `undefined` when it did not run (its engine died),
+   * which counts it off without a run time.
+   * @param queued Whether tasks of this scheduler still wait for an engine. When none does and
+   * this was the last one out, the batch is over: run times are forgotten and the mark is
+   * back at {@linkcode AUTO_HWM_MIN} for whatever comes next.
    * @returns Whether the mark changed.
    */
-  finished(runMs: number | undefined, now: number): boolean {
-    if (this.#outstanding > 0 && --this.#outstanding === 0) this.#idleSince = now;
+  finished(runMs: number | undefined, queued: boolean): boolean {
+    if (this.#outstanding > 0) this.#outstanding--;
+    if (this.#outstanding === 0 && !queued) {
+      this.#avg = undefined;
+      return this.#set(AUTO_HWM_MIN);
+    }
     if (runMs === undefined || !Number.isFinite(runMs)) return false;
     const ms = Math.max(0, runMs);
     this.#avg = this.#avg === undefined ? ms : this.#avg + ALPHA * (ms - this.#avg);

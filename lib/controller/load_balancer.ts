@@ -323,9 +323,9 @@ export class LoadBalancer {
     p.blockedSince = undefined;
     this.#unassigned--;
     const auto = this.#auto.get(p.key);
-    if (auto?.placed(this.#deps.now())) scheduler.setHwm(auto.value);
+    auto?.placed();
     if (!this.#deps.send(engineId, p.task.msgId, p.task)) {
-      auto?.finished(undefined, this.#deps.now());
+      auto?.finished(undefined, true); // it goes back to the queue
       scheduler.release(engineId);
       p.exclude.add(engineId);
       p.state = "queued";
@@ -359,10 +359,9 @@ export class LoadBalancer {
     if (!p || p.state !== "placed" || p.engineId !== engineId) return false;
     const scheduler = this.#schedulers.get(p.key);
     scheduler?.release(engineId);
-    const auto = this.#auto.get(p.key);
-    if (auto?.finished(runMs, this.#deps.now())) scheduler?.setHwm(auto.value);
     this.#schedulePump();
     const ename = result.error?.ename ?? "Error";
+    let retried = false;
     if (!result.ok && p.retriesLeft > 0 && !NOT_RETRIED.has(ename)) {
       p.retriesLeft--;
       p.exclude.add(engineId);
@@ -371,10 +370,20 @@ export class LoadBalancer {
       p.state = "queued";
       this.#unassigned++;
       this.#special.add(p);
-      return true;
+      retried = true;
+    } else {
+      p.state = "done";
+      this.#tasks.delete(msgId);
     }
-    p.state = "done";
-    this.#tasks.delete(msgId);
+    const auto = this.#auto.get(p.key);
+    if (auto?.finished(runMs, this.#waiting(p.key))) scheduler?.setHwm(auto.value);
+    return retried;
+  }
+
+  /** Whether tasks of a scheduler wait for an engine. */
+  #waiting(key: string): boolean {
+    for (const q of this.#queues.values()) if (q.key === key && q.fifo.length > 0) return true;
+    for (const p of this.#special) if (p.key === key && p.state === "queued") return true;
     return false;
   }
 
