@@ -566,6 +566,12 @@ async function run(s: Settings): Promise<Record<string, unknown>> {
           "tasks/s",
           async () => s.lbTasks / await W.lbApply(tls!.client, s.lbTasks, 0),
         );
+        await measure(
+          "lb apply burst hwm2",
+          "ipx",
+          "tasks/s",
+          async () => s.lbTasks / await W.lbApply(tls!.client, s.lbTasks, 2),
+        );
         if (tlsNet) {
           await measure(
             "lb apply burst",
@@ -800,6 +806,7 @@ function buildRows(s: Settings): Row[] {
     abs: 25_000,
   });
   cmp(`w2   … ipx with hwm 0 (no limit)`, "lb apply burst hwm0", "tasks/s", false, undefined);
+  cmp(`w2   … ipx with hwm 2 (fixed)`, "lb apply burst hwm2", "tasks/s", false, undefined);
   cmp(
     `w2   … ipx apply burst over TLS (--no-ipc)`,
     "lb apply burst",
