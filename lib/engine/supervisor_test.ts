@@ -71,7 +71,11 @@ Deno.test("engineProcessFlags() lets the engine process reach the controller's l
 });
 
 Deno.test("engineEnv() passes the allocator's tuning and nothing else of the environment", () => {
-  const set = { MALLOC_MMAP_THRESHOLD_: "131072", GLIBC_TUNABLES: "glibc.malloc.arena_max=2" };
+  const set = {
+    MALLOC_MMAP_THRESHOLD_: "131072",
+    MALLOC_ARENA_MAX: "2",
+    GLIBC_TUNABLES: "glibc.malloc.arena_max=2",
+  };
   const unrelated = "IPX_TEST_SECRET_TOKEN";
   try {
     for (const [k, v] of Object.entries(set)) Deno.env.set(k, v);
@@ -79,6 +83,7 @@ Deno.test("engineEnv() passes the allocator's tuning and nothing else of the env
     Deno.env.set("MALLOC_NOT_A_TUNABLE", "y");
     const env = engineEnv();
     assert.equal(env.MALLOC_MMAP_THRESHOLD_, "131072");
+    assert.equal(env.MALLOC_ARENA_MAX, "2");
     assert.equal(env.GLIBC_TUNABLES, "glibc.malloc.arena_max=2");
     assert.equal(env.NO_COLOR, "1");
     assert.equal(env[unrelated], undefined);
