@@ -4,13 +4,14 @@
  * so they survive a controller restart); unfinished records are also kept in memory, where the
  * controller updates them on every message.
  *
- * Writes are batched: new and updated records are written together in one transaction, at the
- * latest `flushMs` after they changed. Two changes are written at the end of the current round
- * of I/O, and before any frame the controller sends (see {@linkcode TaskStore.commit}): a task
- * placed on an engine (before the engine gets it, so a restarted controller knows what its
- * engines run) and a finished task (before its result reaches the client, so a result a
- * client has seen can always be fetched again by id, from any client, even after the
- * controller is killed).
+ * Writes are batched: new and updated records are written to SQLite together in one transaction,
+ * at the latest `flushMs` after they changed. Before that, at the end of the current round of
+ * I/O and before any frame the controller sends (see {@linkcode TaskStore.commit}), the changed
+ * records are appended to the record log beside the database (`record_log.ts`: one `write`),
+ * which a restarted controller applies first. So a task placed on an engine is on disk before
+ * the engine gets it (a restarted controller knows what its engines run), and a finished task
+ * before its result reaches the client (a result a client has seen can be fetched again by id,
+ * even after the controller is killed). An in-memory database commits to SQLite there instead.
  *
  * Bounds: at most `maxRecords` records and `maxBytes` result bytes; past either bound the
  * oldest finished records are dropped (culled) down to 90 % of it. Culled ids are remembered
@@ -27,7 +28,12 @@ import { selectedColumns, TASK_COLUMNS, whereClause } from "./db_filter.ts";
 import type { Outcome } from "./load_balancer_deps.ts";
 import { FileBlobs, MemoryBlobs, type ResultBlobs } from "./result_blobs.ts";
 import type { StateDb } from "./state_db.ts";
+import type { RecordLog } from "./record_log.ts";
 import { fromRow, type Lookup, type Row, type TaskRecord, type TaskStatus } from "./task_record.ts";
+import { openRecordLog, recordRow, type RowParams, SPILL_BYTES } from "./task_rows.ts";
+import { type StoredResult, UPSERT_SQL } from "./task_rows.ts";
+
+export { SPILL_BYTES };
 
 export type { Lookup, TaskRecord, TaskStatus };
 
@@ -52,15 +58,6 @@ export interface TaskStoreOptions extends TaskStoreLimits {
   blobs?: ResultBlobs;
 }
 
-/**
- * Result values this big or bigger are kept out of SQLite (see `result_blobs.ts`): writing
- * them in a transaction would block the controller for tens of milliseconds per megabyte.
- */
-export const SPILL_BYTES = 1024 * 1024;
-
-/** A stored result whose value was spilled: its size stands in for it. */
-type StoredResult = TaskResult & { spilled?: number };
-
 /** A purge named tasks that have not finished. */
 export class TaskStoreError extends IpxError {}
 
@@ -70,7 +67,13 @@ const CULLED_KEPT = 100_000;
 export class TaskStore {
   #sdb: StateDb;
   #live = new Map<MsgId, TaskRecord>();
+  /** Records changed since they were last written to SQLite. */
   #dirty = new Map<MsgId, TaskRecord>();
+  /** Records changed since they were last appended to the record log. */
+  #unlogged = new Map<MsgId, TaskRecord>();
+  /** Row images of dirty records as last logged (computed once per change: spills a value). */
+  #images = new Map<MsgId, RowParams>();
+  #log: RecordLog | null = null;
   #count: number;
   #bytes: number;
   #seq: number;
@@ -101,15 +104,12 @@ export class TaskStore {
     this.#blobs = options.blobs ??
       (sdb.path === ":memory:" ? new MemoryBlobs() : new FileBlobs(`${sdb.path}.results`));
     const db = sdb.db;
-    this.#upsert = db.prepare(
-      `INSERT INTO tasks (msg_id, seq, engine_id, kind, lb, status, ename, label, submitted,
-         started, completed, result, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(msg_id) DO UPDATE SET engine_id = excluded.engine_id,
-         status = excluded.status, ename = excluded.ename, started = excluded.started,
-         completed = excluded.completed, result = excluded.result, bytes = excluded.bytes`,
-    );
+    this.#upsert = db.prepare(UPSERT_SQL);
     this.#byId = db.prepare("SELECT * FROM tasks WHERE msg_id = ?");
     this.#culledById = db.prepare("SELECT 1 AS x FROM culled WHERE msg_id = ?");
+    if (sdb.path !== ":memory:") {
+      this.#log = openRecordLog(`${sdb.path}.log`, sdb, (row) => this.#upsert.run(...row));
+    }
     const totals = db.prepare(
       "SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b, COALESCE(MAX(seq), 0) AS s FROM tasks",
     ).get() as { n: number; b: number; s: number };
@@ -155,6 +155,8 @@ export class TaskStore {
     const stored: TaskRecord = { ...rec, seq: this.#seq++ };
     this.#live.set(stored.msgId, stored);
     this.#dirty.delete(stored.msgId);
+    this.#unlogged.delete(stored.msgId);
+    this.#images.delete(stored.msgId);
     if (!replacing) this.#count++;
     else {
       const old = this.#byId.get(stored.msgId) as Row | undefined;
@@ -192,12 +194,23 @@ export class TaskStore {
    * @param now Write it before the current tick ends.
    */
   touch(rec: TaskRecord, now = false): void {
-    this.#dirty.set(rec.msgId, rec);
+    this.#changed(rec);
     if (now) return this.#flushSoon();
+    this.#armTimer();
+  }
+
+  #changed(rec: TaskRecord): void {
+    this.#dirty.set(rec.msgId, rec);
+    this.#unlogged.set(rec.msgId, rec);
+    this.#images.delete(rec.msgId);
+  }
+
+  /** Writes the dirty records to SQLite within `flushMs`. */
+  #armTimer(): void {
     if (this.#timer === undefined && !this.#closed) {
       this.#timer = this.#after(this.#flushMs, () => {
         this.#timer = undefined;
-        this.#safeFlush();
+        this.#safe(() => this.flush());
       });
     }
   }
@@ -220,23 +233,25 @@ export class TaskStore {
     if (result.engineId >= 0) rec.engineId = result.engineId;
     rec.started = result.started;
     rec.completed = result.completed;
-    this.#dirty.set(msgId, rec);
+    this.#changed(rec);
     this.#flushSoon();
     return rec;
   }
 
   /**
-   * Writes pending changes now, reporting (not throwing) a failure. The controller calls it
-   * before each frame it sends, so what a frame says was placed or finished is on disk first.
+   * Puts pending changes on disk now, reporting (not throwing) a failure. The controller calls
+   * it before each frame it sends, so what a frame says was placed or finished is on disk
+   * first: appended to the record log (SQLite gets them within `flushMs`), or committed to
+   * SQLite when there is no log (an in-memory database).
    */
   commit(): void {
-    this.#safeFlush();
+    this.#safe(() => this.#log ? this.#logChanges() : this.flush());
   }
 
-  /** A flush from a timer or the end of an I/O round: a failure is reported, never thrown. */
-  #safeFlush(): void {
+  /** Runs a write from a timer, the end of an I/O round or a frame: reports a failure. */
+  #safe(write: () => void): void {
     try {
-      this.flush();
+      write();
     } catch (error) {
       console.error(`ipx controller: cannot write task records: ${(error as Error).message}`);
     }
@@ -246,53 +261,51 @@ export class TaskStore {
     if (this.#soon || this.#closed) return;
     this.#soon = true;
     // at the end of this round of I/O: the changes of every message handled in it share one
-    // transaction (frames sent in the round commit first, see commit())
+    // write (frames sent in the round commit first, see commit())
     setImmediate(() => {
       this.#soon = false;
-      this.#safeFlush();
+      this.commit();
     });
   }
 
-  /** Writes every pending change in one transaction, then applies the bounds. */
+  /** Appends the records changed since the last append to the log, in one write. */
+  #logChanges(): void {
+    if (this.#unlogged.size === 0 || this.#closed) return;
+    const bodies: Uint8Array[] = [];
+    for (const r of this.#unlogged.values()) {
+      let image = this.#images.get(r.msgId);
+      if (image === undefined) this.#images.set(r.msgId, image = this.#image(r));
+      bodies.push(encodeValue(image));
+    }
+    this.#log!.append(bodies);
+    this.#unlogged.clear();
+    this.#armTimer();
+  }
+
+  /** A record's row (see `recordRow`); keeps the byte total. */
+  #image(r: TaskRecord): RowParams {
+    const before = r.bytes;
+    const row = recordRow(r, this.#blobs);
+    this.#bytes += r.bytes - before;
+    return row;
+  }
+
+  /**
+   * Writes every pending change to SQLite in one transaction, empties the record log, then
+   * applies the bounds.
+   */
   flush(): void {
     if (this.#dirty.size === 0 || this.#closed) return;
     const batch = [...this.#dirty.values()];
+    const rows = batch.map((r) => this.#images.get(r.msgId) ?? this.#image(r));
     this.#dirty.clear();
+    this.#unlogged.clear();
+    this.#images.clear();
     this.#sdb.transaction(() => {
-      for (const r of batch) {
-        let blob: Uint8Array | null = null;
-        if (r.result) {
-          const { value, ...rest } = r.result;
-          let bytes: number;
-          if (value !== undefined && value.length >= SPILL_BYTES) {
-            this.#blobs.put(r.seq, value);
-            blob = encodeValue({ ...rest, spilled: value.length } satisfies StoredResult);
-            bytes = blob.length + value.length;
-          } else {
-            blob = encodeValue(r.result);
-            bytes = blob.length;
-          }
-          this.#bytes += bytes - r.bytes;
-          r.bytes = bytes;
-        }
-        this.#upsert.run(
-          r.msgId,
-          r.seq,
-          r.engineId,
-          r.kind,
-          r.lb ? 1 : 0,
-          r.status,
-          r.ename,
-          r.label,
-          r.submitted,
-          r.started,
-          r.completed,
-          blob,
-          r.bytes,
-        );
-        if (r.completed !== null) r.result = null; // it is on disk now
-      }
+      for (const row of rows) this.#upsert.run(...row);
     });
+    for (const r of batch) if (r.completed !== null) r.result = null; // it is on disk now
+    this.#log?.clear();
     if (this.#count > this.#maxRecords || this.#bytes > this.#maxBytes) this.#cull();
   }
 
@@ -477,6 +490,7 @@ export class TaskStore {
       this.#closed = true;
       this.#timer?.();
       this.#timer = undefined;
+      this.#log?.close();
     }
     return this.#blobs.settle();
   }

@@ -190,7 +190,8 @@ Deno.test("TaskStore keeps big result values in files beside the database, acros
       assert.equal(seen.state, "done");
       assert.deepEqual(seen.state === "done" && seen.result.value, value);
       assert.ok(s.bytes > SPILL_BYTES, "the spilled value counts toward the byte bound");
-      // the row in SQLite is small: the value is in a file
+      // the row in SQLite (written by the flush timer) is small: the value is in a file
+      s.flush();
       const row = sdb.db.prepare("SELECT length(result) AS n FROM tasks WHERE msg_id = 'big'")
         .get() as { n: number };
       assert.ok(row.n < 1024, `row holds ${row.n} bytes`);
@@ -274,4 +275,80 @@ Deno.test("TaskStore.outcome() answers from memory or the record's columns, neve
   assert.deepEqual(s.outcome("a"), { ok: true, engineId: 0, ename: null });
   assert.deepEqual(s.outcome("b"), { ok: false, engineId: 0, ename: "TypeError" });
   assert.deepEqual(reads, []);
+});
+
+Deno.test("TaskStore: what commit() puts in the record log survives a crash", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ipx-store-" });
+  try {
+    const path = `${dir}/ipx.sqlite`;
+    // not exclusive: the "killed" controller's handle stays open while the next one opens it
+    const firstDb = new StateDb(path, { exclusive: false });
+    const first = store(firstDb);
+    first.s.add(rec("placed", 1));
+    first.s.add(rec("done", 2));
+    finish(first.s, "done", 3, 10);
+    first.s.commit(); // before a frame leaves
+    assert.equal(Deno.statSync(`${path}.log`).mode! & 0o777, 0o600);
+    assert.ok(Deno.statSync(`${path}.log`).size > 0, "appended to the log");
+    const inDb = firstDb.db.prepare("SELECT COUNT(*) AS n FROM tasks").get() as { n: number };
+    assert.equal(inDb.n, 0, "SQLite gets them later, from the flush timer");
+    // the timer never runs: the controller is killed; the next one applies the log
+    const second = store(new StateDb(path, { exclusive: false }));
+    assert.equal(Deno.statSync(`${path}.log`).size, 0, "applied and emptied");
+    assert.deepEqual([...second.s.live()].map((r) => r.msgId), ["placed"]);
+    const done = second.s.lookup("done");
+    assert.equal(done.state, "done");
+    assert.equal(done.state === "done" && done.result.ok, true);
+    assert.equal(second.s.size, 2);
+    await second.s.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("TaskStore: the flush empties the log; a torn last write is ignored at start", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ipx-store-" });
+  try {
+    const path = `${dir}/ipx.sqlite`;
+    const first = store(new StateDb(path, { exclusive: false }));
+    first.s.add(rec("a", 1));
+    first.s.commit();
+    assert.ok(Deno.statSync(`${path}.log`).size > 0);
+    assert.equal(first.timers.length, 1, "the flush timer is set");
+    first.timers[0]!.fn();
+    assert.equal(Deno.statSync(`${path}.log`).size, 0, "in SQLite now: the log is emptied");
+    assert.deepEqual(first.s.history(), ["a"]);
+    finish(first.s, "a", 2, 5);
+    first.s.add(rec("b", 3));
+    first.s.commit();
+    // the controller dies in the middle of its next write: half an entry at the end
+    const whole = Deno.readFileSync(`${path}.log`);
+    const torn = new Uint8Array(whole.length + 20);
+    torn.set(whole);
+    torn.set(whole.subarray(0, 20), whole.length);
+    Deno.writeFileSync(`${path}.log`, torn);
+    const errors: string[] = [];
+    const original = console.error;
+    console.error = (msg: string) => errors.push(msg);
+    let second;
+    try {
+      second = store(new StateDb(path, { exclusive: false }));
+    } finally {
+      console.error = original;
+    }
+    assert.match(errors.join("\n"), /last 20 bytes of .*ipx\.sqlite\.log were cut short/);
+    assert.equal(second.s.lookup("a").state, "done");
+    assert.deepEqual([...second.s.live()].map((r) => r.msgId), ["b"]);
+    await second.s.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("TaskStore over an in-memory database commits to SQLite, with no log", () => {
+  const { s } = store();
+  s.add(rec("m", 1));
+  s.commit();
+  assert.deepEqual(s.history(), ["m"]);
+  assert.deepEqual(s.query({}).map((r) => r.msgId), ["m"]);
 });
