@@ -28,6 +28,26 @@ Deno.test("the controller's secrets are 0600 in a 0700 security dir, with no tem
   assert.equal(c.info.key, key);
 });
 
+Deno.test("the task history (database, record log, result files) is owner-only", async () => {
+  await using c = await startLiveCluster({ engines: 1 });
+  const big = new Uint8Array(2 * 1024 * 1024).fill(7); // kept in a result file
+  const dv = c.client.directView();
+  await dv.push({ big });
+  assert.equal(((await dv.pull("big"))[0] as Uint8Array).length, big.length);
+  const profile = c.security.replace(/\/security$/, "");
+  for (const name of ["ipx.sqlite", "ipx.sqlite.log"]) {
+    assert.equal((await Deno.stat(`${profile}/${name}`)).mode! & 0o777, 0o600, name);
+  }
+  assert.equal((await Deno.stat(`${profile}/ipx.sqlite.results`)).mode! & 0o777, 0o700);
+  let files = 0;
+  for await (const entry of Deno.readDir(`${profile}/ipx.sqlite.results`)) {
+    files++;
+    const mode = (await Deno.stat(`${profile}/ipx.sqlite.results/${entry.name}`)).mode!;
+    assert.equal(mode & 0o777, 0o600, entry.name);
+  }
+  assert.ok(files >= 1, "the pulled value was kept in a result file");
+});
+
 Deno.test("ipx controller refuses a world-writable security dir with a clear error", async () => {
   await using dir = await tempIpxDir();
   const security = `${dir.path}/profile_default/security`;
