@@ -78,6 +78,10 @@ export class Engine {
   #orphaned = false;
   #outbox: EngineToController[] = [];
   #stopped = false;
+  /** When the current job started, whether it was announced, and the timer that checks. */
+  #jobStarted = 0;
+  #announced = false;
+  #announceTimer: ReturnType<typeof setTimeout> | undefined;
   #done = Promise.withResolvers<void>();
   #lastPing = 0;
   #deadAfterMs = 0;
@@ -301,6 +305,34 @@ export class Engine {
     }
   }
 
+  /**
+   * Announces the current job as started once it has run {@linkcode STARTED_AFTER_MS}: short
+   * jobs carry their start time in the result, and two fewer frames per task matter for many
+   * small tasks. One timer serves a run of jobs (re-armed for whichever job is current), not
+   * one timer per job.
+   */
+  #watchStart(): void {
+    if (this.#announceTimer !== undefined) return;
+    const check = () => {
+      this.#announceTimer = undefined;
+      const job = this.#current;
+      if (!job || this.#announced) return; // the next job arms it again
+      const age = Date.now() - this.#jobStarted;
+      if (age < STARTED_AFTER_MS) {
+        this.#announceTimer = setTimeout(check, STARTED_AFTER_MS - age);
+        return;
+      }
+      this.#announced = true;
+      this.#send({ type: "started", msgId: job.msgId, started: this.#jobStarted });
+    };
+    this.#announceTimer = setTimeout(check, STARTED_AFTER_MS);
+  }
+
+  #stopWatching(): void {
+    if (this.#announceTimer !== undefined) clearTimeout(this.#announceTimer);
+    this.#announceTimer = undefined;
+  }
+
   async #pump(): Promise<void> {
     if (this.#current) return;
     while (this.#queue.length > 0 && !this.#stopped) {
@@ -309,12 +341,9 @@ export class Engine {
       this.#currentStop = undefined;
       this.#orphaned = false;
       const started = Date.now();
-      // Announce the start only for tasks that are still running a moment later: short tasks
-      // carry their start time in the result, and two fewer frames per task matter for
-      // many small tasks.
-      const announce = setTimeout(() => {
-        this.#send({ type: "started", msgId: job.msgId, started });
-      }, STARTED_AFTER_MS);
+      this.#jobStarted = started;
+      this.#announced = false;
+      this.#watchStart();
       let timer: ReturnType<typeof setTimeout> | undefined;
       if (job.timeoutMs) {
         timer = setTimeout(() => {
@@ -344,7 +373,6 @@ export class Engine {
           completedAt: now,
         };
       } finally {
-        clearTimeout(announce);
         if (timer !== undefined) clearTimeout(timer);
       }
       const stop = this.#currentStop as { ename: string; evalue: string } | undefined;
@@ -392,6 +420,7 @@ export class Engine {
           },
       );
     }
+    this.#stopWatching();
   }
 
   #log(message: string): void {
