@@ -1,7 +1,10 @@
 /**
  * Chaos run (not a unit test): many load-balanced tasks with retries while engines are
- * SIGKILLed and replaced by `ipx engine --restart`. Prints how many tasks were submitted,
- * completed, failed, lost and duplicated, and exits non-zero unless lost and duplicated are 0.
+ * SIGKILLed and replaced by `ipx engine --restart` — and, with `--kill-controller-every-ms`, the
+ * controller too, restarted on the same profile (engines re-attach, the client reconnects, and
+ * every result a client received must still be in the controller's records: the record log at
+ * work). Prints how many tasks were submitted, completed, failed, lost and duplicated, and exits
+ * non-zero unless lost and duplicated are 0.
  *
  * - lost: a task that never settled (no result and no error) within the deadline, or that the
  *   controller has no record of;
@@ -11,7 +14,11 @@
  *
  * Usage:
  *   deno run -A --unstable-worker-options scripts/chaos.ts [--tasks 10000] [--engines 3]
- *     [--kill-every-ms 2000] [--task-ms 3] [--retries 2] [--deadline-ms 300000]
+ *     [--kill-every-ms 2000] [--kill-controller-every-ms 0] [--task-ms 3] [--retries 2]
+ *     [--deadline-ms 300000]
+ *
+ * `--kill-every-ms 0` kills no engine; `--kill-controller-every-ms 0` (the default) never kills
+ * the controller.
  *
  * @module
  */
@@ -29,6 +36,7 @@ const { values } = parseArgs({
     tasks: { type: "string", default: "10000" },
     engines: { type: "string", default: "3" },
     "kill-every-ms": { type: "string", default: "2000" },
+    "kill-controller-every-ms": { type: "string", default: "0" },
     "task-ms": { type: "string", default: "3" },
     retries: { type: "string", default: "2" },
     "deadline-ms": { type: "string", default: "300000" },
@@ -37,6 +45,7 @@ const { values } = parseArgs({
 const N_TASKS = Number(values.tasks);
 const N_ENGINES = Number(values.engines);
 const KILL_EVERY_MS = Number(values["kill-every-ms"]);
+const KILL_CONTROLLER_EVERY_MS = Number(values["kill-controller-every-ms"]);
 const TASK_MS = Number(values["task-ms"]);
 const RETRIES = Number(values.retries);
 const DEADLINE_MS = Number(values["deadline-ms"]);
@@ -97,31 +106,46 @@ function work(x: number, ms: number): number {
   return x * 2;
 }
 
+const CONTROLLER_ARGS = ["controller", "--heartbeat-ms", "200", "--dead-after-ms", "1500"];
+
 async function main(): Promise<number> {
   const dir = await Deno.makeTempDir({ prefix: "ipx_chaos_" });
-  const controller = new Proc(dir, [
-    "controller",
-    "--heartbeat-ms",
-    "200",
-    "--dead-after-ms",
-    "1500",
-  ]);
+  let controller = new Proc(dir, CONTROLLER_ARGS);
   let engines: Proc | undefined;
   let client: Client | undefined;
   let killer: ReturnType<typeof setInterval> | undefined;
+  let controllerKills = 0;
+  let stopKillingControllers = false;
+  /** SIGKILLs the controller now and then and starts a new one on the same profile. */
+  const controllerKiller = async () => {
+    while (!stopKillingControllers) {
+      await new Promise((r) => setTimeout(r, KILL_CONTROLLER_EVERY_MS));
+      if (stopKillingControllers) break;
+      try {
+        controller.child.kill("SIGKILL");
+      } catch { /* gone */ }
+      await controller.child.status;
+      controllerKills++;
+      controller = new Proc(dir, CONTROLLER_ARGS);
+      await controller.waitFor(/ipx controller ready/);
+    }
+  };
+  let controllerKilling: Promise<void> = Promise.resolve();
   try {
     await controller.waitFor(/ipx controller ready/);
     engines = new Proc(dir, ["engine", "--n", String(N_ENGINES), "--restart"]);
     client = await Client.connect({
       file: `${dir}/profile_default/security/ipx-client.json`,
       timeoutMs: 30_000,
+      reconnectForMs: 120_000,
     });
     await client.waitForEngines(N_ENGINES, { timeoutMs: 60_000 });
     const c = client;
     const lv = c.loadBalancedView({ retries: RETRIES });
     let kills = 0;
     const killed: string[] = [];
-    killer = setInterval(() => {
+    if (KILL_CONTROLLER_EVERY_MS > 0) controllerKilling = controllerKiller();
+    killer = KILL_EVERY_MS <= 0 ? undefined : setInterval(() => {
       const live = c.engines.filter((e) => e.state !== "disconnected");
       const victim = live[Math.floor(Math.random() * live.length)];
       if (!victim) return;
@@ -137,21 +161,21 @@ async function main(): Promise<number> {
     for (let i = 0; i < N_TASKS; i++) ars.push(lv.apply(work, i, TASK_MS));
     console.log(`submitted ${N_TASKS} tasks (retries: ${RETRIES}) to ${N_ENGINES} engines`);
 
-    const outcomes = new Array<{ ok: boolean; value?: unknown; ename?: string } | undefined>(
-      N_TASKS,
-    );
+    const outcomes = new Array<
+      { ok: boolean; value?: unknown; ename?: string; evalue?: string } | undefined
+    >(N_TASKS);
     let settledCount = 0;
     const allSettled = Promise.all(ars.map(async (ar, i) => {
       const [s] = await ar.settled();
       outcomes[i] = s?.ok
         ? { ok: true, value: s.value }
-        : { ok: false, ename: s?.error.ename ?? "?" };
+        : { ok: false, ename: s?.error.ename ?? "?", evalue: s?.error.evalue ?? "" };
       settledCount++;
     }));
     const progress = setInterval(() => {
       console.log(
         `  ${settledCount}/${N_TASKS} settled, ${kills} engines killed, ` +
-          `engines now ${c.ids.join(",")}`,
+          `${controllerKills} controller restarts, engines now ${c.ids.join(",")}`,
       );
     }, 5000);
     const deadline = new Promise<"deadline">((r) => setTimeout(() => r("deadline"), DEADLINE_MS));
@@ -159,6 +183,8 @@ async function main(): Promise<number> {
     clearInterval(progress);
     clearInterval(killer);
     killer = undefined;
+    stopKillingControllers = true;
+    await controllerKilling;
     const elapsed = (Date.now() - started) / 1000;
 
     // cross-check every task against the controller's records, from a second client
@@ -171,6 +197,7 @@ async function main(): Promise<number> {
     let lost = 0;
     let duplicated = 0;
     const failures = new Map<string, number>();
+    const examples = new Map<string, string>();
     try {
       const ids = ars.map((ar) => ar.msgIds[0]!);
       const records = await auditor.dbQuery({ msgId: { $in: ids } }, ["status", "ename"]);
@@ -188,6 +215,7 @@ async function main(): Promise<number> {
         } else {
           failed++;
           failures.set(o.ename!, (failures.get(o.ename!) ?? 0) + 1);
+          if (!examples.has(o.ename!)) examples.set(o.ename!, o.evalue ?? "");
           if (rec.status === "ok" || rec.ename !== o.ename) duplicated++;
         }
       }
@@ -201,6 +229,7 @@ async function main(): Promise<number> {
         `${elapsed.toFixed(1)} s`,
     );
     console.log(`engines killed: ${kills} (replaced: ${restarts}); final ids: ${c.ids.join(",")}`);
+    console.log(`controller killed and restarted: ${controllerKills}`);
     console.log(`submitted:  ${N_TASKS}`);
     console.log(`completed:  ${completed}`);
     console.log(
@@ -208,6 +237,7 @@ async function main(): Promise<number> {
         failures.size ? ` (${[...failures].map(([k, v]) => `${k}: ${v}`).join(", ")})` : ""
       }`,
     );
+    for (const [ename, evalue] of examples) console.log(`  e.g. ${ename}: ${evalue}`);
     console.log(`lost:       ${lost}`);
     console.log(`duplicated: ${duplicated}`);
     const ok = lost === 0 && duplicated === 0 && completed + failed === N_TASKS;
@@ -215,6 +245,8 @@ async function main(): Promise<number> {
     return ok ? 0 : 1;
   } finally {
     if (killer !== undefined) clearInterval(killer);
+    stopKillingControllers = true;
+    await controllerKilling.catch(() => {});
     await client?.close();
     await engines?.stop();
     await controller.stop();
