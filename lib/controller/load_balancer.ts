@@ -46,8 +46,6 @@ import { AutoHwm } from "./auto_hwm.ts";
  * none.
  */
 export const DEFAULT_HWM: Hwm = "auto";
-/** Default scheduling scheme. */
-export const DEFAULT_SCHEME: SchemeName = "leastload";
 /** How long a retry blocked by its own exclusions waits for a new engine. */
 export const DEFAULT_REPLACEMENT_WAIT_MS = 3000;
 
