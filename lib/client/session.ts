@@ -24,6 +24,13 @@ import { TaskHandle } from "./task_handle.ts";
 
 type ClientChannel = Channel<ClientToController, ControllerToClient>;
 
+/**
+ * How often one task lost before it ran is submitted again before its loss is reported: each
+ * time needs a real loss (a controller restart, a dropped link), so this only stops a loop; a
+ * task queued through several controller restarts in a row is submitted again after each.
+ */
+const RESUBMITS = 100;
+
 /** Options of {@linkcode Session}. */
 export interface SessionOptions {
   /** Opens a byte stream to the controller. */
@@ -67,11 +74,13 @@ export class Session {
   #engineListeners = new Set<(e: EngineEvent) => void>();
   #fatal: Error | undefined;
   /**
-   * Submitted tasks the controller has not yet shown it placed (no assigned/started/output
-   * seen). If a reconnect finds the controller lost them (it restarted, or the submission was
-   * on a connection that died), they are submitted again: they never ran.
+   * Submitted tasks not yet seen running (no started/output/result). When the controller
+   * reports one lost before it ran (`TaskLost`: it restarted with the task still queued, the
+   * submission was on a connection that died, or the engine never received it), it is
+   * submitted again under its id, at most {@linkcode RESUBMITS} times.
    */
   #unplaced = new Map<MsgId, SubmitTask>();
+  #resubmits = new Map<MsgId, number>();
   /** Tasks submitted while disconnected, sent when the link is back. */
   #unsent: SubmitTask[] = [];
   /** Abort/interrupt requests not yet settled, sent again after a reconnect. */
@@ -121,7 +130,7 @@ export class Session {
         this.#emit({ type: "unregistered", engineId: msg.engineId, reason: msg.reason });
         return;
       case "assigned": {
-        this.#unplaced.delete(msg.msgId);
+        // kept in #unplaced: assigned is not received (see TaskLost)
         const t = this.#tasks.get(msg.msgId);
         if (t) t.engineId = msg.engineId;
         return;
@@ -141,6 +150,7 @@ export class Session {
         return;
       case "result": {
         const { type: _t, ...result } = msg;
+        if (!result.ok && result.error?.ename === "TaskLost" && this.#again(result.msgId)) return;
         this.#finish(result);
         return;
       }
@@ -163,8 +173,28 @@ export class Session {
     }
   }
 
+  /**
+   * Submits a task the controller lost before it ran again, under its id, when this client
+   * still has it, nobody asked to stop it, and it was not resubmitted too often already.
+   *
+   * @returns Whether it was submitted again.
+   */
+  #again(msgId: MsgId): boolean {
+    const spec = this.#unplaced.get(msgId);
+    const times = this.#resubmits.get(msgId) ?? 0;
+    if (!spec || this.#stops.has(msgId) || times >= RESUBMITS || !this.#tasks.has(msgId)) {
+      return false;
+    }
+    this.#resubmits.set(msgId, times + 1);
+    const ch = this.#channel;
+    if (ch && !ch.isClosed) ch.send({ type: "submit", tasks: [spec] });
+    else this.#unsent.push(spec);
+    return true;
+  }
+
   #finish(result: TaskResult): void {
     this.#stops.delete(result.msgId);
+    this.#resubmits.delete(result.msgId);
     this.#unplaced.delete(result.msgId);
     const t = this.#tasks.get(result.msgId);
     if (!t) return;
@@ -237,12 +267,10 @@ export class Session {
         } catch {
           return; // the link dropped again: the next reconnect asks again
         }
-        const again: SubmitTask[] = [];
         for (const a of answers) {
-          const spec = this.#unplaced.get(a.msgId);
           const lost = "missing" in a || ("ok" in a && a.error?.ename === "TaskLost");
-          if (lost && spec && !this.#stops.has(a.msgId)) {
-            again.push(spec); // it never ran: submit it again, under the same id
+          if (lost && this.#again(a.msgId)) {
+            continue; // it never ran: submitted again, under the same id
           } else if ("missing" in a) {
             this.#finish({
               msgId: a.msgId,
@@ -260,7 +288,6 @@ export class Session {
             });
           } else if ("ok" in a) this.#finish(a);
         }
-        if (again.length) this.#channel?.send({ type: "submit", tasks: again });
       }
       return;
     }

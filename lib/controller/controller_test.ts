@@ -39,7 +39,7 @@ class FakeEngine {
   async connect(
     controller: Controller,
     key: string,
-    extra: { previousId?: number; running?: MsgId[] } = {},
+    extra: { previousId?: number; running?: MsgId[]; finished?: MsgId[] } = {},
   ): Promise<Msg<"registered">> {
     const [a, b] = memoryPair();
     void controller.accept(b, "fake-engine");
@@ -366,4 +366,103 @@ Deno.test("restart: a task still queued is lost by the controller and resubmitte
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+/** Two controllers on one database, the second standing in for the first after a crash. */
+async function restartPair(dir: string) {
+  const db = `${dir}/ipx.sqlite`;
+  const key = generateKey();
+  const clock = new ManualClock();
+  const make = () =>
+    new Controller({
+      key,
+      clock,
+      db: new StateDb(db, { exclusive: false }),
+      heartbeatMs: 100,
+      deadAfterMs: 600,
+    });
+  const state = { current: make() };
+  const connect = () => {
+    const [a, b] = memoryPair();
+    void state.current.accept(b, "client");
+    return Promise.resolve(a);
+  };
+  const client = await Client.connectWith({ connect, key, reconnectForMs: 10_000 });
+  const eng = new FakeEngine();
+  await eng.connect(state.current, key);
+  eng.autoPong = true;
+  await client.waitForEngines(1);
+  /** Kills the controller (a new one opens the database; every link drops). */
+  const restart = async () => {
+    const old = state.current;
+    state.current = make();
+    await old.close();
+  };
+  return { key, client, eng, state, restart };
+}
+
+for (const kind of ["direct", "load-balanced"] as const) {
+  Deno.test(`restart: a ${kind} task its engine never received runs again, once`, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "ipx-ctl-" });
+    try {
+      const { key, client, eng, state, restart } = await restartPair(dir);
+      const view = kind === "direct" ? client.directView(0) : client.loadBalancedView();
+      const ar = view.apply(() => 7);
+      const sent = await eng.next("run"); // on disk as placed; the engine "never gets" it
+      await restart();
+      await eng.connect(state.current, key, { previousId: 0, running: [], finished: [] });
+      const again = await eng.next("run"); // its client submitted it again, same id
+      assert.equal(again.msgId, sent.msgId);
+      eng.result(again.msgId, 7);
+      assert.deepEqual(await ar.get(10_000), kind === "direct" ? [7] : 7);
+      assert.equal(eng.received.filter((m) => m.type === "run").length, 0, "run once more only");
+      await client.close();
+      await state.current.close();
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
+
+Deno.test("restart: a task that finished but whose result was lost is reported, not run again", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ipx-ctl-" });
+  try {
+    const { key, client, eng, state, restart } = await restartPair(dir);
+    const ar = client.loadBalancedView({ retries: 2 }).apply(() => 7);
+    const sent = await eng.next("run");
+    await restart(); // its result was written to the old controller's socket, and lost
+    await eng.connect(state.current, key, {
+      previousId: 0,
+      running: [],
+      finished: [sent.msgId],
+    });
+    await assert.rejects(
+      ar.get(10_000),
+      (e: Error) =>
+        e.name === "EngineError" &&
+        new RegExp(`finished task ${sent.msgId}, but its result was lost`).test(e.message),
+    );
+    assert.equal(eng.received.filter((m) => m.type === "run").length, 0);
+    await client.close();
+    await state.current.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a load-balanced task lost on a dropped engine link goes back to the queue, no retry used", async () => {
+  const c = await setup();
+  const eng = new FakeEngine();
+  await eng.connect(c.controller, c.key);
+  await c.client.waitForEngines(1);
+  const ar = c.client.loadBalancedView().apply(() => 1); // retries: 0
+  const sent = await eng.next("run");
+  eng.channel.close(); // the link drops with the task in flight
+  await settle();
+  await eng.connect(c.controller, c.key, { previousId: 0, running: [], finished: [] });
+  const again = await eng.next("run");
+  assert.equal(again.msgId, sent.msgId);
+  eng.result(again.msgId, 1);
+  assert.equal(await ar.get(10_000), 1);
+  await c[Symbol.asyncDispose]();
 });

@@ -33,7 +33,7 @@ import type { EngineChannel, EngineEntry } from "./engine_entry.ts";
 import type { EngineTable } from "./engine_table.ts";
 import { HeartMonitor } from "./heart_monitor.ts";
 import type { Logger } from "./log.ts";
-import { ENGINE_ERROR } from "./task_errors.ts";
+import { ENGINE_ERROR, TASK_LOST } from "./task_errors.ts";
 import type { TaskRecord } from "./task_store.ts";
 
 /** What the registry needs from the controller. */
@@ -292,14 +292,29 @@ export class EngineRegistry {
       `engine ${entry.id} re-attached ${why} (holding ${held.size} task(s)` +
         (lost.length ? `, ${lost.length} lost on the way` : "") + ")",
     );
+    // a task it neither holds nor sent a result for never reached it: it did not run
+    const finished = new Set(Array.isArray(m.finished) ? m.finished : []);
+    const how = restored ? "the controller stopped" : "its connection dropped";
     for (const msgId of lost) {
-      this.#hooks.lost(entry, msgId, {
-        ename: ENGINE_ERROR,
-        evalue: `engine ${entry.id} never received task ${msgId} (its connection dropped ` +
-          `while the task was being sent)`,
-        stack: "",
-        engineId: entry.id,
-      });
+      this.#hooks.lost(
+        entry,
+        msgId,
+        finished.has(msgId)
+          ? {
+            ename: ENGINE_ERROR,
+            evalue: `engine ${entry.id} finished task ${msgId}, but its result was lost on the ` +
+              `way (${how} before it arrived)`,
+            stack: "",
+            engineId: entry.id,
+          }
+          : {
+            ename: TASK_LOST,
+            evalue: `engine ${entry.id} never received task ${msgId} (${how} while the task ` +
+              `was being sent), so it did not run; a connected client submits it again`,
+            stack: "",
+            engineId: entry.id,
+          },
+      );
     }
     if (restored) {
       this.#hooks.broadcast({ type: "engine_registered", engine: this.infoOf(entry) });

@@ -31,7 +31,13 @@ import {
 } from "../protocol/messages.ts";
 import { Fifo } from "./fifo.ts";
 import type { LoadBalancerDeps, LoadBalancerOptions, Outcome } from "./load_balancer_deps.ts";
-import { failedDependency, IMPOSSIBLE_DEPENDENCY, noEngineFor, taskError } from "./task_errors.ts";
+import {
+  failedDependency,
+  IMPOSSIBLE_DEPENDENCY,
+  noEngineFor,
+  TASK_LOST,
+  taskError,
+} from "./task_errors.ts";
 import { createScheduler, type Scheduler, type SchemeName } from "./scheduler.ts";
 import { checkSubmission } from "./lb_submission.ts";
 import { AutoHwm } from "./auto_hwm.ts";
@@ -360,7 +366,13 @@ export class LoadBalancer {
     this.#schedulePump();
     const ename = result.error?.ename ?? "Error";
     let retried = false;
-    if (!result.ok && p.retriesLeft > 0 && !NOT_RETRIED.has(ename)) {
+    if (!result.ok && ename === TASK_LOST) {
+      // it never reached the engine: it did not run, so it goes back to the queue (no retry used)
+      p.engineId = undefined;
+      this.#unassigned++;
+      this.#enqueue(p);
+      retried = true;
+    } else if (!result.ok && p.retriesLeft > 0 && !NOT_RETRIED.has(ename)) {
       p.retriesLeft--;
       p.exclude.add(engineId);
       p.lastError = result.error;

@@ -20,6 +20,7 @@ import { clientHandshake } from "../protocol/handshake.ts";
 import {
   type ControllerToEngine,
   type EngineToController,
+  FINISHED_KEPT,
   type MsgId,
   type Op,
   STARTED_AFTER_MS,
@@ -77,6 +78,8 @@ export class Engine {
   /** The running job's result is no longer wanted (the controller gave it a new id). */
   #orphaned = false;
   #outbox: EngineToController[] = [];
+  /** Tasks whose results went out on a connection, most recent last (at most FINISHED_KEPT). */
+  #sent = new Set<MsgId>();
   #stopped = false;
   /** When the current job started, whether it was announced, and the timer that checks. */
   #jobStarted = 0;
@@ -178,7 +181,9 @@ export class Engine {
       host: this.#o.host ?? "localhost",
       dataDir: this.#o.dataDir,
       denoVersion: Deno.version.deno,
-      ...(this.#id !== undefined ? { previousId: this.#id, running: this.#held() } : {}),
+      ...(this.#id !== undefined
+        ? { previousId: this.#id, running: this.#held(), finished: [...this.#sent] }
+        : {}),
     });
     const handlers: {
       [K in ControllerToEngine["type"]]: (m: Extract<ControllerToEngine, { type: K }>) => void;
@@ -192,7 +197,7 @@ export class Engine {
         this.#startWatchdog(channel, m.heartbeatMs);
         if (m.resumed) {
           // results finished while disconnected
-          for (const msg of this.#outbox.splice(0)) channel.send(msg);
+          for (const msg of this.#outbox.splice(0)) this.#sendOn(channel, msg);
         } else if (previous !== undefined) {
           this.#forget(previous);
         }
@@ -245,6 +250,7 @@ export class Engine {
     const dropped = this.#queue.length + this.#outbox.length + (this.#current ? 1 : 0);
     this.#queue = [];
     this.#outbox = [];
+    this.#sent.clear();
     if (this.#current) {
       this.#orphaned = true;
       void this.#o.executor.interrupt();
@@ -267,8 +273,17 @@ export class Engine {
 
   #send(msg: EngineToController): void {
     const ch = this.#channel;
-    if (ch && !ch.isClosed && this.#id !== undefined) ch.send(msg);
+    if (ch && !ch.isClosed && this.#id !== undefined) this.#sendOn(ch, msg);
     else if (msg.type === "result") this.#outbox.push(msg);
+  }
+
+  /** Sends on a channel, remembering which results went out (see `finished` in `register`). */
+  #sendOn(channel: EngineChannel, msg: EngineToController): void {
+    channel.send(msg);
+    if (msg.type !== "result") return;
+    this.#sent.delete(msg.msgId);
+    this.#sent.add(msg.msgId);
+    if (this.#sent.size > FINISHED_KEPT) this.#sent.delete(this.#sent.values().next().value!);
   }
 
   #stop(msgIds: MsgId[], ename: string, evalue: string): void {

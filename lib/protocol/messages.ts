@@ -43,6 +43,9 @@ export interface TaskOptions {
   hwm?: Hwm;
 }
 
+/** How many ids of tasks whose results it sent an engine remembers for its next re-attach. */
+export const FINISHED_KEPT = 4096;
+
 /**
  * An engine announces a task as `started` once it has run this long (short tasks carry their
  * start time in the result: two fewer frames each). The controller's automatic high-water mark
@@ -187,6 +190,12 @@ export type EngineToController =
     previousId?: EngineId;
     /** Tasks it is still running or finished but not yet acknowledged (after reconnect). */
     running?: MsgId[];
+    /**
+     * Tasks whose results it sent on an earlier connection (the most recent
+     * {@linkcode FINISHED_KEPT}; after reconnect). A task the controller thinks this engine holds
+     * that is in neither list never reached it, so it never ran.
+     */
+    finished?: MsgId[];
   }
   | { type: "started"; msgId: MsgId; started: number }
   | { type: "stream"; msgId: MsgId; name: "stdout" | "stderr"; text: string }
