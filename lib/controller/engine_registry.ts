@@ -287,34 +287,28 @@ export class EngineRegistry {
     for (const msg of entry.outbox) if (msg.type === "run") held.add(msg.msgId);
     for (const msg of entry.outbox.splice(0)) channel.send(msg);
     const lost = [...entry.running].filter((id) => !held.has(id));
+    // a task it neither holds nor sent a result for never reached it: it did not run; one whose
+    // result it sent was lost on the way: the engine sends that result again
+    const finished = new Set(Array.isArray(m.finished) ? m.finished : []);
+    const how = restored ? "the controller stopped" : "its connection dropped";
+    const resend = lost.filter((id) => finished.has(id));
+    const never = lost.length - resend.length;
     this.#hooks.log(
       "info",
       `engine ${entry.id} re-attached ${why} (holding ${held.size} task(s)` +
-        (lost.length ? `, ${lost.length} lost on the way` : "") + ")",
+        (resend.length ? `; ${resend.length} result(s) lost on the way, asked again` : "") +
+        (never ? `; ${never} task(s) it never received, submitted again` : "") + ")",
     );
-    // a task it neither holds nor sent a result for never reached it: it did not run
-    const finished = new Set(Array.isArray(m.finished) ? m.finished : []);
-    const how = restored ? "the controller stopped" : "its connection dropped";
+    if (resend.length) channel.send({ type: "resend", msgIds: resend });
     for (const msgId of lost) {
-      this.#hooks.lost(
-        entry,
-        msgId,
-        finished.has(msgId)
-          ? {
-            ename: ENGINE_ERROR,
-            evalue: `engine ${entry.id} finished task ${msgId}, but its result was lost on the ` +
-              `way (${how} before it arrived)`,
-            stack: "",
-            engineId: entry.id,
-          }
-          : {
-            ename: TASK_LOST,
-            evalue: `engine ${entry.id} never received task ${msgId} (${how} while the task ` +
-              `was being sent), so it did not run; a connected client submits it again`,
-            stack: "",
-            engineId: entry.id,
-          },
-      );
+      if (finished.has(msgId)) continue; // still held: its result comes again
+      this.#hooks.lost(entry, msgId, {
+        ename: TASK_LOST,
+        evalue: `engine ${entry.id} never received task ${msgId} (${how} while the task ` +
+          `was being sent), so it did not run; a connected client submits it again`,
+        stack: "",
+        engineId: entry.id,
+      });
     }
     if (restored) {
       this.#hooks.broadcast({ type: "engine_registered", engine: this.infoOf(entry) });

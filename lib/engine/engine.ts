@@ -7,6 +7,7 @@
  * @module
  */
 
+import { ENGINE_LIMITS, SentResults } from "./sent_results.ts";
 import { BackoffSleep } from "./backoff_sleep.ts";
 import type { Channel } from "../protocol/channel.ts";
 import {
@@ -20,7 +21,6 @@ import { clientHandshake } from "../protocol/handshake.ts";
 import {
   type ControllerToEngine,
   type EngineToController,
-  FINISHED_KEPT,
   type MsgId,
   type Op,
   STARTED_AFTER_MS,
@@ -78,8 +78,8 @@ export class Engine {
   /** The running job's result is no longer wanted (the controller gave it a new id). */
   #orphaned = false;
   #outbox: EngineToController[] = [];
-  /** Tasks whose results went out on a connection, most recent last (at most FINISHED_KEPT). */
-  #sent = new Set<MsgId>();
+  /** Results that went out on a connection (see `sent_results.ts`). */
+  #sent = new SentResults(ENGINE_LIMITS);
   #stopped = false;
   /** When the current job started, whether it was announced, and the timer that checks. */
   #jobStarted = 0;
@@ -182,7 +182,7 @@ export class Engine {
       dataDir: this.#o.dataDir,
       denoVersion: Deno.version.deno,
       ...(this.#id !== undefined
-        ? { previousId: this.#id, running: this.#held(), finished: [...this.#sent] }
+        ? { previousId: this.#id, running: this.#held(), finished: this.#sent.ids() }
         : {}),
     });
     const handlers: {
@@ -212,6 +212,7 @@ export class Engine {
         this.#pump();
       },
       interrupt: (m) => this.#stop(m.msgIds, "Interrupted", "task {id} was interrupted"),
+      resend: (m) => this.#resend(channel, Array.isArray(m.msgIds) ? m.msgIds : []),
       abort: (m) => this.#stop(m.msgIds, "TaskAborted", "task {id} was aborted"),
       shutdown: () => {
         this.#log("shutdown requested by the controller");
@@ -280,10 +281,13 @@ export class Engine {
   /** Sends on a channel, remembering which results went out (see `finished` in `register`). */
   #sendOn(channel: EngineChannel, msg: EngineToController): void {
     channel.send(msg);
-    if (msg.type !== "result") return;
-    this.#sent.delete(msg.msgId);
-    this.#sent.add(msg.msgId);
-    if (this.#sent.size > FINISHED_KEPT) this.#sent.delete(this.#sent.values().next().value!);
+    if (msg.type === "result") this.#sent.add(msg);
+  }
+
+  /** The controller lost these results on the way: sends them again, or says they are gone. */
+  #resend(channel: EngineChannel, msgIds: MsgId[]): void {
+    const now = Date.now();
+    for (const msgId of msgIds) channel.send(this.#sent.resendable(msgId, this.#id, now));
   }
 
   #stop(msgIds: MsgId[], ename: string, evalue: string): void {

@@ -243,6 +243,11 @@ export type ControllerToEngine =
   | { type: "run"; msgId: MsgId; op: Op; timeoutMs?: number }
   | { type: "interrupt"; msgIds: MsgId[] }
   | { type: "abort"; msgIds: MsgId[] }
+  /**
+   * Send these results again: the engine sent them on an earlier connection (it said so in
+   * `finished`) and they were lost on the way (the controller stopped or the link dropped).
+   */
+  | { type: "resend"; msgIds: MsgId[] }
   | { type: "shutdown" }
   | { type: "ping"; t: number };
 
