@@ -320,56 +320,30 @@ Deno.test("controller restart: engines re-attach with their ids, records and res
 });
 
 Deno.test("restart: a task still queued is lost by the controller and resubmitted by its client", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "ipx-ctl-" });
-  try {
-    const db = `${dir}/ipx.sqlite`;
-    const key = generateKey();
-    const clock = new ManualClock();
-    const make = () =>
-      new Controller({
-        key,
-        clock,
-        db: new StateDb(db, { exclusive: false }), // a second one opens it before the first closes
-        heartbeatMs: 100,
-        deadAfterMs: 600,
-      });
-    let current = make();
-    const connect = () => {
-      const [a, b] = memoryPair();
-      void current.accept(b, "client");
-      return Promise.resolve(a);
-    };
-    const client = await Client.connectWith({ connect, key, reconnectForMs: 10_000 });
-    const eng = new FakeEngine();
-    await eng.connect(current, key);
-    eng.autoPong = true;
-    await client.waitForEngines(1);
-    const lv = client.loadBalancedView({ hwm: 1 });
-    const busy = lv.apply(() => 1);
-    const first = await eng.next("run");
-    const queued = lv.apply(() => 2); // waits: engine 0 is at its high-water mark
-    await settle();
-    clock.advance(150); // the queued record is written by the flush timer
-    // the controller dies; a new one opens the same database
-    const old = current;
-    current = make();
-    await old.close(); // drops every link: the client and the engine reconnect
-    await eng.connect(current, key, { previousId: 0, running: [first.msgId] });
-    eng.result(first.msgId, "one");
-    assert.equal(await busy.get(10_000), "one");
-    const again = await eng.next("run"); // the client submitted the lost task again, same id
-    assert.equal(again.msgId, queued.msgIds[0]);
-    eng.result(again.msgId, "two");
-    assert.equal(await queued.get(10_000), "two");
-    await client.close();
-    await current.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using r = await restartPair();
+  const lv = r.client.loadBalancedView({ hwm: 1 });
+  const busy = lv.apply(() => 1);
+  const first = await r.eng.next("run");
+  const queued = lv.apply(() => 2); // waits: engine 0 is at its high-water mark
+  await settle();
+  r.clock.advance(150); // the queued record is written by the flush timer
+  await r.restart(); // drops every link: the client and the engine reconnect
+  await r.eng.connect(r.state.current, r.key, { previousId: 0, running: [first.msgId] });
+  r.eng.result(first.msgId, "one");
+  assert.equal(await busy.get(10_000), "one");
+  const again = await r.eng.next("run"); // the client submitted the lost task again, same id
+  assert.equal(again.msgId, queued.msgIds[0]);
+  r.eng.result(again.msgId, "two");
+  assert.equal(await queued.get(10_000), "two");
 });
 
-/** Two controllers on one database, the second standing in for the first after a crash. */
-async function restartPair(dir: string) {
+/**
+ * A controller on a database in a temp dir, a client and a fake engine; `restart()` kills the
+ * controller and opens a new one on the same database (it stands in for the first after a crash).
+ * Disposing closes everything and removes the dir.
+ */
+async function restartPair() {
+  const dir = await Deno.makeTempDir({ prefix: "ipx-ctl-" });
   const db = `${dir}/ipx.sqlite`;
   const key = generateKey();
   const clock = new ManualClock();
@@ -377,7 +351,7 @@ async function restartPair(dir: string) {
     new Controller({
       key,
       clock,
-      db: new StateDb(db, { exclusive: false }),
+      db: new StateDb(db, { exclusive: false }), // a second one opens it before the first closes
       heartbeatMs: 100,
       deadAfterMs: 600,
     });
@@ -392,60 +366,57 @@ async function restartPair(dir: string) {
   await eng.connect(state.current, key);
   eng.autoPong = true;
   await client.waitForEngines(1);
-  /** Kills the controller (a new one opens the database; every link drops). */
-  const restart = async () => {
-    const old = state.current;
-    state.current = make();
-    await old.close();
+  return {
+    key,
+    clock,
+    client,
+    eng,
+    state,
+    /** Kills the controller (a new one opens the database; every link drops). */
+    async restart(): Promise<void> {
+      const old = state.current;
+      state.current = make();
+      await old.close();
+    },
+    async [Symbol.asyncDispose](): Promise<void> {
+      await client.close();
+      await state.current.close();
+      await Deno.remove(dir, { recursive: true });
+    },
   };
-  return { key, client, eng, state, restart };
 }
 
 for (const kind of ["direct", "load-balanced"] as const) {
   Deno.test(`restart: a ${kind} task its engine never received runs again, once`, async () => {
-    const dir = await Deno.makeTempDir({ prefix: "ipx-ctl-" });
-    try {
-      const { key, client, eng, state, restart } = await restartPair(dir);
-      const view = kind === "direct" ? client.directView(0) : client.loadBalancedView();
-      const ar = view.apply(() => 7);
-      const sent = await eng.next("run"); // on disk as placed; the engine "never gets" it
-      await restart();
-      await eng.connect(state.current, key, { previousId: 0, running: [], finished: [] });
-      const again = await eng.next("run"); // its client submitted it again, same id
-      assert.equal(again.msgId, sent.msgId);
-      eng.result(again.msgId, 7);
-      assert.deepEqual(await ar.get(10_000), kind === "direct" ? [7] : 7);
-      assert.equal(eng.received.filter((m) => m.type === "run").length, 0, "run once more only");
-      await client.close();
-      await state.current.close();
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    await using r = await restartPair();
+    const view = kind === "direct" ? r.client.directView(0) : r.client.loadBalancedView();
+    const ar = view.apply(() => 7);
+    const sent = await r.eng.next("run"); // on disk as placed; the engine "never gets" it
+    await r.restart();
+    await r.eng.connect(r.state.current, r.key, { previousId: 0, running: [], finished: [] });
+    const again = await r.eng.next("run"); // its client submitted it again, same id
+    assert.equal(again.msgId, sent.msgId);
+    r.eng.result(again.msgId, 7);
+    assert.deepEqual(await ar.get(10_000), kind === "direct" ? [7] : 7);
+    assert.equal(r.eng.received.filter((m) => m.type === "run").length, 0, "run once more only");
   });
 }
 
 Deno.test("restart: a result lost on the way is sent again by its engine, not run again", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "ipx-ctl-" });
-  try {
-    const { key, client, eng, state, restart } = await restartPair(dir);
-    const ar = client.loadBalancedView().apply(() => 7);
-    const sent = await eng.next("run");
-    await restart(); // its result was written to the old controller's socket, and lost
-    await eng.connect(state.current, key, {
-      previousId: 0,
-      running: [],
-      finished: [sent.msgId],
-    });
-    const asked = await eng.next("resend");
-    assert.deepEqual(asked.msgIds, [sent.msgId]);
-    eng.result(sent.msgId, 7);
-    assert.equal(await ar.get(10_000), 7);
-    assert.equal(eng.received.filter((m) => m.type === "run").length, 0, "not run again");
-    await client.close();
-    await state.current.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using r = await restartPair();
+  const ar = r.client.loadBalancedView().apply(() => 7);
+  const sent = await r.eng.next("run");
+  await r.restart(); // its result was written to the old controller's socket, and lost
+  await r.eng.connect(r.state.current, r.key, {
+    previousId: 0,
+    running: [],
+    finished: [sent.msgId],
+  });
+  const asked = await r.eng.next("resend");
+  assert.deepEqual(asked.msgIds, [sent.msgId]);
+  r.eng.result(sent.msgId, 7);
+  assert.equal(await ar.get(10_000), 7);
+  assert.equal(r.eng.received.filter((m) => m.type === "run").length, 0, "not run again");
 });
 
 Deno.test("a load-balanced task lost on a dropped engine link goes back to the queue, no retry used", async () => {
