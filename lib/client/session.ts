@@ -81,6 +81,13 @@ export class Session {
    */
   #unplaced = new Map<MsgId, SubmitTask>();
   #resubmits = new Map<MsgId, number>();
+  /**
+   * Load-balanced tasks submitted with `retries`, kept until they finish with the retries they
+   * have left here: when the controller restarted and an engine then died with one, the
+   * controller cannot retry it (it no longer has the task; the failure says `retriable`), so this
+   * client submits it again under its id, spending one.
+   */
+  #retrying = new Map<MsgId, { spec: SubmitTask; left: number }>();
   /** Tasks submitted while disconnected, sent when the link is back. */
   #unsent: SubmitTask[] = [];
   /** Abort/interrupt requests not yet settled, sent again after a reconnect. */
@@ -150,7 +157,7 @@ export class Session {
         return;
       case "result": {
         const { type: _t, ...result } = msg;
-        if (!result.ok && result.error?.ename === "TaskLost" && this.#again(result.msgId)) return;
+        if (!result.ok && this.#recover(result)) return;
         this.#finish(result);
         return;
       }
@@ -179,6 +186,26 @@ export class Session {
    *
    * @returns Whether it was submitted again.
    */
+  /**
+   * A failure the client can mend by submitting the task again: lost before it ran, or
+   * `retriable` with retries left.
+   *
+   * @returns Whether the task was submitted again (its result is still to come).
+   */
+  #recover(result: TaskResult): boolean {
+    if (result.error?.ename === "TaskLost") return this.#again(result.msgId);
+    if (!result.error?.retriable) return false;
+    const held = this.#retrying.get(result.msgId);
+    if (!held || held.left <= 0 || this.#stops.has(result.msgId)) return false;
+    if (!this.#tasks.has(result.msgId)) return false;
+    held.left--;
+    const spec: SubmitTask = { ...held.spec, lb: { ...held.spec.lb, retries: held.left } };
+    const ch = this.#channel;
+    if (ch && !ch.isClosed) ch.send({ type: "submit", tasks: [spec] });
+    else this.#unsent.push(spec);
+    return true;
+  }
+
   #again(msgId: MsgId): boolean {
     const spec = this.#unplaced.get(msgId);
     const times = this.#resubmits.get(msgId) ?? 0;
@@ -195,6 +222,7 @@ export class Session {
   #finish(result: TaskResult): void {
     this.#stops.delete(result.msgId);
     this.#resubmits.delete(result.msgId);
+    this.#retrying.delete(result.msgId);
     this.#unplaced.delete(result.msgId);
     const t = this.#tasks.get(result.msgId);
     if (!t) return;
@@ -268,9 +296,8 @@ export class Session {
           return; // the link dropped again: the next reconnect asks again
         }
         for (const a of answers) {
-          const lost = "missing" in a || ("ok" in a && a.error?.ename === "TaskLost");
-          if (lost && this.#again(a.msgId)) {
-            continue; // it never ran: submitted again, under the same id
+          if ("missing" in a ? this.#again(a.msgId) : "ok" in a && !a.ok && this.#recover(a)) {
+            continue; // lost before it ran, or retriable: submitted again under its id
           } else if ("missing" in a) {
             this.#finish({
               msgId: a.msgId,
@@ -336,6 +363,9 @@ export class Session {
       this.#tasks.set(msgId, handle);
       const task = { ...spec, msgId };
       this.#unplaced.set(msgId, task);
+      if ((task.lb?.retries ?? 0) > 0 && task.engineId === undefined) {
+        this.#retrying.set(msgId, { spec: task, left: task.lb!.retries! });
+      }
       tasks.push(task);
       return handle;
     });

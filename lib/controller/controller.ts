@@ -31,7 +31,7 @@ import { answerQuery } from "./client_queries.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { type EngineChannel, type EngineEntry, sendToEngine } from "./engine_entry.ts";
 import { EngineRegistry } from "./engine_registry.ts";
-import { ENGINE_ERROR, lostInRestart, TASK_LOST } from "./task_errors.ts";
+import { ENGINE_ERROR, failedResult, idInUse, lostInRestart, TASK_LOST } from "./task_errors.ts";
 import { handlerFor, validateClientMessage } from "./validate.ts";
 import { EngineTable } from "./engine_table.ts";
 import { type EngineMessageHandlers, engineMessageHandlers } from "./engine_messages.ts";
@@ -142,7 +142,10 @@ export class Controller {
   /** After a restart: tasks of restored engines wait for them; the others cannot finish. */
   #settleRestoredTasks(): void {
     for (const rec of this.#engines.adopt([...this.#store.live()])) {
-      this.#failTask(rec.msgId, lostInRestart(rec.msgId, rec.engineId), rec.engineId);
+      const error = lostInRestart(rec.msgId, rec.engineId);
+      // its retries went with the old controller: its client may spend one (see `retriable`)
+      if (rec.lb && rec.engineId !== null) error.retriable = true;
+      this.#failTask(rec.msgId, error, rec.engineId);
     }
   }
 
@@ -258,7 +261,12 @@ export class Controller {
   /** Fails (or retries elsewhere) a task an engine held but will not finish. */
   #loseTask(entry: EngineEntry, msgId: MsgId, error: ErrorData): void {
     entry.running.delete(msgId);
-    if (entry.lbHeld.delete(msgId) && this.#lb.engineFailed(entry.id, msgId, error)) return;
+    if (entry.lbHeld.delete(msgId)) {
+      if (!this.#lb.knows(msgId)) {
+        // restored after a restart: the load balancer has no copy to retry; its client may
+        if (error.ename === ENGINE_ERROR) error = { ...error, retriable: true };
+      } else if (this.#lb.engineFailed(entry.id, msgId, error)) return;
+    }
     this.#failTask(msgId, error, entry.id);
   }
 
@@ -285,17 +293,13 @@ export class Controller {
 
   #failTask(msgId: MsgId, error: ErrorData, engineId: EngineId | null): void {
     const rec = this.#store.get(msgId);
-    const now = this.#clock.now();
-    this.#complete({
-      msgId,
-      engineId: engineId ?? rec?.engineId ?? -1,
-      ok: false,
-      error,
-      executionCount: 0,
-      submitted: rec?.submitted ?? now,
-      started: rec?.started ?? now,
-      completed: now,
-    });
+    this.#complete(
+      failedResult(msgId, error, engineId ?? rec?.engineId ?? -1, {
+        submitted: rec?.submitted,
+        started: rec?.started,
+        completed: this.#clock.now(),
+      }),
+    );
   }
 
   #complete(result: TaskResult): void {
@@ -375,26 +379,18 @@ export class Controller {
   }
 
   #submit(clientId: number, task: SubmitTask): void {
-    // a task lost in a restart before it was placed may be submitted again under its id
+    // a task lost before it ran, or one the controller could not retry after a restart, may be
+    // submitted again under its id
     const known = this.#store.has(task.msgId) ? this.#store.lookup(task.msgId) : undefined;
-    const resubmit = known?.state === "done" && known.result.error?.ename === TASK_LOST;
+    const lostError = known?.state === "done" ? known.result.error : undefined;
+    const resubmit = lostError?.ename === TASK_LOST || lostError?.retriable === true;
     if (known && !resubmit) {
-      this.#toClient(clientId, {
-        type: "result",
-        msgId: task.msgId,
-        engineId: -1,
-        ok: false,
-        error: {
-          ename: "ValueError",
-          evalue: `task id ${task.msgId} is already in use; every task needs a new id`,
-          stack: "",
-        },
-        executionCount: 0,
+      const result = failedResult(task.msgId, idInUse(task.msgId), -1, {
         submitted: 0,
         started: 0,
         completed: this.#clock.now(),
       });
-      return;
+      return this.#toClient(clientId, { type: "result", ...result });
     }
     this.#store.add({
       msgId: task.msgId,

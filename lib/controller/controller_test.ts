@@ -419,6 +419,33 @@ Deno.test("restart: a result lost on the way is sent again by its engine, not ru
   assert.equal(r.eng.received.filter((m) => m.type === "run").length, 0, "not run again");
 });
 
+for (const retries of [1, 0]) {
+  Deno.test(`restart: a task whose engine then dies is retried by its client: retries ${retries}`, async () => {
+    await using r = await restartPair();
+    const ar = r.client.loadBalancedView({ retries }).apply(() => 7);
+    const sent = await r.eng.next("run");
+    await r.restart(); // engine 0 does not come back: it died with the task
+    const other = new FakeEngine();
+    await other.connect(r.state.current, r.key);
+    other.autoPong = true;
+    for (let t = 0; t < 11_000; t += 500) {
+      r.clock.advance(500); // past the grace restored engines have to re-attach
+      await settle();
+    }
+    if (retries === 0) {
+      await assert.rejects(ar.get(10_000), (e: Error) => e.name === "EngineError");
+      assert.equal(other.received.filter((m) => m.type === "run").length, 0);
+      return;
+    }
+    const again = await other.next("run"); // submitted again by its client, same id
+    assert.equal(again.msgId, sent.msgId);
+    other.result(again.msgId, 7);
+    assert.equal(await ar.get(10_000), 7);
+    const [rec] = await r.client.dbQuery({ msgId: sent.msgId }, ["status", "engineId"]);
+    assert.deepEqual([rec!.status, rec!.engineId], ["ok", 1]);
+  });
+}
+
 Deno.test("a load-balanced task lost on a dropped engine link goes back to the queue, no retry used", async () => {
   const c = await setup();
   const eng = new FakeEngine();

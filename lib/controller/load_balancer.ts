@@ -30,7 +30,13 @@ import {
   type TaskResult,
 } from "../protocol/messages.ts";
 import { Fifo } from "./fifo.ts";
-import type { LoadBalancerDeps, LoadBalancerOptions, Outcome } from "./load_balancer_deps.ts";
+import {
+  DEFAULT_HWM,
+  DEFAULT_REPLACEMENT_WAIT_MS,
+  type LoadBalancerDeps,
+  type LoadBalancerOptions,
+  type Outcome,
+} from "./load_balancer_deps.ts";
 import {
   failedDependency,
   IMPOSSIBLE_DEPENDENCY,
@@ -42,19 +48,7 @@ import { createScheduler, type Scheduler, type SchemeName } from "./scheduler.ts
 import { checkSubmission } from "./lb_submission.ts";
 import { AutoHwm } from "./auto_hwm.ts";
 
-/**
- * Default outstanding tasks per engine: automatic (see `auto_hwm.ts`), from 2 for tasks of a
- * millisecond or more to 16 for tiny ones. ipyparallel uses 1 (best balance of uneven tasks);
- * 2 lets an engine have its next task at hand when one finishes, hiding the round trip to the
- * controller, and more hides it for tasks shorter than that round trip.
- * `scripts/hwm_throughput.ts` (2 engines, local socket) measures tiny-task rates and the
- * makespan of uneven tasks for each mark. Views can pass `hwm: 1` for strict balance, `0` for
- * none.
- */
-export const DEFAULT_HWM: Hwm = "auto";
-/** How long a retry blocked by its own exclusions waits for a new engine. */
-export const DEFAULT_REPLACEMENT_WAIT_MS = 3000;
-
+export { DEFAULT_HWM, DEFAULT_REPLACEMENT_WAIT_MS } from "./load_balancer_deps.ts";
 export type { LoadBalancerDeps, LoadBalancerOptions, Outcome } from "./load_balancer_deps.ts";
 
 type State = "waiting" | "queued" | "placed" | "done";
@@ -113,6 +107,14 @@ export class LoadBalancer {
     this.#deps = deps;
     this.#hwm = options.hwm ?? DEFAULT_HWM;
     this.#replacementWaitMs = options.replacementWaitMs ?? DEFAULT_REPLACEMENT_WAIT_MS;
+  }
+
+  /**
+   * @param msgId A task id.
+   * @returns Whether the load balancer holds the task (so it can retry it).
+   */
+  knows(msgId: MsgId): boolean {
+    return this.#tasks.has(msgId);
   }
 
   /** Tasks not yet placed on an engine (queued or waiting on dependencies). */
@@ -350,13 +352,16 @@ export class LoadBalancer {
    * ms, including the engine's hand-over to its code Worker) when not given.
    */
   taskFinished(engineId: EngineId, msgId: MsgId, result: TaskResult, runMs?: number): boolean {
-    return this.#finished(engineId, msgId, result, runMs ?? result.completed - result.started);
+    const ran = runMs ?? result.completed - result.started;
+    return this.#finished(engineId, msgId, !result.ok, result.error, ran);
   }
 
+  /** A placed task's end; `runMs` when it ran. */
   #finished(
     engineId: EngineId,
     msgId: MsgId,
-    result: TaskResult,
+    failed: boolean,
+    error: ErrorData | undefined,
     runMs: number | undefined,
   ): boolean {
     const p = this.#tasks.get(msgId);
@@ -364,18 +369,18 @@ export class LoadBalancer {
     const scheduler = this.#schedulers.get(p.key);
     scheduler?.release(engineId);
     this.#schedulePump();
-    const ename = result.error?.ename ?? "Error";
+    const ename = error?.ename ?? "Error";
     let retried = false;
-    if (!result.ok && ename === TASK_LOST) {
+    if (failed && ename === TASK_LOST) {
       // it never reached the engine: it did not run, so it goes back to the queue (no retry used)
       p.engineId = undefined;
       this.#unassigned++;
       this.#enqueue(p);
       retried = true;
-    } else if (!result.ok && p.retriesLeft > 0 && !NOT_RETRIED.has(ename)) {
+    } else if (failed && p.retriesLeft > 0 && !NOT_RETRIED.has(ename)) {
       p.retriesLeft--;
       p.exclude.add(engineId);
-      p.lastError = result.error;
+      p.lastError = error;
       p.engineId = undefined;
       p.state = "queued";
       this.#unassigned++;
@@ -419,18 +424,7 @@ export class LoadBalancer {
    * @param error The EngineError.
    */
   engineFailed(engineId: EngineId, msgId: MsgId, error: ErrorData): boolean {
-    const now = this.#deps.now();
-    const result = {
-      msgId,
-      engineId,
-      ok: false,
-      error,
-      executionCount: 0,
-      submitted: now,
-      started: now,
-      completed: now,
-    };
-    return this.#finished(engineId, msgId, result, undefined); // it did not run: no run time
+    return this.#finished(engineId, msgId, true, error, undefined); // did not run: no run time
   }
 
   /**

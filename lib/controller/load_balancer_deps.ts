@@ -26,6 +26,19 @@ export interface LoadBalancerDeps {
   now(): number;
 }
 
+/**
+ * Default outstanding tasks per engine: automatic (see `auto_hwm.ts`), from 2 for tasks of a
+ * millisecond or more to 16 for tiny ones. ipyparallel uses 1 (best balance of uneven tasks);
+ * 2 lets an engine have its next task at hand when one finishes, hiding the round trip to the
+ * controller, and more hides it for tasks shorter than that round trip.
+ * `scripts/hwm_throughput.ts` (2 engines, local socket) measures tiny-task rates and the
+ * makespan of uneven tasks for each mark. Views can pass `hwm: 1` for strict balance, `0` for
+ * none.
+ */
+export const DEFAULT_HWM: Hwm = "auto";
+/** How long a retry blocked by its own exclusions waits for a new engine. */
+export const DEFAULT_REPLACEMENT_WAIT_MS = 3000;
+
 /** Options of `LoadBalancer`. */
 export interface LoadBalancerOptions {
   /** High-water mark when a task gives none. @default DEFAULT_HWM */

@@ -7,7 +7,7 @@
  */
 
 import type { ErrorData } from "../protocol/errors.ts";
-import type { EngineId, MsgId } from "../protocol/messages.ts";
+import type { EngineId, MsgId, TaskResult } from "../protocol/messages.ts";
 
 /** The engine holding a task died or lost it. */
 export const ENGINE_ERROR = "EngineError";
@@ -81,4 +81,40 @@ export function lostInRestart(msgId: MsgId, engineId: EngineId | null): ErrorDat
         `restarted)`,
       engineId,
     );
+}
+
+/**
+ * The result of a task that failed without running (or whose run is unknown).
+ *
+ * @param msgId The task.
+ * @param error Why.
+ * @param engineId The engine concerned, `-1` for none.
+ * @param times When it was submitted and started (default: `completed`), and completed.
+ */
+export function failedResult(
+  msgId: MsgId,
+  error: ErrorData,
+  engineId: EngineId,
+  times: { submitted?: number | null; started?: number | null; completed: number },
+): TaskResult {
+  const { completed } = times;
+  return {
+    msgId,
+    engineId,
+    ok: false,
+    error,
+    executionCount: 0,
+    submitted: times.submitted ?? completed,
+    started: times.started ?? completed,
+    completed,
+  };
+}
+
+/**
+ * The failure of a submission whose id is taken.
+ *
+ * @param msgId The id.
+ */
+export function idInUse(msgId: MsgId): ErrorData {
+  return taskError("ValueError", `task id ${msgId} is already in use; every task needs a new id`);
 }

@@ -78,6 +78,12 @@ export interface ErrorData {
   stack: string;
   /** The engine it happened on, when known. */
   engineId?: number;
+  /**
+   * Set on the failure of a load-balanced task whose engine died after the controller
+   * restarted: the controller no longer had the task, so it could not retry it itself. A client
+   * that still holds the task may submit it again under its id, spending one of its retries.
+   */
+  retriable?: true;
 }
 
 /** Turns any thrown value into {@linkcode ErrorData}. */
