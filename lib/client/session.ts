@@ -7,7 +7,7 @@
  */
 
 import type { Channel } from "../protocol/channel.ts";
-import { ConnectionError, IpxError, TimeoutError } from "../protocol/errors.ts";
+import { ConnectionError, type ErrorData, IpxError, TimeoutError } from "../protocol/errors.ts";
 import { clientHandshake } from "../protocol/handshake.ts";
 import type {
   ClientToController,
@@ -20,16 +20,10 @@ import type {
   TaskResult,
 } from "../protocol/messages.ts";
 import type { ByteConn } from "../protocol/transport.ts";
+import { Resubmissions } from "./resubmissions.ts";
 import { TaskHandle } from "./task_handle.ts";
 
 type ClientChannel = Channel<ClientToController, ControllerToClient>;
-
-/**
- * How often one task lost before it ran is submitted again before its loss is reported: each
- * time needs a real loss (a controller restart, a dropped link), so this only stops a loop; a
- * task queued through several controller restarts in a row is submitted again after each.
- */
-const RESUBMITS = 100;
 
 /** Options of {@linkcode Session}. */
 export interface SessionOptions {
@@ -73,21 +67,8 @@ export class Session {
   #reconnecting: Promise<void> | undefined;
   #engineListeners = new Set<(e: EngineEvent) => void>();
   #fatal: Error | undefined;
-  /**
-   * Submitted tasks not yet seen running (no started/output/result). When the controller
-   * reports one lost before it ran (`TaskLost`: it restarted with the task still queued, the
-   * submission was on a connection that died, or the engine never received it), it is
-   * submitted again under its id, at most {@linkcode RESUBMITS} times.
-   */
-  #unplaced = new Map<MsgId, SubmitTask>();
-  #resubmits = new Map<MsgId, number>();
-  /**
-   * Load-balanced tasks submitted with `retries`, kept until they finish with the retries they
-   * have left here: when the controller restarted and an engine then died with one, the
-   * controller cannot retry it (it no longer has the task; the failure says `retriable`), so this
-   * client submits it again under its id, spending one.
-   */
-  #retrying = new Map<MsgId, { spec: SubmitTask; left: number }>();
+  /** Tasks this client may submit again after a failure it can mend (see the module). */
+  #resubmit = new Resubmissions();
   /** Tasks submitted while disconnected, sent when the link is back. */
   #unsent: SubmitTask[] = [];
   /** Abort/interrupt requests not yet settled, sent again after a reconnect. */
@@ -137,13 +118,13 @@ export class Session {
         this.#emit({ type: "unregistered", engineId: msg.engineId, reason: msg.reason });
         return;
       case "assigned": {
-        // kept in #unplaced: assigned is not received (see TaskLost)
+        // assigned is not received: the task may still be lost before it ran
         const t = this.#tasks.get(msg.msgId);
         if (t) t.engineId = msg.engineId;
         return;
       }
       case "started": {
-        this.#unplaced.delete(msg.msgId);
+        this.#resubmit.ran(msg.msgId);
         const t = this.#tasks.get(msg.msgId);
         if (t) {
           t.engineId = msg.engineId;
@@ -152,12 +133,12 @@ export class Session {
         return;
       }
       case "stream":
-        this.#unplaced.delete(msg.msgId);
+        this.#resubmit.ran(msg.msgId);
         this.#tasks.get(msg.msgId)?.output(msg.name, msg.text, msg.engineId);
         return;
       case "result": {
         const { type: _t, ...result } = msg;
-        if (!result.ok && this.#recover(result)) return;
+        if (!result.ok && result.error && this.#recover(result.msgId, result.error)) return;
         this.#finish(result);
         return;
       }
@@ -181,38 +162,17 @@ export class Session {
   }
 
   /**
-   * Submits a task the controller lost before it ran again, under its id, when this client
-   * still has it, nobody asked to stop it, and it was not resubmitted too often already.
+   * Submits a task again under its id when its failure can be mended that way (see
+   * `resubmissions.ts`) and nobody asked to stop it.
    *
-   * @returns Whether it was submitted again.
+   * @param msgId The task.
+   * @param error Its failure; undefined when the controller does not know it.
+   * @returns Whether it was submitted again (its result is still to come).
    */
-  /**
-   * A failure the client can mend by submitting the task again: lost before it ran, or
-   * `retriable` with retries left.
-   *
-   * @returns Whether the task was submitted again (its result is still to come).
-   */
-  #recover(result: TaskResult): boolean {
-    if (result.error?.ename === "TaskLost") return this.#again(result.msgId);
-    if (!result.error?.retriable) return false;
-    const held = this.#retrying.get(result.msgId);
-    if (!held || held.left <= 0 || this.#stops.has(result.msgId)) return false;
-    if (!this.#tasks.has(result.msgId)) return false;
-    held.left--;
-    const spec: SubmitTask = { ...held.spec, lb: { ...held.spec.lb, retries: held.left } };
-    const ch = this.#channel;
-    if (ch && !ch.isClosed) ch.send({ type: "submit", tasks: [spec] });
-    else this.#unsent.push(spec);
-    return true;
-  }
-
-  #again(msgId: MsgId): boolean {
-    const spec = this.#unplaced.get(msgId);
-    const times = this.#resubmits.get(msgId) ?? 0;
-    if (!spec || this.#stops.has(msgId) || times >= RESUBMITS || !this.#tasks.has(msgId)) {
-      return false;
-    }
-    this.#resubmits.set(msgId, times + 1);
+  #recover(msgId: MsgId, error: ErrorData | undefined): boolean {
+    if (this.#stops.has(msgId) || !this.#tasks.has(msgId)) return false;
+    const spec = this.#resubmit.again(msgId, error);
+    if (!spec) return false;
     const ch = this.#channel;
     if (ch && !ch.isClosed) ch.send({ type: "submit", tasks: [spec] });
     else this.#unsent.push(spec);
@@ -221,9 +181,7 @@ export class Session {
 
   #finish(result: TaskResult): void {
     this.#stops.delete(result.msgId);
-    this.#resubmits.delete(result.msgId);
-    this.#retrying.delete(result.msgId);
-    this.#unplaced.delete(result.msgId);
+    this.#resubmit.done(result.msgId);
     const t = this.#tasks.get(result.msgId);
     if (!t) return;
     this.#tasks.delete(result.msgId);
@@ -296,7 +254,10 @@ export class Session {
           return; // the link dropped again: the next reconnect asks again
         }
         for (const a of answers) {
-          if ("missing" in a ? this.#again(a.msgId) : "ok" in a && !a.ok && this.#recover(a)) {
+          const mended = "missing" in a
+            ? this.#recover(a.msgId, undefined)
+            : "ok" in a && !a.ok && a.error !== undefined && this.#recover(a.msgId, a.error);
+          if (mended) {
             continue; // lost before it ran, or retriable: submitted again under its id
           } else if ("missing" in a) {
             this.#finish({
@@ -362,10 +323,7 @@ export class Session {
       const handle = new TaskHandle(msgId, spec.engineId ?? -1);
       this.#tasks.set(msgId, handle);
       const task = { ...spec, msgId };
-      this.#unplaced.set(msgId, task);
-      if ((task.lb?.retries ?? 0) > 0 && task.engineId === undefined) {
-        this.#retrying.set(msgId, { spec: task, left: task.lb!.retries! });
-      }
+      this.#resubmit.submitted(task);
       tasks.push(task);
       return handle;
     });
