@@ -26,6 +26,8 @@ export interface LocalClusterOptions {
   noIpc?: boolean;
   /** Replace engines that die. */
   restart?: boolean;
+  /** Default high-water mark of load-balanced tasks. @default "auto" */
+  hwm?: number | "auto";
   /** Log sink. */
   log: Logger;
   /** Bound on waiting for the engines. @default 60000 */
@@ -53,6 +55,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     ...(o.base ? { base: o.base } : {}),
     ...(o.noTls ? { noTls: true } : {}),
     ...(o.noIpc ? { noIpc: true } : {}),
+    ...(o.hwm !== undefined ? { hwm: o.hwm } : {}),
     log: o.log,
   });
   await Deno.mkdir(o.dataDir, { recursive: true });

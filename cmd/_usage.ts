@@ -86,3 +86,23 @@ function commandPath(command: Command): string {
   for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
   return names.join(" ");
 }
+
+/** What `--hwm` says, for `ipx controller` and `ipx cluster start`. */
+export const HWM_HELP = "most load-balanced tasks outstanding per engine (0 = no limit; auto = 2 " +
+  "for tasks of 1 ms or more, up to 16 for tiny ones)";
+
+/**
+ * Parses `--hwm`: `auto` or a count.
+ *
+ * @param value The flag's text.
+ * @returns The mark.
+ * @throws {UsageError} For anything else.
+ */
+export function parseHwm(value: string): number | "auto" {
+  if (value === "auto") return "auto";
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isInteger(n) || n < 0) {
+    throw new UsageError(`--hwm must be "auto" or an integer of at least 0, got "${value}"`);
+  }
+  return n;
+}

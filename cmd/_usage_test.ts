@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Command, CommanderError } from "commander";
-import { configureErrors, reportError, UsageError } from "./_usage.ts";
+import { configureErrors, parseHwm, reportError, UsageError } from "./_usage.ts";
 
 function report(error: unknown, debug = false): { code: number; lines: string[] } {
   const lines: string[] = [];
@@ -50,4 +50,17 @@ Deno.test("configureErrors() makes nested subcommands throw and print as ipx", a
     (e: unknown) => e instanceof CommanderError && e.code === "commander.unknownOption",
   );
   assert.match(written.join(""), /^ipx: unknown option '--nope'\n\(run `ipx mid leaf --help`/);
+});
+
+Deno.test("parseHwm: auto or a count, anything else is a usage error naming both", () => {
+  assert.equal(parseHwm("auto"), "auto");
+  assert.equal(parseHwm("0"), 0);
+  assert.equal(parseHwm("16"), 16);
+  for (const bad of ["", " ", "-1", "1.5", "two", "Auto"]) {
+    assert.throws(
+      () => parseHwm(bad),
+      (e: Error) => e.name === "UsageError" && e.message.includes('"auto" or an integer'),
+      bad,
+    );
+  }
 });

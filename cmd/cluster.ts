@@ -10,6 +10,7 @@ import { isProcessAlive, listProfiles } from "../lib/profile/mod.ts";
 import { profilePaths } from "../lib/profile/mod.ts";
 import { writeFileAtomic } from "../lib/profile/mod.ts";
 import { openLog } from "./_log.ts";
+import { HWM_HELP, parseHwm } from "./_usage.ts";
 
 /** What `ipx cluster start` records in `security/ipx-cluster.json`. */
 export interface ClusterRecord {
@@ -54,8 +55,10 @@ async function start(
     tls: boolean;
     ipc: boolean;
     restart?: boolean;
+    hwm: string;
   },
 ): Promise<number> {
+  const hwm = parseHwm(o.hwm);
   const n = Number(o.n);
   if (!Number.isInteger(n) || n < 1) {
     console.error(`ipx cluster start: --n must be a positive integer, got ${o.n}`);
@@ -90,6 +93,7 @@ async function start(
     if (!o.tls) args.push("--no-tls");
     if (!o.ipc) args.push("--no-ipc");
     if (o.restart) args.push("--restart");
+    args.push("--hwm", String(hwm));
     // the daemon logs to its log file itself; it keeps no pipe to this process
     const child = new Deno.Command(Deno.execPath(), {
       args,
@@ -130,6 +134,7 @@ async function start(
     noTls: !o.tls,
     noIpc: !o.ipc,
     restart: !!o.restart,
+    hwm,
     log,
   });
   const record = (): ClusterRecord => ({
@@ -225,6 +230,7 @@ export function clusterCommand(): Command {
     .option("--no-tls", "plain TCP (trusted networks only)")
     .option("--no-ipc", "engines use TCP/TLS instead of the local Unix socket")
     .option("--restart", "replace engines that die")
+    .option("--hwm <n>", HWM_HELP, "auto")
     .action(async (o) => {
       Deno.exitCode = await start(o);
     });

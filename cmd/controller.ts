@@ -7,7 +7,7 @@
 import { Command } from "commander";
 import { profilePaths } from "../lib/profile/mod.ts";
 import { openLog } from "./_log.ts";
-import { UsageError } from "./_usage.ts";
+import { HWM_HELP, parseHwm, UsageError } from "./_usage.ts";
 
 /** Options of `ipx controller`, as parsed. */
 export interface ControllerCliOptions {
@@ -53,12 +53,7 @@ export async function runControllerCommand(o: ControllerCliOptions): Promise<num
       throw new UsageError(`${flag} must be an integer of at least ${min}, got "${value}"`);
     }
   }
-  if (
-    o.hwm !== undefined && o.hwm !== "auto" &&
-    !(Number.isInteger(Number(o.hwm)) && Number(o.hwm) >= 0)
-  ) {
-    throw new UsageError(`--hwm must be "auto" or an integer of at least 0, got "${o.hwm}"`);
-  }
+  const hwm = o.hwm === undefined ? undefined : parseHwm(o.hwm);
   const paths = profilePaths(o.profile);
   await Deno.mkdir(paths.log, { recursive: true });
   const log = openLog(`${paths.log}/controller.log`);
@@ -79,7 +74,7 @@ export async function runControllerCommand(o: ControllerCliOptions): Promise<num
     ...(o.maxFrameMb ? { maxFrameBytes: Number(o.maxFrameMb) * 1024 * 1024 } : {}),
     ...(o.maxPendingAuth ? { maxPendingAuth: Number(o.maxPendingAuth) } : {}),
     ...(o.restoreGraceMs ? { restoreGraceMs: Number(o.restoreGraceMs) } : {}),
-    ...(o.hwm !== undefined ? { hwm: o.hwm === "auto" ? "auto" : Number(o.hwm) } : {}),
+    ...(hwm !== undefined ? { hwm } : {}),
     ...(o.db ? {} : { noDb: true }),
     storeLimits: {
       ...(o.maxRecords ? { maxRecords: Number(o.maxRecords) } : {}),
@@ -129,12 +124,7 @@ export function controllerCommand(): Command {
       "after a restart, how long engines of the previous run have to reconnect",
       "10000",
     )
-    .option(
-      "--hwm <n>",
-      "most load-balanced tasks outstanding per engine (0 = no limit; auto = 2 for tasks of 1 ms " +
-        "or more, up to 16 for tiny ones)",
-      "auto",
-    )
+    .option("--hwm <n>", HWM_HELP, "auto")
     .option("--no-db", "keep task records and the engine registry in memory only")
     .option("--max-records <n>", "task records kept (oldest finished dropped first)", "100000")
     .option("--max-result-mb <n>", "result bytes kept in the task records, in MiB", "1024")

@@ -67,3 +67,37 @@ Deno.test("ipx cluster start --no-ipc: engines and clients use TCP/TLS, no socke
   }
   assert.deepEqual(await processesMatching(dir.path), []);
 });
+
+Deno.test("ipx cluster start --hwm sets the default mark of load-balanced tasks", async () => {
+  await using dir = await tempIpxDir();
+  const bad = await runIpx(dir.path, "cluster", "start", "--n", "1", "--hwm", "lots");
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--hwm must be "auto" or an integer of at least 0, got "lots"/);
+  const started = await runIpx(dir.path, "cluster", "start", "--n", "1", "--daemon", "--hwm", "3");
+  try {
+    assert.equal(started.code, 0, started.stdout + started.stderr);
+    await using client = await Client.connect({
+      file: `${dir.path}/profile_default/security/ipx-client.json`,
+    });
+    const lv = client.loadBalancedView(); // no hwm of its own: the cluster's
+    const waiting = lv.map(async (x: number) => {
+      for (;;) {
+        try {
+          Deno.statSync("go");
+          return x;
+        } catch {
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      }
+    }, [1, 2, 3, 4, 5]);
+    await client.queueStatus(); // shares the frame of the submissions: answered before placing
+    const status = await client.queueStatus();
+    assert.equal(status[0]!.tasks, 3);
+    assert.equal(status.unassigned, 2);
+    await Deno.writeTextFile(`${dir.path}/profile_default/data/go`, "");
+    assert.deepEqual(await waiting, [1, 2, 3, 4, 5]);
+  } finally {
+    const stopped = await runIpx(dir.path, "cluster", "stop");
+    assert.equal(stopped.code, 0, stopped.stderr);
+  }
+});
