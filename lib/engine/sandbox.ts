@@ -149,6 +149,8 @@ interface DirState {
   racy: boolean;
   subdirs: string[];
   escapes: SymlinkEscape[];
+  /** Entries read. */
+  entries: number;
 }
 
 /** A directory whose change time is this close to its scan may change unnoticed. */
@@ -182,6 +184,13 @@ export class SymlinkScanner {
   /** Directories the last {@linkcode scan} walked. */
   get directories(): number {
     return this.#dirs.size;
+  }
+
+  /** Entries of the directories the last {@linkcode scan} walked, as last read. */
+  get entries(): number {
+    let n = 0;
+    for (const state of this.#dirs.values()) n += state.entries;
+    return n;
   }
 
   /**
@@ -218,11 +227,12 @@ export class SymlinkScanner {
   }
 
   #read(dir: string, stamp: string, racy: boolean): DirState {
-    const state: DirState = { stamp, racy, subdirs: [], escapes: [] };
+    const state: DirState = { stamp, racy, subdirs: [], escapes: [], entries: 0 };
     let entries: Iterable<Deno.DirEntry>;
     try {
       entries = Deno.readDirSync(dir);
       for (const entry of entries) {
+        state.entries++;
         const path = join(dir, entry.name);
         if (entry.isDirectory) state.subdirs.push(path);
         else if (entry.isSymlink) {

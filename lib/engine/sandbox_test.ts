@@ -341,3 +341,18 @@ Deno.test("the sandbox grants exactly the extra paths and variables it is given"
     Deno.env.delete(variable);
   }
 });
+
+Deno.test("SymlinkScanner counts the entries of the directories it walked", async () => {
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "ipx_entries_" }));
+  try {
+    for (let i = 0; i < 5; i++) await Deno.writeTextFile(`${dir}/f${i}`, "x");
+    await Deno.mkdir(`${dir}/sub`);
+    await Deno.writeTextFile(`${dir}/sub/g`, "x");
+    const scanner = new SymlinkScanner(await resolvePolicy({ dataDir: dir }));
+    assert.deepEqual(scanner.scan(), []);
+    assert.equal(scanner.directories, 2);
+    assert.equal(scanner.entries, 7); // 5 files and sub, then g
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { PACE_FACTOR, PACE_FROM_DIRS, PacedScan } from "./symlink_pacing.ts";
+import { PACE_FACTOR, PACE_FROM_DIRS, PACE_FROM_ENTRIES, PacedScan } from "./symlink_pacing.ts";
 
 /**
  * A scanner whose duration, directory count and findings the test sets; it advances the fake
  * clock as it runs.
  */
 function fakeScan() {
-  const state = { now: 0, duration: 0.01, dirs: 1, found: [] as string[], calls: 0 };
+  const state = { now: 0, duration: 0.01, dirs: 1, entries: 3, found: [] as string[], calls: 0 };
   const scanner = {
     scan: () => {
       state.calls++;
@@ -16,6 +16,9 @@ function fakeScan() {
     get directories() {
       return state.dirs;
     },
+    get entries() {
+      return state.entries;
+    },
   };
   return { state, paced: new PacedScan(scanner, () => state.now) };
 }
@@ -23,6 +26,7 @@ function fakeScan() {
 Deno.test("PacedScan: a small data dir is scanned before every operation, however slow", () => {
   const { state, paced } = fakeScan();
   state.dirs = PACE_FROM_DIRS - 1;
+  state.entries = PACE_FROM_ENTRIES - 1;
   state.duration = 50; // a loaded machine
   for (let i = 0; i < 5; i++) {
     assert.deepEqual(paced.check(), []);
@@ -69,4 +73,19 @@ Deno.test("PacedScan: a tree that shrinks below PACE_FROM_DIRS is scanned every 
   paced.check();
   paced.check();
   assert.equal(state.calls, 4);
+});
+
+Deno.test("PacedScan: one directory with many entries is paced like a big tree", () => {
+  const { state, paced } = fakeScan();
+  state.dirs = 1;
+  state.entries = PACE_FROM_ENTRIES; // e.g. 10,000 output files that tasks keep adding to
+  state.duration = 14;
+  paced.check();
+  state.now += 1;
+  paced.check();
+  paced.check();
+  assert.equal(state.calls, 1, "within the window the last result is reused");
+  state.now += PACE_FACTOR * state.duration;
+  paced.check();
+  assert.equal(state.calls, 2);
 });
