@@ -12,6 +12,7 @@ import { generateKey } from "../lib/protocol/auth.ts";
 import { ConnectionError } from "../lib/protocol/errors.ts";
 import { memoryPair } from "../lib/protocol/memory_transport.ts";
 import type { ByteConn } from "../lib/protocol/transport.ts";
+import { whenFile } from "./_helpers/gates.ts";
 
 /** Resolves once a task printed its first output (it is running on its engine). */
 function running(ar: { onOutput(l: () => void): () => void }): Promise<void> {
@@ -67,19 +68,6 @@ async function setup(deadAfterMs = 2000) {
   };
 }
 
-/** Prints "waiting", waits for the file `name` in the data dir, then returns `name`. */
-async function gate(name: string): Promise<string> {
-  console.log("waiting");
-  for (;;) {
-    try {
-      Deno.statSync(name);
-      return name;
-    } catch {
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  }
-}
-
 Deno.test("an engine whose link drops reconnects, keeps its id, and finishes its task", async () => {
   await using s = await setup();
   const engine = await s.engine();
@@ -107,7 +95,7 @@ Deno.test("an engine whose link drops reconnects, keeps its id, and finishes its
     const client = await s.client();
     await client.waitForEngines(2);
     await client.directView(1).execute("globalThis.mark = 'kept'");
-    const ar = client.directView(1).apply(gate, "go-1");
+    const ar = client.directView(1).apply(whenFile, "go-1", "waiting");
     await running(ar);
     s.links.at(-2)!.close(); // engine 1's link (the client's is the last)
     await reregistered.promise;
@@ -129,7 +117,7 @@ Deno.test("an engine that stops on purpose is unregistered at once, its task fai
   await client.waitForEngines(1);
   const gone = Promise.withResolvers<string>();
   client.onEngine((e) => e.type === "unregistered" && gone.resolve(e.reason));
-  const ar = client.directView(0).apply(gate, "never");
+  const ar = client.directView(0).apply(whenFile, "never", "waiting");
   await running(ar);
   await engine.stop("SIGTERM");
   assert.match(await gone.promise, /it stopped \(SIGTERM\)/);
@@ -156,8 +144,8 @@ Deno.test("a client whose link drops reconnects; its results arrive and aborts s
   const client = await s.client();
   await client.waitForEngines(1);
   const lv = client.loadBalancedView({ hwm: 1 });
-  const slow = lv.apply(gate, "go-slow");
-  const queued = lv.apply(gate, "never-runs");
+  const slow = lv.apply(whenFile, "go-slow", "waiting");
+  const queued = lv.apply(whenFile, "never-runs", "waiting");
   await running(slow);
   s.links.at(-1)!.close(); // the client's link
   queued.abort(); // while disconnected: sent again after the reconnect

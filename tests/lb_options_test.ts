@@ -10,24 +10,13 @@ import {
   TaskTimeout,
 } from "../mod.ts";
 import { startMemoryCluster } from "./_helpers/memory_cluster.ts";
+import { whenFile } from "./_helpers/gates.ts";
 
 /** Fails on an engine whose namespace has `bad` set. */
 function failsWhereBad(): string {
   // deno-lint-ignore no-explicit-any
   if ((globalThis as any).bad) throw new Error("bad engine");
   return "ok";
-}
-
-/** Waits until the file `name` exists in the engine's data dir, then returns `name`. */
-async function waitFor(name: string): Promise<string> {
-  for (;;) {
-    try {
-      Deno.statSync(name);
-      return name;
-    } catch {
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  }
 }
 
 Deno.test("retries: a task that fails on one engine is re-run on another", async () => {
@@ -91,8 +80,8 @@ Deno.test("timeoutMs 200: while(true){} fails with TaskTimeout and the engine ta
 Deno.test("abort: queued tasks fail with TaskAborted, running ones are stopped", async () => {
   await using c = await startMemoryCluster({ engines: 1 });
   const lv = c.client.loadBalancedView({ hwm: 1 });
-  const running = lv.apply(waitFor, "never");
-  const queued = lv.apply(waitFor, "never-either");
+  const running = lv.apply(whenFile, "never");
+  const queued = lv.apply(whenFile, "never-either");
   const started = Promise.withResolvers<void>();
   // wait until the first task runs (its engine is known once it is assigned and started)
   const poll = setInterval(async () => {
@@ -114,9 +103,9 @@ Deno.test("abort: queued tasks fail with TaskAborted, running ones are stopped",
   await rejects(running, TaskAborted);
   assert.equal(await lv.apply(() => "after"), "after");
   // view.abort() settles everything the view has open, queued or running
-  const a = lv.apply(waitFor, "nope-1");
-  const b = lv.apply(waitFor, "nope-2");
-  const d = lv.with({ retries: 1 }).apply(waitFor, "nope-3"); // with() shares the view's tasks
+  const a = lv.apply(whenFile, "nope-1");
+  const b = lv.apply(whenFile, "nope-2");
+  const d = lv.with({ retries: 1 }).apply(whenFile, "nope-3"); // with() shares the view's tasks
   await lv.abort();
   for (const ar of [a, b, d]) await rejects(ar, TaskAborted);
   assert.deepEqual(lv.outstanding, []);
@@ -135,7 +124,7 @@ Deno.test("abort: queued tasks fail with TaskAborted, running ones are stopped",
 Deno.test("after/follow: order and placement follow dependencies", async () => {
   await using c = await startMemoryCluster({ engines: 2 });
   const lv = c.client.loadBalancedView();
-  const first = lv.apply(waitFor, "go-first");
+  const first = lv.apply(whenFile, "go-first");
   const after = lv.with({ after: [first] }).apply(() => Date.now());
   const follow = lv.with({ follow: [first] }).apply(() => "followed");
   await Deno.writeTextFile(`${c.dataDir}/go-first`, "");

@@ -5,6 +5,7 @@
 import assert, { rejects } from "node:assert/strict";
 import { RemoteError } from "../mod.ts";
 import { startMemoryCluster } from "./_helpers/memory_cluster.ts";
+import { whenFile } from "./_helpers/gates.ts";
 
 Deno.test("getResult(msgId) works from a second client, for finished and running tasks", async () => {
   await using c = await startMemoryCluster({ engines: 2 });
@@ -15,16 +16,7 @@ Deno.test("getResult(msgId) works from a second client, for finished and running
     throw new RangeError("nope");
   });
   await rejects(failed, RemoteError);
-  const slow = lv.apply(async () => {
-    for (;;) {
-      try {
-        Deno.statSync("release");
-        return "late";
-      } catch {
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    }
-  });
+  const slow = lv.apply(whenFile, "late");
   const other = await c.newClient();
   const got = other.getResult(done.msgIds[0]!);
   assert.deepEqual(got.msgIds, done.msgIds);
@@ -37,7 +29,7 @@ Deno.test("getResult(msgId) works from a second client, for finished and running
   });
   // a running task: both clients get its result when it finishes
   const watching = other.getResult(slow.msgIds);
-  await Deno.writeTextFile(`${c.dataDir}/release`, "");
+  await Deno.writeTextFile(`${c.dataDir}/late`, "");
   assert.deepEqual(await watching, ["late"]);
   assert.equal(await slow, "late");
   // unknown ids fail with a reason instead of hanging

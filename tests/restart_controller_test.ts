@@ -5,21 +5,9 @@
 import assert from "node:assert/strict";
 import { Client } from "../mod.ts";
 import { startProcessCluster, whenPrinted } from "./_helpers/process_cluster.ts";
+import { whenFile } from "./_helpers/gates.ts";
 
 const BOUND = 30_000;
-
-/** Prints `waiting`, then returns once the file `release` exists in the data dir. */
-async function untilReleased(): Promise<string> {
-  console.log("waiting");
-  for (;;) {
-    try {
-      Deno.statSync("release");
-      return "released";
-    } catch {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
 
 Deno.test("controller SIGKILL + restart: cluster and client continue, history and results kept", async () => {
   await using cluster = await startProcessCluster({ engines: 2 });
@@ -29,7 +17,7 @@ Deno.test("controller SIGKILL + restart: cluster and client continue, history an
   const lv = client.loadBalancedView();
   const old = lv.map((x: number) => x * 3, [1, 2, 3, 4]);
   assert.deepEqual(await old, [3, 6, 9, 12]);
-  const running = lv.apply(untilReleased);
+  const running = lv.apply(whenFile, "released", "waiting");
   await whenPrinted(running, "waiting");
   const portBefore = cluster.port;
 
@@ -40,7 +28,7 @@ Deno.test("controller SIGKILL + restart: cluster and client continue, history an
   const ids = await client.waitForEngines(2, { timeoutMs: BOUND });
   assert.deepEqual(ids, [0, 1]);
   // the task that was running when the controller died completes for its client
-  await Deno.writeTextFile(`${cluster.dir}/profile_default/data/release`, "");
+  await Deno.writeTextFile(`${cluster.dir}/profile_default/data/released`, "");
   assert.equal(await running.get(BOUND), "released");
   // address both engines explicitly: direct tasks to an engine that is still re-attaching wait
   // for it, whereas "all" means the engines registered at call time

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { STARTED_AFTER_MS } from "../lib/protocol/messages.ts";
 import { startMemoryCluster } from "./_helpers/memory_cluster.ts";
+import { whenFile } from "./_helpers/gates.ts";
 
 const BOUND_MS = 20_000;
 
@@ -15,16 +16,7 @@ Deno.test("a long task is announced as running before it ends; tiny ones between
   // tiny tasks first: the engine's announcement timer serves runs of jobs
   assert.deepEqual(await lv.map((x: number) => x + 1, [1, 2, 3]), [2, 3, 4]);
   const before = Date.now();
-  const long = lv.apply(async () => {
-    for (;;) {
-      try {
-        Deno.statSync("go");
-        return "done";
-      } catch {
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    }
-  });
+  const long = lv.apply(whenFile, "done");
   // wait for the controller to mark it running (each query is a round trip; no sleeps)
   const deadline = Date.now() + BOUND_MS;
   let status = "";
@@ -38,7 +30,7 @@ Deno.test("a long task is announced as running before it ends; tiny ones between
   const started = long.metadata[0]!.started;
   assert.ok(started !== undefined && started >= before - 5, "the client knows the start");
   assert.equal(long.metadata[0]!.status, "pending");
-  await Deno.writeTextFile(`${c.dataDir}/go`, "");
+  await Deno.writeTextFile(`${c.dataDir}/done`, "");
   assert.equal(await long, "done");
   // the result carries the executor's own start stamp, taken in the same tick (±1 ms)
   assert.ok(Math.abs(long.metadata[0]!.started! - started) <= 50, "the same start");
