@@ -415,29 +415,15 @@ export class Engine {
           },
         };
       }
-      this.#send(
-        outcome.ok
-          ? {
-            type: "result",
-            msgId: job.msgId,
-            ok: true,
-            value: outcome.value,
-            executionCount: outcome.executionCount,
-            started: outcome.startedAt,
-            completed: outcome.completedAt,
-            ...(outcome.runMs !== undefined ? { runMs: outcome.runMs } : {}),
-          }
-          : {
-            type: "result",
-            msgId: job.msgId,
-            ok: false,
-            error: outcome.error,
-            executionCount: outcome.executionCount,
-            started: outcome.startedAt,
-            completed: outcome.completedAt,
-            ...(outcome.runMs !== undefined ? { runMs: outcome.runMs } : {}),
-          },
-      );
+      this.#send({
+        type: "result",
+        msgId: job.msgId,
+        ...(outcome.ok ? { ok: true, value: outcome.value } : { ok: false, error: outcome.error }),
+        executionCount: outcome.executionCount,
+        started: outcome.startedAt,
+        completed: outcome.completedAt,
+        ...(outcome.runMs !== undefined ? { runMs: outcome.runMs } : {}),
+      });
     }
     this.#stopWatching();
   }

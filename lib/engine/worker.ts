@@ -381,7 +381,7 @@ function encodeResult(value: unknown): Uint8Array {
 async function handle(request: { id: number; op: WorkerOp }): Promise<void> {
   current = request.id;
   const t0 = clock();
-  let message: WorkerReply;
+  let outcome: { ok: true; value: Uint8Array } | { ok: false; error: ErrorData };
   const transfer: Transferable[] = [];
   try {
     // `await` also settles a Promise that the code returned as its value.
@@ -389,11 +389,11 @@ async function handle(request: { id: number; op: WorkerOp }): Promise<void> {
     const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
     const owned = whole ? bytes : bytes.slice();
     transfer.push(owned.buffer as ArrayBuffer);
-    message = { type: "done", id: request.id, ok: true, value: owned, runMs: clock() - t0 };
+    outcome = { ok: true, value: owned };
   } catch (error) {
-    const error_ = toErrorData(error);
-    message = { type: "done", id: request.id, ok: false, error: error_, runMs: clock() - t0 };
+    outcome = { ok: false, error: toErrorData(error) };
   }
+  const message: WorkerReply = { type: "done", id: request.id, ...outcome, runMs: clock() - t0 };
   if (heldObjects) {
     heldObjects = false;
     await post("Runtime.releaseObjectGroup", { objectGroup: OP_GROUP }).catch(() => {});
