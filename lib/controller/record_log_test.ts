@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { withTempDir } from "../protocol/testing.ts";
 import {
   crc32,
   decodeEntries,
@@ -42,12 +43,11 @@ Deno.test("a corrupted entry stops reading there", () => {
   assert.deepEqual(decodeEntries(long), { bodies: [], ignored: bytes.length });
 });
 
-Deno.test("RecordLog appends, empties, reopens owner-only and reads leftovers", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "ipx-log-" });
-  try {
+Deno.test("RecordLog appends, empties, reopens owner-only and reads leftovers", () =>
+  withTempDir("ipx-log-", async (dir) => {
     const path = `${dir}/x.log`;
-    assert.deepEqual(RecordLog.readLeftovers(path), { bodies: [], ignored: 0 });
-    Deno.writeFileSync(path, text("stale"), { mode: 0o644 });
+    await Deno.writeFile(path, text("stale"), { mode: 0o644 });
+    assert.deepEqual(RecordLog.readLeftovers(`${dir}/none.log`), { bodies: [], ignored: 0 });
     const log = RecordLog.open(path);
     assert.equal(Deno.statSync(path).size, 0, "emptied at open");
     assert.equal(Deno.statSync(path).mode! & 0o777, 0o600);
@@ -62,7 +62,4 @@ Deno.test("RecordLog appends, empties, reopens owner-only and reads leftovers", 
     assert.deepEqual(RecordLog.readLeftovers(path).bodies, [text("after")]);
     log.close();
     assert.deepEqual(RecordLog.readLeftovers(path).bodies, [text("after")], "kept at close");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { withTempDir } from "../protocol/testing.ts";
 import { decodeValue, encodeValue } from "../protocol/codec.ts";
 import { StateDb } from "./state_db.ts";
 import { MemoryBlobs } from "./result_blobs.ts";
@@ -129,9 +130,8 @@ Deno.test("TaskStore.purge() removes finished records and refuses unfinished one
   assert.equal(s.size, 1);
 });
 
-Deno.test("TaskStore writes unfinished records on its timer and keeps everything in the file", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "ipx-store-" });
-  try {
+Deno.test("TaskStore writes unfinished records on its timer and keeps everything in the file", () =>
+  withTempDir("ipx-store-", async (dir) => {
     const path = `${dir}/ipx.sqlite`;
     {
       const sdb = new StateDb(path);
@@ -154,14 +154,10 @@ Deno.test("TaskStore writes unfinished records on its timer and keeps everything
     s.close();
     assert.deepEqual(s.history(), ["x", "y", "z"]);
     sdb.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
 
-Deno.test("TaskStore keeps big result values in files beside the database, across a restart", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "ipx-store-" });
-  try {
+Deno.test("TaskStore keeps big result values in files beside the database, across a restart", () =>
+  withTempDir("ipx-store-", async (dir) => {
     const path = `${dir}/ipx.sqlite`;
     const big = crypto.getRandomValues(new Uint8Array(1024)).map((b) => b);
     const value = new Uint8Array(SPILL_BYTES + 10);
@@ -224,10 +220,7 @@ Deno.test("TaskStore keeps big result values in files beside the database, acros
     await reopened.close();
     assert.deepEqual([...Deno.readDirSync(`${path}.results`)], []);
     again.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
 
 Deno.test("TaskStore drops spilled values with culled and purged records", async () => {
   const blobs = new MemoryBlobs();
@@ -277,9 +270,8 @@ Deno.test("TaskStore.outcome() answers from memory or the record's columns, neve
   assert.deepEqual(reads, []);
 });
 
-Deno.test("TaskStore: what commit() puts in the record log survives a crash", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "ipx-store-" });
-  try {
+Deno.test("TaskStore: what commit() puts in the record log survives a crash", () =>
+  withTempDir("ipx-store-", async (dir) => {
     const path = `${dir}/ipx.sqlite`;
     // not exclusive: the "killed" controller's handle stays open while the next one opens it
     const firstDb = new StateDb(path, { exclusive: false });
@@ -301,14 +293,10 @@ Deno.test("TaskStore: what commit() puts in the record log survives a crash", as
     assert.equal(done.state === "done" && done.result.ok, true);
     assert.equal(second.s.size, 2);
     await second.s.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
 
-Deno.test("TaskStore: the flush empties the log; a torn last write is ignored at start", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "ipx-store-" });
-  try {
+Deno.test("TaskStore: the flush empties the log; a torn last write is ignored at start", () =>
+  withTempDir("ipx-store-", async (dir) => {
     const path = `${dir}/ipx.sqlite`;
     const first = store(new StateDb(path, { exclusive: false }));
     first.s.add(rec("a", 1));
@@ -340,10 +328,7 @@ Deno.test("TaskStore: the flush empties the log; a torn last write is ignored at
     assert.equal(second.s.lookup("a").state, "done");
     assert.deepEqual([...second.s.live()].map((r) => r.msgId), ["b"]);
     await second.s.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
 
 Deno.test("TaskStore over an in-memory database commits to SQLite, with no log", () => {
   const { s } = store();
