@@ -172,6 +172,7 @@ const RACY_MS = 2000;
  */
 export class SymlinkScanner {
   #policy: SandboxPolicy;
+  #entries = 0;
   #roots: string[];
   #dirs = new Map<string, DirState>();
 
@@ -188,9 +189,7 @@ export class SymlinkScanner {
 
   /** Entries of the directories the last {@linkcode scan} walked, as last read. */
   get entries(): number {
-    let n = 0;
-    for (const state of this.#dirs.values()) n += state.entries;
-    return n;
+    return this.#entries;
   }
 
   /**
@@ -203,6 +202,7 @@ export class SymlinkScanner {
     const seen = new Set<string>();
     const escapes: SymlinkEscape[] = [];
     const stack = [this.#policy.dataDir];
+    let entries = 0;
     for (let dir = stack.pop(); dir !== undefined; dir = stack.pop()) {
       let info: Deno.FileInfo;
       try {
@@ -221,8 +221,10 @@ export class SymlinkScanner {
       }
       escapes.push(...state.escapes);
       stack.push(...state.subdirs);
+      entries += state.entries;
     }
     for (const dir of this.#dirs.keys()) if (!seen.has(dir)) this.#dirs.delete(dir);
+    this.#entries = entries;
     return escapes;
   }
 
