@@ -60,6 +60,8 @@ interface Job {
   msgId: MsgId;
   op: Op;
   timeoutMs?: number;
+  /** The op's payload is a view of a frame that held only it (see `Channel.run`). */
+  exclusive: boolean;
 }
 
 function outcomeError(msgId: MsgId, ename: string, evalue: string): ErrorData {
@@ -185,6 +187,8 @@ export class Engine {
         ? { previousId: this.#id, running: this.#held(), finished: this.#sent.ids() }
         : {}),
     });
+    /** Whether the message being handled was alone in its frame. */
+    let alone = false;
     const handlers: {
       [K in ControllerToEngine["type"]]: (m: Extract<ControllerToEngine, { type: K }>) => void;
     } = {
@@ -208,6 +212,7 @@ export class Engine {
           msgId: m.msgId,
           op: m.op,
           ...(m.timeoutMs ? { timeoutMs: m.timeoutMs } : {}),
+          exclusive: alone,
         });
         this.#pump();
       },
@@ -223,7 +228,8 @@ export class Engine {
         channel.send({ type: "pong", t: m.t });
       },
     };
-    await channel.run((msg) => {
+    await channel.run((msg, single) => {
+      alone = single;
       if (!Object.hasOwn(handlers, msg.type)) {
         throw new ProtocolError(
           `Malformed message from the controller: unknown type ${JSON.stringify(msg.type)}`,
@@ -377,7 +383,7 @@ export class Engine {
       try {
         outcome = await this.#o.executor.run(job.op, (name, text) => {
           this.#send({ type: "stream", msgId: job.msgId, name, text });
-        });
+        }, job.exclusive);
       } catch (error) {
         const now = Date.now();
         outcome = {

@@ -103,6 +103,7 @@ export class ExecutorClosedError extends Error {
 interface Queued {
   op: Op;
   onStream: StreamCallback | undefined;
+  exclusive: boolean;
   resolve(outcome: RunOutcome): void;
 }
 
@@ -166,17 +167,20 @@ export class Executor implements AsyncDisposable {
    *
    * @param op What to run.
    * @param onStream Receives the op's stdout/stderr while it runs.
+   * @param exclusive Whether the op's payload bytes (`args`, `ns`) are views of a buffer
+   * nothing else refers to; a big one is then moved to the Worker instead of copied, which
+   * leaves the caller's view empty.
    * @returns The outcome; never rejects for failures of user code.
    * @throws {ExecutorClosedError} after {@linkcode close}.
    */
-  run(op: Op, onStream?: StreamCallback): Promise<RunOutcome> {
+  run(op: Op, onStream?: StreamCallback, exclusive = false): Promise<RunOutcome> {
     if (this.#closed) {
       return Promise.reject(
         new ExecutorClosedError(`Cannot run ${op.kind}${this.#on()}: the executor is closed`),
       );
     }
     return new Promise((resolve) => {
-      this.#queue.push({ op, onStream, resolve });
+      this.#queue.push({ op, onStream, exclusive, resolve });
       void this.#pump();
     });
   }
@@ -368,7 +372,11 @@ export class Executor implements AsyncDisposable {
     this.#idleBytes = 0;
     for (const [name, text] of idle) deliver(item.onStream, name, text);
     this.#inWorker = true;
-    return await worker.send(op, (name, text) => deliver(item.onStream, name, text));
+    return await worker.send(
+      op,
+      (name, text) => deliver(item.onStream, name, text),
+      item.exclusive,
+    );
   }
 
   #explain(kind: Op["kind"], error: ErrorData): ErrorData {

@@ -184,6 +184,28 @@ Deno.test("push() defines names and updates let names seen by earlier functions"
   });
 });
 
+Deno.test("run(op, cb, exclusive) moves a big payload's frame buffer into the Worker, intact", async () => {
+  await withExecutor(async ({ ex }) => {
+    const data = new Uint8Array(200_000).map((_, i) => (i * 31 + 7) % 251);
+    // a "frame": a few envelope bytes, then the encoded namespace
+    const ns = encodeValue({ blob: data });
+    const frame = new Uint8Array(16 + ns.length);
+    frame.set(ns, 16);
+    const view = frame.subarray(16);
+    value(await ex.run({ kind: "push", ns: view }, undefined, true));
+    assert.equal(frame.buffer.byteLength, 0, "the frame's buffer was moved, not copied");
+    assert.deepEqual(value(await ex.run({ kind: "pull", names: ["blob"] })), [data]);
+    // without `exclusive` the caller's bytes stay as they are
+    const again = encodeValue({ other: data });
+    value(await ex.run({ kind: "push", ns: again }));
+    assert.equal(again.length > 0 && again.buffer.byteLength > 0, true);
+    const args = encodeValue([data]);
+    const applied = await ex.run({ kind: "apply", fn: "(b) => b.length", args }, undefined, true);
+    assert.equal(value(applied), 200_000);
+    assert.equal(args.buffer.byteLength, 0);
+  });
+});
+
 Deno.test("push() refuses const names and names that are not identifiers", async () => {
   await withExecutor(async ({ ex }) => {
     await ex.run(exec("const fixed = 1"));

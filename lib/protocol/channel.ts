@@ -207,9 +207,13 @@ export class Channel<Out extends Typed, In extends Typed> {
    * Runs the receive loop, calling `onMessage` for each message in order, until the channel
    * closes. Resolves with the closing error (undefined for a clean close).
    *
+   * `alone` is true when the message was the only one in its frame: binary values in it are
+   * views of a buffer nothing else refers to, which the receiver may then transfer to a Worker
+   * instead of copying.
+   *
    * @param onMessage Handler of each received message.
    */
-  async run(onMessage: (msg: In) => void): Promise<Error | undefined> {
+  async run(onMessage: (msg: In, alone: boolean) => void): Promise<Error | undefined> {
     try {
       while (!this.#isClosed) {
         const payload = await this.#framed.readFrame();
@@ -224,7 +228,7 @@ export class Channel<Out extends Typed, In extends Typed> {
             throw new ProtocolError("Malformed message: no type");
           }
           try {
-            onMessage(msg as In);
+            onMessage(msg as In, batch.length === 1);
           } catch (error) {
             if (error instanceof ProtocolError) throw error;
             this.#onHandlerError(error);

@@ -120,3 +120,28 @@ Deno.test("Channel.close() right after send() still delivers the message", async
   assert.equal(await ended, undefined);
   assert.deepEqual(got, ["bye"]);
 });
+
+Deno.test("Channel.run() tells whether a message was alone in its frame", async () => {
+  const key = generateKey();
+  const [a, b] = memoryPair();
+  const [client, accepted] = await Promise.all([
+    clientHandshake<M, M>(a, { key, role: "client" }),
+    serverHandshake<M, M>(b, { key, peer: "p" }),
+  ]);
+  const got: string[] = [];
+  const done = Promise.withResolvers<void>();
+  client.run((m, alone) => {
+    got.push(`${m.type}:${alone}`);
+    if (m.type === "d") done.resolve();
+  });
+  accepted.channel.send({ type: "a" });
+  await accepted.channel.flush();
+  accepted.channel.send({ type: "b" });
+  accepted.channel.send({ type: "c" });
+  await accepted.channel.flush();
+  accepted.channel.send({ type: "d" });
+  await done.promise;
+  assert.deepEqual(got, ["a:true", "b:false", "c:false", "d:true"]);
+  client.close();
+  accepted.channel.close();
+});
