@@ -26,6 +26,8 @@ export interface LocalClusterOptions {
   noIpc?: boolean;
   /** Replace engines that die. */
   restart?: boolean;
+  /** Keep task history and the engine registry in memory only (none on disk). */
+  noDb?: boolean;
   /** Default high-water mark of load-balanced tasks. @default "auto" */
   hwm?: number | "auto";
   /** Log sink. */
@@ -55,6 +57,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     ...(o.base ? { base: o.base } : {}),
     ...(o.noTls ? { noTls: true } : {}),
     ...(o.noIpc ? { noIpc: true } : {}),
+    ...(o.noDb ? { noDb: true } : {}),
     ...(o.hwm !== undefined ? { hwm: o.hwm } : {}),
     log: o.log,
   });

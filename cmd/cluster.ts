@@ -54,6 +54,7 @@ async function start(
     daemon?: boolean;
     tls: boolean;
     ipc: boolean;
+    db: boolean;
     restart?: boolean;
     hwm: string;
   },
@@ -92,6 +93,7 @@ async function start(
     ];
     if (!o.tls) args.push("--no-tls");
     if (!o.ipc) args.push("--no-ipc");
+    if (!o.db) args.push("--no-db");
     if (o.restart) args.push("--restart");
     args.push("--hwm", String(hwm));
     // the daemon logs to its log file itself; it keeps no pipe to this process
@@ -133,6 +135,7 @@ async function start(
     dataDir: paths.data,
     noTls: !o.tls,
     noIpc: !o.ipc,
+    noDb: !o.db,
     restart: !!o.restart,
     hwm,
     log,
@@ -229,6 +232,10 @@ export function clusterCommand(): Command {
     .option("--daemon", "run in the background")
     .option("--no-tls", "plain TCP (trusted networks only)")
     .option("--no-ipc", "engines use TCP/TLS instead of the local Unix socket")
+    .option(
+      "--no-db",
+      "keep task history in memory only (nothing written to disk; lost when the cluster stops)",
+    )
     .option("--restart", "replace engines that die")
     .option("--hwm <n>", HWM_HELP, "auto")
     .action(async (o) => {

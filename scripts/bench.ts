@@ -124,7 +124,15 @@ function parseSettings(args: string[]): Settings {
 // ---------------------------------------------------------------------------------------------
 // Results
 
-type System = "ipx" | "ipx-tls" | "ipx-notls" | "ipp" | "ipp-bytes" | "floor" | "floor-thread";
+type System =
+  | "ipx"
+  | "ipx-tls"
+  | "ipx-notls"
+  | "ipx-nodb"
+  | "ipp"
+  | "ipp-bytes"
+  | "floor"
+  | "floor-thread";
 
 /** All samples of one figure of one system. */
 interface Figure {
@@ -319,6 +327,7 @@ async function run(s: Settings): Promise<Record<string, unknown>> {
     let tls: Main | undefined;
     let plain: Main | undefined;
     let tlsNet: Main | undefined;
+    let noDb: Main | undefined;
     let ippMain = false;
     if (mainNeeded) {
       log(
@@ -335,6 +344,12 @@ async function run(s: Settings): Promise<Record<string, unknown>> {
         ipxProfiles.add("bench-plain");
         plain = await startDaemonCluster("bench-plain", 2, false, false);
         cleanups.push(() => plain!.client.close());
+      }
+      if (want("w4")) {
+        // history in memory, as ipyparallel keeps it: no result files written
+        ipxProfiles.add("bench-nodb");
+        noDb = await startDaemonCluster("bench-nodb", 2, true, true, false);
+        cleanups.push(() => noDb!.client.close());
       }
       if (ipp) {
         try {
@@ -375,6 +390,11 @@ async function run(s: Settings): Promise<Record<string, unknown>> {
       ...(withPlain && tlsNet ? [["ipx-tls", tlsNet] as [System, Main]] : []),
       ...(withPlain && plain ? [["ipx-notls", plain] as [System, Main]] : []),
     ];
+    /** The systems of w4: also the local cluster with its history in memory. */
+    const bulkSystems = (): Array<[System, Main]> => [
+      ...ipxSystems(true),
+      ...(noDb ? [["ipx-nodb", noDb] as [System, Main]] : []),
+    ];
 
     // ------------------------------------------------------------------ warm-up
     if (mainNeeded) {
@@ -387,6 +407,7 @@ async function run(s: Settings): Promise<Record<string, unknown>> {
         if (want("w4")) await W.pushPull(m.client, s.mb, 2);
         await W.scatterGather(m.client, 10_000, "list");
       }
+      if (noDb) await W.pushPull(noDb.client, s.mb, 2);
       if (ippOk()) {
         await ipp!.call("apply_rtt", { n: 20 });
         await ipp!.call("execute_all", { n: 5 });
@@ -459,7 +480,7 @@ async function run(s: Settings): Promise<Record<string, unknown>> {
         if (want("w4")) {
           steps.push({
             ipx: async () => {
-              for (const [sys, m] of ipxSystems(true)) {
+              for (const [sys, m] of bulkSystems()) {
                 try {
                   const pp = await W.pushPull(m.client, s.mb, s.bigTimes);
                   record("push", sys, "MB/s", pp.bytes / pp.push / MB);
@@ -839,6 +860,8 @@ function buildRows(s: Settings): Row[] {
   cmp(`w4 pull ${s.mb} MiB/engine, TLS`, "pull", "MB/s", false, { abs: 500 }, "ipx-tls");
   cmp(`w4 push ${s.mb} MiB/engine, TCP no TLS`, "push", "MB/s", false, { abs: 1000 }, "ipx-notls");
   cmp(`w4 pull ${s.mb} MiB/engine, TCP no TLS`, "pull", "MB/s", false, { abs: 1000 }, "ipx-notls");
+  cmp(`w4   … push, history in memory (--no-db)`, "push", "MB/s", false, undefined, "ipx-nodb");
+  cmp(`w4   … pull, history in memory (--no-db)`, "pull", "MB/s", false, undefined, "ipx-nodb");
   cmp(`w4   … ipp with bytes (not numpy)`, "push", "MB/s", false, undefined, "ipx", "ipp-bytes");
   cmp(`w4   … ipp with bytes (not numpy)`, "pull", "MB/s", false, undefined, "ipx", "ipp-bytes");
   const last = rows.length;

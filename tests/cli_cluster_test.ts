@@ -68,6 +68,30 @@ Deno.test("ipx cluster start --no-ipc: engines and clients use TCP/TLS, no socke
   assert.deepEqual(await processesMatching(dir.path), []);
 });
 
+Deno.test("ipx cluster start --no-db keeps history in memory: nothing on disk, results still served", async () => {
+  await using dir = await tempIpxDir();
+  const started = await runIpx(dir.path, "cluster", "start", "--n", "1", "--daemon", "--no-db");
+  const profile = `${dir.path}/profile_default`;
+  try {
+    assert.equal(started.code, 0, started.stdout + started.stderr);
+    const file = `${profile}/security/ipx-client.json`;
+    await using client = await Client.connect({ file });
+    const big = client.directView().apply(() => new Uint8Array(2 * 1024 * 1024).fill(9));
+    const [value] = await big;
+    assert.equal((value as Uint8Array).length, 2 * 1024 * 1024);
+    // a second client fetches the big result by id from the controller's memory
+    await using other = await Client.connect({ file });
+    const [again] = await other.getResult(big.msgIds[0]!);
+    assert.equal((again as Uint8Array)[0], 9);
+    const onDisk = [...Deno.readDirSync(profile)].map((e) => e.name);
+    assert.deepEqual(onDisk.filter((n) => n.startsWith("ipx.sqlite")), []);
+  } finally {
+    const stopped = await runIpx(dir.path, "cluster", "stop");
+    assert.equal(stopped.code, 0, stopped.stderr);
+  }
+  assert.deepEqual(await processesMatching(dir.path), []);
+});
+
 Deno.test("ipx cluster start --hwm sets the default mark of load-balanced tasks", async () => {
   await using dir = await tempIpxDir();
   const bad = await runIpx(dir.path, "cluster", "start", "--n", "1", "--hwm", "lots");

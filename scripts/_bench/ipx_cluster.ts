@@ -66,6 +66,7 @@ async function ipx(args: string[], stdout: "piped" | "null" = "piped"): Promise<
  * @param n Engines.
  * @param tls Whether the controller uses TLS.
  * @param ipc Whether engines and the client use the local Unix socket (else TCP/TLS).
+ * @param db Whether the controller keeps its history on disk (else `--no-db`).
  * @returns The client (caller closes it) and the cluster record.
  */
 export async function startDaemonCluster(
@@ -73,10 +74,12 @@ export async function startDaemonCluster(
   n: number,
   tls: boolean,
   ipc = true,
+  db = true,
 ): Promise<{ client: Client; record: ClusterRecord }> {
   const args = ["cluster", "start", "--n", String(n), "--daemon", "--profile", profile];
   if (!tls) args.push("--no-tls");
   if (!ipc) args.push("--no-ipc");
+  if (!db) args.push("--no-db");
   await ipx(args);
   const client = await Client.connect({ profile });
   await client.waitForEngines(n);
