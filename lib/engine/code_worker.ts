@@ -9,6 +9,7 @@ import type { ErrorData } from "../protocol/errors.ts";
 import type { StreamName } from "./console_capture.ts";
 import { type SandboxPolicy, workerPermissions } from "./sandbox.ts";
 import type { WorkerOp, WorkerReply, WorkerRequest } from "./worker.ts";
+import { BARRIER, LAST_STARTED, LOCKED, RUNNING, SLOTS, STOP } from "./op_slots.ts";
 
 /** Receives output of the running op, in order, while it runs. */
 export type StreamCallback = (name: StreamName, text: string) => void;
@@ -21,22 +22,42 @@ export type WorkerOutcome =
   | { ok: true; value: Uint8Array; runMs?: number }
   | { ok: false; error: ErrorData; runMs?: number };
 
+/** An op the Worker did not start (recalled, or its symlink check was stale); send it again. */
+export interface Skipped {
+  skipped: true;
+  /** The Worker found the op's check too old (it waited behind a longer op). */
+  stale: boolean;
+  /** The op's payload bytes (`args`, `ns`), moved back: they were moved to the Worker. */
+  payload?: Uint8Array;
+}
+
 export interface WorkerEvents {
   /** Output produced while no op runs. */
   idle(name: StreamName, text: string): void;
-  /** The Worker died on its own; the pending op has already been failed. */
+  /** The Worker died on its own; its ops have already been answered. */
   crashed(): void;
 }
 
-/** The main-thread handle of one code Worker: starts it, sends ops, routes replies. */
+interface Pending {
+  done(o: WorkerOutcome | Skipped): void;
+  onStream: StreamCallback;
+  /** Its payload was moved to the Worker (so it cannot be sent again without it). */
+  moved: boolean;
+}
+
+/**
+ * The main-thread handle of one code Worker: starts it, sends ops (several ahead: the Worker
+ * runs them in order), routes replies, and reads or holds the shared words of `op_slots.ts`.
+ */
 export class CodeWorker {
   #worker: Worker;
   #events: WorkerEvents;
   #on: string;
-  #stopFlag = new Int32Array(new SharedArrayBuffer(4));
+  #slots = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
   #stopping = Promise.withResolvers<void>();
   #nextId = 1;
-  #pending: { id: number; done(o: WorkerOutcome): void; onStream: StreamCallback } | null = null;
+  /** Ops sent and not answered, in the order sent (the Worker answers in that order). */
+  #pending = new Map<number, Pending>();
   #dead = false;
 
   private constructor(worker: Worker, events: WorkerEvents, on: string) {
@@ -79,30 +100,94 @@ export class CodeWorker {
     worker.onmessageerror = () => fail("a message from the worker could not be read");
     const init: WorkerRequest = {
       type: "init",
-      stopFlag: handle.#stopFlag.buffer as SharedArrayBuffer,
+      stopFlag: handle.#slots.buffer as SharedArrayBuffer,
     };
     worker.postMessage(init);
     return ready.promise;
   }
 
+  /** True once stopped or crashed: it answers nothing more. */
+  get dead(): boolean {
+    return this.#dead;
+  }
+
+  /** Ops sent and not answered yet. */
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
   /**
-   * Sends one op to the Worker.
+   * Sends one op. The Worker runs it after those sent before, unless it is recalled first
+   * ({@linkcode recall}) or its symlink check is stale by then (`FRESH_MS`).
    *
    * @param op The op.
    * @param onStream Receives its output.
-   * @param exclusive Whether the op's payload is a view of a buffer nothing else refers to
-   * (then a big one is moved to the Worker without copying; see {@linkcode ownedPayload}).
-   * @returns The outcome.
+   * @param done Receives the outcome, or {@linkcode Skipped} if the Worker did not start it
+   * (not called once the Worker is stopped).
+   * @param options `exclusive`: the op's payload is a view of a buffer nothing else refers to
+   * (a big one is then moved to the Worker without copying; see {@linkcode ownedPayload});
+   * `epoch` and `checkedAt` (`Date.now()` of the op's symlink check) as in `op_slots.ts`.
+   * @returns The op's id in this Worker (what {@linkcode holdRunning} reports).
    */
-  send(op: WorkerOp, onStream: StreamCallback, exclusive = false): Promise<WorkerOutcome> {
-    if (this.#dead) return Promise.resolve(this.#crashError("it was stopped"));
+  send(
+    op: WorkerOp,
+    onStream: StreamCallback,
+    done: (outcome: WorkerOutcome | Skipped) => void,
+    options: { exclusive: boolean; epoch: number; checkedAt: number },
+  ): number {
     const id = this.#nextId++;
-    const { promise, resolve } = Promise.withResolvers<WorkerOutcome>();
-    this.#pending = { id, done: resolve, onStream };
-    const owned = ownedPayload(op, exclusive);
-    const request: WorkerRequest = { type: "run", id, op: owned.op };
+    if (this.#dead) {
+      queueMicrotask(() => done(this.#crashError("it was stopped")));
+      return id;
+    }
+    const owned = ownedPayload(op, options.exclusive);
+    this.#pending.set(id, {
+      done,
+      onStream,
+      moved: options.exclusive && owned.transfer.length > 0,
+    });
+    const request: WorkerRequest = {
+      type: "run",
+      id,
+      op: owned.op,
+      epoch: options.epoch,
+      checkedAt: options.checkedAt,
+    };
     this.#worker.postMessage(request, owned.transfer);
-    return promise;
+    return id;
+  }
+
+  /**
+   * Which op runs now, holding the Worker from starting another until {@linkcode release}:
+   * 0 when none runs (then none can start until released), else the running op's id (which
+   * runs on; nothing else starts before it ends). Call {@linkcode release} in the same
+   * synchronous step.
+   */
+  holdRunning(): number {
+    const was = Atomics.compareExchange(this.#slots, RUNNING, 0, LOCKED);
+    return was === LOCKED ? 0 : was;
+  }
+
+  /** The id of the last op the Worker started (0 for none): greater ids have not started. */
+  lastStarted(): number {
+    return Atomics.load(this.#slots, LAST_STARTED);
+  }
+
+  /** Ends a {@linkcode holdRunning} (a no-op when it found an op running). */
+  release(): void {
+    if (Atomics.compareExchange(this.#slots, RUNNING, LOCKED, 0) === LOCKED) {
+      Atomics.notify(this.#slots, RUNNING);
+    }
+  }
+
+  /**
+   * Recalls every op sent in `epoch` or before: the Worker starts none of them (it answers
+   * `skipped`), except one that already started.
+   *
+   * @param epoch The last epoch recalled.
+   */
+  recall(epoch: number): void {
+    if (Atomics.load(this.#slots, BARRIER) < epoch) Atomics.store(this.#slots, BARRIER, epoch);
   }
 
   /**
@@ -111,13 +196,14 @@ export class CodeWorker {
    * here while it may still be evaluating: Deno 2.9 aborts the whole process ("Cannot create a
    * handle without a HandleScope") when a Worker dies with an inspector evaluation pending, and
    * its `terminate()` does not stop a spinning thread anyway (denoland/deno PR #35657).
+   * Answers of ops that ended before it stopped still arrive; output no longer does.
    *
    * @returns Whether the Worker confirmed; if not, its thread may still be running.
    */
   stop(waitMs = 0): Promise<boolean> {
     if (this.#stopRequested === null) {
       this.#dead = true;
-      Atomics.store(this.#stopFlag, 0, 1);
+      Atomics.store(this.#slots, STOP, 1);
       const stop: WorkerRequest = { type: "stop" };
       this.#worker.postMessage(stop);
       this.#stopRequested = this.#stopping.promise.then(() => this.#worker.terminate());
@@ -132,17 +218,30 @@ export class CodeWorker {
   #stopRequested: Promise<void> | null = null;
 
   #receive(message: WorkerReply): void {
-    const pending = this.#pending;
-    if (message.type === "stream" && !this.#dead) {
-      // Output from between ops (id null) belongs to the op that is now waiting, if any.
-      const mine = pending && (message.id === pending.id || message.id === null);
-      if (mine) pending.onStream(message.name, message.text);
-      else this.#events.idle(message.name, message.text);
-    } else if (message.type === "stopping") {
+    if (message.type === "stopping") {
       this.#stopping.resolve();
-    } else if (message.type === "done" && !this.#dead && pending && message.id === pending.id) {
-      this.#pending = null;
-      pending.done(
+      return;
+    }
+    if (message.type === "stream") {
+      if (this.#dead) return;
+      // Output from between ops (id null) belongs to the op waiting first in line, if any.
+      const target = message.id === null
+        ? this.#pending.values().next().value
+        : this.#pending.get(message.id);
+      if (target) target.onStream(message.name, message.text);
+      else this.#events.idle(message.name, message.text);
+    } else if (message.type === "skipped") {
+      const pending = this.#pending.get(message.id);
+      this.#pending.delete(message.id);
+      pending?.done({
+        skipped: true,
+        stale: message.stale,
+        ...(message.payload ? { payload: message.payload } : {}),
+      });
+    } else if (message.type === "done") {
+      const pending = this.#pending.get(message.id);
+      this.#pending.delete(message.id);
+      pending?.done(
         message.ok
           ? { ok: true, value: message.value, runMs: message.runMs }
           : { ok: false, error: message.error, runMs: message.runMs },
@@ -162,12 +261,26 @@ export class CodeWorker {
     };
   }
 
+  /**
+   * The Worker died: the op it ran fails (and any answered before it whose answer was lost);
+   * the ops behind it are answered `skipped`, to run in a fresh Worker, except those whose
+   * payload went down with it.
+   */
   #crash(message: string): void {
     if (this.#dead) return;
+    const running = Atomics.load(this.#slots, RUNNING);
+    const pending = [...this.#pending];
+    this.#pending.clear();
     void this.stop();
-    const pending = this.#pending;
-    this.#pending = null;
-    pending?.done(this.#crashError(message));
+    let failed = false;
+    for (const [id, p] of pending) {
+      // with no op marked running, the first in line is the one it died on
+      const ran = running > 0 ? id <= running : !failed;
+      if (ran || p.moved) {
+        failed = true;
+        p.done(this.#crashError(message));
+      } else p.done({ skipped: true, stale: false });
+    }
     this.#events.crashed();
   }
 }

@@ -64,6 +64,24 @@ interface Job {
   exclusive: boolean;
 }
 
+/** A job handed to the executor, until its result is sent. */
+interface Handed {
+  job: Job;
+  /** What the executor's `run()` returned (the handle to stop it with). */
+  run: Promise<RunOutcome>;
+  /** Why it is being stopped (timeout, interrupt, abort), if it is. */
+  stop?: { ename: string; evalue: string };
+  timer?: ReturnType<typeof setTimeout>;
+  /** Its result is no longer wanted (the controller gave this engine a new id). */
+  orphaned: boolean;
+}
+
+/**
+ * Most jobs handed to the executor at once: it sends small ones to its Worker ahead, so the
+ * Worker goes from one to the next without waiting for this thread.
+ */
+const HANDED_MAX = 4;
+
 function outcomeError(msgId: MsgId, ename: string, evalue: string): ErrorData {
   return { ename, evalue: evalue.replace("{id}", msgId), stack: "" };
 }
@@ -75,10 +93,10 @@ export class Engine {
   #channel: EngineChannel | undefined;
   #id: number | undefined;
   #queue: Job[] = [];
+  /** Jobs handed to the executor, in order; at most one of them runs. */
+  #handed: Handed[] = [];
+  /** The job running now. */
   #current: Job | undefined;
-  #currentStop: { ename: string; evalue: string } | undefined;
-  /** The running job's result is no longer wanted (the controller gave it a new id). */
-  #orphaned = false;
   #outbox: EngineToController[] = [];
   /** Results that went out on a connection (see `sent_results.ts`). */
   #sent = new SentResults(ENGINE_LIMITS);
@@ -244,7 +262,7 @@ export class Engine {
   /** Tasks this engine holds: queued, running, or finished with the result not yet sent. */
   #held(): MsgId[] {
     const ids = this.#queue.map((j) => j.msgId);
-    if (this.#current && !this.#orphaned) ids.push(this.#current.msgId);
+    for (const h of this.#handed) if (!h.orphaned) ids.push(h.job.msgId);
     for (const msg of this.#outbox) if (msg.type === "result") ids.push(msg.msgId);
     return ids;
   }
@@ -254,13 +272,13 @@ export class Engine {
    * was already failed or run elsewhere, so drop them (and stop the running one).
    */
   #forget(previous: number): void {
-    const dropped = this.#queue.length + this.#outbox.length + (this.#current ? 1 : 0);
+    const dropped = this.#queue.length + this.#outbox.length + this.#handed.length;
     this.#queue = [];
     this.#outbox = [];
     this.#sent.clear();
-    if (this.#current) {
-      this.#orphaned = true;
-      void this.#o.executor.interrupt();
+    for (const h of this.#handed) {
+      h.orphaned = true;
+      void this.#o.executor.stop(h.run);
     }
     this.#log(
       `was engine ${previous}, declared dead by the controller; now engine ${this.#id}` +
@@ -316,10 +334,12 @@ export class Engine {
       });
       return false;
     });
-    if (this.#current && want.has(this.#current.msgId)) {
-      this.#currentStop = { ename, evalue };
-      void this.#o.executor.interrupt().then(({ reset, clean }) => {
-        this.#send({ type: "interrupted", msgIds: [...want], reset, clean });
+    for (const h of this.#handed) {
+      if (!want.has(h.job.msgId) || h.stop !== undefined) continue;
+      h.stop = { ename, evalue };
+      void this.#o.executor.stop(h.run).then(({ started, reset, clean }) => {
+        if (!started) return; // withdrawn: answered like a queued job (see #finished)
+        this.#send({ type: "interrupted", msgIds: [h.job.msgId], reset, clean });
         if (!clean) {
           this.#log(
             "the stopped code kept spinning in its worker (code without interrupt checks); " +
@@ -358,54 +378,77 @@ export class Engine {
     this.#announceTimer = undefined;
   }
 
-  async #pump(): Promise<void> {
-    if (this.#current) return;
-    while (this.#queue.length > 0 && !this.#stopped) {
+  /** Hands queued jobs to the executor, up to {@linkcode HANDED_MAX} at once. */
+  #pump(): void {
+    while (this.#queue.length > 0 && this.#handed.length < HANDED_MAX && !this.#stopped) {
       const job = this.#queue.shift()!;
-      this.#current = job;
-      this.#currentStop = undefined;
-      this.#orphaned = false;
-      const started = Date.now();
-      this.#jobStarted = started;
-      this.#announced = false;
-      this.#watchStart();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      if (job.timeoutMs) {
-        timer = setTimeout(() => {
-          this.#stop(
-            [job.msgId],
-            "TaskTimeout",
-            `task {id} ran longer than its timeout of ${job.timeoutMs} ms and was stopped`,
-          );
-        }, job.timeoutMs);
-      }
-      let outcome: RunOutcome;
-      try {
-        outcome = await this.#o.executor.run(job.op, (name, text) => {
-          this.#send({ type: "stream", msgId: job.msgId, name, text });
-        }, job.exclusive);
-      } catch (error) {
+      const h = { job, orphaned: false } as Handed;
+      this.#handed.push(h);
+      h.run = this.#o.executor.run(job.op, (name, text) => {
+        this.#send({ type: "stream", msgId: job.msgId, name, text });
+      }, { exclusive: job.exclusive, onStart: (startedAt) => this.#started(h, startedAt) });
+      h.run.then((outcome) => this.#finished(h, outcome), (error: unknown) => {
         const now = Date.now();
-        outcome = {
+        this.#finished(h, {
           ok: false,
           error: {
             ename: "EngineError",
-            evalue: `executor failed: ${(error as Error).message}`,
+            evalue: `executor failed: ${error instanceof Error ? error.message : String(error)}`,
             stack: "",
           },
           executionCount: 0,
-          startedAt: started,
+          startedAt: now,
           completedAt: now,
-        };
-      } finally {
-        if (timer !== undefined) clearTimeout(timer);
-      }
-      const stop = this.#currentStop as { ename: string; evalue: string } | undefined;
-      this.#current = undefined;
-      if (this.#orphaned) {
-        this.#orphaned = false;
-        continue;
-      }
+        });
+      });
+    }
+  }
+
+  /** A handed job started: it is the current one; its timeout and announcement start now. */
+  #started(h: Handed, startedAt: number): void {
+    if (h.orphaned) return;
+    this.#current = h.job;
+    this.#jobStarted = startedAt;
+    this.#announced = false;
+    this.#watchStart();
+    const ms = h.job.timeoutMs;
+    if (ms) {
+      h.timer = setTimeout(() => {
+        this.#stop(
+          [h.job.msgId],
+          "TaskTimeout",
+          `task {id} ran longer than its timeout of ${ms} ms and was stopped`,
+        );
+      }, ms);
+    }
+  }
+
+  /** A handed job ended (or was withdrawn before it started): sends its result. */
+  #finished(h: Handed, result: RunOutcome): void {
+    if (h.timer !== undefined) clearTimeout(h.timer);
+    this.#handed.splice(this.#handed.indexOf(h), 1);
+    if (this.#current === h.job) this.#current = undefined;
+    if (this.#handed.length === 0) this.#stopWatching();
+    const { job, stop } = h;
+    let outcome = result;
+    if (!h.orphaned && outcome.withdrawn) {
+      // it never ran: answered as a job stopped in the queue
+      const now = Date.now();
+      const ename = stop?.ename ?? "TaskAborted";
+      this.#send({
+        type: "result",
+        msgId: job.msgId,
+        ok: false,
+        error: outcomeError(
+          job.msgId,
+          ename === "Interrupted" ? "TaskAborted" : ename,
+          `${stop?.evalue ?? "task {id} was withdrawn"} before it started`,
+        ),
+        executionCount: 0,
+        started: now,
+        completed: now,
+      });
+    } else if (!h.orphaned) {
       if (stop && !outcome.ok) {
         outcome = {
           ...outcome,
@@ -431,7 +474,7 @@ export class Engine {
         ...(outcome.runMs !== undefined ? { runMs: outcome.runMs } : {}),
       });
     }
-    this.#stopWatching();
+    this.#pump();
   }
 
   #log(message: string): void {

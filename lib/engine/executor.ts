@@ -6,14 +6,15 @@
  * Choices worth knowing:
  * - Permission failures have `ename` `"NotCapable"` and an `evalue` naming the permission, the
  *   resource and the flag that allows it (see `sandbox.ts`).
- * - Before every operation the data dir is scanned for symlinks that lead outside the sandbox;
- *   while any exists, operations fail with `ename` `"SandboxViolation"` and nothing runs.
- *   A link planted while an operation runs is not seen until the next one. In a data dir of
- *   200 directories or more, scans are paced (see `symlink_pacing.ts`): a link is then seen
- *   within ten scan durations.
- * - `interrupt()` closes the Worker and starts a fresh one, so the namespace is reset
- *   (`reset: true`); the interrupted run ends with `ename` `"Interrupted"`. Loops in user code
- *   are instrumented so a spinning Worker notices and closes itself (see `ts_strip.ts`).
+ * - Small ops are sent to the Worker a few ahead (`aheadFor`), which runs them in order
+ *   without waiting for this thread; `op_slots.ts` says how one is stopped or withdrawn.
+ * - The data dir is scanned for symlinks that lead outside the sandbox before each op is sent,
+ *   and an op starts at most `FRESH_MS` after its scan (else it is scanned and sent again);
+ *   while a link exists, ops fail with `ename` `"SandboxViolation"` and nothing runs. In a data
+ *   dir of 200 directories or more, scans are paced (`symlink_pacing.ts`).
+ * - Stopping a running op closes the Worker and starts a fresh one, so the namespace is reset
+ *   (`reset: true`); the op ends with `ename` `"Interrupted"`. Loops in user code are
+ *   instrumented so a spinning Worker notices and closes itself (see `ts_strip.ts`).
  * - A result that is a Promise is awaited before it is sent.
  * - Output written while no operation runs (timers) is delivered to the next operation.
  * - `create()` changes the process's cwd to the data dir (user code's relative paths land
@@ -24,92 +25,52 @@
 
 import { decodeValue, encodeValue } from "../protocol/codec.ts";
 import type { ErrorData } from "../protocol/errors.ts";
-import type { Op as ProtocolOp } from "../protocol/messages.ts";
-import type { StreamName } from "./console_capture.ts";
 import {
-  explainDenial,
   resolvePolicy,
-  type SandboxOptions,
   type SandboxPolicy,
   type SymlinkEscape,
   SymlinkScanner,
   symlinkViolation,
 } from "./sandbox.ts";
 import { PacedScan } from "./symlink_pacing.ts";
-import { addInterruptChecks, stripFunction, stripTypes } from "./ts_strip.ts";
 import type { WorkerOp } from "./worker.ts";
-import { CodeWorker, type StreamCallback, type WorkerOutcome } from "./code_worker.ts";
+import {
+  CodeWorker,
+  type Skipped,
+  type StreamCallback,
+  type WorkerOutcome,
+} from "./code_worker.ts";
+import { FRESH_MS } from "./op_slots.ts";
+import {
+  ExecutorClosedError,
+  type ExecutorOptions,
+  ExecutorStartError,
+  type Op,
+  type RunOptions,
+  type RunOutcome,
+  type StopResult,
+} from "./executor_types.ts";
+import {
+  aheadFor,
+  deliver,
+  explainError,
+  IdleOutput,
+  type Item,
+  lostPayload,
+  prepare,
+  restoreCwd,
+  withPayload,
+} from "./executor_ops.ts";
 
-export type { ErrorData } from "../protocol/errors.ts";
 export type { StreamName } from "./console_capture.ts";
-
-/** How to start an {@linkcode Executor}. */
-export interface ExecutorOptions extends SandboxOptions {
-  /** Named in error messages ("on engine 3"). */
-  engineId?: number;
-}
-
-/**
- * One operation on the user namespace. `execute` yields the last expression's value, `apply`
- * the function's (awaited) result, `pull` an array of the named values in order, `names` the
- * sorted names defined in the namespace; `push` and `clear` yield `undefined`. Every value is
- * encoded with `encodeValue`.
- */
-export type Op = ProtocolOp;
-
-/** Timing and numbering shared by both outcomes. */
-interface OutcomeMeta {
-  /** Number of `execute` ops started so far, including this one. */
-  executionCount: number;
-  /** `Date.now()` when the op left the queue. */
-  startedAt: number;
-  /** `Date.now()` when its outcome was known. */
-  completedAt: number;
-  /** How long the op's code ran inside the code Worker, ms (absent when it did not run there). */
-  runMs?: number;
-}
-
-/** The result of {@linkcode Executor.run}: encoded value, or error data. */
-export type RunOutcome =
-  | ({ ok: true; value: Uint8Array } & OutcomeMeta)
-  | ({ ok: false; error: ErrorData } & OutcomeMeta);
-
+export type { ExecutorOptions, Op, RunOptions, RunOutcome, StopResult } from "./executor_types.ts";
+export { ExecutorClosedError, ExecutorStartError } from "./executor_types.ts";
 export type { StreamCallback } from "./code_worker.ts";
 
-/** The executor could not start its Worker. */
-export class ExecutorStartError extends Error {
-  /**
-   * @param message What failed.
-   * @param options Standard error options (`cause`).
-   */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "ExecutorStartError";
-  }
-}
-
-/** The executor was used after {@linkcode Executor.close}. */
-export class ExecutorClosedError extends Error {
-  /**
-   * @param message What was attempted.
-   * @param options Standard error options (`cause`).
-   */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "ExecutorClosedError";
-  }
-}
-
-interface Queued {
-  op: Op;
-  onStream: StreamCallback | undefined;
-  exclusive: boolean;
-  resolve(outcome: RunOutcome): void;
-}
-
 const UNDEFINED = encodeValue(undefined);
-const IDLE_LIMIT = 1 << 20;
 const STOP_WAIT_MS = 500;
+const NOT_STARTED: StopResult = { started: false, reset: false, clean: true };
+const ALREADY_STARTED: StopResult = { started: true, reset: false, clean: true };
 
 /** Runs user code in a persistent, sandboxed namespace; see the module doc. */
 export class Executor implements AsyncDisposable {
@@ -118,14 +79,19 @@ export class Executor implements AsyncDisposable {
   #engineId: number | undefined;
   #previousCwd: string;
   #worker: Promise<CodeWorker> | null = null;
-  #queue: Queued[] = [];
+  /** Ops not sent to a Worker yet, in order. */
+  #queue: Item[] = [];
+  /** Ops sent to a Worker and not answered yet, in order. */
+  #sent: Item[] = [];
+  /** The op the pump is preparing (still `#queue[0]`), if it waits for the Worker to start. */
+  #preparing: Item | undefined;
+  #items = new WeakMap<Promise<RunOutcome>, Item>();
+  #epoch = 1;
+  #lastRunMs = Infinity;
   #pumping = false;
   #closed = false;
   #count = 0;
-  #abort: ((error: ErrorData) => void) | null = null;
-  #inWorker = false;
-  #idle: Array<[StreamName, string]> = [];
-  #idleBytes = 0;
+  #idle = new IdleOutput();
 
   private constructor(policy: SandboxPolicy, engineId: number | undefined, cwd: string) {
     this.#policy = policy;
@@ -163,52 +129,71 @@ export class Executor implements AsyncDisposable {
   }
 
   /**
-   * Queues an operation; operations run one at a time, in the order given.
+   * Queues an operation; operations run one at a time, in the order given. Small ones are
+   * handed to the Worker a few ahead (see {@linkcode MAX_AHEAD}); each is still checked for
+   * symlinks no more than `FRESH_MS` before it starts (`op_slots.ts`).
    *
    * @param op What to run.
    * @param onStream Receives the op's stdout/stderr while it runs.
-   * @param exclusive Whether the op's payload bytes (`args`, `ns`) are views of a buffer
-   * nothing else refers to; a big one is then moved to the Worker instead of copied, which
-   * leaves the caller's view empty.
-   * @returns The outcome; never rejects for failures of user code.
+   * @param options See {@linkcode RunOptions}.
+   * @returns The outcome; never rejects for failures of user code. Pass this promise to
+   * {@linkcode stop} to stop or withdraw the op.
    * @throws {ExecutorClosedError} after {@linkcode close}.
    */
-  run(op: Op, onStream?: StreamCallback, exclusive = false): Promise<RunOutcome> {
+  run(op: Op, onStream?: StreamCallback, options: RunOptions = {}): Promise<RunOutcome> {
     if (this.#closed) {
       return Promise.reject(
         new ExecutorClosedError(`Cannot run ${op.kind}${this.#on()}: the executor is closed`),
       );
     }
-    return new Promise((resolve) => {
-      this.#queue.push({ op, onStream, exclusive, resolve });
-      void this.#pump();
-    });
+    const { promise, resolve } = Promise.withResolvers<RunOutcome>();
+    const item: Item = {
+      op,
+      onStream,
+      exclusive: options.exclusive ?? false,
+      onStart: options.onStart,
+      resolve,
+      settled: false,
+    };
+    this.#items.set(promise, item);
+    this.#queue.push(item);
+    void this.#pump();
+    return promise;
   }
 
   /**
-   * Stops the op running now, even `while (true) {}`. If it had reached the Worker, that Worker
-   * is closed and a fresh one started, so the namespace is reset; the op's `run()` resolves
-   * with `ename` `"Interrupted"` at once. Queued ops still run. Resolves within about 0.5 s.
+   * Stops one op: withdrawn if it has not started (its `run()` resolves with `withdrawn` and
+   * `ename` `"Withdrawn"`; it never runs), interrupted if it runs (as {@linkcode interrupt}:
+   * the Worker is replaced, the namespace reset, `ename` `"Interrupted"`), left alone if it
+   * already ended. Ops after it run as usual.
    *
-   * `clean` is false when the old Worker did not confirm it stopped: it was spinning in code
-   * without interrupt checks (code from `eval`, `new Function` or an imported module). Deno
-   * cannot stop such a thread (denoland/deno PR #35657); it keeps a CPU busy until the
-   * process exits, so the engine should restart its process when `clean` is false.
+   * @param run What {@linkcode run} returned for the op.
+   * @returns What was done.
+   */
+  stop(run: Promise<RunOutcome>): Promise<StopResult> {
+    const item = this.#items.get(run);
+    if (item === undefined || item.settled) return Promise.resolve(ALREADY_STARTED);
+    return this.#stopItem(item);
+  }
+
+  /**
+   * Stops the op running now, even `while (true) {}` (or withdraws the first one waiting): as
+   * {@linkcode stop}, with `ename` `"Interrupted"`. Queued ops still run. Resolves within
+   * about 0.5 s. `clean` is false when the old Worker did not confirm it stopped: it spins in
+   * code without interrupt checks (from `eval`, `new Function` or an imported module), which
+   * Deno cannot stop (denoland/deno PR #35657), so the engine should restart its process.
    *
    * @returns `reset`: whether the namespace was reset; `clean`: whether nothing is left running.
    */
   async interrupt(): Promise<{ reset: boolean; clean: boolean }> {
-    const abort = this.#abort;
-    if (abort === null) return { reset: false, clean: true };
-    const reset = this.#inWorker;
-    const old = reset ? this.#replaceWorker() : null;
-    abort({
-      ename: "Interrupted",
-      evalue: `the operation was interrupted${this.#on()}` +
-        (reset ? "; the code worker was restarted, so the namespace is empty again" : ""),
-      stack: "",
-    });
-    const clean = old === null ? true : await old.then((w) => w.stop(STOP_WAIT_MS), () => true);
+    const head = this.#sent.find((i) => !i.settled) ?? this.#preparing;
+    if (head === undefined) return { reset: false, clean: true };
+    const worker = head.worker;
+    // the op running now, if any, else the first one waiting for the Worker
+    const running = worker === undefined || worker.dead ? 0 : worker.holdRunning();
+    worker?.release();
+    const target = this.#sent.find((i) => i.worker === worker && i.id === running) ?? head;
+    const { reset, clean } = await this.#stopItem(target, "Interrupted");
     return { reset, clean };
   }
 
@@ -234,16 +219,8 @@ export class Executor implements AsyncDisposable {
         `on another engine`,
       stack: "",
     };
-    this.#abort?.(stopped);
-    const now = Date.now();
-    for (const item of this.#queue.splice(0)) {
-      item.resolve({
-        ok: false,
-        error: stopped,
-        executionCount: this.#count,
-        startedAt: now,
-        completedAt: now,
-      });
+    for (const item of [...this.#sent.splice(0), ...this.#queue.splice(0)]) {
+      this.#settle(item, { ok: false, error: stopped });
     }
     const worker = this.#worker;
     this.#worker = null;
@@ -271,9 +248,10 @@ export class Executor implements AsyncDisposable {
 
   #spawn(): Promise<CodeWorker> {
     const worker = CodeWorker.start(this.#policy, this.#engineId, {
-      idle: (name, text) => this.#keepIdle(name, text),
+      idle: (name, text) => this.#idle.keep(name, text),
       crashed: () => {
         if (this.#worker === worker) this.#worker = null;
+        void this.#pump();
       },
     });
     this.#worker = worker;
@@ -284,165 +262,239 @@ export class Executor implements AsyncDisposable {
   /** Starts a fresh Worker and returns the old one, which the caller must stop. */
   #replaceWorker(): Promise<CodeWorker> | null {
     const old = this.#worker;
-    this.#idle = [];
-    this.#idleBytes = 0;
+    this.#idle.clear();
     this.#spawn();
     return old;
   }
 
-  #keepIdle(name: StreamName, text: string): void {
-    if (this.#idleBytes >= IDLE_LIMIT) return;
-    this.#idleBytes += text.length;
-    this.#idle.push([name, text.length > IDLE_LIMIT ? text.slice(0, IDLE_LIMIT) : text]);
-    if (this.#idleBytes >= IDLE_LIMIT) {
-      this.#idle.push(["stderr", "[ipx: output between operations truncated at 1 MiB]\n"]);
+  /** Marks an op started (first in line) and tells its caller. */
+  #start(item: Item): void {
+    if (item.startedAt !== undefined) return;
+    item.startedAt = Date.now();
+    for (const [name, text] of this.#idle.take()) deliver(item.onStream, name, text);
+    try {
+      item.onStart?.(item.startedAt);
+    } catch {
+      // the caller's bookkeeping must not break the queue
     }
   }
 
+  /** Answers an op (once), numbering `execute`s as they end. */
+  #settle(item: Item, outcome: WorkerOutcome, withdrawn = false): void {
+    if (item.settled) return;
+    item.settled = true;
+    if (item.op.kind === "execute" && !withdrawn) this.#count++;
+    const completedAt = Date.now();
+    const meta = {
+      executionCount: this.#count,
+      startedAt: item.startedAt ?? completedAt,
+      completedAt,
+      ...(outcome.runMs !== undefined ? { runMs: outcome.runMs } : {}),
+      ...(withdrawn ? { withdrawn: true as const } : {}),
+    };
+    if (outcome.ok) item.resolve({ ok: true, value: outcome.value, ...meta });
+    else {
+      const error = explainError(item.op.kind, outcome.error, this.#policy, this.#engineId);
+      item.resolve({ ok: false, error, ...meta });
+    }
+  }
+
+  /** Answers the op first in the queue without sending it (it failed before reaching the Worker). */
+  #failFirst(error: ErrorData): void {
+    const item = this.#queue.shift()!;
+    this.#start(item);
+    this.#settle(item, { ok: false, error });
+  }
+
+  /** Sends queued ops to the Worker, as many ahead as allowed, in order. */
   async #pump(): Promise<void> {
     if (this.#pumping) return;
     this.#pumping = true;
     try {
-      for (let item = this.#queue.shift(); item; item = this.#queue.shift()) {
-        item.resolve(await this.#runOne(item));
+      while (this.#queue.length > 0 && !this.#closed) {
+        const item = this.#queue[0]!;
+        if (item.lent !== undefined) break; // its payload is on its way back
+        const busy = this.#sent.length > 0;
+        if (busy && this.#sent.length >= aheadFor(this.#lastRunMs)) break;
+        if (item.op.kind === "clear") {
+          if (busy) break;
+          const escapes = this.#symlinks.check();
+          if (escapes.length > 0) {
+            this.#failFirst(symlinkViolation(escapes, this.#policy));
+            continue;
+          }
+          this.#queue.shift();
+          this.#start(item);
+          void this.#replaceWorker()?.then((w) => w.stop(), () => {});
+          await this.#worker?.catch(() => {});
+          this.#settle(item, { ok: true, value: UNDEFINED });
+          continue;
+        }
+        const escapes = this.#symlinks.check();
+        const checkedAt = Date.now();
+        let failure: ErrorData | undefined;
+        let op: WorkerOp | undefined;
+        if (escapes.length > 0) failure = symlinkViolation(escapes, this.#policy);
+        else {
+          try {
+            op = prepare(item.op);
+          } catch (error) {
+            const e = error instanceof Error ? error : new Error(String(error));
+            failure = { ename: e.name, evalue: e.message, stack: "" };
+          }
+        }
+        if (failure !== undefined) {
+          if (busy) break; // answered in its turn, checked again then
+          this.#failFirst(failure);
+          continue;
+        }
+        let worker: CodeWorker;
+        this.#preparing = item;
+        try {
+          worker = await (this.#worker ?? this.#spawn());
+        } catch (error) {
+          if (this.#queue[0] !== item) continue;
+          const reason = error instanceof Error ? error.message : String(error);
+          this.#failFirst({
+            ename: "ExecutorStartError",
+            evalue: `the code worker could not be started${this.#on()} (${reason}); the ` +
+              `engine cannot run code until it is restarted`,
+            stack: "",
+          });
+          continue;
+        } finally {
+          this.#preparing = undefined;
+        }
+        if (worker.dead) {
+          // it crashed or was replaced while this op waited: use the next one
+          if (this.#worker !== null && (await this.#worker.catch(() => null)) === worker) {
+            this.#worker = null;
+          }
+          continue;
+        }
+        // while the Worker started, the op may have been stopped, or others sent
+        if (this.#queue[0] !== item || this.#closed) continue;
+        if (this.#sent.some((i) => i.worker !== worker)) break; // answers of an old Worker first
+        if (Date.now() - checkedAt > FRESH_MS / 2) continue; // check again
+        this.#queue.shift();
+        item.worker = worker;
+        this.#sent.push(item);
+        const first = this.#sent.length === 1;
+        if (first) this.#start(item);
+        // a payload is moved (not copied) only into an idle Worker: an op sent behind others
+        // may be recalled, and a Worker being replaced would take the payload with it
+        const move = item.exclusive && first;
+        const id = worker.send(
+          op!,
+          (name, text) => deliver(item.onStream, name, text),
+          (outcome) => this.#answered(item, worker, id, outcome),
+          { exclusive: move, epoch: this.#epoch, checkedAt },
+        );
+        item.id = id;
+        if (move) item.lent = worker;
       }
     } finally {
       this.#pumping = false;
     }
   }
 
-  async #runOne(item: Queued): Promise<RunOutcome> {
-    const startedAt = Date.now();
-    if (item.op.kind === "execute") this.#count++;
-    const executionCount = this.#count;
-    const aborted = Promise.withResolvers<WorkerOutcome>();
-    const token = { aborted: false };
-    this.#abort = (error) => {
-      token.aborted = true;
-      aborted.resolve({ ok: false, error });
-    };
-    let outcome: WorkerOutcome;
-    try {
-      outcome = await Promise.race([this.#attempt(item, token), aborted.promise]);
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      outcome = {
-        ok: false,
-        error: {
-          ename: "ExecutorStartError",
-          evalue: `the code worker could not be started${this.#on()} (${reason}); the engine ` +
-            `cannot run code until it is restarted`,
-          stack: "",
-        },
-      };
-    } finally {
-      this.#abort = null;
-      this.#inWorker = false;
+  /** A Worker answered an op: settle it, or send it again if it was skipped. */
+  #answered(item: Item, worker: CodeWorker, id: number, outcome: WorkerOutcome | Skipped): void {
+    let restored = false;
+    if (item.lent === worker) {
+      item.lent = undefined;
+      if ("skipped" in outcome && outcome.payload !== undefined) {
+        item.op = withPayload(item.op, outcome.payload);
+        restored = true;
+      } else if ("skipped" in outcome || !this.#sent.includes(item)) {
+        // the payload is gone with the Worker: it cannot run
+        this.#queue = this.#queue.filter((i) => i !== item);
+        this.#sent = this.#sent.filter((i) => i !== item);
+        this.#start(item);
+        this.#settle(item, "skipped" in outcome ? lostPayload(this.#on()) : outcome);
+        void this.#pump();
+        return;
+      }
     }
-    const completedAt = Date.now();
-    const meta = {
-      executionCount,
-      startedAt,
-      completedAt,
-      ...(outcome.runMs !== undefined ? { runMs: outcome.runMs } : {}),
-    };
-    if (outcome.ok) return { ok: true, value: outcome.value, ...meta };
-    return { ok: false, error: this.#explain(item.op.kind, outcome.error), ...meta };
-  }
-
-  /** Scans, prepares and sends one op; gives up quietly once `token.aborted` is set. */
-  async #attempt(item: Queued, token: { aborted: boolean }): Promise<WorkerOutcome> {
-    const escapes = this.#symlinks.check();
-    if (escapes.length > 0) return { ok: false, error: symlinkViolation(escapes, this.#policy) };
-    if (item.op.kind === "clear") {
-      void this.#replaceWorker()?.then((w) => w.stop(), () => {});
-      await this.#worker;
-      return { ok: true, value: UNDEFINED };
+    if (item.settled || item.worker !== worker || item.id !== id || this.#sent[0] !== item) {
+      // recalled or stopped meanwhile: already handled (a recalled op may now be sent again)
+      if (restored) void this.#pump();
+      return;
     }
-    let op: WorkerOp;
-    try {
-      op = prepare(item.op);
-    } catch (error) {
-      const e = error instanceof Error ? error : new Error(String(error));
-      return { ok: false, error: { ename: e.name, evalue: e.message, stack: "" } };
+    if ("skipped" in outcome) {
+      // the Worker skips the ops behind a skipped one too: take them all back, in order
+      this.#recall(worker);
+    } else {
+      this.#sent.shift();
+      if (outcome.runMs !== undefined) this.#lastRunMs = outcome.runMs;
+      this.#settle(item, outcome);
+      const next = this.#sent[0];
+      if (next !== undefined) this.#start(next); // the Worker went straight on to it
     }
-    const worker = await (this.#worker ?? this.#spawn());
-    if (token.aborted) return { ok: false, error: { ename: "Interrupted", evalue: "", stack: "" } };
-    const idle = this.#idle.splice(0);
-    this.#idleBytes = 0;
-    for (const [name, text] of idle) deliver(item.onStream, name, text);
-    this.#inWorker = true;
-    return await worker.send(
-      op,
-      (name, text) => deliver(item.onStream, name, text),
-      item.exclusive,
-    );
+    void this.#pump();
   }
 
-  #explain(kind: Op["kind"], error: ErrorData): ErrorData {
-    const out = explainDenial(error, this.#policy, this.#engineId);
-    if (out.ename === "ReferenceError" && kind === "apply") {
-      out.evalue += "; functions are sent as source, so they cannot capture the client's " +
-        "variables; pass values as arguments or push them";
-    } else if (out.ename === "ReferenceError" && kind === "pull") {
-      out.evalue += `; pull reads names from the engine namespace${this.#on()}: define or push ` +
-        `it first`;
-    } else if (out.ename === "SerializationError") {
-      out.evalue += ` (result of ${kind}${this.#on()})`;
-    } else if (
-      out.ename === "SyntaxError" && /import statement|import declarations/.test(out.evalue)
-    ) {
-      out.evalue += '; use a dynamic import instead: const m = await import("/abs/path.ts")';
+  /**
+   * Takes back every op sent to `worker` that has not started: the Worker will skip them, and
+   * they go back to the front of the queue. Returns the id of the op running, if any.
+   */
+  #recall(worker: CodeWorker): number {
+    const running = worker.holdRunning();
+    worker.recall(this.#epoch);
+    this.#epoch++;
+    const last = worker.lastStarted();
+    const back = this.#sent.filter((i) => i.worker === worker && i.id! > last);
+    this.#sent = this.#sent.filter((i) => !back.includes(i));
+    worker.release();
+    for (const i of back) i.worker = i.id = undefined;
+    this.#queue.unshift(...back);
+    return running;
+  }
+
+  async #stopItem(item: Item, ename = "Withdrawn"): Promise<StopResult> {
+    const queued = this.#queue.indexOf(item);
+    if (queued >= 0 && item.worker === undefined) {
+      this.#queue.splice(queued, 1);
+      this.#withdraw(item, ename);
+      return NOT_STARTED;
     }
-    if (this.#engineId !== undefined) out.engineId = this.#engineId;
-    return out;
-  }
-}
-
-/** Prepared (type-stripped, interrupt-checked) sources by original source. */
-const preparedSources = new Map<string, string>();
-const PREPARED_LIMIT = 512;
-
-function cachedPrepare(kind: "execute" | "apply", source: string): string {
-  const key = `${kind}\u0000${source}`;
-  let out = preparedSources.get(key);
-  if (out === undefined) {
-    out = addInterruptChecks(kind === "execute" ? stripTypes(source) : stripFunction(source));
-    preparedSources.set(key, out);
-    if (preparedSources.size > PREPARED_LIMIT) {
-      preparedSources.delete(preparedSources.keys().next().value!);
+    const worker = item.worker;
+    if (worker === undefined || !this.#sent.includes(item)) return ALREADY_STARTED;
+    const running = this.#recall(worker);
+    if (this.#queue.includes(item)) {
+      // it had not started: take it out for good; the rest is sent again
+      this.#queue.splice(this.#queue.indexOf(item), 1);
+      this.#withdraw(item, ename);
+      void this.#pump();
+      return NOT_STARTED;
     }
+    if (running !== item.id) return ALREADY_STARTED; // it ended; its answer is on the way
+    // it runs: replace the Worker (ops the old one finished are still answered by it)
+    this.#sent.splice(this.#sent.indexOf(item), 1);
+    this.#replaceWorker();
+    this.#settle(item, {
+      ok: false,
+      error: {
+        ename: "Interrupted",
+        evalue: `the operation was interrupted${this.#on()}; the code worker was restarted, ` +
+          `so the namespace is empty again`,
+        stack: "",
+      },
+    });
+    void this.#pump();
+    return { started: true, reset: true, clean: await worker.stop(STOP_WAIT_MS) };
   }
-  return out;
-}
 
-function prepare(op: Exclude<Op, { kind: "clear" }>): WorkerOp {
-  switch (op.kind) {
-    case "execute":
-      return { kind: "execute", code: cachedPrepare("execute", op.code) };
-    case "apply":
-      return { kind: "apply", fn: cachedPrepare("apply", op.fn), args: op.args };
-    case "pull":
-      if (!Array.isArray(op.names)) throw new TypeError("Cannot pull: names must be an array");
-      return { kind: "pull", names: [...op.names] };
-    default:
-      return op;
-  }
-}
-
-/** Goes back to `previous` if the cwd is still `dataDir` (best effort: it may be unreadable). */
-function restoreCwd(dataDir: string, previous: string): void {
-  try {
-    if (Deno.cwd() === dataDir) Deno.chdir(previous);
-  } catch {
-    // Staying in the data dir is harmless.
-  }
-}
-
-function deliver(onStream: StreamCallback | undefined, name: StreamName, text: string): void {
-  try {
-    onStream?.(name, text);
-  } catch {
-    // A failing listener must not break the op; its output is simply lost.
+  #withdraw(item: Item, ename: string): void {
+    this.#settle(item, {
+      ok: false,
+      error: {
+        ename,
+        evalue: ename === "Interrupted"
+          ? `the operation was interrupted${this.#on()} before it started`
+          : `the operation was withdrawn before it started${this.#on()}`,
+        stack: "",
+      },
+    }, true);
   }
 }

@@ -1,52 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { decodeValue, encodeValue } from "../protocol/codec.ts";
-import {
-  Executor,
-  ExecutorClosedError,
-  type ExecutorOptions,
-  type Op,
-  type RunOutcome,
-  type StreamName,
-} from "./executor.ts";
-
-interface Fixture {
-  ex: Executor;
-  data: string;
-  outside: string;
-}
-
-/** Runs `fn` with a fresh executor on a fresh data dir; always closes and cleans up. */
-async function withExecutor(
-  fn: (f: Fixture) => Promise<void>,
-  options: Partial<ExecutorOptions> = {},
-): Promise<void> {
-  const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "ipx_exec_" }));
-  const data = join(root, "data");
-  const outside = join(root, "outside");
-  await Deno.mkdir(data);
-  await Deno.mkdir(outside);
-  await Deno.writeTextFile(join(outside, "secret.txt"), "TOP-SECRET");
-  const ex = await Executor.create({ dataDir: data, engineId: 7, ...options });
-  try {
-    await fn({ ex, data, outside });
-  } finally {
-    await ex.close();
-    await Deno.remove(root, { recursive: true });
-  }
-}
-
-function value(outcome: RunOutcome): unknown {
-  if (!outcome.ok) assert.fail(`expected success, got ${JSON.stringify(outcome.error)}`);
-  return decodeValue(outcome.value);
-}
-
-function failure(outcome: RunOutcome) {
-  if (outcome.ok) assert.fail(`expected failure, got ${Deno.inspect(decodeValue(outcome.value))}`);
-  return outcome.error;
-}
-
-const exec = (code: string): Op => ({ kind: "execute", code });
+import { encodeValue } from "../protocol/codec.ts";
+import { Executor, ExecutorClosedError, type StreamName } from "./executor.ts";
+import { exec, failure, value, withExecutor } from "./executor_testing.ts";
 
 Deno.test("Executor keeps let, const, functions and classes between executes", async () => {
   await withExecutor(async ({ ex }) => {
@@ -181,28 +137,6 @@ Deno.test("push() defines names and updates let names seen by earlier functions"
     assert.equal(value(await ex.run(exec("fresh"))), "new");
     const applied = await ex.run({ kind: "apply", fn: "(x) => a + x", args: encodeValue([1]) });
     assert.equal(value(applied), 6);
-  });
-});
-
-Deno.test("run(op, cb, exclusive) moves a big payload's frame buffer into the Worker, intact", async () => {
-  await withExecutor(async ({ ex }) => {
-    const data = new Uint8Array(200_000).map((_, i) => (i * 31 + 7) % 251);
-    // a "frame": a few envelope bytes, then the encoded namespace
-    const ns = encodeValue({ blob: data });
-    const frame = new Uint8Array(16 + ns.length);
-    frame.set(ns, 16);
-    const view = frame.subarray(16);
-    value(await ex.run({ kind: "push", ns: view }, undefined, true));
-    assert.equal(frame.buffer.byteLength, 0, "the frame's buffer was moved, not copied");
-    assert.deepEqual(value(await ex.run({ kind: "pull", names: ["blob"] })), [data]);
-    // without `exclusive` the caller's bytes stay as they are
-    const again = encodeValue({ other: data });
-    value(await ex.run({ kind: "push", ns: again }));
-    assert.equal(again.length > 0 && again.buffer.byteLength > 0, true);
-    const args = encodeValue([data]);
-    const applied = await ex.run({ kind: "apply", fn: "(b) => b.length", args }, undefined, true);
-    assert.equal(value(applied), 200_000);
-    assert.equal(args.buffer.byteLength, 0);
   });
 });
 

@@ -7,8 +7,9 @@
  * works. Values cross between user code and this module through a bridge object that only the
  * inspector can reach (its objectId is taken once at start-up and no global refers to it).
  *
- * Messages: the executor sends {@linkcode WorkerRequest}s one at a time; the Worker answers
- * with `ready` once, `stream` chunks while an op runs, and one `done` per op.
+ * Messages: the executor sends {@linkcode WorkerRequest}s, several ahead when ops are small; the
+ * Worker runs them one at a time, in order, and answers with `ready` once, `stream` chunks while
+ * an op runs, and one `done` or `skipped` per op (see `op_slots.ts` for when an op is skipped).
  *
  * @module
  */
@@ -23,6 +24,7 @@ import {
   type StreamName,
 } from "./console_capture.ts";
 import type { CallArgument, EvalResult, RemoteObject } from "../evaluate/inspector_types.ts";
+import { BARRIER, FRESH_MS, LAST_STARTED, RUNNING, STOP } from "./op_slots.ts";
 
 /** An operation as the Worker receives it (code already stripped of types). */
 export type WorkerOp =
@@ -33,21 +35,24 @@ export type WorkerOp =
   | { kind: "names" };
 
 /**
- * Executor → Worker. `init` comes first and carries the stop flag (an `Int32Array` view of
- * it is read by the loop checks); `run` asks for one op; `stop` asks the Worker to close.
+ * Executor → Worker. `init` comes first and carries the shared words (`op_slots.ts`; the stop
+ * flag is read by the loop checks); `run` asks for one op, sent in `epoch` after a symlink check
+ * at `checkedAt` (`Date.now()`); `stop` asks the Worker to close.
  */
 export type WorkerRequest =
   | { type: "init"; stopFlag: SharedArrayBuffer }
-  | { type: "run"; id: number; op: WorkerOp }
+  | { type: "run"; id: number; op: WorkerOp; epoch: number; checkedAt: number }
   | { type: "stop" };
 
 /**
  * Worker → executor. `ready` once set up; `stream` output (`id` null when no op runs);
- * one `done` per op; `stopping` right before the Worker closes itself on request.
+ * one `done` per op that ran, or `skipped` for one not started (recalled, or its check
+ * `stale`); `stopping` right before the Worker closes itself on request.
  */
 export type WorkerReply =
   | { type: "ready" }
   | { type: "stopping" }
+  | { type: "skipped"; id: number; stale: boolean; payload?: Uint8Array }
   | { type: "stream"; id: number | null; name: StreamName; text: string }
   | { type: "done"; id: number; ok: true; value: Uint8Array; runMs: number }
   | { type: "done"; id: number; ok: false; error: ErrorData; runMs: number };
@@ -68,6 +73,9 @@ const scope = globalThis as unknown as WorkerScope;
 const postToExecutor = scope.postMessage.bind(scope);
 const closeSelf = scope.close.bind(scope);
 const atomicsLoad = Atomics.load;
+const atomicsStore = Atomics.store;
+const atomicsCompareExchange = Atomics.compareExchange;
+const atomicsWait = Atomics.wait;
 /** The clock of `runMs`, taken before user code can replace `performance.now`. */
 const clock = performance.now.bind(performance);
 delete (globalThis as { postMessage?: unknown }).postMessage;
@@ -95,7 +103,7 @@ function stopNow(): never {
 }
 Object.defineProperty(globalThis, INTERRUPT_CHECK, {
   value: function check(): boolean {
-    if (stopFlag !== null && atomicsLoad(stopFlag, 0) !== 0) stopNow();
+    if (stopFlag !== null && atomicsLoad(stopFlag, STOP) !== 0) stopNow();
     return true;
   },
 });
@@ -108,8 +116,53 @@ scope.addEventListener("message", (event) => {
     session.disconnect(); // see stopNow()
     postToExecutor({ type: "stopping" } satisfies WorkerReply, []);
     closeSelf();
-  } else void setUp.promise.then(() => handle(request));
+  } else {
+    runs.push(request);
+    if (runs.length === 1) void setUp.promise.then(drain);
+  }
 });
+
+/** Run requests not started yet, in order; the first is the one being started or run. */
+const runs: Array<Extract<WorkerRequest, { type: "run" }>> = [];
+/** Ops of this epoch or an earlier one are skipped: one of them was stale. */
+let staleEpoch = 0;
+
+/** Runs the queued requests one at a time, each only if it may still start (`op_slots.ts`). */
+async function drain(): Promise<void> {
+  while (runs.length > 0) {
+    const request = runs[0]!;
+    const slots = stopFlag!;
+    const stale = request.epoch <= staleEpoch || Date.now() - request.checkedAt > FRESH_MS;
+    if (stale || request.epoch <= atomicsLoad(slots, BARRIER)) {
+      if (stale) staleEpoch = Math.max(staleEpoch, request.epoch);
+      runs.shift();
+      // a payload moved here goes back: the executor sends the op again
+      const payload = request.op.kind === "apply"
+        ? request.op.args
+        : request.op.kind === "push"
+        ? request.op.ns
+        : undefined;
+      reply(
+        { type: "skipped", id: request.id, stale, ...(payload ? { payload } : {}) },
+        payload && payload.buffer instanceof ArrayBuffer ? [payload.buffer] : [],
+      );
+      continue;
+    }
+    const was = atomicsCompareExchange(slots, RUNNING, 0, request.id);
+    if (was !== 0) {
+      // the executor holds the word for a moment: wait for it, then decide again
+      atomicsWait(slots, RUNNING, was, 5);
+      continue;
+    }
+    atomicsStore(slots, LAST_STARTED, request.id);
+    try {
+      await handle(request);
+    } finally {
+      atomicsStore(slots, RUNNING, 0);
+      runs.shift();
+    }
+  }
+}
 
 const session = new Session();
 session.connect();

@@ -1,0 +1,191 @@
+/**
+ * What the {@linkcode Executor} does to ops and their errors outside its queue: preparing
+ * sources (types stripped, loop checks added, cached), swapping payloads, explaining errors.
+ *
+ * @module
+ */
+
+import type { ErrorData } from "../protocol/errors.ts";
+import { explainDenial, type SandboxPolicy } from "./sandbox.ts";
+import { addInterruptChecks, stripFunction, stripTypes } from "./ts_strip.ts";
+import type { StreamName } from "./console_capture.ts";
+import type { StreamCallback, WorkerOutcome } from "./code_worker.ts";
+import type { WorkerOp } from "./worker.ts";
+import type { CodeWorker } from "./code_worker.ts";
+import type { Op, RunOutcome } from "./executor_types.ts";
+// deno-lint-ignore no-unused-vars
+import type { Executor } from "./executor.ts";
+
+/** An op in the executor's queue, or sent to its Worker and not answered yet. */
+export interface Item {
+  op: Op;
+  onStream: StreamCallback | undefined;
+  exclusive: boolean;
+  onStart: ((startedAt: number) => void) | undefined;
+  resolve(outcome: RunOutcome): void;
+  /** The Worker it was sent to, and its id there (absent while queued). */
+  worker?: CodeWorker;
+  id?: number;
+  /** `Date.now()` when it started. */
+  startedAt?: number;
+  settled: boolean;
+  /** Its payload was moved to that Worker and has not come back: it cannot be sent again yet. */
+  lent?: CodeWorker;
+}
+
+/**
+ * Most ops in the Worker at once (one running, the rest waiting in its queue) when ops take
+ * under a millisecond: the Worker goes from one to the next without waiting for the engine's
+ * thread, which is not woken between them (measured: load-balanced tiny tasks +36%).
+ */
+export const MAX_AHEAD = 4;
+
+/**
+ * How many ops may be in the Worker at once, from how long the last one ran: small ops
+ * {@linkcode MAX_AHEAD}, ops of a few ms 2, longer ones 1 (sending those ahead gains nothing
+ * and their symlink checks would go stale).
+ *
+ * @param lastRunMs How long the last op ran, ms.
+ */
+export function aheadFor(lastRunMs: number): number {
+  return lastRunMs < 1 ? MAX_AHEAD : lastRunMs < 5 ? 2 : 1;
+}
+
+const IDLE_LIMIT = 1 << 20;
+
+/** Output written while no op runs (timers), kept for the next op, at most 1 MiB. */
+export class IdleOutput {
+  #chunks: Array<[StreamName, string]> = [];
+  #bytes = 0;
+
+  /**
+   * Keeps a chunk.
+   *
+   * @param name The stream.
+   * @param text The output.
+   */
+  keep(name: StreamName, text: string): void {
+    if (this.#bytes >= IDLE_LIMIT) return;
+    this.#bytes += text.length;
+    this.#chunks.push([name, text.length > IDLE_LIMIT ? text.slice(0, IDLE_LIMIT) : text]);
+    if (this.#bytes >= IDLE_LIMIT) {
+      this.#chunks.push(["stderr", "[ipx: output between operations truncated at 1 MiB]\n"]);
+    }
+  }
+
+  /** The chunks kept so far, in order; forgets them. */
+  take(): Array<[StreamName, string]> {
+    this.#bytes = 0;
+    return this.#chunks.splice(0);
+  }
+
+  /** Forgets everything kept. */
+  clear(): void {
+    this.take();
+  }
+}
+
+/**
+ * Adds what the user should know to an op's error: the permission and flag of a denial, that
+ * functions cannot capture client variables, how to import, the engine.
+ *
+ * @param kind The op's kind.
+ * @param error The error as the Worker reported it.
+ * @param policy The sandbox (for denials).
+ * @param engineId The engine, when known.
+ */
+export function explainError(
+  kind: Op["kind"],
+  error: ErrorData,
+  policy: SandboxPolicy,
+  engineId: number | undefined,
+): ErrorData {
+  const out = explainDenial(error, policy, engineId);
+  if (out.ename === "ReferenceError" && kind === "apply") {
+    out.evalue += "; functions are sent as source, so they cannot capture the client's " +
+      "variables; pass values as arguments or push them";
+  } else if (out.ename === "ReferenceError" && kind === "pull") {
+    out.evalue += `; pull reads names from the engine namespace${(engineId === undefined
+      ? ""
+      : ` on engine ${engineId}`)}: define or push ` +
+      `it first`;
+  } else if (out.ename === "SerializationError") {
+    out.evalue += ` (result of ${kind}${(engineId === undefined ? "" : ` on engine ${engineId}`)})`;
+  } else if (
+    out.ename === "SyntaxError" && /import statement|import declarations/.test(out.evalue)
+  ) {
+    out.evalue += '; use a dynamic import instead: const m = await import("/abs/path.ts")';
+  }
+  if (engineId !== undefined) out.engineId = engineId;
+  return out;
+}
+/** The op with its payload bytes (`args`, `ns`) replaced. */
+export function withPayload(op: Op, payload: Uint8Array): Op {
+  if (op.kind === "apply") return { ...op, args: payload };
+  if (op.kind === "push") return { ...op, ns: payload };
+  return op;
+}
+
+export function lostPayload(on: string): WorkerOutcome {
+  return {
+    ok: false,
+    error: {
+      ename: "WorkerCrashed",
+      evalue: `the code worker stopped${on} before the operation started, and its data was ` +
+        `already in the worker; send it again`,
+      stack: "",
+    },
+  };
+}
+
+/** Prepared (type-stripped, interrupt-checked) sources by original source. */
+const preparedSources = new Map<string, string>();
+const PREPARED_LIMIT = 512;
+
+function cachedPrepare(kind: "execute" | "apply", source: string): string {
+  const key = `${kind}\u0000${source}`;
+  let out = preparedSources.get(key);
+  if (out === undefined) {
+    out = addInterruptChecks(kind === "execute" ? stripTypes(source) : stripFunction(source));
+    preparedSources.set(key, out);
+    if (preparedSources.size > PREPARED_LIMIT) {
+      preparedSources.delete(preparedSources.keys().next().value!);
+    }
+  }
+  return out;
+}
+
+export function prepare(op: Exclude<Op, { kind: "clear" }>): WorkerOp {
+  switch (op.kind) {
+    case "execute":
+      return { kind: "execute", code: cachedPrepare("execute", op.code) };
+    case "apply":
+      return { kind: "apply", fn: cachedPrepare("apply", op.fn), args: op.args };
+    case "pull":
+      if (!Array.isArray(op.names)) throw new TypeError("Cannot pull: names must be an array");
+      return { kind: "pull", names: [...op.names] };
+    default:
+      return op;
+  }
+}
+
+/** Goes back to `previous` if the cwd is still `dataDir` (best effort: it may be unreadable). */
+export function restoreCwd(dataDir: string, previous: string): void {
+  try {
+    if (Deno.cwd() === dataDir) Deno.chdir(previous);
+  } catch {
+    // Staying in the data dir is harmless.
+  }
+}
+
+export function deliver(
+  onStream: StreamCallback | undefined,
+  name: StreamName,
+  text: string,
+): void {
+  try {
+    onStream?.(name, text);
+  } catch {
+    // A failing listener must not break the op; its output is simply lost.
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * Ops sent to the code Worker ahead of time (see `op_slots.ts`): order, stopping and
+ * withdrawing them, fresh symlink checks, payloads moved into the Worker.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { encodeValue } from "../protocol/codec.ts";
+import type { Executor, Op, RunOutcome } from "./executor.ts";
+import { exec, failure, value, withExecutor } from "./executor_testing.ts";
+
+/** An apply op of `fn` with `args`. */
+const apply = (fn: string, ...args: unknown[]): Op => ({
+  kind: "apply",
+  fn,
+  args: encodeValue(args),
+});
+
+/** Runs a tiny op first, so the executor sends the next small ops ahead. */
+async function warm(ex: Executor): Promise<void> {
+  for (let i = 0; i < 3; i++) value(await ex.run(apply("() => 0")));
+}
+
+/** Resolves when `op` prints `line` (it runs then), with the op's outcome promise. */
+function runUntilPrinted(ex: Executor, op: Op, line: string) {
+  const printed = Promise.withResolvers<void>();
+  const outcome = ex.run(op, (_name, text) => {
+    if (text.includes(line)) printed.resolve();
+  });
+  return { outcome, printed: printed.promise };
+}
+
+/** Code that prints `running`, then waits until the file `go` exists in the data dir. */
+const WAIT_FOR_GO = "console.log('running'); for (;;) { try { Deno.statSync('go'); break; } " +
+  "catch { await new Promise((r) => setTimeout(r, 2)); } }";
+
+/** An op that appends `tag` to `runs.txt` in the data dir and returns it. */
+const record = (tag: string): Op =>
+  apply(
+    "(t) => { Deno.writeTextFileSync('runs.txt', t + '\\n', { append: true }); return t; }",
+    tag,
+  );
+
+function runsIn(data: string): string[] {
+  try {
+    return Deno.readTextFileSync(join(data, "runs.txt")).split("\n").filter((l) => l !== "");
+  } catch {
+    return [];
+  }
+}
+
+Deno.test("ops sent ahead run once each, in order, each with its own output", async () => {
+  await withExecutor(async ({ ex }) => {
+    await warm(ex);
+    const fn = "(i) => { console.log('op ' + i); (globalThis.seen ??= []).push(i); return i * 2; }";
+    const outputs: string[][] = [];
+    const runs: Promise<RunOutcome>[] = [];
+    for (let i = 0; i < 200; i++) {
+      outputs.push([]);
+      runs.push(ex.run(apply(fn, i), (_n, text) => outputs[i]!.push(text)));
+    }
+    const results = await Promise.all(runs);
+    assert.deepEqual(results.map(value), Array.from({ length: 200 }, (_, i) => i * 2));
+    assert.deepEqual(outputs, Array.from({ length: 200 }, (_, i) => [`op ${i}\n`]));
+    const seen = value(await ex.run(exec("seen")));
+    assert.deepEqual(seen, Array.from({ length: 200 }, (_, i) => i));
+  });
+});
+
+Deno.test("stop() withdraws an op waiting behind a running one: it never runs, the next does", async () => {
+  await withExecutor(async ({ ex, data }) => {
+    await warm(ex);
+    const long = runUntilPrinted(
+      ex,
+      apply(`async () => { ${WAIT_FOR_GO} }`),
+      "running",
+    );
+    const b = ex.run(record("b"));
+    const c = ex.run(record("c"));
+    await long.printed;
+    assert.deepEqual(await ex.stop(b), { started: false, reset: false, clean: true });
+    const withdrawn = await b;
+    assert.equal(withdrawn.withdrawn, true);
+    assert.equal(failure(withdrawn).ename, "Withdrawn");
+    // the running op is untouched: let it finish
+    Deno.writeTextFileSync(join(data, "go"), "");
+    value(await long.outcome);
+    assert.equal(value(await c), "c");
+    assert.deepEqual(runsIn(data), ["c"]);
+    // stopping an op that already ended changes nothing
+    assert.deepEqual(await ex.stop(c), { started: true, reset: false, clean: true });
+  });
+});
+
+Deno.test("an op that waited behind a long one is checked for symlinks again before it starts", async () => {
+  await withExecutor(async ({ ex, data, outside }) => {
+    await warm(ex);
+    const long = runUntilPrinted(
+      ex,
+      apply(
+        "() => { console.log('running'); const t = Date.now(); while (Date.now() - t < 300) {} }",
+      ),
+      "running",
+    );
+    const next = ex.run(record("next"));
+    await long.printed;
+    // planted while the long op runs: the next op was checked (and sent) before that
+    Deno.symlinkSync(outside, join(data, "escape"));
+    try {
+      value(await long.outcome);
+      assert.equal(failure(await next).ename, "SandboxViolation");
+      assert.deepEqual(runsIn(data), []);
+    } finally {
+      Deno.removeSync(join(data, "escape"));
+    }
+    assert.equal(value(await ex.run(record("after"))), "after");
+  });
+});
+
+Deno.test("interrupting the running op sends the ops behind it to the fresh Worker, each once", async () => {
+  await withExecutor(async ({ ex, data }) => {
+    await warm(ex);
+    const spin = runUntilPrinted(ex, exec("console.log('spinning'); while (true) {}"), "spinning");
+    const behind = ["b", "c", "d"].map((t) => ex.run(record(t)));
+    await spin.printed;
+    const { reset, clean } = await ex.interrupt();
+    assert.equal(reset, true);
+    assert.equal(clean, true);
+    assert.equal(failure(await spin.outcome).ename, "Interrupted");
+    assert.deepEqual((await Promise.all(behind)).map(value), ["b", "c", "d"]);
+    assert.deepEqual(runsIn(data), ["b", "c", "d"]);
+  });
+});
+
+Deno.test("a payload moved into a busy Worker comes back when its op is recalled, and runs intact", async () => {
+  await withExecutor(async ({ ex, data }) => {
+    await warm(ex);
+    // a timer blocks the Worker between ops until the file "release" exists
+    value(
+      await ex.run(exec(
+        "setTimeout(() => { Deno.writeTextFileSync('blocking', ''); " +
+          "for (;;) { try { Deno.statSync('release'); break; } catch { /* wait */ } } }, 0); 1",
+      )),
+    );
+    for (;;) {
+      try {
+        Deno.statSync(join(data, "blocking"));
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+    const bytes = new Uint8Array(200_000).map((_, i) => i % 251);
+    const ns = encodeValue({ big: bytes });
+    const push = ex.run({ kind: "push", ns }, undefined, { exclusive: true });
+    const behind = ex.run(record("behind"));
+    await new Promise((r) => setTimeout(r, 0)); // both are sent (after a microtask or two)
+    assert.equal(ns.buffer.byteLength, 0, "moved into the Worker, not copied");
+    // recalls both (the Worker has started neither): the push comes back with its payload
+    assert.equal((await ex.stop(behind)).started, false);
+    Deno.writeTextFileSync(join(data, "release"), "");
+    value(await push);
+    assert.deepEqual(value(await ex.run({ kind: "pull", names: ["big"] })), [bytes]);
+    assert.deepEqual(runsIn(data), []);
+  });
+});
+
+Deno.test("execution counts go to executes that ran, not to withdrawn ones", async () => {
+  await withExecutor(async ({ ex, data }) => {
+    await warm(ex);
+    const long = runUntilPrinted(
+      ex,
+      exec(`${WAIT_FOR_GO}; 1`),
+      "running",
+    );
+    const withdrawn = ex.run(exec("2"));
+    const last = ex.run(exec("3"));
+    await long.printed;
+    await ex.stop(withdrawn);
+    Deno.writeTextFileSync(join(data, "go"), "");
+    assert.equal((await long.outcome).executionCount, 1);
+    assert.equal((await withdrawn).withdrawn, true);
+    assert.equal((await last).executionCount, 2);
+  });
+});
+Deno.test("run(op, cb, exclusive) moves a big payload's frame buffer into the Worker, intact", async () => {
+  await withExecutor(async ({ ex }) => {
+    const data = new Uint8Array(200_000).map((_, i) => (i * 31 + 7) % 251);
+    // a "frame": a few envelope bytes, then the encoded namespace
+    const ns = encodeValue({ blob: data });
+    const frame = new Uint8Array(16 + ns.length);
+    frame.set(ns, 16);
+    const view = frame.subarray(16);
+    value(await ex.run({ kind: "push", ns: view }, undefined, { exclusive: true }));
+    assert.equal(frame.buffer.byteLength, 0, "the frame's buffer was moved, not copied");
+    assert.deepEqual(value(await ex.run({ kind: "pull", names: ["blob"] })), [data]);
+    // without `exclusive` the caller's bytes stay as they are
+    const again = encodeValue({ other: data });
+    value(await ex.run({ kind: "push", ns: again }));
+    assert.equal(again.length > 0 && again.buffer.byteLength > 0, true);
+    const args = encodeValue([data]);
+    const applied = await ex.run({ kind: "apply", fn: "(b) => b.length", args }, undefined, {
+      exclusive: true,
+    });
+    assert.equal(value(applied), 200_000);
+    assert.equal(args.buffer.byteLength, 0);
+  });
+});
