@@ -62,6 +62,13 @@ function scalar(field: string, value: unknown): SqlValue {
   );
 }
 
+/**
+ * Lists of `$in`/`$nin` values longer than this are bound as one JSON array (`json_each`) rather
+ * than one parameter each: a query for the 60,000 tasks a client submitted must not fail with
+ * SQLite's "too many SQL variables".
+ */
+const LIST_AS_JSON = 500;
+
 function condition(col: string, field: string, op: string, value: unknown, params: SqlValue[]) {
   const sqlOp = OPERATORS[op];
   if (sqlOp === undefined) {
@@ -76,8 +83,15 @@ function condition(col: string, field: string, op: string, value: unknown, param
     const values = value.map((v) => scalar(field, v));
     const nonNull = values.filter((v) => v !== null);
     const hasNull = nonNull.length !== values.length;
-    params.push(...nonNull);
-    const list = nonNull.length ? `${col} ${sqlOp} (${nonNull.map(() => "?").join(",")})` : "";
+    let list = "";
+    if (nonNull.length > LIST_AS_JSON) {
+      // one parameter however long the list: SQLite allows 32,766 per statement
+      params.push(JSON.stringify(nonNull));
+      list = `${col} ${sqlOp} (SELECT value FROM json_each(?))`;
+    } else if (nonNull.length > 0) {
+      params.push(...nonNull);
+      list = `${col} ${sqlOp} (${nonNull.map(() => "?").join(",")})`;
+    }
     if (sqlOp === "IN") {
       const parts = [list, hasNull ? `${col} IS NULL` : ""].filter(Boolean);
       return parts.length ? `(${parts.join(" OR ")})` : "0";

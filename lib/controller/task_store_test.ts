@@ -76,6 +76,20 @@ Deno.test("TaskStore.query() filters with operators and always returns msgId", (
   assert.throws(() => s.query({ submitted: { $near: 1 } }), /Unknown operator \$near/);
 });
 
+Deno.test("TaskStore.query() takes $in and $nin lists of any length (60,000 ids)", () => {
+  const { s } = store();
+  for (let i = 0; i < 3000; i++) s.add(rec(`m${i}`, i));
+  s.commit();
+  // ids of 60,000 tasks, most unknown here: more than SQLite's 32,766 parameters
+  const ids = Array.from({ length: 60_000 }, (_, i) => `m${i}`);
+  assert.equal(s.query({ msgId: { $in: ids } }).length, 3000);
+  assert.equal(s.query({ msgId: { $nin: ids.slice(0, 2000) } }).length, 1000);
+  const numbers = Array.from({ length: 40_000 }, (_, i) => i);
+  assert.equal(s.query({ submitted: { $in: numbers }, msgId: { $in: ["m7", "m9"] } }).length, 2);
+  // mixed with null, as for short lists
+  assert.equal(s.query({ completed: { $in: [...numbers, null] } }).length, 3000);
+});
+
 Deno.test("TaskStore.finish() keeps the first outcome; lookup() finds it after the flush", () => {
   const { s } = store();
   s.add(rec("a", 1));
