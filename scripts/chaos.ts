@@ -15,10 +15,11 @@
  * Usage:
  *   deno run -A --unstable-worker-options scripts/chaos.ts [--tasks 10000] [--engines 3]
  *     [--kill-every-ms 2000] [--kill-controller-every-ms 0] [--task-ms 3] [--retries 2]
- *     [--deadline-ms 300000]
+ *     [--deadline-ms 300000] [--calm-after-ms 0]
  *
  * `--kill-every-ms 0` kills no engine; `--kill-controller-every-ms 0` (the default) never kills
- * the controller.
+ * the controller. `--calm-after-ms N` stops all killing N ms after the tasks were submitted and
+ * lets the rest settle (to tell tasks held up by the killing from tasks lost for good).
  *
  * @module
  */
@@ -40,6 +41,7 @@ const { values } = parseArgs({
     "task-ms": { type: "string", default: "3" },
     retries: { type: "string", default: "2" },
     "deadline-ms": { type: "string", default: "300000" },
+    "calm-after-ms": { type: "string", default: "0" },
   },
 });
 const N_TASKS = Number(values.tasks);
@@ -49,6 +51,7 @@ const KILL_CONTROLLER_EVERY_MS = Number(values["kill-controller-every-ms"]);
 const TASK_MS = Number(values["task-ms"]);
 const RETRIES = Number(values.retries);
 const DEADLINE_MS = Number(values["deadline-ms"]);
+const CALM_AFTER_MS = Number(values["calm-after-ms"]);
 
 /** A long-running `./ipx` process with its output collected. */
 class Proc {
@@ -182,9 +185,16 @@ async function main(): Promise<number> {
           `${controllerKills} controller restarts, engines now ${c.ids.join(",")}`,
       );
     }, 5000);
+    const calm = CALM_AFTER_MS <= 0 ? undefined : setTimeout(() => {
+      console.log(`  calm: no more kills after ${CALM_AFTER_MS} ms`);
+      clearInterval(killer);
+      killer = undefined;
+      stopKillingControllers = true;
+    }, CALM_AFTER_MS);
     const deadline = new Promise<"deadline">((r) => setTimeout(() => r("deadline"), DEADLINE_MS));
     const how = await Promise.race([allSettled.then(() => "done" as const), deadline]);
     clearInterval(progress);
+    clearTimeout(calm);
     clearInterval(killer);
     killer = undefined;
     stopKillingControllers = true;
