@@ -127,25 +127,24 @@ export class CodeWorker {
    * @param options `exclusive`: the op's payload is a view of a buffer nothing else refers to
    * (a big one is then moved to the Worker without copying; see {@linkcode ownedPayload});
    * `epoch` and `checkedAt` (`Date.now()` of the op's symlink check) as in `op_slots.ts`.
-   * @returns The op's id in this Worker (what {@linkcode holdRunning} reports).
+   * @returns The op's id in this Worker (what {@linkcode holdRunning} reports), and whether
+   * its payload was moved there (the caller's bytes are then gone until a `skipped` answer
+   * brings them back).
    */
   send(
     op: WorkerOp,
     onStream: StreamCallback,
     done: (outcome: WorkerOutcome | Skipped) => void,
     options: { exclusive: boolean; epoch: number; checkedAt: number },
-  ): number {
+  ): { id: number; moved: boolean } {
     const id = this.#nextId++;
     if (this.#dead) {
       queueMicrotask(() => done(this.#crashError("it was stopped")));
-      return id;
+      return { id, moved: false };
     }
     const owned = ownedPayload(op, options.exclusive);
-    this.#pending.set(id, {
-      done,
-      onStream,
-      moved: options.exclusive && owned.transfer.length > 0,
-    });
+    const moved = options.exclusive && owned.transfer.length > 0;
+    this.#pending.set(id, { done, onStream, moved });
     const request: WorkerRequest = {
       type: "run",
       id,
@@ -154,7 +153,7 @@ export class CodeWorker {
       checkedAt: options.checkedAt,
     };
     this.#worker.postMessage(request, owned.transfer);
-    return id;
+    return { id, moved };
   }
 
   /**

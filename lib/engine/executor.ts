@@ -383,15 +383,14 @@ export class Executor implements AsyncDisposable {
         if (first) this.#start(item);
         // a payload is moved (not copied) only into an idle Worker: an op sent behind others
         // may be recalled, and a Worker being replaced would take the payload with it
-        const move = item.exclusive && first;
-        const id = worker.send(
+        const { id, moved } = worker.send(
           op!,
           (name, text) => deliver(item.onStream, name, text),
           (outcome) => this.#answered(item, worker, id, outcome),
-          { exclusive: move, epoch: this.#epoch, checkedAt },
+          { exclusive: item.exclusive && first, epoch: this.#epoch, checkedAt },
         );
         item.id = id;
-        if (move) item.lent = worker;
+        if (moved) item.lent = worker;
       }
     } finally {
       this.#pumping = false;

@@ -41,6 +41,18 @@ const record = (tag: string): Op =>
     tag,
   );
 
+/** Resolves once `path` exists (looking every 5 ms). */
+async function untilExists(path: string): Promise<void> {
+  for (;;) {
+    try {
+      Deno.statSync(path);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+}
+
 function runsIn(data: string): string[] {
   try {
     return Deno.readTextFileSync(join(data, "runs.txt")).split("\n").filter((l) => l !== "");
@@ -142,14 +154,7 @@ Deno.test("a payload moved into a busy Worker comes back when its op is recalled
           "for (;;) { try { Deno.statSync('release'); break; } catch { /* wait */ } } }, 0); 1",
       )),
     );
-    for (;;) {
-      try {
-        Deno.statSync(join(data, "blocking"));
-        break;
-      } catch {
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    }
+    await untilExists(join(data, "blocking"));
     const bytes = new Uint8Array(200_000).map((_, i) => i % 251);
     const ns = encodeValue({ big: bytes });
     const push = ex.run({ kind: "push", ns }, undefined, { exclusive: true });
@@ -162,6 +167,26 @@ Deno.test("a payload moved into a busy Worker comes back when its op is recalled
     value(await push);
     assert.deepEqual(value(await ex.run({ kind: "pull", names: ["big"] })), [bytes]);
     assert.deepEqual(runsIn(data), []);
+  });
+});
+
+Deno.test("ops without a payload, alone in their frames, wait out a busy Worker and run", async () => {
+  await withExecutor(async ({ ex, data }) => {
+    await warm(ex);
+    value(
+      await ex.run(exec(
+        "setTimeout(() => { Deno.writeTextFileSync('blocking', ''); " +
+          "for (;;) { try { Deno.statSync('release'); break; } catch { /* wait */ } } }, 0); 1",
+      )),
+    );
+    await untilExists(join(data, "blocking"));
+    // skipped as stale when the Worker gets to them: sent again, nothing to bring back
+    const pull = ex.run({ kind: "pull", names: ["Math"] }, undefined, { exclusive: true });
+    const execute = ex.run(exec("2 + 2"), undefined, { exclusive: true });
+    await new Promise((r) => setTimeout(r, 20));
+    Deno.writeTextFileSync(join(data, "release"), "");
+    assert.equal((value(await pull) as unknown[]).length, 1);
+    assert.equal(value(await execute), 4);
   });
 });
 
