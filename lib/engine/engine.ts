@@ -8,12 +8,12 @@
  */
 
 import { ENGINE_LIMITS, SentResults } from "./sent_results.ts";
+import { type JobStop, notStartedResult, ranResult } from "./job_result.ts";
 import { BackoffSleep } from "./backoff_sleep.ts";
 import type { Channel } from "../protocol/channel.ts";
 import {
   AuthenticationError,
   ConnectionError,
-  type ErrorData,
   ProtocolError,
   VersionMismatchError,
 } from "../protocol/errors.ts";
@@ -70,7 +70,7 @@ interface Handed {
   /** What the executor's `run()` returned (the handle to stop it with). */
   run: Promise<RunOutcome>;
   /** Why it is being stopped (timeout, interrupt, abort), if it is. */
-  stop?: { ename: string; evalue: string };
+  stop?: JobStop;
   timer?: ReturnType<typeof setTimeout>;
   /** Its result is no longer wanted (the controller gave this engine a new id). */
   orphaned: boolean;
@@ -81,10 +81,6 @@ interface Handed {
  * Worker goes from one to the next without waiting for this thread.
  */
 const HANDED_MAX = 4;
-
-function outcomeError(msgId: MsgId, ename: string, evalue: string): ErrorData {
-  return { ename, evalue: evalue.replace("{id}", msgId), stack: "" };
-}
 
 /** A running engine. */
 export class Engine {
@@ -316,22 +312,9 @@ export class Engine {
 
   #stop(msgIds: MsgId[], ename: string, evalue: string): void {
     const want = new Set(msgIds);
-    const now = Date.now();
     this.#queue = this.#queue.filter((job) => {
       if (!want.has(job.msgId)) return true;
-      this.#send({
-        type: "result",
-        msgId: job.msgId,
-        ok: false,
-        error: outcomeError(
-          job.msgId,
-          ename === "Interrupted" ? "TaskAborted" : ename,
-          `${evalue} before it started`,
-        ),
-        executionCount: 0,
-        started: now,
-        completed: now,
-      });
+      this.#send(notStartedResult(job.msgId, { ename, evalue }));
       return false;
     });
     for (const h of this.#handed) {
@@ -429,51 +412,18 @@ export class Engine {
     this.#handed.splice(this.#handed.indexOf(h), 1);
     if (this.#current === h.job) this.#current = undefined;
     if (this.#handed.length === 0) this.#stopWatching();
-    const { job, stop } = h;
-    let outcome = result;
-    if (!h.orphaned && outcome.withdrawn) {
+    if (h.orphaned) {
+      // the controller gave this engine a new id: nobody waits for this result
+    } else if (result.withdrawn) {
       // it never ran: answered as a job stopped in the queue
-      const now = Date.now();
-      const ename = stop?.ename ?? "TaskAborted";
-      this.#send({
-        type: "result",
-        msgId: job.msgId,
-        ok: false,
-        error: outcomeError(
-          job.msgId,
-          ename === "Interrupted" ? "TaskAborted" : ename,
-          `${stop?.evalue ?? "task {id} was withdrawn"} before it started`,
+      this.#send(
+        notStartedResult(
+          h.job.msgId,
+          h.stop ?? { ename: "TaskAborted", evalue: "task {id} was withdrawn" },
+          true,
         ),
-        executionCount: 0,
-        started: now,
-        completed: now,
-      });
-    } else if (!h.orphaned) {
-      if (stop && !outcome.ok) {
-        outcome = {
-          ...outcome,
-          error: {
-            ...outcome.error,
-            ename: stop.ename,
-            // keep the executor's word on the namespace: stopping running code restarts the
-            // sandbox, and the user must know their names are gone
-            evalue: stop.evalue.replace("{id}", job.msgId) +
-              (/namespace is empty again/.test(outcome.error.evalue)
-                ? "; the engine's namespace was reset"
-                : ""),
-          },
-        };
-      }
-      this.#send({
-        type: "result",
-        msgId: job.msgId,
-        ...(outcome.ok ? { ok: true, value: outcome.value } : { ok: false, error: outcome.error }),
-        executionCount: outcome.executionCount,
-        started: outcome.startedAt,
-        completed: outcome.completedAt,
-        ...(outcome.runMs !== undefined ? { runMs: outcome.runMs } : {}),
-      });
-    }
+      );
+    } else this.#send(ranResult(h.job.msgId, result, h.stop));
     this.#pump();
   }
 

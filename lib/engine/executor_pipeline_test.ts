@@ -53,6 +53,20 @@ async function untilExists(path: string): Promise<void> {
   }
 }
 
+/**
+ * Blocks the Worker between ops (a timer spinning until the file `release` exists) and
+ * resolves once it does.
+ */
+async function blockBetweenOps(ex: Executor, data: string): Promise<void> {
+  value(
+    await ex.run(exec(
+      "setTimeout(() => { Deno.writeTextFileSync('blocking', ''); " +
+        "for (;;) { try { Deno.statSync('release'); break; } catch { /* wait */ } } }, 0); 1",
+    )),
+  );
+  await untilExists(join(data, "blocking"));
+}
+
 function runsIn(data: string): string[] {
   try {
     return Deno.readTextFileSync(join(data, "runs.txt")).split("\n").filter((l) => l !== "");
@@ -148,13 +162,7 @@ Deno.test("a payload moved into a busy Worker comes back when its op is recalled
   await withExecutor(async ({ ex, data }) => {
     await warm(ex);
     // a timer blocks the Worker between ops until the file "release" exists
-    value(
-      await ex.run(exec(
-        "setTimeout(() => { Deno.writeTextFileSync('blocking', ''); " +
-          "for (;;) { try { Deno.statSync('release'); break; } catch { /* wait */ } } }, 0); 1",
-      )),
-    );
-    await untilExists(join(data, "blocking"));
+    await blockBetweenOps(ex, data);
     const bytes = new Uint8Array(200_000).map((_, i) => i % 251);
     const ns = encodeValue({ big: bytes });
     const push = ex.run({ kind: "push", ns }, undefined, { exclusive: true });
@@ -173,13 +181,7 @@ Deno.test("a payload moved into a busy Worker comes back when its op is recalled
 Deno.test("ops without a payload, alone in their frames, wait out a busy Worker and run", async () => {
   await withExecutor(async ({ ex, data }) => {
     await warm(ex);
-    value(
-      await ex.run(exec(
-        "setTimeout(() => { Deno.writeTextFileSync('blocking', ''); " +
-          "for (;;) { try { Deno.statSync('release'); break; } catch { /* wait */ } } }, 0); 1",
-      )),
-    );
-    await untilExists(join(data, "blocking"));
+    await blockBetweenOps(ex, data);
     // skipped as stale when the Worker gets to them: sent again, nothing to bring back
     const pull = ex.run({ kind: "pull", names: ["Math"] }, undefined, { exclusive: true });
     const execute = ex.run(exec("2 + 2"), undefined, { exclusive: true });

@@ -7,6 +7,17 @@ import { memoryPair } from "./memory_transport.ts";
 
 type M = { type: string; n?: number; tasks?: unknown[] };
 
+/** A client channel and the server side it reached, over an in-memory link (MACs on). */
+async function connectedPair() {
+  const key = generateKey();
+  const [a, b] = memoryPair();
+  const [client, accepted] = await Promise.all([
+    clientHandshake<M, M>(a, { key, role: "client" }),
+    serverHandshake<M, M>(b, { key, peer: "p" }),
+  ]);
+  return { client, accepted };
+}
+
 Deno.test("objectBudget() allows one object per 8 body bytes, within 4096 and 2 million", () => {
   assert.equal(objectBudget(10), 4096);
   assert.equal(objectBudget(800_000), 100_000);
@@ -107,12 +118,7 @@ Deno.test("Channel calls beforeFlush once per frame, before the frame is written
 });
 
 Deno.test("Channel.close() right after send() still delivers the message", async () => {
-  const key = generateKey();
-  const [a, b] = memoryPair();
-  const [client, accepted] = await Promise.all([
-    clientHandshake<M, M>(a, { key, role: "client" }),
-    serverHandshake<M, M>(b, { key, peer: "p" }),
-  ]);
+  const { client, accepted } = await connectedPair();
   const got: string[] = [];
   const ended = client.run((m) => got.push(m.type));
   accepted.channel.send({ type: "bye" });
@@ -122,12 +128,7 @@ Deno.test("Channel.close() right after send() still delivers the message", async
 });
 
 Deno.test("Channel.run() tells whether a message was alone in its frame", async () => {
-  const key = generateKey();
-  const [a, b] = memoryPair();
-  const [client, accepted] = await Promise.all([
-    clientHandshake<M, M>(a, { key, role: "client" }),
-    serverHandshake<M, M>(b, { key, peer: "p" }),
-  ]);
+  const { client, accepted } = await connectedPair();
   const got: string[] = [];
   const done = Promise.withResolvers<void>();
   client.run((m, alone) => {
