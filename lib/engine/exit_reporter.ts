@@ -5,6 +5,10 @@
  *
  * It keeps one authenticated client-role connection to the controller, reconnecting with
  * backoff when it drops (a restarted controller gets the reports made while it was away).
+ * Reports of registered engines are sent again on every new connection for
+ * {@linkcode RESEND_FOR_MS}: a controller killed right after reading one restores the engine
+ * from its database as alive, and would otherwise wait its restore grace for an engine that is
+ * gone (the controller ignores reports of engines it does not know, or whose pid differs).
  *
  * @module
  */
@@ -38,17 +42,23 @@ export interface ExitReporterOptions {
   keySource: string;
   /** Log sink. */
   log?: (line: string) => void;
-  /** Most reports kept while the controller is unreachable. @default 1000 */
+  /** Most reports kept (while the controller is unreachable, or to send again). @default 1000 */
   maxPending?: number;
 }
 
 type ReporterChannel = Channel<ClientToController, ControllerToClient>;
 
+/** How long a report of a registered engine is sent again to each new connection. */
+export const RESEND_FOR_MS = 10 * 60_000;
+
 /** A connection that carries exit reports to the controller. */
 export class ExitReporter implements AsyncDisposable {
   #o: ExitReporterOptions;
   #channel: ReporterChannel | undefined;
+  /** Reports not delivered yet (of engines that never registered: sent once). */
   #pending: ClientToController[] = [];
+  /** Reports of registered engines, with when they were made, sent to every connection. */
+  #recent: Array<{ msg: ClientToController; at: number }> = [];
   #closed = false;
   #loop: Promise<void>;
   #backoff = new BackoffSleep();
@@ -68,12 +78,16 @@ export class ExitReporter implements AsyncDisposable {
   report(report: ExitReport): void {
     if (this.#closed) return;
     const msg: ClientToController = { type: "engine_exited", ...report };
+    const max = this.#o.maxPending ?? 1000;
     const ch = this.#channel;
-    if (ch && !ch.isClosed) ch.send(msg);
-    else {
+    if (report.engineId !== undefined) {
+      this.#recent.push({ msg, at: Date.now() });
+      if (this.#recent.length > max) this.#recent.shift();
+    } else if (!ch || ch.isClosed) {
       this.#pending.push(msg);
-      if (this.#pending.length > (this.#o.maxPending ?? 1000)) this.#pending.shift();
+      if (this.#pending.length > max) this.#pending.shift();
     }
+    if (ch && !ch.isClosed) ch.send(msg);
   }
 
   async #run(): Promise<void> {
@@ -104,6 +118,9 @@ export class ExitReporter implements AsyncDisposable {
       }
       backoff = 100;
       this.#channel = channel;
+      const since = Date.now() - RESEND_FOR_MS;
+      this.#recent = this.#recent.filter((r) => r.at >= since);
+      for (const r of this.#recent) channel.send(r.msg);
       for (const msg of this.#pending.splice(0)) channel.send(msg);
       await channel.run(() => {});
       this.#channel = undefined;

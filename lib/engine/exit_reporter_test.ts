@@ -2,10 +2,15 @@ import assert from "node:assert/strict";
 import { Client } from "../client/client.ts";
 import { Controller } from "../controller/controller.ts";
 import { generateKey } from "../protocol/auth.ts";
-import { clientHandshake } from "../protocol/handshake.ts";
+import { type Accepted, clientHandshake, serverHandshake } from "../protocol/handshake.ts";
 import { memoryPair } from "../protocol/memory_transport.ts";
 import { ConnectionError } from "../protocol/errors.ts";
-import type { ControllerToEngine, EngineToController } from "../protocol/messages.ts";
+import type {
+  ClientToController,
+  ControllerToClient,
+  ControllerToEngine,
+  EngineToController,
+} from "../protocol/messages.ts";
 import { ExitReporter } from "./exit_reporter.ts";
 
 Deno.test("ExitReporter delivers reports made while the controller was unreachable", async () => {
@@ -60,4 +65,59 @@ Deno.test("ExitReporter.close() does not wait for an unreachable controller", as
   });
   reporter.report({ pid: 1, host: "h", how: "exit code 1" });
   await reporter.close(); // resolves: the pending attempt is aborted
+});
+
+Deno.test("ExitReporter sends reports of registered engines again to every new connection", async () => {
+  const key = generateKey();
+  /** What each connection (one per controller "life") received, and a wait for a count. */
+  const lives: { got: ClientToController[]; want: number; reached: () => void }[] = [];
+  const servers: Accepted<ControllerToClient, ClientToController>[] = [];
+  const reached = (life: number, count: number) => {
+    const { promise, resolve } = Promise.withResolvers<void>();
+    const l = lives[life]!;
+    l.want = count;
+    l.reached = resolve;
+    if (l.got.length >= count) resolve();
+    return promise;
+  };
+  const lifeStarted: Array<PromiseWithResolvers<void>> = [
+    Promise.withResolvers(),
+    Promise.withResolvers(),
+  ];
+  const reporter = new ExitReporter({
+    connect: () => {
+      const [a, b] = memoryPair();
+      const life = { got: [] as ClientToController[], want: Infinity, reached: () => {} };
+      const n = lives.push(life) - 1;
+      void serverHandshake<ControllerToClient, ClientToController>(b, { key, peer: "p" }).then(
+        (accepted) => {
+          servers.push(accepted);
+          lifeStarted[n]?.resolve();
+          void accepted.channel.run((m) => {
+            life.got.push(m);
+            if (life.got.length >= life.want) life.reached();
+          });
+        },
+      );
+      return Promise.resolve(a);
+    },
+    key,
+    keySource: "memory",
+  });
+  try {
+    await lifeStarted[0]!.promise;
+    reporter.report({ engineId: 3, pid: 7, host: "h", how: "killed by signal SIGKILL" });
+    reporter.report({ pid: 8, host: "h", how: "exit code 1" }); // never registered: sent once
+    await reached(0, 2);
+    servers[0]!.channel.close(); // the controller dies right after reading them
+    await lifeStarted[1]!.promise;
+    await reached(1, 1);
+    assert.deepEqual(
+      lives[1]!.got.map((m) => m.type === "engine_exited" ? [m.engineId, m.pid] : m.type),
+      [[3, 7]],
+    );
+  } finally {
+    await reporter.close();
+    for (const s of servers) s.channel.close();
+  }
 });
