@@ -233,3 +233,33 @@ Deno.test("run(op, cb, exclusive) moves a big payload's frame buffer into the Wo
     assert.equal(args.buffer.byteLength, 0);
   });
 });
+
+Deno.test("random stops and interrupts among ops sent ahead: each op runs at most once, in order", async () => {
+  await withExecutor(async ({ ex, data }) => {
+    await warm(ex);
+    let seed = 12345;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const runs: Promise<RunOutcome>[] = [];
+    for (let i = 0; i < 300; i++) {
+      runs.push(ex.run(record(String(i))));
+      const r = random();
+      if (r < 0.1) void ex.stop(runs[Math.floor(random() * runs.length)]!);
+      else if (r < 0.13) void ex.interrupt();
+      if (random() < 0.2) await new Promise((r) => setTimeout(r, 0));
+    }
+    const outcomes = await Promise.all(runs);
+    const written = runsIn(data).map(Number);
+    // nothing ran twice, and what ran, ran in the order given
+    assert.equal(new Set(written).size, written.length, `ran twice: ${written}`);
+    assert.deepEqual(written, [...written].sort((a, b) => a - b));
+    outcomes.forEach((o, i) => {
+      const ran = written.includes(i);
+      if (o.ok) assert.ok(ran, `op ${i} succeeded but did not run`);
+      else if (o.withdrawn) assert.ok(!ran, `op ${i} was withdrawn but ran`);
+      else assert.equal(failure(o).ename, "Interrupted", `op ${i}: ${JSON.stringify(o)}`);
+    });
+    assert.ok(outcomes.some((o) => o.withdrawn), "some ops were withdrawn before they started");
+    assert.ok(outcomes.filter((o) => o.ok).length > 150);
+    assert.equal(value(await ex.run(record("last"))), "last");
+  });
+});
