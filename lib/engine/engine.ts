@@ -265,7 +265,7 @@ export class Engine {
 
   /**
    * The controller had declared this engine dead and gave it a new id: every task it held
-   * was already failed or run elsewhere, so drop them (and stop the running one).
+   * was already failed or run elsewhere, so drop them (and stop those handed to the executor).
    */
   #forget(previous: number): void {
     const dropped = this.#queue.length + this.#outbox.length + this.#handed.length;
