@@ -201,10 +201,12 @@ export class Engine {
         ? { previousId: this.#id, running: this.#held(), finished: this.#sent.ids() }
         : {}),
     });
-    /** Whether the message being handled was alone in its frame. */
-    let alone = false;
+    // `alone`: the message was the only one in its frame (see `Channel.run`)
     const handlers: {
-      [K in ControllerToEngine["type"]]: (m: Extract<ControllerToEngine, { type: K }>) => void;
+      [K in ControllerToEngine["type"]]: (
+        m: Extract<ControllerToEngine, { type: K }>,
+        alone: boolean,
+      ) => void;
     } = {
       registered: (m) => {
         const previous = this.#id;
@@ -221,7 +223,7 @@ export class Engine {
         }
         this.#o.onRegistered?.(m.engineId);
       },
-      run: (m) => {
+      run: (m, alone) => {
         this.#queue.push({
           msgId: m.msgId,
           op: m.op,
@@ -242,14 +244,13 @@ export class Engine {
         channel.send({ type: "pong", t: m.t });
       },
     };
-    await channel.run((msg, single) => {
-      alone = single;
+    await channel.run((msg, alone) => {
       if (!Object.hasOwn(handlers, msg.type)) {
         throw new ProtocolError(
           `Malformed message from the controller: unknown type ${JSON.stringify(msg.type)}`,
         );
       }
-      (handlers[msg.type] as (m: ControllerToEngine) => void)(msg);
+      (handlers[msg.type] as (m: ControllerToEngine, alone: boolean) => void)(msg, alone);
     });
     if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
     this.#watchdog = undefined;

@@ -316,26 +316,12 @@ export class Executor implements AsyncDisposable {
         if (item.lent !== undefined) break; // its payload is on its way back
         const busy = this.#sent.length > 0;
         if (busy && this.#sent.length >= aheadFor(this.#lastRunMs)) break;
-        if (item.op.kind === "clear") {
-          if (busy) break;
-          const escapes = this.#symlinks.check();
-          if (escapes.length > 0) {
-            this.#failFirst(symlinkViolation(escapes, this.#policy));
-            continue;
-          }
-          this.#queue.shift();
-          this.#start(item);
-          void this.#replaceWorker()?.then((w) => w.stop(), () => {});
-          await this.#worker?.catch(() => {});
-          this.#settle(item, { ok: true, value: UNDEFINED });
-          continue;
-        }
+        if (item.op.kind === "clear" && busy) break; // it replaces the Worker: once idle
         const escapes = this.#symlinks.check();
         const checkedAt = Date.now();
-        let failure: ErrorData | undefined;
+        let failure = escapes.length > 0 ? symlinkViolation(escapes, this.#policy) : undefined;
         let op: WorkerOp | undefined;
-        if (escapes.length > 0) failure = symlinkViolation(escapes, this.#policy);
-        else {
+        if (failure === undefined && item.op.kind !== "clear") {
           try {
             op = prepare(item.op);
           } catch (error) {
@@ -346,6 +332,14 @@ export class Executor implements AsyncDisposable {
         if (failure !== undefined) {
           if (busy) break; // answered in its turn, checked again then
           this.#failFirst(failure);
+          continue;
+        }
+        if (item.op.kind === "clear") {
+          this.#queue.shift();
+          this.#start(item);
+          void this.#replaceWorker()?.then((w) => w.stop(), () => {});
+          await this.#worker?.catch(() => {});
+          this.#settle(item, { ok: true, value: UNDEFINED });
           continue;
         }
         let worker: CodeWorker;
@@ -451,20 +445,12 @@ export class Executor implements AsyncDisposable {
   }
 
   async #stopItem(item: Item, ename = "Withdrawn"): Promise<StopResult> {
-    const queued = this.#queue.indexOf(item);
-    if (queued >= 0 && item.worker === undefined) {
-      this.#queue.splice(queued, 1);
-      this.#withdraw(item, ename);
-      return NOT_STARTED;
-    }
+    if (this.#withdrawQueued(item, ename)) return NOT_STARTED;
     const worker = item.worker;
     if (worker === undefined || !this.#sent.includes(item)) return ALREADY_STARTED;
     const running = this.#recall(worker);
-    if (this.#queue.includes(item)) {
-      // it had not started: take it out for good; the rest is sent again
-      this.#queue.splice(this.#queue.indexOf(item), 1);
-      this.#withdraw(item, ename);
-      void this.#pump();
+    if (this.#withdrawQueued(item, ename)) {
+      void this.#pump(); // it had not started; the rest is sent again
       return NOT_STARTED;
     }
     if (running !== item.id) return ALREADY_STARTED; // it ended; its answer is on the way
@@ -484,7 +470,11 @@ export class Executor implements AsyncDisposable {
     return { started: true, reset: true, clean: await worker.stop(STOP_WAIT_MS) };
   }
 
-  #withdraw(item: Item, ename: string): void {
+  /** Takes `item` out of the queue for good, if it is there, and answers it. */
+  #withdrawQueued(item: Item, ename: string): boolean {
+    const at = this.#queue.indexOf(item);
+    if (at < 0) return false;
+    this.#queue.splice(at, 1);
     this.#settle(item, {
       ok: false,
       error: {
@@ -495,5 +485,6 @@ export class Executor implements AsyncDisposable {
         stack: "",
       },
     }, true);
+    return true;
   }
 }
