@@ -263,3 +263,28 @@ Deno.test("random stops and interrupts among ops sent ahead: each op runs at mos
     assert.equal(value(await ex.run(record("last"))), "last");
   });
 });
+
+Deno.test("user code replacing Date.now cannot keep an op from being checked again", async () => {
+  await withExecutor(async ({ ex, data, outside }) => {
+    await warm(ex);
+    value(await ex.run(exec("Date.now = () => 0; 1"))); // every check would look fresh
+    await warm(ex);
+    const long = runUntilPrinted(
+      ex,
+      apply(
+        "() => { console.log('running'); const t = performance.now(); " +
+          "while (performance.now() - t < 300) {} }",
+      ),
+      "running",
+    );
+    const next = ex.run(record("next"));
+    await long.printed;
+    Deno.symlinkSync(outside, join(data, "escape"));
+    try {
+      value(await long.outcome);
+      assert.equal(failure(await next).ename, "SandboxViolation");
+    } finally {
+      Deno.removeSync(join(data, "escape"));
+    }
+  });
+});

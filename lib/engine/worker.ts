@@ -78,6 +78,8 @@ const atomicsCompareExchange = Atomics.compareExchange;
 const atomicsWait = Atomics.wait;
 /** The clock of `runMs`, taken before user code can replace `performance.now`. */
 const clock = performance.now.bind(performance);
+/** The clock of the staleness check (`FRESH_MS`), taken before user code can replace it. */
+const dateNow = Date.now;
 delete (globalThis as { postMessage?: unknown }).postMessage;
 // CacheStorage writes to disk outside the data dir without any permission (disk fill)
 delete (globalThis as { caches?: unknown }).caches;
@@ -132,9 +134,9 @@ async function drain(): Promise<void> {
   while (runs.length > 0) {
     const request = runs[0]!;
     const slots = stopFlag!;
-    const stale = request.epoch <= staleEpoch || Date.now() - request.checkedAt > FRESH_MS;
+    const stale = request.epoch <= staleEpoch || dateNow() - request.checkedAt > FRESH_MS;
     if (stale || request.epoch <= atomicsLoad(slots, BARRIER)) {
-      if (stale) staleEpoch = Math.max(staleEpoch, request.epoch);
+      if (stale && request.epoch > staleEpoch) staleEpoch = request.epoch;
       runs.shift();
       // a payload moved here goes back: the executor sends the op again
       const payload = request.op.kind === "apply"
