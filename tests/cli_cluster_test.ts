@@ -2,6 +2,29 @@ import assert from "node:assert/strict";
 import { Client } from "../mod.ts";
 import { processesMatching, runIpx, tempIpxDir } from "./_helpers/ipx_cli.ts";
 
+/**
+ * Runs `fn` with a one-engine daemon cluster started with `flags` and a client of it; stops the
+ * cluster after and checks that no process of it is left.
+ */
+async function withDaemonCluster(
+  flags: string[],
+  fn: (c: { dir: string; profile: string; file: string; client: Client }) => Promise<void>,
+): Promise<void> {
+  await using dir = await tempIpxDir();
+  const started = await runIpx(dir.path, "cluster", "start", "--n", "1", "--daemon", ...flags);
+  const profile = `${dir.path}/profile_default`;
+  try {
+    assert.equal(started.code, 0, started.stdout + started.stderr);
+    const file = `${profile}/security/ipx-client.json`;
+    await using client = await Client.connect({ file });
+    await fn({ dir: dir.path, profile, file, client });
+  } finally {
+    const stopped = await runIpx(dir.path, "cluster", "stop");
+    assert.equal(stopped.code, 0, stopped.stderr);
+  }
+  assert.deepEqual(await processesMatching(dir.path), []);
+}
+
 Deno.test("ipx cluster start --daemon, list and stop leave no process behind", async () => {
   await using dir = await tempIpxDir();
   const started = await runIpx(dir.path, "cluster", "start", "--n", "2", "--daemon");
@@ -48,34 +71,18 @@ Deno.test("ipx cluster start --daemon, list and stop leave no process behind", a
 });
 
 Deno.test("ipx cluster start --no-ipc: engines and clients use TCP/TLS, no socket file", async () => {
-  await using dir = await tempIpxDir();
-  const started = await runIpx(dir.path, "cluster", "start", "--n", "1", "--daemon", "--no-ipc");
-  try {
-    assert.equal(started.code, 0, started.stdout + started.stderr);
-    await using client = await Client.connect({
-      file: `${dir.path}/profile_default/security/ipx-client.json`,
-    });
+  await withDaemonCluster(["--no-ipc"], async ({ profile, client }) => {
     assert.equal(client.connectionInfo.ipcPath, undefined);
-    const security = `${dir.path}/profile_default/security`;
+    const security = `${profile}/security`;
     assert.deepEqual([...Deno.readDirSync(security)].filter((e) => e.name.endsWith(".sock")), []);
     assert.deepEqual(await client.directView().apply(() => 2), [2]);
-    const log = await Deno.readTextFile(`${dir.path}/profile_default/log/cluster.log`);
+    const log = await Deno.readTextFile(`${profile}/log/cluster.log`);
     assert.match(log, /engine 0 registered \(pid \d+ on .*, from 127\.0\.0\.1:\d+\)/);
-  } finally {
-    const stopped = await runIpx(dir.path, "cluster", "stop");
-    assert.equal(stopped.code, 0, stopped.stderr);
-  }
-  assert.deepEqual(await processesMatching(dir.path), []);
+  });
 });
 
 Deno.test("ipx cluster start --no-db keeps history in memory: nothing on disk, results still served", async () => {
-  await using dir = await tempIpxDir();
-  const started = await runIpx(dir.path, "cluster", "start", "--n", "1", "--daemon", "--no-db");
-  const profile = `${dir.path}/profile_default`;
-  try {
-    assert.equal(started.code, 0, started.stdout + started.stderr);
-    const file = `${profile}/security/ipx-client.json`;
-    await using client = await Client.connect({ file });
+  await withDaemonCluster(["--no-db"], async ({ profile, file, client }) => {
     const big = client.directView().apply(() => new Uint8Array(2 * 1024 * 1024).fill(9));
     const [value] = await big;
     assert.equal((value as Uint8Array).length, 2 * 1024 * 1024);
@@ -85,11 +92,7 @@ Deno.test("ipx cluster start --no-db keeps history in memory: nothing on disk, r
     assert.equal((again as Uint8Array)[0], 9);
     const onDisk = [...Deno.readDirSync(profile)].map((e) => e.name);
     assert.deepEqual(onDisk.filter((n) => n.startsWith("ipx.sqlite")), []);
-  } finally {
-    const stopped = await runIpx(dir.path, "cluster", "stop");
-    assert.equal(stopped.code, 0, stopped.stderr);
-  }
-  assert.deepEqual(await processesMatching(dir.path), []);
+  });
 });
 
 Deno.test("ipx cluster start --hwm sets the default mark of load-balanced tasks", async () => {
@@ -97,12 +100,7 @@ Deno.test("ipx cluster start --hwm sets the default mark of load-balanced tasks"
   const bad = await runIpx(dir.path, "cluster", "start", "--n", "1", "--hwm", "lots");
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--hwm must be "auto" or an integer of at least 0, got "lots"/);
-  const started = await runIpx(dir.path, "cluster", "start", "--n", "1", "--daemon", "--hwm", "3");
-  try {
-    assert.equal(started.code, 0, started.stdout + started.stderr);
-    await using client = await Client.connect({
-      file: `${dir.path}/profile_default/security/ipx-client.json`,
-    });
+  await withDaemonCluster(["--hwm", "3"], async ({ profile, client }) => {
     const lv = client.loadBalancedView(); // no hwm of its own: the cluster's
     const waiting = lv.map(async (x: number) => {
       for (;;) {
@@ -118,10 +116,7 @@ Deno.test("ipx cluster start --hwm sets the default mark of load-balanced tasks"
     const status = await client.queueStatus();
     assert.equal(status[0]!.tasks, 3);
     assert.equal(status.unassigned, 2);
-    await Deno.writeTextFile(`${dir.path}/profile_default/data/go`, "");
+    await Deno.writeTextFile(`${profile}/data/go`, "");
     assert.deepEqual(await waiting, [1, 2, 3, 4, 5]);
-  } finally {
-    const stopped = await runIpx(dir.path, "cluster", "stop");
-    assert.equal(stopped.code, 0, stopped.stderr);
-  }
+  });
 });
