@@ -84,3 +84,19 @@ ipx_deno() {
     "on PATH, or set IPX_DENO to its path" >&2
   return 1
 }
+
+# glibc malloc tuning for ipx's processes (why: lib/engine/allocator_env.ts, which holds the same
+# value; a test checks they match): big buffers stay in the process instead of going back to the
+# system after every 16 MiB transfer.
+IPX_GLIBC_TUNABLES="glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=67108864"
+
+# ipx_allocator_env: exports GLIBC_TUNABLES=$IPX_GLIBC_TUNABLES unless the user set any of
+# glibc's allocator variables (then theirs apply as they are).
+ipx_allocator_env() {
+  local name
+  for name in GLIBC_TUNABLES MALLOC_ARENA_MAX MALLOC_ARENA_TEST MALLOC_CHECK_ MALLOC_MMAP_MAX_ \
+    MALLOC_MMAP_THRESHOLD_ MALLOC_PERTURB_ MALLOC_TOP_PAD_ MALLOC_TRIM_THRESHOLD_; do
+    [[ -n "${!name+set}" ]] && return 0
+  done
+  export GLIBC_TUNABLES="$IPX_GLIBC_TUNABLES"
+}

@@ -27,7 +27,9 @@
  * @module
  */
 
+import { fileURLToPath } from "node:url";
 import type { Client } from "../mod.ts";
+import { allocatorEnv, DEFAULT_GLIBC_TUNABLES } from "../lib/engine/allocator_env.ts";
 import { FloorPipeline } from "./bench_floor.ts";
 import { findPython, IPP_INSTALL_HINT, IppDriver, type IppReply } from "./_bench/ipp.ts";
 import {
@@ -954,7 +956,39 @@ function report(s: Settings, rows: Row[]): string {
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * ipx's processes run with its C-allocator default (`lib/engine/allocator_env.ts`: the launcher
+ * and the engine supervisor set it); the client is this process, so when the default is not in
+ * its environment yet, the bench runs itself again with it (ipyparallel's processes get the
+ * environment without it: they run as installed).
+ */
+async function rerunWithAllocatorDefault(): Promise<number | undefined> {
+  const env = Deno.env.toObject();
+  const wanted = allocatorEnv(env);
+  if (env.GLIBC_TUNABLES !== undefined || wanted.GLIBC_TUNABLES !== DEFAULT_GLIBC_TUNABLES) {
+    return undefined;
+  }
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--config",
+      fileURLToPath(new URL("../deno.json", import.meta.url)),
+      "--allow-all",
+      "--unstable-worker-options",
+      fileURLToPath(import.meta.url),
+      ...Deno.args,
+    ],
+    env: { GLIBC_TUNABLES: DEFAULT_GLIBC_TUNABLES },
+    stdin: "inherit",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  return (await child.status).code;
+}
+
 async function main(): Promise<number> {
+  const rerun = await rerunWithAllocatorDefault();
+  if (rerun !== undefined) return rerun;
   let s: Settings;
   try {
     s = parseSettings(Deno.args);
@@ -966,7 +1000,10 @@ async function main(): Promise<number> {
   const own = !Deno.env.get("IPX_BENCH_DIR");
   const dir = Deno.env.get("IPX_BENCH_DIR") ?? await Deno.makeTempDir({ prefix: "ipx-bench-" });
   Deno.env.set("IPX_DIR", dir);
-  log(`bench: ${s.quick ? "quick" : "full"} run; IPX_DIR=${dir}`);
+  log(
+    `bench: ${s.quick ? "quick" : "full"} run; IPX_DIR=${dir}; ipx processes run with ` +
+      `GLIBC_TUNABLES=${Deno.env.get("GLIBC_TUNABLES") ?? "(unset)"}`,
+  );
   const load = loadAverage();
   if (load !== undefined && load > 0.5) {
     log(

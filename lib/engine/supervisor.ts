@@ -10,6 +10,7 @@ import { hostname } from "node:os";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import type { ConnectionInfo } from "../protocol/connection_file.ts";
 import { dial } from "../protocol/dial.ts";
+import { allocatorEnv } from "./allocator_env.ts";
 import { ExitReporter } from "./exit_reporter.ts";
 
 /** Options of {@linkcode Supervisor}. */
@@ -60,25 +61,13 @@ const PROCESS_MAIN = fromFileUrl(new URL("./process_main.ts", import.meta.url));
 const CONFIG = fromFileUrl(new URL("../../deno.json", import.meta.url));
 const WORKER = fromFileUrl(new URL("./worker.ts", import.meta.url));
 
-/** The C allocator's (glibc's) tuning variables, passed on to engine processes. */
-const ALLOCATOR_VARIABLES: ReadonlySet<string> = new Set([
-  "GLIBC_TUNABLES",
-  "MALLOC_ARENA_MAX",
-  "MALLOC_ARENA_TEST",
-  "MALLOC_CHECK_",
-  "MALLOC_MMAP_MAX_",
-  "MALLOC_MMAP_THRESHOLD_",
-  "MALLOC_PERTURB_",
-  "MALLOC_TOP_PAD_",
-  "MALLOC_TRIM_THRESHOLD_",
-]);
-
 /**
  * The environment of an engine process: the few variables Deno needs, and the C allocator's
- * tuning (`MALLOC_ARENA_MAX`, `MALLOC_*_`, `GLIBC_TUNABLES`) so a user can trade speed for memory. Example: with
+ * tuning ({@linkcode allocatorEnv}: the user's `MALLOC_*_`/`GLIBC_TUNABLES`, else ipx's default
+ * that keeps big buffers in the process), so a user can trade speed for memory. Example: with
  * `MALLOC_MMAP_THRESHOLD_=131072` an engine gives freed big buffers back to the system (~100 MB
- * less RSS after 16 MiB pushes and pulls) but pushes ~20% slower, since every big buffer is
- * fresh memory. Nothing else leaks in (user code sees no environment unless `--allow-env`).
+ * less RSS after 16 MiB pushes and pulls) but moves big values slower, since every big buffer
+ * is fresh memory. Nothing else leaks in (user code sees no environment unless `--allow-env`).
  *
  * @returns The variables to set.
  */
@@ -88,10 +77,7 @@ export function engineEnv(): Record<string, string> {
     const v = Deno.env.get(name);
     if (v !== undefined) env[name] = v;
   }
-  for (const [name, value] of Object.entries(Deno.env.toObject())) {
-    if (ALLOCATOR_VARIABLES.has(name)) env[name] = value;
-  }
-  return env;
+  return { ...env, ...allocatorEnv(Deno.env.toObject()) };
 }
 
 let modulesCached: Promise<void> | undefined;

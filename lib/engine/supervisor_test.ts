@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describeExit, engineEnv, engineProcessFlags, SEMI_SPACE_MB } from "./supervisor.ts";
+import { ALLOCATOR_VARIABLES, DEFAULT_GLIBC_TUNABLES } from "./allocator_env.ts";
 
 function status(code: number, signal: Deno.Signal | null = null): Deno.CommandStatus {
   return { success: code === 0, code, signal };
@@ -90,5 +91,15 @@ Deno.test("engineEnv() passes the allocator's tuning and nothing else of the env
     assert.equal(env.MALLOC_NOT_A_TUNABLE, undefined);
   } finally {
     for (const k of [...Object.keys(set), unrelated, "MALLOC_NOT_A_TUNABLE"]) Deno.env.delete(k);
+  }
+});
+
+Deno.test("engineEnv() gives engines ipx's allocator default when the user set none", () => {
+  const saved = Object.entries(Deno.env.toObject()).filter(([k]) => ALLOCATOR_VARIABLES.has(k));
+  try {
+    for (const [k] of saved) Deno.env.delete(k);
+    assert.equal(engineEnv().GLIBC_TUNABLES, DEFAULT_GLIBC_TUNABLES);
+  } finally {
+    for (const [k, v] of saved) Deno.env.set(k, v);
   }
 });

@@ -6,8 +6,22 @@
  */
 
 import { fileURLToPath } from "node:url";
+import { DEFAULT_GLIBC_TUNABLES } from "../../lib/engine/allocator_env.ts";
 
 const DRIVER = fileURLToPath(new URL("../bench_ipp.py", import.meta.url));
+
+/**
+ * The environment without ipx's allocator default (`lib/engine/allocator_env.ts`), which the
+ * bench sets for itself; a user's own setting stays.
+ *
+ * @param env An environment.
+ * @returns A copy without `GLIBC_TUNABLES` when it is ipx's default.
+ */
+export function withoutIpxAllocatorDefault(env: Record<string, string>): Record<string, string> {
+  const copy = { ...env };
+  if (copy.GLIBC_TUNABLES === DEFAULT_GLIBC_TUNABLES) delete copy.GLIBC_TUNABLES;
+  return copy;
+}
 
 /** How to install what the ipyparallel comparison needs. */
 export const IPP_INSTALL_HINT =
@@ -65,6 +79,9 @@ export class IppDriver implements AsyncDisposable {
   static async start(python: string, stderrPath: string): Promise<IppDriver> {
     const child = new Deno.Command(python, {
       args: ["-u", DRIVER],
+      // ipx's C-allocator default is ipx's, not ipyparallel's: it runs as installed
+      env: withoutIpxAllocatorDefault(Deno.env.toObject()),
+      clearEnv: true,
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",

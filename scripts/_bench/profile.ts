@@ -6,7 +6,7 @@
  *
  * ```text
  * deno run -A --unstable-worker-options scripts/_bench/profile.ts [--workload rtt|exec|lb|lbmap|pushpull|sg]
- *     [--n 3000] [--engines 2] [--no-tls] [--interval-us 200] [--top 25] [--out DIR]
+ *     [--n 3000] [--engines 2] [--no-tls] [--no-db] [--interval-us 200] [--top 25] [--out DIR]
  * ```
  *
  * The code Worker inside each engine writes its profile only when it closes itself, so at the
@@ -195,6 +195,7 @@ interface SessionOptions {
   n: number;
   engines: number;
   tls: boolean;
+  db: boolean;
   intervalUs: number;
   top: number;
   out: string;
@@ -237,6 +238,7 @@ async function runOnce(o: SessionOptions, flushWorkers: boolean): Promise<RunRes
     "--profile",
     "prof",
     ...(o.tls ? [] : ["--no-tls"]),
+    ...(o.db ? [] : ["--no-db"]),
   ], env);
   const engines: Deno.ChildProcess[] = [];
   const engineIds: number[] = [];
@@ -353,6 +355,7 @@ async function main(): Promise<void> {
       n: { type: "string" },
       engines: { type: "string", default: "2" },
       "no-tls": { type: "boolean", default: false },
+      "no-db": { type: "boolean", default: false },
       "interval-us": { type: "string", default: "200" },
       top: { type: "string", default: "25" },
       out: { type: "string" },
@@ -387,6 +390,7 @@ async function main(): Promise<void> {
       n: values.n ? Number(values.n) : defaults[workload],
       engines,
       tls: !values["no-tls"],
+      db: !values["no-db"],
       intervalUs: Number(values["interval-us"]),
       top: Number(values.top),
       out,
