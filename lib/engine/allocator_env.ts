@@ -6,7 +6,8 @@
  * page is a fault and a zero fill, on a virtual machine a trap to the host too. Measured here
  * (`deno run`, a 16 MiB buffer allocated and filled 50 times): 4–7 ms per buffer by default,
  * 2.6–2.9 ms with {@linkcode DEFAULT_GLIBC_TUNABLES}; ten 16 MiB push/pull cycles on a local
- * 2-engine cluster took 12–23% less wall time. The price is memory kept after big transfers:
+ * 2-engine cluster took 13% less wall time on average (7–19% in four alternated runs). The price
+ * is memory kept after big transfers (~30 MB more per engine after 16 MiB transfers):
  * buffers up to 32 MiB come from the heap, and a heap keeps up to 64 MiB free at its top
  * before it gives memory back.
  *
