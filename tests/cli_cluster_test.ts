@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Client } from "../mod.ts";
+import { allocatorEnv } from "../lib/engine/allocator_env.ts";
 import { processesMatching, runIpx, tempIpxDir } from "./_helpers/ipx_cli.ts";
 
 /**
@@ -44,6 +45,16 @@ Deno.test("ipx cluster start --daemon, list and stop leave no process behind", a
     assert.equal(rows.length, 1);
     assert.equal(rows[0]!.running, true);
     assert.equal(rows[0]!.enginePids.length, 2);
+    // engine processes run with ipx's allocator default (or exactly the user's own setting);
+    // glibc 2.36 splits the variable at ':' in place while parsing it, so /proc may show the
+    // first tunable only (the process itself and its children still get all of them)
+    const expected = allocatorEnv(Deno.env.toObject()).GLIBC_TUNABLES;
+    for (const pid of rows[0]!.enginePids) {
+      const environ = (await Deno.readTextFile(`/proc/${pid}/environ`)).split("\0");
+      const seen = environ.find((v) => v.startsWith("GLIBC_TUNABLES="))?.slice(15);
+      const accepted = expected === undefined ? [undefined] : [expected, expected.split(":")[0]];
+      assert.ok(accepted.includes(seen), `engine pid ${pid} has GLIBC_TUNABLES=${seen}`);
+    }
     // the cluster is usable: TLS by default, pinned CA from the client file
     await using client = await Client.connect({
       file: `${dir.path}/profile_default/security/ipx-client.json`,
