@@ -1,6 +1,6 @@
 /**
  * Builds a self-contained `dist/ipx` executable with `deno compile`, with the same permissions
- * and unstable flags as `./ipx` baked in, and every engine worker module included (workers are
+ * and unstable flags as `./ipx` baked in, and every worker module included (workers are
  * loaded by URL, so the module graph alone does not find them).
  *
  * Usage: `deno task compile [--output PATH] [--target TRIPLE]`
@@ -46,8 +46,9 @@ export interface CompileArgsOptions {
 }
 
 /**
- * Finds the worker modules under `lib/engine`: files named `*worker*.ts` (not tests) and every
- * module started with `new Worker(new URL("…", import.meta.url))` there.
+ * Finds the worker modules under `lib` (the engine's code Worker, the controller's result
+ * writer): files named `*worker*.ts` (not tests) and every module started with
+ * `new Worker(new URL("…", import.meta.url))` there.
  *
  * @param root The repository root.
  * @returns Root-relative paths with `/` separators, sorted, without duplicates.
@@ -79,7 +80,7 @@ export async function findWorkerModules(root: string): Promise<string[]> {
       }
     }
   }
-  await walk(join(root, "lib", "engine"));
+  await walk(join(root, "lib"));
   return [...found].sort();
 }
 

@@ -25,11 +25,14 @@ const FILES = {
   "lib/engine/worker.ts": "export {};\n",
   "lib/engine/worker_test.ts": "export {};\n",
   "lib/engine/engine.ts": 'import "./executor.ts";\n',
+  "lib/controller/writer.ts": 'new Worker(new URL("./writer_thread.ts", import.meta.url));\n',
+  "lib/controller/writer_thread.ts": "export {};\n",
 };
 
 Deno.test("findWorkerModules() finds worker files and new Worker() targets", async () => {
   await withFixture(FILES, async (root) => {
     assert.deepEqual(await findWorkerModules(root), [
+      "lib/controller/writer_thread.ts",
       "lib/engine/sandbox/runner.ts",
       "lib/engine/worker.ts",
     ]);
@@ -45,6 +48,8 @@ Deno.test("compileArgs() bakes in ipx's permissions and includes the workers", a
       "--config",
       join(root, "deno.json"),
       ...IPX_RUN_FLAGS,
+      "--include",
+      join(root, "lib/controller/writer_thread.ts"),
       "--include",
       join(root, "lib/engine/sandbox/runner.ts"),
       "--include",

@@ -39,13 +39,17 @@ Deno.test("the task history (database, record log, result files) is owner-only",
     assert.equal((await Deno.stat(`${profile}/${name}`)).mode! & 0o777, 0o600, name);
   }
   assert.equal((await Deno.stat(`${profile}/ipx.sqlite.results`)).mode! & 0o777, 0o700);
-  let files = 0;
-  for await (const entry of Deno.readDir(`${profile}/ipx.sqlite.results`)) {
-    files++;
-    const mode = (await Deno.stat(`${profile}/ipx.sqlite.results/${entry.name}`)).mode!;
-    assert.equal(mode & 0o777, 0o600, entry.name);
+  // the value reaches its file in the background (the writer thread starts with the first one)
+  const results = `${profile}/ipx.sqlite.results`;
+  const deadline = Date.now() + 15_000;
+  let names: string[] = [];
+  while ((names = (await Array.fromAsync(Deno.readDir(results))).map((e) => e.name)).length === 0) {
+    if (Date.now() > deadline) assert.fail("the pulled value was never kept in a result file");
+    await new Promise((r) => setTimeout(r, 20));
   }
-  assert.ok(files >= 1, "the pulled value was kept in a result file");
+  for (const name of names) {
+    assert.equal((await Deno.stat(`${results}/${name}`)).mode! & 0o777, 0o600, name);
+  }
 });
 
 Deno.test("ipx controller refuses a world-writable security dir with a clear error", async () => {

@@ -2,15 +2,20 @@
  * Where the task store keeps big result values: one file each in a directory beside the state
  * database, written in the background, so a 16 MiB result neither blocks the controller's
  * event loop in a SQLite transaction nor waits for the disk before it reaches its client.
+ * Files are written on a thread of their own, around the page cache where the file system
+ * allows (`result_writer.ts`).
  * A value is readable from memory until its file is complete. With an in-memory database the
  * values stay in memory ({@linkcode MemoryBlobs}).
  *
  * What a crash can lose: a value whose file was still being written when the controller was
- * killed (a few milliseconds after the result was sent). Its record says how big it was, so a
+ * killed (a few milliseconds after the result was sent; the first one also waits for the writer
+ * thread to start, ~0.1–0.2 s). Its record says how big it was, so a
  * later lookup explains the loss instead of returning wrong bytes.
  *
  * @module
  */
+
+import { ResultFileWriter } from "./result_writer.ts";
 
 /** Big result values by key (the task record's sequence number). */
 export interface ResultBlobs {
@@ -39,6 +44,8 @@ export interface ResultBlobs {
   keys(): number[];
   /** Resolves when every background write has ended. */
   settle(): Promise<void>;
+  /** Settles, then releases what writing needed (the writer thread). */
+  close(): Promise<void>;
 }
 
 /** Values kept in memory (for an in-memory state database). */
@@ -68,6 +75,10 @@ export class MemoryBlobs implements ResultBlobs {
   settle(): Promise<void> {
     return Promise.resolve();
   }
+  /** @inheritdoc */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 /** Values in files `<dir>/<key>.bin` (mode 0600, the directory 0700). */
@@ -78,6 +89,7 @@ export class FileBlobs implements ResultBlobs {
   /** The last background operation per key, so a delete waits for the write before it. */
   #ops = new Map<number, Promise<void>>();
   #report: (message: string) => void;
+  #writer: ResultFileWriter;
 
   /**
    * @param dir The directory (created when missing).
@@ -86,6 +98,7 @@ export class FileBlobs implements ResultBlobs {
   constructor(dir: string, report: (message: string) => void = console.error) {
     this.#dir = dir;
     this.#report = report;
+    this.#writer = new ResultFileWriter({ report });
     Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
 
@@ -106,7 +119,7 @@ export class FileBlobs implements ResultBlobs {
     this.#writing.set(key, bytes);
     this.#chain(key, async () => {
       try {
-        await writeOwnerOnly(this.#path(key), bytes);
+        await this.#writer.write(this.#path(key), bytes);
         if (this.#writing.get(key) === bytes) this.#writing.delete(key);
       } catch (error) {
         // keep it in memory: it is still served, only not kept across a restart
@@ -158,18 +171,10 @@ export class FileBlobs implements ResultBlobs {
   async settle(): Promise<void> {
     while (this.#ops.size > 0) await Promise.all([...this.#ops.values()]);
   }
-}
 
-/**
- * Writes `bytes` to a new owner-only file. `Deno.writeFile` copies its data on the calling
- * thread before the write starts (2–17 ms for 16 MiB here); a file handle's `write` hands the
- * buffer to the I/O thread as is.
- */
-async function writeOwnerOnly(path: string, bytes: Uint8Array): Promise<void> {
-  const file = await Deno.open(path, { write: true, create: true, truncate: true, mode: 0o600 });
-  try {
-    for (let off = 0; off < bytes.length;) off += await file.write(bytes.subarray(off));
-  } finally {
-    file.close();
+  /** @inheritdoc */
+  async close(): Promise<void> {
+    await this.settle();
+    await this.#writer.close();
   }
 }

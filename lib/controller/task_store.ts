@@ -492,6 +492,6 @@ export class TaskStore {
       this.#timer = undefined;
       this.#log?.close();
     }
-    return this.#blobs.settle();
+    return this.#blobs.close();
   }
 }
