@@ -50,7 +50,7 @@ export function parseThreadStat(line: string): ThreadStat {
  */
 export function threadGroup(comm: string): string {
   if (comm === "deno" || comm === "python3") return "main";
-  if (/^worker-\d+$/.test(comm)) return "code Worker";
+  if (/^worker-\d+$/.test(comm)) return "Worker thread"; // engine: code Worker; controller: result writer
   if (comm.startsWith("tokio-runtime")) return "I/O threads";
   if (comm.startsWith("V8 ")) return "V8 helpers (GC)";
   return comm;

@@ -14,7 +14,7 @@ Deno.test("parseThreadStat() counts fields from the last ')' (names may hold spa
 
 Deno.test("threadGroup() folds numbered thread names", () => {
   assert.equal(threadGroup("deno"), "main");
-  assert.equal(threadGroup("worker-12"), "code Worker");
+  assert.equal(threadGroup("worker-12"), "Worker thread");
   assert.equal(threadGroup("tokio-runtime-w"), "I/O threads");
   assert.equal(threadGroup("V8 DefaultWorke"), "V8 helpers (GC)");
   assert.equal(threadGroup("other"), "other");
