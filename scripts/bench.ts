@@ -61,7 +61,7 @@ interface Settings {
   mb: number;
   numbers: number;
   bigCalls: number;
-  /** Push+pull cycles per w4 sample (one cycle is ~0.1 s: too short to time alone here). */
+  /** Push+pull cycles per w4 sample (one cycle is ~0.1 s: too short to time alone here; 3 gave ±50% spreads). */
   bigTimes: number;
   floorCalls: number;
   floorTasks: number;
@@ -115,7 +115,7 @@ function parseSettings(args: string[]): Settings {
     execCalls: quick ? 20 : 100,
     lbTasks: quick ? 500 : 5000,
     mb: 16,
-    bigTimes: quick ? 1 : 3,
+    bigTimes: quick ? 1 : 6,
     numbers: quick ? 100_000 : 1_000_000,
     bigCalls: quick ? 5 : 20,
     floorCalls: quick ? 500 : 2000,
