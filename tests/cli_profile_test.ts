@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import denoJson from "../deno.json" with { type: "json" };
+import { withTempDir } from "../lib/protocol/testing.ts";
 
 const IPX = fileURLToPath(new URL("../ipx", import.meta.url));
 
@@ -27,17 +28,8 @@ async function ipx(ipxDir: string, ...args: string[]): Promise<Run> {
   };
 }
 
-async function withIpxDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "ipx_cli_profile_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 Deno.test("ipx --version prints the deno.json version", async () => {
-  await withIpxDir(async (dir) => {
+  await withTempDir("ipx_cli_profile_test_", async (dir) => {
     const run = await ipx(dir, "--version");
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout, `${denoJson.version}\n`);
@@ -45,7 +37,7 @@ Deno.test("ipx --version prints the deno.json version", async () => {
 });
 
 Deno.test("ipx profile create makes the profile and prints its directory", async () => {
-  await withIpxDir(async (dir) => {
+  await withTempDir("ipx_cli_profile_test_", async (dir) => {
     const run = await ipx(dir, "profile", "create", "foo");
     assert.equal(run.code, 0, run.stderr);
     const profileDir = join(dir, "profile_foo");
@@ -63,7 +55,7 @@ Deno.test("ipx profile create makes the profile and prints its directory", async
 });
 
 Deno.test("ipx profile list and locate report existing profiles", async () => {
-  await withIpxDir(async (dir) => {
+  await withTempDir("ipx_cli_profile_test_", async (dir) => {
     const empty = await ipx(dir, "profile", "list");
     assert.equal(empty.code, 0);
     assert.equal(empty.stdout, "");
@@ -83,7 +75,7 @@ Deno.test("ipx profile list and locate report existing profiles", async () => {
 });
 
 Deno.test("ipx profile locate of a missing profile fails with exit 1 and a hint", async () => {
-  await withIpxDir(async (dir) => {
+  await withTempDir("ipx_cli_profile_test_", async (dir) => {
     const run = await ipx(dir, "profile", "locate", "nope");
     assert.equal(run.code, 1);
     assert.equal(run.stdout, "");
@@ -93,7 +85,7 @@ Deno.test("ipx profile locate of a missing profile fails with exit 1 and a hint"
 });
 
 Deno.test("ipx reports usage errors with exit 2", async () => {
-  await withIpxDir(async (dir) => {
+  await withTempDir("ipx_cli_profile_test_", async (dir) => {
     const badName = await ipx(dir, "profile", "create", "../evil");
     assert.equal(badName.code, 2);
     assert.match(badName.stderr, /^ipx: Invalid profile name "\.\.\/evil"/);
@@ -114,7 +106,7 @@ Deno.test("ipx reports usage errors with exit 2", async () => {
 });
 
 Deno.test("ipx profile create --help describes the command", async () => {
-  await withIpxDir(async (dir) => {
+  await withTempDir("ipx_cli_profile_test_", async (dir) => {
     for (const sub of ["create", "list", "locate"]) {
       const run = await ipx(dir, "profile", sub, "--help");
       assert.equal(run.code, 0, run.stderr);
@@ -124,7 +116,7 @@ Deno.test("ipx profile create --help describes the command", async () => {
 });
 
 Deno.test("IPX_DEBUG=1 adds the stack trace", async () => {
-  await withIpxDir(async (dir) => {
+  await withTempDir("ipx_cli_profile_test_", async (dir) => {
     const output = await new Deno.Command(IPX, {
       args: ["profile", "locate", "nope"],
       env: { IPX_DIR: dir, IPX_DEBUG: "1" },

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import { DIRECT_ALIGN, DIRECT_CHUNK_BYTES, DirectFileWriter } from "./direct_write.ts";
+import { withTempDir } from "../protocol/testing.ts";
 
 /** Bytes that differ at every position (and between files, by `seed`). */
 function pattern(n: number, seed: number): Uint8Array {
@@ -27,15 +28,6 @@ function opensDirect(dir: string): boolean {
   }
 }
 
-async function withDir(fn: (dir: string) => Promise<void>, base?: string): Promise<void> {
-  const dir = await Deno.makeTempDir(base ? { dir: base } : {});
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 const SIZES = [
   0,
   1,
@@ -48,7 +40,7 @@ const SIZES = [
 ];
 
 Deno.test("DirectFileWriter writes files of every size exactly, owner-only, around the page cache where it can", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("ipx-direct-", async (dir) => {
     const writer = new DirectFileWriter();
     for (const [i, size] of SIZES.entries()) {
       const bytes = pattern(size, i);
@@ -66,7 +58,7 @@ Deno.test("DirectFileWriter writes files of every size exactly, owner-only, arou
 });
 
 Deno.test("DirectFileWriter: concurrent writes share the staging buffer one at a time; a rewrite cuts the file", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("ipx-direct-", async (dir) => {
     const writer = new DirectFileWriter();
     const files = SIZES.map((size, i) => ({
       path: `${dir}/${i}.bin`,
@@ -82,7 +74,7 @@ Deno.test("DirectFileWriter: concurrent writes share the staging buffer one at a
 });
 
 Deno.test("DirectFileWriter falls back to buffered writes, for good, where the file system refuses direct I/O at open", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("ipx-direct-", async (dir) => {
     let opens = 0;
     const writer = new DirectFileWriter({
       open: () => {
@@ -103,7 +95,7 @@ Deno.test("DirectFileWriter falls back to buffered writes, for good, where the f
 });
 
 Deno.test("DirectFileWriter falls back when the file opens but no buffer offset is accepted", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("ipx-direct-", async (dir) => {
     let writes = 0;
     const writer = new DirectFileWriter({
       open: async (path, _flags, mode) => {
@@ -134,7 +126,7 @@ Deno.test("DirectFileWriter falls back when the file opens but no buffer offset 
 });
 
 Deno.test("DirectFileWriter passes on errors other than a refusal of direct I/O", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("ipx-direct-", async (dir) => {
     const writer = new DirectFileWriter({
       open: () => Promise.reject(Object.assign(new Error("No space left"), { code: "ENOSPC" })),
     });
@@ -144,7 +136,7 @@ Deno.test("DirectFileWriter passes on errors other than a refusal of direct I/O"
 });
 
 Deno.test("DirectFileWriter reports a write that cannot happen, and keeps writing afterwards", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("ipx-direct-", async (dir) => {
     const writer = new DirectFileWriter();
     await assert.rejects(writer.write(`${dir}/missing/x.bin`, pattern(10, 1)), /no such file/i);
     await writer.write(`${dir}/ok.bin`, pattern(10, 1));

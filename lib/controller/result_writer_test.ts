@@ -1,20 +1,12 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { ResultFileWriter } from "./result_writer.ts";
+import { withTempDir } from "../protocol/testing.ts";
 
 function pattern(n: number, seed: number): Uint8Array {
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) out[i] = (i * 13 + seed) & 0xff;
   return out;
-}
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "ipx-writer-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 }
 
 /** A writer-thread module with the given source, in `dir`. */
@@ -25,7 +17,7 @@ async function threadModule(dir: string, source: string): Promise<URL> {
 }
 
 Deno.test("ResultFileWriter writes on its thread; the caller's bytes stay usable", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("ipx-writer-", async (dir) => {
     const writer = new ResultFileWriter();
     try {
       const values = [pattern(5 * 1024 * 1024 + 3, 1), pattern(10, 2), pattern(0, 3)];
@@ -44,7 +36,7 @@ Deno.test("ResultFileWriter writes on its thread; the caller's bytes stay usable
 });
 
 Deno.test("ResultFileWriter writes on the calling thread when its thread cannot start", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("ipx-writer-", async (dir) => {
     const reports: string[] = [];
     const writer = new ResultFileWriter({
       workerUrl: await threadModule(dir, 'throw new Error("no thread today");\n'),
@@ -65,7 +57,7 @@ Deno.test("ResultFileWriter writes on the calling thread when its thread cannot 
 });
 
 Deno.test("ResultFileWriter redoes the writes a dying thread left pending", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("ipx-writer-", async (dir) => {
     const writer = new ResultFileWriter({
       // takes the requests and dies without answering
       workerUrl: await threadModule(
@@ -92,7 +84,7 @@ Deno.test("ResultFileWriter redoes the writes a dying thread left pending", asyn
 });
 
 Deno.test("ResultFileWriter's idle thread does not keep a process alive", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("ipx-writer-", async (dir) => {
     const module = fileURLToPath(new URL("./result_writer.ts", import.meta.url));
     const script = `import { ResultFileWriter } from ${JSON.stringify(module)};
 const w = new ResultFileWriter();

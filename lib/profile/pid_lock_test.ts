@@ -8,15 +8,7 @@ import {
   PidLockError,
   readPidFile,
 } from "./pid_lock.ts";
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "ipx_pid_lock_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempDir } from "../protocol/testing.ts";
 
 async function names(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -44,7 +36,7 @@ async function deadPid(): Promise<number> {
 }
 
 Deno.test("acquirePidLock() writes our pid and release() removes the file", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_pid_lock_test_", async (dir) => {
     const path = join(dir, "ipx.pid");
     const lock = await acquirePidLock(path);
     assert.equal(lock.pid, Deno.pid);
@@ -60,7 +52,7 @@ Deno.test("acquirePidLock() writes our pid and release() removes the file", asyn
 });
 
 Deno.test("acquirePidLock() is disposable with `using`", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_pid_lock_test_", async (dir) => {
     const path = join(dir, "ipx.pid");
     {
       using _lock = await acquirePidLock(path);
@@ -71,7 +63,7 @@ Deno.test("acquirePidLock() is disposable with `using`", async () => {
 });
 
 Deno.test("acquirePidLock() refuses a second lock while this process holds it", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_pid_lock_test_", async (dir) => {
     const path = join(dir, "ipx.pid");
     using _held = await acquirePidLock(path);
     await assert.rejects(acquirePidLock(path), AlreadyRunningError);
@@ -80,7 +72,7 @@ Deno.test("acquirePidLock() refuses a second lock while this process holds it", 
 });
 
 Deno.test("acquirePidLock() names a live holder's pid and how to stop it", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_pid_lock_test_", async (dir) => {
     const path = join(dir, "ipx.pid");
     await withLiveProcess(async (pid) => {
       for (const content of [`${pid}\n`, JSON.stringify({ pid, hostname: hostname() })]) {
@@ -101,7 +93,7 @@ Deno.test("acquirePidLock() names a live holder's pid and how to stop it", async
 });
 
 Deno.test("acquirePidLock() counts a lock from another host as live", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_pid_lock_test_", async (dir) => {
     const path = join(dir, "ipx.pid");
     await Deno.writeTextFile(path, JSON.stringify({ pid: 1, hostname: "elsewhere.invalid" }));
     await assert.rejects(acquirePidLock(path), /stop it on elsewhere\.invalid/);
@@ -109,7 +101,7 @@ Deno.test("acquirePidLock() counts a lock from another host as live", async () =
 });
 
 Deno.test("acquirePidLock() replaces a stale, reused-pid or corrupt lock file", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_pid_lock_test_", async (dir) => {
     const path = join(dir, "ipx.pid");
     const earlier = new Date(performance.timeOrigin - 60_000).toISOString();
     const stale = [
@@ -129,7 +121,7 @@ Deno.test("acquirePidLock() replaces a stale, reused-pid or corrupt lock file", 
 });
 
 Deno.test("release() leaves a lock file that another holder has replaced", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_pid_lock_test_", async (dir) => {
     const path = join(dir, "ipx.pid");
     const lock = await acquirePidLock(path);
     await Deno.writeTextFile(path, "12345\n");
@@ -139,7 +131,7 @@ Deno.test("release() leaves a lock file that another holder has replaced", async
 });
 
 Deno.test("acquirePidLock() reports a missing directory as PidLockError", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_pid_lock_test_", async (dir) => {
     await assert.rejects(acquirePidLock(join(dir, "absent", "x.pid")), (e: unknown) => {
       assert.ok(e instanceof PidLockError);
       assert.match(e.message, /writable/);
@@ -154,7 +146,7 @@ Deno.test("isProcessAlive() tells live from exited processes", async () => {
 });
 
 Deno.test("readPidFile() returns undefined for a missing or foreign file", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_pid_lock_test_", async (dir) => {
     assert.equal(await readPidFile(join(dir, "absent")), undefined);
     await Deno.writeTextFile(join(dir, "f"), '{"pid": -3, "hostname": "h"}');
     assert.equal(await readPidFile(join(dir, "f")), undefined);

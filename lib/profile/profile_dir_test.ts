@@ -8,18 +8,10 @@ import {
   ProfileNotFoundError,
 } from "./profile_dir.ts";
 import { ProfileNameError } from "./profile_name.ts";
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "ipx_profile_dir_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempDir } from "../protocol/testing.ts";
 
 Deno.test("createProfile() makes the directories with a private security dir", async () => {
-  await withTempDir(async (tmp) => {
+  await withTempDir("ipx_profile_dir_test_", async (tmp) => {
     const base = join(tmp, "nested", "ipx");
     const paths = await createProfile("foo", base);
     assert.equal(paths.dir, join(base, "profile_foo"));
@@ -31,7 +23,7 @@ Deno.test("createProfile() makes the directories with a private security dir", a
 });
 
 Deno.test("createProfile() is idempotent, keeps files and re-tightens security", async () => {
-  await withTempDir(async (base) => {
+  await withTempDir("ipx_profile_dir_test_", async (base) => {
     const first = await createProfile("foo", base);
     await Deno.writeTextFile(first.clientFile, "{}");
     await Deno.chmod(first.security, 0o777);
@@ -43,7 +35,7 @@ Deno.test("createProfile() is idempotent, keeps files and re-tightens security",
 });
 
 Deno.test("createProfile() refuses a security path that is not a directory", async () => {
-  await withTempDir(async (base) => {
+  await withTempDir("ipx_profile_dir_test_", async (base) => {
     await Deno.mkdir(join(base, "profile_foo"));
     await Deno.writeTextFile(join(base, "profile_foo", "security"), "");
     await assert.rejects(createProfile("foo", base), ProfileError);
@@ -51,14 +43,14 @@ Deno.test("createProfile() refuses a security path that is not a directory", asy
 });
 
 Deno.test("createProfile() rejects an invalid name before touching the disk", async () => {
-  await withTempDir(async (base) => {
+  await withTempDir("ipx_profile_dir_test_", async (base) => {
     await assert.rejects(createProfile("../evil", base), ProfileNameError);
     assert.deepEqual(await listProfiles(base), []);
   });
 });
 
 Deno.test("listProfiles() lists profile directories only, sorted", async () => {
-  await withTempDir(async (base) => {
+  await withTempDir("ipx_profile_dir_test_", async (base) => {
     assert.deepEqual(await listProfiles(join(base, "absent")), []);
     await createProfile("zeta", base);
     await createProfile("alpha", base);
@@ -70,7 +62,7 @@ Deno.test("listProfiles() lists profile directories only, sorted", async () => {
 });
 
 Deno.test("locateProfile() finds an existing profile and names a missing one", async () => {
-  await withTempDir(async (base) => {
+  await withTempDir("ipx_profile_dir_test_", async (base) => {
     await assert.rejects(locateProfile("default", base), (e: unknown) => {
       assert.ok(e instanceof ProfileNotFoundError);
       assert.equal(e.profileName, "default");

@@ -1,18 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { assertSecureDir, InsecureDirError } from "./secure_dir.ts";
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "ipx_secure_dir_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempDir } from "../protocol/testing.ts";
 
 Deno.test("assertSecureDir() accepts a private or group-readable directory", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_secure_dir_test_", async (dir) => {
     await Deno.chmod(dir, 0o700);
     await assertSecureDir(dir);
     await Deno.chmod(dir, 0o750);
@@ -21,7 +13,7 @@ Deno.test("assertSecureDir() accepts a private or group-readable directory", asy
 });
 
 Deno.test("assertSecureDir() refuses a world-writable directory and says how to fix it", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_secure_dir_test_", async (dir) => {
     await Deno.chmod(dir, 0o777);
     await assert.rejects(assertSecureDir(dir), (e: unknown) => {
       assert.ok(e instanceof InsecureDirError);
@@ -34,7 +26,7 @@ Deno.test("assertSecureDir() refuses a world-writable directory and says how to 
 });
 
 Deno.test("assertSecureDir() refuses a missing path or a file", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_secure_dir_test_", async (dir) => {
     await assert.rejects(assertSecureDir(join(dir, "absent")), InsecureDirError);
     const file = join(dir, "file");
     await Deno.writeTextFile(file, "");

@@ -8,6 +8,7 @@ import {
   waitForConnectionFile,
   writeConnectionFile,
 } from "./connection_file.ts";
+import { withTempDir } from "./testing.ts";
 
 function sampleInfo(overrides: Partial<ConnectionInfo> = {}): ConnectionInfo {
   return {
@@ -27,15 +28,6 @@ function sampleInfo(overrides: Partial<ConnectionInfo> = {}): ConnectionInfo {
   };
 }
 
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "ipx_connection_file_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 async function rejectsWith(
   promise: Promise<unknown>,
   problem: string,
@@ -52,7 +44,7 @@ async function rejectsWith(
 }
 
 Deno.test("writeConnectionFile() then readConnectionFile() round-trips with mode 0600", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_connection_file_test_", async (dir) => {
     const path = join(dir, "ipx-client.json");
     const tls = sampleInfo({ transport: "tls", tlsCaPem: "-----BEGIN CERT", role: "engine" });
     await writeConnectionFile(path, tls);
@@ -69,7 +61,7 @@ Deno.test("writeConnectionFile() then readConnectionFile() round-trips with mode
 });
 
 Deno.test("readConnectionFile() drops unknown fields", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_connection_file_test_", async (dir) => {
     const path = join(dir, "c.json");
     await Deno.writeTextFile(path, JSON.stringify({ ...sampleInfo(), future: 1 }));
     assert.deepEqual(await readConnectionFile(path), sampleInfo());
@@ -77,7 +69,7 @@ Deno.test("readConnectionFile() drops unknown fields", async () => {
 });
 
 Deno.test("readConnectionFile() names a missing file and says how to start a controller", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_connection_file_test_", async (dir) => {
     const path = join(dir, "nope.json");
     const error = await rejectsWith(readConnectionFile(path), "missing", /ipx controller/);
     assert.equal(error.path, path);
@@ -88,13 +80,13 @@ Deno.test("readConnectionFile() names a missing file and says how to start a con
 });
 
 Deno.test("readConnectionFile() reports an unreadable path", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_connection_file_test_", async (dir) => {
     await rejectsWith(readConnectionFile(dir), "unreadable", /Cannot read connection file/);
   });
 });
 
 Deno.test("readConnectionFile() reports bad JSON", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_connection_file_test_", async (dir) => {
     const path = join(dir, "c.json");
     await Deno.writeTextFile(path, "{not json");
     await rejectsWith(readConnectionFile(path), "invalid-json", /not valid JSON/);
@@ -130,7 +122,7 @@ Deno.test("parseConnectionInfo() lists every missing or invalid field", () => {
 });
 
 Deno.test("writeConnectionFile() refuses invalid info and writes nothing", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_connection_file_test_", async (dir) => {
     const path = join(dir, "c.json");
     await rejectsWith(
       writeConnectionFile(path, sampleInfo({ port: 0 })),
@@ -142,14 +134,14 @@ Deno.test("writeConnectionFile() refuses invalid info and writes nothing", async
 });
 
 Deno.test("writeConnectionFile() reports a missing directory", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_connection_file_test_", async (dir) => {
     const path = join(dir, "absent", "c.json");
     await rejectsWith(writeConnectionFile(path, sampleInfo()), "write-failed", /writable/);
   });
 });
 
 Deno.test("waitForConnectionFile() returns once the file appears", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_connection_file_test_", async (dir) => {
     const path = join(dir, "ipx-engine.json");
     let waitingCalls = 0;
     let writing: Promise<void> | undefined;
@@ -169,7 +161,7 @@ Deno.test("waitForConnectionFile() returns once the file appears", async () => {
 });
 
 Deno.test("waitForConnectionFile() returns at once for an existing file", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_connection_file_test_", async (dir) => {
     const path = join(dir, "c.json");
     await writeConnectionFile(path, sampleInfo());
     const info = await waitForConnectionFile(path, {
@@ -181,7 +173,7 @@ Deno.test("waitForConnectionFile() returns at once for an existing file", async 
 });
 
 Deno.test("waitForConnectionFile() times out naming the wait and the remedy", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_connection_file_test_", async (dir) => {
     const path = join(dir, "c.json");
     const error = await rejectsWith(
       waitForConnectionFile(path, { timeoutMs: 30, intervalMs: 5 }),
@@ -194,7 +186,7 @@ Deno.test("waitForConnectionFile() times out naming the wait and the remedy", as
 });
 
 Deno.test("waitForConnectionFile() stops when aborted", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_connection_file_test_", async (dir) => {
     const controller = new AbortController();
     const reason = new Error("stop waiting");
     await assert.rejects(
@@ -209,7 +201,7 @@ Deno.test("waitForConnectionFile() stops when aborted", async () => {
 });
 
 Deno.test("waitForConnectionFile() fails at once for an unreadable path", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_connection_file_test_", async (dir) => {
     await rejectsWith(
       waitForConnectionFile(dir, {
         timeoutMs: 30_000,
@@ -222,7 +214,7 @@ Deno.test("waitForConnectionFile() fails at once for an unreadable path", async 
 });
 
 Deno.test("ipcPath: kept when absolute, refused when relative or empty", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_connection_file_test_", async (dir) => {
     const path = join(dir, "ipx-client.json");
     await writeConnectionFile(path, sampleInfo({ ipcPath: "/run/ipx/ipx.sock" }));
     assert.equal((await readConnectionFile(path)).ipcPath, "/run/ipx/ipx.sock");

@@ -1,15 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { writeFileAtomic, WriteFileError } from "./write_file_atomic.ts";
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "ipx_write_file_atomic_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempDir } from "./testing.ts";
 
 async function names(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -18,7 +10,7 @@ async function names(dir: string): Promise<string[]> {
 }
 
 Deno.test("writeFileAtomic() writes text with mode 0600 by default", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_write_file_atomic_test_", async (dir) => {
     const path = join(dir, "f.json");
     await writeFileAtomic(path, "hello");
     assert.equal(await Deno.readTextFile(path), "hello");
@@ -28,7 +20,7 @@ Deno.test("writeFileAtomic() writes text with mode 0600 by default", async () =>
 });
 
 Deno.test("writeFileAtomic() replaces an existing file with bytes and the given mode", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_write_file_atomic_test_", async (dir) => {
     const path = join(dir, "f.bin");
     await Deno.writeTextFile(path, "old contents that are longer");
     await Deno.chmod(path, 0o666);
@@ -40,7 +32,7 @@ Deno.test("writeFileAtomic() replaces an existing file with bytes and the given 
 });
 
 Deno.test("writeFileAtomic() names the file when the directory is missing", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_write_file_atomic_test_", async (dir) => {
     const path = join(dir, "absent", "f");
     await assert.rejects(writeFileAtomic(path, "x"), (e: unknown) => {
       assert.ok(e instanceof WriteFileError);
@@ -53,7 +45,7 @@ Deno.test("writeFileAtomic() names the file when the directory is missing", asyn
 });
 
 Deno.test("writeFileAtomic() leaves no temporary file when the rename fails", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir("ipx_write_file_atomic_test_", async (dir) => {
     const path = join(dir, "target");
     await Deno.mkdir(join(path, "child"), { recursive: true }); // a non-empty dir cannot be replaced
     await assert.rejects(writeFileAtomic(path, "x"), WriteFileError);

@@ -1,18 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { History } from "./history.ts";
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "ipx_repl_history_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempDir } from "../protocol/testing.ts";
 
 Deno.test("History.load() of a missing file is empty; add() creates it privately", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("ipx_repl_history_", async (dir) => {
     const path = join(dir, "profile_x", "history");
     const h = await History.load(path);
     assert.deepEqual(h.entries, []);
@@ -26,7 +18,7 @@ Deno.test("History.load() of a missing file is empty; add() creates it privately
 });
 
 Deno.test("History keeps the newest copy of repeated lines", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("ipx_repl_history_", async (dir) => {
     const path = join(dir, "history");
     await Deno.writeTextFile(path, "a\nb\na\nc\n\n");
     const h = await History.load(path);
@@ -38,7 +30,7 @@ Deno.test("History keeps the newest copy of repeated lines", async () => {
 });
 
 Deno.test("History is bounded, dropping the oldest entries", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("ipx_repl_history_", async (dir) => {
     const path = join(dir, "history");
     await Deno.writeTextFile(path, Array.from({ length: 10 }, (_, i) => `l${i}`).join("\n"));
     const h = await History.load(path, { limit: 4 });
@@ -50,7 +42,7 @@ Deno.test("History is bounded, dropping the oldest entries", async () => {
 });
 
 Deno.test("History.add() rejects when the file cannot be written, then recovers", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("ipx_repl_history_", async (dir) => {
     const sub = join(dir, "sub");
     const h = await History.load(join(sub, "history"));
     await Deno.writeTextFile(sub, "a file where the directory should be");
