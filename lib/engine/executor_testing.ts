@@ -25,21 +25,40 @@ export interface Fixture {
  * @param fn The test body.
  * @param options Executor options besides the data dir (engine id 7 by default).
  */
-export async function withExecutor(
+export function withExecutor(
   fn: (f: Fixture) => Promise<void>,
   options: Partial<ExecutorOptions> = {},
 ): Promise<void> {
-  const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "ipx_exec_" }));
+  return withDataDirs("ipx_exec_", async (data, outside) => {
+    const ex = await Executor.create({ dataDir: data, engineId: 7, ...options });
+    try {
+      await fn({ ex, data, outside });
+    } finally {
+      await ex.close();
+    }
+  });
+}
+
+/**
+ * Runs `fn` with a fresh data dir and, beside it, an `outside` dir holding `secret.txt`
+ * ("TOP-SECRET"), both under one temporary root (real path) that is removed afterwards.
+ *
+ * @param prefix Name prefix of the temporary root.
+ * @param fn The test body.
+ */
+export async function withDataDirs(
+  prefix: string,
+  fn: (data: string, outside: string) => Promise<void>,
+): Promise<void> {
+  const root = await Deno.realPath(await Deno.makeTempDir({ prefix }));
   const data = join(root, "data");
   const outside = join(root, "outside");
   await Deno.mkdir(data);
   await Deno.mkdir(outside);
   await Deno.writeTextFile(join(outside, "secret.txt"), "TOP-SECRET");
-  const ex = await Executor.create({ dataDir: data, engineId: 7, ...options });
   try {
-    await fn({ ex, data, outside });
+    await fn(data, outside);
   } finally {
-    await ex.close();
     await Deno.remove(root, { recursive: true });
   }
 }

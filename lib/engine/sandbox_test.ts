@@ -12,19 +12,10 @@ import {
   symlinkViolation,
   workerPermissions,
 } from "./sandbox.ts";
+import { withDataDirs } from "./executor_testing.ts";
 
-async function withDirs(fn: (data: string, outside: string) => Promise<void>): Promise<void> {
-  const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "ipx_sandbox_" }));
-  const data = join(root, "data");
-  const outside = join(root, "outside");
-  await Deno.mkdir(data);
-  await Deno.mkdir(outside);
-  await Deno.writeTextFile(join(outside, "secret.txt"), "TOP-SECRET");
-  try {
-    await fn(data, outside);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+function withDirs(fn: (data: string, outside: string) => Promise<void>): Promise<void> {
+  return withDataDirs("ipx_sandbox_", fn);
 }
 
 const POLICY: SandboxPolicy = {
