@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { decodeValue } from "../protocol/codec.ts";
-import { Executor, type ExecutorOptions, type RunOutcome } from "./executor.ts";
+import type { ExecutorOptions, RunOutcome } from "./executor.ts";
 import {
   explainDenial,
   isInside,
@@ -12,7 +12,7 @@ import {
   symlinkViolation,
   workerPermissions,
 } from "./sandbox.ts";
-import { withDataDirs } from "./executor_testing.ts";
+import { type Fixture, withDataDirs, withExecutor } from "./executor_testing.ts";
 
 function withDirs(fn: (data: string, outside: string) => Promise<void>): Promise<void> {
   return withDataDirs("ipx_sandbox_", fn);
@@ -187,25 +187,18 @@ Deno.test("explainDenial() explains escalation and symlink creation, and passes 
 
 // ---- The sandbox as user code meets it, through an Executor (reliability plan, group D) ----
 
-interface Engine {
+interface Engine extends Fixture {
   run(code: string): Promise<RunOutcome>;
-  ex: Executor;
-  data: string;
-  outside: string;
 }
 
-async function withEngine(
+function withEngine(
   fn: (e: Engine) => Promise<void>,
   options: Partial<ExecutorOptions> = {},
 ): Promise<void> {
-  await withDirs(async (data, outside) => {
-    const ex = await Executor.create({ dataDir: data, engineId: 2, ...options });
-    try {
-      await fn({ run: (code) => ex.run({ kind: "execute", code }), ex, data, outside });
-    } finally {
-      await ex.close();
-    }
-  });
+  return withExecutor(
+    (f) => fn({ ...f, run: (code) => f.ex.run({ kind: "execute", code }) }),
+    { engineId: 2, ...options },
+  );
 }
 
 function ok(outcome: RunOutcome): unknown {
