@@ -60,7 +60,6 @@ export interface ResultFileWriterOptions {
 /** Writes whole files (0600) on a writer thread. */
 export class ResultFileWriter {
   #worker: Worker | undefined;
-  #broken = false;
   #closed = false;
   #pending = new Map<number, Pending>();
   /** Every write not settled yet (also those redone on this thread). */
@@ -96,7 +95,7 @@ export class ResultFileWriter {
   }
 
   #post(path: string, bytes: Uint8Array): Promise<void> {
-    if (this.#broken || this.#closed) return writeBuffered(path, bytes);
+    if (this.#mode === "in-thread" || this.#closed) return writeBuffered(path, bytes);
     const worker = this.#worker ?? this.#start();
     if (worker === undefined) return writeBuffered(path, bytes);
     const id = this.#nextId++;
@@ -130,6 +129,7 @@ export class ResultFileWriter {
     }
     worker.unref();
     worker.on("message", (reply: WriteReply) => {
+      if (this.#mode === "in-thread") return; // a late answer of a thread given up on
       this.#mode = reply.mode;
       const p = this.#pending.get(reply.id);
       this.#pending.delete(reply.id);
@@ -148,8 +148,7 @@ export class ResultFileWriter {
 
   /** The thread is gone: pending writes (and later ones) are done on this thread. */
   #fail(error: Error): void {
-    if (this.#broken) return;
-    this.#broken = true;
+    if (this.#mode === "in-thread") return;
     this.#report(
       `ipx controller: the result-file writer thread failed (${error.message}); writing ` +
         `result files on the controller's thread from now on`,
