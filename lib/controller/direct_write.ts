@@ -20,8 +20,8 @@
  * finds the wrong length — the controller killed between the two — treats the value as lost,
  * as for a short file). Writes are serialized through the one buffer.
  *
- * Where the file system refuses `O_DIRECT` (tmpfs, some network or FUSE file systems: `EINVAL`
- * at open, or no candidate offset works) or the platform has no such flag, the writer falls
+ * Where the file system refuses `O_DIRECT` (some tmpfs, network or FUSE file systems: `EINVAL`
+ * or "not supported" at open, or no candidate offset works) or the platform has no such flag, the writer falls
  * back to ordinary buffered writes for good.
  *
  * @module
@@ -40,9 +40,11 @@ const FLAGS = fs.constants as Record<string, number | undefined>;
 /** How a {@linkcode DirectFileWriter} writes. */
 export type DirectWriteMode = "untried" | "direct" | "buffered";
 
-function isEinval(error: unknown): boolean {
+/** Whether an error is the file system refusing direct I/O (EINVAL, or "not supported"). */
+function refusesDirect(error: unknown): boolean {
   const e = error as { code?: string; message?: string };
-  return e?.code === "EINVAL" || /os error 22\b|Invalid argument/.test(e?.message ?? "");
+  if (e?.code === "EINVAL" || e?.code === "ENOTSUP" || e?.code === "EOPNOTSUPP") return true;
+  return /os error (22|95)\b|Invalid argument|not supported/i.test(e?.message ?? "");
 }
 
 /** Options of {@linkcode DirectFileWriter}. */
@@ -99,7 +101,7 @@ export class DirectFileWriter {
           0o600,
         );
       } catch (error) {
-        if (!isEinval(error)) throw error;
+        if (!refusesDirect(error)) throw error;
         this.#mode = "buffered"; // this file system does not do direct I/O
       }
       if (handle !== undefined) {
@@ -129,7 +131,7 @@ export class DirectFileWriter {
         this.#at = at;
         return true;
       } catch (error) {
-        if (!isEinval(error)) throw error;
+        if (!refusesDirect(error)) throw error;
       }
     }
     return false;

@@ -74,24 +74,29 @@ Deno.test("DirectFileWriter: concurrent writes share the staging buffer one at a
 });
 
 Deno.test("DirectFileWriter falls back to buffered writes, for good, where the file system refuses direct I/O at open", async () => {
-  await withTempDir("ipx-direct-", async (dir) => {
-    let opens = 0;
-    const writer = new DirectFileWriter({
-      open: () => {
-        opens++;
-        return Promise.reject(Object.assign(new Error("Invalid argument (os error 22)"), {
-          code: "EINVAL",
-        }));
-      },
+  const refusals = [
+    { code: "EINVAL", message: "Invalid argument (os error 22)" },
+    { code: "EOPNOTSUPP", message: "Operation not supported (os error 95)" },
+    { code: undefined, message: "Operation not supported (os error 95)" },
+  ];
+  for (const refusal of refusals) {
+    await withTempDir("ipx-direct-", async (dir) => {
+      let opens = 0;
+      const writer = new DirectFileWriter({
+        open: () => {
+          opens++;
+          return Promise.reject(Object.assign(new Error(refusal.message), { code: refusal.code }));
+        },
+      });
+      const bytes = pattern(DIRECT_CHUNK_BYTES + 5, 3);
+      await writer.write(`${dir}/a.bin`, bytes);
+      await writer.write(`${dir}/b.bin`, bytes.subarray(7));
+      assert.deepEqual(await Deno.readFile(`${dir}/a.bin`), bytes);
+      assert.deepEqual(await Deno.readFile(`${dir}/b.bin`), bytes.subarray(7));
+      assert.equal(writer.mode, "buffered", refusal.message);
+      assert.equal(opens, 1, "direct I/O is not tried again");
     });
-    const bytes = pattern(DIRECT_CHUNK_BYTES + 5, 3);
-    await writer.write(`${dir}/a.bin`, bytes);
-    await writer.write(`${dir}/b.bin`, bytes.subarray(7));
-    assert.deepEqual(await Deno.readFile(`${dir}/a.bin`), bytes);
-    assert.deepEqual(await Deno.readFile(`${dir}/b.bin`), bytes.subarray(7));
-    assert.equal(writer.mode, "buffered");
-    assert.equal(opens, 1, "direct I/O is not tried again");
-  });
+  }
 });
 
 Deno.test("DirectFileWriter falls back when the file opens but no buffer offset is accepted", async () => {
