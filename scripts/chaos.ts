@@ -25,11 +25,9 @@
  */
 
 import { parseArgs } from "node:util";
-import { fileURLToPath } from "node:url";
 import { Client } from "../mod.ts";
 import type { AsyncResult } from "../mod.ts";
-
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
+import { IpxProcess } from "../tests/_helpers/ipx_cli.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -53,55 +51,6 @@ const RETRIES = Number(values.retries);
 const DEADLINE_MS = Number(values["deadline-ms"]);
 const CALM_AFTER_MS = Number(values["calm-after-ms"]);
 
-/** A long-running `./ipx` process with its output collected. */
-class Proc {
-  child: Deno.ChildProcess;
-  lines: string[] = [];
-  #done: Promise<unknown>;
-  #waiters: { re: RegExp; resolve: () => void }[] = [];
-  constructor(dir: string, args: string[]) {
-    this.child = new Deno.Command(`${ROOT}ipx`, {
-      args,
-      env: { IPX_DIR: dir, NO_COLOR: "1" },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    this.#done = Promise.all([this.#pump(this.child.stdout), this.#pump(this.child.stderr)]);
-  }
-  async #pump(s: ReadableStream<Uint8Array>): Promise<void> {
-    const d = new TextDecoder();
-    let buf = "";
-    for await (const chunk of s) {
-      buf += d.decode(chunk, { stream: true });
-      const parts = buf.split("\n");
-      buf = parts.pop()!;
-      for (const line of parts) this.#line(line);
-    }
-    if (buf) this.#line(buf);
-  }
-  #line(line: string): void {
-    this.lines.push(line);
-    this.#waiters = this.#waiters.filter((w) => !w.re.test(line) || (w.resolve(), false));
-  }
-  waitFor(re: RegExp): Promise<void> {
-    if (this.lines.some((l) => re.test(l))) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      this.#waiters.push({ re, resolve });
-      this.child.status.then(() =>
-        reject(new Error(`exited before ${re}:\n${this.lines.join("\n")}`))
-      );
-    });
-  }
-  async stop(): Promise<void> {
-    try {
-      this.child.kill("SIGTERM");
-    } catch { /* gone */ }
-    await this.child.status;
-    await this.#done;
-  }
-}
-
 /**
  * One chaos task: spins for `ms` milliseconds, notes that it ran (a line in the engines' data
  * dir), then returns its input times two.
@@ -117,8 +66,8 @@ const CONTROLLER_ARGS = ["controller", "--heartbeat-ms", "200", "--dead-after-ms
 
 async function main(): Promise<number> {
   const dir = await Deno.makeTempDir({ prefix: "ipx_chaos_" });
-  let controller = new Proc(dir, CONTROLLER_ARGS);
-  let engines: Proc | undefined;
+  let controller = new IpxProcess(dir, ...CONTROLLER_ARGS);
+  let engines: IpxProcess | undefined;
   let client: Client | undefined;
   let killer: ReturnType<typeof setInterval> | undefined;
   let controllerKills = 0;
@@ -133,14 +82,14 @@ async function main(): Promise<number> {
       } catch { /* gone */ }
       await controller.child.status;
       controllerKills++;
-      controller = new Proc(dir, CONTROLLER_ARGS);
+      controller = new IpxProcess(dir, ...CONTROLLER_ARGS);
       await controller.waitFor(/ipx controller ready/);
     }
   };
   let controllerKilling: Promise<void> = Promise.resolve();
   try {
     await controller.waitFor(/ipx controller ready/);
-    engines = new Proc(dir, ["engine", "--n", String(N_ENGINES), "--restart"]);
+    engines = new IpxProcess(dir, "engine", "--n", String(N_ENGINES), "--restart");
     client = await Client.connect({
       file: `${dir}/profile_default/security/ipx-client.json`,
       timeoutMs: 30_000,

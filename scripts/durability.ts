@@ -1,6 +1,6 @@
 /**
  * Durability of big results across controller crashes (not a unit test): a controller and 2
- * engines (`./ipx controller --no-tls`, `./ipx engine --n 2`), rounds of load-balanced tasks
+ * engines (`ipx controller --no-tls`, `ipx engine --n 2`), rounds of load-balanced tasks
  * that each return a big, seeded byte pattern, the controller SIGKILLed right after each round's
  * results arrive (while their files may still be being written) and started again; at the end a
  * fresh client asks for every result by id. Each must come back exactly, or fail with the
@@ -15,10 +15,9 @@
  */
 
 import { parseArgs } from "node:util";
-import { fileURLToPath } from "node:url";
 import { Client } from "../mod.ts";
+import { IpxProcess } from "../tests/_helpers/ipx_cli.ts";
 
-const IPX = fileURLToPath(new URL("../ipx", import.meta.url));
 const { values } = parseArgs({
   args: Deno.args,
   options: {
@@ -34,23 +33,13 @@ const MAX_MB = Number(values["max-mb"]);
 const KILL_AFTER_MS = Number(values["kill-after-ms"]);
 
 const dir = await Deno.makeTempDir({ prefix: "ipx-durability-" });
-const env = { IPX_DIR: dir, NO_COLOR: "1" };
 const file = `${dir}/profile_default/security/ipx-client.json`;
 
-function start(args: string[]): Deno.ChildProcess {
-  return new Deno.Command(IPX, { args, env, stdout: "null", stderr: "null" }).spawn();
-}
-
-async function connect(): Promise<Client> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      return await Client.connect({ file, timeoutMs: 5000 });
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+/** Starts a controller and waits until it says it is ready. */
+async function startController(): Promise<IpxProcess> {
+  const controller = new IpxProcess(dir, "controller", "--no-tls");
+  await controller.waitFor(/ipx controller ready/);
+  return controller;
 }
 
 /** The byte pattern a task returns (computed on the engine; checked here). */
@@ -63,11 +52,11 @@ let exact = 0;
 let lost = 0;
 let wrong = 0;
 let other = 0;
-let controller = start(["controller", "--no-tls"]);
-const engines = start(["engine", "--n", "2", "--wait-ms", "60000"]);
+let controller = await startController();
+const engines = new IpxProcess(dir, "engine", "--n", "2", "--wait-ms", "60000");
 try {
   for (let round = 0; round < ROUNDS; round++) {
-    const client = await connect();
+    const client = await Client.connect({ file });
     await client.waitForEngines(2, { timeoutMs: 60_000 });
     const lv = client.loadBalancedView();
     const batch = Array.from({ length: PER_ROUND }, (_, i) => ({
@@ -88,13 +77,12 @@ try {
     await Promise.all(ars);
     ars.forEach((ar, i) => made.push({ id: ar.msgIds[0]!, ...batch[i]! }));
     if (KILL_AFTER_MS > 0) await new Promise((r) => setTimeout(r, KILL_AFTER_MS));
-    controller.kill("SIGKILL");
-    await controller.status;
+    await controller.stop("SIGKILL");
     await client.close().catch(() => {});
-    controller = start(["controller", "--no-tls"]);
+    controller = await startController();
     console.log(`round ${round + 1}/${ROUNDS}: ${PER_ROUND} results, controller killed`);
   }
-  const client = await connect();
+  const client = await Client.connect({ file });
   for (const { id, seed, size } of made) {
     try {
       const [value] = await client.getResult(id) as Uint8Array[];
@@ -114,10 +102,8 @@ try {
   }
   await client.close();
 } finally {
-  engines.kill("SIGTERM");
-  await engines.status;
-  controller.kill("SIGTERM");
-  await controller.status;
+  await engines.stop();
+  await controller.stop();
   await Deno.remove(dir, { recursive: true }).catch(() => {});
 }
 console.log(
