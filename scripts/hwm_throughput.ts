@@ -13,10 +13,9 @@
  */
 
 import { parseArgs } from "node:util";
-import { fileURLToPath } from "node:url";
 import { Client } from "../mod.ts";
+import { IpxProcess } from "../tests/_helpers/ipx_cli.ts";
 
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const { values } = parseArgs({
   args: Deno.args,
   options: {
@@ -29,16 +28,6 @@ const N = Number(values.engines);
 const TASKS = Number(values.tasks);
 const HWMS = values.hwms.split(",").map((h) => h === "auto" ? "auto" as const : Number(h));
 
-function spawn(dir: string, args: string[]): Deno.ChildProcess {
-  return new Deno.Command(`${ROOT}ipx`, {
-    args,
-    env: { IPX_DIR: dir, NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-}
-
 /** Spins for `ms` milliseconds. */
 function spin(ms: number): number {
   const end = Date.now() + ms;
@@ -48,25 +37,13 @@ function spin(ms: number): number {
 
 async function main(): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "ipx_hwm_" });
-  const controller = spawn(dir, ["controller"]);
-  const engines = spawn(dir, ["engine", "--n", String(N), "--wait-ms", "60000"]);
+  const controller = new IpxProcess(dir, "controller");
+  const engines = new IpxProcess(dir, "engine", "--n", String(N), "--wait-ms", "60000");
   try {
+    await controller.waitFor(/ipx controller ready/);
     const client = await Client.connect({
       file: `${dir}/profile_default/security/ipx-client.json`,
       timeoutMs: 60_000,
-    }).catch(async () => {
-      // the file appears once the controller is up
-      for (let i = 0; i < 300; i++) {
-        try {
-          return await Client.connect({
-            file: `${dir}/profile_default/security/ipx-client.json`,
-            timeoutMs: 60_000,
-          });
-        } catch {
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-      throw new Error("controller did not come up");
     });
     await client.waitForEngines(N, { timeoutMs: 60_000 });
     // warm up every engine (compiles the functions)
@@ -102,12 +79,8 @@ async function main(): Promise<void> {
     }
     await client.close();
   } finally {
-    for (const p of [engines, controller]) {
-      try {
-        p.kill("SIGTERM");
-      } catch { /* gone */ }
-      await p.status;
-    }
+    await engines.stop();
+    await controller.stop();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
