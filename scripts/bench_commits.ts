@@ -3,10 +3,11 @@
  * starts one local cluster per commit (2 engines, `ipx cluster start --daemon`), and measures
  * them in turns, round after round, so that the drift of a shared machine hits all of them
  * alike. Prints each round and the medians: apply round trip (w1), load-balanced apply burst
- * (w2) and execute on all engines (w3), each with that commit's own client library.
+ * (w2) and execute on all engines (w3), each with that commit's own client library; with
+ * `--bulk`, push and pull of 16 MiB per engine (w4, MB/s over six cycles) instead.
  *
  * ```text
- * deno run -A scripts/bench_commits.ts [--rounds 6] COMMIT... (HEAD for the working tree)
+ * deno run -A scripts/bench_commits.ts [--rounds 6] [--bulk] COMMIT... (HEAD for the working tree)
  * ```
  *
  * @module
@@ -19,11 +20,34 @@ const ROOT = fileURLToPath(new URL("../", import.meta.url)).replace(/\/$/, "");
 
 /** Measures one cluster; run with the config of the checkout whose `mod.ts` it imports. */
 const CLIENT = `
-const [root, profile] = Deno.args;
+const [root, profile, mode] = Deno.args;
 const { Client } = await import(root + "/mod.ts");
 const client = await Client.connect({ profile });
 await client.waitForEngines(2);
 const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
+if (mode === "bulk") {
+  const dv = client.directView();
+  const size = 16 << 20;
+  const buf = new Uint8Array(size);
+  for (let i = 0; i < size; i += 65536) crypto.getRandomValues(buf.subarray(i, i + 65536));
+  await dv.push({ buf });
+  await dv.pull("buf");
+  let push = 0;
+  let pull = 0;
+  for (let k = 0; k < 6; k++) {
+    const t0 = performance.now();
+    await dv.push({ buf });
+    const t1 = performance.now();
+    const back = await dv.pull("buf");
+    pull += performance.now() - t1;
+    push += t1 - t0;
+    if (!back.every((b) => b.length === size)) throw new Error("pull returned the wrong data");
+  }
+  const mb = (ms) => 6 * 2 * size / (ms / 1000) / 1e6;
+  console.log(JSON.stringify({ push: mb(push), pull: mb(pull) }));
+  await client.close();
+  Deno.exit(0);
+}
 const one = client.directView(client.ids[0]);
 for (let i = 0; i < 100; i++) await one.apply(() => 1);
 const rtts = [];
@@ -48,10 +72,17 @@ console.log(JSON.stringify({ w1: median(rtts) * 1000, w2: rate, w3: median(ex) *
 await client.close();
 `;
 
-interface Figures {
-  w1: number;
-  w2: number;
-  w3: number;
+/** One measurement: figure name → value. */
+type Figures = Record<string, number>;
+
+/** The figures of each mode: name, unit. */
+const FIGURES: Record<"small" | "bulk", [string, string][]> = {
+  small: [["w1", "µs"], ["w2", "tasks/s"], ["w3", "µs"]],
+  bulk: [["push", "MB/s"], ["pull", "MB/s"]],
+};
+
+function show(names: [string, string][], pick: (name: string) => number): string {
+  return names.map(([n, unit]) => `${n} ${pick(n).toFixed(0).padStart(6)} ${unit}`).join("  ");
 }
 
 async function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<string> {
@@ -72,11 +103,17 @@ async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     args: Deno.args,
     allowPositionals: true,
-    options: { rounds: { type: "string", default: "6" } },
+    options: {
+      rounds: { type: "string", default: "6" },
+      bulk: { type: "boolean", default: false },
+    },
   });
+  const mode = values.bulk ? "bulk" : "small";
+  const names = FIGURES[mode];
   if (positionals.length === 0) {
     console.error(
-      "usage: deno run -A scripts/bench_commits.ts [--rounds N] COMMIT... (HEAD = working tree)",
+      "usage: deno run -A scripts/bench_commits.ts [--rounds N] [--bulk] COMMIT... " +
+        "(HEAD = working tree)",
     );
     Deno.exit(2);
   }
@@ -104,24 +141,17 @@ async function main(): Promise<void> {
       for (const s of sides) {
         const line = await run(
           Deno.execPath(),
-          ["run", "-A", "--config", `${s.root}/deno.json`, client, s.root, "b"],
+          ["run", "-A", "--config", `${s.root}/deno.json`, client, s.root, "b", mode],
           { IPX_DIR: s.dir },
         );
         const f = JSON.parse(line.trim().split("\n").at(-1)!) as Figures;
         got.get(s.name)!.push(f);
-        console.log(
-          `round ${round}  ${s.name.padEnd(12)} w1 ${f.w1.toFixed(0).padStart(5)} µs  ` +
-            `w2 ${f.w2.toFixed(0).padStart(6)} tasks/s  w3 ${f.w3.toFixed(0).padStart(5)} µs`,
-        );
+        console.log(`round ${round}  ${s.name.padEnd(12)} ${show(names, (n) => f[n]!)}`);
       }
     }
     console.log("\nmedians:");
     for (const [name, fs] of got) {
-      console.log(
-        `  ${name.padEnd(12)} w1 ${median(fs.map((f) => f.w1)).toFixed(0).padStart(5)} µs  ` +
-          `w2 ${median(fs.map((f) => f.w2)).toFixed(0).padStart(6)} tasks/s  ` +
-          `w3 ${median(fs.map((f) => f.w3)).toFixed(0).padStart(5)} µs`,
-      );
+      console.log(`  ${name.padEnd(12)} ${show(names, (n) => median(fs.map((f) => f[n]!)))}`);
     }
   } finally {
     for (const s of sides) {

@@ -8,11 +8,12 @@
  *
  * ```text
  * deno run -A --unstable-worker-options scripts/cpu_per_task.ts
- *     [--workload lb|rtt|pushpull] [--n 20000] [--engines 2] [--tls] [--no-ipc] [--no-db]
+ *     [--workload lb|rtt|pushpull|push|pull] [--n 20000] [--engines 2] [--tls] [--no-ipc] [--no-db]
  * ```
  *
  * `lb`: a burst of `n` trivial load-balanced `apply`s; `rtt`: `n` `apply` round trips on one
- * engine, one at a time; `pushpull`: `n` push/pull cycles of 16 MiB per engine (µs per cycle).
+ * engine, one at a time; `pushpull`: `n` push/pull cycles of 16 MiB per engine (µs per cycle);
+ * `push` / `pull`: `n` pushes, or `n` pulls of one pushed value, of 16 MiB per engine alone.
  * Run it as `deno task`s run the bench — with `GLIBC_TUNABLES` from `lib/engine/allocator_env.ts`
  * in the environment — to measure the client as ipx's own processes run.
  *
@@ -22,7 +23,7 @@
 import { parseArgs } from "node:util";
 import { cpuSpent, readCpu } from "./_bench/proc_cpu.ts";
 import { startDaemonCluster, stopCluster } from "./_bench/ipx_cluster.ts";
-import { applyRtt, lbApply, pushPull } from "./_bench/ipx_workloads.ts";
+import { applyRtt, lbApply, pushOrPull, pushPull } from "./_bench/ipx_workloads.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -36,9 +37,9 @@ const { values } = parseArgs({
   },
 });
 const workload = values.workload;
-const defaults: Record<string, number> = { lb: 20000, rtt: 3000, pushpull: 10 };
+const defaults: Record<string, number> = { lb: 20000, rtt: 3000, pushpull: 10, push: 10, pull: 10 };
 if (!(workload in defaults)) {
-  console.error(`unknown workload ${workload}: use lb, rtt or pushpull`);
+  console.error(`unknown workload ${workload}: use lb, rtt, pushpull, push or pull`);
   Deno.exit(2);
 }
 const n = values.n ? Number(values.n) : defaults[workload]!;
@@ -58,6 +59,10 @@ try {
   const run = async (count: number): Promise<string> => {
     if (workload === "lb") return `${(count / await lbApply(client, count)).toFixed(0)} tasks/s`;
     if (workload === "rtt") return `${(await applyRtt(client, count) * 1e6 / count).toFixed(0)} µs`;
+    if (workload === "push" || workload === "pull") {
+      const r = await pushOrPull(client, workload, 16, count);
+      return `${workload} ${(r.bytes / r.seconds / 1e6).toFixed(0)} MB/s`;
+    }
     const r = await pushPull(client, 16, count);
     return `push ${(r.bytes / r.push / 1e6).toFixed(0)} MB/s, pull ` +
       `${(r.bytes / r.pull / 1e6).toFixed(0)} MB/s`;
@@ -70,7 +75,13 @@ try {
   const wallMs = performance.now() - t0;
   const spent = cpuSpent(before, readCpu(roles));
   const total = spent.reduce((sum, [, ms]) => sum + ms, 0);
-  const unit = workload === "pushpull" ? "cycle" : workload === "rtt" ? "round trip" : "task";
+  const unit = workload === "pushpull"
+    ? "cycle"
+    : workload === "push" || workload === "pull"
+    ? workload
+    : workload === "rtt"
+    ? "round trip"
+    : "task";
   console.log(
     `${workload}: ${n} × on ${engines} engines (${values.tls ? "TLS" : "no TLS"}, ` +
       `${values["no-ipc"] ? "TCP" : "local socket"}, ${values["no-db"] ? "no db" : "db"}): ` +

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { ResultFileWriter } from "./result_writer.ts";
+import { ResultFileWriter, WRITER_IN_THREAD } from "./result_writer.ts";
 import { withTempDir } from "../protocol/testing.ts";
 
 function pattern(n: number, seed: number): Uint8Array {
@@ -104,5 +104,45 @@ console.log("written", w.mode);
     assert.equal(out.code, 0, `exit ${out.code}: ${new TextDecoder().decode(out.stderr)}`);
     assert.match(text, /^written (direct|buffered)$/m);
     assert.equal((await Deno.readFile(`${dir}/x.bin`)).length, 4096);
+  });
+});
+
+Deno.test("ResultFileWriter copies a value only when the thread is ready for it, into reused buffers", async () => {
+  await withTempDir("ipx-writer-", async (dir) => {
+    const writer = new ResultFileWriter({ poolIdleMs: 0 });
+    try {
+      const values = Array.from({ length: 6 }, (_, i) => pattern(2 * 1024 * 1024 + i, i));
+      const writes = values.map((v, i) => writer.write(`${dir}/${i}.bin`, v));
+      assert.equal(writer.queued, values.length - WRITER_IN_THREAD, "the rest wait, uncopied");
+      await Promise.all(writes);
+      assert.equal(writer.queued, 0);
+      for (const [i, v] of values.entries()) {
+        assert.deepEqual(await Deno.readFile(`${dir}/${i}.bin`), v);
+      }
+      // the buffers came back; with no idle time they are dropped once the writer is idle
+      const deadline = Date.now() + 10_000;
+      while (writer.pooled > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.equal(writer.pooled, 0);
+    } finally {
+      await writer.close();
+    }
+  });
+});
+
+Deno.test("ResultFileWriter keeps the thread's buffers for the next writes", async () => {
+  await withTempDir("ipx-writer-", async (dir) => {
+    const writer = new ResultFileWriter();
+    try {
+      await writer.write(`${dir}/a.bin`, pattern(3 * 1024 * 1024, 1));
+      assert.equal(writer.pooled, 3 * 1024 * 1024, "the buffer came back");
+      await writer.write(`${dir}/b.bin`, pattern(3 * 1024 * 1024 - 10, 2));
+      assert.equal(writer.pooled, 3 * 1024 * 1024, "and was used again, not a second one");
+      assert.deepEqual(await Deno.readFile(`${dir}/b.bin`), pattern(3 * 1024 * 1024 - 10, 2));
+    } finally {
+      await writer.close();
+    }
+    assert.equal(writer.pooled, 0, "closing drops the buffers");
   });
 });

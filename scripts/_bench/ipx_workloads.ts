@@ -133,6 +133,46 @@ export async function pushPull(client: Client, mb: number, times = 1): Promise<P
   return { push, pull, bytes };
 }
 
+/**
+ * `times` pushes, or `times` pulls of one value pushed once, of `mb` MiB per engine: one
+ * direction alone (the pushes of a pull run are not timed).
+ *
+ * @param client Connected client.
+ * @param direction What to time.
+ * @param mb MiB per engine.
+ * @param times Repetitions.
+ * @returns Seconds and bytes moved.
+ */
+export async function pushOrPull(
+  client: Client,
+  direction: "push" | "pull",
+  mb: number,
+  times: number,
+): Promise<{ seconds: number; bytes: number }> {
+  const view = client.directView();
+  const size = mb * 1024 * 1024;
+  const buf = new Uint8Array(size);
+  for (let i = 0; i < size; i += 65536) crypto.getRandomValues(buf.subarray(i, i + 65536));
+  if (direction === "pull") await view.push({ buf });
+  let seconds = 0;
+  let bytes = 0;
+  for (let k = 0; k < times; k++) {
+    const t0 = performance.now();
+    if (direction === "push") {
+      await view.push({ buf });
+      bytes += size * client.ids.length;
+    } else {
+      const back = await view.pull("buf") as Uint8Array[];
+      if (!back.every((b) => b instanceof Uint8Array && b.length === size)) {
+        throw new Error("pull returned the wrong data");
+      }
+      bytes += size * back.length;
+    }
+    seconds += (performance.now() - t0) / 1000;
+  }
+  return { seconds, bytes };
+}
+
 /** Seconds of one scatter then gather. */
 export interface ScatterGather {
   /** Scatter plus gather. */

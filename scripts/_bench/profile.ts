@@ -5,7 +5,7 @@
  * window (self time by area and function, inclusive time, µs per operation).
  *
  * ```text
- * deno run -A --unstable-worker-options scripts/_bench/profile.ts [--workload rtt|exec|lb|lbmap|pushpull|sg]
+ * deno run -A --unstable-worker-options scripts/_bench/profile.ts [--workload rtt|exec|lb|lbmap|pushpull|pull|sg]
  *     [--n 3000] [--engines 2] [--no-tls] [--no-db] [--interval-us 200] [--top 25] [--out DIR]
  * ```
  *
@@ -28,7 +28,7 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
 const CONFIG = `${ROOT}deno.json`;
 
-type Workload = "rtt" | "exec" | "lb" | "lbmap" | "pushpull" | "sg";
+type Workload = "rtt" | "exec" | "lb" | "lbmap" | "pushpull" | "pull" | "sg";
 
 /** What the client process reports. */
 interface ClientReport {
@@ -66,6 +66,7 @@ async function clientRole(
   // warm-up
   for (let i = 0; i < 100; i++) await one.apply(() => 1);
   await Promise.all(Array.from({ length: 200 }, () => lb.apply(() => 1)));
+  if (workload === "pull") await client.directView().push({ buf: new Uint8Array(16 << 20) });
   await new Promise((r) => setTimeout(r, 300));
   const startWallUs = wallUs();
   const t0 = performance.now();
@@ -94,6 +95,11 @@ async function clientRole(
     const ar = lb.map((x: number) => x, Array.from({ length: n }, (_, i) => i), { chunksize: 1 });
     await ar;
     count(ar.engineIds);
+  } else if (workload === "pull") {
+    const dv = client.directView();
+    for (let i = 0; i < n; i++) await dv.pull("buf");
+    ops = n;
+    for (const id of client.ids) perEngine[id] = ops;
   } else {
     const dv = client.directView();
     const buf = new Uint8Array(16 * 1024 * 1024);
@@ -382,6 +388,7 @@ async function main(): Promise<void> {
     lb: 10000,
     lbmap: 10000,
     pushpull: 5,
+    pull: 20,
     sg: 20,
   };
   for (const workload of workloads) {
