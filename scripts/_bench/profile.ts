@@ -219,6 +219,8 @@ interface RunResult {
  */
 async function runOnce(o: SessionOptions, flushWorkers: boolean): Promise<RunResult> {
   const dir = `${o.out}/${o.workload}/${flushWorkers ? "workers" : "main"}`;
+  // profiles of an earlier run into the same --out would be summed with this run's
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
   const ipxDir = await Deno.makeTempDir({ prefix: "ipx-prof-" });
   const env = { IPX_DIR: ipxDir };
   const prof = (name: string) => [
