@@ -28,31 +28,34 @@ export class BufferPool {
 
   /**
    * A buffer of at least `size` bytes: the smallest kept one that fits and is at most twice
-   * `size` (a much bigger one stays for a value of its size), else a new one.
+   * `size` (a much bigger one stays for a value of its size), else a new one. Sizes under half
+   * a grain get a new buffer of exactly their size (not worth keeping).
    *
    * @param size Bytes needed.
    * @returns A buffer owned by the caller until it is given back.
    */
   take(size: number): ArrayBuffer {
+    if (2 * size < POOL_GRAIN) return new ArrayBuffer(size);
     let best = -1;
     for (let i = 0; i < this.#free.length; i++) {
       const len = this.#free[i]!.byteLength;
       if (len < size || len > 2 * size) continue;
       if (best < 0 || len < this.#free[best]!.byteLength) best = i;
     }
-    if (best < 0) return new ArrayBuffer(Math.ceil(size / POOL_GRAIN) * POOL_GRAIN || POOL_GRAIN);
+    if (best < 0) return new ArrayBuffer(Math.ceil(size / POOL_GRAIN) * POOL_GRAIN);
     const [buffer] = this.#free.splice(best, 1);
     this.#kept -= buffer!.byteLength;
     return buffer!;
   }
 
   /**
-   * Keeps `buffer` for reuse if it fits under the capacity (else drops it).
+   * Keeps `buffer` for reuse if it is at least a grain and fits under the capacity (else drops
+   * it; a detached buffer has no bytes).
    *
    * @param buffer A buffer the caller no longer uses.
    */
   give(buffer: ArrayBuffer): void {
-    if (buffer.byteLength === 0 || this.#kept + buffer.byteLength > this.#capacity) return;
+    if (buffer.byteLength < POOL_GRAIN || this.#kept + buffer.byteLength > this.#capacity) return;
     this.#free.push(buffer);
     this.#kept += buffer.byteLength;
   }

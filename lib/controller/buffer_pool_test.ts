@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
 import { BufferPool, POOL_GRAIN } from "./buffer_pool.ts";
 
-Deno.test("BufferPool hands out new buffers rounded up to its grain", () => {
+Deno.test("BufferPool hands out new buffers rounded up to its grain, small ones exact", () => {
   const pool = new BufferPool(64 * POOL_GRAIN);
-  assert.equal(pool.take(1).byteLength, POOL_GRAIN);
+  assert.equal(pool.take(POOL_GRAIN / 2).byteLength, POOL_GRAIN);
   assert.equal(pool.take(POOL_GRAIN + 1).byteLength, 2 * POOL_GRAIN);
-  assert.equal(pool.take(0).byteLength, POOL_GRAIN);
-  assert.equal(pool.kept, 0);
+  assert.equal(pool.take(10).byteLength, 10);
+  assert.equal(pool.take(0).byteLength, 0);
+  pool.give(new ArrayBuffer(10));
+  pool.give(new ArrayBuffer(POOL_GRAIN - 1));
+  assert.equal(pool.kept, 0, "buffers under a grain are not kept");
 });
 
 Deno.test("BufferPool reuses the smallest kept buffer that fits, not one over twice the size", () => {

@@ -94,11 +94,16 @@ export class FileBlobs implements ResultBlobs {
   /**
    * @param dir The directory (created when missing).
    * @param report Where failed background writes are reported.
+   * @param writer Writes the files (tests pass their own).
    */
-  constructor(dir: string, report: (message: string) => void = console.error) {
+  constructor(
+    dir: string,
+    report: (message: string) => void = console.error,
+    writer: ResultFileWriter = new ResultFileWriter({ report }),
+  ) {
     this.#dir = dir;
     this.#report = report;
-    this.#writer = new ResultFileWriter({ report });
+    this.#writer = writer;
     Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
 
@@ -118,6 +123,7 @@ export class FileBlobs implements ResultBlobs {
   put(key: number, bytes: Uint8Array): void {
     this.#writing.set(key, bytes);
     this.#chain(key, async () => {
+      if (this.#writing.get(key) !== bytes) return; // deleted (or replaced) before its turn
       try {
         await this.#writer.write(this.#path(key), bytes);
         if (this.#writing.get(key) === bytes) this.#writing.delete(key);
@@ -145,6 +151,9 @@ export class FileBlobs implements ResultBlobs {
   /** @inheritdoc */
   delete(key: number): void {
     this.#writing.delete(key);
+    // a value still waiting for the writer is not written at all: while results arrive faster
+    // than the disk takes them, culled ones do not stay in memory until their turn
+    this.#writer.cancel(this.#path(key));
     this.#chain(key, () => Deno.remove(this.#path(key)).catch(() => {}));
   }
 

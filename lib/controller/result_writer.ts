@@ -169,6 +169,27 @@ export class ResultFileWriter {
     }
   }
 
+  /**
+   * Drops a write that is still waiting for the thread (its value not copied yet): its promise
+   * resolves and no file is written. A write the thread already has goes on.
+   *
+   * @param path The file of a write.
+   * @returns Whether a waiting write was dropped.
+   */
+  cancel(path: string): boolean {
+    const at = this.#queue.findIndex((id) => this.#pending.get(id)?.path === path);
+    if (at < 0) return false;
+    const [id] = this.#queue.splice(at, 1);
+    const p = this.#pending.get(id!)!;
+    this.#pending.delete(id!);
+    if (this.#pending.size === 0) {
+      this.#worker?.unref();
+      this.#idle();
+    }
+    p.resolve();
+    return true;
+  }
+
   /** Waits for pending writes, then stops the thread. */
   async close(): Promise<void> {
     this.#closed = true;

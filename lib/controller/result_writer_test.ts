@@ -146,3 +146,27 @@ Deno.test("ResultFileWriter keeps the thread's buffers for the next writes", asy
     assert.equal(writer.pooled, 0, "closing drops the buffers");
   });
 });
+
+Deno.test("ResultFileWriter.cancel drops a waiting write, not one its thread has", async () => {
+  await withTempDir("ipx-writer-", async (dir) => {
+    const writer = new ResultFileWriter();
+    try {
+      const n = WRITER_IN_THREAD + 2;
+      const writes = Array.from(
+        { length: n },
+        (_, i) => writer.write(`${dir}/${i}.bin`, pattern(1024 * 1024, i)),
+      );
+      assert.equal(writer.cancel(`${dir}/0.bin`), false, "the thread has it");
+      assert.equal(writer.cancel(`${dir}/${n - 1}.bin`), true);
+      assert.equal(writer.cancel(`${dir}/${n - 1}.bin`), false, "already dropped");
+      assert.equal(writer.cancel(`${dir}/nothing.bin`), false);
+      await Promise.all(writes);
+      for (let i = 0; i < n - 1; i++) {
+        assert.deepEqual(await Deno.readFile(`${dir}/${i}.bin`), pattern(1024 * 1024, i));
+      }
+      await assert.rejects(Deno.stat(`${dir}/${n - 1}.bin`), Deno.errors.NotFound);
+    } finally {
+      await writer.close();
+    }
+  });
+});
