@@ -51,6 +51,7 @@ export {
   AuthenticationError,
   ConnectionError,
   IpxError,
+  MessageTooLargeError,
   ProtocolError,
   SerializationError,
   TimeoutError,

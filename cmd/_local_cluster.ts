@@ -30,6 +30,8 @@ export interface LocalClusterOptions {
   noDb?: boolean;
   /** Default high-water mark of load-balanced tasks. @default "auto" */
   hwm?: number | "auto";
+  /** Largest frame the controller accepts, in bytes. @default DEFAULT_MAX_FRAME_BYTES */
+  maxFrameBytes?: number;
   /** Log sink. */
   log: Logger;
   /** Bound on waiting for the engines. @default 60000 */
@@ -59,6 +61,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     ...(o.noIpc ? { noIpc: true } : {}),
     ...(o.noDb ? { noDb: true } : {}),
     ...(o.hwm !== undefined ? { hwm: o.hwm } : {}),
+    ...(o.maxFrameBytes !== undefined ? { maxFrameBytes: o.maxFrameBytes } : {}),
     log: o.log,
   });
   await Deno.mkdir(o.dataDir, { recursive: true });

@@ -7,7 +7,7 @@
  */
 
 import { type Command, CommanderError } from "commander";
-import { IpxError } from "../lib/protocol/errors.ts";
+import { IpxError, MAX_FRAME_LIMIT_BYTES } from "../lib/protocol/errors.ts";
 
 /** The command line was used wrongly (bad argument, unknown option, invalid name). Exit 2. */
 export class UsageError extends IpxError {
@@ -105,4 +105,30 @@ export function parseHwm(value: string): number | "auto" {
     throw new UsageError(`--hwm must be "auto" or an integer of at least 0, got "${value}"`);
   }
   return n;
+}
+
+/** Largest `--max-frame-mb`: the codec decodes binary values of up to 1 GiB. */
+export const MAX_FRAME_MB = MAX_FRAME_LIMIT_BYTES / (1024 * 1024);
+
+/** Help text of `--max-frame-mb`. */
+export const MAX_FRAME_HELP =
+  `largest message the controller accepts, in MiB (1 to ${MAX_FRAME_MB}); engines and ` +
+  `clients learn it, refuse to send more and say so`;
+
+/**
+ * Parses `--max-frame-mb` into bytes.
+ *
+ * @param value The option's text.
+ * @returns The limit in bytes.
+ * @throws {UsageError} Unless an integer from 1 to {@linkcode MAX_FRAME_MB}.
+ */
+export function parseMaxFrameMb(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isInteger(n) || n < 1 || n > MAX_FRAME_MB) {
+    throw new UsageError(
+      `--max-frame-mb must be an integer from 1 to ${MAX_FRAME_MB} (the largest value the ` +
+        `codec decodes is 1 GiB), got "${value}"`,
+    );
+  }
+  return n * 1024 * 1024;
 }

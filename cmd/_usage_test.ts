@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { Command, CommanderError } from "commander";
-import { configureErrors, parseHwm, reportError, UsageError } from "./_usage.ts";
+import {
+  configureErrors,
+  MAX_FRAME_MB,
+  parseHwm,
+  parseMaxFrameMb,
+  reportError,
+  UsageError,
+} from "./_usage.ts";
 
 function report(error: unknown, debug = false): { code: number; lines: string[] } {
   const lines: string[] = [];
@@ -61,6 +68,20 @@ Deno.test("parseHwm: auto or a count, anything else is a usage error naming both
       () => parseHwm(bad),
       (e: Error) => e.name === "UsageError" && e.message.includes('"auto" or an integer'),
       bad,
+    );
+  }
+});
+
+Deno.test("parseMaxFrameMb() takes 1 to 1024 MiB and says what it wants otherwise", () => {
+  assert.equal(parseMaxFrameMb("1"), 1024 * 1024);
+  assert.equal(parseMaxFrameMb(String(MAX_FRAME_MB)), 1024 * 1024 * 1024);
+  for (const bad of ["0", "1025", "1.5", "x", ""]) {
+    assert.throws(
+      () => parseMaxFrameMb(bad),
+      (e: Error) =>
+        e instanceof UsageError &&
+        e.message === `--max-frame-mb must be an integer from 1 to 1024 (the largest value the ` +
+            `codec decodes is 1 GiB), got "${bad}"`,
     );
   }
 });

@@ -10,7 +10,7 @@ import { isProcessAlive, listProfiles } from "../lib/profile/mod.ts";
 import { profilePaths } from "../lib/profile/mod.ts";
 import { writeFileAtomic } from "../lib/profile/mod.ts";
 import { openLog } from "./_log.ts";
-import { HWM_HELP, parseHwm } from "./_usage.ts";
+import { HWM_HELP, MAX_FRAME_HELP, parseHwm, parseMaxFrameMb } from "./_usage.ts";
 
 /** What `ipx cluster start` records in `security/ipx-cluster.json`. */
 export interface ClusterRecord {
@@ -57,9 +57,11 @@ async function start(
     db: boolean;
     restart?: boolean;
     hwm: string;
+    maxFrameMb?: string;
   },
 ): Promise<number> {
   const hwm = parseHwm(o.hwm);
+  const maxFrameBytes = o.maxFrameMb === undefined ? undefined : parseMaxFrameMb(o.maxFrameMb);
   const n = Number(o.n);
   if (!Number.isInteger(n) || n < 1) {
     console.error(`ipx cluster start: --n must be a positive integer, got ${o.n}`);
@@ -96,6 +98,7 @@ async function start(
     if (!o.db) args.push("--no-db");
     if (o.restart) args.push("--restart");
     args.push("--hwm", String(hwm));
+    if (o.maxFrameMb !== undefined) args.push("--max-frame-mb", o.maxFrameMb);
     // the daemon logs to its log file itself; it keeps no pipe to this process
     const child = new Deno.Command(Deno.execPath(), {
       args,
@@ -138,6 +141,7 @@ async function start(
     noDb: !o.db,
     restart: !!o.restart,
     hwm,
+    ...(maxFrameBytes !== undefined ? { maxFrameBytes } : {}),
     log,
   });
   const record = (): ClusterRecord => ({
@@ -238,6 +242,7 @@ export function clusterCommand(): Command {
     )
     .option("--restart", "replace engines that die")
     .option("--hwm <n>", HWM_HELP, "auto")
+    .option("--max-frame-mb <n>", MAX_FRAME_HELP)
     .action(async (o) => {
       Deno.exitCode = await start(o);
     });

@@ -7,7 +7,14 @@
 import { Command } from "commander";
 import { profilePaths } from "../lib/profile/mod.ts";
 import { openLog } from "./_log.ts";
-import { HWM_HELP, parseHwm, UsageError } from "./_usage.ts";
+import {
+  HWM_HELP,
+  MAX_FRAME_HELP,
+  MAX_FRAME_MB,
+  parseHwm,
+  parseMaxFrameMb,
+  UsageError,
+} from "./_usage.ts";
 
 /** Options of `ipx controller`, as parsed. */
 export interface ControllerCliOptions {
@@ -23,6 +30,7 @@ export interface ControllerCliOptions {
   heartbeatMs?: string;
   deadAfterMs?: string;
   maxFrameMb?: string;
+  frameTimeoutMs?: string;
   maxPendingAuth?: string;
   restoreGraceMs?: string;
   hwm?: string;
@@ -45,7 +53,7 @@ export async function runControllerCommand(o: ControllerCliOptions): Promise<num
     ["--restore-grace-ms", o.restoreGraceMs, 0],
     ["--max-records", o.maxRecords, 1],
     ["--max-result-mb", o.maxResultMb, 1],
-    ["--max-frame-mb", o.maxFrameMb, 1],
+    ["--frame-timeout-ms", o.frameTimeoutMs, 1],
     ["--max-pending-auth", o.maxPendingAuth, 1],
   ];
   for (const [flag, value, min] of checks) {
@@ -53,6 +61,7 @@ export async function runControllerCommand(o: ControllerCliOptions): Promise<num
       throw new UsageError(`${flag} must be an integer of at least ${min}, got "${value}"`);
     }
   }
+  const maxFrameBytes = o.maxFrameMb === undefined ? undefined : parseMaxFrameMb(o.maxFrameMb);
   const hwm = o.hwm === undefined ? undefined : parseHwm(o.hwm);
   const paths = profilePaths(o.profile);
   await Deno.mkdir(paths.log, { recursive: true });
@@ -71,7 +80,8 @@ export async function runControllerCommand(o: ControllerCliOptions): Promise<num
     ...(o.tlsCa ? { tlsCa: o.tlsCa } : {}),
     ...(o.heartbeatMs ? { heartbeatMs: Number(o.heartbeatMs) } : {}),
     ...(o.deadAfterMs ? { deadAfterMs: Number(o.deadAfterMs) } : {}),
-    ...(o.maxFrameMb ? { maxFrameBytes: Number(o.maxFrameMb) * 1024 * 1024 } : {}),
+    ...(maxFrameBytes ? { maxFrameBytes } : {}),
+    ...(o.frameTimeoutMs ? { frameTimeoutMs: Number(o.frameTimeoutMs) } : {}),
     ...(o.maxPendingAuth ? { maxPendingAuth: Number(o.maxPendingAuth) } : {}),
     ...(o.restoreGraceMs ? { restoreGraceMs: Number(o.restoreGraceMs) } : {}),
     ...(hwm !== undefined ? { hwm } : {}),
@@ -128,7 +138,12 @@ export function controllerCommand(): Command {
     .option("--no-db", "keep task records and the engine registry in memory only")
     .option("--max-records <n>", "task records kept (oldest finished dropped first)", "100000")
     .option("--max-result-mb <n>", "result bytes kept in the task records, in MiB", "1024")
-    .option("--max-frame-mb <n>", "largest frame accepted, in MiB", "64")
+    .option("--max-frame-mb <n>", MAX_FRAME_HELP, String(MAX_FRAME_MB))
+    .option(
+      "--frame-timeout-ms <n>",
+      "time a message has to arrive once started, plus 1 ms per KB (engines and clients too)",
+      "30000",
+    )
     .option(
       "--max-pending-auth <n>",
       "most connections held while they authenticate (a flood closes the oldest)",

@@ -20,6 +20,9 @@ export function trimStack(stack: string): string {
     .join("\n");
 }
 
+/** Task failures the client itself reports (the task never left it, or its link is gone). */
+const CLIENT_SIDE = new Set(["MessageTooLarge", "ConnectionError"]);
+
 /** User code failed on an engine. */
 export class RemoteError extends IpxError {
   /** Remote error class name, e.g. `TypeError`. */
@@ -40,6 +43,8 @@ export class RemoteError extends IpxError {
   constructor(data: ErrorData, msgId: string) {
     const where = data.engineId !== undefined && data.engineId >= 0
       ? `engine ${data.engineId}`
+      : CLIENT_SIDE.has(data.ename)
+      ? "this client"
       : "the controller";
     super(`${data.ename} on ${where}: ${data.evalue}`);
     this.ename = data.ename;

@@ -7,7 +7,13 @@
  */
 
 import type { Channel } from "../protocol/channel.ts";
-import { ConnectionError, type ErrorData, IpxError, TimeoutError } from "../protocol/errors.ts";
+import {
+  ConnectionError,
+  type ErrorData,
+  IpxError,
+  MessageTooLargeError,
+  TimeoutError,
+} from "../protocol/errors.ts";
 import { clientHandshake } from "../protocol/handshake.ts";
 import type {
   ClientToController,
@@ -20,7 +26,9 @@ import type {
   TaskResult,
 } from "../protocol/messages.ts";
 import type { ByteConn } from "../protocol/transport.ts";
+import { DEFAULT_MAX_FRAME_BYTES } from "../protocol/frame.ts";
 import { Resubmissions } from "./resubmissions.ts";
+import { sizeTasks, tooLargeResult } from "./submit_size.ts";
 import { TaskHandle } from "./task_handle.ts";
 
 type ClientChannel = Channel<ClientToController, ControllerToClient>;
@@ -73,6 +81,8 @@ export class Session {
   #unsent: SubmitTask[] = [];
   /** Abort/interrupt requests not yet settled, sent again after a reconnect. */
   #stops = new Map<MsgId, "abort" | "interrupt">();
+  /** The controller's frame limit, as its last handshake announced. */
+  #sendLimit = DEFAULT_MAX_FRAME_BYTES;
 
   /** @param options How to connect. */
   constructor(options: SessionOptions) {
@@ -94,6 +104,16 @@ export class Session {
       peer: "controller",
     });
     const gotEngines = Promise.withResolvers<void>();
+    this.#sendLimit = channel.sendLimit;
+    channel.onTooLarge = (msg, bytes, limit) => {
+      if (msg.type !== "submit") {
+        console.error(`ipx: a "${msg.type}" message of ${bytes} bytes was too large to send`);
+      } else if (msg.tasks.length > 1) {
+        for (const t of msg.tasks) channel.send({ type: "submit", tasks: [t] }); // one by one
+      } else if (msg.tasks.length === 1) {
+        queueMicrotask(() => this.#finish(tooLargeResult(msg.tasks[0]!, bytes, limit)));
+      }
+    };
     this.#channel = channel;
     const loop = channel.run((msg) => this.#handle(msg, gotEngines.resolve));
     loop.then((error) => this.#onClosed(channel, error));
@@ -148,10 +168,11 @@ export class Session {
         this.#replies.delete(msg.reqId);
         if (msg.ok) waiter.resolve(msg.value);
         else {
+          const text = `Controller refused the request: ${msg.error?.ename}: ${msg.error?.evalue}`;
           waiter.reject(
-            new IpxError(
-              `Controller refused the request: ${msg.error?.ename}: ${msg.error?.evalue}`,
-            ),
+            msg.error?.ename === "MessageTooLarge"
+              ? new MessageTooLargeError(text)
+              : new IpxError(text),
           );
         }
         return;
@@ -173,9 +194,7 @@ export class Session {
     if (this.#stops.has(msgId) || !this.#tasks.has(msgId)) return false;
     const spec = this.#resubmit.again(msgId, error);
     if (!spec) return false;
-    const ch = this.#channel;
-    if (ch && !ch.isClosed) ch.send({ type: "submit", tasks: [spec] });
-    else this.#unsent.push(spec);
+    this.#send([spec]);
     return true;
   }
 
@@ -241,7 +260,7 @@ export class Session {
       }
       this.#reconnecting = undefined;
       const fresh = this.#unsent.splice(0).filter((t) => this.#tasks.has(t.msgId));
-      if (fresh.length) this.#channel?.send({ type: "submit", tasks: fresh });
+      if (fresh.length) this.#send(fresh);
       const sentNow = new Set(fresh.map((t) => t.msgId));
       const open = this.outstanding.filter((id) => !sentNow.has(id));
       if (open.length) {
@@ -327,10 +346,28 @@ export class Session {
       tasks.push(task);
       return handle;
     });
-    const ch = this.#channel;
-    if (ch && !ch.isClosed) ch.send({ type: "submit", tasks });
-    else this.#unsent.push(...tasks); // sent first thing after the reconnect
+    this.#send(tasks);
     return handles;
+  }
+
+  /**
+   * Sends tasks in `submit` messages that fit the controller's frame limit; a task too big for
+   * any fails at once (see `submit_size.ts`). Disconnected, they wait for the reconnect.
+   */
+  #send(tasks: SubmitTask[]): void {
+    const ch = this.#channel;
+    if (!ch || ch.isClosed) {
+      this.#unsent.push(...tasks); // sent first thing after the reconnect
+      return;
+    }
+    const { messages, tooLarge } = sizeTasks(tasks, this.#sendLimit);
+    for (const group of messages) ch.send({ type: "submit", tasks: group });
+    if (tooLarge.length === 0) return;
+    queueMicrotask(() => {
+      for (const { task, bytes } of tooLarge) {
+        this.#finish(tooLargeResult(task, bytes, this.#sendLimit));
+      }
+    });
   }
 
   /**
@@ -358,7 +395,19 @@ export class Session {
     const ch = await this.#ready();
     // follow first, then ask: a task finishing in between still reaches this client
     ch.send({ type: "resume", msgIds });
-    return await this.query({ kind: "get_results", msgIds }) as ResultAnswer[];
+    return await this.#results(msgIds);
+  }
+
+  /** The controller's answers for tasks, asked for in halves while the answer is too large. */
+  async #results(msgIds: MsgId[]): Promise<ResultAnswer[]> {
+    try {
+      return await this.query({ kind: "get_results", msgIds }) as ResultAnswer[];
+    } catch (error) {
+      if (!(error instanceof MessageTooLargeError) || msgIds.length < 2) throw error;
+      const half = msgIds.length >> 1;
+      const first = await this.#results(msgIds.slice(0, half));
+      return [...first, ...await this.#results(msgIds.slice(half))];
+    }
   }
 
   /**

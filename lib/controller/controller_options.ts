@@ -30,6 +30,8 @@ export interface ControllerOptions {
   log?: Logger;
   /** Frame size limit for authenticated connections. */
   maxFrameBytes?: number;
+  /** Time a started frame has at the least (see `framed_conn.ts`); peers adopt it too. */
+  frameTimeoutMs?: number;
   /**
    * Most connections held while they authenticate; past it the oldest is closed (see
    * `auth_gate.ts`). @default 128

@@ -54,6 +54,8 @@ export interface RunControllerOptions {
   deadAfterMs?: number;
   /** Frame size limit in bytes. */
   maxFrameBytes?: number;
+  /** Time a started frame has at the least, in ms. */
+  frameTimeoutMs?: number;
   /** Most connections held while they authenticate. @default 128 */
   maxPendingAuth?: number;
   /** After a restart, how long earlier engines have to re-attach. */
@@ -160,6 +162,7 @@ export async function runController(options: RunControllerOptions): Promise<Runn
       ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
       ...(options.deadAfterMs ? { deadAfterMs: options.deadAfterMs } : {}),
       ...(options.maxFrameBytes ? { maxFrameBytes: options.maxFrameBytes } : {}),
+      ...(options.frameTimeoutMs ? { frameTimeoutMs: options.frameTimeoutMs } : {}),
       ...(options.maxPendingAuth ? { maxPendingAuth: options.maxPendingAuth } : {}),
       ...(options.restoreGraceMs ? { restoreGraceMs: options.restoreGraceMs } : {}),
       ...(options.hwm !== undefined ? { hwm: options.hwm } : {}),

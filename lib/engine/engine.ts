@@ -8,15 +8,23 @@
  */
 
 import { ENGINE_LIMITS, SentResults } from "./sent_results.ts";
-import { type JobStop, notStartedResult, ranResult } from "./job_result.ts";
+import {
+  fitResult,
+  type JobStop,
+  notStartedResult,
+  ranResult,
+  resultTooLarge,
+} from "./job_result.ts";
 import { BackoffSleep } from "./backoff_sleep.ts";
 import type { Channel } from "../protocol/channel.ts";
 import {
   AuthenticationError,
   ConnectionError,
+  mib,
   ProtocolError,
   VersionMismatchError,
 } from "../protocol/errors.ts";
+import { DEFAULT_MAX_FRAME_BYTES } from "../protocol/frame.ts";
 import { clientHandshake } from "../protocol/handshake.ts";
 import {
   type ControllerToEngine,
@@ -94,6 +102,8 @@ export class Engine {
   /** The job running now. */
   #current: Job | undefined;
   #outbox: EngineToController[] = [];
+  /** The controller's frame limit, as its last handshake announced. */
+  #sendLimit = DEFAULT_MAX_FRAME_BYTES;
   /** Results that went out on a connection (see `sent_results.ts`). */
   #sent = new SentResults(ENGINE_LIMITS);
   #stopped = false;
@@ -190,6 +200,8 @@ export class Engine {
 
   async #serve(channel: EngineChannel): Promise<void> {
     this.#channel = channel;
+    this.#sendLimit = channel.sendLimit;
+    channel.onTooLarge = (msg, bytes, limit) => this.#tooLarge(channel, msg, bytes, limit);
     channel.send({
       type: "register",
       uuid: this.#uuid,
@@ -294,9 +306,26 @@ export class Engine {
   }
 
   #send(msg: EngineToController): void {
+    if (msg.type === "result") msg = fitResult(msg, this.#sendLimit);
     const ch = this.#channel;
     if (ch && !ch.isClosed && this.#id !== undefined) this.#sendOn(ch, msg);
     else if (msg.type === "result") this.#outbox.push(msg);
+  }
+
+  /**
+   * A message the channel could not send: larger than the controller accepts. Results were
+   * fitted before (`fitResult`); output that large is replaced by a note saying so.
+   */
+  #tooLarge(channel: EngineChannel, msg: EngineToController, bytes: number, limit: number): void {
+    if (msg.type === "stream") {
+      channel.send({
+        ...msg,
+        text: `[ipx: ${mib(bytes)} of ${msg.name} in one piece was dropped: more than the ` +
+          `controller accepts in one message (${mib(limit)}, its --max-frame-mb)]\n`,
+      });
+    } else if (msg.type === "result") {
+      channel.send(resultTooLarge(msg, bytes, limit));
+    } else this.#log(`a "${msg.type}" message of ${mib(bytes)} was too large to send`);
   }
 
   /** Sends on a channel, remembering which results went out (see `finished` in `register`). */

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { mib, raiseLimit } from "../protocol/errors.ts";
 import type { EngineToController, MsgId } from "../protocol/messages.ts";
 import type { RunOutcome } from "./executor.ts";
 
@@ -17,6 +18,50 @@ export interface JobStop {
 }
 
 type ResultMessage = Extract<EngineToController, { type: "result" }>;
+
+/** Room a result message needs in a frame beside its value (id, times, headers). */
+export const RESULT_ROOM_BYTES = 64 * 1024;
+
+/**
+ * The result as it can be sent: one whose value would not fit in a frame the controller accepts
+ * (its `--max-frame-mb`) becomes a `ResultTooLarge` failure saying so (a frame over the limit
+ * makes the controller drop the connection, and the value would be lost anyway).
+ *
+ * @param msg A result.
+ * @param limit The controller's frame limit.
+ * @returns `msg`, or the failure that replaces it.
+ */
+export function fitResult(msg: ResultMessage, limit: number): ResultMessage {
+  if (!msg.ok || msg.value === undefined || msg.value.byteLength + RESULT_ROOM_BYTES <= limit) {
+    return msg;
+  }
+  return resultTooLarge(msg, msg.value.byteLength, limit);
+}
+
+/**
+ * The failure sent instead of a result too large to send (small whatever the original held).
+ *
+ * @param msg The result.
+ * @param bytes Its encoded size (of the value, or of the whole message).
+ * @param limit The controller's frame limit.
+ * @returns A `ResultTooLarge` failure of the same task.
+ */
+export function resultTooLarge(msg: ResultMessage, bytes: number, limit: number): ResultMessage {
+  const { value: _value, error: _error, ok: _ok, ...rest } = msg;
+  return {
+    ...rest,
+    ok: false,
+    error: {
+      ename: "ResultTooLarge",
+      evalue: `The result of task ${msg.msgId} is ${mib(bytes)} encoded, more than the ` +
+        `controller accepts in one message (${mib(limit)}, its --max-frame-mb); it was not ` +
+        `sent (the value stays on the engine if it was assigned to a name). Return it in ` +
+        `smaller parts (pull or apply on slices), or reduce it on the engine first` +
+        raiseLimit(limit),
+      stack: "",
+    },
+  };
+}
 
 /**
  * The result of a job that ran (or was stopped while running).

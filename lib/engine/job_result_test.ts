@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { notStartedResult, ranResult } from "./job_result.ts";
+import { fitResult, notStartedResult, ranResult, RESULT_ROOM_BYTES } from "./job_result.ts";
 import type { RunOutcome } from "./executor.ts";
 
 const meta = { executionCount: 3, startedAt: 10, completedAt: 20 };
@@ -50,4 +50,26 @@ Deno.test("notStartedResult() says the job never started; an interrupt reads as 
   const t = notStartedResult("t8", { ename: "TaskTimeout", evalue: "timed out" });
   assert.ok(!t.ok);
   assert.equal(t.error!.ename, "TaskTimeout");
+});
+
+Deno.test("fitResult() turns a value too big for the controller into a ResultTooLarge failure", () => {
+  const big = ranResult("t9", { ok: true, value: new Uint8Array(2 * 1024 * 1024), ...meta });
+  const limit = 2 * 1024 * 1024 + RESULT_ROOM_BYTES;
+  assert.equal(fitResult(big, limit), big, "exactly fits with its room");
+  const fitted = fitResult(big, limit - 1);
+  assert.equal(fitted.ok, false);
+  assert.equal(fitted.value, undefined);
+  assert.equal(fitted.msgId, "t9");
+  assert.equal(fitted.executionCount, 3);
+  assert.equal(fitted.error?.ename, "ResultTooLarge");
+  assert.match(
+    fitted.error!.evalue,
+    /^The result of task t9 is 2\.0 MiB encoded, more than the controller accepts in one message \(2\.1 MiB, its --max-frame-mb\); it was not sent .*--max-frame-mb \(at most 1024\)$/,
+  );
+  const failed = ranResult("t8", {
+    ok: false,
+    error: { ename: "E", evalue: "x", stack: "" },
+    ...meta,
+  });
+  assert.equal(fitResult(failed, 1), failed, "failures pass as they are");
 });

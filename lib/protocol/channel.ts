@@ -10,11 +10,18 @@
  */
 
 import { setImmediate } from "node:timers";
-import type { FrameSigner, FrameVerifier } from "./auth.ts";
+import { type FrameSigner, type FrameVerifier, MAC_BYTES } from "./auth.ts";
 const EMPTY = new Uint8Array(0);
 import { decodeValue, encodeValueChunks } from "./codec.ts";
-import { AuthenticationError, ConnectionError, ProtocolError, TimeoutError } from "./errors.ts";
-import { FRAME_HEADER_BYTES, writeFrameHeader } from "./frame.ts";
+import {
+  AuthenticationError,
+  ConnectionError,
+  MessageTooLargeError,
+  mib,
+  ProtocolError,
+  TimeoutError,
+} from "./errors.ts";
+import { DEFAULT_MAX_FRAME_BYTES, FRAME_HEADER_BYTES, writeFrameHeader } from "./frame.ts";
 import type { FramedConn } from "./framed_conn.ts";
 
 /** A message with a `type` discriminant. */
@@ -110,6 +117,8 @@ export class Channel<Out extends Typed, In extends Typed> {
   #peer: string;
   #onHandlerError: (error: unknown) => void;
   #beforeFlush: (() => void) | undefined;
+  /** Largest frame payload the peer accepts. */
+  sendLimit: number = DEFAULT_MAX_FRAME_BYTES;
 
   /**
    * @param framed The framed connection (handshake done).
@@ -131,6 +140,26 @@ export class Channel<Out extends Typed, In extends Typed> {
       ((e) => console.error(`ipx: message handler failed for ${this.#peer}:`, e));
     this.#beforeFlush = options.beforeFlush;
     this.#closed = new Promise((resolve) => this.#resolveClosed = resolve);
+  }
+
+  /**
+   * Told of a message that was not sent because, alone in a frame, it is larger than the peer
+   * accepts ({@linkcode sendLimit}); owners assign their own to answer whoever waits for it. By
+   * default the handler error hook gets a {@linkcode MessageTooLargeError}.
+   *
+   * @param msg The message, dropped.
+   * @param bytes Its frame's payload size.
+   * @param limit The peer's limit.
+   */
+  onTooLarge(msg: Out, bytes: number, limit: number): void {
+    this.#onHandlerError(
+      new MessageTooLargeError(
+        `A "${msg.type}" message of ${mib(bytes)} for ${this.#peer} was not sent: the peer ` +
+          `accepts at most ${mib(limit)} in one message (the controller's --max-frame-mb)`,
+        bytes,
+        limit,
+      ),
+    );
   }
 
   /** Resolves when the channel closes: undefined for a clean close, else the error. */
@@ -177,13 +206,49 @@ export class Channel<Out extends Typed, In extends Typed> {
     this.#beforeFlush?.();
     const batch = this.#pending;
     this.#pending = [];
-    let body: Uint8Array[];
     try {
-      body = encodeValueChunks(batch);
+      const body = encodeValueChunks(batch);
+      if (this.#frameBytes(body) <= this.sendLimit) this.#write(body);
+      else this.#writeSplit(batch);
     } catch (error) {
       this.close(new ProtocolError(`Cannot encode message for ${this.#peer}`, { cause: error }));
-      return;
     }
+  }
+
+  /** Payload bytes of a frame of `body` (with its MAC). */
+  #frameBytes(body: Uint8Array[]): number {
+    let len = this.#signer ? MAC_BYTES : 0;
+    for (const b of body) len += b.length;
+    return len;
+  }
+
+  /**
+   * Sends a batch too big for one frame as several, in order, each as full as the peer's limit
+   * allows; a message too big on its own is handed to {@linkcode onTooLarge} instead.
+   */
+  #writeSplit(batch: Out[]): void {
+    let group: Out[] = [];
+    let groupBytes = 0;
+    const emit = () => {
+      if (group.length > 0) this.#write(encodeValueChunks(group));
+      group = [];
+      groupBytes = 0;
+    };
+    for (const msg of batch) {
+      const bytes = this.#frameBytes(encodeValueChunks([msg]));
+      if (bytes > this.sendLimit) {
+        this.onTooLarge(msg, bytes, this.sendLimit);
+        continue;
+      }
+      // an array header grows by at most 4 bytes past one element
+      if (group.length > 0 && groupBytes + bytes + 4 > this.sendLimit) emit();
+      group.push(msg);
+      groupBytes += bytes;
+    }
+    emit();
+  }
+
+  #write(body: Uint8Array[]): void {
     const mac = this.#signer ? this.#signer.sign(body) : EMPTY;
     let len = mac.length;
     for (const b of body) len += b.length;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { generateKey } from "./auth.ts";
 import { coalesce, objectBudget } from "./channel.ts";
-import { ProtocolError } from "./errors.ts";
+import { MessageTooLargeError, ProtocolError } from "./errors.ts";
 import { clientHandshake, serverHandshake } from "./handshake.ts";
 import { memoryPair } from "./memory_transport.ts";
 
@@ -145,4 +145,66 @@ Deno.test("Channel.run() tells whether a message was alone in its frame", async 
   assert.deepEqual(got, ["a:true", "b:false", "c:false", "d:true"]);
   client.close();
   accepted.channel.close();
+});
+
+Deno.test("Channel splits a batch past the peer's limit into frames it accepts, in order", async () => {
+  const key = generateKey();
+  const [a, b] = memoryPair();
+  const limit = 64 * 1024;
+  const [client, accepted] = await Promise.all([
+    clientHandshake<M, M>(a, { key, role: "client" }),
+    // the receiver refuses any frame over the limit (closing the channel)
+    serverHandshake<M, M>(b, { key, peer: "p", maxFrameBytes: limit }),
+  ]);
+  assert.equal(client.sendLimit, limit, "learned from the welcome");
+  const got: number[] = [];
+  const all = Promise.withResolvers<void>();
+  const closed = accepted.channel.run((m) => {
+    got.push(m.n!);
+    if (got.length === 5) all.resolve();
+  });
+  const tooBig: [number, number, number][] = [];
+  client.onTooLarge = (m, bytes, max) => tooBig.push([m.n!, bytes, max]);
+  const blob = (n: number) => ({ type: "blob", n, tasks: [new Uint8Array(n * 1024)] });
+  // one tick: 30 + 30 + 100 + 20 + 40 + 1 KiB — one frame would be 221 KiB
+  for (const n of [30, 30, 100, 20, 40, 1]) client.send(blob(n));
+  await Promise.race([
+    all.promise,
+    closed.then((e) => assert.fail(`the receiver closed the channel: ${e}`)),
+  ]);
+  assert.deepEqual(got, [30, 30, 20, 40, 1]);
+  assert.equal(tooBig.length, 1);
+  assert.equal(tooBig[0]![0], 100);
+  assert.ok(tooBig[0]![1] > 100 * 1024 && tooBig[0]![1] < 101 * 1024, String(tooBig[0]![1]));
+  assert.equal(tooBig[0]![2], limit);
+  client.close();
+  assert.equal(await closed, undefined, "no frame was refused");
+});
+
+Deno.test("Channel reports a message too large for the peer by default, naming sizes and the fix", async () => {
+  const errors: unknown[] = [];
+  const reported = Promise.withResolvers<void>();
+  const key = generateKey();
+  const [a, b] = memoryPair();
+  const [c2, acc2] = await Promise.all([
+    clientHandshake<M, M>(a, {
+      key,
+      role: "client",
+      onHandlerError: (e) => {
+        errors.push(e);
+        reported.resolve();
+      },
+    }),
+    serverHandshake<M, M>(b, { key, peer: "p", maxFrameBytes: 1024 }),
+  ]);
+  c2.send({ type: "blob", tasks: [new Uint8Array(4096)] });
+  await reported.promise;
+  assert.ok(errors[0] instanceof MessageTooLargeError);
+  assert.match(
+    (errors[0] as Error).message,
+    /^A "blob" message of 0\.0 MiB for the controller was not sent: .* at most 0\.0 MiB .*--max-frame-mb/,
+  );
+  assert.equal((errors[0] as MessageTooLargeError).limit, 1024);
+  c2.close();
+  acc2.channel.close();
 });

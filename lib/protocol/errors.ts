@@ -65,6 +65,52 @@ export class ProtocolError extends IpxError {}
 /** A value cannot be sent over the wire. */
 export class SerializationError extends IpxError {}
 
+/**
+ * A message is larger than its receiver accepts in one frame (the controller's `--max-frame-mb`):
+ * it was not sent. The message says what was too large and what to do.
+ */
+export class MessageTooLargeError extends IpxError {
+  /** Encoded size of what was too large, in bytes (when known here). */
+  readonly bytes: number | undefined;
+  /** The receiver's limit, in bytes (when known here). */
+  readonly limit: number | undefined;
+  /**
+   * @param message What was too large and what to do about it.
+   * @param bytes Its encoded size.
+   * @param limit The receiver's limit.
+   */
+  constructor(message: string, bytes?: number, limit?: number) {
+    super(message);
+    this.bytes = bytes;
+    this.limit = limit;
+  }
+}
+
+/** Largest frame limit a controller can be given (`--max-frame-mb 1024`). */
+export const MAX_FRAME_LIMIT_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * The end of a too-large message's advice: raising the controller's limit, when it can be.
+ *
+ * @param limit The limit in force.
+ * @returns `, or start the controller with …`, or nothing at the highest limit.
+ */
+export function raiseLimit(limit: number): string {
+  return limit < MAX_FRAME_LIMIT_BYTES
+    ? ", or start the controller with a larger --max-frame-mb (at most 1024)"
+    : "";
+}
+
+/**
+ * Bytes as MiB for messages, e.g. `100.0 MiB`.
+ *
+ * @param bytes A size.
+ * @returns The size in MiB with one decimal.
+ */
+export function mib(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+}
+
 /** An operation did not finish in time. */
 export class TimeoutError extends IpxError {}
 

@@ -15,8 +15,12 @@ import { ProtocolError } from "./errors.ts";
 /** Bytes in the length prefix. */
 export const FRAME_HEADER_BYTES = 4;
 
-/** Default maximum payload size of a frame: 64 MiB. */
-export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;
+/**
+ * Default maximum payload size of a frame after authentication: 1 GiB, the largest binary value
+ * the codec decodes (a frame is one message or a batch of them). The limit bounds what one
+ * frame can make a receiver allocate; before authentication it is 4 KiB (`handshake.ts`).
+ */
+export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024 * 1024;
 
 /** Thrown when a frame's declared length exceeds the limit. */
 export class FrameTooLargeError extends ProtocolError {

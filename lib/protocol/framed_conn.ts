@@ -5,7 +5,8 @@
  *
  * - a frame size limit, checked from the length prefix before anything is allocated;
  * - a frame deadline: a frame whose first byte has arrived must be complete within
- *   `frameTimeoutMs`, so a peer cannot hold a connection (and its buffer) open by trickling
+ *   `frameTimeoutMs` plus 1 ms per 1,000 bytes it declares (a big frame may take its time at
+ *   1 MB/s or more), so a peer cannot hold a connection (and its buffer) open by trickling
  *   a frame byte by byte;
  * - an optional read budget: the most bytes the peer may send in total (used before
  *   authentication), checked as they are read;
@@ -224,7 +225,7 @@ export class FramedConn {
   #keepDeadline(completed: number): void {
     if (completed > 0 || !this.#decoder.inFrame) this.#clearTimer();
     if (this.#decoder.inFrame && this.#timer === undefined && this.#frameTimeoutMs > 0) {
-      const ms = this.#frameTimeoutMs;
+      const ms = this.#frameTimeoutMs + Math.ceil(this.#decoder.declared / 1000);
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
         this.#timedOut = true;
@@ -239,7 +240,8 @@ export class FramedConn {
     return new TimeoutError(
       `Peer started a frame and did not finish it within ${this.#timeoutMs} ms (${got}): ` +
         `a stalled or deliberately slow sender, so the connection was closed; if the network ` +
-        `is just slow, raise the limit (--frame-timeout-ms)`,
+        `is just this slow, start the controller with a longer --frame-timeout-ms (engines ` +
+        `and clients use the controller's)`,
       cause === undefined ? undefined : { cause },
     );
   }

@@ -28,7 +28,8 @@ Deno.test("FramedConn.readFrame() closes a connection whose frame stalls past fr
   const started = performance.now();
   await rejects(framed.readFrame(), (e: unknown) => {
     assert.ok(e instanceof TimeoutError, String(e));
-    assert.match(e.message, /did not finish it within 50 ms \(3 of 1000 bytes received\)/);
+    // 50 ms, plus 1 ms per 1,000 bytes declared
+    assert.match(e.message, /did not finish it within 51 ms \(3 of 1000 bytes received\)/);
     assert.match(e.message, /--frame-timeout-ms/);
     return true;
   });
@@ -118,4 +119,15 @@ Deno.test("FramedConn one-frame-at-a-time mode judges later frames by the limits
   await rejects(eager.readFrame(), FrameTooLargeError);
   framed.close();
   eager.close();
+});
+
+Deno.test("FramedConn gives a big frame more time: 1 ms per 1,000 bytes it declares", async () => {
+  const [peer, local] = memoryPair();
+  const framed = new FramedConn(local, { frameTimeoutMs: 20 });
+  await peer.write(concat(header(200_000), new Uint8Array(10)));
+  await rejects(framed.readFrame(), (e: unknown) => {
+    assert.ok(e instanceof TimeoutError, String(e));
+    assert.match(e.message, /within 220 ms \(10 of 200000 bytes received\)/);
+    return true;
+  });
 });

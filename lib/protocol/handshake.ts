@@ -5,11 +5,14 @@
  * {@linkcode PREAUTH_MAX_BYTES}, counted as they are read) and only for a bounded time
  * ({@linkcode SERVER_HANDSHAKE_TIMEOUT_MS}); frames are decoded one at a time, so nothing sent
  * after the handshake is judged by these limits. Once authenticated, the channel's limits
- * apply: `maxFrameBytes` and `frameTimeoutMs` (see `framed_conn.ts`).
+ * apply: `maxFrameBytes` and `frameTimeoutMs` (see `framed_conn.ts`). The controller's welcome
+ * announces both: peers adopt its frame timeout, accept frames up to its limit plus
+ * `FRAME_SLACK_BYTES` from it, and send no frame above its limit (`Channel.sendLimit`).
  *
  * ```
  * peer → controller   hello   { role, ipxVersion, protocolVersion, nonce }
- * controller → peer   welcome { ipxVersion, protocolVersion, nonce, proof }   (or reject)
+ * controller → peer   welcome { ipxVersion, protocolVersion, nonce, proof,
+ *                               frameMac, maxFrameBytes, frameTimeoutMs }     (or reject)
  * peer → controller   auth    { proof }                                       (or reject)
  * controller → peer   ready                                                   (or reject)
  * ```
@@ -38,7 +41,7 @@ import {
 } from "./errors.ts";
 import { DEFAULT_MAX_FRAME_BYTES, encodeFrame } from "./frame.ts";
 import { DEFAULT_FRAME_TIMEOUT_MS, FramedConn } from "./framed_conn.ts";
-import type { HandshakeMsg, HelloMsg, RejectMsg } from "./messages.ts";
+import { FRAME_SLACK_BYTES, type HandshakeMsg, type HelloMsg, type RejectMsg } from "./messages.ts";
 import { type ByteConn, isProtected } from "./transport.ts";
 import { IPX_VERSION, PROTOCOL_VERSION } from "./version.ts";
 
@@ -68,6 +71,11 @@ const LOCAL_VERSIONS: Versions = { ipxVersion: IPX_VERSION, protocolVersion: PRO
 export function versionsCompatible(a: Versions, b: Versions): boolean {
   const mm = (v: string) => v.split(".").slice(0, 2).join(".");
   return a.protocolVersion === b.protocolVersion && mm(a.ipxVersion) === mm(b.ipxVersion);
+}
+
+/** A frame limit as the welcome carries it: a positive integer. */
+function isLimit(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value > 0;
 }
 
 async function sendRaw(framed: FramedConn, msg: HandshakeMsg): Promise<void> {
@@ -196,6 +204,11 @@ export function clientHandshake<Out extends Typed, In extends Typed>(
       }
       const remote = { ipxVersion: welcome.ipxVersion, protocolVersion: welcome.protocolVersion };
       if (!versionsCompatible(local, remote)) throw new VersionMismatchError(local, remote);
+      if (!isLimit(welcome.maxFrameBytes) || !isLimit(welcome.frameTimeoutMs)) {
+        throw new ProtocolError(
+          "The controller's welcome has no valid frame limits (maxFrameBytes, frameTimeoutMs)",
+        );
+      }
       if (welcome.frameMac === false && !isProtected(conn)) {
         throw new ProtocolError(
           "The controller asked to skip per-frame MACs over an unencrypted connection; " +
@@ -225,15 +238,24 @@ export function clientHandshake<Out extends Typed, In extends Typed>(
       if (ready.type !== "ready") {
         throw new ProtocolError(`Unexpected handshake message "${ready.type}"`);
       }
-      authenticated(framed, options);
+      // what the controller relays to us may be as big as what it accepts, plus its additions
+      authenticated(framed, {
+        maxFrameBytes: Math.max(
+          options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+          welcome.maxFrameBytes + FRAME_SLACK_BYTES,
+        ),
+        frameTimeoutMs: options.frameTimeoutMs ?? welcome.frameTimeoutMs,
+      });
       const keys = deriveSessionKeys(key, cnonce, welcome.nonce);
       const mac = welcome.frameMac !== false;
-      return new Channel<Out, In>(
+      const channel = new Channel<Out, In>(
         framed,
         mac ? new FrameSigner(keys.clientToServer) : null,
         mac ? new FrameVerifier(keys.serverToClient) : null,
-        options,
+        { peer: "the controller", ...options },
       );
+      channel.sendLimit = welcome.maxFrameBytes;
+      return channel;
     } catch (error) {
       framed.close();
       throw error;
@@ -329,6 +351,8 @@ export function serverHandshake<Out extends Typed, In extends Typed>(
         nonce: snonce,
         proof: handshakeProof(key, "server", hello.nonce, snonce),
         frameMac,
+        maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+        frameTimeoutMs: options.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS,
       });
       const auth = await readRaw(framed, "auth");
       if (auth.type === "reject") {
@@ -358,16 +382,15 @@ export function serverHandshake<Out extends Typed, In extends Typed>(
       await sendRaw(framed, { type: "ready" });
       authenticated(framed, options);
       const keys = deriveSessionKeys(key, hello.nonce, snonce);
-      return {
-        role: hello.role,
-        versions: remote,
-        channel: new Channel<Out, In>(
-          framed,
-          frameMac ? new FrameSigner(keys.serverToClient) : null,
-          frameMac ? new FrameVerifier(keys.clientToServer) : null,
-          options,
-        ),
-      };
+      const channel = new Channel<Out, In>(
+        framed,
+        frameMac ? new FrameSigner(keys.serverToClient) : null,
+        frameMac ? new FrameVerifier(keys.clientToServer) : null,
+        options,
+      );
+      // peers accept our limit plus the slack (they learned it from the welcome)
+      channel.sendLimit = (options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES) + FRAME_SLACK_BYTES;
+      return { role: hello.role, versions: remote, channel };
     } catch (error) {
       framed.close();
       throw error;

@@ -15,7 +15,8 @@ import {
   TimeoutError,
   VersionMismatchError,
 } from "./errors.ts";
-import { encodeFrame } from "./frame.ts";
+import { DEFAULT_MAX_FRAME_BYTES, encodeFrame } from "./frame.ts";
+import { FRAME_SLACK_BYTES } from "./messages.ts";
 import { FramedConn } from "./framed_conn.ts";
 import { clientHandshake, PREAUTH_MAX_BYTES, serverHandshake } from "./handshake.ts";
 import { memoryPair } from "./memory_transport.ts";
@@ -167,6 +168,7 @@ async function handRolledServer(
   conn: ByteConn,
   key: string,
   after: (keys: SessionKeys) => Uint8Array,
+  welcomeLimit: unknown = 1024 * 1024,
 ) {
   const framed = new FramedConn(conn, { oneFrameAtATime: true });
   const hello = decodeValue((await framed.readFrame())!) as { nonce: Uint8Array };
@@ -178,6 +180,8 @@ async function handRolledServer(
     protocolVersion: PROTOCOL_VERSION,
     nonce: snonce,
     proof: handshakeProof(raw, "server", hello.nonce, snonce),
+    maxFrameBytes: welcomeLimit,
+    frameTimeoutMs: 30_000,
   })));
   await framed.readFrame(); // auth
   const ready = encodeFrame(encodeValue({ type: "ready" }));
@@ -224,7 +228,7 @@ Deno.test("after the handshake a stalled frame closes the channel, naming the pe
   assert(error instanceof TimeoutError, String(error));
   assert.match(
     error.message,
-    /^10\.9\.8\.7:6543: Peer started a frame and did not finish it within 50 ms/,
+    /^10\.9\.8\.7:6543: Peer started a frame and did not finish it within 51 ms/,
   );
   client.close();
 });
@@ -284,4 +288,34 @@ Deno.test("a client on a plain connection refuses a controller that skips MACs",
   ]);
   assert.equal(r1.status, "rejected");
   assert.match(String((r1 as PromiseRejectedResult).reason), /unencrypted connection/);
+});
+
+Deno.test("the welcome's frame limits become the peer's: what it sends, accepts and waits for", async () => {
+  const key = generateKey();
+  const [a, b] = memoryPair();
+  const limit = DEFAULT_MAX_FRAME_BYTES + 5;
+  const [client, accepted] = await Promise.all([
+    clientHandshake<M, M>(a, { key, role: "client" }),
+    serverHandshake<M, M>(b, { key, peer: "p", maxFrameBytes: limit, frameTimeoutMs: 50 }),
+  ]);
+  assert.equal(client.sendLimit, limit, "the client sends no frame past the controller's limit");
+  assert.equal(accepted.channel.sendLimit, limit + FRAME_SLACK_BYTES, "relays may carry more");
+  // the controller stalls a frame: the client gives up after the controller's 50 ms
+  const closed = client.run(() => {});
+  await b.write(new Uint8Array([0, 0, 1, 244]));
+  const error = await closed;
+  assert(error instanceof TimeoutError, String(error));
+  assert.match(error.message, /did not finish it within 51 ms/); // 50 + 500 bytes declared
+  accepted.channel.close();
+});
+
+Deno.test("clientHandshake() refuses a welcome without frame limits", async () => {
+  const key = generateKey();
+  const [a, b] = memoryPair();
+  const server = handRolledServer(b, key, () => new Uint8Array(0), null).catch(() => null);
+  await rejects(
+    clientHandshake<M, M>(a, { key, role: "client" }),
+    (e: Error) => e instanceof ProtocolError && /no valid frame limits/.test(e.message),
+  );
+  (await server)?.close();
 });

@@ -153,7 +153,21 @@ export interface WelcomeMsg {
    * authenticates every byte of the connection (absent = true).
    */
   frameMac?: boolean;
+  /**
+   * Largest frame payload the controller accepts (its `--max-frame-mb`): peers send no larger
+   * frames and accept frames up to this plus {@linkcode FRAME_SLACK_BYTES} from it.
+   */
+  maxFrameBytes: number;
+  /** Time a started frame has to complete, at the least (see `framed_conn.ts`); peers adopt it. */
+  frameTimeoutMs: number;
 }
+
+/**
+ * What a frame from the controller may exceed its own limit by: a relayed message carries what
+ * its sender sent plus the controller's additions (ids, times, engine).
+ */
+export const FRAME_SLACK_BYTES = 1024 * 1024;
+
 /** The peer's proof of the key. */
 export interface AuthMsg {
   type: "auth";

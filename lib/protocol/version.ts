@@ -11,4 +11,4 @@ export const IPX_VERSION = "0.1.0";
  * The wire protocol version. Peers with different protocol versions refuse each other at the
  * handshake with a {@linkcode VersionMismatchError} naming both versions.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;

@@ -5,7 +5,7 @@
  * window (self time by area and function, inclusive time, µs per operation).
  *
  * ```text
- * deno run -A --unstable-worker-options scripts/_bench/profile.ts [--workload rtt|exec|lb|lbmap|pushpull|pull|sg]
+ * deno run -A --unstable-worker-options scripts/_bench/profile.ts [--workload rtt|exec|lb|lbmap|pushpull|pull|sg|sgf64]
  *     [--n 3000] [--engines 2] [--no-tls] [--no-db] [--interval-us 200] [--top 25] [--out DIR]
  * ```
  *
@@ -28,7 +28,7 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
 const CONFIG = `${ROOT}deno.json`;
 
-type Workload = "rtt" | "exec" | "lb" | "lbmap" | "pushpull" | "pull" | "sg";
+type Workload = "rtt" | "exec" | "lb" | "lbmap" | "pushpull" | "pull" | "sg" | "sgf64";
 
 /** What the client process reports. */
 interface ClientReport {
@@ -78,9 +78,11 @@ async function clientRole(
     const all = client.directView();
     for (let i = 0; i < n; i++) await all.execute("x = 1");
     for (const id of client.ids) perEngine[id] = n;
-  } else if (workload === "sg") {
+  } else if (workload === "sg" || workload === "sgf64") {
     const all = client.directView();
-    const data = Array.from({ length: 1_000_000 }, (_, i) => i);
+    const data = workload === "sg"
+      ? Array.from({ length: 1_000_000 }, (_, i) => i)
+      : Float64Array.from({ length: 1_000_000 }, (_, i) => i);
     for (let i = 0; i < n; i++) {
       await all.scatter("x", data);
       await all.gather("x");
@@ -392,6 +394,7 @@ async function main(): Promise<void> {
     pushpull: 5,
     pull: 20,
     sg: 20,
+    sgf64: 20,
   };
   for (const workload of workloads) {
     await session({

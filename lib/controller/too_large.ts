@@ -1,0 +1,37 @@
+/**
+ * What the controller sends instead of a reply too large for the client's frame limit (e.g. the
+ * results of many big tasks asked for at once): a failed reply that says so, so the client's
+ * request fails with a clear error instead of waiting for an answer that never comes.
+ *
+ * @module
+ */
+
+import { mib } from "../protocol/errors.ts";
+import type { ControllerToClient } from "../protocol/messages.ts";
+
+/**
+ * The failed reply that replaces a too-large `reply` message.
+ *
+ * @param msg The message that could not be sent.
+ * @param bytes Its size.
+ * @param limit The client's frame limit.
+ * @returns The replacement, or undefined when `msg` is not a reply.
+ */
+export function tooLargeReply(
+  msg: { type: string; reqId?: number },
+  bytes: number,
+  limit: number,
+): ControllerToClient | undefined {
+  if (msg.type !== "reply" || typeof msg.reqId !== "number") return undefined;
+  return {
+    type: "reply",
+    reqId: msg.reqId,
+    ok: false,
+    error: {
+      ename: "MessageTooLarge",
+      evalue: `The answer is ${mib(bytes)} encoded, more than a client accepts in one message ` +
+        `(${mib(limit)}, the controller's --max-frame-mb): ask for fewer results at a time`,
+      stack: "",
+    },
+  };
+}
