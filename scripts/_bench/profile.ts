@@ -6,7 +6,8 @@
  *
  * ```text
  * deno run -A --unstable-worker-options scripts/_bench/profile.ts [--workload rtt|exec|lb|lbmap|pushpull|pull|sg|sgf64]
- *     [--n 3000] [--engines 2] [--no-tls] [--no-db] [--interval-us 200] [--top 25] [--out DIR]
+ *     [--n 3000] [--engines 2] [--no-tls] [--no-ipc] [--no-db] [--interval-us 200] [--top 25]
+ *     [--out DIR]
  * ```
  *
  * The code Worker inside each engine writes its profile only when it closes itself, so at the
@@ -203,6 +204,8 @@ interface SessionOptions {
   n: number;
   engines: number;
   tls: boolean;
+  /** Engines and client on the controller's Unix socket (else TCP/TLS, as from other hosts). */
+  ipc: boolean;
   db: boolean;
   intervalUs: number;
   top: number;
@@ -248,6 +251,7 @@ async function runOnce(o: SessionOptions, flushWorkers: boolean): Promise<RunRes
     "--profile",
     "prof",
     ...(o.tls ? [] : ["--no-tls"]),
+    ...(o.ipc ? [] : ["--no-ipc"]),
     ...(o.db ? [] : ["--no-db"]),
   ], env);
   const engines: Deno.ChildProcess[] = [];
@@ -365,6 +369,7 @@ async function main(): Promise<void> {
       n: { type: "string" },
       engines: { type: "string", default: "2" },
       "no-tls": { type: "boolean", default: false },
+      "no-ipc": { type: "boolean", default: false },
       "no-db": { type: "boolean", default: false },
       "interval-us": { type: "string", default: "200" },
       top: { type: "string", default: "25" },
@@ -402,6 +407,7 @@ async function main(): Promise<void> {
       n: values.n ? Number(values.n) : defaults[workload],
       engines,
       tls: !values["no-tls"],
+      ipc: !values["no-ipc"],
       db: !values["no-db"],
       intervalUs: Number(values["interval-us"]),
       top: Number(values.top),
