@@ -25,41 +25,15 @@ import type {
   SubmitTask,
   TaskResult,
 } from "../protocol/messages.ts";
-import type { ByteConn } from "../protocol/transport.ts";
 import { DEFAULT_MAX_FRAME_BYTES } from "../protocol/frame.ts";
 import { Resubmissions } from "./resubmissions.ts";
 import { sizeTasks, tooLargeResult } from "./submit_size.ts";
 import { TaskHandle } from "./task_handle.ts";
+import type { EngineEvent, ResultAnswer, SessionOptions, TaskSpec } from "./session_types.ts";
 
 type ClientChannel = Channel<ClientToController, ControllerToClient>;
 
-/** Options of {@linkcode Session}. */
-export interface SessionOptions {
-  /** Opens a byte stream to the controller. */
-  connect: () => Promise<ByteConn>;
-  /** Base64 key. */
-  key: string;
-  /** Where the key came from, for messages. */
-  keySource: string;
-  /** Handshake bound. @default 10000 */
-  timeoutMs?: number;
-  /** How long to keep trying to reconnect after the link drops. @default 30000 */
-  reconnectForMs?: number;
-}
-
-/** A task to submit (msgId assigned by the session). */
-export type TaskSpec = Omit<SubmitTask, "msgId">;
-
-/** What the controller knows of one task asked for by id. */
-export type ResultAnswer =
-  | TaskResult
-  | { msgId: MsgId; pending: true }
-  | { msgId: MsgId; missing: string };
-
-/** Engine membership events. */
-export type EngineEvent =
-  | { type: "registered"; engine: EngineInfo }
-  | { type: "unregistered"; engineId: EngineId; reason: string };
+export type { EngineEvent, ResultAnswer, SessionOptions, TaskSpec } from "./session_types.ts";
 
 /** The client's connection state. */
 export class Session {

@@ -14,7 +14,7 @@
  */
 
 import type { Channel } from "../protocol/channel.ts";
-import { type ErrorData, mib } from "../protocol/errors.ts";
+import type { ErrorData } from "../protocol/errors.ts";
 import { serverHandshake } from "../protocol/handshake.ts";
 import type {
   ClientToController,
@@ -32,7 +32,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import { type EngineChannel, type EngineEntry, sendToEngine } from "./engine_entry.ts";
 import { EngineRegistry } from "./engine_registry.ts";
 import { ENGINE_ERROR, failedResult, idInUse, lostInRestart, TASK_LOST } from "./task_errors.ts";
-import { tooLargeReply } from "./too_large.ts";
+import { answerTooLarge } from "./too_large.ts";
 import { handlerFor, validateClientMessage } from "./validate.ts";
 import { EngineTable } from "./engine_table.ts";
 import { type EngineMessageHandlers, engineMessageHandlers } from "./engine_messages.ts";
@@ -229,11 +229,7 @@ export class Controller {
       channel.close();
       return;
     }
-    channel.onTooLarge = (msg, bytes, limit) => {
-      const reply = tooLargeReply(msg, bytes, limit);
-      if (reply) (channel as ClientChannel).send(reply);
-      else this.#log("warn", `a message of ${mib(bytes)} for ${peer} was too large to send`);
-    };
+    answerTooLarge(channel, (m) => this.#log("warn", `${m} for ${peer}`));
     this.#open.add(channel);
     try {
       if (accepted.role === "engine") await this.#serveEngine(channel as EngineChannel, peer);

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { Channel, Typed } from "../protocol/channel.ts";
 import { mib } from "../protocol/errors.ts";
 import type { ControllerToClient } from "../protocol/messages.ts";
 
@@ -33,5 +34,20 @@ export function tooLargeReply(
         `(${mib(limit)}, the controller's --max-frame-mb): ask for fewer results at a time`,
       stack: "",
     },
+  };
+}
+
+/**
+ * Makes a channel answer its too-large replies with {@linkcode tooLargeReply}; any other
+ * message too large to send is reported to `warn`.
+ *
+ * @param channel A channel to a client or an engine.
+ * @param warn Where other cases go (the controller's log).
+ */
+export function answerTooLarge(channel: Channel<Typed, Typed>, warn: (m: string) => void): void {
+  channel.onTooLarge = (msg, bytes, limit) => {
+    const reply = tooLargeReply(msg, bytes, limit);
+    if (reply) channel.send(reply);
+    else warn(`a "${msg.type}" message of ${mib(bytes)} was too large to send`);
   };
 }
