@@ -66,14 +66,17 @@ function mac(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
  * @param side Which side proves.
  * @param clientNonce The connecting peer's nonce.
  * @param serverNonce The controller's nonce.
+ * @param terms What the proving side announces with its proof (the controller's welcome terms),
+ * so that they cannot be altered on the way without the proof failing.
  */
 export function handshakeProof(
   key: Uint8Array,
   side: "server" | "client",
   clientNonce: Uint8Array,
   serverNonce: Uint8Array,
+  terms: Uint8Array = new Uint8Array(0),
 ): Uint8Array {
-  return mac(key, encoder.encode(`ipx-proof-${side}`), clientNonce, serverNonce);
+  return mac(key, encoder.encode(`ipx-proof-${side}`), clientNonce, serverNonce, terms);
 }
 
 /** Session keys of one connection, one per direction. */

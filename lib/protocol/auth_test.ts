@@ -62,6 +62,12 @@ Deno.test("handshakeProof() differs by side and key", () => {
   assert.notDeepEqual(handshakeProof(k1, "server", cn, sn), handshakeProof(k1, "client", cn, sn));
   assert.notDeepEqual(handshakeProof(k1, "server", cn, sn), handshakeProof(k2, "server", cn, sn));
   assert.deepEqual(handshakeProof(k1, "client", cn, sn), handshakeProof(k1, "client", cn, sn));
+  const terms = (t: string) => new TextEncoder().encode(t);
+  assert.notDeepEqual(
+    handshakeProof(k1, "server", cn, sn, terms("max=1")),
+    handshakeProof(k1, "server", cn, sn, terms("max=2")),
+    "the terms are covered",
+  );
 });
 
 Deno.test("decodeKey() rejects a key of the wrong length", () => {

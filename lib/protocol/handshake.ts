@@ -35,6 +35,7 @@ import { decodeValue, encodeValue } from "./codec.ts";
 import {
   AuthenticationError,
   ConnectionError,
+  MAX_FRAME_LIMIT_BYTES,
   ProtocolError,
   TimeoutError,
   VersionMismatchError,
@@ -73,9 +74,31 @@ export function versionsCompatible(a: Versions, b: Versions): boolean {
   return a.protocolVersion === b.protocolVersion && mm(a.ipxVersion) === mm(b.ipxVersion);
 }
 
-/** A frame limit as the welcome carries it: a positive integer. */
-function isLimit(value: unknown): value is number {
-  return typeof value === "number" && Number.isInteger(value) && value > 0;
+/** A limit as the welcome carries it: a positive integer, at most `max`. */
+function isLimit(value: unknown, max: number): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value > 0 && value <= max;
+}
+
+/** Longest frame timeout a welcome may announce: a day. */
+const MAX_FRAME_TIMEOUT_MS = 86_400_000;
+
+/**
+ * The welcome's terms as its proof covers them: whether frames carry MACs and the frame limits.
+ * A change on the way (say, a tampered limit) makes the controller's proof fail.
+ *
+ * @param frameMac Whether frames after the handshake carry a MAC.
+ * @param maxFrameBytes The controller's frame limit.
+ * @param frameTimeoutMs The controller's frame timeout.
+ * @returns The bytes the proof covers.
+ */
+export function welcomeTerms(
+  frameMac: boolean,
+  maxFrameBytes: number,
+  frameTimeoutMs: number,
+): Uint8Array {
+  return new TextEncoder().encode(
+    `mac=${frameMac ? 1 : 0};max=${maxFrameBytes};timeout=${frameTimeoutMs}`,
+  );
 }
 
 async function sendRaw(framed: FramedConn, msg: HandshakeMsg): Promise<void> {
@@ -204,7 +227,10 @@ export function clientHandshake<Out extends Typed, In extends Typed>(
       }
       const remote = { ipxVersion: welcome.ipxVersion, protocolVersion: welcome.protocolVersion };
       if (!versionsCompatible(local, remote)) throw new VersionMismatchError(local, remote);
-      if (!isLimit(welcome.maxFrameBytes) || !isLimit(welcome.frameTimeoutMs)) {
+      if (
+        !isLimit(welcome.maxFrameBytes, MAX_FRAME_LIMIT_BYTES) ||
+        !isLimit(welcome.frameTimeoutMs, MAX_FRAME_TIMEOUT_MS)
+      ) {
         throw new ProtocolError(
           "The controller's welcome has no valid frame limits (maxFrameBytes, frameTimeoutMs)",
         );
@@ -215,7 +241,12 @@ export function clientHandshake<Out extends Typed, In extends Typed>(
             "refusing (something between us and the controller may be tampering)",
         );
       }
-      const expected = handshakeProof(key, "server", cnonce, welcome.nonce);
+      const terms = welcomeTerms(
+        welcome.frameMac !== false,
+        welcome.maxFrameBytes,
+        welcome.frameTimeoutMs,
+      );
+      const expected = handshakeProof(key, "server", cnonce, welcome.nonce, terms);
       if (!(welcome.proof instanceof Uint8Array) || !macEqual(expected, welcome.proof)) {
         await sendRaw(framed, {
           type: "reject",
@@ -226,7 +257,7 @@ export function clientHandshake<Out extends Typed, In extends Typed>(
         throw wrongKeyError(
           keySource,
           options.role,
-          "The controller could not prove it holds our key",
+          "The controller could not prove it holds our key (or its welcome was altered on the way)",
         );
       }
       await sendRaw(framed, {
@@ -345,14 +376,17 @@ export function serverHandshake<Out extends Typed, In extends Typed>(
       // socket only this user's processes can be at either end; the key proofs above ran
       // inside that connection: per-frame MACs would add cost, not security.
       const frameMac = !isProtected(conn);
+      const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+      const frameTimeoutMs = options.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS;
+      const terms = welcomeTerms(frameMac, maxFrameBytes, frameTimeoutMs);
       await sendRaw(framed, {
         type: "welcome",
         ...local,
         nonce: snonce,
-        proof: handshakeProof(key, "server", hello.nonce, snonce),
+        proof: handshakeProof(key, "server", hello.nonce, snonce, terms),
         frameMac,
-        maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
-        frameTimeoutMs: options.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS,
+        maxFrameBytes,
+        frameTimeoutMs,
       });
       const auth = await readRaw(framed, "auth");
       if (auth.type === "reject") {

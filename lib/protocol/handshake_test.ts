@@ -18,7 +18,7 @@ import {
 import { DEFAULT_MAX_FRAME_BYTES, encodeFrame } from "./frame.ts";
 import { FRAME_SLACK_BYTES } from "./messages.ts";
 import { FramedConn } from "./framed_conn.ts";
-import { clientHandshake, PREAUTH_MAX_BYTES, serverHandshake } from "./handshake.ts";
+import { clientHandshake, PREAUTH_MAX_BYTES, serverHandshake, welcomeTerms } from "./handshake.ts";
 import { memoryPair } from "./memory_transport.ts";
 import type { ByteConn } from "./transport.ts";
 import { IPX_VERSION, PROTOCOL_VERSION } from "./version.ts";
@@ -169,6 +169,7 @@ async function handRolledServer(
   key: string,
   after: (keys: SessionKeys) => Uint8Array,
   welcomeLimit: unknown = 1024 * 1024,
+  provenLimit?: number,
 ) {
   const framed = new FramedConn(conn, { oneFrameAtATime: true });
   const hello = decodeValue((await framed.readFrame())!) as { nonce: Uint8Array };
@@ -179,7 +180,13 @@ async function handRolledServer(
     ipxVersion: IPX_VERSION,
     protocolVersion: PROTOCOL_VERSION,
     nonce: snonce,
-    proof: handshakeProof(raw, "server", hello.nonce, snonce),
+    proof: handshakeProof(
+      raw,
+      "server",
+      hello.nonce,
+      snonce,
+      welcomeTerms(true, provenLimit ?? Number(welcomeLimit), 30_000),
+    ),
     maxFrameBytes: welcomeLimit,
     frameTimeoutMs: 30_000,
   })));
@@ -293,7 +300,7 @@ Deno.test("a client on a plain connection refuses a controller that skips MACs",
 Deno.test("the welcome's frame limits become the peer's: what it sends, accepts and waits for", async () => {
   const key = generateKey();
   const [a, b] = memoryPair();
-  const limit = DEFAULT_MAX_FRAME_BYTES + 5;
+  const limit = DEFAULT_MAX_FRAME_BYTES / 2 + 5;
   const [client, accepted] = await Promise.all([
     clientHandshake<M, M>(a, { key, role: "client" }),
     serverHandshake<M, M>(b, { key, peer: "p", maxFrameBytes: limit, frameTimeoutMs: 50 }),
@@ -313,6 +320,31 @@ Deno.test("clientHandshake() refuses a welcome without frame limits", async () =
   const key = generateKey();
   const [a, b] = memoryPair();
   const server = handRolledServer(b, key, () => new Uint8Array(0), null).catch(() => null);
+  await rejects(
+    clientHandshake<M, M>(a, { key, role: "client" }),
+    (e: Error) => e instanceof ProtocolError && /no valid frame limits/.test(e.message),
+  );
+  (await server)?.close();
+});
+
+Deno.test("clientHandshake() refuses a welcome whose terms were altered after the controller proved them", async () => {
+  const key = generateKey();
+  const [a, b] = memoryPair();
+  // the controller proved a 1 MiB limit; the welcome that arrives says 512 MiB
+  const server = handRolledServer(b, key, () => new Uint8Array(0), 512 * 1024 * 1024, 1024 * 1024)
+    .catch(() => null);
+  await rejects(
+    clientHandshake<M, M>(a, { key, role: "client" }),
+    (e: Error) => e instanceof AuthenticationError && /altered on the way/.test(e.message),
+  );
+  (await server)?.close();
+});
+
+Deno.test("clientHandshake() refuses a welcome announcing limits past the protocol's", async () => {
+  const key = generateKey();
+  const [a, b] = memoryPair();
+  const server = handRolledServer(b, key, () => new Uint8Array(0), 4 * 1024 * 1024 * 1024)
+    .catch(() => null);
   await rejects(
     clientHandshake<M, M>(a, { key, role: "client" }),
     (e: Error) => e instanceof ProtocolError && /no valid frame limits/.test(e.message),
