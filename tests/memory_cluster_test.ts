@@ -1,6 +1,7 @@
 import assert, { rejects } from "node:assert/strict";
 import { CompositeError, RemoteError } from "../lib/client/errors.ts";
 import { startMemoryCluster } from "./_helpers/memory_cluster.ts";
+import type { Executor } from "../lib/engine/executor.ts";
 
 Deno.test("3 engines: apply(() => 1) gives [1, 1, 1]", async () => {
   await using c = await startMemoryCluster({ engines: 3 });
@@ -110,4 +111,36 @@ Deno.test("a wrong key gives AuthenticationError", async () => {
   const { generateKey } = await import("../lib/protocol/auth.ts");
   const { AuthenticationError } = await import("../lib/protocol/errors.ts");
   await rejects(c.newClient(generateKey()), AuthenticationError);
+});
+
+/**
+ * The executor, except that an op's output reaches the engine all at once when the op ends, as
+ * when a Worker prints faster than the engine's thread takes its messages (many per I/O round).
+ */
+function outputInOneRound(ex: Executor): Executor {
+  const run: Executor["run"] = async (op, onStream, options) => {
+    const held: ["stdout" | "stderr", string][] = [];
+    const outcome = await ex.run(op, (name, text) => held.push([name, text]), options);
+    for (const [name, text] of held) onStream?.(name, text);
+    return outcome;
+  };
+  return new Proxy(ex, {
+    get(target, prop) {
+      if (prop === "run") return run;
+      const v = Reflect.get(target, prop, target);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+    set: (target, prop, value) => Reflect.set(target, prop, value, target),
+  });
+}
+
+Deno.test("output reaching the engine in one round leaves it joined, in order, streams apart", async () => {
+  await using c = await startMemoryCluster({ engines: 1, wrapExecutor: outputInOneRound });
+  const ar = c.client.directView(0).execute(
+    "for (let i = 0; i < 5; i++) console.log(i); console.error('e'); console.log('z'); 7",
+  );
+  const chunks: [string, string][] = [];
+  ar.onOutput((chunk) => chunks.push([chunk.name, chunk.text]));
+  assert.deepEqual(await ar, [7]);
+  assert.deepEqual(chunks, [["stdout", "0\n1\n2\n3\n4\n"], ["stderr", "e\n"], ["stdout", "z\n"]]);
 });

@@ -90,6 +90,9 @@ interface Handed {
  */
 const HANDED_MAX = 4;
 
+/** Output is joined into one message up to this many characters. */
+const STREAM_JOIN_MAX = 256 * 1024;
+
 /** A running engine. */
 export class Engine {
   #o: EngineOptions;
@@ -391,15 +394,36 @@ export class Engine {
     this.#announceTimer = undefined;
   }
 
+  /**
+   * Output of a job. Joined to the last message still waiting to go out when that is output of
+   * the same job and stream (up to {@linkcode STREAM_JOIN_MAX} characters), else sent: a loop of
+   * prints leaves in a few messages per I/O round instead of one per line, with no delay (300,000
+   * lines: 2.5 s before).
+   */
+  #output(msgId: MsgId, name: "stdout" | "stderr", text: string): void {
+    const ch = this.#channel;
+    const last = ch && this.#id !== undefined ? ch.lastPending() : undefined;
+    if (
+      last?.type === "stream" && last.msgId === msgId && last.name === name &&
+      last.text.length + text.length <= STREAM_JOIN_MAX
+    ) {
+      last.text += text;
+      return;
+    }
+    this.#send({ type: "stream", msgId, name, text });
+  }
+
   /** Hands queued jobs to the executor, up to {@linkcode HANDED_MAX} at once. */
   #pump(): void {
     while (this.#queue.length > 0 && this.#handed.length < HANDED_MAX && !this.#stopped) {
       const job = this.#queue.shift()!;
       const h = { job, orphaned: false } as Handed;
       this.#handed.push(h);
-      h.run = this.#o.executor.run(job.op, (name, text) => {
-        this.#send({ type: "stream", msgId: job.msgId, name, text });
-      }, { exclusive: job.exclusive, onStart: (startedAt) => this.#started(h, startedAt) });
+      h.run = this.#o.executor.run(
+        job.op,
+        (name, text) => this.#output(job.msgId, name, text),
+        { exclusive: job.exclusive, onStart: (startedAt) => this.#started(h, startedAt) },
+      );
       h.run.then((outcome) => this.#finished(h, outcome), (error: unknown) => {
         const now = Date.now();
         this.#finished(h, {

@@ -194,6 +194,16 @@ export class Channel<Out extends Typed, In extends Typed> {
     }
   }
 
+  /**
+   * The last message queued and not written yet (its frame is encoded at the end of the I/O
+   * round): a sender may still add to it, e.g. join output to output.
+   *
+   * @returns The message, or undefined when nothing waits.
+   */
+  lastPending(): Out | undefined {
+    return this.#pending.at(-1);
+  }
+
   /** Sends everything queued and resolves when it has been written. */
   flush(): Promise<void> {
     this.#flushNow();

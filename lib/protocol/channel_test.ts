@@ -208,3 +208,26 @@ Deno.test("Channel reports a message too large for the peer by default, naming s
   c2.close();
   acc2.channel.close();
 });
+
+Deno.test("Channel.lastPending() is the last message not yet written, until the frame goes out", async () => {
+  const { client, accepted } = await connectedPair();
+  assert.equal(client.lastPending(), undefined);
+  const a = { type: "a" };
+  const b = { type: "b", n: 1 };
+  client.send(a);
+  client.send(b);
+  assert.equal(client.lastPending(), b);
+  b.n = 2; // still in the batch: what is written is what it holds at the end of the round
+  const got: M[] = [];
+  const two = Promise.withResolvers<void>();
+  void accepted.channel.run((m) => {
+    got.push(m);
+    if (got.length === 2) two.resolve();
+  });
+  await client.flush();
+  assert.equal(client.lastPending(), undefined);
+  await two.promise;
+  assert.deepEqual(got, [{ type: "a" }, { type: "b", n: 2 }]);
+  client.close();
+  accepted.channel.close();
+});

@@ -32,6 +32,8 @@ export interface MemoryClusterOptions {
   clock?: Clock;
   heartbeatMs?: number;
   deadAfterMs?: number;
+  /** Wraps each engine's executor (tests that shape what the engine sees). */
+  wrapExecutor?: (executor: Executor) => Executor;
 }
 
 /**
@@ -59,7 +61,8 @@ export async function startMemoryCluster(
   const engines: Engine[] = [];
   const clients: Client[] = [];
   async function addEngine(): Promise<Engine> {
-    const executor = await Executor.create({ dataDir });
+    const created = await Executor.create({ dataDir });
+    const executor = options.wrapExecutor ? options.wrapExecutor(created) : created;
     const engine = new Engine({ connect, key, keySource: "memory", executor, dataDir });
     engines.push(engine);
     await engine.start();
