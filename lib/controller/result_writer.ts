@@ -142,8 +142,7 @@ export class ResultFileWriter {
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     this.#pending.set(id, { path, bytes, resolve, reject });
     this.#queue.push(id);
-    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
-    this.#idleTimer = undefined;
+    this.#busy();
     worker.ref(); // pending writes keep the process alive, as background file writes do
     this.#feed(worker);
     return promise;
@@ -182,10 +181,7 @@ export class ResultFileWriter {
     const [id] = this.#queue.splice(at, 1);
     const p = this.#pending.get(id!)!;
     this.#pending.delete(id!);
-    if (this.#pending.size === 0) {
-      this.#worker?.unref();
-      this.#idle();
-    }
+    if (this.#pending.size === 0) this.#idle();
     p.resolve();
     return true;
   }
@@ -201,13 +197,20 @@ export class ResultFileWriter {
   }
 
   #dropPool(): void {
-    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
-    this.#idleTimer = undefined;
+    this.#busy();
     this.#pool.clear();
   }
 
-  #idle(): void {
+  /** Writes are pending: the pool stays. */
+  #busy(): void {
     if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+
+  /** Nothing is pending: the thread no longer keeps the process alive, and the pool expires. */
+  #idle(): void {
+    this.#worker?.unref();
+    this.#busy();
     this.#idleTimer = setTimeout(() => {
       this.#idleTimer = undefined;
       this.#pool.clear();
@@ -232,10 +235,7 @@ export class ResultFileWriter {
       const p = this.#pending.get(reply.id);
       this.#pending.delete(reply.id);
       this.#feed(worker);
-      if (this.#pending.size === 0) {
-        worker.unref();
-        this.#idle();
-      }
+      if (this.#pending.size === 0) this.#idle();
       if (p === undefined) return;
       if (reply.error === undefined) p.resolve();
       else p.reject(new Error(reply.error));
