@@ -6,8 +6,8 @@
  * - a frame size limit, checked from the length prefix before anything is allocated;
  * - a frame deadline: a frame whose first byte has arrived must be complete within
  *   `frameTimeoutMs` plus 1 ms per 1,000 bytes it declares (a big frame may take its time at
- *   1 MB/s or more), so a peer cannot hold a connection (and its buffer) open by trickling
- *   a frame byte by byte;
+ *   1 MB/s or more; counted from its first byte even when its length arrives later), so a peer
+ *   cannot hold a connection (and its buffer) open by trickling a frame byte by byte;
  * - an optional read budget: the most bytes the peer may send in total (used before
  *   authentication), checked as they are read;
  * - an optional one-frame-at-a-time mode (used during the handshake) that decodes no further
@@ -52,6 +52,9 @@ export class FramedConn {
   #closed = false;
   #frameTimeoutMs: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the open frame's deadline was armed, and whether its length was known then. */
+  #armedAt = 0;
+  #armedWithLength = false;
   #timedOut = false;
   #timeoutMs = 0;
   #readBudget: number | undefined;
@@ -224,15 +227,28 @@ export class FramedConn {
   /** Stops the frame deadline when frames completed, starts it when a frame is open. */
   #keepDeadline(completed: number): void {
     if (completed > 0 || !this.#decoder.inFrame) this.#clearTimer();
-    if (this.#decoder.inFrame && this.#timer === undefined && this.#frameTimeoutMs > 0) {
-      const ms = this.#frameTimeoutMs + Math.ceil(this.#decoder.declared / 1000);
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        this.#timedOut = true;
-        this.#timeoutMs = ms;
-        this.close();
-      }, ms);
+    const declared = this.#decoder.declared;
+    if (this.#timer !== undefined && !this.#armedWithLength && declared > 0) {
+      // the length arrived after the frame's first bytes: the deadline grows by it now
+      const armedAt = this.#armedAt;
+      this.#clearTimer();
+      this.#arm(this.#frameTimeoutMs + Math.ceil(declared / 1000), armedAt);
     }
+    if (this.#decoder.inFrame && this.#timer === undefined && this.#frameTimeoutMs > 0) {
+      this.#arm(this.#frameTimeoutMs + Math.ceil(declared / 1000), performance.now());
+    }
+  }
+
+  /** Arms the open frame's deadline: `ms` after `since` (a `performance.now()` time). */
+  #arm(ms: number, since: number): void {
+    this.#armedAt = since;
+    this.#armedWithLength = this.#decoder.declared > 0;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#timedOut = true;
+      this.#timeoutMs = ms;
+      this.close();
+    }, Math.max(0, since + ms - performance.now()));
   }
 
   #timeoutError(cause?: unknown): TimeoutError {

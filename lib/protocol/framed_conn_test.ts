@@ -131,3 +131,17 @@ Deno.test("FramedConn gives a big frame more time: 1 ms per 1,000 bytes it decla
     return true;
   });
 });
+
+Deno.test("FramedConn gives the extra time also when a frame's length arrives after its first byte", async () => {
+  const [peer, local] = memoryPair();
+  const framed = new FramedConn(local, { frameTimeoutMs: 20 });
+  const h = header(200_000);
+  const read = framed.readFrame();
+  await peer.write(h.subarray(0, 1)); // the deadline starts here, the length still unknown
+  await peer.write(concat(h.subarray(1), new Uint8Array(10)));
+  await rejects(read, (e: unknown) => {
+    assert.ok(e instanceof TimeoutError, String(e));
+    assert.match(e.message, /within 220 ms \(10 of 200000 bytes received\)/);
+    return true;
+  });
+});
