@@ -8,13 +8,8 @@
  */
 
 import { ENGINE_LIMITS, SentResults } from "./sent_results.ts";
-import {
-  fitResult,
-  type JobStop,
-  notStartedResult,
-  ranResult,
-  resultTooLarge,
-} from "./job_result.ts";
+import { fitResult, type JobStop, notStartedResult, ranResult } from "./job_result.ts";
+import { joinOutput, tooLargeReplacement } from "./outgoing.ts";
 import { BackoffSleep } from "./backoff_sleep.ts";
 import type { Channel } from "../protocol/channel.ts";
 import {
@@ -89,9 +84,6 @@ interface Handed {
  * Worker goes from one to the next without waiting for this thread.
  */
 const HANDED_MAX = 4;
-
-/** Output is joined into one message up to this many characters. */
-const STREAM_JOIN_MAX = 256 * 1024;
 
 /** A running engine. */
 export class Engine {
@@ -204,7 +196,11 @@ export class Engine {
   async #serve(channel: EngineChannel): Promise<void> {
     this.#channel = channel;
     this.#sendLimit = channel.sendLimit;
-    channel.onTooLarge = (msg, bytes, limit) => this.#tooLarge(channel, msg, bytes, limit);
+    channel.onTooLarge = (msg, bytes, limit) => {
+      const instead = tooLargeReplacement(msg, bytes, limit);
+      if (instead) channel.send(instead);
+      else this.#log(`a "${msg.type}" message of ${mib(bytes)} was too large to send`);
+    };
     channel.send({
       type: "register",
       uuid: this.#uuid,
@@ -315,22 +311,6 @@ export class Engine {
     else if (msg.type === "result") this.#outbox.push(msg);
   }
 
-  /**
-   * A message the channel could not send: larger than the controller accepts. Results were
-   * fitted before (`fitResult`); output that large is replaced by a note saying so.
-   */
-  #tooLarge(channel: EngineChannel, msg: EngineToController, bytes: number, limit: number): void {
-    if (msg.type === "stream") {
-      channel.send({
-        ...msg,
-        text: `[ipx: ${mib(bytes)} of ${msg.name} in one piece was dropped: more than the ` +
-          `controller accepts in one message (${mib(limit)}, its --max-frame-mb)]\n`,
-      });
-    } else if (msg.type === "result") {
-      channel.send(resultTooLarge(msg, bytes, limit));
-    } else this.#log(`a "${msg.type}" message of ${mib(bytes)} was too large to send`);
-  }
-
   /** Sends on a channel, remembering which results went out (see `finished` in `register`). */
   #sendOn(channel: EngineChannel, msg: EngineToController): void {
     channel.send(msg);
@@ -394,23 +374,11 @@ export class Engine {
     this.#announceTimer = undefined;
   }
 
-  /**
-   * Output of a job. Joined to the last message still waiting to go out when that is output of
-   * the same job and stream (up to {@linkcode STREAM_JOIN_MAX} characters), else sent: a loop of
-   * prints leaves in a few messages per I/O round instead of one per line, with no delay (300,000
-   * lines: 2.5 s before).
-   */
+  /** Output of a job: joined to the output message still waiting to go out, or sent. */
   #output(msgId: MsgId, name: "stdout" | "stderr", text: string): void {
     const ch = this.#channel;
     const last = ch && this.#id !== undefined ? ch.lastPending() : undefined;
-    if (
-      last?.type === "stream" && last.msgId === msgId && last.name === name &&
-      last.text.length + text.length <= STREAM_JOIN_MAX
-    ) {
-      last.text += text;
-      return;
-    }
-    this.#send({ type: "stream", msgId, name, text });
+    if (!joinOutput(last, msgId, name, text)) this.#send({ type: "stream", msgId, name, text });
   }
 
   /** Hands queued jobs to the executor, up to {@linkcode HANDED_MAX} at once. */
