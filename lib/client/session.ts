@@ -25,7 +25,6 @@ import type {
   SubmitTask,
   TaskResult,
 } from "../protocol/messages.ts";
-import { DEFAULT_MAX_FRAME_BYTES } from "../protocol/frame.ts";
 import { Resubmissions } from "./resubmissions.ts";
 import { sizeTasks, tooLargeResult } from "./submit_size.ts";
 import { TaskHandle } from "./task_handle.ts";
@@ -55,8 +54,6 @@ export class Session {
   #unsent: SubmitTask[] = [];
   /** Abort/interrupt requests not yet settled, sent again after a reconnect. */
   #stops = new Map<MsgId, "abort" | "interrupt">();
-  /** The controller's frame limit, as its last handshake announced. */
-  #sendLimit = DEFAULT_MAX_FRAME_BYTES;
 
   /** @param options How to connect. */
   constructor(options: SessionOptions) {
@@ -78,7 +75,6 @@ export class Session {
       peer: "controller",
     });
     const gotEngines = Promise.withResolvers<void>();
-    this.#sendLimit = channel.sendLimit;
     channel.onTooLarge = (msg, bytes, limit) => {
       if (msg.type !== "submit") {
         console.error(`ipx: a "${msg.type}" message of ${bytes} bytes was too large to send`);
@@ -334,12 +330,13 @@ export class Session {
       this.#unsent.push(...tasks); // sent first thing after the reconnect
       return;
     }
-    const { messages, tooLarge } = sizeTasks(tasks, this.#sendLimit);
+    const limit = ch.sendLimit; // the controller's, as its handshake announced
+    const { messages, tooLarge } = sizeTasks(tasks, limit);
     for (const group of messages) ch.send({ type: "submit", tasks: group });
     if (tooLarge.length === 0) return;
     queueMicrotask(() => {
       for (const { task, bytes } of tooLarge) {
-        this.#finish(tooLargeResult(task, bytes, this.#sendLimit));
+        this.#finish(tooLargeResult(task, bytes, limit));
       }
     });
   }

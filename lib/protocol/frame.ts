@@ -10,7 +10,7 @@
  * @module
  */
 
-import { ProtocolError } from "./errors.ts";
+import { MAX_FRAME_LIMIT_BYTES, ProtocolError } from "./errors.ts";
 
 /** Bytes in the length prefix. */
 export const FRAME_HEADER_BYTES = 4;
@@ -20,7 +20,7 @@ export const FRAME_HEADER_BYTES = 4;
  * the codec decodes (a frame is one message or a batch of them). The limit bounds what one
  * frame can make a receiver allocate; before authentication it is 4 KiB (`handshake.ts`).
  */
-export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024 * 1024;
+export const DEFAULT_MAX_FRAME_BYTES = MAX_FRAME_LIMIT_BYTES;
 
 /** Thrown when a frame's declared length exceeds the limit. */
 export class FrameTooLargeError extends ProtocolError {

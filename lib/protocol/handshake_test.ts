@@ -316,38 +316,44 @@ Deno.test("the welcome's frame limits become the peer's: what it sends, accepts 
   accepted.channel.close();
 });
 
-Deno.test("clientHandshake() refuses a welcome without frame limits", async () => {
+/**
+ * Runs a client handshake against a hand-rolled controller whose welcome announces `limit` (its
+ * proof covering `proven`, by default the same) and checks how the client refuses it.
+ */
+async function refusedWelcome(
+  limit: unknown,
+  proven: number | undefined,
+  refusal: (e: Error) => boolean,
+): Promise<void> {
   const key = generateKey();
   const [a, b] = memoryPair();
-  const server = handRolledServer(b, key, () => new Uint8Array(0), null).catch(() => null);
-  await rejects(
-    clientHandshake<M, M>(a, { key, role: "client" }),
-    (e: Error) => e instanceof ProtocolError && /no valid frame limits/.test(e.message),
-  );
+  const server = handRolledServer(b, key, () => new Uint8Array(0), limit, proven)
+    .catch(() => null);
+  await rejects(clientHandshake<M, M>(a, { key, role: "client" }), refusal);
   (await server)?.close();
+}
+
+Deno.test("clientHandshake() refuses a welcome without frame limits", async () => {
+  await refusedWelcome(
+    null,
+    undefined,
+    (e) => e instanceof ProtocolError && /no valid frame limits/.test(e.message),
+  );
 });
 
 Deno.test("clientHandshake() refuses a welcome whose terms were altered after the controller proved them", async () => {
-  const key = generateKey();
-  const [a, b] = memoryPair();
   // the controller proved a 1 MiB limit; the welcome that arrives says 512 MiB
-  const server = handRolledServer(b, key, () => new Uint8Array(0), 512 * 1024 * 1024, 1024 * 1024)
-    .catch(() => null);
-  await rejects(
-    clientHandshake<M, M>(a, { key, role: "client" }),
-    (e: Error) => e instanceof AuthenticationError && /altered on the way/.test(e.message),
+  await refusedWelcome(
+    512 * 1024 * 1024,
+    1024 * 1024,
+    (e) => e instanceof AuthenticationError && /altered on the way/.test(e.message),
   );
-  (await server)?.close();
 });
 
 Deno.test("clientHandshake() refuses a welcome announcing limits past the protocol's", async () => {
-  const key = generateKey();
-  const [a, b] = memoryPair();
-  const server = handRolledServer(b, key, () => new Uint8Array(0), 4 * 1024 * 1024 * 1024)
-    .catch(() => null);
-  await rejects(
-    clientHandshake<M, M>(a, { key, role: "client" }),
-    (e: Error) => e instanceof ProtocolError && /no valid frame limits/.test(e.message),
+  await refusedWelcome(
+    4 * 1024 * 1024 * 1024,
+    undefined,
+    (e) => e instanceof ProtocolError && /no valid frame limits/.test(e.message),
   );
-  (await server)?.close();
 });
