@@ -62,6 +62,7 @@ CREATE TABLE IF NOT EXISTS tasks (
 );
 CREATE INDEX IF NOT EXISTS tasks_seq ON tasks(seq);
 CREATE TABLE IF NOT EXISTS culled (msg_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS culled_seq ON culled(seq);
 `;
 
 /** Creates the file readable by its owner only (task results may be secret), or fixes it. */

@@ -14,8 +14,8 @@
  * even after the controller is killed). An in-memory database commits to SQLite there instead.
  *
  * Bounds: at most `maxRecords` records and `maxBytes` result bytes; past either bound the
- * oldest finished records are dropped (culled) down to 90 % of it. Culled ids are remembered
- * so a lookup can say why a result is gone.
+ * oldest finished records are dropped (culled) down to 99 % of it, a few at a time
+ * (`task_cull.ts`). Culled ids are remembered so a lookup can say why a result is gone.
  *
  * @module
  */
@@ -32,8 +32,10 @@ import type { RecordLog } from "./record_log.ts";
 import { fromRow, type Lookup, type Row, type TaskRecord, type TaskStatus } from "./task_record.ts";
 import { openRecordLog, recordRow, type RowParams, SPILL_BYTES } from "./task_rows.ts";
 import { type StoredResult, UPSERT_SQL } from "./task_rows.ts";
+import { CULL_TO, Culler } from "./task_cull.ts";
 
 export { SPILL_BYTES };
+export { CULL_TO, CULLED_KEPT } from "./task_cull.ts";
 
 export type { Lookup, TaskRecord, TaskStatus };
 
@@ -56,12 +58,15 @@ export interface TaskStoreOptions extends TaskStoreLimits {
    * `<database>.results/` (memory for an in-memory database)
    */
   blobs?: ResultBlobs;
+  /**
+   * Culled ids remembered (so a lookup says "culled" rather than "unknown"): at least this
+   * many of the newest, up to a tenth more between trims. @default 100000
+   */
+  culledKept?: number;
 }
 
 /** A purge named tasks that have not finished. */
 export class TaskStoreError extends IpxError {}
-
-const CULLED_KEPT = 100_000;
 
 /** Task records over SQLite with an in-memory set of unfinished ones. */
 export class TaskStore {
@@ -87,6 +92,7 @@ export class TaskStore {
   #upsert;
   #byId;
   #culledById;
+  #culler: Culler;
   #blobs: ResultBlobs;
 
   /**
@@ -107,6 +113,7 @@ export class TaskStore {
     this.#upsert = db.prepare(UPSERT_SQL);
     this.#byId = db.prepare("SELECT * FROM tasks WHERE msg_id = ?");
     this.#culledById = db.prepare("SELECT 1 AS x FROM culled WHERE msg_id = ?");
+    this.#culler = new Culler(sdb, options.culledKept);
     if (sdb.path !== ":memory:") {
       this.#log = openRecordLog(`${sdb.path}.log`, sdb, (row) => this.#upsert.run(...row));
     }
@@ -309,37 +316,15 @@ export class TaskStore {
     if (this.#count > this.#maxRecords || this.#bytes > this.#maxBytes) this.#cull();
   }
 
+  /** Drops the oldest finished records down to {@linkcode CULL_TO} of the bounds. */
   #cull(): void {
-    const db = this.#sdb.db;
-    const targetRecords = Math.floor(this.#maxRecords * 0.9);
-    const targetBytes = Math.floor(this.#maxBytes * 0.9);
-    const rows = db.prepare(
-      "SELECT msg_id, seq, bytes FROM tasks WHERE completed IS NOT NULL ORDER BY seq",
-    ).iterate() as Iterable<{ msg_id: string; seq: number; bytes: number }>;
-    const victims: { msg_id: string; seq: number }[] = [];
-    let count = this.#count;
-    let bytes = this.#bytes;
-    for (const r of rows) {
-      if (count <= targetRecords && bytes <= targetBytes) break;
-      victims.push(r);
-      this.#blobs.delete(r.seq);
-      count--;
-      bytes -= r.bytes;
-    }
-    if (victims.length === 0) return;
-    const del = db.prepare("DELETE FROM tasks WHERE msg_id = ?");
-    const remember = db.prepare("INSERT OR REPLACE INTO culled (msg_id, seq) VALUES (?, ?)");
-    this.#sdb.transaction(() => {
-      for (const v of victims) {
-        del.run(v.msg_id);
-        remember.run(v.msg_id, v.seq);
-      }
-      db.prepare(
-        "DELETE FROM culled WHERE seq < (SELECT seq FROM culled ORDER BY seq DESC LIMIT 1 OFFSET ?)",
-      ).run(CULLED_KEPT);
-    });
-    this.#count = count;
-    this.#bytes = bytes;
+    const gone = this.#culler.cull(
+      this.#count - Math.floor(this.#maxRecords * CULL_TO),
+      this.#bytes - Math.floor(this.#maxBytes * CULL_TO),
+      (seq) => this.#blobs.delete(seq),
+    );
+    this.#count -= gone.records;
+    this.#bytes -= gone.bytes;
   }
 
   /**

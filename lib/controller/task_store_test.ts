@@ -130,6 +130,62 @@ Deno.test("TaskStore culls the oldest finished records past its bounds and says 
   assert.equal(b.lookup("b0").state, "missing");
 });
 
+Deno.test("TaskStore culls finished records only, oldest first, down to 99 % of the bound", () => {
+  const { s } = store(new StateDb(), { maxRecords: 10, maxBytes: 1e9 });
+  s.add(rec("u0", 0)); // the oldest record, still running: never culled
+  for (let i = 1; i <= 10; i++) {
+    s.add(rec(`f${i}`, i));
+    finish(s, `f${i}`, i);
+  }
+  s.flush(); // 11 records > 10: down to 9 (floor of 9.9), the two oldest finished go
+  assert.equal(s.size, 9);
+  assert.equal(s.lookup("u0").state, "pending");
+  for (const id of ["f1", "f2"]) {
+    const gone = s.lookup(id);
+    assert(gone.state === "missing" && /culled/.test(gone.why), JSON.stringify(gone));
+  }
+  for (let i = 3; i <= 10; i++) assert.equal(s.lookup(`f${i}`).state, "done", `f${i}`);
+  // fewer finished records than the excess: every finished one goes, the running ones stay
+  const { s: t } = store(new StateDb(), { maxRecords: 4, maxBytes: 1e9 });
+  for (let i = 0; i < 5; i++) t.add(rec(`r${i}`, i));
+  for (let i = 0; i < 2; i++) {
+    t.add(rec(`d${i}`, 10 + i));
+    finish(t, `d${i}`, 10 + i);
+  }
+  t.flush();
+  assert.equal(t.size, 5);
+  assert.equal(t.lookup("d0").state, "missing");
+  assert.equal(t.lookup("d1").state, "missing");
+  for (let i = 0; i < 5; i++) assert.equal(t.lookup(`r${i}`).state, "pending");
+});
+
+Deno.test("TaskStore remembers the newest culled ids, at least culledKept of them", () => {
+  const sdb = new StateDb();
+  const s = new TaskStore(sdb, {
+    maxRecords: 5,
+    maxBytes: 1e9,
+    culledKept: 10,
+    after: () => () => {},
+  });
+  for (let i = 0; i < 40; i++) {
+    s.add(rec(`m${i}`, i));
+    finish(s, `m${i}`, i);
+    s.flush();
+  }
+  assert.equal(s.size, 4); // 5 → 4 at every cull (floor of 4.95)
+  const culled = [];
+  for (let i = 0; i < 36; i++) {
+    const l = s.lookup(`m${i}`);
+    assert.equal(l.state, "missing", `m${i}`);
+    if (l.state === "missing" && /culled/.test(l.why)) culled.push(i);
+  }
+  // the newest ones are remembered, the oldest forgotten: at least 10, at most 11
+  assert.ok(culled.length >= 10 && culled.length <= 11, `remembered ${culled}`);
+  assert.deepEqual(culled, Array.from({ length: culled.length }, (_, k) => 36 - culled.length + k));
+  const rows = sdb.db.prepare("SELECT COUNT(*) AS n FROM culled").get() as { n: number };
+  assert.equal(rows.n, culled.length);
+});
+
 Deno.test("TaskStore.purge() removes finished records and refuses unfinished ones", () => {
   const { s } = store();
   s.add(rec("a", 1));
