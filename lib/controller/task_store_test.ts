@@ -226,6 +226,45 @@ Deno.test("TaskStore writes unfinished records on its timer and keeps everything
     sdb.close();
   }));
 
+Deno.test("TaskStore counts the culled ids a restarted controller left, and keeps trimming them", () =>
+  withTempDir("ipx-store-", async (dir) => {
+    const path = `${dir}/ipx.sqlite`;
+    const open = () => {
+      const sdb = new StateDb(path);
+      const s = new TaskStore(sdb, {
+        maxRecords: 5,
+        maxBytes: 1e9,
+        culledKept: 10,
+        after: () => () => {},
+      });
+      return { sdb, s };
+    };
+    const culled = () => {
+      const probe = new StateDb(path, { exclusive: false });
+      try {
+        return (probe.db.prepare("SELECT COUNT(*) AS n FROM culled").get() as { n: number }).n;
+      } finally {
+        probe.close();
+      }
+    };
+    let n = 0;
+    for (let run = 0; run < 3; run++) {
+      const { sdb, s } = open();
+      for (let i = 0; i < 8; i++, n++) {
+        s.add(rec(`m${n}`, n));
+        finish(s, `m${n}`, n);
+        s.flush();
+      }
+      const gone = s.lookup(`m${n - 5}`);
+      assert(gone.state === "missing" && /culled/.test(gone.why), JSON.stringify(gone));
+      await s.close();
+      sdb.close();
+      // 24 tasks in all, 4 kept: never more than a tenth past the 10 remembered
+      assert.ok(culled() <= 11, `run ${run}: ${culled()} culled ids remembered`);
+    }
+    assert.equal(culled() >= 10, true);
+  }));
+
 Deno.test("TaskStore keeps big result values in files beside the database, across a restart", () =>
   withTempDir("ipx-store-", async (dir) => {
     const path = `${dir}/ipx.sqlite`;
