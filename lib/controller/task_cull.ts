@@ -53,6 +53,7 @@ export class Culler {
   /** Keeps the newest `?` culled ids. */
   #forget;
   #culledCount;
+  #byId;
 
   /**
    * @param sdb The database (its `tasks` and `culled` tables).
@@ -80,6 +81,7 @@ export class Culler {
       "DELETE FROM culled WHERE seq < (SELECT seq FROM culled ORDER BY seq DESC LIMIT 1 OFFSET ?)",
     );
     this.#culledCount = db.prepare("SELECT COUNT(*) AS n FROM culled");
+    this.#byId = db.prepare("SELECT 1 AS x FROM culled WHERE msg_id = ?");
     this.#count = (this.#culledCount.get() as { n: number }).n;
   }
 
@@ -118,6 +120,15 @@ export class Culler {
       }
     });
     return { records: gone.n, bytes: gone.b };
+  }
+
+  /**
+   * Whether a record with this id was culled (among the ids still remembered).
+   *
+   * @param msgId The task id.
+   */
+  remembers(msgId: string): boolean {
+    return this.#byId.get(msgId) !== undefined;
   }
 
   /** The newest finished record's seq (-Infinity when none). */

@@ -91,7 +91,6 @@ export class TaskStore {
   #closed = false;
   #upsert;
   #byId;
-  #culledById;
   #culler: Culler;
   #blobs: ResultBlobs;
 
@@ -112,7 +111,6 @@ export class TaskStore {
     const db = sdb.db;
     this.#upsert = db.prepare(UPSERT_SQL);
     this.#byId = db.prepare("SELECT * FROM tasks WHERE msg_id = ?");
-    this.#culledById = db.prepare("SELECT 1 AS x FROM culled WHERE msg_id = ?");
     this.#culler = new Culler(sdb, options.culledKept);
     if (sdb.path !== ":memory:") {
       this.#log = openRecordLog(`${sdb.path}.log`, sdb, (row) => this.#upsert.run(...row));
@@ -339,7 +337,7 @@ export class TaskStore {
     if (dirty?.result) return { state: "done", result: dirty.result };
     const row = this.#byId.get(msgId) as Row | undefined;
     if (row?.result) return this.#stored(row);
-    if (this.#culledById.get(msgId)) {
+    if (this.#culler.remembers(msgId)) {
       return {
         state: "missing",
         why: "its record was culled to keep the task database within its bounds " +
