@@ -4,10 +4,11 @@
  * them in turns, round after round, so that the drift of a shared machine hits all of them
  * alike. Prints each round and the medians: apply round trip (w1), load-balanced apply burst
  * (w2) and execute on all engines (w3), each with that commit's own client library; with
- * `--bulk`, push and pull of 16 MiB per engine (w4, MB/s over six cycles) instead.
+ * `--bulk`, push and pull of 16 MiB per engine (w4, MB/s over six cycles) instead; with `--sg`,
+ * scatter + gather of 1,000,000 numbers as a list and as a Float64Array (w5, median ms of nine).
  *
  * ```text
- * deno run -A scripts/bench_commits.ts [--rounds 6] [--bulk] COMMIT... (HEAD for the working tree)
+ * deno run -A scripts/bench_commits.ts [--rounds 6] [--bulk | --sg] COMMIT... (HEAD for the working tree)
  * ```
  *
  * @module
@@ -48,6 +49,26 @@ if (mode === "bulk") {
   await client.close();
   Deno.exit(0);
 }
+if (mode === "sg") {
+  const dv = client.directView();
+  const n = 1_000_000;
+  const times = { list: [], typed: [] };
+  for (let k = 0; k < 10; k++) {
+    for (const kind of ["list", "typed"]) {
+      const data = kind === "list"
+        ? Array.from({ length: n }, (_, i) => i)
+        : Float64Array.from({ length: n }, (_, i) => i);
+      const t0 = performance.now();
+      await dv.scatter("x", data);
+      const back = await dv.gather("x");
+      if (k > 0) times[kind].push(performance.now() - t0);
+      if (back.length !== n || back[n - 1] !== n - 1) throw new Error("gather returned the wrong data");
+    }
+  }
+  console.log(JSON.stringify({ list: median(times.list), typed: median(times.typed) }));
+  await client.close();
+  Deno.exit(0);
+}
 const one = client.directView(client.ids[0]);
 for (let i = 0; i < 100; i++) await one.apply(() => 1);
 const rtts = [];
@@ -76,9 +97,10 @@ await client.close();
 type Figures = Record<string, number>;
 
 /** The figures of each mode: name, unit. */
-const FIGURES: Record<"small" | "bulk", [string, string][]> = {
+const FIGURES: Record<"small" | "bulk" | "sg", [string, string][]> = {
   small: [["w1", "µs"], ["w2", "tasks/s"], ["w3", "µs"]],
   bulk: [["push", "MB/s"], ["pull", "MB/s"]],
+  sg: [["list", "ms"], ["typed", "ms"]],
 };
 
 function show(names: [string, string][], pick: (name: string) => number): string {
@@ -106,13 +128,14 @@ async function main(): Promise<void> {
     options: {
       rounds: { type: "string", default: "6" },
       bulk: { type: "boolean", default: false },
+      sg: { type: "boolean", default: false },
     },
   });
-  const mode = values.bulk ? "bulk" : "small";
+  const mode = values.bulk ? "bulk" : values.sg ? "sg" : "small";
   const names = FIGURES[mode];
   if (positionals.length === 0) {
     console.error(
-      "usage: deno run -A scripts/bench_commits.ts [--rounds N] [--bulk] COMMIT... " +
+      "usage: deno run -A scripts/bench_commits.ts [--rounds N] [--bulk | --sg] COMMIT... " +
         "(HEAD = working tree)",
     );
     Deno.exit(2);

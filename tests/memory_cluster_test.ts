@@ -32,6 +32,37 @@ Deno.test("scatter 101 items over 4 engines gives 26/25/25/25 and gather restore
   assert.deepEqual(await dv.map((x: number) => x + 1, [1, 2, 3, 4, 5]), [2, 3, 4, 5, 6]);
 });
 
+Deno.test("scatter/gather of long number lists and typed arrays: plain arrays on engines, joined back", async () => {
+  await using c = await startMemoryCluster({ engines: 3 });
+  const dv = c.client.directView();
+  const data = Array.from({ length: 1000 }, (_, i) => (i % 3 ? i / 8 : -i));
+  data[500] = -0;
+  await dv.scatter("part", data);
+  assert.deepEqual(
+    await dv.execute("Array.isArray(part) && Object.getPrototypeOf(part) === Array.prototype"),
+    [true, true, true],
+  );
+  assert.deepEqual(await dv.execute("part.length"), [334, 333, 333]);
+  const back = await dv.gather("part");
+  assert.deepEqual(back, data);
+  assert.ok(Object.is((back as number[])[500], -0));
+  assert.deepEqual(await dv.map((x: number) => x * 2, data), data.map((x) => x * 2));
+  const f32 = new Float32Array(100_000).map((_, i) => i / 4);
+  await dv.scatter("f", f32);
+  assert.deepEqual(await dv.execute("f.constructor.name"), Array(3).fill("Float32Array"));
+  const joined = await dv.gather("f");
+  assert.ok(joined instanceof Float32Array);
+  assert.deepEqual(joined, f32);
+  // parts of different kinds come back as the list of parts; a failing engine fails the gather
+  await c.client.directView(0).execute("part = 'changed'");
+  const parts = await dv.gather("part") as unknown[];
+  assert.equal(parts.length, 3);
+  assert.equal(parts[0], "changed");
+  assert.deepEqual(parts[1], data.slice(334, 667));
+  await c.client.directView(1).execute("delete globalThis.f");
+  await rejects(dv.gather("f"), CompositeError);
+});
+
 Deno.test("values round-trip through engines intact", async () => {
   await using c = await startMemoryCluster({ engines: 1 });
   const dv = c.client.directView();

@@ -48,6 +48,7 @@ export class AsyncResult<T> implements Promise<T> {
   #owner: ResultOwner;
   #tasks: TaskHandle[];
   #combine: (values: unknown[]) => T;
+  #combineEncoded: ((encoded: Uint8Array[]) => T | undefined) | undefined;
   #all: Promise<TaskResult[]>;
   #value: Promise<T> | undefined;
   #completedAt: number | undefined;
@@ -59,16 +60,21 @@ export class AsyncResult<T> implements Promise<T> {
    * @param tasks The tasks, in target order.
    * @param combine Builds the final value from the per-task values.
    * @param label Name for display.
+   * @param combineEncoded Builds the final value straight from the per-task encoded values when
+   *   every task succeeded with one, skipping their decoding; `undefined` from it means "decode
+   *   them and use `combine`".
    */
   constructor(
     owner: ResultOwner,
     tasks: TaskHandle[],
     combine: (values: unknown[]) => T,
     label: string,
+    combineEncoded?: (encoded: Uint8Array[]) => T | undefined,
   ) {
     this.#owner = owner;
     this.#tasks = tasks;
     this.#combine = combine;
+    this.#combineEncoded = combineEncoded;
     this.label = label;
     this.#all = Promise.all(tasks.map((t) => t.done)).then((r) => {
       this.#completedAt = Date.now();
@@ -197,7 +203,19 @@ export class AsyncResult<T> implements Promise<T> {
   }
 
   #final(): Promise<T> {
-    this.#value ??= this.settled().then((settled) => {
+    this.#value ??= this.#all.then((results) => {
+      const fast = this.#combineEncoded;
+      if (fast !== undefined && results.every((r) => r.ok && r.value instanceof Uint8Array)) {
+        const value = fast(results.map((r) => r.value!));
+        if (value !== undefined) return value;
+      }
+      return this.#fromSettled();
+    });
+    return this.#value;
+  }
+
+  #fromSettled(): Promise<T> {
+    return this.settled().then((settled) => {
       const errors = settled.filter((s) => !s.ok).map((s) => (s as { error: RemoteError }).error);
       if (errors.length > 0) {
         if (settled.length === 1) throw errors[0];
@@ -205,7 +223,6 @@ export class AsyncResult<T> implements Promise<T> {
       }
       return this.#combine(settled.map((s) => (s as { value: unknown }).value));
     });
-    return this.#value;
   }
 
   /**

@@ -8,7 +8,12 @@ import { encodeValue } from "../protocol/codec.ts";
 import { IpxError } from "../protocol/errors.ts";
 import type { EngineId, Op } from "../protocol/messages.ts";
 import { AsyncResult } from "./async_result.ts";
-import { concatParts, partition, type Partitionable } from "./partition.ts";
+import {
+  concatEncodedParts,
+  concatParts,
+  type Partitionable,
+  partitionForSending,
+} from "./partition.ts";
 import type { Session } from "./session.ts";
 
 /** Which engines a view addresses: `"all"` (evaluated at each call), one id, or a list. */
@@ -95,12 +100,17 @@ export class DirectView {
     return ids;
   }
 
-  #run<T>(ops: Op[] | Op, label: string, combine: (values: unknown[]) => T): AsyncResult<T> {
+  #run<T>(
+    ops: Op[] | Op,
+    label: string,
+    combine: (values: unknown[]) => T,
+    combineEncoded?: (encoded: Uint8Array[]) => T | undefined,
+  ): AsyncResult<T> {
     const targets = this.resolveTargets();
     const handles = this.#session.submit(
       targets.map((engineId, i) => ({ engineId, op: Array.isArray(ops) ? ops[i]! : ops })),
     );
-    return new AsyncResult(this.#session, handles, combine, label);
+    return new AsyncResult(this.#session, handles, combine, label, combineEncoded);
   }
 
   /**
@@ -163,7 +173,7 @@ export class DirectView {
   scatter(name: string, array: Partitionable): AsyncResult<void> {
     assertIdentifier(name);
     const targets = this.resolveTargets();
-    const parts = partition(array, targets.length);
+    const parts = partitionForSending(array, targets.length);
     const ops: Op[] = parts.map((p) => ({ kind: "push", ns: encodeValue({ [name]: p }) }));
     const handles = this.#session.submit(targets.map((engineId, i) => ({ engineId, op: ops[i]! })));
     return new AsyncResult(this.#session, handles, () => undefined, "scatter");
@@ -180,6 +190,7 @@ export class DirectView {
       { kind: "pull", names: [name] },
       "gather",
       (v) => concatParts(v.map((x) => (x as unknown[])[0])),
+      concatEncodedParts,
     );
   }
 
@@ -193,7 +204,7 @@ export class DirectView {
   map<T, R>(fn: (item: T) => R | Promise<R>, array: readonly T[]): AsyncResult<Awaited<R>[]> {
     const src = functionSource(fn);
     const targets = this.resolveTargets();
-    const parts = partition(array as unknown[], targets.length);
+    const parts = partitionForSending(array as unknown[], targets.length);
     const wrapper = `(async (chunk) => { const f = ${src}; const out = []; ` +
       `for (const x of chunk) out.push(await f(x)); return out; })`;
     const ops: Op[] = parts.map((p) => ({ kind: "apply", fn: wrapper, args: encodeValue([p]) }));

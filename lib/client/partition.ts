@@ -4,6 +4,9 @@
  * @module
  */
 
+import { arrayInList, type ListedArray, NumberList } from "../protocol/codec.ts";
+import { readFloat64s, toFloat64s, typedArrayOfTag } from "../protocol/codec_extensions.ts";
+
 /** Arrays ipx can partition: plain arrays and typed arrays. */
 export type Partitionable =
   | readonly unknown[]
@@ -42,6 +45,22 @@ export function partition(array: Partitionable, n: number): unknown[] {
   return parts;
 }
 
+/**
+ * Splits like {@linkcode partition}, for sending: a plain array of numbers only (at least
+ * `NUMBER_ARRAY_MIN` of them) becomes float64s once and is split without copying, each part a
+ * {@linkcode NumberList} that travels as the plain array it stands for (and arrives as one).
+ *
+ * @param array The data.
+ * @param n Number of parts.
+ */
+export function partitionForSending(array: Partitionable, n: number): unknown[] {
+  const floats = toFloat64s(array);
+  if (floats !== undefined) {
+    return partition(floats, n).map((p) => new NumberList(p as Float64Array));
+  }
+  return partition(array, n);
+}
+
 type TypedArray = Exclude<ArrayBufferView, DataView> & {
   length: number;
   set(a: ArrayLike<unknown>, o: number): void;
@@ -74,4 +93,53 @@ export function concatParts(parts: unknown[]): unknown {
     return out;
   }
   return parts;
+}
+
+/**
+ * {@linkcode concatParts} of the parts as `pull` of one name returns them encoded, without
+ * decoding each part first: when every part is a long array of numbers, or every part a big
+ * typed array of one kind, the joined array is built straight from the bytes (one pass, no
+ * array per part). Otherwise `undefined`: decode the parts and use {@linkcode concatParts}.
+ *
+ * @param encoded Each engine's encoded `[value]`, in engine order.
+ */
+export function concatEncodedParts(encoded: readonly Uint8Array[]): unknown {
+  const parts: ListedArray[] = [];
+  for (const bytes of encoded) {
+    const part = arrayInList(bytes);
+    if (part === undefined) return undefined;
+    parts.push(part);
+  }
+  const first = parts[0];
+  if (first === undefined) return undefined;
+  if (first.kind === "numbers") {
+    let total = 0;
+    for (const p of parts) {
+      if (p.kind !== "numbers") return undefined;
+      total += p.floats.byteLength / 8;
+    }
+    const out = new Array<number>(total);
+    let at = 0;
+    for (const p of parts as Extract<ListedArray, { kind: "numbers" }>[]) {
+      readFloat64s(p.floats, out, at);
+      at += p.floats.byteLength / 8;
+    }
+    return out;
+  }
+  const ctor = typedArrayOfTag(first.tag);
+  if (ctor === undefined) return undefined;
+  let bytes = 0;
+  for (const p of parts) {
+    if (p.kind !== "typed" || p.tag !== first.tag) return undefined;
+    if (p.data.byteLength % ctor.BYTES_PER_ELEMENT !== 0) return undefined;
+    bytes += p.data.byteLength;
+  }
+  const out = new ctor(bytes / ctor.BYTES_PER_ELEMENT);
+  const view = new Uint8Array(out.buffer);
+  let at = 0;
+  for (const p of parts as Extract<ListedArray, { kind: "typed" }>[]) {
+    view.set(p.data, at);
+    at += p.data.byteLength;
+  }
+  return out;
 }

@@ -14,7 +14,8 @@
  *   holding one big array several times, e.g. a push to many engines, carries it once.
  * - `6` an array of numbers only (at least {@linkcode NUMBER_ARRAY_MIN} of them) → the numbers
  *   as little-endian float64s; decodes to a plain array again. Ten times cheaper to encode and
- *   decode than one msgpack number each, which is what `scatter` of a big list needs.
+ *   decode than one msgpack number each, which is what `scatter` of a big list needs. A
+ *   `NumberList` (float64s already) encodes the same way, from its own bytes.
  * - `-1` Date → msgpack's standard timestamp
  *
  * `Uint8Array` is msgpack `bin` and decodes as a view into the received frame (no copy).
@@ -39,15 +40,16 @@ import {
   EXT_SAME,
   EXT_TYPED,
   EXT_UNDEFINED,
-  isNumberArray,
   KNOWN_EXTENSIONS,
   NESTED_EXTENSIONS,
+  NumberList,
+  toFloat64s,
   typedTag,
 } from "./codec_extensions.ts";
 import { ProtocolError, SerializationError } from "./errors.ts";
 import { scanMsgpack } from "./msgpack_scan.ts";
 
-export { NUMBER_ARRAY_MIN } from "./codec_extensions.ts";
+export { NUMBER_ARRAY_MIN, NumberList } from "./codec_extensions.ts";
 
 /** Limits applied when decoding untrusted bytes. */
 export interface DecodeLimits {
@@ -130,8 +132,9 @@ function makeEncoder(dedupe = false): Encoder<undefined> {
   raw.doEncode = (object: unknown, depth: number) => {
     // msgpack maps undefined to nil before consulting extensions; keep undefined distinct.
     if (object === undefined) return raw.encodeExtension({ type: EXT_UNDEFINED, data: empty });
-    if (isNumberArray(object)) {
-      const bytes = new Uint8Array(new Float64Array(object).buffer);
+    const floats = object instanceof NumberList ? object.floats : toFloat64s(object);
+    if (floats !== undefined) {
+      const bytes = new Uint8Array(floats.buffer, floats.byteOffset, floats.byteLength);
       ext32Header(bytes.length, EXT_NUMBERS);
       return raw.writeU8a(bytes);
     }
@@ -314,6 +317,34 @@ export function encodeValueChunks(value: unknown): Uint8Array[] {
   } catch (error) {
     throw asSerializationError(error);
   }
+}
+
+/** The payload of a big array in a one-element list, as {@linkcode arrayInList} finds it. */
+export type ListedArray =
+  | { kind: "numbers"; floats: Uint8Array }
+  | { kind: "typed"; tag: number; data: Uint8Array };
+
+/**
+ * Reads, without decoding, a value that is exactly a one-element list holding a long array of
+ * numbers (extension 6) or a big typed array (extension 4), as `pull` of one name returns them:
+ * its payload, a view of `bytes`. Anything else (other shapes, short forms, trailing bytes)
+ * gives `undefined`, and the caller decodes the value as usual.
+ *
+ * @param bytes An encoded value.
+ */
+export function arrayInList(bytes: Uint8Array): ListedArray | undefined {
+  // fixarray of 1, ext 32: 4-byte big-endian size, type, payload
+  if (bytes.length < 7 || bytes[0] !== 0x91 || bytes[1] !== 0xc9) return undefined;
+  const size = new DataView(bytes.buffer, bytes.byteOffset + 2, 4).getUint32(0);
+  if (bytes.length !== 7 + size) return undefined;
+  const type = bytes[6];
+  if (type === EXT_NUMBERS && size % 8 === 0) {
+    return { kind: "numbers", floats: bytes.subarray(7) };
+  }
+  if (type === EXT_TYPED && size >= 1) {
+    return { kind: "typed", tag: bytes[7]!, data: bytes.subarray(8) };
+  }
+  return undefined;
 }
 
 function asSerializationError(error: unknown): SerializationError {

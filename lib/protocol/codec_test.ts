@@ -1,5 +1,14 @@
 import assert, { deepStrictEqual, equal as assertEquals, throws } from "node:assert/strict";
-import { BIG_BINARY_BYTES, decodeValue, encodeValue, encodeValueChunks } from "./codec.ts";
+import {
+  arrayInList,
+  BIG_BINARY_BYTES,
+  decodeValue,
+  encodeValue,
+  encodeValueChunks,
+  NUMBER_ARRAY_MIN,
+  NumberList,
+} from "./codec.ts";
+import { toFloat64s } from "./codec_extensions.ts";
 import { ProtocolError, SerializationError } from "./errors.ts";
 
 function roundTrip(v: unknown): unknown {
@@ -393,4 +402,80 @@ Deno.test("property: random values sharing big arrays round-trip to equal conten
     assert.ok(same(encodeValue(back), bytes), `iteration ${i}: decoded value differs`);
     deepStrictEqual(back, value);
   }
+});
+
+Deno.test("toFloat64s() converts plain arrays of numbers only, long enough to pack", () => {
+  const nums = Array.from({ length: 100 }, (_, i) => i % 7 === 0 ? -i / 3 : i);
+  deepStrictEqual(toFloat64s(nums), new Float64Array(nums));
+  assertEquals(toFloat64s(nums.slice(0, NUMBER_ARRAY_MIN - 1)), undefined);
+  assertEquals(toFloat64s(["x", ...nums]), undefined);
+  assertEquals(toFloat64s([...nums, "x"]), undefined);
+  assertEquals(toFloat64s([...nums, 1n]), undefined);
+  const holey = nums.slice();
+  delete holey[50];
+  assertEquals(toFloat64s(holey), undefined);
+  class Sub extends Array<number> {}
+  assertEquals(toFloat64s(Sub.from(nums)), undefined);
+  assertEquals(toFloat64s(new Float64Array(nums)), undefined);
+});
+
+Deno.test("a NumberList travels as the plain array of its numbers and decodes as that array", () => {
+  const all = new Float64Array(BIG_BINARY_BYTES / 8 + 100).map((_, i) =>
+    (i % 5 ? i / 7 : -i) * (i % 2 ? 1 : -1)
+  );
+  all.set([NaN, -0, Infinity, -Infinity], 10);
+  for (const [from, to] of [[0, 3000], [1, 40], [7, 7 + NUMBER_ARRAY_MIN], [5, 9], [3, 3]]) {
+    const floats = all.subarray(from, to);
+    const plain = Array.from(floats);
+    const bytes = encodeValue({ x: new NumberList(floats) });
+    const back = decodeValue(bytes) as { x: number[] };
+    assert.ok(Array.isArray(back.x) && Object.getPrototypeOf(back.x) === Array.prototype);
+    deepStrictEqual(back.x, plain);
+    // the same bytes as the plain array, wherever that one is packed too
+    if (plain.length >= NUMBER_ARRAY_MIN) deepStrictEqual(bytes, encodeValue({ x: plain }));
+  }
+  // a big one is written from its own memory, not copied into the encoder's buffer
+  const big = all.subarray(2, 2 + BIG_BINARY_BYTES / 8 + 1);
+  const parts = encodeValueChunks([new NumberList(big)]);
+  assert.ok(big.byteLength >= BIG_BINARY_BYTES);
+  assert.ok(parts.some((p) => p.buffer === all.buffer && p.byteOffset === big.byteOffset));
+});
+
+Deno.test("decodeValue() reads packed numbers at any byte alignment", () => {
+  const nums = Array.from({ length: 200 }, (_, i) => i * 1.25 - 17);
+  nums.push(NaN, -0, Infinity, 2 ** 60);
+  const bytes = encodeValue([nums]);
+  for (let offset = 0; offset < 8; offset++) {
+    const holder = new Uint8Array(bytes.length + 8);
+    holder.set(bytes, offset);
+    deepStrictEqual(decodeValue(holder.subarray(offset, offset + bytes.length)), [nums]);
+  }
+});
+
+Deno.test("arrayInList() finds a big array alone in a list, and nothing else", () => {
+  const nums = Array.from({ length: 100 }, (_, i) => i / 2);
+  const numbers = arrayInList(encodeValue([nums]));
+  assert.ok(numbers?.kind === "numbers");
+  deepStrictEqual(new Float64Array(numbers.floats.slice().buffer), new Float64Array(nums));
+  const f32 = new Float32Array(BIG_BINARY_BYTES / 4).map((_, i) => i);
+  const typed = arrayInList(encodeValue([f32]));
+  assert.ok(typed?.kind === "typed" && typed.tag === 7);
+  deepStrictEqual(new Float32Array(typed.data.slice().buffer), f32);
+  for (
+    const other of [
+      [nums.slice(0, 5)], // short: msgpack array
+      [new Float32Array(10)], // small typed array: short extension form
+      [new Uint8Array(BIG_BINARY_BYTES)], // msgpack bin
+      [nums, nums],
+      nums,
+      { x: nums },
+      [],
+      undefined,
+    ]
+  ) {
+    assertEquals(arrayInList(encodeValue(other)), undefined, JSON.stringify(other)?.slice(0, 40));
+  }
+  const withTrailer = new Uint8Array([...encodeValue([nums]), 0xc0]);
+  assertEquals(arrayInList(withTrailer), undefined);
+  assertEquals(arrayInList(encodeValue([nums]).subarray(0, 50)), undefined);
 });
