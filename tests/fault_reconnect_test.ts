@@ -6,6 +6,7 @@
 import assert, { rejects } from "node:assert/strict";
 import { Client, EngineError, TaskAborted } from "../mod.ts";
 import { Controller } from "../lib/controller/controller.ts";
+import type { Logger } from "../lib/controller/log.ts";
 import { Engine } from "../lib/engine/engine.ts";
 import { Executor } from "../lib/engine/executor.ts";
 import { generateKey } from "../lib/protocol/auth.ts";
@@ -22,10 +23,10 @@ function running(ar: { onOutput(l: () => void): () => void }): Promise<void> {
 }
 
 /** A controller whose links (engine- and client-side ends) the test can cut. */
-async function setup(deadAfterMs = 2000) {
+async function setup(deadAfterMs = 2000, log?: Logger) {
   const key = generateKey();
   const dataDir = await Deno.makeTempDir({ prefix: "ipx-reconnect-" });
-  const controller = new Controller({ key, heartbeatMs: 50, deadAfterMs });
+  const controller = new Controller({ key, heartbeatMs: 50, deadAfterMs, ...(log ? { log } : {}) });
   const links: ByteConn[] = [];
   let refuse = 0;
   const connect = () => {
@@ -110,7 +111,9 @@ Deno.test("an engine whose link drops reconnects, keeps its id, and finishes its
 });
 
 Deno.test("an engine that stops on purpose is unregistered at once, its task failing", async () => {
-  await using s = await setup(60_000); // liveness would take a minute: unregister must not wait
+  const logged: string[] = [];
+  // liveness would take a minute: unregister must not wait
+  await using s = await setup(60_000, (level, message) => logged.push(`${level} ${message}`));
   const engine = await s.engine();
   await engine.start();
   const client = await s.client();
@@ -126,6 +129,9 @@ Deno.test("an engine that stops on purpose is unregistered at once, its task fai
     assert.match(e.evalue, /engine 0 died while running task .*: it stopped \(SIGTERM\)/);
     return true;
   });
+  // a planned stop is news, not a warning (`ipx cluster stop` stops every engine this way)
+  assert.ok(logged.includes("info engine 0 left: it stopped (SIGTERM)"), logged.join("\n"));
+  assert.ok(!logged.some((l) => l.startsWith("warn engine 0")), logged.join("\n"));
 });
 
 Deno.test("an engine that cannot reach the controller retries until it can", async () => {

@@ -98,7 +98,7 @@ export function engineMessageHandlers(d: EngineMessageDeps): EngineMessageHandle
       );
     },
     unregister: (m, e) => {
-      if (e) d.engines.gone(e, `it stopped (${m.reason})`);
+      if (e) d.engines.gone(e, `it stopped (${m.reason})`, true);
     },
     pong: () => {},
   };

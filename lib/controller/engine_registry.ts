@@ -338,8 +338,10 @@ export class EngineRegistry {
    *
    * @param entry The engine.
    * @param reason The cause, named in every EngineError.
+   * @param planned The engine said it was stopping (its process was told to stop, e.g. by
+   *   `ipx cluster stop`): logged as information, not as a warning.
    */
-  gone(entry: EngineEntry, reason: string): void {
+  gone(entry: EngineEntry, reason: string, planned = false): void {
     if (this.#engines.get(entry.id) !== entry) return;
     this.#engines.delete(entry.id);
     this.#heart.forget(entry.id);
@@ -349,7 +351,8 @@ export class EngineRegistry {
     entry.outbox = [];
     entry.info.state = "dead";
     this.#table.died(entry.id, reason);
-    this.#hooks.log("warn", `engine ${entry.id} is dead: ${reason}`);
+    if (planned) this.#hooks.log("info", `engine ${entry.id} left: ${reason}`);
+    else this.#hooks.log("warn", `engine ${entry.id} is dead: ${reason}`);
     if (!entry.restored) {
       this.#hooks.broadcast({ type: "engine_unregistered", engineId: entry.id, reason });
     }
