@@ -212,9 +212,8 @@ export function buildCodec(nested: NestedCodec): ExtensionCodec<undefined> {
       if (tag === 0) return raw;
       if (tag === TAG_ARRAY_BUFFER) return raw.buffer;
       if (tag === TAG_DATA_VIEW) return new DataView(raw.buffer);
-      const entry = TYPED_TAGS.find(([t]) => t === tag);
-      if (!entry) throw new ProtocolError(`Cannot decode typed array: unknown tag ${tag}`);
-      const ctor = entry[1];
+      const ctor = typedArrayOfTag(tag ?? -1);
+      if (!ctor) throw new ProtocolError(`Cannot decode typed array: unknown tag ${tag}`);
       if (raw.byteLength % ctor.BYTES_PER_ELEMENT !== 0) {
         throw new ProtocolError(`Cannot decode ${ctor.name}: length is not a whole element count`);
       }
