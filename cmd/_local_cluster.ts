@@ -72,6 +72,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     dataDir: o.dataDir,
     restart: !!o.restart,
     log: (line) => o.log("info", line),
+    logRegistrations: false, // the controller logs them, with host and transport
   });
   const stop = async () => {
     await supervisor.stop();

@@ -76,6 +76,13 @@ Deno.test("ipx cluster start --daemon, list and stop leave no process behind", a
     assert.match(stopped.stdout, /stopped/);
   }
   assert.deepEqual(await processesMatching(dir.path), [], "no process of the cluster is left");
+  // one line per registration, and a clean stop is no cause for warnings
+  const log = await Deno.readTextFile(`${dir.path}/profile_default/log/cluster.log`);
+  for (const id of [0, 1]) {
+    assert.equal(log.match(new RegExp(`engine ${id} registered`, "g"))?.length, 1, log);
+    assert.match(log, new RegExp(`INFO +engine ${id} left: it stopped \\(SIGTERM\\)`));
+  }
+  assert.doesNotMatch(log, /WARN/, log);
   const none = await runIpx(dir.path, "cluster", "stop");
   assert.notEqual(none.code, 0);
   assert.match(none.stderr, /no cluster is running/);

@@ -39,6 +39,11 @@ export interface SupervisorOptions {
   maxMemoryMb?: number;
   /** Output lines (already prefixed). */
   log: (line: string) => void;
+  /**
+   * Log each engine's registration (`engine N registered (pid P)`). A local cluster, whose
+   * controller logs registrations itself (with host and transport), turns it off. @default true
+   */
+  logRegistrations?: boolean;
   /** Called when an engine process registers. */
   onRegistered?: (engineId: number, pid: number) => void;
   /** Called when an engine process ends. */
@@ -343,7 +348,9 @@ export class Supervisor {
       const m = /^ipx-engine registered (\d+)$/.exec(line);
       if (m) {
         slot.engineId = Number(m[1]);
-        o.log(`engine ${slot.engineId} registered (pid ${child.pid})`);
+        if (o.logRegistrations !== false) {
+          o.log(`engine ${slot.engineId} registered (pid ${child.pid})`);
+        }
         o.onRegistered?.(slot.engineId, child.pid);
       } else o.log(`${prefix()} ${line}`);
     });
