@@ -91,7 +91,8 @@ export class Culler {
    *
    * @param records Records to remove (nothing for 0 or less).
    * @param bytes Result bytes to remove (nothing for 0 or less).
-   * @param dropValue Called with the seq of each victim whose value may be in a file.
+   * @param dropValue Called, after the records are deleted, with the seq of each victim whose
+   *   value may be in a file.
    * @returns What was removed.
    */
   cull(records: number, bytes: number, dropValue: (seq: number) => void): Culled {
@@ -107,9 +108,7 @@ export class Culler {
     if (cutoff === -Infinity) return { records: 0, bytes: 0 };
     const gone = this.#victimTotals.get(cutoff) as { n: number; b: number };
     if (gone.n === 0) return { records: 0, bytes: 0 };
-    for (const row of this.#spilledVictims.all(cutoff, SPILL_BYTES) as { seq: number }[]) {
-      dropValue(row.seq);
-    }
+    const spilled = this.#spilledVictims.all(cutoff, SPILL_BYTES) as { seq: number }[];
     this.#sdb.transaction(() => {
       this.#remember.run(cutoff);
       this.#drop.run(cutoff);
@@ -119,6 +118,8 @@ export class Culler {
         this.#count = (this.#culledCount.get() as { n: number }).n;
       }
     });
+    // files go only once their records are gone: a failed transaction leaves both in place
+    for (const row of spilled) dropValue(row.seq);
     return { records: gone.n, bytes: gone.b };
   }
 

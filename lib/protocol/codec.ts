@@ -335,7 +335,7 @@ export type ListedArray =
 export function arrayInList(bytes: Uint8Array): ListedArray | undefined {
   // fixarray of 1, ext 32: 4-byte big-endian size, type, payload
   if (bytes.length < 7 || bytes[0] !== 0x91 || bytes[1] !== 0xc9) return undefined;
-  const size = new DataView(bytes.buffer, bytes.byteOffset + 2, 4).getUint32(0);
+  const size = ((bytes[2]! << 24) | (bytes[3]! << 16) | (bytes[4]! << 8) | bytes[5]!) >>> 0;
   if (bytes.length !== 7 + size) return undefined;
   const type = bytes[6];
   if (type === EXT_NUMBERS && size % 8 === 0) {
