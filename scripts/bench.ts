@@ -40,132 +40,23 @@ import {
   timeForegroundCluster,
 } from "./_bench/ipx_cluster.ts";
 import * as W from "./_bench/ipx_workloads.ts";
-import { fmtNum, fmtSummary, summarize, type Summary, textTable } from "./_bench/stats.ts";
-
-// ---------------------------------------------------------------------------------------------
-// Options
-
-/** Benchmark settings (from the command line). */
-interface Settings {
-  quick: boolean;
-  json: string | true | undefined;
-  ipp: boolean;
-  reps: number;
-  slowReps: number;
-  big: number;
-  only: Set<string> | undefined;
-  keep: boolean;
-  rttCalls: number;
-  execCalls: number;
-  lbTasks: number;
-  mb: number;
-  numbers: number;
-  bigCalls: number;
-  /** Push+pull cycles per w4 sample (one cycle is ~0.1 s: too short to time alone here; 3 gave ±50% spreads). */
-  bigTimes: number;
-  floorCalls: number;
-  floorTasks: number;
-}
-
-const USAGE = `usage: deno task bench [--quick] [--json [PATH]] [--no-ipp] [--reps N] [--big N]
-                       [--only w1,w2,...,w8,floor] [--keep]`;
-
-function parseSettings(args: string[]): Settings {
-  let quick = false;
-  let json: string | true | undefined;
-  let ipp = true;
-  let reps: number | undefined;
-  let big: number | undefined;
-  let only: Set<string> | undefined;
-  let keep = false;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const value = (): string => {
-      const eq = a.indexOf("=");
-      if (eq >= 0) return a.slice(eq + 1);
-      const v = args[++i];
-      if (v === undefined) throw new Error(`${a} needs a value\n${USAGE}`);
-      return v;
-    };
-    if (a === "--quick") quick = true;
-    else if (a === "--no-ipp") ipp = false;
-    else if (a === "--keep") keep = true;
-    else if (a.startsWith("--json")) {
-      if (a.includes("=")) json = value();
-      else if (args[i + 1] !== undefined && !args[i + 1]!.startsWith("--")) json = args[++i]!;
-      else json = true;
-    } else if (a.startsWith("--reps")) reps = Number(value());
-    else if (a.startsWith("--big")) big = Number(value());
-    else if (a.startsWith("--only")) only = new Set(value().split(",").map((s) => s.trim()));
-    else if (a === "--help" || a === "-h") {
-      console.log(USAGE);
-      Deno.exit(0);
-    } else throw new Error(`unknown argument ${a}\n${USAGE}`);
-  }
-  return {
-    quick,
-    json,
-    ipp,
-    reps: reps ?? (quick ? 2 : 5),
-    slowReps: Math.min(reps ?? 3, quick ? 1 : 3),
-    big: big ?? (quick ? 8 : 64),
-    only,
-    keep,
-    rttCalls: quick ? 100 : 500,
-    execCalls: quick ? 20 : 100,
-    lbTasks: quick ? 500 : 5000,
-    mb: 16,
-    bigTimes: quick ? 1 : 6,
-    numbers: quick ? 100_000 : 1_000_000,
-    bigCalls: quick ? 5 : 20,
-    floorCalls: quick ? 500 : 2000,
-    floorTasks: quick ? 5000 : 20000,
-  };
-}
+import { Figures, type System } from "./_bench/figures.ts";
+import { buildRows, renderReport } from "./_bench/report.ts";
+import { parseSettings, type Settings, USAGE } from "./_bench/settings.ts";
+import { fmtNum, summarize } from "./_bench/stats.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Results
 
-type System =
-  | "ipx"
-  | "ipx-tls"
-  | "ipx-notls"
-  | "ipx-nodb"
-  | "ipp"
-  | "ipp-bytes"
-  | "floor"
-  | "floor-thread";
-
-/** All samples of one figure of one system. */
-interface Figure {
-  metric: string;
-  system: System;
-  unit: string;
-  samples: number[];
-  errors: string[];
-}
-
-const figures = new Map<string, Figure>();
+const figures = new Figures();
 
 function record(metric: string, system: System, unit: string, value: number): void {
-  const key = `${metric}|${system}`;
-  let f = figures.get(key);
-  if (!f) figures.set(key, f = { metric, system, unit, samples: [], errors: [] });
-  f.samples.push(value);
+  figures.record(metric, system, unit, value);
 }
 
 function recordError(metric: string, system: System, unit: string, error: unknown): void {
-  const key = `${metric}|${system}`;
-  let f = figures.get(key);
-  if (!f) figures.set(key, f = { metric, system, unit, samples: [], errors: [] });
-  const message = error instanceof Error ? error.message : String(error);
-  f.errors.push(message);
+  const message = figures.recordError(metric, system, unit, error);
   log(`  ! ${metric} on ${system} failed: ${message.split("\n")[0]}`);
-}
-
-function get(metric: string, system: System): Summary | undefined {
-  const f = figures.get(`${metric}|${system}`);
-  return f && f.samples.length > 0 ? summarize(f.samples) : undefined;
 }
 
 let out: (line: string) => void = (line) => console.log(line);
@@ -739,222 +630,6 @@ async function run(s: Settings): Promise<Record<string, unknown>> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Report
-
-interface Row {
-  workload: string;
-  unit: string;
-  ipx: Summary | undefined;
-  ipp: Summary | undefined;
-  /** How many times better ipx is than the reference (ipp, or the floor for floor rows). */
-  ratio: number | undefined;
-  target: string;
-  pass: boolean | undefined;
-  note?: string;
-}
-
-function better(ipx: Summary | undefined, ref: Summary | undefined, lowerIsBetter: boolean) {
-  if (!ipx || !ref || ipx.median === 0 || ref.median === 0) return undefined;
-  return lowerIsBetter ? ref.median / ipx.median : ipx.median / ref.median;
-}
-
-function buildRows(s: Settings): Row[] {
-  const rows: Row[] = [];
-  const cmp = (
-    workload: string,
-    metric: string,
-    unit: string,
-    lower: boolean,
-    target?: { ratio?: number; abs?: number; absText?: string },
-    ipxSys: System = "ipx",
-    ippSys: System = "ipp",
-  ) => {
-    const ipx = get(metric, ipxSys);
-    const ipp = get(metric, ippSys);
-    if (!ipx && !ipp) return;
-    const ratio = better(ipx, ipp, lower);
-    const parts: string[] = [];
-    const checks: Array<boolean | undefined> = [];
-    if (target?.ratio !== undefined) {
-      parts.push(`≥${target.ratio}× ipp`);
-      checks.push(ratio === undefined ? undefined : ratio >= target.ratio);
-    }
-    if (target?.abs !== undefined) {
-      parts.push(target.absText ?? `${lower ? "<" : "≥"}${fmtNum(target.abs)} ${unit}`);
-      checks.push(
-        ipx === undefined ? undefined : lower ? ipx.median < target.abs : ipx.median >= target.abs,
-      );
-    }
-    const known = checks.filter((c): c is boolean => c !== undefined);
-    rows.push({
-      workload,
-      unit,
-      ipx,
-      ipp,
-      ratio,
-      target: parts.join(" & "),
-      pass: checks.length === 0
-        ? undefined
-        : known.length < checks.length
-        ? (known.every((c) => c) ? undefined : false)
-        : known.every((c) => c),
-    });
-  };
-  const n = s.numbers.toLocaleString("en-US");
-  cmp("w1 apply round trip, 1 engine", "apply rtt", "µs", true, { ratio: 14 });
-  cmp("w1   … ipx over TLS (--no-ipc)", "apply rtt", "µs", true, undefined, "ipx-tls");
-  cmp("w1   … ipx over TCP (--no-ipc --no-tls)", "apply rtt", "µs", true, undefined, "ipx-notls");
-  // ipx vs the floor
-  const floorLat = get("floor latency", "floor");
-  const rtt = get("apply rtt", "ipx");
-  if (floorLat && rtt) {
-    const x = rtt.median / floorLat.median;
-    rows.push({
-      workload: "w1   … ipx vs floor (× floor)",
-      unit: "µs",
-      ipx: rtt,
-      ipp: undefined,
-      ratio: undefined,
-      target: "≤3× floor",
-      pass: x <= 3,
-      note: `floor ${fmtNum(floorLat.median)} µs → ipx is ${x.toFixed(1)}× floor`,
-    });
-  }
-  cmp(`w2 LB map, chunksize 1 (${s.lbTasks})`, "lb map", "tasks/s", false, {
-    ratio: 100,
-    abs: 25_000,
-  });
-  cmp(`w2 LB apply burst (${s.lbTasks})`, "lb apply burst", "tasks/s", false, {
-    ratio: 100,
-    abs: 25_000,
-  });
-  cmp(`w2   … ipx with hwm 0 (no limit)`, "lb apply burst hwm0", "tasks/s", false, undefined);
-  cmp(`w2   … ipx with hwm 2 (fixed)`, "lb apply burst hwm2", "tasks/s", false, undefined);
-  cmp(
-    `w2   … ipx apply burst over TLS (--no-ipc)`,
-    "lb apply burst",
-    "tasks/s",
-    false,
-    undefined,
-    "ipx-tls",
-  );
-  const floorThr = get("floor throughput", "floor");
-  const lbThr = get("lb apply burst", "ipx");
-  if (floorThr && lbThr) {
-    rows.push({
-      workload: "w2   … ipx vs floor 64-in-flight",
-      unit: "tasks/s",
-      ipx: lbThr,
-      ipp: undefined,
-      ratio: undefined,
-      target: "",
-      pass: undefined,
-      note: `floor ${fmtNum(floorThr.median)} req/s → ipx reaches ${
-        (100 * lbThr.median / floorThr.median).toFixed(1)
-      }% of it`,
-    });
-  }
-  cmp("w3 execute on all (2 engines)", "execute all", "µs", true, { ratio: 20 });
-  // the local cluster's Unix socket carries no TLS, so the "without TLS" target applies
-  cmp(`w4 push ${s.mb} MiB/engine, local socket`, "push", "MB/s", false, { abs: 1000 });
-  cmp(`w4 pull ${s.mb} MiB/engine, local socket`, "pull", "MB/s", false, { abs: 1000 });
-  cmp(`w4 push ${s.mb} MiB/engine, TLS`, "push", "MB/s", false, { abs: 500 }, "ipx-tls");
-  cmp(`w4 pull ${s.mb} MiB/engine, TLS`, "pull", "MB/s", false, { abs: 500 }, "ipx-tls");
-  cmp(`w4 push ${s.mb} MiB/engine, TCP no TLS`, "push", "MB/s", false, { abs: 1000 }, "ipx-notls");
-  cmp(`w4 pull ${s.mb} MiB/engine, TCP no TLS`, "pull", "MB/s", false, { abs: 1000 }, "ipx-notls");
-  cmp(`w4   … push, history in memory (--no-db)`, "push", "MB/s", false, undefined, "ipx-nodb");
-  cmp(`w4   … pull, history in memory (--no-db)`, "pull", "MB/s", false, undefined, "ipx-nodb");
-  cmp(`w4   … ipp with bytes (not numpy)`, "push", "MB/s", false, undefined, "ipx", "ipp-bytes");
-  cmp(`w4   … ipp with bytes (not numpy)`, "pull", "MB/s", false, undefined, "ipx", "ipp-bytes");
-  const last = rows.length;
-  if (rows[last - 1]?.workload.startsWith("w4   … ipp")) {
-    rows[last - 2]!.workload = "w4   … push vs ipp bytes";
-    rows[last - 1]!.workload = "w4   … pull vs ipp bytes";
-  }
-  cmp(`w5 scatter+gather ${n} (array/list)`, "scatter+gather list", "ms", true, { ratio: 8 });
-  cmp(`w5 scatter+gather ${n} (f64/numpy)`, "scatter+gather typed", "ms", true, { ratio: 8 });
-  cmp("w6 start → 4 engines registered", "start 4 engines", "s", true, {
-    abs: 1,
-    absText: "<1 s",
-  });
-  cmp(`w7 start ${s.big} engines`, `start ${s.big} engines`, "s", true);
-  cmp(`w7 apply on all ${s.big} engines`, `apply all ${s.big}`, "µs", true);
-  cmp("w8 engine RSS, idle", "rss idle", "MB", true);
-  cmp("w8 engine RSS, after w2", "rss after w2", "MB", true);
-  cmp(`w8 engine RSS, idle, ${s.big} engines`, `rss idle, ${s.big} engines`, "MB", true);
-  const nanny = get("rss idle (+nanny)", "ipp");
-  const nannyAfter = get("rss after w2 (+nanny)", "ipp");
-  if (nanny) {
-    rows.push({
-      workload: "w8   … ipp engine + its nanny process",
-      unit: "MB",
-      ipx: get("rss idle", "ipx"),
-      ipp: nanny,
-      ratio: better(get("rss idle", "ipx"), nanny, true),
-      target: "",
-      pass: undefined,
-      note: nannyAfter ? `after w2: ${fmtNum(nannyAfter.median)} MB` : undefined,
-    });
-  }
-  return rows;
-}
-
-function report(s: Settings, rows: Row[]): string {
-  const lines: string[] = [];
-  lines.push("");
-  lines.push(
-    `ipx vs ipyparallel — medians of ${s.reps} repetitions (w2, w6: ${s.slowReps}; ` +
-      `±: half the min–max range); ratio = how many times better ipx is`,
-  );
-  lines.push("");
-  lines.push(textTable(
-    ["workload", "unit", "ipx", "ipyparallel", "ratio", "target", "result"],
-    rows.map((r) => [
-      r.workload,
-      r.unit,
-      r.ipx ? fmtSummary(r.ipx) : "—",
-      r.ipp ? fmtSummary(r.ipp) : "—",
-      r.ratio === undefined ? "" : `${r.ratio >= 10 ? r.ratio.toFixed(0) : r.ratio.toFixed(1)}×`,
-      r.target,
-      r.pass === undefined
-        ? (r.note ?? "")
-        : `${r.pass ? "PASS" : "MISS"}${r.note ? `  ${r.note}` : ""}`,
-    ]),
-    [false, false, true, true, true, false, false],
-  ));
-  const floor = ["floor", "floor-thread"] as const;
-  const fl = floor.map((sys) => [sys, get("floor latency", sys), get("floor throughput", sys)]);
-  if (fl.some(([, a, b]) => a || b)) {
-    lines.push("");
-    lines.push("floor (raw TCP client → middle → worker, ipx framing + codec, no ipx logic):");
-    for (const [sys, lat, thr] of fl) {
-      if (!lat && !thr) continue;
-      lines.push(
-        `  ${sys === "floor" ? "plain                " : "+ Worker-thread hop  "}` +
-          `1-in-flight ${lat ? fmtSummary(lat as Summary) : "—"} µs/round trip, ` +
-          `64-in-flight ${thr ? fmtSummary(thr as Summary) : "—"} req/s`,
-      );
-    }
-  }
-  const ready = get("start 4 engines (ready line)", "ipx");
-  if (ready) {
-    lines.push(
-      `w6 detail: ipx prints "cluster ready" after ${fmtSummary(ready)} s; the row adds a new ` +
-        `client connecting and seeing all 4 engines (ipyparallel: start_and_connect + wait)`,
-    );
-  }
-  const errors = [...figures.values()].filter((f) => f.errors.length > 0);
-  if (errors.length) {
-    lines.push("");
-    lines.push("errors:");
-    for (const f of errors) {
-      lines.push(`  ${f.metric} (${f.system}): ${f.errors[0]!.split("\n")[0]}`);
-    }
-  }
-  return lines.join("\n");
-}
-
-// ---------------------------------------------------------------------------------------------
 
 /**
  * ipx's processes run with its C-allocator default (`lib/engine/allocator_env.ts`: the launcher
@@ -996,6 +671,10 @@ async function main(): Promise<number> {
     console.error((error as Error).message);
     return 2;
   }
+  if (s.help) {
+    console.log(USAGE);
+    return 0;
+  }
   if (s.json === true) out = (line) => console.error(line);
   const own = !Deno.env.get("IPX_BENCH_DIR");
   const dir = Deno.env.get("IPX_BENCH_DIR") ?? await Deno.makeTempDir({ prefix: "ipx-bench-" });
@@ -1020,8 +699,8 @@ async function main(): Promise<number> {
   }
   meta.seconds = (performance.now() - t0) / 1000;
   meta.loadAverageAtEnd = loadAverage();
-  const rows = buildRows(s);
-  out(report(s, rows));
+  const rows = buildRows(s, figures);
+  out(renderReport(s, rows, figures));
   out(
     `\nbench finished in ${fmtNum((performance.now() - t0) / 1000)} s; load average ` +
       `${meta.loadAverageAtStart ?? "?"} at start, ${meta.loadAverageAtEnd ?? "?"} at end ` +
@@ -1040,7 +719,7 @@ async function main(): Promise<number> {
         pass: r.pass ?? null,
         note: r.note ?? null,
       })),
-      figures: [...figures.values()].map((f) => ({
+      figures: figures.all().map((f) => ({
         ...f,
         summary: f.samples.length ? summarize(f.samples) : null,
       })),
