@@ -69,4 +69,22 @@ export class ManualClock implements Clock {
     }
     this.#now = end;
   }
+
+  /**
+   * Moves time forward without firing timers on the way, as when the process is stopped or its
+   * event loop blocked; then fires each overdue timer once, late (a repeating one next fires an
+   * interval after that), as a real event loop does on resuming.
+   *
+   * @param ms How long the stall lasts.
+   */
+  stall(ms: number): void {
+    this.#now += ms;
+    const due = this.#timers.filter((t) => t.at <= this.#now).sort((a, b) => a.at - b.at);
+    for (const t of due) {
+      if (!this.#timers.includes(t)) continue; // cancelled by an earlier one
+      if (t.every > 0) t.at = this.#now + t.every;
+      else this.#timers = this.#timers.filter((x) => x !== t);
+      t.fn();
+    }
+  }
 }

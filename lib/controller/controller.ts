@@ -133,7 +133,7 @@ export class Controller {
     const reapMs = Math.min(heartbeatMs, Math.max(25, Math.floor(deadAfterMs / 10)));
     const stopPing = this.#clock.every(heartbeatMs, () => this.#engines.ping());
     const stopReap = this.#clock.every(reapMs, () => {
-      this.#engines.reap();
+      this.#engines.reap(reapMs);
       this.#lb.tick();
     });
     this.#stopTimer = () => {

@@ -183,6 +183,37 @@ Deno.test("an engine that answers pings stays registered", async () => {
   assert.deepEqual(s.controller.engineIds, [0]);
 });
 
+Deno.test("a stall of the controller itself does not count against its engines", async () => {
+  const logged: string[] = [];
+  await using s = await setup({ log: (level, line) => void logged.push(`${level} ${line}`) });
+  const eng = new FakeEngine();
+  await eng.connect(s.controller, s.key);
+  eng.autoPong = true;
+  const ar = s.client.directView(0).execute("x");
+  const run = await eng.next("run");
+  s.clock.advance(300);
+  await settle();
+  // stopped for 6 s (SIGSTOP, a suspended VM): on resuming, the checks fire before the engine's
+  // waiting messages are read
+  s.clock.stall(6000);
+  assert.deepEqual(s.controller.engineIds, [0], "declared dead for the controller's own stall");
+  assert(
+    logged.some((l) => /^warn the controller did not run for 5\d{3} ms/.test(l)),
+    logged.join("\n"),
+  );
+  await settle();
+  eng.result(run.msgId, "done");
+  assert.equal((await ar)[0], "done");
+  // watching goes on as before: an engine that then goes silent is dead after deadAfterMs
+  eng.autoPong = false;
+  s.clock.advance(500);
+  await settle();
+  assert.deepEqual(s.controller.engineIds, [0]);
+  s.clock.advance(300);
+  await settle();
+  assert.deepEqual(s.controller.engineIds, []);
+});
+
 Deno.test("a dropped engine that re-attaches in time keeps its id and its task", async () => {
   await using s = await setup();
   const eng = new FakeEngine();

@@ -67,6 +67,12 @@ export interface RegistryTiming {
 type Register = Extract<EngineToController, { type: "register" }>;
 type Exited = Extract<ClientToController, { type: "engine_exited" }>;
 
+/**
+ * Lateness of a liveness check (beyond its interval) under which it is taken as timer jitter,
+ * not a stall of the controller (see {@linkcode EngineRegistry.reap}).
+ */
+export const STALL_TOLERANCE_MS = 100;
+
 /** The registered engines. */
 export class EngineRegistry {
   #engines = new Map<EngineId, EngineEntry>();
@@ -75,6 +81,8 @@ export class EngineRegistry {
   #timing: RegistryTiming;
   #heart: HeartMonitor;
   #nextId: EngineId;
+  /** When {@linkcode reap} last ran (to notice the controller's own stalls). */
+  #lastReap: number | undefined;
 
   /**
    * Loads the engines alive at the last stop as disconnected entries.
@@ -390,10 +398,32 @@ export class EngineRegistry {
     });
   }
 
-  /** Declares dead the engines silent past their deadline. */
-  reap(): void {
+  /**
+   * Declares dead the engines silent past their deadline.
+   *
+   * @param intervalMs How often the caller runs this check: a check that comes much later than
+   * that (more than the interval, or {@linkcode STALL_TOLERANCE_MS}, late) means the controller
+   * itself was not running, and every deadline moves back by the lateness first.
+   */
+  reap(intervalMs?: number): void {
     const now = this.#hooks.clock.now();
     const ms = this.#heart.deadAfterMs;
+    const last = this.#lastReap;
+    this.#lastReap = now;
+    // the controller itself was stalled (stopped with SIGSTOP, a suspended VM, a starved or
+    // busy event loop) when this check comes much later than asked: the engines' beats of that
+    // time may be waiting unread, so the stall does not count against them
+    const late = intervalMs === undefined || last === undefined ? 0 : now - last - intervalMs;
+    if (late > Math.max(intervalMs ?? 0, STALL_TOLERANCE_MS)) {
+      this.#heart.postpone(late);
+      if (this.#engines.size > 0 && late >= ms / 2) {
+        this.#hooks.log(
+          "warn",
+          `the controller did not run for ${Math.round(late)} ms (stopped, suspended, or its ` +
+            `machine overloaded); engines get that time back before any is declared dead`,
+        );
+      }
+    }
     for (const id of this.#heart.silent(now)) {
       const entry = this.#engines.get(id);
       if (!entry) continue;

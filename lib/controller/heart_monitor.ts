@@ -48,6 +48,17 @@ export class HeartMonitor {
   }
 
   /**
+   * Moves every deadline `ms` later: time the watcher itself could not watch (its process was
+   * stopped or starved, so beats may be waiting unread) does not count against engines.
+   *
+   * @param ms How long the watcher was blind.
+   */
+  postpone(ms: number): void {
+    if (!(ms > 0)) return;
+    for (const [id, t] of this.#deadline) this.#deadline.set(id, t + ms);
+  }
+
+  /**
    * Stops tracking an engine.
    *
    * @param id Engine id.

@@ -28,3 +28,16 @@ Deno.test("HeartMonitor.grant() gives a restored engine a longer first deadline"
 Deno.test("HeartMonitor rejects a non-positive limit", () => {
   assert.throws(() => new HeartMonitor(0), RangeError);
 });
+
+Deno.test("HeartMonitor.postpone() moves every deadline by the watcher's blind time", () => {
+  const m = new HeartMonitor(500);
+  m.beat(0, 1000);
+  m.beat(1, 1200);
+  m.postpone(6000);
+  assert.deepEqual(m.silent(7400), []); // 1500 + 6000 and 1700 + 6000 still ahead
+  assert.deepEqual(m.silent(7600), [0]);
+  m.postpone(-50); // nothing for a negative time
+  assert.deepEqual(m.silent(7701), [0, 1]);
+  m.beat(1, 7701); // beats after it count from their own time
+  assert.deepEqual(m.silent(8100), [0]);
+});
