@@ -93,7 +93,7 @@ export class Controller {
       clock: this.#clock,
       log: this.#log,
       broadcast: (msg) => this.#broadcast(msg),
-      lost: (entry, msgId, error) => this.#loseTask(entry, msgId, error),
+      lost: (entry, msgId, error, unstarted) => this.#loseTask(entry, msgId, error, unstarted),
       started: (msgId) => this.#store.get(msgId)?.status === "running",
       added: (id) => {
         this.#lb.engineAdded(id);
@@ -174,14 +174,16 @@ export class Controller {
   }
 
   /**
-   * After a clean shutdown with no engine registered, forgets the engine registry so the next
-   * controller for this profile starts at id 0. (With engines still connected the registry is
-   * kept: they re-attach with their ids when the controller comes back.)
+   * After a clean shutdown with no engine registered and no task record kept, forgets the
+   * engine registry so the next controller for this profile starts at id 0. With engines still
+   * connected the registry is kept (they re-attach with their ids when the controller comes
+   * back), and so it is while the history holds records: they name engines by id, and an id
+   * means one engine for as long as anything can name it (purge the results to start at 0).
    *
    * @returns Whether the registry was reset.
    */
   resetIfNoEngines(): boolean {
-    if (this.engineIds.length > 0) return false;
+    if (this.engineIds.length > 0 || this.#store.size > 0) return false;
     this.#table.reset();
     return true;
   }
@@ -264,13 +266,13 @@ export class Controller {
   }
 
   /** Fails (or retries elsewhere) a task an engine held but will not finish. */
-  #loseTask(entry: EngineEntry, msgId: MsgId, error: ErrorData): void {
+  #loseTask(entry: EngineEntry, msgId: MsgId, error: ErrorData, unstarted = false): void {
     entry.running.delete(msgId);
     if (entry.lbHeld.delete(msgId)) {
       if (!this.#lb.knows(msgId)) {
         // restored after a restart: the load balancer has no copy to retry; its client may
         if (error.ename === ENGINE_ERROR) error = { ...error, retriable: true };
-      } else if (this.#lb.engineFailed(entry.id, msgId, error)) return;
+      } else if (this.#lb.engineFailed(entry.id, msgId, error, unstarted)) return;
     }
     this.#failTask(msgId, error, entry.id);
   }

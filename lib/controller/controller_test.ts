@@ -350,6 +350,39 @@ Deno.test("controller restart: engines re-attach with their ids, records and res
   }
 });
 
+Deno.test("a clean stop restarts ids at 0 only when no engine and no task record is left", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ipx-ctl-" });
+  try {
+    const db = `${dir}/ipx.sqlite`;
+    const key = generateKey();
+    /** One controller's life: an engine registers, maybe runs a task, dies; a clean stop. */
+    const life = async (runTask: boolean) => {
+      const sdb = new StateDb(db);
+      const s = await setup({ db: sdb, key });
+      const eng = new FakeEngine();
+      const { engineId } = await eng.connect(s.controller, key);
+      if (runTask) {
+        const ar = s.client.directView(engineId).execute("1");
+        eng.result((await eng.next("run")).msgId, "done");
+        await ar;
+      }
+      eng.channel.close();
+      s.clock.advance(700); // declared dead: no engine left
+      await settle();
+      assert.deepEqual(s.controller.engineIds, []);
+      const reset = s.controller.resetIfNoEngines();
+      await s[Symbol.asyncDispose]();
+      sdb.close();
+      return { engineId, reset };
+    };
+    assert.deepEqual(await life(false), { engineId: 0, reset: true });
+    assert.deepEqual(await life(true), { engineId: 0, reset: false }); // a record names engine 0
+    assert.deepEqual(await life(false), { engineId: 1, reset: false }); // so 0 is not given again
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("restart: a task still queued is lost by the controller and resubmitted by its client", async () => {
   await using r = await restartPair();
   const lv = r.client.loadBalancedView({ hwm: 1 });
@@ -492,4 +525,39 @@ Deno.test("a load-balanced task lost on a dropped engine link goes back to the q
   eng.result(again.msgId, 1);
   assert.equal(await ar.get(10_000), 1);
   await c[Symbol.asyncDispose]();
+});
+
+Deno.test("an engine dies: its first task fails, the ones queued behind it go to another engine, no retry used", async () => {
+  await using c = await setup();
+  const eng = new FakeEngine();
+  await eng.connect(c.controller, c.key);
+  await c.client.waitForEngines(1);
+  const lv = c.client.loadBalancedView({ hwm: 3 }); // retries: 0
+  const ars = [1, 2, 3].map((n) => lv.apply((x: number) => x, n));
+  const runs = [await eng.next("run"), await eng.next("run"), await eng.next("run")];
+  const other = new FakeEngine();
+  other.autoPong = true;
+  await other.connect(c.controller, c.key);
+  eng.channel.close(); // it dies holding all three: the first may have started
+  for (let t = 0; t < 700; t += 100) {
+    c.clock.advance(100);
+    await settle();
+  }
+  assert.deepEqual(c.controller.engineIds, [1]);
+  await assert.rejects(ars[0]!, (e: unknown) => {
+    assert(e instanceof EngineError, String(e));
+    assert.match(e.evalue, new RegExp(`engine 0 died while running task ${runs[0]!.msgId}: `));
+    return true;
+  });
+  for (const i of [1, 2]) {
+    const moved = await other.next("run");
+    assert.equal(moved.msgId, runs[i]!.msgId);
+    other.result(moved.msgId, `ran on engine 1`);
+    assert.equal(await ars[i]!.get(10_000), "ran on engine 1");
+  }
+  const recs = await c.client.dbQuery({ msgId: { $in: runs.map((r) => r.msgId) } }, [
+    "status",
+    "engineId",
+  ]);
+  assert.deepEqual(recs.map((r) => [r.status, r.engineId]), [["error", 0], ["ok", 1], ["ok", 1]]);
 });

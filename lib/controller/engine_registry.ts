@@ -44,8 +44,12 @@ export interface RegistryHooks {
   log: Logger;
   /** Tells every client. */
   broadcast(msg: ControllerToClient): void;
-  /** An engine will not finish a task it held: fail it, or retry it elsewhere. */
-  lost(entry: EngineEntry, msgId: MsgId, error: ErrorData): void;
+  /**
+   * An engine will not finish a task it held: fail it, or retry it elsewhere. `unstarted`: the
+   * task certainly did not start there (a load-balanced one then goes to another engine without
+   * spending a retry).
+   */
+  lost(entry: EngineEntry, msgId: MsgId, error: ErrorData, unstarted?: boolean): void;
   /** Whether a task has started (for the wording of its EngineError). */
   started(msgId: MsgId): boolean;
   /** A new engine can take load-balanced tasks. */
@@ -364,14 +368,20 @@ export class EngineRegistry {
     if (!entry.restored) {
       this.#hooks.broadcast({ type: "engine_unregistered", engineId: entry.id, reason });
     }
+    // an engine runs the tasks it holds one at a time, in the order it got them, and announces
+    // a task as started only after a while (STARTED_AFTER_MS): the first one it holds may have
+    // started unannounced, the ones behind it had not (unless announced)
+    let first = true;
     for (const msgId of [...entry.running]) {
-      const where = this.#hooks.started(msgId) ? "" : " (queued there, not started)";
+      const unstarted = !first && !this.#hooks.started(msgId);
+      first = false;
+      const where = unstarted ? " (queued there, not started)" : "";
       this.#hooks.lost(entry, msgId, {
         ename: ENGINE_ERROR,
         evalue: `engine ${entry.id} died while running task ${msgId}${where}: ${reason}`,
         stack: "",
         engineId: entry.id,
-      });
+      }, unstarted);
     }
     this.#hooks.removed(entry.id);
   }

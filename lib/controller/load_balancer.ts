@@ -363,6 +363,7 @@ export class LoadBalancer {
     failed: boolean,
     error: ErrorData | undefined,
     runMs: number | undefined,
+    unstarted = false,
   ): boolean {
     const p = this.#tasks.get(msgId);
     if (!p || p.state !== "placed" || p.engineId !== engineId) return false;
@@ -371,8 +372,9 @@ export class LoadBalancer {
     this.#schedulePump();
     const ename = error?.ename ?? "Error";
     let retried = false;
-    if (failed && ename === TASK_LOST) {
-      // it never reached the engine: it did not run, so it goes back to the queue (no retry used)
+    if (failed && (ename === TASK_LOST || unstarted)) {
+      // it never reached the engine, or waited there behind another task: it did not run, so it
+      // goes back to the queue (no retry used)
       p.engineId = undefined;
       this.#unassigned++;
       this.#enqueue(p);
@@ -422,9 +424,12 @@ export class LoadBalancer {
    * @param engineId The dead engine.
    * @param msgId The task.
    * @param error The EngineError.
+   * @param unstarted The task certainly had not started there: it goes back to the queue
+   *   without spending a retry (it never ran), as a task the engine never received does.
    */
-  engineFailed(engineId: EngineId, msgId: MsgId, error: ErrorData): boolean {
-    return this.#finished(engineId, msgId, true, error, undefined); // did not run: no run time
+  engineFailed(engineId: EngineId, msgId: MsgId, error: ErrorData, unstarted = false): boolean {
+    // did not finish there: no run time
+    return this.#finished(engineId, msgId, true, error, undefined, unstarted);
   }
 
   /**
