@@ -4,7 +4,7 @@
  * Client talk to a Controller over in-memory links the test can cut.
  */
 import assert, { rejects } from "node:assert/strict";
-import { Client, EngineError, TaskAborted } from "../mod.ts";
+import { Client, EngineError, RemoteError, TaskAborted } from "../mod.ts";
 import { Controller } from "../lib/controller/controller.ts";
 import type { Logger } from "../lib/controller/log.ts";
 import { Engine } from "../lib/engine/engine.ts";
@@ -46,6 +46,7 @@ async function setup(deadAfterMs = 2000, log?: Logger) {
     dataDir,
     controller,
     links,
+    connect,
     refuseNext(n: number) {
       refuse = n;
     },
@@ -161,4 +162,35 @@ Deno.test("a client whose link drops reconnects; its results arrive and aborts s
   await rejects(queued.get(10_000), TaskAborted);
   assert.equal(await during.get(10_000), "submitted while disconnected");
   assert.equal((await client.history()).length, 3);
+});
+
+Deno.test("a client that cannot get the controller back fails its tasks saying how to fetch them later", async () => {
+  await using s = await setup();
+  const engine = await s.engine();
+  await engine.start();
+  const client = await Client.connectWith({ connect: s.connect, key: s.key, reconnectForMs: 300 });
+  try {
+    await client.waitForEngines(1);
+    const slow = client.loadBalancedView().apply(whenFile, "never", "waiting");
+    await running(slow);
+    s.refuseNext(1_000_000); // the controller is gone for good
+    s.links.at(-1)!.close(); // the client's link
+    await rejects(slow, (e: unknown) => {
+      assert(e instanceof RemoteError, String(e));
+      assert.equal(e.ename, "ConnectionError");
+      assert.match(
+        e.evalue,
+        new RegExp(
+          `^Lost the controller and could not reconnect within 300 ms.*\\. Task ${slow.msgIds[0]} ` +
+            `may still finish on its engine: start the controller again .* getResult\\("${
+              slow.msgIds[0]
+            }"\\) from a new client$`,
+        ),
+      );
+      return true;
+    });
+  } finally {
+    s.refuseNext(0);
+    await client.close();
+  }
 });

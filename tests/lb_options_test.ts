@@ -169,7 +169,15 @@ Deno.test("dependencies that cannot be met fail with a clear error", async () =>
   // bad options are refused on the client before anything is sent
   assert.throws(() => lv.with({ after: [42 as unknown as string] }), TypeError);
   assert.throws(() => c.client.loadBalancedView({ retries: -1 }), RangeError);
-  await rejects(lv.with({ scheme: "fastest" as "lru" }).apply(() => 1), /unknown scheme "fastest"/);
+  assert.throws(
+    () => lv.with({ scheme: "fastest" as "lru" }),
+    /^RangeError: Invalid 'scheme': "fastest" is not one; use leastload, lru, random, twobin, weighted$/,
+  );
+  assert.throws(
+    () => lv.with({ targets: [0, "1" as unknown as number] }),
+    /^TypeError: Invalid 'targets': expected a list of engine ids .* got \[0, 1\]$/,
+  );
+  assert.throws(() => lv.with({ targets: 0 as unknown as number[] }), /got 0$/);
 });
 
 Deno.test("every scheme places a view's tasks and uses every engine", async () => {

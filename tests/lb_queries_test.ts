@@ -91,6 +91,18 @@ Deno.test("dbQuery filters on submitted/started/completed/engine/status; purgeRe
   });
   await rejects(c.client.purgeResults(open.msgIds), /has not finished|have not finished/);
   await open.abort();
+  // a wrong argument is refused with what to pass, before anything is sent
+  await rejects(
+    // @ts-expect-error: not a valid argument
+    c.client.purgeResults({ before: new Date() }),
+    (e: unknown) => {
+      assert(e instanceof TypeError);
+      assert.match(e.message, /takes "all" or a list of task ids .* got an object with before$/);
+      return true;
+    },
+  );
+  // @ts-expect-error: not a valid argument
+  await rejects(c.client.purgeResults([1, 2]), /got a list holding something else/);
 });
 
 Deno.test("queueStatus counts direct and load-balanced tasks per engine separately", async () => {

@@ -297,6 +297,20 @@ export class Client {
    * @returns How many records were removed.
    */
   purgeResults(which: "all" | MsgId[]): Promise<number> {
+    if (which !== "all" && !(Array.isArray(which) && which.every((id) => typeof id === "string"))) {
+      return Promise.reject(
+        new TypeError(
+          `purgeResults() takes "all" or a list of task ids (msgIds, e.g. from ` +
+            `dbQuery({ completed: { $lt: date } }, ["msgId"])), got ${
+              Array.isArray(which)
+                ? "a list holding something else"
+                : which === null || typeof which !== "object"
+                ? String(which)
+                : `an object with ${Object.keys(which).join(", ") || "no keys"}`
+            }`,
+        ),
+      );
+    }
     return this.#session.query(
       which === "all" ? { kind: "purge", all: true } : { kind: "purge", msgIds: which },
     ) as Promise<number>;

@@ -5,7 +5,13 @@
  */
 
 import { encodeValue } from "../protocol/codec.ts";
-import type { EngineId, Hwm, MsgId, TaskOptions } from "../protocol/messages.ts";
+import {
+  type EngineId,
+  type Hwm,
+  type MsgId,
+  SCHEMES,
+  type TaskOptions,
+} from "../protocol/messages.ts";
 import { AsyncResult } from "./async_result.ts";
 import { functionSource, type RemoteFunction } from "./direct_view.ts";
 import type { Session, TaskSpec } from "./session.ts";
@@ -15,8 +21,8 @@ import type { TaskHandle } from "./task_handle.ts";
 export interface LoadBalancedOptions {
   /** Engines tasks may run on; all when omitted. */
   targets?: EngineId[];
-  /** Scheduling scheme. @default "leastload" */
-  scheme?: "leastload" | "lru" | "random" | "twobin" | "weighted";
+  /** Scheduling scheme (one of {@linkcode SCHEMES}). @default "leastload" */
+  scheme?: typeof SCHEMES[number];
   /**
    * Most outstanding tasks per engine (`0` = no limit), or `"auto"`: the controller keeps about
    * a millisecond of work queued per engine, from 2 tasks (a millisecond or longer) to 16 (tiny
@@ -135,6 +141,20 @@ export class LoadBalancedView {
       if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && v >= 0)) {
         throw new RangeError(`Invalid '${k}': expected a number >= 0, got ${v}`);
       }
+    }
+    const scheme = options.scheme as string | undefined;
+    if (scheme !== undefined && !(SCHEMES as readonly string[]).includes(scheme)) {
+      throw new RangeError(`Invalid 'scheme': "${scheme}" is not one; use ${SCHEMES.join(", ")}`);
+    }
+    const targets = options.targets as unknown;
+    if (
+      targets !== undefined &&
+      !(Array.isArray(targets) && targets.every((t) => Number.isInteger(t) && t >= 0))
+    ) {
+      throw new TypeError(
+        `Invalid 'targets': expected a list of engine ids (integers >= 0, see client.ids), ` +
+          `got ${Array.isArray(targets) ? `[${targets.join(", ")}]` : String(targets)}`,
+      );
     }
   }
 

@@ -279,7 +279,13 @@ export class Session {
         msgId: id,
         engineId: this.#tasks.get(id)?.engineId ?? -1,
         ok: false,
-        error: { ename: "ConnectionError", evalue: this.#fatal.message, stack: "" },
+        error: {
+          ename: "ConnectionError",
+          evalue: `${this.#fatal.message}. Task ${id} may still finish on its engine: start the ` +
+            `controller again on this profile (engines re-attach by themselves), then fetch it ` +
+            `with getResult("${id}") from a new client`,
+          stack: "",
+        },
         executionCount: 0,
         submitted: 0,
         started: 0,

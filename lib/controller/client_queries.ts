@@ -39,6 +39,19 @@ export type ResultAnswer =
   | { msgId: MsgId; pending: true }
   | { msgId: MsgId; missing: string };
 
+/** The task ids a query names, checked (a peer's message is not trusted to be well formed). */
+function idList(ids: unknown, kind: string): MsgId[] {
+  if (!Array.isArray(ids) || !ids.every((id) => typeof id === "string")) {
+    throw new TypeError(`${kind} needs a list of task ids (strings), got ${describe(ids)}`);
+  }
+  return ids;
+}
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return "a list holding something else";
+  return value === null ? "null" : typeof value === "object" ? "an object" : typeof value;
+}
+
 type Handlers = {
   [K in Query["kind"]]: (q: Extract<Query, { kind: K }>, ctx: QueryContext) => unknown;
 };
@@ -52,7 +65,7 @@ const HANDLERS: Handlers = {
     return out;
   },
   get_results: (q, ctx) =>
-    q.msgIds.map((msgId): ResultAnswer => {
+    idList(q.msgIds, "get_results").map((msgId): ResultAnswer => {
       const found = ctx.store.lookup(msgId);
       if (found.state === "done") return found.result;
       if (found.state === "pending") return { msgId, pending: true };
@@ -60,7 +73,10 @@ const HANDLERS: Handlers = {
     }),
   db_query: (q, ctx) => ctx.store.query(q.filter ?? {}, q.keys),
   history: (_q, ctx) => ctx.store.history(),
-  purge: (q, ctx) => ctx.store.purge(q.all ? undefined : q.msgIds ?? []),
+  purge: (q, ctx) => {
+    if (q.all === true) return ctx.store.purge(undefined);
+    return ctx.store.purge(idList(q.msgIds === undefined ? [] : q.msgIds, "purge"));
+  },
   shutdown: (q, ctx) => ctx.shutdown(q.targets, q.controller ?? false),
 };
 

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { SCHEMES } from "../protocol/messages.ts";
 import {
   createScheduler,
   DEFAULT_HWM,
@@ -47,4 +48,8 @@ Deno.test("parseSchemeName() accepts names and ipyparallel aliases", () => {
 
 Deno.test("SCHEME_NAMES is frozen", () => {
   assert.ok(Object.isFrozen(SCHEME_NAMES));
+});
+
+Deno.test("the controller's schemes are the ones clients are told of", () => {
+  assert.deepEqual([...SCHEME_NAMES], [...SCHEMES]);
 });

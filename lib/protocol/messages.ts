@@ -37,7 +37,7 @@ export interface TaskOptions {
   follow?: MsgId[];
   /** Engines this task may run on. */
   targets?: EngineId[];
-  /** Scheduling scheme of the submitting view. */
+  /** Scheduling scheme of the submitting view (one of {@linkcode SCHEMES}). */
   scheme?: string;
   /** Per-engine high-water mark of the submitting view: a count (`0` = no limit) or `"auto"`. */
   hwm?: Hwm;
@@ -52,6 +52,9 @@ export const FINISHED_KEPT = 4096;
  * takes the announcement as proof of a task at least this long.
  */
 export const STARTED_AFTER_MS = 20;
+
+/** The load balancer's scheduling schemes (ipyparallel's). */
+export const SCHEMES = Object.freeze(["leastload", "lru", "random", "twobin", "weighted"] as const);
 
 /**
  * A high-water mark: the most load-balanced tasks one engine may hold (`0` = no limit), or
