@@ -1,5 +1,6 @@
 import assert, { rejects } from "node:assert/strict";
-import { RemoteError, TimeoutError } from "../mod.ts";
+import { Client, RemoteError, TimeoutError } from "../mod.ts";
+import { runController, type RunningController } from "../lib/controller/run_controller.ts";
 import { startMemoryCluster } from "./_helpers/memory_cluster.ts";
 
 Deno.test("client.ids is a copy and directView('all') includes engines added later", async () => {
@@ -85,4 +86,38 @@ Deno.test("shutdown({ targets }) stops those engines; they leave ids", async () 
   assert.deepEqual(await c.client.directView().apply(() => 7), [7]);
   // a task sent to a dead engine fails at once, naming it
   await rejects(c.client.directView(1).apply(() => 1), /engine 1 is not registered/);
+});
+
+Deno.test("Client.connect waits its whole timeoutMs for a controller that is still starting", async () => {
+  const base = await Deno.makeTempDir({ prefix: "ipx-late-" });
+  const before = Deno.env.get("IPX_DIR");
+  Deno.env.set("IPX_DIR", base); // Client.connect finds profiles there
+  let controller: RunningController | undefined;
+  try {
+    const waiting = Promise.withResolvers<string>();
+    let settled = false;
+    const connecting = Client.connect({
+      profile: "late",
+      timeoutMs: 30_000,
+      onWaiting: (problem) => waiting.resolve(problem),
+    }).finally(() => settled = true);
+    assert.match(await waiting.promise, /ipx-client\.json/);
+    // longer than the 2 s it used to wait whatever timeoutMs said
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(settled, false, "gave up before its timeoutMs");
+    controller = await runController({
+      profile: "late",
+      base,
+      port: 0,
+      noTls: true,
+      log: () => {},
+    });
+    await using client = await connecting;
+    assert.deepEqual(client.ids, []);
+  } finally {
+    await controller?.stop();
+    if (before === undefined) Deno.env.delete("IPX_DIR");
+    else Deno.env.set("IPX_DIR", before);
+    await Deno.remove(base, { recursive: true });
+  }
 });

@@ -6,6 +6,7 @@
  */
 
 import {
+  type ConnectionFileError,
   type ConnectionInfo,
   readConnectionFile,
   waitForConnectionFile,
@@ -27,8 +28,16 @@ export interface ConnectOptions {
   profile?: string;
   /** Explicit path of a client connection file (wins over `profile`). */
   file?: string;
-  /** Bound on connecting, including waiting for the connection file. @default 10000 */
+  /**
+   * Bound on connecting, including waiting for the connection file to appear (a controller
+   * that is starting writes it). @default 10000
+   */
   timeoutMs?: number;
+  /**
+   * Called when the connection file is not there (or not usable) yet and connecting waits for
+   * it, with the reason (e.g. to tell a user that the controller may not be started).
+   */
+  onWaiting?: (problem: string) => void;
   /** How long to keep reconnecting after the link drops. @default 30000 */
   reconnectForMs?: number;
   /**
@@ -91,7 +100,12 @@ export class Client {
     const source = options.file ?? profilePaths(options.profile ?? "default").clientFile;
     const info = options.file
       ? await readConnectionFile(source)
-      : await waitForConnectionFile(source, { timeoutMs: Math.min(timeoutMs, 2000) });
+      : await waitForConnectionFile(source, {
+        timeoutMs,
+        ...(options.onWaiting
+          ? { onWaiting: (p: ConnectionFileError) => options.onWaiting!(p.message) }
+          : {}),
+      });
     let current = info;
     const session = new Session({
       // re-read the file on reconnects: a restarted controller may have rewritten it
