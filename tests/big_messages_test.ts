@@ -38,6 +38,11 @@ Deno.test("messages past the frame limit fail clearly; those within it all arriv
   await t.step("a push larger than the limit is not sent, and says why", async () => {
     const e = await remoteError(view.push({ big: new Uint8Array(2 * 1024 * KIB) }).get(T));
     assert.equal(e.ename, "MessageTooLarge");
+    assert.equal(e.engineId, engine, "it names the engine it was for");
+    assert.match(
+      e.message,
+      new RegExp(`^MessageTooLarge on this client \\(task for engine ${engine}\\): `),
+    );
     assert.match(
       e.evalue,
       /^This push is 2\.0 MiB encoded, more than the controller accepts in one message \(1\.0 MiB, its --max-frame-mb\); it was not sent\. .*larger --max-frame-mb/,

@@ -114,6 +114,11 @@ Deno.test("Client.connect waits its whole timeoutMs for a controller that is sti
     });
     await using client = await connecting;
     assert.deepEqual(client.ids, []);
+    // engines are told of by the file they use
+    await rejects(
+      client.waitForEngines(1, { timeoutMs: 50 }),
+      /and given \S+\/profile_late\/security\/ipx-engine\.json\? /,
+    );
   } finally {
     await controller?.stop();
     if (before === undefined) Deno.env.delete("IPX_DIR");

@@ -173,12 +173,16 @@ export class AsyncResult<T> implements Promise<T> {
           executionCount: r.executionCount,
         };
       }
+      const data = r.error ?? { ename: "Error", evalue: "unknown", stack: "" };
+      // a failure reported by this client (never sent, or the link is gone) still names the
+      // engine the task was for, when it was for one
+      const engineId = data.engineId ?? (r.engineId >= 0 ? r.engineId : undefined);
       return {
         ok: false,
         engineId: r.engineId,
         msgId: t.msgId,
         error: RemoteError.from(
-          r.error ?? { ename: "Error", evalue: "unknown", stack: "" },
+          engineId === data.engineId ? data : { ...data, engineId },
           t.msgId,
         ),
         executionCount: r.executionCount,

@@ -209,10 +209,14 @@ export class Client {
       if (this.ids.length >= n) done.resolve();
     });
     const timer = setTimeout(() => {
+      // engines use the engine file the controller writes beside the client file
+      const engineFile = this.#source.endsWith("ipx-client.json")
+        ? `${this.#source.slice(0, -"ipx-client.json".length)}ipx-engine.json`
+        : `the engine file of the controller that wrote ${this.#source}`;
       done.reject(
         new TimeoutError(
           `Only ${this.ids.length} of ${n} engines registered within ${timeoutMs} ms; are the ` +
-            `engines running (\`ipx engine --n ${n}\`) and pointed at ${this.#source}? ` +
+            `engines running (\`ipx engine --n ${n}\`) and given ${engineFile}? ` +
             `See the engines' log for connection errors`,
         ),
       );

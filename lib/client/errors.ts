@@ -41,10 +41,11 @@ export class RemoteError extends IpxError {
    * @param msgId The task it belongs to.
    */
   constructor(data: ErrorData, msgId: string) {
-    const where = data.engineId !== undefined && data.engineId >= 0
-      ? `engine ${data.engineId}`
-      : CLIENT_SIDE.has(data.ename)
-      ? "this client"
+    const engine = data.engineId !== undefined && data.engineId >= 0 ? data.engineId : undefined;
+    const where = CLIENT_SIDE.has(data.ename)
+      ? `this client${engine === undefined ? "" : ` (task for engine ${engine})`}`
+      : engine !== undefined
+      ? `engine ${engine}`
       : "the controller";
     super(`${data.ename} on ${where}: ${data.evalue}`);
     this.ename = data.ename;
