@@ -86,6 +86,12 @@ Deno.test("shutdown({ targets }) stops those engines; they leave ids", async () 
   assert.deepEqual(await c.client.directView().apply(() => 7), [7]);
   // a task sent to a dead engine fails at once, naming it
   await rejects(c.client.directView(1).apply(() => 1), /engine 1 is not registered/);
+  // an engine that is not there: refused, and nothing is stopped
+  await rejects(
+    c.client.shutdown({ targets: [0, 42] }),
+    /Cannot shut down engine\(s\) 42: no such engine is registered \(engines: 0\); nothing was stopped/,
+  );
+  assert.deepEqual(await c.client.directView(0).apply(() => 8), [8]);
 });
 
 Deno.test("Client.connect waits its whole timeoutMs for a controller that is still starting", async () => {

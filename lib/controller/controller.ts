@@ -375,6 +375,14 @@ export class Controller {
       store: this.#store,
       shutdown: (targets, controller) => {
         const ids = targets ?? this.engineIds;
+        const unknown = ids.filter((id) => this.#engines.get(id) === undefined);
+        if (unknown.length > 0) {
+          // nothing is stopped: a typo must not stop some engines and not others
+          throw new RangeError(
+            `Cannot shut down engine(s) ${unknown.join(", ")}: no such engine is registered ` +
+              `(engines: ${this.engineIds.join(", ") || "none"}); nothing was stopped`,
+          );
+        }
         for (const id of ids) {
           const e = this.#engines.get(id);
           if (e) sendToEngine(e, { type: "shutdown" });
