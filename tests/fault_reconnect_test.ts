@@ -181,7 +181,9 @@ Deno.test("a client that cannot get the controller back fails its tasks saying h
       assert.match(
         e.evalue,
         new RegExp(
-          `^Lost the controller and could not reconnect within 300 ms.*\\. Task ${slow.msgIds[0]} ` +
+          `^Lost the controller and could not reconnect within 300 ms.*\\. Task ${
+            slow.msgIds[0]
+          } ` +
             `may still finish on its engine: start the controller again .* getResult\\("${
               slow.msgIds[0]
             }"\\) from a new client$`,
