@@ -9,6 +9,7 @@ import { IpxError } from "../protocol/errors.ts";
 import type { EngineId, Op } from "../protocol/messages.ts";
 import { AsyncResult } from "./async_result.ts";
 import {
+  assertPartitionable,
   concatEncodedParts,
   concatParts,
   type Partitionable,
@@ -169,9 +170,11 @@ export class DirectView {
    *
    * @param name Name to define.
    * @param array Array or typed array.
+   * @throws {TypeError} At once, when `array` is neither (a string, a number, a `DataView`…).
    */
   scatter(name: string, array: Partitionable): AsyncResult<void> {
     assertIdentifier(name);
+    assertPartitionable(array, "scatter()");
     const targets = this.resolveTargets();
     const parts = partitionForSending(array, targets.length);
     const ops: Op[] = parts.map((p) => ({ kind: "push", ns: encodeValue({ [name]: p }) }));

@@ -5,12 +5,60 @@
  */
 
 import { arrayInList, type ListedArray, NumberList } from "../protocol/codec.ts";
-import { readFloat64s, toFloat64s, typedArrayOfTag } from "../protocol/codec_extensions.ts";
+import {
+  readFloat64s,
+  toFloat64s,
+  typedArrayOfTag,
+  typeName,
+} from "../protocol/codec_extensions.ts";
 
 /** Arrays ipx can partition: plain arrays and typed arrays. */
 export type Partitionable =
   | readonly unknown[]
   | ArrayBufferView & { length: number; subarray(a: number, b: number): unknown };
+
+/**
+ * Throws a `TypeError` unless `value` is a plain array or a typed array (what
+ * {@linkcode partition} can split), saying what it got: a string, a number, a `DataView`, an
+ * object… would otherwise fail deep inside the split, or split into nonsense.
+ *
+ * @param value The value to split.
+ * @param caller Who splits it, for the message (e.g. `scatter()`).
+ */
+export function assertPartitionable(
+  value: unknown,
+  caller: string,
+): asserts value is Partitionable {
+  if (Array.isArray(value)) return;
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return;
+  throw new TypeError(
+    `${caller} takes an array or a typed array to split across the engines, but got ` +
+      `${describeGot(value)}; pass an array of the items (e.g. Array.from(value)), or use ` +
+      `push() to send the same value to every engine`,
+  );
+}
+
+/** A short description of a value that is not an array, for messages. */
+function describeGot(value: unknown): string {
+  switch (typeof value) {
+    case "string":
+      return `a string (${JSON.stringify(value.length > 20 ? `${value.slice(0, 20)}…` : value)})`;
+    case "number":
+    case "boolean":
+      return `a ${typeof value} (${value})`;
+    case "bigint":
+      return `a bigint (${value}n)`;
+    case "undefined":
+      return "undefined";
+    case "function":
+      return "a function";
+    case "symbol":
+      return "a symbol";
+  }
+  if (value === null) return "null";
+  const name = typeName(value);
+  return `${/^[AEIOU]/i.test(name) ? "an" : "a"} ${name}`;
+}
 
 /**
  * Contiguous partition sizes: `n` parts of `len` items, the first `len % n` one larger.
@@ -25,12 +73,14 @@ export function partitionSizes(len: number, n: number): number[] {
 }
 
 /**
- * Splits an array (or typed array, without copying) into `n` contiguous parts.
+ * Splits an array (or typed array, without copying) into `n` contiguous parts. Throws a
+ * `TypeError` for anything else (see {@linkcode assertPartitionable}).
  *
  * @param array The data.
  * @param n Number of parts.
  */
 export function partition(array: Partitionable, n: number): unknown[] {
+  assertPartitionable(array, "scatter()/map()");
   const sizes = partitionSizes(array.length, n);
   const parts: unknown[] = [];
   let start = 0;

@@ -7,6 +7,7 @@ import {
   NumberList,
 } from "../protocol/codec.ts";
 import {
+  assertPartitionable,
   concatEncodedParts,
   concatParts,
   partition,
@@ -105,4 +106,37 @@ Deno.test("property: concatEncodedParts() gives concatParts() of the decoded par
     joined.numbers >= 5 && joined.typed >= 5,
     `several parts joined: ${JSON.stringify(joined)}`,
   );
+});
+
+Deno.test("assertPartitionable() and partition() refuse what is not an array, saying what it is", () => {
+  const cases: [unknown, RegExp][] = [
+    ["abc", /got a string \("abc"\)/],
+    ["x".repeat(50), /got a string \("x{20}…"\)/],
+    [5, /got a number \(5\)/],
+    [true, /got a boolean \(true\)/],
+    [3n, /got a bigint \(3n\)/],
+    [null, /got null/],
+    [undefined, /got undefined/],
+    [{ length: 2 }, /got an Object/],
+    [new Set([1]), /got a Set/],
+    [new DataView(new ArrayBuffer(8)), /got a DataView/],
+    [new ArrayBuffer(8), /got an ArrayBuffer/],
+    [() => 1, /got a function/],
+  ];
+  for (const [value, got] of cases) {
+    assert.throws(() => assertPartitionable(value, "scatter()"), (e: unknown) => {
+      assert.ok(e instanceof TypeError, String(e));
+      assert.match(e.message, /^scatter\(\) takes an array or a typed array to split across/);
+      assert.match(e.message, got);
+      assert.match(e.message, /use push\(\) to send the same value to every engine/);
+      return true;
+    });
+    assert.throws(
+      () => partition(value as number[], 2),
+      /^TypeError: scatter\(\)\/map\(\) takes an array or a typed array/,
+    );
+  }
+  for (const ok of [[], [1], new Float32Array(3), new Uint8Array(0), new BigInt64Array(1)]) {
+    assertPartitionable(ok, "scatter()");
+  }
 });

@@ -8,7 +8,10 @@
  * - `3` Set → a msgpack array of the members
  * - `4` typed array / ArrayBuffer / DataView → one tag byte (see `TYPED_TAGS`) then the raw
  *   bytes in little-endian order (the byte order of every platform Deno runs on)
- * - `5` Error → a msgpack map `{ name, message, stack, cause? }`
+ * - `5` Error → a msgpack map `{ name, message, stack, cause?, errors?, props? }`: `errors` the
+ *   members of an AggregateError, `props` the own enumerable properties (e.g. `code`) that can
+ *   travel. It decodes as the built-in class of that name (`TypeError`, `AggregateError`, …),
+ *   any other name as an `Error` with that `name`.
  * - `7` the same `Uint8Array` (of {@linkcode BIG_BINARY_BYTES} or more) again → which earlier big
  *   `bin` of the value it is, as a uint32; decodes to the same view. A value (or a message)
  *   holding one big array several times, e.g. a push to many engines, carries it once.
@@ -16,11 +19,16 @@
  *   as little-endian float64s; decodes to a plain array again. Ten times cheaper to encode and
  *   decode than one msgpack number each, which is what `scatter` of a big list needs. A
  *   `NumberList` (float64s already) encodes the same way, from its own bytes.
- * - `-1` Date → msgpack's standard timestamp
+ * - `-1` Date → msgpack's standard timestamp; an invalid Date (`new Date(NaN)`) → the 96-bit form
+ *   with nanoseconds `0xffffffff` (out of range for any real time) and seconds 0
+ *
+ * `-0` is a msgpack float 64 (msgpack's integer forms would make it `0`).
  *
  * `Uint8Array` is msgpack `bin` and decodes as a view into the received frame (no copy).
  * Anything else (functions, symbols, class instances, WeakMaps, promises…) is refused with a
- * {@linkcode SerializationError} naming its type.
+ * {@linkcode SerializationError} naming its type; so is a circular value (saying where it loops)
+ * and one nested deeper than 256 levels, counted as the decoder counts them (the payload of a
+ * Map, Set or Error is one level more).
  *
  * Decoding untrusted bytes: limits are checked before values are built (see
  * {@linkcode decodeValue}); extension types other than the ones above are refused (never passed
@@ -36,6 +44,7 @@ import { Decoder, Encoder, type ExtensionCodecType } from "@msgpack/msgpack";
 import {
   binaryBytes,
   buildCodec,
+  explainTooDeep,
   EXT_NUMBERS,
   EXT_SAME,
   EXT_TYPED,
@@ -45,6 +54,7 @@ import {
   NumberList,
   toFloat64s,
   typedTag,
+  typeName,
 } from "./codec_extensions.ts";
 import { ProtocolError, SerializationError } from "./errors.ts";
 import { scanMsgpack } from "./msgpack_scan.ts";
@@ -63,7 +73,16 @@ export interface DecodeLimits {
   maxObjects?: number;
 }
 
-const extensionCodec = buildCodec({ encode: encodeValue, decode: decodeNested });
+const extensionCodec = buildCodec({ encode: encodeNested, decode: decodeNested });
+
+/** The encoders' depth limit (the decoder's default `maxDepth` too). */
+const MAX_DEPTH = 256;
+
+/**
+ * The nesting depth of the object being encoded last, so an extension's payload (encoded by a
+ * nested encoder) starts below it, and the depth limit counts across payloads.
+ */
+let nestingDepth = 1;
 
 /** Binary values at least this large are not copied into the encoder's buffer. */
 export const BIG_BINARY_BYTES = 64 * 1024;
@@ -89,6 +108,7 @@ interface EncoderInternals {
   writeU8(value: number): void;
   writeU32(value: number): void;
   writeI8(value: number): void;
+  writeF64(value: number): void;
   writeU8a(values: Uint8Array): void;
   clone(): Encoder<undefined>;
 }
@@ -99,7 +119,7 @@ interface EncoderInternals {
  * so they can be written straight from where they are (see {@linkcode encodeValueChunks}).
  */
 function makeEncoder(dedupe = false): Encoder<undefined> {
-  const encoder = new Encoder({ extensionCodec, maxDepth: 256, initialBufferSize: 2048 });
+  const encoder = new Encoder({ extensionCodec, maxDepth: MAX_DEPTH, initialBufferSize: 2048 });
   const raw = encoder as unknown as EncoderInternals & { holes: Hole[]; seen: Seen };
   raw.holes = [];
   raw.seen = new Map();
@@ -132,23 +152,28 @@ function makeEncoder(dedupe = false): Encoder<undefined> {
   raw.doEncode = (object: unknown, depth: number) => {
     // msgpack maps undefined to nil before consulting extensions; keep undefined distinct.
     if (object === undefined) return raw.encodeExtension({ type: EXT_UNDEFINED, data: empty });
+    if (object === 0 && 1 / object < 0) {
+      // -0: msgpack's integer forms would make it 0
+      raw.writeU8(0xcb); // float 64
+      return raw.writeF64(-0);
+    }
     const floats = object instanceof NumberList ? object.floats : toFloat64s(object);
     if (floats !== undefined) {
       const bytes = new Uint8Array(floats.buffer, floats.byteOffset, floats.byteLength);
       ext32Header(bytes.length, EXT_NUMBERS);
       return raw.writeU8a(bytes);
     }
-    if (
-      object !== null && typeof object === "object" &&
-      (object as ArrayBufferLike).byteLength >= BIG_BINARY_BYTES
-    ) {
-      const tag = typedTag(object);
-      if (tag !== undefined) {
-        // ext 32 of EXT_TYPED: the tag byte, then the raw bytes as a hole (no copy)
-        const bytes = binaryBytes(object as ArrayBufferView | ArrayBuffer);
-        ext32Header(bytes.length + 1, EXT_TYPED);
-        raw.writeU8(tag);
-        return raw.writeU8a(bytes);
+    if (object !== null && typeof object === "object") {
+      nestingDepth = depth;
+      if ((object as ArrayBufferLike).byteLength >= BIG_BINARY_BYTES) {
+        const tag = typedTag(object);
+        if (tag !== undefined) {
+          // ext 32 of EXT_TYPED: the tag byte, then the raw bytes as a hole (no copy)
+          const bytes = binaryBytes(object as ArrayBufferView | ArrayBuffer);
+          ext32Header(bytes.length + 1, EXT_TYPED);
+          raw.writeU8(tag);
+          return raw.writeU8a(bytes);
+        }
       }
     }
     original(object, depth);
@@ -163,28 +188,58 @@ function makeEncoder(dedupe = false): Encoder<undefined> {
 }
 
 /**
- * Runs one encode on `encoder` (or a fresh one when it is busy, e.g. nested in an extension)
- * and hands its buffer and holes to `take` before the buffer can be reused.
+ * Runs one encode on `encoder` (or a fresh one when it is busy, i.e. nested in an extension,
+ * starting `levels` below the extension's object) and hands its buffer and holes to `take`
+ * before the buffer can be reused.
  */
 function withEncoded<T>(
   value: unknown,
   take: (bytes: Uint8Array, end: number, holes: Hole[]) => T,
+  levels = 1,
 ): T {
   type Raw = EncoderInternals & { holes: Hole[]; seen: Seen };
-  const raw = (encoder as unknown as EncoderInternals).entered
-    ? makeEncoder() as unknown as Raw
-    : encoder as unknown as Raw;
+  const nested = (encoder as unknown as EncoderInternals).entered;
+  const raw = nested ? makeEncoder() as unknown as Raw : encoder as unknown as Raw;
+  const outerDepth = nestingDepth;
   raw.entered = true;
   try {
     raw.reinitializeState();
     raw.holes = [];
-    raw.doEncode(value, 1);
+    raw.doEncode(value, nested ? outerDepth + levels : 1);
     return take(raw.bytes, raw.pos, raw.holes);
   } finally {
     raw.holes = [];
     raw.seen.clear(); // holds the caller's arrays: never keep them past the encode
     raw.entered = false;
+    nestingDepth = outerDepth; // the extension encoding this payload may encode more parts
   }
+}
+
+/** The encoder's buffer with its holes filled in: one fresh byte array. */
+function joined(bytes: Uint8Array, end: number, holes: Hole[]): Uint8Array {
+  if (holes.length === 0) return bytes.slice(0, end);
+  let total = end;
+  for (const h of holes) total += h.data.length;
+  const out = new Uint8Array(total);
+  let from = 0;
+  let to = 0;
+  for (const h of holes) {
+    out.set(bytes.subarray(from, h.at), to);
+    to += h.at - from;
+    out.set(h.data, to);
+    to += h.data.length;
+    from = h.at;
+  }
+  out.set(bytes.subarray(from, end), to);
+  return out;
+}
+
+/**
+ * Encodes an extension's payload (or a part of it, `levels` below the extension's object),
+ * throwing what the encoder throws: the top-level encode explains it for the whole value.
+ */
+function encodeNested(value: unknown, levels = 1): Uint8Array {
+  return withEncoded(value, joined, levels);
 }
 
 const encoder = makeEncoder(true);
@@ -270,25 +325,9 @@ const decoder = makeDecoder({
  */
 export function encodeValue(value: unknown): Uint8Array {
   try {
-    return withEncoded(value, (bytes, end, holes) => {
-      if (holes.length === 0) return bytes.slice(0, end);
-      let total = end;
-      for (const h of holes) total += h.data.length;
-      const out = new Uint8Array(total);
-      let from = 0;
-      let to = 0;
-      for (const h of holes) {
-        out.set(bytes.subarray(from, h.at), to);
-        to += h.at - from;
-        out.set(h.data, to);
-        to += h.data.length;
-        from = h.at;
-      }
-      out.set(bytes.subarray(from, end), to);
-      return out;
-    });
+    return withEncoded(value, joined);
   } catch (error) {
-    throw asSerializationError(error);
+    throw asSerializationError(error, value);
   }
 }
 
@@ -315,7 +354,7 @@ export function encodeValueChunks(value: unknown): Uint8Array[] {
       return parts;
     });
   } catch (error) {
-    throw asSerializationError(error);
+    throw asSerializationError(error, value);
   }
 }
 
@@ -347,12 +386,20 @@ export function arrayInList(bytes: Uint8Array): ListedArray | undefined {
   return undefined;
 }
 
-function asSerializationError(error: unknown): SerializationError {
+/** What went wrong encoding `value`, as a {@linkcode SerializationError}. */
+function asSerializationError(error: unknown, value: unknown): SerializationError {
   if (error instanceof SerializationError) return error;
-  return new SerializationError(
-    `Cannot serialize value: ${error instanceof Error ? error.message : String(error)}`,
-    { cause: error },
-  );
+  const message = error instanceof Error ? error.message : String(error);
+  if (
+    /^Too deep objects/.test(message) ||
+    (error instanceof RangeError && /call stack/.test(message))
+  ) {
+    return new SerializationError(
+      `Cannot serialize a value of type ${typeName(value)}: ${explainTooDeep(value, MAX_DEPTH)}`,
+      { cause: error },
+    );
+  }
+  return new SerializationError(`Cannot serialize value: ${message}`, { cause: error });
 }
 
 /** Decodes an extension's msgpack payload, already checked by the scan of the whole value. */

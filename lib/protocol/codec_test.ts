@@ -479,3 +479,234 @@ Deno.test("arrayInList() finds a big array alone in a list, and nothing else", (
   assertEquals(arrayInList(withTrailer), undefined);
   assertEquals(arrayInList(encodeValue([nums]).subarray(0, 50)), undefined);
 });
+
+Deno.test("an invalid Date round-trips as an invalid Date, at any depth; valid ones unchanged", () => {
+  const back = roundTrip({
+    v: new Date(NaN),
+    list: [new Date("nope")],
+    m: new Map([[1, new Date(NaN)]]),
+  }) as {
+    v: Date;
+    list: Date[];
+    m: Map<number, Date>;
+  };
+  for (const d of [back.v, back.list[0]!, back.m.get(1)!, roundTrip(new Date(NaN)) as Date]) {
+    assert(d instanceof Date);
+    assert(Number.isNaN(d.getTime()), `expected an invalid Date, got time ${d.getTime()}`);
+  }
+  // the edges of the valid range, and times before 1970 (the 96-bit form), stay exact
+  for (const t of [0, -1, 1700000000123, -62198755200000, 8.64e15, -8.64e15]) {
+    assertEquals((roundTrip(new Date(t)) as Date).getTime(), t);
+  }
+});
+
+Deno.test("-0 stays -0 through every number path; 0 stays 0 and one byte", () => {
+  const isNegZero = (x: unknown) => Object.is(x, -0);
+  assert(isNegZero(roundTrip(-0)));
+  const short = roundTrip([-0, 0, 1]) as number[];
+  assert(isNegZero(short[0]) && Object.is(short[1], 0));
+  const obj = roundTrip({ a: -0, nested: { b: [-0] } }) as { a: number; nested: { b: number[] } };
+  assert(isNegZero(obj.a) && isNegZero(obj.nested.b[0]));
+  assert(isNegZero((roundTrip(new Map([["k", -0]])) as Map<string, number>).get("k")));
+  const long = Array.from({ length: NUMBER_ARRAY_MIN + 3 }, (_, i) => (i % 2 ? -0 : i));
+  const packed = roundTrip(long) as number[];
+  for (let i = 1; i < long.length; i += 2) assert(isNegZero(packed[i]), `index ${i}`);
+  const mixed = roundTrip([...long, "x"]) as number[]; // not packed: one msgpack number each
+  for (let i = 1; i < long.length; i += 2) assert(isNegZero(mixed[i]), `index ${i}`);
+  const list = roundTrip(new NumberList(new Float64Array([-0, 0]))) as number[];
+  assert(isNegZero(list[0]) && Object.is(list[1], 0));
+  assert(isNegZero((roundTrip(new Float64Array([-0])) as Float64Array)[0]));
+  assert(isNegZero((roundTrip(new Error("e", { cause: -0 })) as Error).cause));
+  deepStrictEqual(encodeValue(0), new Uint8Array([0]));
+});
+
+Deno.test("Errors come back as their built-in class, with own properties and AggregateError members", () => {
+  const classes = [Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError];
+  for (const ctor of classes) {
+    const e = new ctor("boom", { cause: new Error("inner") });
+    const back = roundTrip(e) as Error;
+    assert(back instanceof ctor, `${ctor.name} came back as ${back.constructor.name}`);
+    assertEquals(back.constructor, ctor);
+    assertEquals(back.name, ctor.name);
+    assertEquals(back.message, "boom");
+    assertEquals(back.stack, e.stack);
+    assert(back.cause instanceof Error);
+    assertEquals((back.cause as Error).message, "inner");
+    assert(!Object.hasOwn(back, "name"), "a built-in class needs no own name");
+  }
+  const withProps = Object.assign(new RangeError("r"), {
+    code: "ERR_X",
+    errno: -2,
+    detail: { path: "/tmp", sizes: [1, 2] },
+    fn: () => 1, // cannot travel: left out
+    sym: Symbol("s"), // cannot travel: left out
+  });
+  const back = roundTrip(withProps) as RangeError & Record<string, unknown>;
+  assert(back instanceof RangeError);
+  assertEquals(back.code, "ERR_X");
+  assertEquals(back.errno, -2);
+  deepStrictEqual(back.detail, { path: "/tmp", sizes: [1, 2] });
+  assert(!("fn" in back) && !("sym" in back));
+  deepStrictEqual(Object.keys(back).sort(), ["code", "detail", "errno"]);
+
+  const agg = new AggregateError([new TypeError("t"), 3, () => 0], "many", { cause: "why" });
+  const aggBack = roundTrip(agg) as AggregateError;
+  assert(aggBack instanceof AggregateError);
+  assertEquals(aggBack.message, "many");
+  assertEquals(aggBack.cause, "why");
+  assertEquals(aggBack.errors.length, 3);
+  assert(aggBack.errors[0] instanceof TypeError);
+  assertEquals(aggBack.errors[1], 3);
+  assertEquals(typeof aggBack.errors[2], "string"); // a member that cannot travel: its String()
+  assert(!Object.hasOwn(aggBack, "props"));
+});
+
+Deno.test("other Error classes come back as Error with their name; causes that cannot travel as strings", () => {
+  class HttpError extends Error {
+    status = 404;
+    constructor(message: string) {
+      super(message, { cause: Promise.resolve() });
+      this.name = "HttpError";
+    }
+  }
+  const back = roundTrip(new HttpError("missing")) as Error & { status?: number };
+  assertEquals(back.constructor, Error);
+  assertEquals(back.name, "HttpError");
+  assertEquals(back.message, "missing");
+  assertEquals(back.status, 404);
+  assertEquals(back.cause, "[object Promise]");
+  // names that are Object.prototype keys or odd are just names
+  for (const name of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
+    const e = new Error("x");
+    e.name = name;
+    const b = roundTrip(e) as Error;
+    assertEquals(b.constructor, Error);
+    assertEquals(b.name, name);
+  }
+  // an Error that holds itself travels, the loop cut (the cause as a string, the property left out)
+  const self = new Error("self") as Error & { me?: unknown };
+  self.cause = self;
+  self.me = self;
+  const selfBack = roundTrip(self) as Error & { me?: unknown };
+  assertEquals(selfBack.cause, "Error: self");
+  assert(!("me" in selfBack));
+});
+
+Deno.test("decodeValue() rebuilds Errors safely: no __proto__, no prototype changes, bad props refused", () => {
+  const ext5 = (record: unknown) => {
+    const payload = encodeValue(record);
+    assert(payload.length < 256);
+    return new Uint8Array([0xc7, payload.length, 5, ...payload]);
+  };
+  const base = { name: "TypeError", message: "m", stack: "" };
+  throws(
+    () => decodeValue(ext5({ ...base, props: JSON.parse('{"__proto__": {"polluted": true}}') })),
+    ProtocolError,
+  );
+  assertEquals(({} as Record<string, unknown>).polluted, undefined);
+  const e = decodeValue(ext5({
+    ...base,
+    props: { constructor: { prototype: { polluted: true } }, prototype: 1, code: 7 },
+  })) as TypeError & Record<string, unknown>;
+  assert(e instanceof TypeError);
+  assert(Object.hasOwn(e, "constructor") && Object.hasOwn(e, "prototype"));
+  assertEquals(Object.getPrototypeOf(e), TypeError.prototype);
+  assertEquals(e.code, 7);
+  assertEquals((TypeError.prototype as unknown as Record<string, unknown>).polluted, undefined);
+  // the record's own fields are never overridden by properties
+  const f = decodeValue(ext5({ ...base, props: { message: "no", name: "no", stack: "no" } }));
+  assertEquals((f as Error).message, "m");
+  assertEquals((f as Error).name, "TypeError");
+  for (const props of [[1], 5, "x", new Map([["a", 1]])]) {
+    throws(() => decodeValue(ext5({ ...base, props })), /Cannot decode Error: its properties/);
+  }
+  // AggregateError members must be a list; anything else gives none
+  const agg = decodeValue(ext5({ name: "AggregateError", message: "", stack: "", errors: 5 }));
+  assert(agg instanceof AggregateError);
+  deepStrictEqual(agg.errors, []);
+});
+
+Deno.test("what encodes decodes: the depth limit counts across Map, Set and Error payloads", () => {
+  const wrappers: Record<string, (x: unknown) => unknown> = {
+    array: (x) => [x],
+    set: (x) => new Set([x]),
+    map: (x) => new Map([["k", x]]),
+    cause: (x) => new Error("e", { cause: x }),
+    prop: (x) => Object.assign(new Error("e"), { p: x }),
+    aggregate: (x) => new AggregateError([x], "a"),
+    mixed: (x) => [new Map([["k", { s: new Set([x]) }]])],
+  };
+  for (const [kind, wrap] of Object.entries(wrappers)) {
+    let v: unknown = 1;
+    for (let n = 1; n <= 270; n++) {
+      v = wrap(v);
+      let bytes: Uint8Array;
+      try {
+        bytes = encodeValue(v);
+      } catch (error) {
+        assert(error instanceof SerializationError, `${kind} ${n}: ${error}`);
+        assert.match(error.message, /nested deeper than 256 levels/, `${kind} ${n}`);
+        continue;
+      }
+      decodeValue(bytes); // must not throw
+    }
+  }
+});
+
+Deno.test("encodeValue() names the type of anything refused, generators included", () => {
+  function* gen() {}
+  throws(() => encodeValue({ g: gen() }), (e: unknown) => {
+    assert(e instanceof SerializationError);
+    assert.match(e.message, /of type Generator instance: ipx sends/);
+    return true;
+  });
+  throws(() => encodeValue((async function* () {})()), /AsyncGenerator instance/);
+  throws(() => encodeValue(Object.create(Object.create(null))), /of type Object instance/);
+  throws(() => encodeValue(new (class {})()), /of type Object instance/);
+  throws(() => encodeValue(new Proxy(new Map(), {})), /Map instance|Cannot serialize/);
+  throws(() => encodeValue([].values()), /of type (Array )?Iterator instance/);
+});
+
+Deno.test("encodeValue() says a circular value is circular, and where it loops", () => {
+  const o: Record<string, unknown> = { a: { b: {} } };
+  ((o.a as Record<string, unknown>).b as Record<string, unknown>).c = o.a;
+  throws(() => encodeValue(o), (e: unknown) => {
+    assert(e instanceof SerializationError);
+    assertEquals(
+      e.message,
+      "Cannot serialize a value of type Object: it is circular: value.a.b.c refers back to " +
+        "value.a; send a copy without the cycle",
+    );
+    return true;
+  });
+  const list: unknown[] = [1];
+  list.push({ "odd key": list });
+  throws(() => encodeValue(list), /circular: value\[1\]\["odd key"\] refers back to value;/);
+  const m = new Map<string, unknown>();
+  m.set("x", [m]);
+  throws(
+    () => encodeValue({ m }),
+    /type Object: it is circular: value\.m\.get\("x"\)\[0\] refers back to value\.m;/,
+  );
+  const s = new Set<unknown>();
+  s.add({ s });
+  throws(
+    () => encodeValue(s),
+    /type Set: it is circular: value\.values\(\)\[0\]\.s refers back to value;/,
+  );
+  // the encoder is fine afterwards
+  deepStrictEqual(roundTrip({ ok: [1] }), { ok: [1] });
+});
+
+Deno.test("encodeValue() says a value too deeply nested is too deep, and where", () => {
+  let deep: unknown = 1;
+  for (let i = 0; i < 300; i++) deep = { d: deep };
+  throws(() => encodeValue([deep]), (e: unknown) => {
+    assert(e instanceof SerializationError);
+    assert.match(
+      e.message,
+      /^Cannot serialize a value of type Array: it is nested deeper than 256 levels \(at value\[0\]\.d\.d\.d\.d….d\.d\.d\.d\.d \(256 levels down\)\); send it less deeply nested/,
+    );
+    return true;
+  });
+});
