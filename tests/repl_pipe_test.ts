@@ -40,6 +40,38 @@ Deno.test("repl --local 2 over a pipe prints exactly the Out lines", async () =>
   assert.equal(run.code, 0);
 });
 
+Deno.test("repl over a pipe prints engines' output in engine order, not arrival order", async () => {
+  // engine 1 prints first; engine 0 prints only after engine 1 has printed and opened the gate
+  const step = "var step = async (gate: string) => { if (who === 0) { while (true) { try { " +
+    "Deno.statSync(gate); break } catch { await new Promise((r) => setTimeout(r, 5)) } } " +
+    "console.log('zero') } else { console.log('one'); console.error('warn one'); " +
+    "Deno.writeTextFileSync(gate, '') } return who }";
+  const input = [
+    "%%px --targets 0",
+    "var who = 0",
+    "",
+    "%%px --targets 1",
+    "var who = 1",
+    "",
+    `%px ${step}`,
+    "%px await step('streamed')",
+    "%pxconfig --no-stream",
+    "%px await step('grouped')",
+    "",
+  ].join("\n");
+  const run = await script(input);
+  const cell = (n: number) =>
+    `[stdout:0] zero\nOut[0:${n}]: 0\n[stdout:1] one\n[stderr:1] warn one\nOut[1:${n}]: 1\n`;
+  assert.equal(
+    run.stdout,
+    cell(3) +
+      "%pxconfig: --targets all (engines 0,1) --block --no-stream --group-outputs engine\n" +
+      cell(4),
+    "streamed output in a pipe is the --no-stream transcript",
+  );
+  assert.equal(run.code, 0);
+});
+
 Deno.test("repl transcript: local cells, %%px, errors, autopx, noblock, pxconfig", async () => {
   const input = [
     "let local: number = 20",
@@ -111,9 +143,9 @@ Deno.test("repl %help, %engines and %exit over a pipe", async () => {
   assert.equal(run.code, 0);
   assert.ok(run.stdout.startsWith(formatHelp()));
   const table = run.stdout.slice(formatHelp().length).trimEnd().split("\n");
-  assert.match(table[0]!, /^id\s+host\s+pid\s+state\s+queue\s+data dir$/);
-  assert.match(table[1]!, /^0\s+\S+\s+\d+\s+idle\s+0\s+\S*engines-data$/);
-  assert.match(table[2]!, /^1\s+\S+\s+\d+\s+idle\s+0\s+\S*engines-data$/);
+  assert.match(table[0]!, /^id\s+host\s+pid\s+data dir\s+state\s+queue$/);
+  assert.match(table[1]!, /^0\s+\S+\s+\d+\s+\S*engines-data\s+idle\s+0$/);
+  assert.match(table[2]!, /^1\s+\S+\s+\d+\s+\S*engines-data\s+idle\s+0$/);
 });
 
 Deno.test("repl --exit-on-error exits 1 at the first failing cell", async () => {
@@ -200,6 +232,22 @@ Deno.test("repl --profile connects to a running cluster of that profile", async 
       "ipx repl: 1 engine connected (ids 0), profile shared; %help lists the magics\n",
     );
     assert.equal(run.code, 0);
+    // --file: a profile's own file means that profile; any other file is named as itself
+    const own = join(dir.path, "profile_shared", "security", "ipx-client.json");
+    const byFile = await runReplScript("%px 1\n", ["repl", "--file", own], { IPX_DIR: dir.path });
+    assert.equal(byFile.stdout, "Out[0:2]: 1\n");
+    assert.equal(
+      byFile.stderr,
+      "ipx repl: 1 engine connected (ids 0), profile shared; %help lists the magics\n",
+    );
+    const copy = join(dir.path, "copy.json");
+    await Deno.copyFile(own, copy);
+    await Deno.chmod(copy, 0o600);
+    const byCopy = await runReplScript("", ["repl", "--file", copy], { IPX_DIR: dir.path });
+    assert.equal(
+      byCopy.stderr,
+      `ipx repl: 1 engine connected (ids 0), file ${copy}; %help lists the magics\n`,
+    );
   } finally {
     await cluster.stop();
   }
@@ -214,12 +262,18 @@ Deno.test("repl interrupts a running %px on SIGINT and ends cleanly on SIGTERM",
     IPX_DIR: dir.path,
     TMPDIR: tmp,
   });
-  await repl.send("%px console.log('looping'); while (true) {}\n");
+  // over a pipe only the first engine's output shows while the cell runs: engine 0 says it
+  // loops only once engine 1 does
+  await repl.send("%%px --targets 1\nvar other = true\n\n");
+  await repl.send(
+    "%px if (typeof other === 'undefined') { while (true) { try { Deno.statSync('1-loops'); " +
+      "break } catch { await new Promise((r) => setTimeout(r, 5)) } } } else " +
+      "Deno.writeTextFileSync('1-loops', ''); console.log('looping'); while (true) {}\n",
+  );
   await repl.waitFor(/\[stdout:0\] looping[^]*---/);
-  await repl.waitFor(/\[stdout:1\] looping[^]*---/);
   const started = performance.now();
   repl.kill("SIGINT");
-  await repl.waitFor(/namespace reset on engines 0,1/);
+  await repl.waitFor(/\[stdout:1\] looping\nInterrupted: [^\n]*namespace reset on engines 0,1/);
   // the contract is 2 s (typically ~100 ms here); the bound leaves room for a loaded CI machine
   const took = performance.now() - started;
   assert.ok(took < 4000, `interrupted after ${Math.round(took)} ms`);

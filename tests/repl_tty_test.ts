@@ -139,6 +139,48 @@ Deno.test(
   },
 );
 
+Deno.test(
+  { name: "repl on a terminal: a cell of several lines is one history entry", ignore },
+  async () => {
+    await using dir = await tempIpxDir();
+    const dataDir = join(dir.path, "data");
+    const historyFile = join(dir.path, "profile_default", "history");
+    const cell =
+      /In \[\d\]: function tw\(x: number\) \{\n {3}\.\.\.: {3}return 2 \* x\n {3}\.\.\.: \}\n/;
+    {
+      await using repl = await startRepl(dir.path, dataDir);
+      for (const line of ["function tw(x: number) {", "  return 2 * x", "}"]) {
+        await repl.type(line);
+        await repl.keys("Enter");
+      }
+      await repl.waitFor(cell);
+      await repl.waitFor(/In \[2\]: $/);
+      await repl.keys("C-d");
+      await repl.waitFor(/\[exited 0\]/);
+    }
+    assert.equal(
+      await Deno.readTextFile(historyFile),
+      "function tw(x: number) {\r  return 2 * x\r}\n",
+    );
+    {
+      await using repl = await startRepl(dir.path, dataDir);
+      await repl.keys("Up");
+      await repl.waitFor(/In \[1\]: function tw\(x: number\) \{\n {2}return 2 \* x\n\}$/m);
+      await repl.keys("Enter");
+      await repl.waitFor(/In \[2\]: $/);
+      await repl.type("tw(21)");
+      await repl.keys("Enter");
+      await repl.waitFor(/Out\[2\]: 42\nIn \[3\]: $/);
+      await repl.keys("C-d");
+      await repl.waitFor(/\[exited 0\]/);
+    }
+    assert.equal(
+      await Deno.readTextFile(historyFile),
+      "function tw(x: number) {\r  return 2 * x\r}\ntw(21)\n",
+    );
+  },
+);
+
 Deno.test({
   name:
     "repl on a terminal: Ctrl-C stops an infinite %px loop; progress line; Ctrl-C at the prompt",

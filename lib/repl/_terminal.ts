@@ -102,27 +102,39 @@ export interface TerminalInputOptions {
   onInterrupt(atPrompt: boolean): string | undefined;
 }
 
-/** Lines from the terminal, with editing, completion, history and Ctrl-C/Ctrl-D. */
+/**
+ * Lines from the terminal, with editing, completion, history and Ctrl-C/Ctrl-D. The history
+ * holds whole cells ({@linkcode TerminalInput.remember}), not the lines readline would add:
+ * readline shows and edits an entry of several lines as it is, and returns it as one line
+ * with `\n` in it when Enter is pressed.
+ */
 export class TerminalInput implements LineInput {
   #rl: readline.Interface;
+  #history: string[];
+  #historySize: number;
   #queue: string[] = [];
   #waiter: ((line: string | null) => void) | undefined;
   #ended = false;
 
   /** @param options Completion, history and Ctrl-C handling. */
   constructor(options: TerminalInputOptions) {
+    this.#historySize = options.historySize ?? 1000;
+    this.#history = options.history.slice(0, this.#historySize);
     this.#rl = readline.createInterface({
       input: process.stdin,
       output: process.stdout,
       terminal: true,
-      history: options.history,
-      historySize: options.historySize ?? 1000,
+      history: [...this.#history],
+      historySize: this.#historySize,
       removeHistoryDuplicates: true,
       completer: (line: string, done: (e: Error | null, r: [string[], string]) => void) => {
         options.complete(line).then((r) => done(null, r), () => done(null, [[], line]));
       },
     });
-    this.#rl.on("line", (line: string) => this.#deliver(line));
+    this.#rl.on("line", (line: string) => {
+      this.#setReadlineHistory(); // drop the line readline added: the session records cells
+      this.#deliver(line);
+    });
     this.#rl.on("close", () => {
       this.#ended = true;
       this.#deliver(null);
@@ -139,6 +151,23 @@ export class TerminalInput implements LineInput {
       if (prompt !== undefined) this.#rl.setPrompt(prompt);
       this.#rl.prompt();
     });
+  }
+
+  #setReadlineHistory(): void {
+    (this.#rl as unknown as { history: string[] }).history = [...this.#history];
+  }
+
+  /**
+   * Records a cell for the up arrow (newest first, an equal older entry removed).
+   *
+   * @param source The cell's lines joined with `\n`.
+   */
+  remember(source: string): void {
+    this.#history = [source, ...this.#history.filter((e) => e !== source)].slice(
+      0,
+      this.#historySize,
+    );
+    this.#setReadlineHistory();
   }
 
   #deliver(line: string | null): void {

@@ -1,7 +1,9 @@
 /**
- * The REPL's persistent input history: one entry per line in the profile's `history` file
- * (oldest first), de-duplicated (a repeated line moves to the end) and bounded. The file is
- * private (mode 0600): it may hold secrets typed at the prompt.
+ * The REPL's persistent input history: one entry per cell in the profile's `history` file
+ * (oldest first), de-duplicated (a repeated entry moves to the end) and bounded. A cell of
+ * several lines is one entry: it is kept on one line of the file with its lines separated by
+ * a carriage return (`\r`, which typed lines never contain), so older files of single lines
+ * read the same. The file is private (mode 0600): it may hold secrets typed at the prompt.
  *
  * @module
  */
@@ -43,7 +45,8 @@ export class History {
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
-    return new History(path, limit, dedupe(text.split("\n").filter((l) => l.trim()), limit));
+    const entries = text.split("\n").map((l) => l.replace(/\r$/, "").replaceAll("\r", "\n"));
+    return new History(path, limit, dedupe(entries.filter((l) => l.trim()), limit));
   }
 
   /** Entries, oldest first (a copy). */
@@ -57,15 +60,16 @@ export class History {
   }
 
   /**
-   * Appends a line (moving an equal older entry to the end) and saves the file.
+   * Appends an entry (moving an equal older entry to the end) and saves the file.
    *
-   * @param line The input line; blank lines are ignored.
+   * @param entry A cell: one line, or several joined with `\n`; blank entries are ignored.
    * @returns When the file is written; rejects when it cannot be (the next add tries again).
    */
-  add(line: string): Promise<void> {
-    if (line.trim() === "" || line.includes("\n")) return this.#saving;
-    this.#entries = dedupe([...this.#entries, line], this.#limit);
-    const text = this.#entries.join("\n") + "\n";
+  add(entry: string): Promise<void> {
+    const cell = entry.replaceAll("\r", "");
+    if (cell.trim() === "") return this.#saving;
+    this.#entries = dedupe([...this.#entries, cell], this.#limit);
+    const text = this.#entries.map((e) => e.replaceAll("\n", "\r")).join("\n") + "\n";
     this.#saving = this.#saving.catch(() => {}).then(async () => {
       await Deno.mkdir(dirname(this.#path), { recursive: true, mode: 0o700 });
       await writeFileAtomic(this.#path, text, 0o600);

@@ -52,3 +52,19 @@ Deno.test("History.add() rejects when the file cannot be written, then recovers"
     assert.equal(await Deno.readTextFile(join(sub, "history")), "x\ny\n");
   });
 });
+
+Deno.test("History keeps a cell of several lines as one entry", async () => {
+  await withTempDir("ipx_repl_history_", async (dir) => {
+    const path = join(dir, "history");
+    await Deno.writeTextFile(path, "old\n");
+    const h = await History.load(path);
+    await h.add("function f() {\n  return 1\n}");
+    await h.add("%px 1");
+    assert.equal(await Deno.readTextFile(path), "old\nfunction f() {\r  return 1\r}\n%px 1\n");
+    assert.deepEqual((await History.load(path)).newestFirst, [
+      "%px 1",
+      "function f() {\n  return 1\n}",
+      "old",
+    ]);
+  });
+});

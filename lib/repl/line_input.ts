@@ -17,6 +17,13 @@ export interface LineInput {
   read(prompt: string): Promise<string | null>;
   /** Stops reading; a pending {@linkcode read} returns null. */
   close(): void;
+  /**
+   * Records a cell for recalling it later (terminals: the up arrow brings back the whole cell;
+   * a recalled cell of several lines comes back from {@linkcode read} as one string with `\n`).
+   *
+   * @param source The cell's lines joined with `\n`.
+   */
+  remember?(source: string): void;
 }
 
 /** Reads lines from a byte stream (UTF-8; `\n` or `\r\n` endings; a last line without one). */

@@ -2,7 +2,8 @@
  * The REPL's local namespace: cells run in this process the way the engines run theirs —
  * types stripped, then V8's REPL mode through `node:inspector` (`Runtime.evaluate` with
  * `replMode`), so top-level `await` works and `let`/`const` persist (and may be redeclared).
- * The last expression's value is the cell's value.
+ * The last expression's value is the cell's value; a cell like `{ a: 1 }` is an object, as in
+ * Node's REPL.
  *
  * @module
  */
@@ -10,7 +11,7 @@
 import { Session } from "node:inspector";
 import type { EvalResult, RemoteObject } from "../evaluate/inspector_types.ts";
 import { LocalNamespaceError } from "./errors.ts";
-import { stripTypes } from "./ts_source.ts";
+import { stripTypes, wrapObjectLiteral } from "./ts_source.ts";
 
 /** A cell's outcome: its value, or what it threw. */
 export type LocalOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -124,7 +125,7 @@ export class LocalEvaluator implements Disposable {
   async evaluate(code: string): Promise<LocalOutcome> {
     let js: string;
     try {
-      js = stripTypes(code);
+      js = stripTypes(wrapObjectLiteral(code));
     } catch (error) {
       return { ok: false, error };
     }

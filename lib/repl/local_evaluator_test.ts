@@ -57,3 +57,10 @@ Deno.test("LocalEvaluator.properties() completes side-effect-free expressions on
   assert.deepEqual(await ev.evaluate("lp5count"), { ok: true, value: 0 });
   assert.deepEqual(await ev.properties("nope5"), []);
 });
+
+Deno.test("LocalEvaluator shows { a: 1 } as an object, as Node's REPL does", async () => {
+  using ev = await LocalEvaluator.create();
+  assert.deepEqual(await ev.evaluate("{ a: 1 }"), { ok: true, value: { a: 1 } });
+  assert.deepEqual(await ev.evaluate("{ const lb7 = 5; lb7 * 2 }"), { ok: true, value: 10 });
+  assert.deepEqual(await ev.evaluate("{}"), { ok: true, value: {} });
+});

@@ -7,6 +7,7 @@
  */
 
 import type { Client } from "../client/client.ts";
+import { ConnectionError } from "../protocol/errors.ts";
 import type { EngineInfo } from "../protocol/messages.ts";
 import { MagicUsageError } from "./errors.ts";
 import type { Mode } from "./input_reader.ts";
@@ -19,6 +20,7 @@ import {
   outputName,
   type PxConfig,
 } from "./px_config.ts";
+import { explainNoEngines } from "./no_engines.ts";
 import { formatEnginesTable } from "./render.ts";
 import type { ReplConsole } from "./repl_console.ts";
 import { resolveTargets } from "./target_spec.ts";
@@ -72,12 +74,20 @@ export type MagicHandler = (input: MagicInput, ctx: MagicContext) => Promise<Cel
 
 const OK: CellResult = { failed: false };
 
+/** How long `%engines` waits for the controller's answer. */
+const PROBE_MS = 1000;
+
 /**
  * The engines with their current load: the client's list (from registration) updated with the
  * controller's queue counts, so `state` and `queue` are live.
  */
 async function liveEngines(client: Client): Promise<EngineInfo[]> {
-  const status = await client.queueStatus().catch(() => undefined);
+  // while the client reconnects, a query waits for the link: show the last known state instead
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const status = await Promise.race([
+    client.queueStatus().catch(() => undefined),
+    new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), PROBE_MS)),
+  ]).finally(() => clearTimeout(timer));
   return client.engines.map((e) => {
     const q = status?.engines[e.id];
     if (!q) return e;
@@ -137,7 +147,14 @@ export const MAGIC_HANDLERS: Readonly<Record<MagicName, MagicHandler>> = {
   },
   "%engines": async (input, ctx) => {
     noArgs(input);
-    ctx.console.write(formatEnginesTable(await liveEngines(ctx.client)));
+    const engines = await liveEngines(ctx.client);
+    if (engines.length === 0) {
+      const why = await explainNoEngines(ctx.client, PROBE_MS);
+      if (why instanceof ConnectionError) throw why;
+      ctx.console.write(`${why.message}\n`);
+      return OK;
+    }
+    ctx.console.write(formatEnginesTable(engines));
     return OK;
   },
   "%help": (input, ctx) => {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { AsyncResult } from "../client/async_result.ts";
+import type { AsyncResult, Settled } from "../client/async_result.ts";
 import type { Client } from "../client/client.ts";
 import type { Interrupts } from "./interrupts.ts";
 import type { Palette } from "./palette.ts";
@@ -47,7 +47,10 @@ export interface AwaitPxOptions {
   palette: Palette;
   /** Ctrl-C. */
   interrupts: Interrupts;
-  /** Print output as it arrives (otherwise grouped at the end). */
+  /**
+   * Print output as it arrives (otherwise grouped at the end). When the console is not a
+   * terminal, only the first target's stdout is printed live and the rest is grouped by engine.
+   */
   stream: boolean;
   /** Grouping when not streamed. */
   groupOutputs: GroupOutputs;
@@ -83,9 +86,69 @@ function running(ar: AsyncResult<unknown[]>): number[] {
 }
 
 /**
+ * Prints output as it arrives. On a terminal every chunk is shown at once, in arrival order.
+ * Elsewhere (a script, a pipe) arrival order differs from run to run, so only the first target's
+ * stdout is shown live; {@linkcode LivePrinter.rest} then gives what is left of the text
+ * `--no-stream --group-outputs engine` would print, which makes the transcript reproducible.
+ */
+class LivePrinter {
+  #record: PxRecord;
+  #printer: StreamPrinter;
+  #ordered: boolean;
+  #prefixStdout: boolean;
+  #palette: Palette;
+  #shown = "";
+
+  constructor(record: PxRecord, ordered: boolean, prefixStdout: boolean, palette: Palette) {
+    this.#record = record;
+    this.#printer = new StreamPrinter({ prefixStdout }, palette);
+    this.#ordered = ordered;
+    this.#prefixStdout = prefixStdout;
+    this.#palette = palette;
+  }
+
+  /** Text to print now for a chunk (maybe ""). */
+  push(chunk: Chunk): string {
+    if (this.#ordered && (chunk.engineId !== this.#record.targets[0] || chunk.name !== "stdout")) {
+      return "";
+    }
+    const text = this.#printer.push(chunk);
+    this.#shown += text;
+    return text;
+  }
+
+  /** Partial lines still held (when the wait is abandoned). */
+  flush(): string {
+    return this.#printer.flush();
+  }
+
+  /** Everything still to print once every task settled: held output, results, summary. */
+  rest(settled: readonly Settled[]): string {
+    const render = (streamed: boolean) =>
+      renderPxOutcome(settled, this.#record.chunks, {
+        streamed,
+        groupOutputs: "engine",
+        prefixStdout: this.#prefixStdout,
+        palette: this.#palette,
+      });
+    if (!this.#ordered) return this.#printer.flush() + render(true);
+    const all = render(false);
+    // what was shown live is the start of the grouped text: the first target's stdout, pushed
+    // through a printer the same way, in the same order
+    return all.startsWith(this.#shown)
+      ? all.slice(this.#shown.length)
+      : this.#printer.flush() + all;
+  }
+}
+
+/**
  * Waits for an execution and prints it. The first Ctrl-C stops the remote work on the engines
  * still running it (they restart their code worker, which resets their namespace); a second
  * one stops waiting and leaves the tasks to `%pxresult`.
+ *
+ * Streamed output appears in arrival order on a terminal; when the output is not a terminal it
+ * is printed grouped by engine in target order (only the first target's stdout live), so a
+ * script's transcript is the same from run to run.
  *
  * @param record The execution.
  * @param options Output, streaming and interrupts.
@@ -95,7 +158,9 @@ export async function awaitPx(record: PxRecord, options: AwaitPxOptions): Promis
   const { ar } = record;
   const o = options;
   const prefixStdout = record.targets.length > 1;
-  const printer = o.stream ? new StreamPrinter({ prefixStdout }, o.palette) : undefined;
+  const printer = o.stream
+    ? new LivePrinter(record, !o.console.isTerminal, prefixStdout, o.palette)
+    : undefined;
   const off = printer ? ar.onOutput((c) => o.console.write(printer.push(c))) : () => {};
   const stopProgress = startProgress(ar, o);
   try {
@@ -119,13 +184,14 @@ export async function awaitPx(record: PxRecord, options: AwaitPxOptions): Promis
       }
     }
     stopProgress();
-    if (printer) o.console.write(printer.flush());
-    o.console.write(renderPxOutcome(outcome.value, record.chunks, {
-      streamed: printer !== undefined,
-      groupOutputs: o.groupOutputs,
-      prefixStdout,
-      palette: o.palette,
-    }));
+    o.console.write(
+      printer ? printer.rest(outcome.value) : renderPxOutcome(outcome.value, record.chunks, {
+        streamed: false,
+        groupOutputs: o.groupOutputs,
+        prefixStdout,
+        palette: o.palette,
+      }),
+    );
     return { failed: outcome.value.some((s) => !s.ok) };
   } finally {
     off();

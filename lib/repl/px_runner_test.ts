@@ -5,6 +5,8 @@ import { Interrupts } from "./interrupts.ts";
 import { createPalette } from "./palette.ts";
 import { awaitPx, type AwaitPxOptions, submitPx } from "./px_runner.ts";
 import { ReplConsole } from "./repl_console.ts";
+import { whenFile } from "../../tests/_helpers/gates.ts";
+import { join } from "node:path";
 
 function options(sink: CaptureSink, interrupts: Interrupts, over: Partial<AwaitPxOptions> = {}) {
   return {
@@ -41,7 +43,7 @@ Deno.test("awaitPx() streams output while the code still runs; Ctrl-C resets the
 
 Deno.test("awaitPx() interrupts an infinite loop on every engine within 2 s", async () => {
   await using c = await startMemoryCluster({ engines: 2 });
-  const sink = new CaptureSink();
+  const sink = new CaptureSink(true); // a terminal: both engines' output streams
   const interrupts = new Interrupts();
   const record = submitPx(c.client, "console.log('spin'); while (true) {}", [0, 1]);
   const shown = awaitPx(record, options(sink, interrupts));
@@ -92,4 +94,70 @@ Deno.test("awaitPx() shows no progress line when the output is not a terminal", 
   const record = submitPx(c.client, "await new Promise((r) => setTimeout(r, 100)); 1", [0]);
   await awaitPx(record, options(sink, new Interrupts(), { progressAfterMs: 0 }));
   assert.equal(sink.text, "Out[0:1]: 1\n");
+});
+
+/** Engine 1 prints at once; engine 0 prints only once the client has engine 1's line. */
+async function engineOneFirst(terminal: boolean): Promise<string> {
+  await using c = await startMemoryCluster({ engines: 2 });
+  await c.client.directView([0]).execute("var who = 0");
+  await c.client.directView([1]).execute("var who = 1");
+  const sink = new CaptureSink(terminal);
+  const record = submitPx(
+    c.client,
+    `if (who === 0) { await (${whenFile})("gate"); console.log("zero") } ` +
+      `else console.log("one"); who`,
+    [0, 1],
+  );
+  const oneArrived = Promise.withResolvers<void>();
+  const off = record.ar.onOutput((chunk) => {
+    if (chunk.engineId === 1 && chunk.text.includes("one")) oneArrived.resolve();
+  });
+  const shown = awaitPx(record, options(sink, new Interrupts()));
+  await oneArrived.promise;
+  off();
+  await Deno.writeTextFile(join(c.dataDir, "gate"), "");
+  assert.deepEqual(await shown, { failed: false });
+  return sink.text;
+}
+
+Deno.test("awaitPx() prints outputs in target order when the output is not a terminal", async () => {
+  assert.equal(
+    await engineOneFirst(false),
+    "[stdout:0] zero\nOut[0:2]: 0\n[stdout:1] one\nOut[1:2]: 1\n",
+    "the same text as --no-stream --group-outputs engine",
+  );
+});
+
+Deno.test("awaitPx() prints outputs as they arrive on a terminal", async () => {
+  assert.equal(
+    await engineOneFirst(true),
+    "[stdout:1] one\n[stdout:0] zero\nOut[0:2]: 0\nOut[1:2]: 1\n",
+  );
+});
+
+Deno.test("awaitPx() off a terminal shows the first target's stdout while it runs", async () => {
+  await using c = await startMemoryCluster({ engines: 2 });
+  const sink = new CaptureSink(false);
+  const interrupts = new Interrupts();
+  const record = submitPx(c.client, "console.log('a'); console.error('e'); while (true) {}", [
+    1,
+    0,
+  ]);
+  const started = new Set<number>();
+  const bothStarted = Promise.withResolvers<void>();
+  record.ar.onOutput((chunk) => {
+    if (chunk.name === "stderr") started.add(chunk.engineId);
+    if (started.size === 2) bothStarted.resolve();
+  });
+  const shown = awaitPx(record, options(sink, interrupts));
+  await bothStarted.promise;
+  assert.equal(sink.text, "[stdout:1] a\n", "only the first target's stdout so far");
+  assert.equal(interrupts.fire(), true);
+  await shown;
+  assert.equal(
+    sink.text,
+    "[stdout:1] a\nKeyboardInterrupt: stopping the code on engines 1,0 (Ctrl-C again stops " +
+      "waiting)\n[stderr:1] e\n[stdout:0] a\n[stderr:0] e\nInterrupted: the code was stopped; " +
+      "namespace reset on engines 1,0 (their variables are gone; the engines are ready)\n",
+  );
 });

@@ -12,6 +12,7 @@
  */
 
 import type { EngineInfo } from "../protocol/messages.ts";
+import { trimOwnFrames } from "./own_frames.ts";
 import type { Palette } from "./palette.ts";
 
 /**
@@ -31,7 +32,8 @@ import type { Palette } from "./palette.ts";
  */
 export function formatOut(label: string, value: unknown, palette: Palette): string {
   if (value === undefined) return "";
-  return `${palette.outLabel(`Out[${label}]:`)} ${palette.inspect(value)}\n`;
+  // a returned error's stack runs down into the engine's worker or the REPL: not the user's
+  return `${palette.outLabel(`Out[${label}]:`)} ${trimOwnFrames(palette.inspect(value))}\n`;
 }
 
 /** The parts of a remote error the REPL shows. */
@@ -88,10 +90,9 @@ export function formatCompositeSummary(engineIds: readonly number[], palette: Pa
  */
 export function formatLocalError(thrown: unknown, palette: Palette): string {
   if (thrown instanceof Error) {
-    // user frames come first; the REPL's own (and Deno's) start where the cell was called
-    const all = stackFrames(thrown.stack ?? "");
-    const cut = all.findIndex((l) => /\bext:|lib\/repl\//.test(l));
-    const frames = cut < 0 ? all : all.slice(0, cut);
+    // user frames come first; the REPL's own (and Deno's) start where the cell was called, and
+    // a syntax error has only the frames of the type stripping
+    const frames = stackFrames(trimOwnFrames(thrown.stack ?? ""));
     return [`${palette.error(`Uncaught ${thrown.name}:`)} ${thrown.message}`, ...frames].join(
       "\n",
     ) + "\n";
@@ -117,15 +118,17 @@ export function formatFailure(error: unknown, palette: Palette): string {
  * The table `%engines` prints.
  *
  * @param engines The engines, any order.
- * @returns A header and one row per engine, by id; a hint when there are none.
+ * @returns A header (`id host pid data dir state queue`) and one row per engine, by id; a
+ * hint when there are none.
  */
 export function formatEnginesTable(engines: readonly EngineInfo[]): string {
   if (engines.length === 0) {
     return "No engines are registered; start some with `ipx engine --n 2`\n";
   }
-  const rows = [["id", "host", "pid", "state", "queue", "data dir"]];
+  // the columns of issue 3: id, host, pid, data dir, state, queue
+  const rows = [["id", "host", "pid", "data dir", "state", "queue"]];
   for (const e of [...engines].sort((a, b) => a.id - b.id)) {
-    rows.push([String(e.id), e.host, String(e.pid), e.state, String(e.queue), e.dataDir]);
+    rows.push([String(e.id), e.host, String(e.pid), e.dataDir, e.state, String(e.queue)]);
   }
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => r[col]!.length)));
   return rows.map((r) =>

@@ -67,9 +67,22 @@ Deno.test("formatEnginesTable() aligns columns and sorts by id", () => {
   ]);
   assert.equal(
     text,
-    "id  host      pid    state  queue  data dir\n" +
-      "2   host-one  12345  idle   0      /d1\n" +
-      "10  h2        7      busy   3      /d2\n",
+    "id  host      pid    data dir  state  queue\n" +
+      "2   host-one  12345  /d1       idle   0\n" +
+      "10  h2        7      /d2       busy   3\n",
   );
   assert.match(formatEnginesTable([]), /No engines are registered/);
+});
+
+Deno.test("formatOut() and formatLocalError() leave out ipx's own stack frames", () => {
+  const returned = new Error("x");
+  returned.stack = "Error: x\n    at <anonymous>:1:1\n" +
+    "    at Session.post (ext:deno_node/inspector.js:1:3010)\n" +
+    "    at evaluate (file:///x/lib/engine/worker.ts:309:10)";
+  assert.equal(formatOut("0:1", returned, P), "Out[0:1]: Error: x\n    at <anonymous>:1:1\n");
+  const syntax = new SyntaxError("Unexpected token (1:4)");
+  syntax.stack = "SyntaxError: Unexpected token (1:4)\n" +
+    "    at stripTypes (file:///x/lib/evaluate/typescript.ts:51:11)\n" +
+    "    at LocalEvaluator.evaluate (file:///x/lib/repl/local_evaluator.ts:1:1)";
+  assert.equal(formatLocalError(syntax, P), "Uncaught SyntaxError: Unexpected token (1:4)\n");
 });

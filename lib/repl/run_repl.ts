@@ -34,6 +34,11 @@ export interface RunReplOptions {
   client: Client;
   /** Profile name, for the start line. */
   profile: string;
+  /**
+   * The connection file, when it is not a profile's: the start line names it instead of the
+   * profile.
+   */
+  file?: string;
   /** Extra words for the start line, e.g. `local cluster`. */
   note?: string;
   /** The history file (terminal mode only); none when omitted. */
@@ -56,14 +61,21 @@ export interface RunReplOptions {
  * @param ids Engine ids connected.
  * @param profile Profile name.
  * @param note Extra words after the profile.
- * @returns E.g. `ipx repl: 2 engines connected (ids 0,1), profile default; %help lists the magics`.
+ * @param file A connection file outside the profiles, named instead of the profile.
+ * @returns E.g. `ipx repl: 2 engines connected (ids 0,1), profile default; %help lists the magics`
+ * (`…, file /path/c.json; …` with a file).
  */
-export function formatStartLine(ids: readonly number[], profile: string, note?: string): string {
+export function formatStartLine(
+  ids: readonly number[],
+  profile: string,
+  note?: string,
+  file?: string,
+): string {
   const engines = ids.length === 0
     ? "no engines connected yet"
     : `${ids.length} engine${ids.length === 1 ? "" : "s"} connected (ids ${ids.join(",")})`;
-  return `ipx repl: ${engines}, profile ${profile}${note ? ` (${note})` : ""}; ` +
-    `%help lists the magics\n`;
+  const where = file === undefined ? `profile ${profile}` : `file ${file}`;
+  return `ipx repl: ${engines}, ${where}${note ? ` (${note})` : ""}; %help lists the magics\n`;
 }
 
 /**
@@ -81,11 +93,13 @@ export async function runRepl(options: RunReplOptions): Promise<number> {
   const palette = createPalette(wantColors(sink.isTerminal, Deno.env.get("NO_COLOR")));
   const output = new ReplConsole(sink);
   using evaluator = await LocalEvaluator.create();
+  let remember = (_source: string) => {};
   const session = await ReplSession.create({
     client: options.client,
     evaluator,
     console: output,
     palette,
+    onCell: (source) => remember(source),
   });
   let history: History | undefined;
   let historyWarned = false;
@@ -104,7 +118,7 @@ export async function runRepl(options: RunReplOptions): Promise<number> {
       return undefined;
     });
   }
-  const input = options.input ?? (interactive
+  const input: LineInput = options.input ?? (interactive
     ? new TerminalInput({
       complete: (line) => session.complete(line),
       history: history?.newestFirst ?? [],
@@ -119,7 +133,12 @@ export async function runRepl(options: RunReplOptions): Promise<number> {
     })
     : new StreamLineInput(Deno.stdin.readable));
 
-  const start = formatStartLine(options.client.ids, options.profile, options.note);
+  remember = (source) => {
+    input.remember?.(source);
+    history?.add(source).catch(historyFailed);
+  };
+
+  const start = formatStartLine(options.client.ids, options.profile, options.note, options.file);
   if (interactive) output.write(start);
   else info(start);
 
@@ -157,13 +176,15 @@ export async function runRepl(options: RunReplOptions): Promise<number> {
         if (last.failed && options.exitOnError) code = 1;
         break;
       }
-      history?.add(next.line).catch(historyFailed);
-      const result = await session.feed(next.line);
-      if (result.failed && options.exitOnError) {
-        code = 1;
-        break;
+      // a cell recalled from the history comes as one line with newlines in it
+      let end = false;
+      for (const line of next.line.split("\n")) {
+        const result = await session.feed(line);
+        if (result.failed && options.exitOnError) code = 1;
+        end = code === 1 || result.exit || stopped !== undefined;
+        if (end) break;
       }
-      if (result.exit) break;
+      if (end) break;
     }
     if (stopped !== undefined) code = stopped;
   } finally {

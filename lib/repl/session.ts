@@ -26,6 +26,7 @@ import { Interrupts } from "./interrupts.ts";
 import type { LocalEvaluator } from "./local_evaluator.ts";
 import { type CellResult, MAGIC_HANDLERS, type MagicContext } from "./magic_handlers.ts";
 import { findMagic } from "./magic_table.ts";
+import { explainNoEngines } from "./no_engines.ts";
 import type { Palette } from "./palette.ts";
 import { DEFAULT_PX_CONFIG, type GroupOutputs, type PxConfig } from "./px_config.ts";
 import { awaitPx, type PxRecord, submitPx } from "./px_runner.ts";
@@ -50,6 +51,16 @@ export interface ReplSessionOptions {
   progressEveryMs?: number;
   /** Bound on fetching the engines' names for completion. @default 1000 */
   completionTimeoutMs?: number;
+  /**
+   * With no engine registered, how long the controller may take to answer before `%px` says
+   * it cannot be reached. @default 1000
+   */
+  probeMs?: number;
+  /**
+   * Called with a cell's source (its lines joined with `\n`, without the blank line that ends
+   * a `%%px` cell) once it is read, before it runs: for the history.
+   */
+  onCell?: (source: string) => void;
 }
 
 /** What feeding a line did. */
@@ -66,6 +77,7 @@ const NOTHING: FeedResult = { failed: false, exit: false };
 export class ReplSession implements MagicContext {
   #o: ReplSessionOptions;
   #state: ReaderState = INITIAL_READER_STATE;
+  #typed: string[] = [];
   #cell = 1;
   #interrupts = new Interrupts();
   #last: PxRecord | undefined;
@@ -120,7 +132,17 @@ export class ReplSession implements MagicContext {
   async feed(line: string): Promise<FeedResult> {
     const step = readLine(this.#state, line, isIncomplete);
     this.#state = step.state;
+    this.#typed.push(line);
+    if (this.#state.pending.kind === "none") this.#read(step.cell !== undefined);
     return step.cell ? await this.#run(step.cell) : NOTHING;
+  }
+
+  /** A cell was read (or blank lines were skipped): hands its source to `onCell`. */
+  #read(cell: boolean): void {
+    const lines = this.#typed;
+    this.#typed = [];
+    while (lines.length && lines.at(-1)!.trim() === "") lines.pop();
+    if (cell && lines.length) this.#o.onCell?.(lines.join("\n"));
   }
 
   /**
@@ -131,12 +153,14 @@ export class ReplSession implements MagicContext {
   async end(): Promise<FeedResult> {
     const step = endInput(this.#state);
     this.#state = step.state;
+    this.#read(step.cell !== undefined);
     return step.cell ? await this.#run(step.cell) : NOTHING;
   }
 
   /** Drops a cell being typed (Ctrl-C at a prompt). */
   cancelInput(): void {
     this.#state = cancelInput(this.#state);
+    this.#typed = [];
   }
 
   /**
@@ -242,7 +266,7 @@ export class ReplSession implements MagicContext {
    * @returns Whether it failed.
    */
   async runPx(code: string, config: PxConfig, outName: string | undefined): Promise<CellResult> {
-    const targets = resolveTargets(config.targets, this.client.ids);
+    const targets = await this.#targets(config);
     const record = submitPx(this.client, code, targets);
     this.#last = record;
     if (outName !== undefined || !config.block) {
@@ -260,6 +284,12 @@ export class ReplSession implements MagicContext {
       stream: config.stream,
       groupOutputs: config.groupOutputs,
     });
+  }
+
+  async #targets(config: PxConfig): Promise<number[]> {
+    const ids = this.client.ids;
+    if (ids.length === 0) throw await explainNoEngines(this.client, this.#o.probeMs ?? 1000);
+    return resolveTargets(config.targets, ids);
   }
 
   /**

@@ -138,8 +138,8 @@ Deno.test("ReplSession %engines, %help, %exit and bad magics", async () => {
   await using r = await startTestRepl();
   const engines = await r.run("%engines");
   const lines = engines.trimEnd().split("\n");
-  assert.match(lines[0]!, /^id\s+host\s+pid\s+state\s+queue\s+data dir$/);
-  assert.match(lines[1]!, new RegExp(`^0\\s+\\S+\\s+${Deno.pid}\\s+idle\\s+0\\s+`));
+  assert.match(lines[0]!, /^id\s+host\s+pid\s+data dir\s+state\s+queue$/);
+  assert.match(lines[1]!, new RegExp(`^0\\s+\\S+\\s+${Deno.pid}\\s+\\S+\\s+idle\\s+0$`));
   assert.equal(lines.length, 3);
   assert.equal(await r.run("%help"), formatHelp());
   assert.equal(await r.run("%nope"), "UsageError: Unknown magic %nope; %help lists the magics\n");
@@ -179,9 +179,32 @@ Deno.test("ReplSession %engines shows live state and queue", async () => {
   await using r = await startTestRepl();
   await r.run("%%px --noblock --targets 0", "await new Promise(() => {})", "");
   const rows = (await r.run("%engines")).trimEnd().split("\n").slice(1);
-  assert.match(rows[0]!, /^0\s+\S+\s+\d+\s+busy\s+1\s+/);
-  assert.match(rows[1]!, /^1\s+\S+\s+\d+\s+idle\s+0\s+/);
+  assert.match(rows[0]!, /^0\s+\S+\s+\d+\s+\S+\s+busy\s+1$/);
+  assert.match(rows[1]!, /^1\s+\S+\s+\d+\s+\S+\s+idle\s+0$/);
   assert.equal(await r.run("_.interrupt()"), "");
   assert.match(await r.run("%pxresult"), /namespace reset on engines 0 /);
-  assert.match(await r.run("%engines"), /\n0\s+\S+\s+\d+\s+idle\s+0\s+/);
+  assert.match(await r.run("%engines"), /\n0\s+\S+\s+\d+\s+\S+\s+idle\s+0\n/);
+});
+
+Deno.test("ReplSession %px with no engines says so and how to start some", async () => {
+  await using r = await startTestRepl({ engines: 0 });
+  const out = await r.run("%px 2");
+  assert.match(out, /^UsageError: No engines are registered with the controller /);
+  assert.match(out, /start some with `ipx engine --n 2/);
+  assert.doesNotMatch(out, /--targets|%pxconfig/);
+  assert.deepEqual(r.results, [{ failed: true, exit: false }]);
+  assert.match(await r.run("%engines"), /^No engines are registered with the controller /);
+  assert.deepEqual(r.results, [{ failed: false, exit: false }]);
+});
+
+Deno.test("ReplSession %px with the controller gone says it cannot reach it", async () => {
+  await using r = await startTestRepl({ engines: 0, probeMs: 50 });
+  await r.cluster.controller.close();
+  const out = await r.run("%px 2");
+  assert.match(
+    out,
+    /^ConnectionError: Cannot reach the controller from [^:]+: it did not answer within 50 ms and the REPL is reconnecting to it; start the controller again/,
+  );
+  assert.doesNotMatch(out, /--targets|%pxconfig/);
+  assert.match(await r.run("%engines"), /^ConnectionError: Cannot reach the controller/);
 });

@@ -1,11 +1,13 @@
 /**
  * Turns engine output chunks into printable text: with prefixes, whole lines as
  * `[stdout:EID] line` / `[stderr:EID] line` (a partial line waits for its newline or the end);
- * without (stdout of a single engine), the text as it comes.
+ * without (stdout of a single engine), the text as it comes. Stack frames of ipx itself (from
+ * `console.trace()` or a printed error) are left out.
  *
  * @module
  */
 
+import { trimOwnFrames, withoutOwnFrames } from "./own_frames.ts";
 import type { Palette } from "./palette.ts";
 
 /** One piece of engine output. */
@@ -47,14 +49,16 @@ export class StreamPrinter {
    */
   push(chunk: Chunk): string {
     if (chunk.name === "stdout" && !this.#prefixStdout) {
-      if (chunk.text === "") return "";
-      this.#atLineStart = chunk.text.endsWith("\n");
-      return chunk.text;
+      const text = trimOwnFrames(chunk.text);
+      if (text === "") return "";
+      this.#atLineStart = text.endsWith("\n");
+      return text;
     }
     const key = `${chunk.name}:${chunk.engineId}`;
     const text = (this.#partial.get(key) ?? "") + chunk.text;
-    const lines = text.split("\n");
-    this.#partial.set(key, lines.pop()!);
+    const all = text.split("\n");
+    this.#partial.set(key, all.pop()!);
+    const lines = withoutOwnFrames(all);
     if (lines.length === 0) return "";
     const lead = this.#atLineStart ? "" : "\n";
     this.#atLineStart = true;

@@ -35,3 +35,27 @@ Deno.test("printChunks() prints a list with a final flush", () => {
     "[stdout:0] 1\n[stdout:0] 2\n[stderr:1] e\n",
   );
 });
+
+Deno.test("StreamPrinter leaves ipx's frames out of console.trace() and printed errors", () => {
+  const trace = "Trace: t\n    at <anonymous>:1:9\n" +
+    "    at Session.post (ext:deno_node/inspector.js:1:3010)\n" +
+    "    at evaluate (file:///x/lib/engine/worker.ts:309:10)\n";
+  const labelled = new StreamPrinter({ prefixStdout: true }, createPalette(false));
+  assert.equal(
+    labelled.push({ engineId: 0, name: "stderr", text: trace }),
+    "[stderr:0] Trace: t\n[stderr:0]     at <anonymous>:1:9\n",
+  );
+  assert.equal(
+    labelled.push({
+      engineId: 0,
+      name: "stderr",
+      text: "    at drain (file:///x/lib/engine/worker.ts:1:1)\n",
+    }),
+    "",
+  );
+  const plain = new StreamPrinter({ prefixStdout: false }, createPalette(false));
+  assert.equal(
+    plain.push({ engineId: 0, name: "stdout", text: trace }),
+    "Trace: t\n    at <anonymous>:1:9\n",
+  );
+});

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isIncomplete, stripTypes, TypeScriptSyntaxError } from "./ts_source.ts";
+import { isIncomplete, stripTypes, TypeScriptSyntaxError, wrapObjectLiteral } from "./ts_source.ts";
 
 Deno.test("stripTypes() removes types and keeps lines and top-level await", () => {
   assert.equal(stripTypes("let x: number = 1;\nawait f(x as number)"), "let x = 1;\nawait f(x )");
@@ -51,4 +51,15 @@ Deno.test("isIncomplete() accepts complete cells and real syntax errors", () => 
     "function f() {\n  return 1\n}\n",
   ];
   for (const code of done) assert.equal(isIncomplete(code), false, JSON.stringify(code));
+});
+
+Deno.test("wrapObjectLiteral() reads { … } as an object when it parses as one", () => {
+  assert.equal(wrapObjectLiteral("{ a: 1 }"), "({ a: 1 })");
+  assert.equal(
+    wrapObjectLiteral("  { a: 1, b: [2] as number[] }  "),
+    "(  { a: 1, b: [2] as number[] }  )",
+  );
+  for (const code of ["{ let b = 2; b }", "{ a: 1 }; 2", "x = { a: 1 }", "{}\n{ f() }", "1"]) {
+    assert.equal(wrapObjectLiteral(code), code);
+  }
 });

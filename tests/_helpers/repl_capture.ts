@@ -75,7 +75,12 @@ export interface TestRepl extends AsyncDisposable {
  * @param options Engines, terminal pretence, progress timing.
  */
 export async function startTestRepl(
-  options: { engines?: number; isTerminal?: boolean; progressAfterMs?: number } = {},
+  options: {
+    engines?: number;
+    isTerminal?: boolean;
+    progressAfterMs?: number;
+    probeMs?: number;
+  } = {},
 ): Promise<TestRepl> {
   const cluster = await startMemoryCluster({ engines: options.engines ?? 2 });
   const evaluator = await LocalEvaluator.create();
@@ -87,6 +92,7 @@ export async function startTestRepl(
     palette: createPalette(false),
     progressEveryMs: 20,
     ...(options.progressAfterMs !== undefined ? { progressAfterMs: options.progressAfterMs } : {}),
+    ...(options.probeMs !== undefined ? { probeMs: options.probeMs } : {}),
   });
   const repl: TestRepl = {
     session,
