@@ -55,6 +55,7 @@ export {
   ProtocolError,
   SerializationError,
   TimeoutError,
+  TransportMismatchError,
   VersionMismatchError,
 } from "./lib/protocol/errors.ts";
 export type { EngineId, EngineInfo, MsgId } from "./lib/protocol/messages.ts";

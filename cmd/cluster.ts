@@ -6,9 +6,15 @@
 
 import { Command } from "commander";
 import { fileURLToPath } from "node:url";
-import { isProcessAlive, listProfiles } from "../lib/profile/mod.ts";
+import {
+  acquirePidLock,
+  AlreadyRunningError,
+  isProcessAlive,
+  listProfiles,
+} from "../lib/profile/mod.ts";
 import { profilePaths } from "../lib/profile/mod.ts";
 import { writeFileAtomic } from "../lib/profile/mod.ts";
+import { TLS_OFF_WARNING } from "../lib/controller/tls_off.ts";
 import { openLog } from "./_log.ts";
 import { HWM_HELP, MAX_FRAME_HELP, parseHwm, parseMaxFrameMb } from "./_usage.ts";
 
@@ -77,6 +83,18 @@ async function start(
     return 10;
   }
   if (o.daemon) {
+    // what would stop the daemon at once, said here: its stderr goes nowhere, and it fails
+    // before its log file is open (the lock is taken again, for real, by the daemon)
+    if (await Deno.stat(paths.dir).then(() => true, () => false)) {
+      try {
+        (await acquirePidLock(paths.pidFile, { what: "ipx controller" })).release();
+      } catch (error) {
+        console.error(`ipx cluster start: ${(error as Error).message}`);
+        return error instanceof AlreadyRunningError ? 10 : 1;
+      }
+    }
+    // the daemon's own warning goes to its log file only: say it here, where the user looks
+    if (!o.tls) console.error(`ipx cluster start: WARNING: ${TLS_OFF_WARNING}`);
     await Deno.mkdir(paths.log, { recursive: true });
     const logPath = `${paths.log}/cluster.log`;
     const args = [

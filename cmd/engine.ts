@@ -1,6 +1,15 @@
 /**
  * `ipx engine`: start N engine processes that connect to a controller.
  *
+ * The command runs until every engine has ended and none will be restarted, then exits with
+ * (see {@linkcode ENGINE_EXIT_CODES}):
+ * - 0 when the engines were stopped on purpose: `ipx engine` got SIGINT/SIGTERM, or the
+ *   controller shut the cluster down (its engines then exit 0);
+ * - 1 when engines died and were not replaced (killed by a signal, crashed, ran out of memory,
+ *   could not authenticate, or were misconfigured; without `--restart` any death counts), or
+ *   ipx itself failed (e.g. no usable connection file);
+ * - 2 for a usage error.
+ *
  * @module
  */
 
@@ -24,6 +33,24 @@ export interface EngineCliOptions {
   maxMemoryMb?: string;
 }
 
+/** Exit codes of `ipx engine`. */
+export const ENGINE_EXIT_CODES = {
+  /** Every engine was stopped on purpose (a signal to `ipx engine`, or a controller shutdown). */
+  stopped: 0,
+  /** Engines died (signal, crash, out of memory, wrong key, bad configuration), none replaced. */
+  died: 1,
+  /** Bad command-line arguments. */
+  usage: 2,
+} as const;
+
+/** What `ipx engine --help` says about how it ends. */
+const EXIT_HELP = `
+Exit status (once every engine has ended and none will be restarted):
+  ${ENGINE_EXIT_CODES.stopped}  stopped on purpose (SIGINT/SIGTERM to ipx engine, or a controller shutdown)
+  ${ENGINE_EXIT_CODES.died}  engines died and were not replaced (signal, crash, out of memory, wrong key,
+     bad configuration), or no usable connection file
+  ${ENGINE_EXIT_CODES.usage}  usage error`;
+
 function listOpt(v: string | boolean | undefined): boolean | string[] | undefined {
   if (v === undefined || v === false) return undefined;
   if (v === true) return true;
@@ -42,37 +69,43 @@ export async function runEngineCommand(o: EngineCliOptions): Promise<number> {
   const n = Number(o.n);
   if (!Number.isInteger(n) || n < 1) {
     console.error(`ipx engine: --n must be a positive integer, got ${o.n}`);
-    return 2;
+    return ENGINE_EXIT_CODES.usage;
   }
   const maxMemoryMb = o.maxMemoryMb === undefined ? undefined : Number(o.maxMemoryMb);
   if (maxMemoryMb !== undefined && !(Number.isInteger(maxMemoryMb) && maxMemoryMb >= 16)) {
     console.error(
       `ipx engine: --max-memory-mb must be an integer of at least 16, got ${o.maxMemoryMb}`,
     );
-    return 2;
+    return ENGINE_EXIT_CODES.usage;
   }
   const dataDir = resolve(o.dataDir ?? paths.data);
   await Deno.mkdir(dataDir, { recursive: true });
   await Deno.mkdir(paths.log, { recursive: true }).catch(() => {});
   const log = openLog(o.file ? undefined : `${paths.log}/engines.log`);
-  let waited = false;
   // loaded here, not at start: every ipx command loads this file (see main.ts)
   const { waitForConnectionFile } = await import("../lib/protocol/connection_file.ts");
   const { Supervisor } = await import("../lib/engine/supervisor.ts");
   const info = await waitForConnectionFile(file, {
     timeoutMs: Number(o.waitMs),
-    onWaiting: () => {
-      if (!waited) {
-        waited = true;
+    onWaiting: (problem) => {
+      if (problem.detail === undefined) {
         log("info", `waiting for ${file} to appear (is the controller started?)`);
+        return;
       }
+      // it may still be being copied (scp and cp are not atomic): keep waiting, but say why
+      log(
+        "warn",
+        `${file} exists but cannot be used: ${problem.detail}. Waiting up to ` +
+          `${Number(o.waitMs) / 1000} s in case it is still being written; if it stays like ` +
+          `this, copy a fresh ipx-engine.json from the controller's profile security dir ` +
+          "(`ipx controller` prints its path when it starts)",
+      );
     },
   });
   const allowRead = listOpt(o.allowRead);
   const allowWrite = listOpt(o.allowWrite);
   const allowNet = listOpt(o.allowNet);
   const allowEnv = listOpt(o.allowEnv);
-  let fatal = false;
   const sup = new Supervisor({
     file,
     info,
@@ -85,22 +118,31 @@ export async function runEngineCommand(o: EngineCliOptions): Promise<number> {
     ...(allowEnv !== undefined ? { allowEnv } : {}),
     ...(maxMemoryMb ? { maxMemoryMb } : {}),
     log: (line) => log("info", line),
-    // an engine that cannot authenticate (3) or is misconfigured (4) will not get better
-    onExit: (_id, _pid, how) => {
-      if (/exit code [34]\b/.test(how)) fatal = true;
-    },
   });
   sup.start();
   log("info", `started ${n} engine process(es) for ${info.host}:${info.port}, data dir ${dataDir}`);
-  const stop = () => void sup.stop();
+  let stopRequested = false;
+  const stop = () => {
+    stopRequested = true;
+    void sup.stop();
+  };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+  // resolves once nothing of the supervisor is left open, so returning ends the process
   await sup.done;
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
-  log("info", "all engines stopped");
+  const code = !stopRequested && sup.died > 0 ? ENGINE_EXIT_CODES.died : ENGINE_EXIT_CODES.stopped;
+  log(
+    code === ENGINE_EXIT_CODES.stopped ? "info" : "error",
+    code === ENGINE_EXIT_CODES.stopped
+      ? "all engines stopped"
+      : `all engines stopped: ${sup.died} died and ${sup.died === 1 ? "was" : "were"} not ` +
+        `replaced (see above${o.restart ? "" : "; --restart replaces engines that die"}); ` +
+        `exiting with code ${code}`,
+  );
   log.close();
-  return fatal ? 1 : 0;
+  return code;
 }
 
 /** Builds the `ipx engine` command. */
@@ -124,6 +166,7 @@ export function engineCommand(): Command {
       "--allow-env [names]",
       "let user code read environment variables (optionally only these)",
     )
+    .addHelpText("after", EXIT_HELP)
     .action(async (o: EngineCliOptions) => {
       Deno.exitCode = await runEngineCommand(o);
     });

@@ -15,7 +15,9 @@ import { Command } from "commander";
 import { join, resolve } from "node:path";
 import type { Client } from "../lib/client/client.ts";
 import type { Logger } from "../lib/controller/log.ts";
-import { ProfileNameError, type ProfilePaths, profilePaths } from "../lib/profile/mod.ts";
+import { ipxDir, ProfileNameError, type ProfilePaths, profilePaths } from "../lib/profile/mod.ts";
+import { replOrigin } from "../lib/repl/repl_origin.ts";
+import { TLS_OFF_WARNING } from "../lib/controller/tls_off.ts";
 import type { LocalCluster } from "./_local_cluster.ts";
 import { UsageError } from "./_usage.ts";
 
@@ -111,7 +113,10 @@ function parseOptions(o: ReplCliOptions): { n: number | undefined; timeoutMs: nu
  */
 export async function runReplCommand(o: ReplCliOptions): Promise<number> {
   const { n, timeoutMs } = parseOptions(o);
-  const paths = profileOf(o.profile);
+  const file = o.file === undefined ? undefined : resolve(o.file);
+  // a file in a profile's security dir means that profile (start line, history)
+  const origin = replOrigin(profileOf(o.profile).name, file, ipxDir());
+  const paths = profileOf(origin.profile);
   const signals = guardSignals();
   let base: string | undefined;
   let log: (Logger & { close(): void }) | undefined;
@@ -125,6 +130,8 @@ export async function runReplCommand(o: ReplCliOptions): Promise<number> {
       import("./_local_cluster.ts"),
     ]);
     if (n !== undefined) {
+      // the cluster's log reaches stderr only with --verbose: say this one here in any case
+      if (!o.tls && !o.verbose) stderr(`ipx repl: WARNING: ${TLS_OFF_WARNING}\n`);
       base = await Deno.makeTempDir({ prefix: "ipx-repl-" });
       log = fileLogger(join(base, "cluster.log"), o.verbose ?? false);
       try {
@@ -145,14 +152,15 @@ export async function runReplCommand(o: ReplCliOptions): Promise<number> {
     } else {
       client = await Client.connect({
         profile: o.profile,
-        ...(o.file ? { file: resolve(o.file) } : {}),
+        ...(file ? { file } : {}),
         timeoutMs,
       });
     }
     if (signals.received()) return 130;
     return await runRepl({
       client,
-      profile: o.profile,
+      profile: origin.profile,
+      ...(origin.file !== undefined ? { file: origin.file } : {}),
       ...(n !== undefined ? { note: `local cluster of ${n}` } : {}),
       historyFile: paths.historyFile,
       exitOnError: o.exitOnError ?? false,
@@ -177,7 +185,11 @@ export function replCommand(): Command {
       "interactive REPL: local TypeScript plus %px magics on the engines (%help lists them)",
     )
     .option("--profile <name>", "profile of the cluster (and of the history)", "default")
-    .option("--file <path>", "client connection file (instead of the profile's)")
+    .option(
+      "--file <path>",
+      "client connection file (instead of the profile's); one in $IPX_DIR/profile_NAME/security/ " +
+        "means profile NAME (start line and history), any other keeps the history of --profile",
+    )
     .option("--local <n>", "start a private cluster of N engines for this session")
     .option("--data-dir <dir>", "with --local: the engines' data dir (default: the profile's)")
     .option("--no-tls", "with --local: plain TCP on the loopback")

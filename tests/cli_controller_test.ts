@@ -25,6 +25,17 @@ Deno.test("ipx controller writes 0600 connection files, refuses a second control
   assert.notEqual(second.code, 0);
   assert.match(second.stderr, /already running/i);
   assert.match(second.stderr, new RegExp(String(controller.child.pid)));
+  // a background cluster on the same profile says the same, at once, instead of "did not
+  // become ready" pointing at an empty log
+  const daemon = await runIpx(dir.path, "cluster", "start", "--n", "1", "--daemon");
+  assert.equal(daemon.code, 10, daemon.stderr);
+  assert.match(
+    daemon.stderr,
+    new RegExp(
+      `^ipx cluster start: Cannot start: ipx controller is already running as pid ` +
+        `${controller.child.pid} `,
+    ),
+  );
   const status = await controller.stop("SIGTERM");
   assert.equal(status.code, 0);
   await rejects(Deno.stat(`${sec}/ipx-client.json`), Deno.errors.NotFound);

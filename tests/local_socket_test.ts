@@ -84,7 +84,11 @@ Deno.test("engines and clients on the controller's machine use its owner-only lo
     try {
       const foreign = await ensureCertificates({ securityDir: foreignDir, hosts: [] });
       const pinned = `${dir.path}/foreign-ca-client.json`;
-      await writeConnectionFile(pinned, { ...info, tlsCaPem: foreign.caCertPem });
+      await writeConnectionFile(pinned, {
+        ...info,
+        tlsCaPem: foreign.caCertPem,
+        tlsFingerprint: foreign.caFingerprint,
+      });
       await rejects(Client.connect({ file: pinned, timeoutMs: 5000 }), (e: unknown) => {
         const tls = e instanceof TlsError ? e : (e as Error).cause;
         assert.ok(tls instanceof TlsError, `expected a TlsError, got ${e}`);

@@ -9,11 +9,12 @@
 
 import assert, { rejects } from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { Client, ConnectionError } from "../mod.ts";
+import { generateKeyPairSync } from "node:crypto";
+import { AuthenticationError, Client, ConnectionError, TransportMismatchError } from "../mod.ts";
 import { ensureCertificates } from "../lib/controller/certs.ts";
-import { writeConnectionFile } from "../lib/protocol/connection_file.ts";
-import { connectTlsPinned, TlsError } from "../lib/protocol/tls.ts";
-import { IPX_FLAGS, runIpx, tempIpxDir } from "./_helpers/ipx_cli.ts";
+import { readConnectionFile, writeConnectionFile } from "../lib/protocol/connection_file.ts";
+import { connectTlsPinned, TlsError, TlsPinError } from "../lib/protocol/tls.ts";
+import { IPX_FLAGS, IpxProcess, runIpx, tempIpxDir } from "./_helpers/ipx_cli.ts";
 import { RawPeer } from "./_helpers/raw_peer.ts";
 import { READY, startLiveCluster } from "./security_fixture.ts";
 
@@ -28,6 +29,23 @@ async function foreignCertificates(options: { now?: Date; validDays?: number } =
       await Deno.remove(dir, { recursive: true });
     },
   };
+}
+
+/**
+ * Runs `ipx engine --n 1` with a connection file until it exits (a retrying engine fails the test
+ * after `ms` instead of hanging it) and returns its output.
+ */
+async function engineUntilExit(ipxDir: string, file: string, ms = 20_000): Promise<string> {
+  await using engine = new IpxProcess(ipxDir, "engine", "--file", file, "--n", "1");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const exited = await Promise.race([
+    engine.child.status.then(() => true),
+    new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), ms)),
+  ]);
+  clearTimeout(timer);
+  await engine.stop();
+  assert.ok(exited, `the engine still runs after ${ms} ms (retrying?):\n${engine.output}`);
+  return engine.output;
 }
 
 Deno.test("TLS is on by default and a client with the pinned CA runs code end to end", async () => {
@@ -46,7 +64,11 @@ Deno.test("TLS refusals are clear, logged by the controller, and leave it servin
   await t.step("a client whose connection file pins another CA is refused", async () => {
     await using foreign = await foreignCertificates();
     const file = `${c.dir}/foreign-ca-client.json`;
-    await writeConnectionFile(file, { ...c.info, tlsCaPem: foreign.tls.caCertPem });
+    await writeConnectionFile(file, {
+      ...c.info,
+      tlsCaPem: foreign.tls.caCertPem,
+      tlsFingerprint: foreign.tls.caFingerprint,
+    });
     await rejects(Client.connect({ file, timeoutMs: 5000 }), (e: unknown) => {
       assert.ok(e instanceof ConnectionError, String(e));
       const tls = e instanceof TlsError ? e : e.cause;
@@ -56,6 +78,65 @@ Deno.test("TLS refusals are clear, logged by the controller, and leave it servin
       return true;
     });
   });
+
+  await t.step("a file whose pins do not match is refused, naming the pin", async () => {
+    for (
+      const [field, message] of [
+        ["tlsFingerprint", /^The CA pin in \S+ \("tlsFingerprint": 0{16}…\) does not match the CA/],
+        ["tlsCertFingerprint", /presented a certificate .* other than the one \S+ pins/],
+      ] as const
+    ) {
+      const file = `${c.dir}/bad-${field}-client.json`;
+      await writeConnectionFile(file, { ...c.info, [field]: "0".repeat(64) });
+      await rejects(Client.connect({ file, noIpc: true, timeoutMs: 5000 }), (e: unknown) => {
+        assert.ok(e instanceof TlsPinError, `${field}: expected TlsPinError, got ${e}`);
+        assert.ok(e instanceof AuthenticationError);
+        assert.equal(e.pin, field);
+        assert.match(e.message, message);
+        assert.match(e.message, /tampered with or be stale: copy a fresh ipx-client\.json/);
+        return true;
+      });
+    }
+  });
+
+  await t.step("an engine whose file pins another certificate exits 3", async () => {
+    const file = `${c.dir}/bad-pin-engine.json`;
+    const engineInfo = await readConnectionFile(c.engineFile);
+    await writeConnectionFile(file, { ...engineInfo, tlsCertFingerprint: "0".repeat(64) });
+    const out = await engineUntilExit(c.dir, file);
+    assert.match(
+      out,
+      /other than the one \S+bad-pin-engine\.json pins .*copy a fresh ipx-engine\.json/,
+    );
+    assert.match(out, /died: exit code 3 \(could not authenticate/);
+  });
+
+  await t.step(
+    "a file saying plain TCP is told the controller speaks TLS; an engine exits 3",
+    async () => {
+      const { tlsCaPem: _c, tlsFingerprint: _f, tlsCertFingerprint: _l, ...plain } = c.info;
+      const file = `${c.dir}/tcp-client.json`;
+      await writeConnectionFile(file, { ...plain, transport: "tcp" });
+      await rejects(Client.connect({ file, noIpc: true, timeoutMs: 5000 }), (e: unknown) => {
+        assert.ok(e instanceof TransportMismatchError, String(e));
+        assert.match(
+          e.message,
+          /^The controller speaks TLS but \S+tcp-client\.json says plain TCP \("transport": "tcp"\): copy a fresh ipx-client\.json/,
+        );
+        return true;
+      });
+      await c.waitLog(/rejected connection from 127\.0\.0\.1:\d+: TLS handshake failed/);
+      const engineFile = `${c.dir}/tcp-engine.json`;
+      await writeConnectionFile(engineFile, { ...plain, role: "engine", transport: "tcp" });
+      const out = await engineUntilExit(c.dir, engineFile);
+      assert.match(out, /The controller speaks TLS but \S+tcp-engine\.json says plain TCP/);
+      assert.match(
+        out,
+        /died: exit code 3 \(could not authenticate, or a version or TLS\/plain-TCP/,
+      );
+      assert.doesNotMatch(out, /retrying/);
+    },
+  );
 
   await t.step("a certificate that does not name the host is refused", async () => {
     await rejects(
@@ -82,7 +163,9 @@ Deno.test("TLS refusals are clear, logged by the controller, and leave it servin
       await peer.waitClosed();
       const [line] = await c.waitLog(
         new RegExp(
-          `rejected connection from 127\\.0\\.0\\.1:${peer.localPort}: TLS handshake failed`,
+          `rejected connection from 127\\.0\\.0\\.1:${peer.localPort}: TLS handshake failed: ` +
+            `.*the peer does not speak TLS: probably a client or engine whose connection file ` +
+            `says "transport": "tcp"`,
         ),
       );
       assert.ok(line);
@@ -108,6 +191,55 @@ Deno.test("TLS refusals are clear, logged by the controller, and leave it servin
     await c.probe();
     assert.deepEqual(c.client.ids, [0]);
   });
+});
+
+Deno.test("a TLS client at a --no-tls controller: not TLS on its side, a clear line in the log", async () => {
+  await using c = await startLiveCluster({ tls: false });
+  await using foreign = await foreignCertificates();
+  await rejects(
+    connectTlsPinned({ hostname: c.info.host, port: c.info.port, caPem: foreign.tls.caCertPem }),
+    (e: unknown) => {
+      assert.ok(e instanceof TlsError, String(e));
+      assert.equal(e.reason, "not_tls");
+      assert.match(e.message, /an ipx controller started with --no-tls \(plain TCP\)/);
+      return true;
+    },
+  );
+  await c.waitLog(
+    /rejected connection from 127\.0\.0\.1:\d+: A client or engine tried TLS on this plain-TCP \(--no-tls\) port/,
+  );
+  // still serving plain-TCP clients
+  await using again = await Client.connect({ file: c.clientFile, noIpc: true, timeoutMs: 5000 });
+  assert.deepEqual(again.ids, []);
+});
+
+Deno.test("ipx controller refuses a --tls-key that does not match --tls-cert, naming both", async () => {
+  await using dir = await tempIpxDir();
+  await using own = await foreignCertificates();
+  const other = `${own.dir}/other.key`;
+  const key = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
+  await Deno.writeTextFile(other, key.export({ type: "sec1", format: "pem" }) as string);
+  await using ctl = new IpxProcess(
+    dir.path,
+    "controller",
+    "--tls-cert",
+    `${own.dir}/server.pem`,
+    "--tls-key",
+    other,
+    "--tls-ca",
+    `${own.dir}/ca.pem`,
+  );
+  const first = await Promise.race([
+    ctl.child.status.then((s) => ({ exited: s.code })),
+    ctl.waitFor(READY).then(() => ({ ready: true }), () => new Promise<never>(() => {})),
+  ]);
+  assert.ok("exited" in first, `the controller started with a mismatched key:\n${ctl.output}`);
+  assert.notEqual(first.exited, 0);
+  await ctl.stop();
+  assert.match(
+    ctl.output,
+    /--tls-key \S+other\.key does not match the certificate in --tls-cert \S+server\.pem/,
+  );
 });
 
 Deno.test("ipx controller refuses an expired --tls-cert with a clear error", async () => {

@@ -6,7 +6,9 @@
  * connection file: a new CA invalidates every copied connection file. The server certificate lives
  * {@linkcode SERVER_VALID_DAYS} (825 days) and is reissued, by the same CA, on any start where it
  * is expired, within {@linkcode RENEW_BEFORE_DAYS} of expiry (or half its lifetime, if shorter),
- * or does not list a requested host. Clients never notice a server reissue.
+ * or does not list a requested host. The controller rewrites its connection files at every start,
+ * and engines and clients on its machine re-read them, so they follow a reissue; a copy made before
+ * it pins the old certificate (`tlsCertFingerprint`) and is refused with a request to copy it again.
  *
  * Files in `securityDir`: `ca.pem`, `ca-key.pem`, `server.pem`, `server-key.pem`. Keys are PKCS#8
  * PEM, mode 0600, written to a temporary file whose mode is set before it is renamed into place.
@@ -16,6 +18,7 @@
  */
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
+import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { IpxError } from "../protocol/errors.ts";
 import { fingerprintPem, issuedByAny, pemCertificates } from "../protocol/tls.ts";
 import { canonicalIp, expandHosts, type Hosts } from "./cert_hosts.ts";
@@ -149,12 +152,7 @@ export async function loadUserCertificates(
         `pass the key in PEM format (PKCS#8, SEC1 or PKCS#1)`,
     );
   }
-  if (keyType === "PRIVATE KEY" && (await keyMatches(keyPem, leaf)) === false) {
-    throw new CertificateError(
-      `--tls-key ${paths.key} does not belong to the certificate in --tls-cert ${paths.cert}; ` +
-        `pass the key the certificate was issued for`,
-    );
-  }
+  checkKeyPair(keyPem, leafDer, paths);
   if (leaf.notAfter.getTime() <= Date.now()) {
     throw new CertificateError(
       `--tls-cert ${paths.cert} expired on ${leaf.notAfter.toISOString()}; renew the certificate`,
@@ -196,6 +194,43 @@ export async function loadUserCertificates(
     );
   }
   return { caCertPem: bundle, certPem, keyPem, caFingerprint: await fingerprintPem(bundle) };
+}
+
+/**
+ * Refuses a `--tls-key` that is not the private key of the `--tls-cert` leaf, in any format
+ * (PKCS#8, SEC1, PKCS#1) and for any key type: TLS would start, then fail every handshake with
+ * an obscure error.
+ *
+ * @throws {CertificateError} naming both files.
+ */
+function checkKeyPair(
+  keyPem: string,
+  leafDer: Uint8Array<ArrayBuffer>,
+  paths: { cert: string; key: string },
+): void {
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(keyPem);
+  } catch (error) {
+    throw new CertificateError(
+      `--tls-key ${paths.key} holds no usable private key (${(error as Error).message}); ` +
+        `pass the key in PEM format (PKCS#8, SEC1 or PKCS#1)`,
+      { cause: error },
+    );
+  }
+  let cause: unknown;
+  try {
+    if (new X509Certificate(leafDer).checkPrivateKey(key)) return;
+  } catch (error) {
+    cause = error; // e.g. a key type the certificate cannot have: not its key either
+  }
+  throw new CertificateError(
+    `--tls-key ${paths.key} does not match the certificate in --tls-cert ${paths.cert}: it is ` +
+      `not the private key that certificate was issued for, so every TLS handshake would fail; ` +
+      `pass the matching key (or omit --tls-cert, --tls-key and --tls-ca to use the ` +
+      `controller's generated certificate)`,
+    cause === undefined ? {} : { cause },
+  );
 }
 
 /** Every address of this machine plus its host name, for wildcard listen addresses. */

@@ -1,6 +1,7 @@
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import assert from "node:assert/strict";
+import { createPrivateKey, generateKeyPairSync } from "node:crypto";
 import {
   CertificateError,
   ensureCertificates,
@@ -266,7 +267,7 @@ Deno.test("loadUserCertificates: clear errors for missing, non-PEM, mismatched a
     ],
     [
       { cert: a("server.pem"), key: `${dir}/b/server-key.pem` },
-      /does not belong to the certificate/,
+      /--tls-key .*b\/server-key\.pem does not match the certificate in --tls-cert .*a\/server\.pem/,
     ],
     [
       { cert: a("server.pem"), key: a("server-key.pem"), ca: `${dir}/b/ca.pem` },
@@ -281,6 +282,54 @@ Deno.test("loadUserCertificates: clear errors for missing, non-PEM, mismatched a
       return true;
     });
   }
+});
+
+Deno.test("loadUserCertificates refuses a --tls-key of another key pair in every format (SEC1, PKCS#1, RSA PKCS#8)", async () => {
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  await ensureCertificates({ securityDir: dir, hosts: [] });
+  const ec = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
+  const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
+  const others: Record<string, string> = {
+    "other-ec-sec1.key": ec.export({ type: "sec1", format: "pem" }) as string,
+    "other-ec-pkcs8.key": ec.export({ type: "pkcs8", format: "pem" }) as string,
+    "other-rsa-pkcs1.key": rsa.export({ type: "pkcs1", format: "pem" }) as string,
+    "other-rsa-pkcs8.key": rsa.export({ type: "pkcs8", format: "pem" }) as string,
+  };
+  for (const [name, pem] of Object.entries(others)) {
+    await Deno.writeTextFile(`${dir}/${name}`, pem);
+    await assert.rejects(
+      loadUserCertificates({
+        cert: `${dir}/server.pem`,
+        key: `${dir}/${name}`,
+        ca: `${dir}/ca.pem`,
+      }),
+      (e: unknown) => {
+        assert.ok(e instanceof CertificateError, `${name}: ${e}`);
+        assert.ok(
+          e.message.startsWith(
+            `--tls-key ${dir}/${name} does not match the certificate in --tls-cert ` +
+              `${dir}/server.pem: it is not the private key`,
+          ),
+          e.message,
+        );
+        assert.match(e.message, /pass the matching key/);
+        return true;
+      },
+    );
+  }
+  // the certificate's own key is accepted in SEC1 form too
+  const own = createPrivateKey(await Deno.readTextFile(`${dir}/server-key.pem`));
+  await Deno.writeTextFile(
+    `${dir}/own-sec1.key`,
+    own.export({ type: "sec1", format: "pem" }) as string,
+  );
+  const tls = await loadUserCertificates({
+    cert: `${dir}/server.pem`,
+    key: `${dir}/own-sec1.key`,
+    ca: `${dir}/ca.pem`,
+  });
+  assert.match(tls.keyPem, /^-----BEGIN EC PRIVATE KEY-----/);
 });
 
 Deno.test("loadUserCertificates: a self-signed CA:FALSE certificate pins itself", async () => {

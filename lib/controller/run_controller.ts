@@ -20,6 +20,7 @@ import { fingerprintPem } from "../protocol/tls.ts";
 import { readConnectionFile } from "../protocol/connection_file.ts";
 import type { Logger } from "./log.ts";
 import type { TaskStoreLimits } from "./task_store.ts";
+import { TLS_OFF_WARNING } from "./tls_off.ts";
 import { serve, type Server } from "./server.ts";
 import { removeStaleSockets, socketName, unixPathFits } from "../protocol/unix_socket.ts";
 
@@ -149,11 +150,7 @@ export async function runController(options: RunControllerOptions): Promise<Runn
         }
       }
     } else {
-      log(
-        "warn",
-        "TLS is OFF (--no-tls): traffic, including code and data, travels in plain text; " +
-          "frames are still authenticated. Use only on a trusted network",
-      );
+      log("warn", TLS_OFF_WARNING);
     }
     const controller = new Controller({
       key,

@@ -64,6 +64,9 @@ function bindError(error: unknown, where: string): ConnectionError {
   });
 }
 
+/** How the TLS server reports a peer whose first bytes are not a TLS record. */
+const PLAIN_PEER = /wrong version number|InvalidContentType|http request|unknown protocol/i;
+
 /**
  * Binds and starts accepting. Throws {@linkcode ConnectionError} with a hint when the port is
  * in use or the address cannot be bound.
@@ -88,7 +91,12 @@ export async function serve(controller: Controller, options: ServeOptions): Prom
         onTlsError: (peer, error) =>
           options.log?.(
             "warn",
-            `rejected connection from ${peer}: TLS handshake failed: ${error.message}`,
+            `rejected connection from ${peer}: TLS handshake failed: ${error.message}` +
+              (PLAIN_PEER.test(error.message)
+                ? `; the peer does not speak TLS: probably a client or engine whose connection ` +
+                  `file says "transport": "tcp" (give it a fresh one from this controller's ` +
+                  `security dir)`
+                : ""),
           ),
       });
     } catch (error) {

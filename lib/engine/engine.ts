@@ -13,11 +13,10 @@ import { joinOutput, tooLargeReplacement } from "./outgoing.ts";
 import { BackoffSleep } from "./backoff_sleep.ts";
 import type { Channel } from "../protocol/channel.ts";
 import {
-  AuthenticationError,
   ConnectionError,
+  isPermanentConnectError,
   mib,
   ProtocolError,
-  VersionMismatchError,
 } from "../protocol/errors.ts";
 import { DEFAULT_MAX_FRAME_BYTES } from "../protocol/frame.ts";
 import { clientHandshake } from "../protocol/handshake.ts";
@@ -165,8 +164,8 @@ export class Engine {
           peer: "controller",
         });
       } catch (error) {
-        if (error instanceof AuthenticationError || error instanceof VersionMismatchError) {
-          throw error; // retrying cannot help
+        if (isPermanentConnectError(error)) {
+          throw error; // wrong key, pin, version or transport: retrying cannot help
         }
         const now = Date.now();
         if (!failingSince) failingSince = now;

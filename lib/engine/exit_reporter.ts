@@ -15,7 +15,7 @@
 
 import { BackoffSleep } from "./backoff_sleep.ts";
 import type { Channel } from "../protocol/channel.ts";
-import { AuthenticationError, VersionMismatchError } from "../protocol/errors.ts";
+import { isPermanentConnectError } from "../protocol/errors.ts";
 import { clientHandshake } from "../protocol/handshake.ts";
 import type { ClientToController, ControllerToClient, EngineId } from "../protocol/messages.ts";
 import type { ByteConn } from "../protocol/transport.ts";
@@ -40,6 +40,11 @@ export interface ExitReporterOptions {
   key: string;
   /** Where the key came from (for errors). */
   keySource: string;
+  /**
+   * The connection file a wrong key tells the user to copy afresh. The reporter connects in
+   * the client role but with the key of the engines' connection file. @default "ipx-engine.json"
+   */
+  keyFileName?: string;
   /** Log sink. */
   log?: (line: string) => void;
   /** Most reports kept (while the controller is unreachable, or to send again). @default 1000 */
@@ -100,12 +105,15 @@ export class ExitReporter implements AsyncDisposable {
           key: this.#o.key,
           role: "client",
           keySource: this.#o.keySource,
+          keyFileName: this.#o.keyFileName ?? "ipx-engine.json",
           peer: "controller",
           timeoutMs: 5000,
         });
       } catch (error) {
-        if (error instanceof AuthenticationError || error instanceof VersionMismatchError) {
-          this.#o.log?.(`cannot report engine exits to the controller: ${error.message}`);
+        if (isPermanentConnectError(error)) {
+          this.#o.log?.(
+            `cannot report engine exits to the controller: ${(error as Error).message}`,
+          );
           return;
         }
         await this.#backoff.sleep(backoff);

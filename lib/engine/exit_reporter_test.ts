@@ -121,3 +121,25 @@ Deno.test("ExitReporter sends reports of registered engines again to every new c
     for (const s of servers) s.channel.close();
   }
 });
+
+Deno.test("ExitReporter with a wrong key says to copy a fresh ipx-engine.json, not the client file", async () => {
+  const logged = Promise.withResolvers<string>();
+  const servers: Promise<unknown>[] = [];
+  await using _reporter = new ExitReporter({
+    connect: () => {
+      const [a, b] = memoryPair();
+      servers.push(serverHandshake(b, { key: generateKey(), peer: "memory" }).catch(() => {}));
+      return Promise.resolve(a);
+    },
+    key: generateKey(),
+    keySource: "/nodes/n1/ipx-engine.json",
+    log: (line) => logged.resolve(line),
+  });
+  const line = await logged.promise;
+  assert.match(
+    line,
+    /^cannot report engine exits to the controller: .*the key in \/nodes\/n1\/ipx-engine\.json does not match the controller's: copy a fresh ipx-engine\.json from/,
+  );
+  assert.doesNotMatch(line, /ipx-client\.json/);
+  await Promise.all(servers);
+});

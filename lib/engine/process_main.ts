@@ -1,7 +1,8 @@
 /**
  * Entry point of one engine process (started by `ipx engine`, with narrow Deno permissions).
  * Prints one machine-readable line per registration on stdout: `ipx-engine registered <id>`.
- * Exit codes: 0 stopped, 3 cannot authenticate or version mismatch, 4 bad configuration.
+ * Exit codes: 0 stopped, 3 cannot authenticate (wrong key or certificate pin) or a version or
+ * TLS/plain-TCP mismatch, 4 bad configuration.
  *
  * @module
  */
@@ -10,7 +11,7 @@ import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { readConnectionFile } from "../protocol/connection_file.ts";
 import { dial } from "../protocol/dial.ts";
-import { AuthenticationError, VersionMismatchError } from "../protocol/errors.ts";
+import { isPermanentConnectError } from "../protocol/errors.ts";
 import { Engine } from "./engine.ts";
 import { Executor } from "./executor.ts";
 
@@ -35,6 +36,7 @@ export async function main(args: string[]): Promise<number> {
       "allow-write": { type: "string" },
       "allow-net": { type: "string" },
       "allow-env": { type: "string" },
+      "parent-pipe": { type: "boolean" },
     },
   });
   if (!values.file || !values["data-dir"]) {
@@ -76,6 +78,7 @@ export async function main(args: string[]): Promise<number> {
   const onInt = () => void engine.stop("SIGINT");
   Deno.addSignalListener("SIGTERM", onTerm);
   Deno.addSignalListener("SIGINT", onInt);
+  if (values["parent-pipe"]) void stopWhenParentGone(engine);
   try {
     await engine.start();
     await engine.done;
@@ -83,11 +86,27 @@ export async function main(args: string[]): Promise<number> {
   } catch (error) {
     console.error(`ipx engine: ${(error as Error).message}`);
     await engine.stop(`failed: ${(error as Error).message}`);
-    return error instanceof AuthenticationError || error instanceof VersionMismatchError ? 3 : 1;
+    return isPermanentConnectError(error) ? 3 : 1;
   } finally {
     Deno.removeSignalListener("SIGTERM", onTerm);
     Deno.removeSignalListener("SIGINT", onInt);
   }
+}
+
+/**
+ * Stops the engine when its stdin reaches its end: the supervisor holds the other end of that
+ * pipe and never writes to it, so the end comes when the supervisor process is gone (however it
+ * ended).
+ */
+async function stopWhenParentGone(engine: Engine): Promise<void> {
+  const buf = new Uint8Array(64);
+  try {
+    while ((await Deno.stdin.read(buf)) !== null) { /* nothing is sent */ }
+  } catch { /* closed: the same */ }
+  try {
+    console.error("ipx engine: its supervisor is gone (its pipe closed); stopping");
+  } catch { /* its stderr went with it */ }
+  await engine.stop("its supervisor is gone");
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

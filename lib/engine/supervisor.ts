@@ -142,7 +142,7 @@ export function describeExit(status: Deno.CommandStatus, tail: readonly string[]
     return `killed by signal ${status.signal}${note}`;
   }
   if (status.code === 3) {
-    return "exit code 3 (could not authenticate or version mismatch: see above)";
+    return "exit code 3 (could not authenticate, or a version or TLS/plain-TCP mismatch: see above)";
   }
   if (status.code === 4) return "exit code 4 (bad engine configuration: see above)";
   return `exit code ${status.code}`;
@@ -245,7 +245,9 @@ export function engineProcessFlags(o: SupervisorOptions): string[] {
 }
 
 function engineArgs(o: SupervisorOptions): string[] {
-  const args = ["--file", o.file, "--data-dir", o.dataDir];
+  // the engine stops when its stdin closes: when this supervisor is gone, even by SIGKILL,
+  // its engines do not live on as orphans (a cluster started again would get them as extras)
+  const args = ["--file", o.file, "--data-dir", o.dataDir, "--parent-pipe"];
   if (o.allowRead?.length) args.push("--allow-read", o.allowRead.join(","));
   if (o.allowWrite?.length) args.push("--allow-write", o.allowWrite.join(","));
   if (o.allowNet) args.push(`--allow-net=${o.allowNet === true ? "" : o.allowNet.join(",")}`);
@@ -279,6 +281,8 @@ export class Supervisor {
   #reporter: ExitReporter | undefined;
   #quickCrashes = 0;
   #restartTimers = new Set<ReturnType<typeof setTimeout>>();
+  #finishing = false;
+  #died = 0;
 
   /** @param options What to start and how. */
   constructor(options: SupervisorOptions) {
@@ -298,9 +302,23 @@ export class Supervisor {
     return [...this.#slots].map((s) => s.child.pid);
   }
 
-  /** Resolves when every engine process has ended and none will be restarted. */
+  /**
+   * Resolves when every engine process has ended and none will be restarted. By then the
+   * supervisor holds nothing open (no connection to the controller, no timer), so a command
+   * that only waited for this ends.
+   */
   get done(): Promise<void> {
     return this.#allExited.promise;
+  }
+
+  /**
+   * How many engines died and were not replaced: ended by a signal or a non-zero exit code
+   * without {@linkcode Supervisor.stop} having been called (engines replaced with `restart` do
+   * not count; one that cannot authenticate or is misconfigured is never replaced, so it does).
+   * An engine that exits 0 on its own (the controller asked it to shut down) did not die.
+   */
+  get died(): number {
+    return this.#died;
   }
 
   /** Starts the N engine processes. */
@@ -309,14 +327,14 @@ export class Supervisor {
     cacheEngineModules().then(
       () => {
         if (this.#stopping) {
-          if (this.#slots.size === 0) this.#allExited.resolve();
+          if (this.#slots.size === 0) this.#finish();
           return;
         }
         for (let i = 0; i < this.#o.n; i++) this.#spawn();
       },
       (error) => {
         this.#o.log(`cannot start engines: ${(error as Error).message}`);
-        this.#allExited.resolve();
+        this.#finish();
       },
     );
   }
@@ -332,7 +350,7 @@ export class Supervisor {
         ? ["engine-process", ...engineArgs(o)]
         : ["run", "--config", CONFIG, ...engineProcessFlags(o), PROCESS_MAIN, ...engineArgs(o)],
       cwd: o.dataDir,
-      stdin: "null",
+      stdin: "piped", // never written: it closes when this process ends (see engineArgs)
       stdout: "piped",
       stderr: "piped",
       // only what Deno needs to find its cache: user code allowed env access sees no more
@@ -389,9 +407,10 @@ export class Supervisor {
         this.#restartLater(
           slot.engineId === undefined && Date.now() - slot.startedAt < QUICK_CRASH_MS,
         );
-      } else if (this.#slots.size === 0 && this.#restartTimers.size === 0) {
-        this.#allExited.resolve();
+        return;
       }
+      if (!this.#stopping && !status.success) this.#died++;
+      if (this.#slots.size === 0 && this.#restartTimers.size === 0) this.#finish();
     });
   }
 
@@ -406,7 +425,7 @@ export class Supervisor {
     const timer = setTimeout(() => {
       this.#restartTimers.delete(timer);
       if (this.#stopping) {
-        if (this.#slots.size === 0) this.#allExited.resolve();
+        if (this.#slots.size === 0) this.#finish();
         return;
       }
       this.#spawn();
@@ -429,20 +448,31 @@ export class Supervisor {
     }
   }
 
+  /**
+   * The last engine has ended and none will be restarted: closes the connection to the
+   * controller (after sending the exit reports still queued on it; its reconnect loop would
+   * otherwise keep the process alive for good), then resolves {@linkcode Supervisor.done}.
+   */
+  #finish(): void {
+    if (this.#finishing) return;
+    this.#finishing = true;
+    const closed = this.#reporter?.close() ?? Promise.resolve();
+    closed.catch(() => {}).finally(() => this.#allExited.resolve());
+  }
+
   /** Stops every engine (SIGTERM, then SIGKILL after `graceMs`) and waits for them. */
   async stop(graceMs = 3000): Promise<void> {
     this.#stopping = true;
     for (const t of this.#restartTimers) clearTimeout(t);
     this.#restartTimers.clear();
     if (this.#slots.size === 0) {
-      this.#allExited.resolve();
+      this.#finish();
     } else {
       this.signal("SIGTERM");
-      const timer = setTimeout(() => this.signal("SIGKILL"), graceMs);
-      await this.#allExited.promise;
-      clearTimeout(timer);
     }
-    await this.#reporter?.close();
+    const timer = setTimeout(() => this.signal("SIGKILL"), graceMs);
+    await this.#allExited.promise;
+    clearTimeout(timer);
   }
 
   /** Stops every engine. */

@@ -7,6 +7,7 @@
  */
 
 import { IpxError } from "./errors.ts";
+import { normalizeFingerprint, pemCertificates } from "./tls.ts";
 import { writeFileAtomic } from "./write_file_atomic.ts";
 
 /** Everything a client or engine needs to reach and authenticate to a controller. */
@@ -29,13 +30,20 @@ export interface ConnectionInfo {
   location: string;
   /** Base64 of the 32-byte shared secret. */
   key: string;
-  /** PEM of the CA that signed the controller's certificate (when `transport` is `tls`). */
+  /**
+   * PEM of the CA that signed the controller's certificate; required when `transport` is `tls`
+   * (a fingerprint alone cannot be pinned).
+   */
   tlsCaPem?: string;
-  /** SHA-256 fingerprint of the CA certificate (when `transport` is `tls`). */
+  /**
+   * SHA-256 fingerprint (64 lowercase hex digits) of the first certificate in `tlsCaPem`;
+   * optional. When present, a file whose CA does not match it is refused (`dial`).
+   */
   tlsFingerprint?: string;
   /**
-   * SHA-256 fingerprint of the controller's own certificate: peers presenting exactly it are
-   * accepted without parsing certificates (optional; the CA check covers the rest).
+   * SHA-256 fingerprint of the controller's own certificate; optional. When present, the
+   * controller must present exactly that certificate (`connectTlsPinned`), else the connection
+   * is refused; without it any certificate the CA signed is accepted.
    */
   tlsCertFingerprint?: string;
   /**
@@ -68,16 +76,22 @@ export class ConnectionFileError extends IpxError {
   /** What went wrong. */
   readonly problem: ConnectionFileProblem;
   /**
+   * For a file that exists but cannot be used (`invalid-json`, `invalid-fields`): what is wrong
+   * with its contents, without the path or advice (e.g. `it is not valid JSON (…)`).
+   */
+  readonly detail: string | undefined;
+  /**
    * @param message What happened and what to do about it.
-   * @param options The file, the kind of problem, and the `cause`.
+   * @param options The file, the kind of problem, what is wrong with it, and the `cause`.
    */
   constructor(
     message: string,
-    options: ErrorOptions & { path: string; problem: ConnectionFileProblem },
+    options: ErrorOptions & { path: string; problem: ConnectionFileProblem; detail?: string },
   ) {
     super(message, { cause: options.cause });
     this.path = options.path;
     this.problem = options.problem;
+    this.detail = options.detail;
   }
 }
 
@@ -87,8 +101,12 @@ export interface WaitForConnectionFileOptions {
   timeoutMs: number;
   /** Stops waiting early; the promise then rejects with `signal.reason`. */
   signal?: AbortSignal;
-  /** Called once, when the first attempt finds no usable file and waiting begins. */
-  onWaiting?: () => void;
+  /**
+   * Called when the first attempt finds no usable file and waiting begins, and again whenever
+   * the kind of problem changes (say, from a missing file to one that is not valid JSON), with
+   * the latest attempt's error.
+   */
+  onWaiting?: (problem: ConnectionFileError) => void;
   /**
    * Milliseconds between attempts.
    * @default {100}
@@ -97,8 +115,9 @@ export interface WaitForConnectionFileOptions {
 }
 
 const KEY_BYTES = 32;
-const HINT_FIX =
-  "restart the controller to rewrite it, or pass --file with a valid connection file";
+const HINT_FIX = "copy a fresh one from the controller's profile security dir (`ipx controller` " +
+  "prints its path when it starts), restart the controller to rewrite it, or pass --file with " +
+  "a valid connection file";
 
 /**
  * Reads and validates a connection file.
@@ -136,9 +155,10 @@ export async function readConnectionFile(path: string): Promise<ConnectionInfo> 
   try {
     value = JSON.parse(text);
   } catch (error) {
+    const detail = `it is not valid JSON (${errorText(error)})`;
     throw new ConnectionFileError(
-      `Cannot use connection file ${path}: it is not valid JSON (${errorText(error)}); ${HINT_FIX}`,
-      { path, problem: "invalid-json", cause: error },
+      `Cannot use connection file ${path}: ${detail}; ${HINT_FIX}`,
+      { path, problem: "invalid-json", detail, cause: error },
     );
   }
   return parseConnectionInfo(value, path);
@@ -155,10 +175,10 @@ export async function readConnectionFile(path: string): Promise<ConnectionInfo> 
  */
 export function parseConnectionInfo(value: unknown, source: string): ConnectionInfo {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    const detail = `expected a JSON object, got ${describe(value)}`;
     throw new ConnectionFileError(
-      `Cannot use connection file ${source}: expected a JSON object, got ${describe(value)}; ` +
-        HINT_FIX,
-      { path: source, problem: "invalid-fields" },
+      `Cannot use connection file ${source}: ${detail}; ${HINT_FIX}`,
+      { path: source, problem: "invalid-fields", detail },
     );
   }
   const v = value as Record<string, unknown>;
@@ -179,11 +199,25 @@ export function parseConnectionInfo(value: unknown, source: string): ConnectionI
   );
   check("location", isNonEmptyString(v.location), "a non-empty string");
   check("key", isKey(v.key), `base64 of ${KEY_BYTES} bytes`);
-  for (const field of ["tlsCaPem", "tlsFingerprint", "tlsCertFingerprint"]) {
-    check(field, v[field] === undefined || isNonEmptyString(v[field]), "a non-empty string");
+  check(
+    "tlsCaPem",
+    v.tlsCaPem === undefined ||
+      (typeof v.tlsCaPem === "string" && pemCertificates(v.tlsCaPem).length > 0),
+    "a PEM certificate (-----BEGIN CERTIFICATE-----)",
+  );
+  for (const field of ["tlsFingerprint", "tlsCertFingerprint"]) {
+    check(
+      field,
+      v[field] === undefined ||
+        (typeof v[field] === "string" && normalizeFingerprint(v[field]) !== undefined),
+      "a SHA-256 fingerprint (64 hex digits)",
+    );
   }
-  if (v.transport === "tls" && v.tlsCaPem === undefined && v.tlsFingerprint === undefined) {
-    problems.push(`transport "tls" needs "tlsCaPem" or "tlsFingerprint"`);
+  if (v.transport === "tls" && v.tlsCaPem === undefined) {
+    problems.push(
+      `transport "tls" needs "tlsCaPem", the controller's CA certificate (a fingerprint alone ` +
+        `cannot be pinned)`,
+    );
   }
   check(
     "ipcPath",
@@ -198,9 +232,10 @@ export function parseConnectionInfo(value: unknown, source: string): ConnectionI
     "an ISO 8601 date",
   );
   if (problems.length > 0) {
+    const detail = problems.join("; ");
     throw new ConnectionFileError(
-      `Cannot use connection file ${source}: ${problems.join("; ")}; ${HINT_FIX}`,
-      { path: source, problem: "invalid-fields" },
+      `Cannot use connection file ${source}: ${detail}; ${HINT_FIX}`,
+      { path: source, problem: "invalid-fields", detail },
     );
   }
   const info: ConnectionInfo = {
@@ -218,8 +253,10 @@ export function parseConnectionInfo(value: unknown, source: string): ConnectionI
     createdAt: v.createdAt as string,
   };
   if (typeof v.tlsCaPem === "string") info.tlsCaPem = v.tlsCaPem;
-  if (typeof v.tlsFingerprint === "string") info.tlsFingerprint = v.tlsFingerprint;
-  if (typeof v.tlsCertFingerprint === "string") info.tlsCertFingerprint = v.tlsCertFingerprint;
+  for (const field of ["tlsFingerprint", "tlsCertFingerprint"] as const) {
+    const pin = typeof v[field] === "string" ? normalizeFingerprint(v[field]) : undefined;
+    if (pin !== undefined) info[field] = pin;
+  }
   if (typeof v.ipcPath === "string") info.ipcPath = v.ipcPath;
   return info;
 }
@@ -250,7 +287,9 @@ export async function writeConnectionFile(path: string, info: ConnectionInfo): P
 
 /**
  * Waits until a connection file exists and is valid, polling every `intervalMs`. Useful when an
- * engine or client starts at the same time as its controller.
+ * engine or client starts at the same time as its controller. A file that exists but is not
+ * valid is waited for too (a controller writes its files atomically, but a copy made with
+ * `scp` or `cp` can be read half-written); `onWaiting` gets the reason at once.
  *
  * @param path The file to wait for.
  * @param options Timeout, abort signal, a callback for when waiting starts, and the interval.
@@ -264,7 +303,7 @@ export async function waitForConnectionFile(
 ): Promise<ConnectionInfo> {
   const { timeoutMs, signal, onWaiting, intervalMs = 100 } = options;
   const started = performance.now();
-  let announced = false;
+  let announced: ConnectionFileProblem | undefined;
   while (true) {
     signal?.throwIfAborted();
     let last: ConnectionFileError;
@@ -276,16 +315,19 @@ export async function waitForConnectionFile(
     }
     const waited = performance.now() - started;
     if (waited >= timeoutMs) {
+      const after = `Timed out after ${(waited / 1000).toFixed(1)} s waiting for connection file`;
       throw new ConnectionFileError(
-        `Timed out after ${(waited / 1000).toFixed(1)} s waiting for connection file ${path} ` +
-          `(last problem: ${last.problem}). Start the controller first with \`ipx controller\` ` +
-          "(same profile), pass --file with the right connection file, or allow a longer timeout",
+        last.detail !== undefined
+          ? `${after} ${path}: it exists but cannot be used (${last.detail}); ${HINT_FIX}`
+          : `${after} ${path} ` +
+            `(last problem: ${last.problem}). Start the controller first with \`ipx controller\` ` +
+            "(same profile), pass --file with the right connection file, or allow a longer timeout",
         { path, problem: "timeout", cause: last },
       );
     }
-    if (!announced) {
-      announced = true;
-      onWaiting?.();
+    if (announced !== last.problem) {
+      announced = last.problem;
+      onWaiting?.(last);
     }
     await pause(Math.min(intervalMs, Math.max(0, timeoutMs - waited)), signal);
   }

@@ -28,6 +28,9 @@ function sampleInfo(overrides: Partial<ConnectionInfo> = {}): ConnectionInfo {
   };
 }
 
+/** Enough of a PEM certificate for the validator (which only checks its form). */
+const CA_PEM = "-----BEGIN CERTIFICATE-----\nMIIBAA==\n-----END CERTIFICATE-----\n";
+
 async function rejectsWith(
   promise: Promise<unknown>,
   problem: string,
@@ -46,7 +49,7 @@ async function rejectsWith(
 Deno.test("writeConnectionFile() then readConnectionFile() round-trips with mode 0600", async () => {
   await withTempDir("ipx_connection_file_test_", async (dir) => {
     const path = join(dir, "ipx-client.json");
-    const tls = sampleInfo({ transport: "tls", tlsCaPem: "-----BEGIN CERT", role: "engine" });
+    const tls = sampleInfo({ transport: "tls", tlsCaPem: CA_PEM, role: "engine" });
     await writeConnectionFile(path, tls);
     assert.deepEqual(await readConnectionFile(path), tls);
     assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
@@ -117,7 +120,62 @@ Deno.test("parseConnectionInfo() lists every missing or invalid field", () => {
   assert.throws(() => parseConnectionInfo([1], "x.json"), /expected a JSON object/);
   assert.throws(
     () => parseConnectionInfo(sampleInfo({ transport: "tls" }), "x.json"),
-    /needs "tlsCaPem" or "tlsFingerprint"/,
+    /transport "tls" needs "tlsCaPem", the controller's CA certificate \(a fingerprint alone cannot be pinned\)/,
+  );
+});
+
+Deno.test("parseConnectionInfo() refuses a TLS file pinning only a fingerprint, as dial would", () => {
+  const pin = "ab".repeat(32);
+  assert.throws(
+    () =>
+      parseConnectionInfo(
+        sampleInfo({ transport: "tls", tlsFingerprint: pin, tlsCertFingerprint: pin }),
+        "x.json",
+      ),
+    (e: unknown) => {
+      assert.ok(e instanceof ConnectionFileError, String(e));
+      assert.equal(e.problem, "invalid-fields");
+      assert.match(
+        e.message,
+        /^Cannot use connection file x\.json: transport "tls" needs "tlsCaPem"/,
+      );
+      assert.match(e.message, /a fingerprint alone cannot be pinned/);
+      return true;
+    },
+  );
+});
+
+Deno.test("parseConnectionInfo() checks the form of TLS pins and keeps them canonical", () => {
+  const pin = "ab".repeat(32);
+  const info = parseConnectionInfo(
+    sampleInfo({
+      transport: "tls",
+      tlsCaPem: CA_PEM,
+      tlsFingerprint: pin.toUpperCase(),
+      tlsCertFingerprint: pin.match(/../g)!.join(":"),
+    }),
+    "x.json",
+  );
+  assert.equal(info.tlsFingerprint, pin);
+  assert.equal(info.tlsCertFingerprint, pin);
+  assert.throws(
+    () =>
+      parseConnectionInfo(
+        sampleInfo({
+          transport: "tls",
+          tlsCaPem: "not a certificate",
+          tlsFingerprint: "0".repeat(63),
+          tlsCertFingerprint: "sha256-nope",
+        }),
+        "x.json",
+      ),
+    (e: unknown) => {
+      assert.ok(e instanceof ConnectionFileError, String(e));
+      assert.match(e.message, /"tlsCaPem" must be a PEM certificate/);
+      assert.match(e.message, /"tlsFingerprint" must be a SHA-256 fingerprint \(64 hex digits\)/);
+      assert.match(e.message, /"tlsCertFingerprint" must be a SHA-256 fingerprint/);
+      return true;
+    },
   );
 });
 
@@ -182,6 +240,53 @@ Deno.test("waitForConnectionFile() times out naming the wait and the remedy", as
     );
     assert.ok(error.cause instanceof ConnectionFileError);
     assert.equal(error.cause.problem, "missing");
+  });
+});
+
+Deno.test("waitForConnectionFile() says why an existing file cannot be used, not that it is missing", async () => {
+  await withTempDir("ipx_connection_file_test_", async (dir) => {
+    const path = join(dir, "corrupt.json");
+    await Deno.writeTextFile(path, "{ this is not json");
+    const problems: ConnectionFileError[] = [];
+    const error = await rejectsWith(
+      waitForConnectionFile(path, {
+        timeoutMs: 30,
+        intervalMs: 5,
+        onWaiting: (p) => problems.push(p),
+      }),
+      "timeout",
+      /Timed out after \d+\.\d s waiting for connection file \S+corrupt\.json: it exists but cannot be used \(it is not valid JSON \(.+\)\); copy a fresh one from the controller's profile security dir/,
+    );
+    assert.doesNotMatch(error.message, /Start the controller first/);
+    assert.equal((error.cause as ConnectionFileError).problem, "invalid-json");
+    assert.equal(problems.length, 1, "told once, not on every attempt");
+    assert.equal(problems[0]!.problem, "invalid-json");
+    assert.match(problems[0]!.detail!, /^it is not valid JSON \(/);
+  });
+});
+
+Deno.test("waitForConnectionFile() tells each new problem and takes the file once it is whole", async () => {
+  await withTempDir("ipx_connection_file_test_", async (dir) => {
+    const path = join(dir, "ipx-engine.json");
+    const whole = JSON.stringify(sampleInfo({ role: "engine" }));
+    const seen: string[] = [];
+    // missing, then half-copied (as by scp), then valid fields missing, then complete
+    const info = await waitForConnectionFile(path, {
+      timeoutMs: 30_000,
+      intervalMs: 5,
+      onWaiting: (p) => {
+        seen.push(`${p.problem}: ${p.detail?.slice(0, 20)}`);
+        if (p.problem === "missing") Deno.writeTextFileSync(path, whole.slice(0, 40));
+        else if (p.problem === "invalid-json") Deno.writeTextFileSync(path, `{"role":"engine"}`);
+        else Deno.writeTextFileSync(path, whole);
+      },
+    });
+    assert.equal(info.role, "engine");
+    assert.deepEqual(seen, [
+      "missing: undefined",
+      "invalid-json: it is not valid JSON",
+      `invalid-fields: "ipxVersion" must be`,
+    ]);
   });
 });
 

@@ -8,7 +8,7 @@
 
 import type { ConnectionInfo } from "./connection_file.ts";
 import { ConnectionError } from "./errors.ts";
-import { connectTlsPinned } from "./tls.ts";
+import { checkCaFingerprint, connectTlsPinned, type PinSource } from "./tls.ts";
 import type { ByteConn } from "./transport.ts";
 import { connectUnix, socketMatches, unixSocketAllowed } from "./unix_socket.ts";
 
@@ -30,24 +30,51 @@ export interface DialOptions {
  * `host:port` over TCP or TLS. A socket that cannot be used (another machine, a stale or edited
  * file, no permission) is skipped silently; errors name the network address.
  *
- * @param info Address, transport, CA and socket from the connection file.
+ * A TLS file's pins are enforced whichever way it connects: its CA fingerprint must match its CA
+ * certificate (checked first, so an edited file is refused before any route is tried), and over
+ * TLS the controller must present the certificate the file pins.
+ *
+ * @param info Address, transport, CA, pins and socket from the connection file; `role` names
+ *   the file to copy afresh in errors.
  * @param options Timeout, the file name for messages, and `noIpc`.
  * @returns The byte stream (`local` when it is the Unix socket).
+ * @throws {TlsPinError} when a pin does not match; {@linkcode ConnectionError} (or its
+ *   `TlsError` subclass) when no connection could be made.
  */
 export async function dial(
-  info: Pick<
-    ConnectionInfo,
-    | "transport"
-    | "host"
-    | "port"
-    | "tlsCaPem"
-    | "tlsCertFingerprint"
-    | "profile"
-    | "ipcPath"
-    | "key"
-  >,
+  info:
+    & Pick<
+      ConnectionInfo,
+      | "transport"
+      | "host"
+      | "port"
+      | "tlsCaPem"
+      | "tlsFingerprint"
+      | "tlsCertFingerprint"
+      | "profile"
+      | "ipcPath"
+      | "key"
+    >
+    & Partial<Pick<ConnectionInfo, "role">>,
   options: DialOptions = {},
 ): Promise<ByteConn> {
+  const pinSource: PinSource = {
+    source: options.source ?? "the connection file",
+    fileName: info.role === undefined ? "connection file" : `ipx-${info.role}.json`,
+  };
+  if (info.transport === "tls") {
+    if (!info.tlsCaPem) {
+      throw new ConnectionError(
+        `Cannot connect with TLS: ${pinSource.source} has no CA certificate ("tlsCaPem"), and ` +
+          `a fingerprint alone cannot be pinned; copy a fresh ${pinSource.fileName} from the ` +
+          "controller's profile security dir (`ipx controller` prints its path when it starts)",
+        { address: `${info.host}:${info.port}` },
+      );
+    }
+    if (info.tlsFingerprint !== undefined) {
+      await checkCaFingerprint(info.tlsCaPem, info.tlsFingerprint, pinSource);
+    }
+  }
   if (
     info.ipcPath && !options.noIpc && socketMatches(info) && unixSocketAllowed(info.ipcPath)
   ) {
@@ -62,20 +89,16 @@ export async function dial(
   const timeoutMs = options.timeoutMs ?? 5000;
   const hint = `is the controller running (\`ipx controller --profile ${info.profile}\`), and is ` +
     `${options.source ?? "the connection file"} current?`;
-  if (info.transport === "tls") {
-    if (!info.tlsCaPem) {
-      throw new ConnectionError(
-        `Cannot connect with TLS: ${options.source ?? "the connection file"} has no CA ` +
-          `certificate; copy a fresh connection file from the controller`,
-        { address },
-      );
-    }
+  if (info.transport === "tls" && info.tlsCaPem) {
     try {
       return await connectTlsPinned({
         hostname: info.host,
         port: info.port,
         caPem: info.tlsCaPem,
-        ...(info.tlsCertFingerprint ? { leafFingerprint: info.tlsCertFingerprint } : {}),
+        ...(info.tlsCertFingerprint !== undefined
+          ? { leafFingerprint: info.tlsCertFingerprint }
+          : {}),
+        pinSource,
         timeoutMs,
         ...(options.signal ? { signal: options.signal } : {}),
       });

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
+import { ensureCertificates } from "../controller/certs.ts";
 import { dial } from "./dial.ts";
-import { ConnectionError } from "./errors.ts";
+import { AuthenticationError, ConnectionError } from "./errors.ts";
+import { completeHandshake, fingerprintPem, listenTls, TlsPinError } from "./tls.ts";
 import { listenUnix, socketMatches, socketName } from "./unix_socket.ts";
 import { leaveStaleSocket, withTempDir } from "./testing.ts";
 
@@ -133,5 +135,118 @@ Deno.test("dial: when neither the socket nor the port answers, the error names t
         return true;
       },
     );
+  });
+});
+
+/** A TLS server on loopback (certificates of a fresh private CA) that completes handshakes. */
+async function tlsServer() {
+  const dir = await Deno.makeTempDir({ prefix: "ipx_dial_tls_" });
+  const tls = await ensureCertificates({ securityDir: dir, hosts: [] });
+  await Deno.remove(dir, { recursive: true });
+  const listener = listenTls({ hostname: "127.0.0.1", port: 0, ...tls });
+  let accepted = 0;
+  const loop = (async () => {
+    for await (const conn of listener) {
+      accepted++;
+      await completeHandshake(conn, { role: "server" }).catch(() => {});
+      conn.close();
+    }
+  })();
+  return {
+    port: listener.addr.port,
+    tls,
+    get accepted() {
+      return accepted;
+    },
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      await loop.catch(() => {});
+    },
+  };
+}
+
+async function dialError(...args: Parameters<typeof dial>): Promise<unknown> {
+  return await dial(...args).then((conn) => {
+    conn.close();
+    return undefined;
+  }, (e: unknown) => e);
+}
+
+Deno.test("dial enforces both pins of a TLS file: the CA fingerprint and the controller's certificate", async () => {
+  await using server = await tlsServer();
+  const info = {
+    ...base,
+    role: "client" as const,
+    transport: "tls" as const,
+    port: server.port,
+    tlsCaPem: server.tls.caCertPem,
+    tlsFingerprint: server.tls.caFingerprint,
+    tlsCertFingerprint: await fingerprintPem(server.tls.certPem),
+  };
+  const source = "/home/me/ipx-client.json";
+  (await dial(info, { source })).close();
+  assert.equal(server.accepted, 1);
+
+  const badCa = await dialError({ ...info, tlsFingerprint: "0".repeat(64) }, { source });
+  assert.ok(badCa instanceof TlsPinError, `expected TlsPinError, got ${badCa}`);
+  assert.ok(badCa instanceof AuthenticationError);
+  assert.equal(badCa.pin, "tlsFingerprint");
+  assert.match(
+    badCa.message,
+    /^The CA pin in \/home\/me\/ipx-client\.json \("tlsFingerprint": 0{16}…\) does not match the CA certificate in the same file .*tampered with or be stale: copy a fresh ipx-client\.json from the controller's profile security dir/,
+  );
+  assert.equal(server.accepted, 1, "refused before connecting");
+
+  const badLeaf = await dialError({ ...info, tlsCertFingerprint: "0".repeat(64) }, { source });
+  assert.ok(badLeaf instanceof TlsPinError, `expected TlsPinError, got ${badLeaf}`);
+  assert.equal(badLeaf.pin, "tlsCertFingerprint");
+  assert.match(badLeaf.message, /other than the one \/home\/me\/ipx-client\.json pins/);
+
+  // an engine's file names the engine file to copy
+  const engine = await dialError({ ...info, role: "engine", tlsFingerprint: "1".repeat(64) }, {
+    source: "e.json",
+  });
+  assert.ok(engine instanceof TlsPinError);
+  assert.match(engine.message, /copy a fresh ipx-engine\.json/);
+});
+
+Deno.test("dial checks the CA pin before the Unix socket too, and refuses a TLS file without a CA", async () => {
+  await withTempDir("ipx_dial_", async (dir) => {
+    await using server = await tlsServer();
+    const info = {
+      ...base,
+      transport: "tls" as const,
+      port: server.port,
+      tlsCaPem: server.tls.caCertPem,
+      tlsFingerprint: "0".repeat(64),
+    };
+    const path = `${dir}/${socketName(info)}`;
+    const unix = listenUnix(path);
+    let localAccepts = 0;
+    const accepting = (async () => {
+      for (let c = await unix.accept(); c; c = await unix.accept()) {
+        localAccepts++;
+        c.close();
+      }
+    })();
+    try {
+      assert.ok(socketMatches({ ...info, ipcPath: path }));
+      const error = await dialError({ ...info, ipcPath: path });
+      assert.ok(error instanceof TlsPinError, `expected TlsPinError, got ${error}`);
+      assert.equal(localAccepts, 0);
+
+      const { tlsCaPem: _, ...noCa } = info;
+      const noCaError = await dialError({ ...noCa, ipcPath: path }, { source: "f.json" });
+      assert.ok(noCaError instanceof ConnectionError, String(noCaError));
+      assert.match(
+        noCaError.message,
+        /f\.json has no CA certificate \("tlsCaPem"\), and a fingerprint alone cannot be pinned; copy a fresh/,
+      );
+      assert.equal(localAccepts, 0);
+      assert.equal(server.accepted, 0);
+    } finally {
+      unix.close();
+      await accepting;
+    }
   });
 });

@@ -59,6 +59,25 @@ export class ConnectionError extends IpxError {
   }
 }
 
+/**
+ * One end speaks TLS and the other plain TCP: a stale or edited connection file, or a controller
+ * restarted with or without `--no-tls`. Retrying with the same connection file cannot help.
+ */
+export class TransportMismatchError extends ConnectionError {}
+
+/**
+ * True for connect failures that retrying with the same connection file cannot fix: a wrong key
+ * or certificate pin ({@linkcode AuthenticationError}), another version
+ * ({@linkcode VersionMismatchError}), or TLS against plain TCP ({@linkcode TransportMismatchError}).
+ * Engines stop on them (exit code 3) instead of retrying forever.
+ *
+ * @param error Anything thrown while connecting.
+ */
+export function isPermanentConnectError(error: unknown): boolean {
+  return error instanceof AuthenticationError || error instanceof VersionMismatchError ||
+    error instanceof TransportMismatchError;
+}
+
 /** The peer broke the wire protocol (bad frame, oversized frame, unknown message). */
 export class ProtocolError extends IpxError {}
 

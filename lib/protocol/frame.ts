@@ -43,6 +43,21 @@ export class FrameTooLargeError extends ProtocolError {
 }
 
 /**
+ * True when the 4 bytes read as a frame's length prefix are the start of a TLS record: a content
+ * type from 20 to 23 (change_cipher_spec, alert, handshake, application_data) followed by
+ * version 3.0 to 3.4. Before authentication no ipx frame is that large (at least 320 MiB), so such
+ * a "length" means the peer speaks TLS to a plain-TCP end.
+ *
+ * @param declared The length the 4 bytes declare, e.g. {@linkcode FrameTooLargeError.size}.
+ */
+export function isTlsRecordHeader(declared: number): boolean {
+  const type = declared >>> 24;
+  const major = (declared >>> 16) & 0xff;
+  const minor = (declared >>> 8) & 0xff;
+  return type >= 0x14 && type <= 0x17 && major === 0x03 && minor <= 0x04;
+}
+
+/**
  * Writes the 4-byte length prefix for a payload of `length` bytes into `target` at `offset`.
  *
  * @param target Buffer to write into.

@@ -1,5 +1,11 @@
 import assert, { deepStrictEqual, throws } from "node:assert/strict";
-import { encodeFrame, FrameDecoder, FrameTooLargeError, INITIAL_PAYLOAD_BYTES } from "./frame.ts";
+import {
+  encodeFrame,
+  FrameDecoder,
+  FrameTooLargeError,
+  INITIAL_PAYLOAD_BYTES,
+  isTlsRecordHeader,
+} from "./frame.ts";
 
 function sample(): Uint8Array[] {
   const payloads = [new Uint8Array([1, 2, 3]), new Uint8Array(0), new Uint8Array(300)];
@@ -164,4 +170,28 @@ Deno.test("FrameDecoder.directRoom() lets the rest of a big frame be read in pla
   assert.equal(e.push(frame.subarray(0, frame.length - 10)).length, 0);
   assert.equal(e.directRoom(), undefined);
   assert.deepEqual(e.push(frame.subarray(frame.length - 10)), [payload]);
+});
+
+Deno.test("isTlsRecordHeader: TLS record starts (types 20-23, version 3.0-3.4), nothing else", () => {
+  const header = (b: number[]) => ((b[0]! << 24) >>> 0) + (b[1]! << 16) + (b[2]! << 8) + b[3]!;
+  for (const type of [0x14, 0x15, 0x16, 0x17]) {
+    for (const minor of [0, 1, 2, 3, 4]) {
+      assert.ok(isTlsRecordHeader(header([type, 0x03, minor, 0x00])), `${type} 3.${minor}`);
+    }
+  }
+  // a ClientHello and a fatal alert as they arrive, read as frame lengths
+  assert.ok(isTlsRecordHeader(369295618)); // 16 03 01 02
+  assert.ok(isTlsRecordHeader(352518912)); // 15 03 03 00
+  for (
+    const b of [
+      [0x13, 0x03, 0x03, 0x00],
+      [0x18, 0x03, 0x03, 0x00],
+      [0x16, 0x02, 0x00, 0x00],
+      [0x16, 0x03, 0x05, 0x00],
+      [0x00, 0x00, 0x10, 0x00],
+      [0x47, 0x45, 0x54, 0x20], // "GET "
+    ]
+  ) {
+    assert.equal(isTlsRecordHeader(header(b)), false, b.join(","));
+  }
 });

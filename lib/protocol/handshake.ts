@@ -38,9 +38,15 @@ import {
   MAX_FRAME_LIMIT_BYTES,
   ProtocolError,
   TimeoutError,
+  TransportMismatchError,
   VersionMismatchError,
 } from "./errors.ts";
-import { DEFAULT_MAX_FRAME_BYTES, encodeFrame } from "./frame.ts";
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  encodeFrame,
+  FrameTooLargeError,
+  isTlsRecordHeader,
+} from "./frame.ts";
 import { DEFAULT_FRAME_TIMEOUT_MS, FramedConn } from "./framed_conn.ts";
 import { FRAME_SLACK_BYTES, type HandshakeMsg, type HelloMsg, type RejectMsg } from "./messages.ts";
 import { type ByteConn, isProtected } from "./transport.ts";
@@ -117,6 +123,29 @@ async function readRaw(framed: FramedConn, what: string): Promise<HandshakeMsg> 
   return msg;
 }
 
+/**
+ * Reads the peer's first handshake message. On a plain connection, a first "frame length" that
+ * is really the header of a TLS record means the peer speaks TLS: `mismatch` builds the error to
+ * throw instead of a meaningless {@linkcode FrameTooLargeError}.
+ */
+async function readFirst(
+  framed: FramedConn,
+  what: string,
+  mismatch: (cause: FrameTooLargeError) => Promise<Error>,
+): Promise<HandshakeMsg> {
+  try {
+    return await readRaw(framed, what);
+  } catch (error) {
+    if (
+      error instanceof FrameTooLargeError && !isProtected(framed.conn) &&
+      isTlsRecordHeader(error.size)
+    ) {
+      throw await mismatch(error);
+    }
+    throw error;
+  }
+}
+
 function isBytes(v: unknown, n: number): v is Uint8Array {
   return v instanceof Uint8Array && v.length === n;
 }
@@ -156,6 +185,13 @@ export interface ClientHandshakeOptions extends ChannelOptions {
   timeoutMs?: number;
   /** The connection file the key came from, named in errors. */
   keySource?: string;
+  /**
+   * Which connection file a wrong key tells the user to copy afresh from the controller.
+   * @default "ipx-engine.json" for the engine role, "ipx-client.json" for the client role
+   * (a supervisor reporting engine exits connects as a client, with the engine file's key, and
+   * names the engine file here)
+   */
+  keyFileName?: string;
   /** Frame size limit after authentication. */
   maxFrameBytes?: number;
   /** Time a started frame has to complete after authentication. @default DEFAULT_FRAME_TIMEOUT_MS */
@@ -169,10 +205,10 @@ function connectionFileName(role: "engine" | "client"): string {
   return role === "engine" ? "ipx-engine.json" : "ipx-client.json";
 }
 
-function wrongKeyError(keySource: string, role: "engine" | "client", what: string): Error {
+function wrongKeyError(keySource: string, keyFileName: string, what: string): Error {
   return new AuthenticationError(
     `${what}: the key in ${keySource} does not match the controller's: copy a fresh ` +
-      `${connectionFileName(role)} from the controller's profile security dir ` +
+      `${keyFileName} from the controller's profile security dir ` +
       `(\`ipx controller\` prints its path when it starts)`,
   );
 }
@@ -181,7 +217,7 @@ function rejectError(
   msg: RejectMsg,
   local: Versions,
   keySource: string,
-  role: "engine" | "client",
+  keyFileName: string,
 ): Error {
   if (msg.reason === "version") {
     return new VersionMismatchError(local, {
@@ -190,7 +226,7 @@ function rejectError(
     });
   }
   if (msg.reason === "auth") {
-    return wrongKeyError(keySource, role, "The controller rejected our key");
+    return wrongKeyError(keySource, keyFileName, "The controller rejected our key");
   }
   return new ProtocolError(`The controller refused the connection: ${msg.message}`);
 }
@@ -207,6 +243,7 @@ export function clientHandshake<Out extends Typed, In extends Typed>(
 ): Promise<Channel<Out, In>> {
   const local = options.versions ?? LOCAL_VERSIONS;
   const keySource = options.keySource ?? "the connection file";
+  const keyFileName = options.keyFileName ?? connectionFileName(options.role);
   const key = decodeKey(options.key);
   // No read budget on this side: the controller may send its first messages right behind
   // "ready", and they are left undecoded until the channel reads them.
@@ -218,8 +255,20 @@ export function clientHandshake<Out extends Typed, In extends Typed>(
     try {
       const cnonce = generateNonce();
       await sendRaw(framed, { type: "hello", role: options.role, ...local, nonce: cnonce });
-      const welcome = await readRaw(framed, "the controller's welcome");
-      if (welcome.type === "reject") throw rejectError(welcome, local, keySource, options.role);
+      const welcome = await readFirst(
+        framed,
+        "the controller's welcome",
+        (cause) =>
+          Promise.resolve(
+            new TransportMismatchError(
+              `The controller speaks TLS but ${keySource} says plain TCP ("transport": "tcp"): ` +
+                `copy a fresh ${keyFileName} from the controller's ` +
+                `profile security dir (\`ipx controller\` prints its path when it starts)`,
+              { cause },
+            ),
+          ),
+      );
+      if (welcome.type === "reject") throw rejectError(welcome, local, keySource, keyFileName);
       if (welcome.type !== "welcome" || !isBytes(welcome.nonce, NONCE_BYTES)) {
         throw new ProtocolError(
           `Unexpected handshake message "${welcome.type}": is this an ipx controller?`,
@@ -256,7 +305,7 @@ export function clientHandshake<Out extends Typed, In extends Typed>(
         }).catch(() => {});
         throw wrongKeyError(
           keySource,
-          options.role,
+          keyFileName,
           "The controller could not prove it holds our key (or its welcome was altered on the way)",
         );
       }
@@ -265,7 +314,7 @@ export function clientHandshake<Out extends Typed, In extends Typed>(
         proof: handshakeProof(key, "client", cnonce, welcome.nonce),
       });
       const ready = await readRaw(framed, "the controller's confirmation");
-      if (ready.type === "reject") throw rejectError(ready, local, keySource, options.role);
+      if (ready.type === "reject") throw rejectError(ready, local, keySource, keyFileName);
       if (ready.type !== "ready") {
         throw new ProtocolError(`Unexpected handshake message "${ready.type}"`);
       }
@@ -351,7 +400,22 @@ export function serverHandshake<Out extends Typed, In extends Typed>(
   const ms = options.timeoutMs ?? SERVER_HANDSHAKE_TIMEOUT_MS;
   return withDeadline(framed, ms, options.peer ?? "peer", async () => {
     try {
-      const hello = await readRaw(framed, "hello");
+      const hello = await readFirst(framed, "hello", async (cause) => {
+        // plain bytes make the peer's TLS library fail at once ("not TLS") instead of waiting
+        await sendRaw(framed, {
+          type: "reject",
+          reason: "protocol",
+          message: "this controller port speaks plain TCP (--no-tls), not TLS",
+          ...local,
+        }).catch(() => {});
+        return new TransportMismatchError(
+          `A client or engine tried TLS on this plain-TCP (--no-tls) port: its connection ` +
+            `file says "transport": "tls", so it is not from this controller run; give it a ` +
+            `fresh connection file from this controller's security dir, or restart the ` +
+            `controller without --no-tls`,
+          { cause },
+        );
+      });
       if (
         hello.type !== "hello" || !isBytes(hello.nonce, NONCE_BYTES) ||
         (hello.role !== "engine" && hello.role !== "client")

@@ -11,11 +11,13 @@ import {
 import { decodeValue, encodeValue } from "./codec.ts";
 import {
   AuthenticationError,
+  isPermanentConnectError,
   ProtocolError,
   TimeoutError,
+  TransportMismatchError,
   VersionMismatchError,
 } from "./errors.ts";
-import { DEFAULT_MAX_FRAME_BYTES, encodeFrame } from "./frame.ts";
+import { DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameTooLargeError } from "./frame.ts";
 import { FRAME_SLACK_BYTES } from "./messages.ts";
 import { FramedConn } from "./framed_conn.ts";
 import { clientHandshake, PREAUTH_MAX_BYTES, serverHandshake, welcomeTerms } from "./handshake.ts";
@@ -356,4 +358,68 @@ Deno.test("clientHandshake() refuses a welcome announcing limits past the protoc
     undefined,
     (e) => e instanceof ProtocolError && /no valid frame limits/.test(e.message),
   );
+});
+
+/** The first bytes a TLS server answers a plain-text hello with: a fatal alert record. */
+const TLS_ALERT = new Uint8Array([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46]);
+/** The start of a TLS ClientHello record (TLS 1.0 record version, as clients send it). */
+const TLS_CLIENT_HELLO = new Uint8Array([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc]);
+
+Deno.test("a plain client answered in TLS is told the controller speaks TLS, not FrameTooLargeError", async () => {
+  for (const role of ["engine", "client"] as const) {
+    for (const split of [TLS_ALERT.length, 1]) {
+      const [a, b] = memoryPair();
+      const p = clientHandshake(a, { key: generateKey(), role, keySource: "/p/stale.json" });
+      for (let i = 0; i < TLS_ALERT.length; i += split) {
+        await b.write(TLS_ALERT.slice(i, i + split));
+      }
+      await rejects(p, (e: unknown) => {
+        assert.ok(e instanceof TransportMismatchError, String(e));
+        assert.ok(isPermanentConnectError(e), "engines must stop, not retry");
+        assert.ok(e.cause instanceof FrameTooLargeError);
+        assert.equal(
+          e.message,
+          `The controller speaks TLS but /p/stale.json says plain TCP ("transport": "tcp"): ` +
+            `copy a fresh ipx-${role}.json from the controller's profile security dir ` +
+            "(`ipx controller` prints its path when it starts)",
+        );
+        return true;
+      });
+    }
+  }
+});
+
+Deno.test("a TLS ClientHello on a plain port is named in the controller's error and answered in plain", async () => {
+  const [a, b] = memoryPair();
+  const p = serverHandshake(b, { key: generateKey() });
+  await a.write(TLS_CLIENT_HELLO);
+  await rejects(p, (e: unknown) => {
+    assert.ok(e instanceof TransportMismatchError, String(e));
+    assert.match(
+      e.message,
+      /^A client or engine tried TLS on this plain-TCP \(--no-tls\) port: its connection file says "transport": "tls".*give it a fresh connection file from this controller's security dir/,
+    );
+    return true;
+  });
+  // the reply is a plain ipx frame, so the peer's TLS library fails at once ("not TLS")
+  const reply = await new FramedConn(a).readFrame();
+  assert.ok(reply);
+  assert.deepEqual(
+    (decodeValue(reply) as { type: string; reason: string }).type,
+    "reject",
+  );
+});
+
+Deno.test("TLS-looking bytes inside a TLS or local connection stay a frame error", async () => {
+  for (const flag of ["encrypted", "local"] as const) {
+    const [a, b] = memoryPair();
+    const p = serverHandshake(marked(b, flag), { key: generateKey() });
+    await a.write(TLS_CLIENT_HELLO);
+    await rejects(p, (e: unknown) => e instanceof FrameTooLargeError);
+  }
+  // and a frame merely too large is not mistaken for TLS
+  const [a, b] = memoryPair();
+  const p = serverHandshake(b, { key: generateKey() });
+  await a.write(new Uint8Array([0x16, 0x04, 0x00, 0x00]));
+  await rejects(p, (e: unknown) => e instanceof FrameTooLargeError);
 });

@@ -10,9 +10,16 @@
  * `Deno.TlsConn` (present in Deno 2.x, used by `node:tls`); {@linkcode peerLeafCertificate}
  * returns undefined if it does not exist, and a test fails loudly if a Deno upgrade removes it.
  *
+ * Pins. A connection file carries the CA's PEM (`tlsCaPem`), the SHA-256 of that CA certificate
+ * (`tlsFingerprint`) and the SHA-256 of the controller's own certificate (`tlsCertFingerprint`).
+ * Every one present is enforced: {@linkcode checkCaFingerprint} compares the CA pin with the PEM
+ * before connecting, and {@linkcode connectTlsPinned} compares the certificate pin with the one
+ * the controller presents. A mismatch is a {@linkcode TlsPinError}. A fingerprint alone (no CA
+ * PEM) cannot be pinned: Deno's TLS client must be given the CA to accept a private one.
+ *
  * @module
  */
-import { ConnectionError } from "./errors.ts";
+import { AuthenticationError, ConnectionError } from "./errors.ts";
 
 /** Default bound on TCP connect plus TLS handshake, in milliseconds. */
 export const DEFAULT_TLS_TIMEOUT_MS = 5000;
@@ -46,6 +53,100 @@ export class TlsError extends ConnectionError {
   }
 }
 
+/** Which pin of a connection file did not match: the CA's or the controller's certificate's. */
+export type TlsPin = "tlsFingerprint" | "tlsCertFingerprint";
+
+/**
+ * A certificate pin of the connection file does not match: its CA fingerprint does not match its
+ * CA certificate, or the controller presented another certificate than the file pins. The file
+ * was tampered with or is stale. An {@linkcode AuthenticationError}: the controller could not be
+ * authenticated as the one the file names, and retrying with the same file cannot help.
+ */
+export class TlsPinError extends AuthenticationError {
+  /** The connection file field whose pin failed. */
+  readonly pin: TlsPin;
+  /** The fingerprint the file pins (lowercase hex). */
+  readonly expected: string;
+  /** The fingerprint found (lowercase hex). */
+  readonly actual: string;
+  /** The controller's address, when the failed pin is its certificate's. */
+  readonly address: string | undefined;
+  /**
+   * @param message What happened and what to do about it.
+   * @param options The pin, both fingerprints, the address, and `cause`.
+   */
+  constructor(
+    message: string,
+    options: ErrorOptions & { pin: TlsPin; expected: string; actual: string; address?: string },
+  ) {
+    super(message, options);
+    this.pin = options.pin;
+    this.expected = options.expected;
+    this.actual = options.actual;
+    this.address = options.address;
+  }
+}
+
+/** Names a connection file in pin errors. */
+export interface PinSource {
+  /** The connection file (path), named in errors. @default "the connection file" */
+  source?: string;
+  /** The file to copy afresh, e.g. `ipx-engine.json`. @default "connection file" */
+  fileName?: string;
+}
+
+/**
+ * A SHA-256 fingerprint in the form connection files use: 64 lowercase hex digits. Upper case and
+ * `:` separators (as `openssl x509 -fingerprint -sha256` prints them) are accepted.
+ *
+ * @param text A fingerprint.
+ * @returns The canonical form, or undefined when `text` is not a SHA-256 fingerprint.
+ */
+export function normalizeFingerprint(text: string): string | undefined {
+  const hex = text.replace(/:/g, "").toLowerCase();
+  return /^[0-9a-f]{64}$/.test(hex) ? hex : undefined;
+}
+
+function pinAdvice(where: PinSource): string {
+  return `the file may have been tampered with or be stale: copy a fresh ` +
+    `${where.fileName ?? "connection file"} from the controller's profile security dir ` +
+    "(`ipx controller` prints its path when it starts)";
+}
+
+/**
+ * Checks a connection file's CA pin (`tlsFingerprint`) against its CA certificate (`tlsCaPem`).
+ *
+ * @param caPem The CA certificate(s), PEM; the pin is the first one's SHA-256.
+ * @param fingerprint The pinned fingerprint.
+ * @param where The connection file, for the message.
+ * @throws {TlsPinError} when they do not match (or `caPem` holds no certificate).
+ */
+export async function checkCaFingerprint(
+  caPem: string,
+  fingerprint: string,
+  where: PinSource = {},
+): Promise<void> {
+  const expected = normalizeFingerprint(fingerprint) ?? fingerprint;
+  const der = pemCertificates(caPem)[0];
+  const actual = der === undefined ? "" : await sha256Hex(der);
+  if (actual === expected) return;
+  const source = where.source ?? "the connection file";
+  throw new TlsPinError(
+    (der === undefined
+      ? `The CA pin in ${source} ("tlsFingerprint": ${short(expected)}) has no CA ` +
+        `certificate to match: "tlsCaPem" holds no PEM certificate; `
+      : `The CA pin in ${source} ("tlsFingerprint": ${short(expected)}) does not match the ` +
+        `CA certificate in the same file ("tlsCaPem", SHA-256 ${short(actual)}); `) +
+      pinAdvice(where),
+    { pin: "tlsFingerprint", expected, actual },
+  );
+}
+
+/** The start of a fingerprint, enough to tell two apart in a message. */
+function short(fingerprint: string): string {
+  return fingerprint.length > 16 ? `${fingerprint.slice(0, 16)}…` : fingerprint || "(none)";
+}
+
 /** Options of {@linkcode connectTlsPinned}. */
 export interface ConnectTlsPinnedOptions {
   /** Host name or IP literal of the controller (IPv6 with or without brackets). */
@@ -55,10 +156,13 @@ export interface ConnectTlsPinnedOptions {
   /** PEM of the CA (or CA bundle) to trust; nothing else is trusted. */
   caPem: string;
   /**
-   * SHA-256 fingerprint of the controller's own certificate (from the connection file): a peer
-   * presenting exactly it passes the pin check without parsing certificates.
+   * SHA-256 fingerprint of the controller's own certificate (`tlsCertFingerprint` of the
+   * connection file): the controller must present exactly this certificate, else the connection
+   * fails with {@linkcode TlsPinError}. Without it, any certificate the CA signed is accepted.
    */
   leafFingerprint?: string;
+  /** The connection file, named in pin errors. */
+  pinSource?: PinSource;
   /** Name to verify the certificate against, when it differs from `hostname`. */
   serverName?: string;
   /** Bound on TCP connect plus handshake in ms; default {@linkcode DEFAULT_TLS_TIMEOUT_MS}. */
@@ -72,7 +176,8 @@ export interface ConnectTlsPinnedOptions {
  * the timeout, and checks the server certificate against the pinned CA.
  *
  * @throws {TlsError} for every TLS-level failure (unknown CA, expiry, name mismatch, non-TLS peer,
- *   timeout), {@linkcode ConnectionError} when the TCP connection itself fails.
+ *   timeout), {@linkcode TlsPinError} when the controller's certificate is not the pinned one,
+ *   {@linkcode ConnectionError} when the TCP connection itself fails.
  */
 export async function connectTlsPinned(options: ConnectTlsPinnedOptions): Promise<Deno.TlsConn> {
   const hostname = stripBrackets(options.hostname);
@@ -114,7 +219,7 @@ export async function connectTlsPinned(options: ConnectTlsPinnedOptions): Promis
     }
     await completeHandshake(conn, { signal: deadline.signal, address, serverName });
     try {
-      await verifyPinnedPeer(conn, options.caPem, address, options.leafFingerprint);
+      await verifyPinnedPeer(conn, options.caPem, address, options);
     } catch (error) {
       closeQuietly(conn);
       throw error;
@@ -301,21 +406,40 @@ async function loadX509(): Promise<typeof import("@peculiar/x509")> {
   return await import("@peculiar/x509");
 }
 
+/**
+ * Checks the certificate the controller presented: it must be signed by the pinned CA (else
+ * `unknown_ca`) and, when the file pins the controller's own certificate, be exactly that one
+ * (else {@linkcode TlsPinError}). A certificate matching the pin needs no parsing.
+ */
 async function verifyPinnedPeer(
   conn: Deno.TlsConn,
   caPem: string,
   address: string,
-  leafFingerprint: string | undefined,
+  options: Pick<ConnectTlsPinnedOptions, "leafFingerprint" | "pinSource">,
 ) {
   const leafDer = peerLeafCertificate(conn);
   if (leafDer === undefined) return; // rustls already verified the chain; see module docs.
-  // the controller's own certificate, pinned in the connection file: nothing to parse
-  if (leafFingerprint !== undefined && (await sha256Hex(leafDer)) === leafFingerprint) return;
+  const expected = options.leafFingerprint === undefined
+    ? undefined
+    : normalizeFingerprint(options.leafFingerprint) ?? options.leafFingerprint;
+  const actual = expected === undefined ? undefined : await sha256Hex(leafDer);
+  if (actual !== undefined && actual === expected) return; // the pinned certificate itself
   let issuer = "?";
   try {
-    if (await issuedByAny(leafDer, caPem)) return;
+    if (await issuedByAny(leafDer, caPem)) {
+      if (expected === undefined || actual === undefined) return;
+      const where = options.pinSource ?? {};
+      throw new TlsPinError(
+        `The controller at ${address} presented a certificate (SHA-256 ${short(actual)}) other ` +
+          `than the one ${where.source ?? "the connection file"} pins ("tlsCertFingerprint": ` +
+          `${short(expected)}); ${pinAdvice(where)} (a controller that renews its certificate ` +
+          `rewrites its connection files)`,
+        { pin: "tlsCertFingerprint", expected, actual, address },
+      );
+    }
     issuer = new (await loadX509()).X509Certificate(leafDer).issuer;
   } catch (error) {
+    if (error instanceof TlsPinError) throw error;
     throw new TlsError(
       `The controller's certificate at ${address} cannot be parsed (${messageOf(error)}); ` +
         `check that the address is an ipx controller`,
@@ -371,14 +495,16 @@ const CLIENT_RULES: [RegExp, TlsFailureReason, string][] = [
   [
     /corrupt message|InvalidContentType|wrong version|HandshakePayload/i,
     "not_tls",
-    "the peer did not answer with TLS; it is probably a plain-TCP endpoint or another " +
-    "service: check the port and that the controller runs with TLS",
+    "the peer did not answer with TLS: it is probably an ipx controller started with --no-tls " +
+    "(plain TCP) while the connection file says TLS, so copy a fresh connection file from the " +
+    "controller's security dir; or another service listens on that port",
   ],
   [
     /end of file|eof|reset|broken pipe/i,
     "closed",
-    "the peer closed the connection during the handshake; it may not speak TLS or may " +
-    "have rejected this client",
+    "the peer closed the connection during the handshake; it may not speak TLS (an ipx " +
+    "controller started with --no-tls: copy a fresh connection file from its security dir) " +
+    "or may have rejected this client",
   ],
   [/certificate|BadSignature/i, "bad_certificate", "the controller's certificate was rejected"],
 ];

@@ -1,14 +1,19 @@
 import assert from "node:assert/strict";
 import { ensureCertificates, type TlsMaterial } from "../controller/certs.ts";
-import { ConnectionError } from "./errors.ts";
+import { AuthenticationError, ConnectionError, TransportMismatchError } from "./errors.ts";
+import { clientHandshake, serverHandshake } from "./handshake.ts";
+import { listenNodeTls } from "./node_tls_server.ts";
 import {
+  checkCaFingerprint,
   completeHandshake,
   connectTlsPinned,
   fingerprintPem,
   issuedByAny,
   listenTls,
+  normalizeFingerprint,
   peerLeafCertificate,
   TlsError,
+  TlsPinError,
 } from "./tls.ts";
 
 const DAY_MS = 86_400_000;
@@ -122,9 +127,11 @@ Deno.test("Deno still exposes the peer-certificate hook that strict pinning reli
   }
 });
 
-Deno.test("a pinned controller certificate is accepted as is; a stale pin falls back to the CA", async () => {
+Deno.test("a pinned controller certificate is accepted; any other one, even from the CA, is refused", async () => {
   await using server = echoServer(shared);
-  for (const leafFingerprint of [await fingerprintPem(shared.certPem), "00".repeat(32)]) {
+  const pinned = await fingerprintPem(shared.certPem);
+  // as the file stores it, or as openssl prints it (upper case, colons)
+  for (const leafFingerprint of [pinned, pinned.toUpperCase().match(/../g)!.join(":")]) {
     const conn = await connectTlsPinned({
       hostname: "127.0.0.1",
       port: server.port,
@@ -133,6 +140,22 @@ Deno.test("a pinned controller certificate is accepted as is; a stale pin falls 
     });
     conn.close();
   }
+  const error = await connectTlsPinned({
+    hostname: "127.0.0.1",
+    port: server.port,
+    caPem: shared.caCertPem,
+    leafFingerprint: "00".repeat(32),
+    pinSource: { source: "/x/ipx-engine.json", fileName: "ipx-engine.json" },
+  }).then((conn) => conn.close(), (e: unknown) => e);
+  assert.ok(error instanceof TlsPinError, `expected TlsPinError, got ${error}`);
+  assert.ok(error instanceof AuthenticationError); // engines stop instead of retrying
+  assert.equal(error.pin, "tlsCertFingerprint");
+  assert.equal(error.expected, "00".repeat(32));
+  assert.equal(error.actual, pinned);
+  assert.match(
+    error.message,
+    /^The controller at 127\.0\.0\.1:\d+ presented a certificate \(SHA-256 [0-9a-f]{16}…\) other than the one \/x\/ipx-engine\.json pins \("tlsCertFingerprint": 0{16}…\); the file may have been tampered with or be stale: copy a fresh ipx-engine\.json from the controller's profile security dir/,
+  );
   // the pin of the right certificate does not rescue a connection file with the wrong CA
   await rejects(
     connectTlsPinned({
@@ -144,6 +167,42 @@ Deno.test("a pinned controller certificate is accepted as is; a stale pin falls 
     "unknown_ca",
     /not signed by the CA in the connection file/,
   );
+});
+
+Deno.test("checkCaFingerprint: the file's CA pin must match its CA certificate", async () => {
+  const pin = await fingerprintPem(shared.caCertPem);
+  await checkCaFingerprint(shared.caCertPem, pin);
+  await checkCaFingerprint(shared.caCertPem, pin.toUpperCase().match(/../g)!.join(":"));
+  for (
+    const [caPem, fingerprint, message] of [
+      [shared.caCertPem, "0".repeat(64), /does not match the CA certificate in the same file/],
+      [otherCa.caCertPem, pin, /does not match the CA certificate in the same file/],
+      ["no certificate here", pin, /"tlsCaPem" holds no PEM certificate/],
+    ] as const
+  ) {
+    const where = { source: "/x/ipx-client.json", fileName: "ipx-client.json" };
+    const error = await checkCaFingerprint(caPem, fingerprint, where).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof TlsPinError, `expected TlsPinError, got ${error}`);
+    assert.equal(error.pin, "tlsFingerprint");
+    assert.match(error.message, /^The CA pin in \/x\/ipx-client\.json \("tlsFingerprint": /);
+    assert.match(error.message, message);
+    assert.match(
+      error.message,
+      /tampered with or be stale: copy a fresh ipx-client\.json from the controller's profile security dir/,
+    );
+  }
+});
+
+Deno.test("normalizeFingerprint accepts SHA-256 hex with or without colons, in any case", () => {
+  const hex = "ab".repeat(32);
+  assert.equal(normalizeFingerprint(hex), hex);
+  assert.equal(normalizeFingerprint(hex.toUpperCase().match(/../g)!.join(":")), hex);
+  for (const bad of ["", "ab".repeat(31), "ab".repeat(33), "zz".repeat(32), "sha256:" + hex]) {
+    assert.equal(normalizeFingerprint(bad), undefined, bad);
+  }
 });
 
 Deno.test("a different CA is refused: not signed by the CA in the connection file", async () => {
@@ -318,4 +377,46 @@ Deno.test("fingerprintPem: SHA-256 of the DER, lowercase hex; errors without a c
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", der));
   assert.equal(fp, Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join(""));
   await assert.rejects(fingerprintPem("not a pem"), TlsError);
+});
+
+Deno.test("TLS against plain TCP on loopback: each side says which one speaks TLS", async () => {
+  const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+  // a plain-TCP engine at the controller's TLS listener (node:tls, as the controller runs it)
+  const tlsListener = await listenNodeTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    certPem: shared.certPem,
+    keyPem: shared.keyPem,
+  });
+  try {
+    const plain = await Deno.connect({ hostname: "127.0.0.1", port: tlsListener.port });
+    await assert.rejects(
+      clientHandshake(plain, { key, role: "engine", keySource: "e.json" }),
+      (e: unknown) => {
+        assert.ok(e instanceof TransportMismatchError, String(e));
+        assert.match(e.message, /^The controller speaks TLS but e\.json says plain TCP/);
+        return true;
+      },
+    );
+  } finally {
+    tlsListener.close();
+  }
+  // a TLS client at a plain-TCP (--no-tls) controller port
+  using plainListener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const server = (async () => {
+    const conn = await plainListener.accept();
+    return await serverHandshake(conn, { key }).then(() => undefined, (e: unknown) => e);
+  })();
+  await rejects(
+    connectTlsPinned({
+      hostname: "127.0.0.1",
+      port: plainListener.addr.port,
+      caPem: shared.caCertPem,
+    }),
+    "not_tls",
+    /did not answer with TLS: it is probably an ipx controller started with --no-tls \(plain TCP\) while the connection file says TLS, so copy a fresh connection file/,
+  );
+  const serverError = await server;
+  assert.ok(serverError instanceof TransportMismatchError, String(serverError));
+  assert.match(serverError.message, /tried TLS on this plain-TCP \(--no-tls\) port/);
 });

@@ -1,0 +1,148 @@
+/**
+ * `ipx engine` as a real process: how the supervisor ends (its exit code once its engines are
+ * gone), and what it says about a connection file it cannot use.
+ */
+
+import assert from "node:assert/strict";
+import { generateKey } from "../lib/protocol/auth.ts";
+import { readConnectionFile, writeConnectionFile } from "../lib/protocol/connection_file.ts";
+import { startProcessCluster } from "./_helpers/process_cluster.ts";
+import { type IpxProcess, runIpx, tempIpxDir } from "./_helpers/ipx_cli.ts";
+
+/** Bound on the supervisor's exit once its last engine is gone (it takes well under 1 s). */
+const EXIT_BOUND_MS = 20_000;
+
+/** The supervisor's line for each engine that registered. */
+const REGISTERED = /engine (\d+) registered \(pid (\d+)\)/;
+
+/**
+ * Waits for `process` to exit, failing with its last lines when it is still running after
+ * `ms` (a hang is the bug these tests guard against).
+ */
+async function exitWithin(process: IpxProcess, ms: number): Promise<Deno.CommandStatus> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `ipx engine (pid ${process.child.pid}) still runs ${ms} ms after its engines ` +
+              `ended; last lines:\n${process.lines.slice(-10).join("\n")}`,
+          ),
+        ),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([process.child.status, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("ipx engine without --restart exits 1 once its only engine is SIGKILLed", async () => {
+  await using cluster = await startProcessCluster({ engines: 1 });
+  const [, , pid] = await cluster.engines.waitFor(REGISTERED);
+  Deno.kill(Number(pid), "SIGKILL");
+  const status = await exitWithin(cluster.engines, EXIT_BOUND_MS);
+  assert.equal(status.code, 1, cluster.engines.output);
+  const out = cluster.engines.output;
+  assert.match(out, /engine 0 \(pid \d+\) died: killed by signal SIGKILL/);
+  assert.match(
+    out,
+    /all engines stopped: 1 died and was not replaced \(see above; --restart replaces engines that die\); exiting with code 1/,
+  );
+});
+
+Deno.test("ipx engine exits 0 when the controller shuts the cluster down", async () => {
+  await using cluster = await startProcessCluster({ engines: 1 });
+  await cluster.engines.waitFor(REGISTERED);
+  const client = await cluster.connect();
+  await client.shutdown({ controller: true });
+  const status = await exitWithin(cluster.engines, EXIT_BOUND_MS);
+  assert.equal(status.code, 0, cluster.engines.output);
+  assert.match(cluster.engines.output, /all engines stopped$/m);
+  assert.equal((await exitWithin(cluster.controller, EXIT_BOUND_MS)).code, 0);
+});
+
+Deno.test("ipx engine exits 0 when stopped with SIGTERM", async () => {
+  await using cluster = await startProcessCluster({ engines: 1 });
+  await cluster.engines.waitFor(REGISTERED);
+  const status = await cluster.engines.stop("SIGTERM");
+  assert.equal(status.code, 0, cluster.engines.output);
+  assert.doesNotMatch(cluster.engines.output, /died/);
+});
+
+Deno.test("ipx engine with a wrong key names ipx-engine.json in every line and exits 1", async () => {
+  await using cluster = await startProcessCluster({ engines: 1 });
+  const good = `${cluster.dir}/profile_default/security/ipx-engine.json`;
+  const bad = `${cluster.dir}/stale-engine.json`;
+  await writeConnectionFile(bad, { ...(await readConnectionFile(good)), key: generateKey() });
+  const run = await runIpx(cluster.dir, "engine", "--file", bad, "--n", "1", "--wait-ms", "5000");
+  const out = run.stdout + run.stderr;
+  assert.equal(run.code, 1, out);
+  // the engine's own line and the supervisor's (its exit reports use the same key)
+  assert.match(out, /\[engine pid \d+\] .*copy a fresh ipx-engine\.json/);
+  assert.match(
+    out,
+    /cannot report engine exits to the controller: .*the key in \S+\/stale-engine\.json does not match the controller's: copy a fresh ipx-engine\.json/,
+  );
+  assert.doesNotMatch(out, /ipx-client\.json/);
+});
+
+Deno.test("ipx engine --file with a corrupt file says it exists and why it cannot be used", async () => {
+  await using dir = await tempIpxDir();
+  const file = `${dir.path}/corrupt.json`;
+  await Deno.writeTextFile(file, '{"role": "engine", "port": ');
+  const run = await runIpx(dir.path, "engine", "--file", file, "--wait-ms", "300");
+  assert.equal(run.code, 1, run.stderr);
+  assert.doesNotMatch(run.stderr, /to appear|is the controller started/);
+  assert.match(
+    run.stderr,
+    /WARN {2}\S+\/corrupt\.json exists but cannot be used: it is not valid JSON \(.+\)\. Waiting up to 0\.3 s in case it is still being written; if it stays like this, copy a fresh ipx-engine\.json from the controller's profile security dir/,
+  );
+  assert.match(
+    run.stderr,
+    /Timed out after \d+\.\d s waiting for connection file \S+\/corrupt\.json: it exists but cannot be used \(it is not valid JSON/,
+  );
+});
+
+Deno.test("ipx engine --file with a file that is not a connection file lists what is wrong", async () => {
+  await using dir = await tempIpxDir();
+  const file = `${dir.path}/other.json`;
+  await Deno.writeTextFile(file, JSON.stringify({ role: "engine", port: 99999 }));
+  const run = await runIpx(dir.path, "engine", "--file", file, "--wait-ms", "300");
+  assert.equal(run.code, 1, run.stderr);
+  assert.doesNotMatch(run.stderr, /to appear/);
+  assert.match(
+    run.stderr,
+    /other\.json exists but cannot be used: .*"port" must be an integer from 1 to 65535 \(got 99999\)/,
+  );
+});
+
+Deno.test("engines stop when their supervisor is SIGKILLed: no orphans live on", async () => {
+  await using cluster = await startProcessCluster({ engines: 1 });
+  const [, id, pid] = await cluster.engines.waitFor(REGISTERED);
+  const client = await cluster.connect();
+  const left = Promise.withResolvers<string>();
+  client.onEngine((e) => {
+    if (e.type === "unregistered" && e.engineId === Number(id)) left.resolve(e.reason);
+  });
+  cluster.engines.child.kill("SIGKILL");
+  // the engine notices its stdin pipe closing and leaves the controller by itself
+  assert.match(await left.promise, /its supervisor is gone/);
+  const deadline = Date.now() + EXIT_BOUND_MS;
+  while (processAlive(Number(pid))) {
+    assert(Date.now() < deadline, `engine pid ${pid} outlived its supervisor`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+});
+
+function processAlive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return !/^\d+ \(.*\) Z/.test(stat); // a zombie has ended
+  } catch {
+    return false;
+  }
+}
