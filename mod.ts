@@ -60,3 +60,5 @@ export {
 } from "./lib/protocol/errors.ts";
 export type { EngineId, EngineInfo, MsgId } from "./lib/protocol/messages.ts";
 export { IPX_VERSION, PROTOCOL_VERSION } from "./lib/protocol/version.ts";
+export { ConnectionFileError } from "./lib/protocol/connection_file.ts";
+export { TlsError, TlsPinError } from "./lib/protocol/tls.ts";

@@ -61,6 +61,9 @@ export async function runControllerCommand(o: ControllerCliOptions): Promise<num
       throw new UsageError(`${flag} must be an integer of at least ${min}, got "${value}"`);
     }
   }
+  if (Number(o.port) > 65535) {
+    throw new UsageError(`--port must be at most 65535 (0: any free port), got "${o.port}"`);
+  }
   const maxFrameBytes = o.maxFrameMb === undefined ? undefined : parseMaxFrameMb(o.maxFrameMb);
   const hwm = o.hwm === undefined ? undefined : parseHwm(o.hwm);
   const paths = profilePaths(o.profile);

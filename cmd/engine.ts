@@ -17,6 +17,7 @@ import { Command } from "commander";
 import { resolve } from "node:path";
 import { profilePaths } from "../lib/profile/mod.ts";
 import { openLog } from "./_log.ts";
+import { UsageError } from "./_usage.ts";
 
 /** Options of `ipx engine`, as parsed. */
 export interface EngineCliOptions {
@@ -79,7 +80,17 @@ export async function runEngineCommand(o: EngineCliOptions): Promise<number> {
     return ENGINE_EXIT_CODES.usage;
   }
   const dataDir = resolve(o.dataDir ?? paths.data);
-  await Deno.mkdir(dataDir, { recursive: true });
+  try {
+    await Deno.mkdir(dataDir, { recursive: true });
+  } catch (error) {
+    const isFile = error instanceof Deno.errors.AlreadyExists;
+    throw new UsageError(
+      `Cannot use --data-dir ${dataDir}: ` +
+        (isFile
+          ? "it exists and is not a directory; give a directory (it is created if missing)"
+          : `${(error as Error).message}; give a directory this user can create and write`),
+    );
+  }
   await Deno.mkdir(paths.log, { recursive: true }).catch(() => {});
   const log = openLog(o.file ? undefined : `${paths.log}/engines.log`);
   // loaded here, not at start: every ipx command loads this file (see main.ts)

@@ -154,6 +154,11 @@ export async function runReplCommand(o: ReplCliOptions): Promise<number> {
         profile: o.profile,
         ...(file ? { file } : {}),
         timeoutMs,
+        // said once: a controller being started writes its file within a moment
+        onWaiting: (problem) =>
+          stderr(
+            `ipx repl: waiting up to ${timeoutMs / 1000} s for the controller: ${problem}\n`,
+          ),
       });
     }
     if (signals.received()) return 130;

@@ -53,6 +53,20 @@ Deno.test("ipx controller on a port in use says so", async () => {
   }
 });
 
+Deno.test("ipx controller names a port out of range or an address this machine lacks", async () => {
+  await using dir = await tempIpxDir();
+  const high = await runIpx(dir.path, "controller", "--port", "70000");
+  assert.equal(high.code, 2);
+  assert.match(high.stderr, /--port must be at most 65535 \(0: any free port\), got "70000"/);
+  // 192.0.2.0/24 is reserved for documentation: no machine has it
+  const foreign = await runIpx(dir.path, "controller", "--ip", "192.0.2.7");
+  assert.notEqual(foreign.code, 0);
+  assert.match(
+    foreign.stderr,
+    /Cannot listen on 192\.0\.2\.7:0: this machine has no such address; use --ip with one of its addresses, or 0\.0\.0\.0 for all/,
+  );
+});
+
 Deno.test("ipx controller --hwm takes auto or a count and refuses anything else", async () => {
   await using dir = await tempIpxDir();
   for (const bad of ["-1", "two", "1.5"]) {

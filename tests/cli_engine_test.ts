@@ -146,3 +146,15 @@ function processAlive(pid: number): boolean {
     return false;
   }
 }
+
+Deno.test("ipx engine --data-dir naming a file says so", async () => {
+  await using dir = await tempIpxDir();
+  const file = `${dir.path}/not-a-dir`;
+  await Deno.writeTextFile(file, "");
+  const run = await runIpx(dir.path, "engine", "--data-dir", file, "--wait-ms", "100");
+  assert.notEqual(run.code, 0);
+  assert.match(
+    run.stderr,
+    new RegExp(`Cannot use --data-dir ${file}: it exists and is not a directory`),
+  );
+});

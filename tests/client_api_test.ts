@@ -1,5 +1,5 @@
 import assert, { rejects } from "node:assert/strict";
-import { Client, RemoteError, TimeoutError } from "../mod.ts";
+import { Client, ConnectionError, ConnectionFileError, RemoteError, TimeoutError } from "../mod.ts";
 import { runController, type RunningController } from "../lib/controller/run_controller.ts";
 import { startMemoryCluster } from "./_helpers/memory_cluster.ts";
 
@@ -130,5 +130,20 @@ Deno.test("Client.connect waits its whole timeoutMs for a controller that is sti
     if (before === undefined) Deno.env.delete("IPX_DIR");
     else Deno.env.set("IPX_DIR", before);
     await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("no controller: Client.connect fails with a ConnectionFileError, which is a ConnectionError", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ipx-nofile-" });
+  try {
+    await rejects(Client.connect({ file: `${dir}/ipx-client.json` }), (e: unknown) => {
+      assert(e instanceof ConnectionFileError, String(e));
+      assert(e instanceof ConnectionError, "catchable as a ConnectionError");
+      assert.equal(e.problem, "missing");
+      assert.match(e.message, /does not exist\. Is a controller running for this profile\?/);
+      return true;
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -51,7 +51,12 @@ function bindError(error: unknown, where: string): ConnectionError {
       { cause: error, address: where },
     );
   }
-  if (error instanceof Deno.errors.AddrNotAvailable || code === "EADDRNOTAVAIL") {
+  // node:net reports an address of no interface as EINVAL, Deno's own listeners as
+  // AddrNotAvailable
+  if (
+    error instanceof Deno.errors.AddrNotAvailable || code === "EADDRNOTAVAIL" ||
+    code === "EINVAL"
+  ) {
     return new ConnectionError(
       `Cannot listen on ${where}: this machine has no such address; use --ip with one of ` +
         `its addresses, or 0.0.0.0 for all`,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { IpxError } from "./errors.ts";
+import { ConnectionError } from "./errors.ts";
 import { normalizeFingerprint, pemCertificates } from "./tls.ts";
 import { writeFileAtomic } from "./write_file_atomic.ts";
 
@@ -69,8 +69,12 @@ export type ConnectionFileProblem =
   | "timeout"
   | "write-failed";
 
-/** A connection file is missing, unreadable, malformed, or did not appear in time. */
-export class ConnectionFileError extends IpxError {
+/**
+ * A connection file is missing, unreadable, malformed, or did not appear in time: the most
+ * common reason a connection cannot be made (no controller running for the profile), so it is a
+ * {@linkcode ConnectionError}.
+ */
+export class ConnectionFileError extends ConnectionError {
   /** The connection file concerned. */
   readonly path: string;
   /** What went wrong. */
