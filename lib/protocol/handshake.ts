@@ -165,7 +165,12 @@ async function withDeadline<T>(
     return await work();
   } catch (error) {
     if (timedOut) {
-      throw new TimeoutError(`Handshake with ${what} did not complete within ${ms} ms`, {
+      const hint = what === "the controller"
+        ? "; it accepted the connection but did not answer: it may be stopped (SIGSTOP), " +
+          "overloaded, or not an ipx controller — check the process at that address, or retry " +
+          "with a longer timeout"
+        : "";
+      throw new TimeoutError(`Handshake with ${what} did not complete within ${ms} ms${hint}`, {
         cause: error,
       });
     }

@@ -423,3 +423,18 @@ Deno.test("TLS-looking bytes inside a TLS or local connection stay a frame error
   await a.write(new Uint8Array([0x16, 0x04, 0x00, 0x00]));
   await rejects(p, (e: unknown) => e instanceof FrameTooLargeError);
 });
+
+Deno.test("a controller that accepts but never answers: the timeout says what it may be", async () => {
+  const [a, _silent] = memoryPair(); // nothing reads or answers at the other end
+  await rejects(
+    clientHandshake(a, { key: generateKey(), role: "client", timeoutMs: 50 }),
+    (e: unknown) => {
+      assert(e instanceof TimeoutError, String(e));
+      assert.match(
+        e.message,
+        /^Handshake with the controller did not complete within 50 ms; it accepted the connection but did not answer: it may be stopped \(SIGSTOP\), overloaded, or not an ipx controller/,
+      );
+      return true;
+    },
+  );
+});
