@@ -154,7 +154,7 @@ export async function runReplCommand(o: ReplCliOptions): Promise<number> {
         profile: o.profile,
         ...(file ? { file } : {}),
         timeoutMs,
-        // said once: a controller being started writes its file within a moment
+        // said when waiting starts (and if the reason changes, e.g. a half-copied file)
         onWaiting: (problem) =>
           stderr(
             `ipx repl: waiting up to ${timeoutMs / 1000} s for the controller: ${problem}\n`,

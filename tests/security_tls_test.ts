@@ -79,11 +79,10 @@ Deno.test("TLS refusals are clear, logged by the controller, and leave it servin
     });
   });
 
-  await t.step("a file whose pins do not match is refused, naming the pin", async () => {
+  await t.step("a file whose CA pin does not match is refused, naming the pin", async () => {
     for (
       const [field, message] of [
         ["tlsFingerprint", /^The CA pin in \S+ \("tlsFingerprint": 0{16}…\) does not match the CA/],
-        ["tlsCertFingerprint", /presented a certificate .* other than the one \S+ pins/],
       ] as const
     ) {
       const file = `${c.dir}/bad-${field}-client.json`;
@@ -99,14 +98,21 @@ Deno.test("TLS refusals are clear, logged by the controller, and leave it servin
     }
   });
 
-  await t.step("an engine whose file pins another certificate exits 3", async () => {
+  await t.step("a stale certificate pin still connects: a reissue by the same CA", async () => {
+    const file = `${c.dir}/reissued-client.json`;
+    await writeConnectionFile(file, { ...c.info, tlsCertFingerprint: "0".repeat(64) });
+    const client = await Client.connect({ file, noIpc: true, timeoutMs: 5000 });
+    await client.close();
+  });
+
+  await t.step("an engine whose file's CA pin does not match exits 3", async () => {
     const file = `${c.dir}/bad-pin-engine.json`;
     const engineInfo = await readConnectionFile(c.engineFile);
-    await writeConnectionFile(file, { ...engineInfo, tlsCertFingerprint: "0".repeat(64) });
+    await writeConnectionFile(file, { ...engineInfo, tlsFingerprint: "0".repeat(64) });
     const out = await engineUntilExit(c.dir, file);
     assert.match(
       out,
-      /other than the one \S+bad-pin-engine\.json pins .*copy a fresh ipx-engine\.json/,
+      /The CA pin in \S+bad-pin-engine\.json .*copy a fresh ipx-engine\.json/,
     );
     assert.match(out, /died: exit code 3 \(could not authenticate/);
   });

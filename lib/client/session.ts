@@ -281,7 +281,8 @@ export class Session {
         ok: false,
         error: {
           ename: "ConnectionError",
-          evalue: `${this.#fatal.message}. Task ${id} may still finish on its engine: start the ` +
+          evalue: `${this.#fatal.message.replace(/\.$/, "")}. Task ${id} may still finish on ` +
+            `its engine: start the ` +
             `controller again on this profile (engines re-attach by themselves), then fetch it ` +
             `with getResult("${id}") from a new client`,
           stack: "",

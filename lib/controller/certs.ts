@@ -7,8 +7,8 @@
  * {@linkcode SERVER_VALID_DAYS} (825 days) and is reissued, by the same CA, on any start where it
  * is expired, within {@linkcode RENEW_BEFORE_DAYS} of expiry (or half its lifetime, if shorter),
  * or does not list a requested host. The controller rewrites its connection files at every start,
- * and engines and clients on its machine re-read them, so they follow a reissue; a copy made before
- * it pins the old certificate (`tlsCertFingerprint`) and is refused with a request to copy it again.
+ * and engines and clients on its machine re-read them; a copy made before a reissue names the old
+ * certificate (`tlsCertFingerprint`) but still connects, since the same CA signed the new one.
  *
  * Files in `securityDir`: `ca.pem`, `ca-key.pem`, `server.pem`, `server-key.pem`. Keys are PKCS#8
  * PEM, mode 0600, written to a temporary file whose mode is set before it is renamed into place.

@@ -527,8 +527,22 @@ Deno.test("a load-balanced task lost on a dropped engine link goes back to the q
   await c[Symbol.asyncDispose]();
 });
 
-Deno.test("an engine dies: its first task fails, the ones queued behind it go to another engine, no retry used", async () => {
-  await using c = await setup();
+/** Sends what an engine supervisor sends when one of its engine processes ended. */
+async function reportExit(controller: Controller, key: string, engineId: number): Promise<void> {
+  const [a, b] = memoryPair();
+  void controller.accept(b, "supervisor");
+  const ch = await clientHandshake<ClientToController, ControllerToClient>(a, {
+    key,
+    role: "client",
+  });
+  void ch.run(() => {});
+  ch.send({ type: "engine_exited", engineId, pid: 4242, host: "fake", how: "killed by SIGKILL" });
+  await ch.flush();
+  ch.close();
+}
+
+/** Three load-balanced tasks held by engine 0, and a second engine to take them over. */
+async function threeHeld(c: Awaited<ReturnType<typeof setup>>) {
   const eng = new FakeEngine();
   await eng.connect(c.controller, c.key);
   await c.client.waitForEngines(1);
@@ -538,11 +552,15 @@ Deno.test("an engine dies: its first task fails, the ones queued behind it go to
   const other = new FakeEngine();
   other.autoPong = true;
   await other.connect(c.controller, c.key);
-  eng.channel.close(); // it dies holding all three: the first may have started
-  for (let t = 0; t < 700; t += 100) {
-    c.clock.advance(100);
-    await settle();
-  }
+  return { eng, other, ars, runs };
+}
+
+Deno.test("an engine's process ends: its first task fails, the ones queued behind it go to another engine, no retry used", async () => {
+  await using c = await setup();
+  const { eng, other, ars, runs } = await threeHeld(c);
+  await reportExit(c.controller, c.key, 0); // its supervisor saw the process end
+  eng.channel.close(); // and its connection closes: the first task may have started
+  await settle();
   assert.deepEqual(c.controller.engineIds, [1]);
   await assert.rejects(ars[0]!, (e: unknown) => {
     assert(e instanceof EngineError, String(e));
@@ -560,4 +578,22 @@ Deno.test("an engine dies: its first task fails, the ones queued behind it go to
     "engineId",
   ]);
   assert.deepEqual(recs.map((r) => [r.status, r.engineId]), [["error", 0], ["ok", 1], ["ok", 1]]);
+});
+
+Deno.test("an engine only gone silent may still run its queue: all its tasks fail, none runs twice", async () => {
+  await using c = await setup();
+  const { eng, ars, runs } = await threeHeld(c);
+  eng.channel.close(); // cut off, no word of its process: it may be running them all still
+  for (let t = 0; t < 700; t += 100) {
+    c.clock.advance(100);
+    await settle();
+  }
+  assert.deepEqual(c.controller.engineIds, [1]);
+  for (const [i, ar] of ars.entries()) {
+    await assert.rejects(ar, (e: unknown) => {
+      assert(e instanceof EngineError, String(e));
+      assert.match(e.evalue, new RegExp(`engine 0 died while running task ${runs[i]!.msgId}: `));
+      return true;
+    });
+  }
 });

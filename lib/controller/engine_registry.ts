@@ -369,11 +369,14 @@ export class EngineRegistry {
       this.#hooks.broadcast({ type: "engine_unregistered", engineId: entry.id, reason });
     }
     // an engine runs the tasks it holds one at a time, in the order it got them, and announces
-    // a task as started only after a while (STARTED_AFTER_MS): the first one it holds may have
-    // started unannounced, the ones behind it had not (unless announced)
+    // a task as started only after a while (STARTED_AFTER_MS): once its process is known to
+    // have ended (its supervisor said so) or it said it was stopping, the first task it held may
+    // have started unannounced, the ones behind it had not (unless announced). An engine only
+    // gone silent or cut off may still be running its queue: its tasks all fail (or retry).
+    const over = planned || entry.exitReason !== undefined;
     let first = true;
     for (const msgId of [...entry.running]) {
-      const unstarted = !first && !this.#hooks.started(msgId);
+      const unstarted = over && !first && !this.#hooks.started(msgId);
       first = false;
       const where = unstarted ? " (queued there, not started)" : "";
       this.#hooks.lost(entry, msgId, {

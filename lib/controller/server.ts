@@ -58,8 +58,9 @@ function bindError(error: unknown, where: string): ConnectionError {
     code === "EINVAL"
   ) {
     return new ConnectionError(
-      `Cannot listen on ${where}: this machine has no such address; use --ip with one of ` +
-        `its addresses, or 0.0.0.0 for all`,
+      `Cannot listen on ${where}: this machine has no such address (${
+        (error as Error).message
+      }); use --ip with one of its addresses, or 0.0.0.0 for all`,
       { cause: error, address: where },
     );
   }

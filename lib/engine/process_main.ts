@@ -102,7 +102,11 @@ async function stopWhenParentGone(engine: Engine): Promise<void> {
   const buf = new Uint8Array(64);
   try {
     while ((await Deno.stdin.read(buf)) !== null) { /* nothing is sent */ }
-  } catch { /* closed: the same */ }
+  } catch (error) {
+    // not the end of the pipe: the supervisor cannot be watched, which is no reason to stop
+    console.error(`ipx engine: cannot watch its supervisor's pipe: ${(error as Error).message}`);
+    return;
+  }
   try {
     console.error("ipx engine: its supervisor is gone (its pipe closed); stopping");
   } catch { /* its stderr went with it */ }

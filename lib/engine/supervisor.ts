@@ -8,7 +8,7 @@
 
 import { hostname } from "node:os";
 import { fileURLToPath as fromFileUrl } from "node:url";
-import type { ConnectionInfo } from "../protocol/connection_file.ts";
+import { type ConnectionInfo, readConnectionFile } from "../protocol/connection_file.ts";
 import { dial } from "../protocol/dial.ts";
 import { allocatorEnv } from "./allocator_env.ts";
 import { ExitReporter } from "./exit_reporter.ts";
@@ -289,7 +289,12 @@ export class Supervisor {
     this.#o = options;
     if (options.reportExits !== false) {
       this.#reporter = new ExitReporter({
-        connect: (signal) => dial(options.info, { source: options.file, signal }),
+        // re-read on every attempt, as engines do: a restarted controller rewrites its files
+        connect: async (signal) =>
+          dial(await readConnectionFile(options.file).catch(() => options.info), {
+            source: options.file,
+            signal,
+          }),
         key: options.info.key,
         keySource: options.file,
         log: options.log,
@@ -378,6 +383,7 @@ export class Supervisor {
       o.log(`${prefix()} ${line}`);
     });
     child.status.then(async (status) => {
+      child.stdin.close().catch(() => {}); // the pipe that ties it to this process (no leak)
       // report at once, but after its last words (e.g. "out of memory"), which take a moment
       let drained: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([

@@ -250,7 +250,7 @@ Deno.test("waitForConnectionFile() says why an existing file cannot be used, not
     const problems: ConnectionFileError[] = [];
     const error = await rejectsWith(
       waitForConnectionFile(path, {
-        timeoutMs: 30,
+        timeoutMs: 500, // a first read slower than this on a loaded machine would not wait at all
         intervalMs: 5,
         onWaiting: (p) => problems.push(p),
       }),

@@ -12,10 +12,14 @@
  *
  * Pins. A connection file carries the CA's PEM (`tlsCaPem`), the SHA-256 of that CA certificate
  * (`tlsFingerprint`) and the SHA-256 of the controller's own certificate (`tlsCertFingerprint`).
- * Every one present is enforced: {@linkcode checkCaFingerprint} compares the CA pin with the PEM
- * before connecting, and {@linkcode connectTlsPinned} compares the certificate pin with the one
- * the controller presents. A mismatch is a {@linkcode TlsPinError}. A fingerprint alone (no CA
- * PEM) cannot be pinned: Deno's TLS client must be given the CA to accept a private one.
+ * The CA is the pin: the controller must present a certificate it signed. The CA pin is checked
+ * against the PEM before connecting ({@linkcode checkCaFingerprint}; a mismatch, an edited or
+ * damaged file, is a {@linkcode TlsPinError}). The certificate fingerprint names the certificate
+ * the controller had when the file was written: a match skips parsing, and a certificate the
+ * controller reissued since (near expiry, or for a new address) is accepted because the same CA
+ * signed it — which is what keeps copies of the file on other machines working. A fingerprint
+ * alone (no CA PEM) cannot be pinned: Deno's TLS client must be given the CA to accept a private
+ * one.
  *
  * @module
  */
@@ -53,13 +57,12 @@ export class TlsError extends ConnectionError {
   }
 }
 
-/** Which pin of a connection file did not match: the CA's or the controller's certificate's. */
-export type TlsPin = "tlsFingerprint" | "tlsCertFingerprint";
+/** Which pin of a connection file did not match (the CA's: the one pin that is enforced). */
+export type TlsPin = "tlsFingerprint";
 
 /**
  * A certificate pin of the connection file does not match: its CA fingerprint does not match its
- * CA certificate, or the controller presented another certificate than the file pins. The file
- * was tampered with or is stale. An {@linkcode AuthenticationError}: the controller could not be
+ * CA certificate. The file was tampered with or is damaged. An {@linkcode AuthenticationError}: the controller could not be
  * authenticated as the one the file names, and retrying with the same file cannot help.
  */
 export class TlsPinError extends AuthenticationError {
@@ -156,12 +159,12 @@ export interface ConnectTlsPinnedOptions {
   /** PEM of the CA (or CA bundle) to trust; nothing else is trusted. */
   caPem: string;
   /**
-   * SHA-256 fingerprint of the controller's own certificate (`tlsCertFingerprint` of the
-   * connection file): the controller must present exactly this certificate, else the connection
-   * fails with {@linkcode TlsPinError}. Without it, any certificate the CA signed is accepted.
+   * SHA-256 fingerprint of the certificate the controller had when the connection file was
+   * written (`tlsCertFingerprint`): that certificate is accepted without parsing it; any other
+   * one must be signed by the CA (a reissue).
    */
   leafFingerprint?: string;
-  /** The connection file, named in pin errors. */
+  /** The connection file, named in errors. */
   pinSource?: PinSource;
   /** Name to verify the certificate against, when it differs from `hostname`. */
   serverName?: string;
@@ -176,7 +179,7 @@ export interface ConnectTlsPinnedOptions {
  * the timeout, and checks the server certificate against the pinned CA.
  *
  * @throws {TlsError} for every TLS-level failure (unknown CA, expiry, name mismatch, non-TLS peer,
- *   timeout), {@linkcode TlsPinError} when the controller's certificate is not the pinned one,
+ *   timeout; a certificate the pinned CA did not sign is `unknown_ca`),
  *   {@linkcode ConnectionError} when the TCP connection itself fails.
  */
 export async function connectTlsPinned(options: ConnectTlsPinnedOptions): Promise<Deno.TlsConn> {
@@ -407,9 +410,9 @@ async function loadX509(): Promise<typeof import("@peculiar/x509")> {
 }
 
 /**
- * Checks the certificate the controller presented: it must be signed by the pinned CA (else
- * `unknown_ca`) and, when the file pins the controller's own certificate, be exactly that one
- * (else {@linkcode TlsPinError}). A certificate matching the pin needs no parsing.
+ * Checks the certificate the controller presented: it must be the one the file names or be
+ * signed by the pinned CA (else `unknown_ca`). A certificate matching the file's certificate
+ * fingerprint needs no parsing; another one from the same CA is a reissue, and is accepted.
  */
 async function verifyPinnedPeer(
   conn: Deno.TlsConn,
@@ -426,20 +429,9 @@ async function verifyPinnedPeer(
   if (actual !== undefined && actual === expected) return; // the pinned certificate itself
   let issuer = "?";
   try {
-    if (await issuedByAny(leafDer, caPem)) {
-      if (expected === undefined || actual === undefined) return;
-      const where = options.pinSource ?? {};
-      throw new TlsPinError(
-        `The controller at ${address} presented a certificate (SHA-256 ${short(actual)}) other ` +
-          `than the one ${where.source ?? "the connection file"} pins ("tlsCertFingerprint": ` +
-          `${short(expected)}); ${pinAdvice(where)} (a controller that renews its certificate ` +
-          `rewrites its connection files)`,
-        { pin: "tlsCertFingerprint", expected, actual, address },
-      );
-    }
+    if (await issuedByAny(leafDer, caPem)) return; // a reissue by the same CA
     issuer = new (await loadX509()).X509Certificate(leafDer).issuer;
   } catch (error) {
-    if (error instanceof TlsPinError) throw error;
     throw new TlsError(
       `The controller's certificate at ${address} cannot be parsed (${messageOf(error)}); ` +
         `check that the address is an ipx controller`,

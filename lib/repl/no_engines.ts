@@ -60,9 +60,10 @@ export async function explainNoEngines(client: ControllerProbe, probeMs: number)
   }
   if (outcome === "late") {
     return new ConnectionError(
-      `Cannot reach the controller ${where(client)}: it did not answer within ${probeMs} ms and ` +
-        `the REPL is reconnecting to it; start the controller again if it stopped (\`ipx ` +
-        `controller\` or \`ipx cluster start\` with the same profile), then run the cell again`,
+      `Cannot reach the controller ${where(client)}: it did not answer within ${probeMs} ms ` +
+        `(stopped, or too busy; the REPL reconnects by itself if the link dropped); start the ` +
+        `controller again if it stopped (\`ipx controller\` or \`ipx cluster start\` with the ` +
+        `same profile), then run the cell again`,
     );
   }
   const reason = outcome instanceof Error ? outcome.message : String(outcome);
