@@ -1,6 +1,7 @@
 import assert, { rejects } from "node:assert/strict";
 import { Client, ConnectionError, ConnectionFileError, RemoteError, TimeoutError } from "../mod.ts";
 import { runController, type RunningController } from "../lib/controller/run_controller.ts";
+import { readConnectionFile, writeConnectionFile } from "../lib/protocol/connection_file.ts";
 import { startMemoryCluster } from "./_helpers/memory_cluster.ts";
 
 Deno.test("client.ids is a copy and directView('all') includes engines added later", async () => {
@@ -145,5 +146,61 @@ Deno.test("no controller: Client.connect fails with a ConnectionFileError, which
     });
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("Client.connect's timeoutMs bounds the whole first connect, file wait included", async () => {
+  const base = await Deno.makeTempDir({ prefix: "ipx-bound-" });
+  const before = Deno.env.get("IPX_DIR");
+  Deno.env.set("IPX_DIR", base);
+  // accepts and never answers: the handshake can only time out
+  const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const c of silent) held.push(c);
+  })();
+  let controller: RunningController | undefined;
+  try {
+    controller = await runController({
+      profile: "real",
+      base,
+      port: 0,
+      noTls: true,
+      noIpc: true,
+      log: () => {},
+    });
+    const info = await readConnectionFile(controller.clientFile);
+    const file = `${base}/profile_hang/security/ipx-client.json`;
+    const connecting = Client.connect({
+      profile: "hang",
+      timeoutMs: 3000,
+      onWaiting: () => {
+        // the file appears a while after waiting began: that time counts against the bound
+        setTimeout(async () => {
+          await Deno.mkdir(`${base}/profile_hang/security`, { recursive: true, mode: 0o700 });
+          await writeConnectionFile(file, {
+            ...info,
+            port: (silent.addr as Deno.NetAddr).port,
+          });
+        }, 500);
+      },
+    });
+    await rejects(connecting, (e: unknown) => {
+      assert(e instanceof TimeoutError, String(e));
+      const ms = Number(/did not complete within (\d+) ms/.exec(e.message)?.[1]);
+      assert(
+        ms > 0 && ms <= 2500,
+        `the handshake got ${ms} ms of 3000 after waiting: ${e.message}`,
+      );
+      return true;
+    });
+  } finally {
+    await controller?.stop();
+    silent.close();
+    for (const c of held) c.close();
+    await accepting.catch(() => {});
+    if (before === undefined) Deno.env.delete("IPX_DIR");
+    else Deno.env.set("IPX_DIR", before);
+    await Deno.remove(base, { recursive: true });
   }
 });

@@ -68,6 +68,9 @@ export type QueueStatus = {
   unassigned: number;
 } & { [engineId: number]: EngineQueueStatus };
 
+/** Least time given to each step of a first connect, however little of its bound is left. */
+const MIN_STEP_MS = 250;
+
 /**
  * A connection to an ipx cluster.
  *
@@ -97,6 +100,10 @@ export class Client {
    */
   static async connect(options: ConnectOptions = {}): Promise<Client> {
     const timeoutMs = options.timeoutMs ?? 10_000;
+    // one bound for the whole first connect: waiting for the file, dialing, the handshake
+    const deadline = performance.now() + timeoutMs;
+    const left = () => Math.max(MIN_STEP_MS, Math.round(deadline - performance.now()));
+    let first = true;
     const source = options.file ?? profilePaths(options.profile ?? "default").clientFile;
     const info = options.file
       ? await readConnectionFile(source)
@@ -111,14 +118,19 @@ export class Client {
       // re-read the file on reconnects: a restarted controller may have rewritten it
       connect: async () => {
         current = await readConnectionFile(source).catch(() => current);
-        return dial(current, { timeoutMs, source, ...(options.noIpc ? { noIpc: true } : {}) });
+        return dial(current, {
+          timeoutMs: first ? left() : timeoutMs,
+          source,
+          ...(options.noIpc ? { noIpc: true } : {}),
+        });
       },
       key: info.key,
       keySource: source,
       timeoutMs,
       ...(options.reconnectForMs !== undefined ? { reconnectForMs: options.reconnectForMs } : {}),
     });
-    await session.open();
+    await session.open(left());
+    first = false;
     return new Client(session, info, source);
   }
 

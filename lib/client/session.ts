@@ -60,18 +60,23 @@ export class Session {
     this.#o = options;
   }
 
-  /** Connects (first time). */
-  async open(): Promise<void> {
-    await this.#connectOnce();
+  /**
+   * Connects (first time).
+   *
+   * @param handshakeMs Bound on this handshake (what is left of the caller's connect bound);
+   *   the session's `timeoutMs` by default.
+   */
+  async open(handshakeMs?: number): Promise<void> {
+    await this.#connectOnce(handshakeMs);
   }
 
-  async #connectOnce(): Promise<void> {
+  async #connectOnce(handshakeMs?: number): Promise<void> {
     const conn = await this.#o.connect();
     const channel = await clientHandshake<ClientToController, ControllerToClient>(conn, {
       key: this.#o.key,
       role: "client",
       keySource: this.#o.keySource,
-      timeoutMs: this.#o.timeoutMs ?? 10_000,
+      timeoutMs: handshakeMs ?? this.#o.timeoutMs ?? 10_000,
       peer: "controller",
     });
     const gotEngines = Promise.withResolvers<void>();
