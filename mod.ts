@@ -61,4 +61,5 @@ export {
 export type { EngineId, EngineInfo, MsgId } from "./lib/protocol/messages.ts";
 export { IPX_VERSION, PROTOCOL_VERSION } from "./lib/protocol/version.ts";
 export { ConnectionFileError } from "./lib/protocol/connection_file.ts";
-export { TlsError, TlsPinError } from "./lib/protocol/tls.ts";
+export { TlsError } from "./lib/protocol/tls.ts";
+export { TlsPinError } from "./lib/protocol/tls_pins.ts";

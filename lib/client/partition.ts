@@ -5,12 +5,8 @@
  */
 
 import { arrayInList, type ListedArray, NumberList } from "../protocol/codec.ts";
-import {
-  readFloat64s,
-  toFloat64s,
-  typedArrayOfTag,
-  typeName,
-} from "../protocol/codec_extensions.ts";
+import { typeName } from "../protocol/codec_describe.ts";
+import { readFloat64s, toFloat64s, typedArrayOfTag } from "../protocol/codec_extensions.ts";
 
 /** Arrays ipx can partition: plain arrays and typed arrays. */
 export type Partitionable =

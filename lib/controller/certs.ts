@@ -20,7 +20,8 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { IpxError } from "../protocol/errors.ts";
-import { fingerprintPem, issuedByAny, pemCertificates } from "../protocol/tls.ts";
+import { fingerprintPem, issuedByAny } from "../protocol/tls.ts";
+import { pemCertificates } from "../protocol/tls_pins.ts";
 import { canonicalIp, expandHosts, type Hosts } from "./cert_hosts.ts";
 
 /** Lifetime of a generated CA, in days. */

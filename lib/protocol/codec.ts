@@ -41,10 +41,10 @@
  */
 
 import { Decoder, Encoder, type ExtensionCodecType } from "@msgpack/msgpack";
+import { explainTooDeep, typeName } from "./codec_describe.ts";
 import {
   binaryBytes,
   buildCodec,
-  explainTooDeep,
   EXT_NUMBERS,
   EXT_SAME,
   EXT_TYPED,
@@ -54,7 +54,6 @@ import {
   NumberList,
   toFloat64s,
   typedTag,
-  typeName,
 } from "./codec_extensions.ts";
 import { ProtocolError, SerializationError } from "./errors.ts";
 import { scanMsgpack } from "./msgpack_scan.ts";

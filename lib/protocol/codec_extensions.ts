@@ -1,6 +1,7 @@
 /**
  * The msgpack extension types of the ipx value codec (layout documented in `codec.ts`): their
- * numbers, the typed-array tags, and the extension codec that encodes and decodes them.
+ * numbers, the typed-array tags, and the extension codec that encodes and decodes them. The
+ * Error record is in `codec_errors.ts`, the messages' value descriptions in `codec_describe.ts`.
  *
  * @module
  */
@@ -11,6 +12,8 @@ import {
   EXT_TIMESTAMP,
   ExtensionCodec,
 } from "@msgpack/msgpack";
+import { describeValue } from "./codec_describe.ts";
+import { decodeError, encodeError } from "./codec_errors.ts";
 import { ProtocolError, SerializationError } from "./errors.ts";
 
 /** Extension 0: `undefined` (msgpack has only nil). */
@@ -129,35 +132,6 @@ export const TAG_DATA_VIEW = 21;
 
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
-
-/**
- * The type name of a value for messages: `typeof` for primitives; for objects the constructor's
- * name, else `Symbol.toStringTag` (`Generator`), else what `Object.prototype.toString` says.
- *
- * @param value Any value.
- */
-export function typeName(value: unknown): string {
-  if (value === null) return "null";
-  if (typeof value !== "object" && typeof value !== "function") return typeof value;
-  try {
-    const ctor = (value as { constructor?: unknown }).constructor;
-    if (typeof ctor === "function" && ctor.name) return ctor.name;
-    const tag = (value as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag];
-    if (typeof tag === "string" && tag) return tag;
-    return Object.prototype.toString.call(value).slice(8, -1);
-  } catch {
-    return typeof value; // a getter or a proxy trap threw
-  }
-}
-
-function describe(value: unknown): string {
-  if (typeof value === "function") {
-    return `function ${value.name || "(anonymous)"}`;
-  }
-  if (typeof value === "symbol") return `symbol ${String(value.description ?? "")}`.trim();
-  if (value !== null && typeof value === "object") return `${typeName(value)} instance`;
-  return typeof value;
-}
 
 function isPlainObject(value: object): boolean {
   const proto = Object.getPrototypeOf(value);
@@ -286,15 +260,16 @@ export function buildCodec(nested: NestedCodec): ExtensionCodec<undefined> {
       if (v === null || v === undefined) return null;
       if (Array.isArray(v)) {
         if (Object.getPrototypeOf(v) !== Array.prototype) {
-          throw new SerializationError(`Cannot serialize a value of type ${describe(v)}`);
+          throw new SerializationError(`Cannot serialize a value of type ${describeValue(v)}`);
         }
         return null;
       }
       if (v instanceof Uint8Array) return null;
       if (typeof v === "object" && isPlainObject(v)) return null;
       throw new SerializationError(
-        `Cannot serialize a value of type ${describe(v)}: ipx sends null, undefined, booleans, ` +
-          `numbers, bigints, strings, arrays, plain objects, Date, Map, Set, typed arrays and Error`,
+        `Cannot serialize a value of type ${describeValue(v)}: ipx sends null, undefined, ` +
+          `booleans, numbers, bigints, strings, arrays, plain objects, Date, Map, Set, ` +
+          `typed arrays and Error`,
       );
     },
     decode: () => {
@@ -349,259 +324,3 @@ export const NESTED_EXTENSIONS: ReadonlySet<number> = new Set([EXT_MAP, EXT_SET,
  * `0xffffffff`, out of range for any real time, and seconds 0.
  */
 const INVALID_DATE = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0]);
-
-/** The built-in Error classes an Error decodes as, by name (`AggregateError` aside). */
-const BUILTIN_ERRORS = new Map<string, ErrorConstructor>([
-  ["Error", Error],
-  ["TypeError", TypeError],
-  ["RangeError", RangeError],
-  ["SyntaxError", SyntaxError],
-  ["ReferenceError", ReferenceError],
-  ["EvalError", EvalError],
-  ["URIError", URIError],
-]);
-
-/** Fields of the Error record that own properties of the same names never override. */
-const ERROR_FIELDS = new Set(["name", "message", "stack", "cause"]);
-
-/**
- * The payload of extension 5: a msgpack map `{ name, message, stack, cause?, errors?, props? }`
- * (`errors` for an AggregateError, `props` the own enumerable properties), built from parts
- * encoded one at a time, so each is encoded once: a `cause` or a member of `errors` that cannot
- * travel goes as its `String()`, a property that cannot travel is left out.
- */
-function encodeError(v: Error, nested: NestedCodec, inProgress: Set<Error>): Uint8Array {
-  if (inProgress.has(v)) {
-    // only ever inside one of its own parts, which then goes as a string or is left out
-    throw new SerializationError("Cannot serialize an Error that holds itself");
-  }
-  inProgress.add(v);
-  try {
-    /** The encoded part, or undefined when it cannot travel. */
-    const part = (value: unknown, levels: number) => {
-      try {
-        return nested.encode(value, levels);
-      } catch {
-        return undefined;
-      }
-    };
-    const fields: Uint8Array[] = [];
-    const field = (key: string, bytes: Uint8Array) => fields.push(msgpackString(key), bytes);
-    // through the encoder, so its depth limit applies to the record's fields too (as the
-    // decoder's does): an Error too deep for them fails as a whole
-    field("name", nested.encode(safeString(v.name), 2));
-    field("message", msgpackString(safeString(v.message)));
-    field("stack", msgpackString(safeString(v.stack ?? "")));
-    if (v.cause !== undefined) {
-      field("cause", part(v.cause, 2) ?? msgpackString(safeString(v.cause)));
-    }
-    const aggregate = v instanceof AggregateError && Array.isArray(v.errors);
-    if (aggregate) {
-      const members = (v.errors as unknown[]).map((e) =>
-        part(e, 3) ?? msgpackString(safeString(e))
-      );
-      field("errors", concatBytes(containerHeader(0x90, 0xdc, members.length), members));
-    }
-    const props: Uint8Array[] = [];
-    for (const key of Object.keys(v)) {
-      if (ERROR_FIELDS.has(key) || (aggregate && key === "errors")) continue;
-      let bytes: Uint8Array | undefined;
-      try {
-        bytes = part((v as unknown as Record<string, unknown>)[key], 3);
-      } catch {
-        // a getter threw: leave the property out
-      }
-      if (bytes !== undefined) props.push(msgpackString(key), bytes);
-    }
-    if (props.length > 0) {
-      field("props", concatBytes(containerHeader(0x80, 0xde, props.length / 2), props));
-    }
-    return concatBytes(containerHeader(0x80, 0xde, fields.length / 2), fields);
-  } finally {
-    inProgress.delete(v);
-  }
-}
-
-/** Rebuilds an Error from its decoded record (see {@linkcode encodeError}). */
-function decodeError(r: unknown): Error {
-  if (!isRecord(r)) throw new ProtocolError("Cannot decode Error: its payload is not a record");
-  const name = String(r.name ?? "Error");
-  const message = String(r.message ?? "");
-  const options = Object.hasOwn(r, "cause") ? { cause: r.cause } : undefined;
-  let err: Error;
-  if (name === "AggregateError") {
-    err = new AggregateError(Array.isArray(r.errors) ? r.errors : [], message, options);
-  } else {
-    const ctor = BUILTIN_ERRORS.get(name);
-    err = new (ctor ?? Error)(message, options);
-    if (ctor === undefined) err.name = name;
-  }
-  err.stack = String(r.stack ?? "");
-  if (r.props !== undefined) {
-    if (!isRecord(r.props)) {
-      throw new ProtocolError("Cannot decode Error: its properties are not a record");
-    }
-    for (const key of Object.keys(r.props)) {
-      // the decoder refuses `__proto__` keys already; never let one reach the Error either
-      if (key === "__proto__" || ERROR_FIELDS.has(key)) continue;
-      if (name === "AggregateError" && key === "errors") continue;
-      Object.defineProperty(err, key, {
-        value: r.props[key],
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    }
-  }
-  return err;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype;
-}
-
-/** `String(v)`, or the `Object.prototype.toString` tag when that throws (e.g. a symbol key). */
-function safeString(v: unknown): string {
-  try {
-    return String(v);
-  } catch {
-    return Object.prototype.toString.call(v);
-  }
-}
-
-/** A string as msgpack (`str 8/16/32`, or `fixstr`). */
-function msgpackString(s: string): Uint8Array {
-  const text = textEncoder.encode(s);
-  const n = text.length;
-  const head = n < 32
-    ? [0xa0 | n]
-    : n < 0x100
-    ? [0xd9, n]
-    : n < 0x10000
-    ? [0xda, n >>> 8, n & 0xff]
-    : [0xdb, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
-  const out = new Uint8Array(head.length + n);
-  out.set(head);
-  out.set(text, head.length);
-  return out;
-}
-
-/** A msgpack array or map header of `n` entries: `fix | n`, else the 16- or 32-bit form. */
-function containerHeader(fix: number, long16: number, n: number): Uint8Array {
-  if (n < 16) return new Uint8Array([fix | n]);
-  if (n < 0x10000) return new Uint8Array([long16, n >>> 8, n & 0xff]);
-  return new Uint8Array([long16 + 1, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
-}
-
-function concatBytes(head: Uint8Array, parts: Uint8Array[]): Uint8Array {
-  let total = head.length;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  out.set(head);
-  let at = head.length;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-/**
- * Why a value failed to encode for being too deep: where it is circular (the first cycle
- * found), or else where it goes deeper than `maxDepth` levels. Walks the value again, so it is
- * for after an encode failed, never for the encode itself.
- *
- * @param root The value that failed to encode.
- * @param maxDepth The depth limit.
- * @returns A clause such as `it is circular: value.a.self refers back to value.a; …` (with
- * what to do).
- */
-export function explainTooDeep(root: unknown, maxDepth: number): string {
-  const onPath: object[] = [];
-  const segments: string[] = [];
-  const done = new Set<object>();
-  let deep: string | undefined;
-  /** The cycle through `v` or below, as a clause; notes the first too-deep place in `deep`. */
-  function visit(v: unknown, depth: number): string | undefined {
-    if (v === null || typeof v !== "object" || done.has(v)) return undefined;
-    const back = onPath.indexOf(v);
-    if (back >= 0) {
-      return `it is circular: ${formatPath(segments)} refers back to ${
-        formatPath(segments.slice(0, back))
-      }; send a copy without the cycle`;
-    }
-    if (depth > maxDepth) {
-      deep ??= `it is nested deeper than ${maxDepth} levels (at ${formatPath(segments)})`;
-      return undefined;
-    }
-    onPath.push(v);
-    try {
-      for (const [segment, child, levels] of children(v)) {
-        segments.push(segment);
-        const found = visit(child, depth + levels);
-        segments.pop();
-        if (found !== undefined) return found;
-      }
-    } finally {
-      onPath.pop();
-    }
-    done.add(v);
-    return undefined;
-  }
-  const where = visit(root, 1) ?? deep ?? `it is nested deeper than ${maxDepth} levels`;
-  return where.startsWith("it is circular")
-    ? where
-    : `${where}; send it less deeply nested (a Map, Set or Error counts as two levels)`;
-}
-
-/** The parts of a value the encoder descends into: path segment, value, levels below. */
-function* children(v: object): Generator<[string, unknown, number]> {
-  if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Date) return;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) yield [`[${i}]`, v[i], 1];
-    return;
-  }
-  if (v instanceof Map) {
-    let i = 0;
-    for (const [k, val] of v) {
-      yield [`.keys()[${i++}]`, k, 2];
-      yield [`.get(${formatKey(k)})`, val, 2];
-    }
-    return;
-  }
-  if (v instanceof Set) {
-    let i = 0;
-    for (const member of v) yield [`.values()[${i++}]`, member, 2];
-    return;
-  }
-  if (v instanceof Error) {
-    yield [".cause", v.cause, 2];
-    if (v instanceof AggregateError && Array.isArray(v.errors)) {
-      for (let i = 0; i < v.errors.length; i++) yield [`.errors[${i}]`, v.errors[i], 3];
-    }
-  }
-  for (const key of Object.keys(v)) {
-    let child: unknown;
-    try {
-      child = (v as Record<string, unknown>)[key];
-    } catch {
-      continue;
-    }
-    yield [/^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`, child, 1];
-  }
-}
-
-function formatKey(k: unknown): string {
-  if (typeof k === "string") return JSON.stringify(k.length > 20 ? `${k.slice(0, 20)}…` : k);
-  if (typeof k === "bigint") return `${k}n`;
-  if (k === null || typeof k !== "object") return String(k);
-  return `<${typeName(k)}>`;
-}
-
-/** `value` and the segments, the middle left out when there are many. */
-function formatPath(segments: string[]): string {
-  if (segments.length <= 12) return `value${segments.join("")}`;
-  return `value${segments.slice(0, 5).join("")}…${
-    segments.slice(-5).join("")
-  } (${segments.length} levels down)`;
-}

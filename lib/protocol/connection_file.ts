@@ -7,7 +7,7 @@
  */
 
 import { ConnectionError } from "./errors.ts";
-import { normalizeFingerprint, pemCertificates } from "./tls.ts";
+import { normalizeFingerprint, pemCertificates } from "./tls_pins.ts";
 import { writeFileAtomic } from "./write_file_atomic.ts";
 
 /** Everything a client or engine needs to reach and authenticate to a controller. */

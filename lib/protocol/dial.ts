@@ -8,7 +8,8 @@
 
 import type { ConnectionInfo } from "./connection_file.ts";
 import { ConnectionError } from "./errors.ts";
-import { checkCaFingerprint, connectTlsPinned, type PinSource } from "./tls.ts";
+import { connectTlsPinned } from "./tls.ts";
+import { checkCaFingerprint, type PinSource } from "./tls_pins.ts";
 import type { ByteConn } from "./transport.ts";
 import { connectUnix, socketMatches, unixSocketAllowed } from "./unix_socket.ts";
 

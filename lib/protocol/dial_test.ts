@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { ensureCertificates } from "../controller/certs.ts";
 import { dial } from "./dial.ts";
 import { AuthenticationError, ConnectionError } from "./errors.ts";
-import { completeHandshake, fingerprintPem, listenTls, TlsPinError } from "./tls.ts";
+import { completeHandshake, fingerprintPem, listenTls } from "./tls.ts";
+import { TlsPinError } from "./tls_pins.ts";
 import { listenUnix, socketMatches, socketName } from "./unix_socket.ts";
 import { leaveStaleSocket, withTempDir } from "./testing.ts";
 

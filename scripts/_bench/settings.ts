@@ -8,23 +8,39 @@
 export interface Settings {
   /** `--help`: print {@linkcode USAGE} and run nothing. */
   help: boolean;
+  /** `--quick`: a smoke run, with fewer repetitions and smaller workloads. */
   quick: boolean;
+  /** `--json [PATH]`: also write results as JSON, to PATH or (`true`) stdout; off if undefined. */
   json: string | true | undefined;
+  /** Compare with ipyparallel (off with `--no-ipp`). */
   ipp: boolean;
+  /** Repetitions of the fast workloads (w1, w3, w4, w5, w7 apply, the floor); `--reps`. */
   reps: number;
+  /** Repetitions of the slow workloads (w2, w6): `--reps` (default 3), at most 3 (1 when quick). */
   slowReps: number;
+  /** Engines of the big cluster (w7); `--big`. */
   big: number;
+  /** `--only`: the workloads to run (`w1`…`w8`, `floor`); all when undefined. */
   only: Set<string> | undefined;
+  /** `--keep`: keep the temp dir the bench made (not `$IPX_BENCH_DIR`) instead of removing it. */
   keep: boolean;
+  /** Apply round trips per w1 sample. */
   rttCalls: number;
+  /** Executes on all engines per w3 sample. */
   execCalls: number;
+  /** Load-balanced tasks per w2 sample. */
   lbTasks: number;
+  /** MiB pushed to and pulled from each engine in w4. */
   mb: number;
+  /** Numbers scattered and gathered in w5. */
   numbers: number;
+  /** Applies on all engines of the big cluster per w7 sample. */
   bigCalls: number;
   /** Push+pull cycles per w4 sample (one cycle is ~0.1 s: too short to time alone here; 3 gave ±50% spreads). */
   bigTimes: number;
+  /** Round trips per floor latency sample (raw TCP, `bench_floor.ts`). */
   floorCalls: number;
+  /** Tasks per floor throughput sample (raw TCP, `bench_floor.ts`). */
   floorTasks: number;
 }
 
