@@ -32,6 +32,20 @@ const base = {
   key: btoa("k".repeat(32)),
 };
 
+/** Accepts (and closes) every connection to `unix`, counting them, until it is closed. */
+function countAccepts(
+  unix: ReturnType<typeof listenUnix>,
+): { accepts: number; done: Promise<void> } {
+  const counted = { accepts: 0, done: Promise.resolve() };
+  counted.done = (async () => {
+    for (let c = await unix.accept(); c; c = await unix.accept()) {
+      counted.accepts++;
+      c.close();
+    }
+  })();
+  return counted;
+}
+
 Deno.test("dial prefers the controller's Unix socket, and falls back to TCP when it cannot be used", async () => {
   await withTempDir("ipx_dial_", async (dir) => {
     const tcp = tcpServer();
@@ -76,13 +90,7 @@ Deno.test("dial ignores a socket whose name does not match the file's address or
     // a controller's socket, named for another port (the file was edited, or is stale)
     const path = `${dir}/${socketName({ ...info, port: tcp.port + 1 })}`;
     const unix = listenUnix(path);
-    let localAccepts = 0;
-    const accepting = (async () => {
-      for (let c = await unix.accept(); c; c = await unix.accept()) {
-        localAccepts++;
-        c.close();
-      }
-    })();
+    const counted = countAccepts(unix);
     try {
       const conn = await dial({ ...info, ipcPath: path });
       assert.notEqual(conn.local, true, "went to the file's address, not to the socket");
@@ -111,10 +119,10 @@ Deno.test("dial ignores a socket whose name does not match the file's address or
         }),
         false,
       );
-      assert.equal(localAccepts, 0);
+      assert.equal(counted.accepts, 0);
     } finally {
       unix.close();
-      await accepting;
+      await counted.done;
       await tcp.close();
     }
   });
@@ -222,18 +230,12 @@ Deno.test("dial checks the CA pin before the Unix socket too, and refuses a TLS 
     };
     const path = `${dir}/${socketName(info)}`;
     const unix = listenUnix(path);
-    let localAccepts = 0;
-    const accepting = (async () => {
-      for (let c = await unix.accept(); c; c = await unix.accept()) {
-        localAccepts++;
-        c.close();
-      }
-    })();
+    const counted = countAccepts(unix);
     try {
       assert.ok(socketMatches({ ...info, ipcPath: path }));
       const error = await dialError({ ...info, ipcPath: path });
       assert.ok(error instanceof TlsPinError, `expected TlsPinError, got ${error}`);
-      assert.equal(localAccepts, 0);
+      assert.equal(counted.accepts, 0);
 
       const { tlsCaPem: _, ...noCa } = info;
       const noCaError = await dialError({ ...noCa, ipcPath: path }, { source: "f.json" });
@@ -242,11 +244,11 @@ Deno.test("dial checks the CA pin before the Unix socket too, and refuses a TLS 
         noCaError.message,
         /f\.json has no CA certificate \("tlsCaPem"\), and a fingerprint alone cannot be pinned; copy a fresh/,
       );
-      assert.equal(localAccepts, 0);
+      assert.equal(counted.accepts, 0);
       assert.equal(server.accepted, 0);
     } finally {
       unix.close();
-      await accepting;
+      await counted.done;
     }
   });
 });
