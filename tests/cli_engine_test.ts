@@ -163,3 +163,28 @@ Deno.test("ipx engine --data-dir naming a file says so", async () => {
     new RegExp(`Cannot use --data-dir ${file}: it exists and is not a directory`),
   );
 });
+
+Deno.test("a data dir and --allow-read paths that are symlinks: engines start, and their targets are granted", async () => {
+  const outside = await Deno.makeTempDir({ prefix: "ipx-links-" });
+  try {
+    await Deno.mkdir(`${outside}/real-data`);
+    await Deno.symlink(`${outside}/real-data`, `${outside}/data`);
+    await Deno.writeTextFile(`${outside}/notes.txt`, "read through a link");
+    await Deno.symlink(`${outside}/notes.txt`, `${outside}/notes-link`);
+    await using cluster = await startProcessCluster({
+      engines: 1,
+      engineArgs: ["--data-dir", `${outside}/data`, "--allow-read", `${outside}/notes-link`],
+    });
+    const client = await cluster.connect();
+    const dv = client.directView();
+    assert.deepEqual(
+      // the sandbox grants what the link leads to (it checks paths as resolved)
+      await dv.execute(`await Deno.readTextFile(${JSON.stringify(`${outside}/notes.txt`)})`),
+      ["read through a link"],
+    );
+    await dv.execute(`await Deno.writeTextFile("out.txt", "in the data dir")`);
+    assert.equal(await Deno.readTextFile(`${outside}/real-data/out.txt`), "in the data dir");
+  } finally {
+    await Deno.remove(outside, { recursive: true });
+  }
+});

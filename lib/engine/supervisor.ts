@@ -329,7 +329,7 @@ export class Supervisor {
   /** Starts the N engine processes. */
   start(): void {
     // engines run with --cached-only, so their module graph must be in the cache first
-    cacheEngineModules().then(
+    Promise.all([cacheEngineModules(), this.#resolveLinks()]).then(
       () => {
         if (this.#stopping) {
           if (this.#slots.size === 0) this.#finish();
@@ -342,6 +342,33 @@ export class Supervisor {
         this.#finish();
       },
     );
+  }
+
+  /**
+   * Resolves the data dir to its real path and adds the real paths of the extra allowed ones:
+   * Deno grants a path as
+   * written, while the sandbox Worker asks for the target of a symlink (a `/data` that links to
+   * `/mnt/...`, `/etc/os-release` to `../usr/lib/os-release`), and a Worker may not ask for more
+   * than its engine process holds. Paths that do not exist (yet) stay as given.
+   */
+  async #resolveLinks(): Promise<void> {
+    const real = (p: string) => Deno.realPath(p).catch(() => p);
+    // a path as the user wrote it stays granted (code uses it), and its target with it
+    const list = async (paths: string[] | undefined) =>
+      paths === undefined
+        ? undefined
+        : [...new Set([...paths, ...await Promise.all(paths.map(real))])];
+    const [dataDir, allowRead, allowWrite] = await Promise.all([
+      real(this.#o.dataDir),
+      list(this.#o.allowRead),
+      list(this.#o.allowWrite),
+    ]);
+    this.#o = {
+      ...this.#o,
+      dataDir,
+      ...(allowRead ? { allowRead } : {}),
+      ...(allowWrite ? { allowWrite } : {}),
+    };
   }
 
   #spawn(): void {
