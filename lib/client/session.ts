@@ -60,12 +60,7 @@ export class Session {
     this.#o = options;
   }
 
-  /**
-   * Connects (first time).
-   *
-   * @param handshakeMs Bound on this handshake (what is left of the caller's connect bound);
-   *   the session's `timeoutMs` by default.
-   */
+  /** Connects (first time); `handshakeMs` bounds the handshake (default: `timeoutMs`). */
   async open(handshakeMs?: number): Promise<void> {
     await this.#connectOnce(handshakeMs);
   }

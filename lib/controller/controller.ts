@@ -174,12 +174,8 @@ export class Controller {
   }
 
   /**
-   * After a clean shutdown with no engine registered and no task record kept, forgets the
-   * engine registry so the next controller for this profile starts at id 0. With engines still
-   * connected the registry is kept (they re-attach with their ids when the controller comes
-   * back), and so it is while the history holds records: they name engines by id, and an id
-   * means one engine for as long as anything can name it (purge the results to start at 0).
-   *
+   * After a clean shutdown with no engine registered and no task record (records name engines
+   * by id), forgets the registry so the next controller for this profile starts at id 0.
    * @returns Whether the registry was reset.
    */
   resetIfNoEngines(): boolean {
@@ -376,17 +372,13 @@ export class Controller {
       shutdown: (targets, controller) => {
         const ids = targets ?? this.engineIds;
         const unknown = ids.filter((id) => this.#engines.get(id) === undefined);
-        if (unknown.length > 0) {
-          // nothing is stopped: a typo must not stop some engines and not others
+        if (unknown.length > 0) { // nothing is stopped: a typo must not stop only some
           throw new RangeError(
             `Cannot shut down engine(s) ${unknown.join(", ")}: no such engine is registered ` +
               `(engines: ${this.engineIds.join(", ") || "none"}); nothing was stopped`,
           );
         }
-        for (const id of ids) {
-          const e = this.#engines.get(id);
-          if (e) sendToEngine(e, { type: "shutdown" });
-        }
+        for (const id of ids) sendToEngine(this.#engines.get(id)!, { type: "shutdown" });
         if (controller) queueMicrotask(() => this.#shutdownRequested.resolve());
         return ids;
       },

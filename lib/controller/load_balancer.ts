@@ -424,12 +424,10 @@ export class LoadBalancer {
    * @param engineId The dead engine.
    * @param msgId The task.
    * @param error The EngineError.
-   * @param unstarted The task certainly had not started there: it goes back to the queue
-   *   without spending a retry (it never ran), as a task the engine never received does.
+   * @param unstarted It certainly had not started there: re-queued, no retry spent.
    */
   engineFailed(engineId: EngineId, msgId: MsgId, error: ErrorData, unstarted = false): boolean {
-    // did not finish there: no run time
-    return this.#finished(engineId, msgId, true, error, undefined, unstarted);
+    return this.#finished(engineId, msgId, true, error, undefined, unstarted); // no run time
   }
 
   /**

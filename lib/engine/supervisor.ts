@@ -12,6 +12,7 @@ import { type ConnectionInfo, readConnectionFile } from "../protocol/connection_
 import { dial } from "../protocol/dial.ts";
 import { allocatorEnv } from "./allocator_env.ts";
 import { ExitReporter } from "./exit_reporter.ts";
+import { forEachLine } from "./lines.ts";
 
 /** Options of {@linkcode Supervisor}. */
 export interface SupervisorOptions {
@@ -253,23 +254,6 @@ function engineArgs(o: SupervisorOptions): string[] {
   if (o.allowNet) args.push(`--allow-net=${o.allowNet === true ? "" : o.allowNet.join(",")}`);
   if (o.allowEnv) args.push(`--allow-env=${o.allowEnv === true ? "" : o.allowEnv.join(",")}`);
   return args;
-}
-
-async function forEachLine(
-  stream: ReadableStream<Uint8Array>,
-  fn: (line: string) => void,
-): Promise<void> {
-  const decoder = new TextDecoder();
-  let buf = "";
-  for await (const chunk of stream) {
-    buf += decoder.decode(chunk, { stream: true });
-    let i;
-    while ((i = buf.indexOf("\n")) >= 0) {
-      fn(buf.slice(0, i));
-      buf = buf.slice(i + 1);
-    }
-  }
-  if (buf) fn(buf);
 }
 
 /** Starts and watches engine processes. */

@@ -50,7 +50,7 @@ import {
 import { DEFAULT_FRAME_TIMEOUT_MS, FramedConn } from "./framed_conn.ts";
 import { FRAME_SLACK_BYTES, type HandshakeMsg, type HelloMsg, type RejectMsg } from "./messages.ts";
 import { type ByteConn, isProtected } from "./transport.ts";
-import { IPX_VERSION, PROTOCOL_VERSION } from "./version.ts";
+import { LOCAL_VERSIONS, type Versions, versionsCompatible } from "./version.ts";
 
 /** Largest frame accepted before authentication. */
 export const PREAUTH_MAX_FRAME_BYTES = 4096;
@@ -58,27 +58,6 @@ export const PREAUTH_MAX_FRAME_BYTES = 4096;
 export const PREAUTH_MAX_BYTES = 8192;
 /** Default time allowed for the controller side of the handshake. */
 export const SERVER_HANDSHAKE_TIMEOUT_MS = 2000;
-
-/** Versions a side announces (overridable for tests). */
-export interface Versions {
-  /** Program version. */
-  ipxVersion: string;
-  /** Wire protocol version. */
-  protocolVersion: number;
-}
-
-const LOCAL_VERSIONS: Versions = { ipxVersion: IPX_VERSION, protocolVersion: PROTOCOL_VERSION };
-
-/**
- * True when two sides can talk: same protocol version and same major.minor program version.
- *
- * @param a One side.
- * @param b The other side.
- */
-export function versionsCompatible(a: Versions, b: Versions): boolean {
-  const mm = (v: string) => v.split(".").slice(0, 2).join(".");
-  return a.protocolVersion === b.protocolVersion && mm(a.ipxVersion) === mm(b.ipxVersion);
-}
 
 /** A limit as the welcome carries it: a positive integer, at most `max`. */
 function isLimit(value: unknown, max: number): value is number {
@@ -123,6 +102,11 @@ async function readRaw(framed: FramedConn, what: string): Promise<HandshakeMsg> 
   return msg;
 }
 
+/** Why a controller may accept a connection and never answer, and what to do. */
+const SILENT_CONTROLLER = "it accepted the connection but did not answer: it may be stopped " +
+  "(SIGSTOP), overloaded, or not an ipx controller — check the process at that address, or retry " +
+  "with a longer timeout";
+
 /**
  * Reads the peer's first handshake message. On a plain connection, a first "frame length" that
  * is really the header of a TLS record means the peer speaks TLS: `mismatch` builds the error to
@@ -165,11 +149,7 @@ async function withDeadline<T>(
     return await work();
   } catch (error) {
     if (timedOut) {
-      const hint = what === "the controller"
-        ? "; it accepted the connection but did not answer: it may be stopped (SIGSTOP), " +
-          "overloaded, or not an ipx controller — check the process at that address, or retry " +
-          "with a longer timeout"
-        : "";
+      const hint = what !== "the controller" ? "" : `; ${SILENT_CONTROLLER}`;
       throw new TimeoutError(`Handshake with ${what} did not complete within ${ms} ms${hint}`, {
         cause: error,
       });

@@ -12,3 +12,28 @@ export const IPX_VERSION = "0.1.0";
  * handshake with a {@linkcode VersionMismatchError} naming both versions.
  */
 export const PROTOCOL_VERSION = 3;
+
+/** Versions a side announces (overridable for tests). */
+export interface Versions {
+  /** Program version. */
+  ipxVersion: string;
+  /** Wire protocol version. */
+  protocolVersion: number;
+}
+
+/** This program's versions. */
+export const LOCAL_VERSIONS: Versions = {
+  ipxVersion: IPX_VERSION,
+  protocolVersion: PROTOCOL_VERSION,
+};
+
+/**
+ * True when two sides can talk: same protocol version and same major.minor program version.
+ *
+ * @param a One side.
+ * @param b The other side.
+ */
+export function versionsCompatible(a: Versions, b: Versions): boolean {
+  const mm = (v: string) => v.split(".").slice(0, 2).join(".");
+  return a.protocolVersion === b.protocolVersion && mm(a.ipxVersion) === mm(b.ipxVersion);
+}
