@@ -9,6 +9,19 @@ import { TLS_OFF_WARNING } from "../lib/controller/tls_off.ts";
 import { IpxProcess, processesMatching, runIpx, tempIpxDir } from "./_helpers/ipx_cli.ts";
 import { runReplScript } from "./_helpers/repl_process.ts";
 
+/** Runs `%px 1+1` piped into `ipx repl --local 1 --no-tls` (plus `extra`) in `ipxDir`. */
+async function replLocalNoTls(ipxDir: string, ...extra: string[]) {
+  const dataDir = join(ipxDir, "engines-data");
+  const tmp = join(ipxDir, "tmp");
+  await Deno.mkdir(tmp);
+  const run = await runReplScript(
+    "%px 1+1\n",
+    ["repl", "--local", "1", "--no-tls", ...extra, "--data-dir", dataDir],
+    { IPX_DIR: ipxDir, TMPDIR: tmp },
+  );
+  return { run, dataDir };
+}
+
 /** How many times `text` occurs in `s`. */
 function count(s: string, text: string): number {
   return s.split(text).length - 1;
@@ -44,14 +57,7 @@ Deno.test("ipx cluster start --no-tls --daemon warns on stderr at start", async 
 
 Deno.test("ipx repl --local 1 --no-tls warns on stderr at start", async () => {
   await using dir = await tempIpxDir();
-  const dataDir = join(dir.path, "engines-data");
-  const tmp = join(dir.path, "tmp");
-  await Deno.mkdir(tmp);
-  const run = await runReplScript(
-    "%px 1+1\n",
-    ["repl", "--local", "1", "--no-tls", "--data-dir", dataDir],
-    { IPX_DIR: dir.path, TMPDIR: tmp },
-  );
+  const { run, dataDir } = await replLocalNoTls(dir.path);
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.stdout, "Out[0:1]: 2\n");
   assert.equal(
@@ -65,14 +71,7 @@ Deno.test("ipx repl --local 1 --no-tls warns on stderr at start", async () => {
 
 Deno.test("ipx repl --local 1 --no-tls --verbose shows the warning once (from the log)", async () => {
   await using dir = await tempIpxDir();
-  const dataDir = join(dir.path, "engines-data");
-  const tmp = join(dir.path, "tmp");
-  await Deno.mkdir(tmp);
-  const run = await runReplScript(
-    "%px 1+1\n",
-    ["repl", "--local", "1", "--no-tls", "--verbose", "--data-dir", dataDir],
-    { IPX_DIR: dir.path, TMPDIR: tmp },
-  );
+  const { run, dataDir } = await replLocalNoTls(dir.path, "--verbose");
   assert.equal(run.code, 0, run.stderr);
   assert.equal(count(run.stderr, TLS_OFF_WARNING), 1, run.stderr);
   assert.deepEqual(await processesMatching(dataDir), [], "no engine process is left behind");

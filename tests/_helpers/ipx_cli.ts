@@ -6,6 +6,7 @@
  */
 
 import { fileURLToPath } from "node:url";
+import { forEachLine } from "../../lib/engine/lines.ts";
 import { IPX_RUN_FLAGS } from "../../scripts/compile.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -60,18 +61,8 @@ export class IpxProcess implements AsyncDisposable {
     this.#pumps = [this.#pump(this.child.stdout), this.#pump(this.child.stderr)];
   }
 
-  async #pump(stream: ReadableStream<Uint8Array>): Promise<void> {
-    const d = new TextDecoder();
-    let buf = "";
-    for await (const chunk of stream) {
-      buf += d.decode(chunk, { stream: true });
-      let i;
-      while ((i = buf.indexOf("\n")) >= 0) {
-        this.#line(buf.slice(0, i));
-        buf = buf.slice(i + 1);
-      }
-    }
-    if (buf) this.#line(buf);
+  #pump(stream: ReadableStream<Uint8Array>): Promise<void> {
+    return forEachLine(stream, (line) => this.#line(line));
   }
 
   #line(line: string): void {
