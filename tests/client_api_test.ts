@@ -18,7 +18,12 @@ Deno.test("client.ids is a copy and directView('all') includes engines added lat
   assert.deepEqual(await all.apply(() => 1), [1, 1]);
   assert.deepEqual(await fixed.apply(() => 1), [1]);
   assert.deepEqual(await c.client.waitForEngines(2, { timeoutMs: 1000 }), [0, 1]);
-  await rejects(c.client.waitForEngines(5, { timeoutMs: 50 }), TimeoutError);
+  await rejects(c.client.waitForEngines(5, { timeoutMs: 50 }), (error: Error) => {
+    assert.ok(error instanceof TimeoutError);
+    assert.match(error.message, /Only 2 of 5 engines registered within 50 ms/);
+    assert.match(error.message, /are the 3 missing engines running \(`ipx engine --n 3`/);
+    return true;
+  });
 });
 
 Deno.test("AsyncResult exposes msgIds, engineIds, metadata, elapsedMs and wait()", async () => {
@@ -124,7 +129,7 @@ Deno.test("Client.connect waits its whole timeoutMs for a controller that is sti
     // engines are told of by the file they use
     await rejects(
       client.waitForEngines(1, { timeoutMs: 50 }),
-      /and given \S+\/profile_late\/security\/ipx-engine\.json\? /,
+      /is the missing engine running \(`ipx engine --n 1 --file \S+\/profile_late\/security\/ipx-engine\.json`\)\? /,
     );
   } finally {
     await controller?.stop();

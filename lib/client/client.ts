@@ -222,13 +222,17 @@ export class Client {
     });
     const timer = setTimeout(() => {
       // engines use the engine file the controller writes beside the client file
-      const engineFile = this.#source.endsWith("ipx-client.json")
-        ? `${this.#source.slice(0, -"ipx-client.json".length)}ipx-engine.json`
-        : `the engine file of the controller that wrote ${this.#source}`;
+      const missing = n - this.ids.length;
+      const start = this.#source.endsWith("ipx-client.json")
+        ? `\`ipx engine --n ${missing} --file ` +
+          `${this.#source.slice(0, -"ipx-client.json".length)}ipx-engine.json\``
+        : `\`ipx engine --n ${missing}\` with the engine file of the controller that wrote ` +
+          this.#source;
       done.reject(
         new TimeoutError(
-          `Only ${this.ids.length} of ${n} engines registered within ${timeoutMs} ms; are the ` +
-            `engines running (\`ipx engine --n ${n}\`) and given ${engineFile}? ` +
+          `Only ${this.ids.length} of ${n} engines registered within ${timeoutMs} ms; ` +
+            `${missing === 1 ? "is the missing engine" : `are the ${missing} missing engines`} ` +
+            `running (${start})? ` +
             `See the engines' log for connection errors`,
         ),
       );
