@@ -218,11 +218,29 @@ async function stop(o: { profile: string }): Promise<number> {
   return 0;
 }
 
+/** How long `cluster list` waits for a running controller to say which engines it has. */
+const LIST_ASK_MS = 3_000;
+
+/** Engines registered now with the profile's controller, or null when it cannot be asked. */
+async function liveEngines(profile: string): Promise<number | null> {
+  try {
+    // loaded here only: `cluster start` does not need the client
+    const { Client } = await import("../lib/client/client.ts");
+    await using client = await Client.connect({ profile, timeoutMs: LIST_ASK_MS });
+    return client.ids.length;
+  } catch {
+    return null;
+  }
+}
+
 async function list(o: { json?: boolean }): Promise<number> {
-  const rows: (ClusterRecord & { running: boolean })[] = [];
+  // `n`: engines asked for at start; `engines`: registered now (null: stopped or not answering)
+  const rows: (ClusterRecord & { running: boolean; engines: number | null })[] = [];
   for (const profile of await listProfiles()) {
     const rec = await readRecord(profile);
-    if (rec) rows.push({ ...rec, running: isProcessAlive(rec.pid) });
+    if (!rec) continue;
+    const running = isProcessAlive(rec.pid);
+    rows.push({ ...rec, running, engines: running ? await liveEngines(profile) : null });
   }
   if (o.json) {
     console.log(JSON.stringify(rows, null, 2));
@@ -231,15 +249,20 @@ async function list(o: { json?: boolean }): Promise<number> {
   console.log(
     ["PROFILE", "RUNNING", "PID", "ENGINES", "ADDRESS"].map((h, i) =>
       h.padEnd([16, 8, 8, 8, 24][i]!)
-    ).join(""),
+    ).join("").trimEnd(),
   );
   for (const r of rows) {
     console.log(
-      [r.profile, r.running ? "yes" : "no", String(r.pid), String(r.n), r.address]
-        .map((v, i) => v.padEnd([16, 8, 8, 8, 24][i]!)).join(""),
+      [r.profile, r.running ? "yes" : "no", String(r.pid), engineCount(r), r.address]
+        .map((v, i) => v.padEnd([16, 8, 8, 8, 24][i]!)).join("").trimEnd(),
     );
   }
   return 0;
+}
+
+/** The ENGINES column: registered now of asked for (`2/2`), `-/2` when none can be counted. */
+function engineCount(r: { n: number; engines: number | null }): string {
+  return `${r.engines ?? "-"}/${r.n}`;
 }
 
 /** Builds the `ipx cluster` command. */
@@ -271,7 +294,9 @@ export function clusterCommand(): Command {
       Deno.exitCode = await stop(o);
     });
   cmd.command("list")
-    .description("list clusters")
+    .description(
+      "list clusters: profile, running, pid, engines registered now / asked for, address",
+    )
     .option("--json", "machine-readable output")
     .action(async (o) => {
       Deno.exitCode = await list(o);

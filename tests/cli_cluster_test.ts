@@ -138,3 +138,22 @@ Deno.test("ipx cluster start --hwm sets the default mark of load-balanced tasks"
     assert.deepEqual(await waiting, [1, 2, 3, 4, 5]);
   });
 });
+
+Deno.test("ipx cluster list counts the engines registered now against those asked for", async () => {
+  await withDaemonCluster([], async ({ dir, client }) => {
+    const rows = JSON.parse((await runIpx(dir, "cluster", "list", "--json")).stdout) as {
+      running: boolean;
+      n: number;
+      engines: number | null;
+    }[];
+    assert.deepEqual(rows.map((r) => [r.running, r.n, r.engines]), [[true, 1, 1]]);
+    const left = Promise.withResolvers<void>();
+    client.onEngine((e) => e.type === "unregistered" && left.resolve());
+    await client.shutdown({ targets: [0] });
+    await left.promise;
+    const table = await runIpx(dir, "cluster", "list");
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^PROFILE +RUNNING +PID +ENGINES +ADDRESS\n/);
+    assert.match(table.stdout, /\ndefault +yes +\d+ +0\/1 +\S+:\d+/);
+  });
+});
