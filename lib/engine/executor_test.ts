@@ -15,6 +15,14 @@ Deno.test("Executor keeps let, const, functions and classes between executes", a
   });
 });
 
+Deno.test("Executor reads a { … } cell as an object when it is one, else as a block", async () => {
+  await withExecutor(async ({ ex }) => {
+    assert.deepEqual(value(await ex.run(exec("{ a: 1, b: [2] as number[] }"))), { a: 1, b: [2] });
+    assert.equal(value(await ex.run(exec("{ let q = 2; q * 3 }"))), 6);
+    assert.equal(value(await ex.run(exec("typeof q"))), "undefined", "the block's let stays in it");
+  });
+});
+
 Deno.test("Executor accepts TypeScript and top-level await", async () => {
   await withExecutor(async ({ ex }) => {
     const outcome = await ex.run(exec(

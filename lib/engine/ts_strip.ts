@@ -14,7 +14,11 @@
  * @module
  */
 
-import { stripTypes as stripSyntax, TypeScriptSyntaxError } from "../evaluate/typescript.ts";
+import {
+  stripTypes as stripSyntax,
+  TypeScriptSyntaxError,
+  wrapObjectLiteral,
+} from "../evaluate/typescript.ts";
 
 export { TypeScriptSyntaxError };
 // @ts-types="sucrase/dist/types/parser/index.d.ts"
@@ -26,7 +30,8 @@ import { TokenType } from "sucrase/dist/parser/tokenizer/types.js";
 export const INTERRUPT_CHECK = "$ipx$tick";
 
 /**
- * Removes TypeScript type syntax from a cell of code.
+ * Removes TypeScript type syntax from a cell of code; a cell that is `{ … }` and parses as an
+ * object literal is read as one (`{ a: 1 }` gives the object, as in the local REPL).
  *
  * @param code TypeScript or JavaScript source (a script, not a module).
  * @returns JavaScript with the same statements on the same lines.
@@ -39,7 +44,7 @@ export const INTERRUPT_CHECK = "$ipx$tick";
  * ```
  */
 export function stripTypes(code: string): string {
-  return transformOrThrow(code, "code");
+  return transformOrThrow(wrapObjectLiteral(code), "code");
 }
 
 function transformOrThrow(code: string, what: string): string {

@@ -54,3 +54,29 @@ export function stripTypes(code: string): string {
     });
   }
 }
+
+/**
+ * Reads input that starts with `{` and ends with `}` as an object literal when it parses as
+ * one, as Node's REPL does (`{ a: 1 }` shows the object, not `1` from a labelled block). The
+ * local REPL and the engines' `execute` (`%px`) both read cells this way.
+ *
+ * @param code A complete cell.
+ * @returns The cell in parentheses when that parses, otherwise the cell unchanged.
+ *
+ * @example Usage
+ * ```ts
+ * import { wrapObjectLiteral } from "./typescript.ts";
+ * wrapObjectLiteral("{ a: 1 }"); // "({ a: 1 })"
+ * wrapObjectLiteral("{ let b = 2; b }"); // unchanged: a block
+ * ```
+ */
+export function wrapObjectLiteral(code: string): string {
+  if (!/^\s*\{/.test(code) || !/\}\s*$/.test(code)) return code;
+  const wrapped = `(${code})`;
+  try {
+    stripTypes(wrapped);
+    return wrapped;
+  } catch {
+    return code;
+  }
+}

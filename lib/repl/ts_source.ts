@@ -5,35 +5,10 @@
  * @module
  */
 
-import { stripTypes, TypeScriptSyntaxError } from "../evaluate/typescript.ts";
+import { stripTypes, TypeScriptSyntaxError, wrapObjectLiteral } from "../evaluate/typescript.ts";
 import { scanBrackets } from "./open_brackets.ts";
 
-export { stripTypes, TypeScriptSyntaxError };
-
-/**
- * Reads input that starts with `{` and ends with `}` as an object literal when it parses as
- * one, as Node's REPL does (`{ a: 1 }` shows the object, not `1` from a labelled block).
- *
- * @param code A complete cell.
- * @returns The cell in parentheses when that parses, otherwise the cell unchanged.
- *
- * @example Usage
- * ```ts
- * import { wrapObjectLiteral } from "./ts_source.ts";
- * wrapObjectLiteral("{ a: 1 }"); // "({ a: 1 })"
- * wrapObjectLiteral("{ let b = 2; b }"); // unchanged: a block
- * ```
- */
-export function wrapObjectLiteral(code: string): string {
-  if (!/^\s*\{/.test(code) || !/\}\s*$/.test(code)) return code;
-  const wrapped = `(${code})`;
-  try {
-    stripTypes(wrapped);
-    return wrapped;
-  } catch {
-    return code;
-  }
-}
+export { stripTypes, TypeScriptSyntaxError, wrapObjectLiteral };
 
 const OPEN_TO_END = /^(Unterminated template|Unterminated comment|Unexpectedly reached the end)/;
 
