@@ -88,8 +88,19 @@ export async function dial(
   }
   const address = `${info.host}:${info.port}`;
   const timeoutMs = options.timeoutMs ?? 5000;
-  const hint = `is the controller running (\`ipx controller --profile ${info.profile}\`), and is ` +
-    `${options.source ?? "the connection file"} current?`;
+  const source = options.source ?? "the connection file";
+  const failed = (error: unknown, why: string) => {
+    const hint = unresolved(error)
+      ? `this machine cannot resolve the name ${info.host}: use a name or address it can ` +
+        `(start the controller with \`--location <name or address>\` and copy its file again, ` +
+        `or edit "host" in ${source})`
+      : `is the controller running (\`ipx controller --profile ${info.profile}\`), and is ` +
+        `${source} current?`;
+    return new ConnectionError(`Cannot connect to the controller at ${address} (${why}): ${hint}`, {
+      cause: error,
+      address,
+    });
+  };
   if (info.transport === "tls" && info.tlsCaPem) {
     try {
       return await connectTlsPinned({
@@ -105,10 +116,8 @@ export async function dial(
       });
     } catch (error) {
       if (error instanceof ConnectionError && error.name === "ConnectionError") {
-        throw new ConnectionError(`Cannot connect to the controller at ${address}: ${hint}`, {
-          cause: error,
-          address,
-        });
+        // the TCP connect failed (TLS failures and timeouts are TlsErrors, which say it all)
+        throw failed(error.cause ?? error, reasonOf(error.cause ?? error));
       }
       throw error;
     }
@@ -120,16 +129,22 @@ export async function dial(
     conn.setNoDelay(true);
     return conn;
   } catch (error) {
-    const why = deadline.aborted
-      ? `no answer within ${timeoutMs} ms`
-      : error instanceof Deno.errors.ConnectionRefused
-      ? "connection refused"
-      : error instanceof Error
-      ? error.message
-      : String(error);
-    throw new ConnectionError(`Cannot connect to the controller at ${address} (${why}): ${hint}`, {
-      cause: error,
-      address,
-    });
+    throw failed(error, deadline.aborted ? `no answer within ${timeoutMs} ms` : reasonOf(error));
   }
+}
+
+/** Whether a connect failed because the host name does not resolve. */
+function unresolved(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return true;
+  return /failed to lookup address|Name or service not known|nodename nor servname/i.test(
+    error instanceof Error ? error.message : String(error),
+  );
+}
+
+/** What went wrong with a TCP connect, in a few words. */
+function reasonOf(error: unknown): string {
+  if (error instanceof Deno.errors.ConnectionRefused) return "connection refused";
+  if (unresolved(error)) return "unknown host name";
+  return error instanceof Error ? error.message : String(error);
 }

@@ -147,6 +147,29 @@ Deno.test("dial: when neither the socket nor the port answers, the error names t
   });
 });
 
+Deno.test("dial says why TCP failed, over TLS too, and a host name that does not resolve is named as such", async () => {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = probe.addr.port;
+  probe.close();
+  const dir = await Deno.makeTempDir({ prefix: "ipx_dial_tls_" });
+  const tls = await ensureCertificates({ securityDir: dir, hosts: [] });
+  await Deno.remove(dir, { recursive: true });
+  const tlsFile = { ...base, transport: "tls" as const, tlsCaPem: tls.caCertPem };
+  for (const file of [base, tlsFile]) {
+    const refused = await dialError({ ...file, port }, { source: "ipx-engine.json" });
+    assert.ok(refused instanceof ConnectionError);
+    assert.match(refused.message, new RegExp(`127\\.0\\.0\\.1:${port} \\(connection refused\\)`));
+    assert.match(refused.message, /is the controller running .* is ipx-engine\.json current\?/);
+    const unknown = await dialError({ ...file, host: "nosuch.invalid", port }, {
+      source: "ipx-engine.json",
+    });
+    assert.ok(unknown instanceof ConnectionError, String(unknown));
+    assert.match(unknown.message, /at nosuch\.invalid:\d+ \(unknown host name\)/);
+    assert.match(unknown.message, /this machine cannot resolve the name nosuch\.invalid/);
+    assert.match(unknown.message, /--location <name or address>.* "host" in ipx-engine\.json/);
+  }
+});
+
 /** A TLS server on loopback (certificates of a fresh private CA) that completes handshakes. */
 async function tlsServer() {
   const dir = await Deno.makeTempDir({ prefix: "ipx_dial_tls_" });
