@@ -3,6 +3,7 @@ import { Client, ConnectionError, ConnectionFileError, RemoteError, TimeoutError
 import { runController, type RunningController } from "../lib/controller/run_controller.ts";
 import { readConnectionFile, writeConnectionFile } from "../lib/protocol/connection_file.ts";
 import { startMemoryCluster } from "./_helpers/memory_cluster.ts";
+import { createProfile } from "../lib/profile/mod.ts";
 
 Deno.test("client.ids is a copy and directView('all') includes engines added later", async () => {
   await using c = await startMemoryCluster({ engines: 1 });
@@ -204,6 +205,37 @@ Deno.test("Client.connect's timeoutMs bounds the whole first connect, file wait 
     silent.close();
     for (const c of held) c.close();
     await accepting.catch(() => {});
+    if (before === undefined) Deno.env.delete("IPX_DIR");
+    else Deno.env.set("IPX_DIR", before);
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("Client.connect names a profile with no controller, and one that does not exist", async () => {
+  const base = await Deno.makeTempDir({ prefix: "ipx-noprofile-" });
+  const before = Deno.env.get("IPX_DIR");
+  Deno.env.set("IPX_DIR", base);
+  try {
+    await createProfile("default", base);
+    await rejects(Client.connect({ profile: "defualt", timeoutMs: 200 }), (e: Error) => {
+      assert.ok(e instanceof ConnectionFileError && e.problem === "timeout", String(e));
+      assert.equal(
+        e.message,
+        `There is no profile "defualt" in ${base} (profiles there: default), and no controller ` +
+          "created it within 0.2 s. Check the name and IPX_DIR, or start a controller for it " +
+          "with `ipx controller --profile defualt` or `ipx cluster start --profile defualt`",
+      );
+      return true;
+    });
+    await rejects(Client.connect({ timeoutMs: 200 }), (e: Error) => {
+      assert.ok(e instanceof ConnectionFileError && e.problem === "timeout", String(e));
+      assert.match(
+        e.message,
+        /^No controller is running for profile "default": its connection file \S+\/profile_default\/security\/ipx-client\.json did not appear within 0\.2 s\. Start one with `ipx controller --profile default` or `ipx cluster start --profile default`/,
+      );
+      return true;
+    });
+  } finally {
     if (before === undefined) Deno.env.delete("IPX_DIR");
     else Deno.env.set("IPX_DIR", before);
     await Deno.remove(base, { recursive: true });

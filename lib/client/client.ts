@@ -20,6 +20,7 @@ import { profilePaths } from "../profile/mod.ts";
 import { AsyncResult } from "./async_result.ts";
 import { DirectView, type Targets } from "./direct_view.ts";
 import { type LoadBalancedOptions, LoadBalancedView } from "./load_balanced_view.ts";
+import { profileWaitError } from "./profile_hint.ts";
 import { type EngineEvent, Session } from "./session.ts";
 
 /** Options of {@linkcode Client.connect}. */
@@ -104,7 +105,8 @@ export class Client {
     const deadline = performance.now() + timeoutMs;
     const left = () => Math.max(MIN_STEP_MS, Math.round(deadline - performance.now()));
     let first = true;
-    const source = options.file ?? profilePaths(options.profile ?? "default").clientFile;
+    const profile = options.profile ?? "default";
+    const source = options.file ?? profilePaths(profile).clientFile;
     const info = options.file
       ? await readConnectionFile(source)
       : await waitForConnectionFile(source, {
@@ -112,6 +114,8 @@ export class Client {
         ...(options.onWaiting
           ? { onWaiting: (p: ConnectionFileError) => options.onWaiting!(p.message) }
           : {}),
+      }).catch(async (error) => {
+        throw await profileWaitError(error, profile, timeoutMs);
       });
     let current = info;
     const session = new Session({
