@@ -15,7 +15,7 @@
 
 import { Command } from "commander";
 import { resolve } from "node:path";
-import { profilePaths } from "../lib/profile/mod.ts";
+import { listProfiles, profilePaths } from "../lib/profile/mod.ts";
 import { openLog } from "./_log.ts";
 import { UsageError } from "./_usage.ts";
 
@@ -66,6 +66,8 @@ function listOpt(v: string | boolean | undefined): boolean | string[] | undefine
  */
 export async function runEngineCommand(o: EngineCliOptions): Promise<number> {
   const paths = profilePaths(o.profile);
+  // before this command makes the profile's log dir: a mistyped --profile is named as such
+  const profilesBefore = o.file ? [] : await listProfiles().catch(() => undefined);
   const file = o.file ? resolve(o.file) : paths.engineFile;
   const n = Number(o.n);
   if (!Number.isInteger(n) || n < 1) {
@@ -112,6 +114,10 @@ export async function runEngineCommand(o: EngineCliOptions): Promise<number> {
           "(`ipx controller` prints its path when it starts)",
       );
     },
+  }).catch(async (error) => {
+    if (o.file) throw error;
+    const { profileWaitError } = await import("../lib/client/profile_hint.ts");
+    throw await profileWaitError(error, o.profile, Number(o.waitMs), profilesBefore);
   });
   const allowRead = listOpt(o.allowRead);
   const allowWrite = listOpt(o.allowWrite);

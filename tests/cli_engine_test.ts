@@ -107,6 +107,23 @@ Deno.test("ipx engine --file with a corrupt file says it exists and why it canno
   );
 });
 
+Deno.test("ipx engine --profile with no controller names the profile, or says it does not exist", async () => {
+  await using dir = await tempIpxDir();
+  assert.equal((await runIpx(dir.path, "profile", "create", "lab")).code, 0);
+  const typo = await runIpx(dir.path, "engine", "--profile", "lba", "--wait-ms", "200");
+  assert.equal(typo.code, 1, typo.stderr);
+  assert.match(
+    typo.stderr,
+    /ipx: There is no profile "lba" in \S+ \(profiles there: lab\), and no controller created it within 0\.2 s/,
+  );
+  const idle = await runIpx(dir.path, "engine", "--profile", "lab", "--wait-ms", "200");
+  assert.equal(idle.code, 1, idle.stderr);
+  assert.match(
+    idle.stderr,
+    /ipx: No controller is running for profile "lab": its connection file \S+\/profile_lab\/security\/ipx-engine\.json did not appear within 0\.2 s\. Start one with `ipx controller --profile lab`/,
+  );
+});
+
 Deno.test("ipx engine --file with a file that is not a connection file lists what is wrong", async () => {
   await using dir = await tempIpxDir();
   const file = `${dir.path}/other.json`;

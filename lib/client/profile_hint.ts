@@ -16,12 +16,15 @@ import { ipxDir, listProfiles } from "../profile/mod.ts";
  * @param error What `waitForConnectionFile` threw.
  * @param profile The profile the client asked for.
  * @param timeoutMs How long it waited.
+ * @param profilesBefore The profiles that existed before the caller created any directory of
+ *   its own (`ipx engine` makes the profile's log dir); listed now when absent.
  * @returns The error to throw.
  */
 export async function profileWaitError(
   error: unknown,
   profile: string,
   timeoutMs: number,
+  profilesBefore?: string[],
 ): Promise<unknown> {
   if (
     !(error instanceof ConnectionFileError) || error.problem !== "timeout" ||
@@ -29,7 +32,7 @@ export async function profileWaitError(
   ) {
     return error;
   }
-  const profiles = await listProfiles().catch(() => undefined);
+  const profiles = profilesBefore ?? await listProfiles().catch(() => undefined);
   const start = `\`ipx controller --profile ${profile}\` or ` +
     `\`ipx cluster start --profile ${profile}\``;
   const waited = `${(timeoutMs / 1000).toFixed(1)} s`;
