@@ -23,6 +23,38 @@ Deno.test("Executor reads a { … } cell as an object when it is one, else as a 
   });
 });
 
+Deno.test("Executor refuses Deno.exit(), process.exit() and close() in user code; the engine goes on", async () => {
+  await withExecutor(async ({ ex }) => {
+    for (
+      const code of [
+        "Deno.exit(1)",
+        "(await import('node:process')).default.exit(2)",
+        "close()",
+        "self.close()",
+        "Deno.exit = () => 0; Deno.exit()",
+      ]
+    ) {
+      const error = failure(await ex.run(exec(`let n${code.length} = 1; ${code}`)));
+      assert.equal(error.ename, "NotCapable", code);
+      assert.match(
+        error.evalue,
+        /is not allowed in engine code: it would stop the engine's code worker/,
+      );
+      assert.match(error.evalue, /client\.shutdown\(\{ targets \}\)/);
+      assert.equal(
+        value(await ex.run(exec(`n${code.length} + 1`))),
+        2,
+        `namespace kept after ${code}`,
+      );
+    }
+    const applied = failure(
+      await ex.run({ kind: "apply", fn: "() => Deno.exit(3)", args: encodeValue([]) }),
+    );
+    assert.equal(applied.ename, "NotCapable");
+    assert.equal(value(await ex.run(exec("6 * 7"))), 42);
+  });
+});
+
 Deno.test("Executor accepts TypeScript and top-level await", async () => {
   await withExecutor(async ({ ex }) => {
     const outcome = await ex.run(exec(

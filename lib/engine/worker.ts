@@ -81,6 +81,22 @@ const clock = performance.now.bind(performance);
 /** The clock of the staleness check (`FRESH_MS`), taken before user code can replace it. */
 const dateNow = Date.now;
 delete (globalThis as { postMessage?: unknown }).postMessage;
+// Deno.exit() (process.exit() calls it) and close() would end this Worker silently: the task
+// would never finish and the engine would queue every later task behind it
+for (const [owner, name] of [[Deno, "exit"], [globalThis, "close"]] as const) {
+  const what = owner === Deno ? "Deno.exit() (or process.exit())" : "close()";
+  Object.defineProperty(owner, name, {
+    value: function refused(): never {
+      throw new Deno.errors.NotCapable(
+        `${what} is not allowed in engine code: it would stop the engine's code worker, not ` +
+          "just this task. To end a task early, return or throw; to stop engines, use " +
+          "`client.shutdown({ targets })`",
+      );
+    },
+    writable: false,
+    configurable: false,
+  });
+}
 // CacheStorage writes to disk outside the data dir without any permission (disk fill)
 delete (globalThis as { caches?: unknown }).caches;
 
