@@ -6,8 +6,14 @@
 
 /** A source of time and timers. */
 export interface Clock {
-  /** Epoch milliseconds. */
+  /** Epoch milliseconds: for timestamps people read (records, registration times). */
   now(): number;
+  /**
+   * Milliseconds of a clock that never steps (`performance.now()`): for deadlines and
+   * durations. A wall clock set back by an hour (NTP, a VM's clock fix) would otherwise keep
+   * dead engines alive for that hour.
+   */
+  monotonic(): number;
   /** Runs `fn` every `ms` until the returned function is called. */
   every(ms: number, fn: () => void): () => void;
   /** Runs `fn` once after `ms` unless the returned function is called first. */
@@ -17,6 +23,7 @@ export interface Clock {
 /** The real clock. */
 export const systemClock: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   every(ms, fn) {
     const id = setInterval(fn, ms);
     return () => clearInterval(id);
@@ -38,6 +45,10 @@ export class ManualClock implements Clock {
   }
   /** Current time. */
   now(): number {
+    return this.#now;
+  }
+  /** Current time (one clock serves both: tests step it as they need). */
+  monotonic(): number {
     return this.#now;
   }
   /** Schedules a repeating timer. */

@@ -42,6 +42,7 @@ import { StateDb } from "./state_db.ts";
 import type { ControllerOptions } from "./controller_options.ts";
 import { type TaskRecord, TaskStore } from "./task_store.ts";
 import { describe, errName } from "./describe_error.ts";
+import { RejectLog } from "./reject_log.ts";
 
 export { type ControllerOptions, ENGINE_ERROR, TASK_LOST };
 
@@ -55,6 +56,7 @@ export class Controller {
   #maxFrameBytes: number | undefined;
   #frameTimeoutMs: number | undefined;
   #authGate: PendingAuthGate;
+  #rejectLog: RejectLog;
   #table: EngineTable;
   #engines: EngineRegistry;
   #clients = new Map<number, ClientChannel>();
@@ -79,8 +81,9 @@ export class Controller {
     this.#authGate = new PendingAuthGate(
       options.maxPendingAuth ?? DEFAULT_MAX_PENDING_AUTH,
       this.#log,
-      () => this.#clock.now(),
+      () => this.#clock.monotonic(),
     );
+    this.#rejectLog = new RejectLog(this.#log, this.#clock);
     this.#ownsDb = !(options.db instanceof StateDb);
     this.#sdb = options.db instanceof StateDb ? options.db : new StateDb(options.db);
     this.#store = new TaskStore(this.#sdb, {
@@ -111,7 +114,7 @@ export class Controller {
       engines: () => this.#engines.usable(),
       registered: (id) => this.#engines.get(id) !== undefined,
       outcome: (msgId) => this.#store.outcome(msgId),
-      now: () => this.#clock.now(),
+      now: () => this.#clock.monotonic(),
     }, {
       ...(options.hwm !== undefined ? { hwm: options.hwm } : {}),
       ...(options.replacementWaitMs !== undefined
@@ -217,7 +220,7 @@ export class Controller {
         ...(this.#frameTimeoutMs ? { frameTimeoutMs: this.#frameTimeoutMs } : {}),
       });
     } catch (error) {
-      this.#log("warn", `rejected connection from ${peer}: ${describe(error)}`);
+      this.rejected(peer, describe(error));
       return;
     } finally {
       admitted();
@@ -235,6 +238,17 @@ export class Controller {
     } finally {
       this.#open.delete(channel);
     }
+  }
+
+  /**
+   * Logs a connection refused before it authenticated (here, or by the TLS listener): the
+   * first few in every 10 s in full, the rest counted and summarised (see `reject_log.ts`).
+   *
+   * @param peer The peer's address.
+   * @param reason Why it was refused.
+   */
+  rejected(peer: string, reason: string): void {
+    this.#rejectLog.rejected(peer, reason);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -486,6 +500,7 @@ export class Controller {
     this.#engines.close();
     this.#lb.close();
     this.#authGate.closeAll();
+    this.#rejectLog.close();
     const channels = [...this.#open];
     await Promise.all(channels.map((c) => c.flush().catch(() => {})));
     for (const c of channels) c.close();

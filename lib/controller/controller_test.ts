@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { EngineError } from "../client/errors.ts";
 import { clientHandshake } from "../protocol/handshake.ts";
+import { ManualClock } from "./clock.ts";
 import { memoryPair } from "../protocol/memory_transport.ts";
 import type { ClientToController, ControllerToClient } from "../protocol/messages.ts";
 import {
@@ -100,6 +101,31 @@ Deno.test("a stall of the controller itself does not count against its engines",
   assert.deepEqual(s.controller.engineIds, [0]);
   s.clock.advance(300);
   await settle();
+  assert.deepEqual(s.controller.engineIds, []);
+});
+
+/** A manual clock whose wall time can be set back (NTP, a VM's clock fix); its monotonic time cannot. */
+class SteppedClock extends ManualClock {
+  offset = 0;
+  override now(): number {
+    return super.now() + this.offset;
+  }
+}
+
+Deno.test("a wall clock set back does not keep a silent engine alive: liveness runs on monotonic time", async () => {
+  const clock = new SteppedClock();
+  await using s = await setup({ clock });
+  assert.equal(s.clock, clock);
+  const eng = new FakeEngine();
+  await eng.connect(s.controller, s.key);
+  const ar = s.client.directView(0).execute("x");
+  await eng.next("run");
+  clock.offset = -3_600_000; // an hour back, then the engine goes silent
+  s.clock.advance(500);
+  await settle();
+  assert.deepEqual(s.controller.engineIds, [0]);
+  s.clock.advance(200); // 700 ms of silence > 600
+  await assert.rejects(ar, /no heartbeat for more than 600 ms/);
   assert.deepEqual(s.controller.engineIds, []);
 });
 

@@ -107,7 +107,7 @@ export class EngineRegistry {
     this.#timing = timing;
     this.#heart = new HeartMonitor(timing.deadAfterMs);
     this.#nextId = table.nextId();
-    const deadline = hooks.clock.now() + timing.restoreGraceMs;
+    const deadline = hooks.clock.monotonic() + timing.restoreGraceMs;
     for (const row of table.alive()) {
       this.#engines.set(row.id, {
         ...blankEntry(row.id, row.uuid, null),
@@ -222,7 +222,7 @@ export class EngineRegistry {
    * @param entry The engine.
    */
   beat(entry: EngineEntry): void {
-    this.#heart.beat(entry.id, this.#hooks.clock.now());
+    this.#heart.beat(entry.id, this.#hooks.clock.monotonic());
   }
 
   /**
@@ -260,7 +260,7 @@ export class EngineRegistry {
     };
     this.#table.registered({ ...entry.info, uuid: m.uuid }, this.#nextId);
     this.#engines.set(id, entry);
-    this.#heart.beat(id, now);
+    this.#heart.beat(id, this.#hooks.clock.monotonic());
     channel.send(this.#registered(id, false));
     const was = m.previousId === undefined
       ? ""
@@ -292,7 +292,7 @@ export class EngineRegistry {
     const why = restored ? "after the controller restart" : "after its connection dropped";
     entry.restored = false;
     entry.info.pid = m.pid;
-    this.#heart.beat(entry.id, this.#hooks.clock.now());
+    this.#heart.beat(entry.id, this.#hooks.clock.monotonic());
     channel.send(this.#registered(entry.id, true));
     // tasks it should hold but does not know were lost on the way
     const held = new Set(m.running ?? []);
@@ -419,7 +419,7 @@ export class EngineRegistry {
    * itself was not running, and every deadline moves back by the lateness first.
    */
   reap(intervalMs?: number): void {
-    const now = this.#hooks.clock.now();
+    const now = this.#hooks.clock.monotonic();
     const ms = this.#heart.deadAfterMs;
     const last = this.#lastReap;
     this.#lastReap = now;

@@ -167,7 +167,7 @@ export class Engine {
         if (isPermanentConnectError(error)) {
           throw error; // wrong key, pin, version or transport: retrying cannot help
         }
-        const now = Date.now();
+        const now = performance.now(); // a wall clock may step
         if (!failingSince) failingSince = now;
         const limit = this.#o.giveUpAfterMs ?? 0;
         if (limit > 0 && now - failingSince > limit) {
@@ -223,7 +223,7 @@ export class Engine {
         this.#id = m.engineId;
         this.#o.executor.engineId = m.engineId; // named in its error messages
         this.#deadAfterMs = m.deadAfterMs;
-        this.#lastPing = Date.now();
+        this.#lastPing = performance.now();
         this.#startWatchdog(channel, m.heartbeatMs);
         if (m.resumed) {
           // results finished while disconnected
@@ -250,7 +250,7 @@ export class Engine {
         void this.stop("shutdown requested by a client");
       },
       ping: (m) => {
-        this.#lastPing = Date.now();
+        this.#lastPing = performance.now();
         channel.send({ type: "pong", t: m.t });
       },
     };
@@ -297,7 +297,7 @@ export class Engine {
     if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
     // the controller pings every heartbeatMs; if it goes silent, the link is dead
     this.#watchdog = setInterval(() => {
-      if (Date.now() - this.#lastPing > Math.max(this.#deadAfterMs * 2, heartbeatMs * 4)) {
+      if (performance.now() - this.#lastPing > Math.max(this.#deadAfterMs * 2, heartbeatMs * 4)) {
         channel.close(new ConnectionError("no ping from the controller"));
       }
     }, heartbeatMs);

@@ -100,7 +100,7 @@ export class FakeEngine {
  */
 export async function setup(options: Partial<ControllerOptions> = {}, liveness = true) {
   const key = options.key ?? generateKey();
-  const clock = new ManualClock();
+  const clock = options.clock instanceof ManualClock ? options.clock : new ManualClock();
   const controller = new Controller({
     key,
     clock,
