@@ -95,9 +95,9 @@ export async function serve(controller: Controller, options: ServeOptions): Prom
         certPem: options.tls.certPem,
         keyPem: options.tls.keyPem,
         onTlsError: (peer, error) =>
-          options.log?.(
-            "warn",
-            `rejected connection from ${peer}: TLS handshake failed: ${error.message}` +
+          controller.rejected(
+            peer,
+            `TLS handshake failed: ${error.message}` +
               (PLAIN_PEER.test(error.message)
                 ? `; the peer does not speak TLS: probably a client or engine whose connection ` +
                   `file says "transport": "tcp" (give it a fresh one from this controller's ` +
