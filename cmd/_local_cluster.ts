@@ -32,6 +32,10 @@ export interface LocalClusterOptions {
   hwm?: number | "auto";
   /** Largest frame the controller accepts, in bytes. @default DEFAULT_MAX_FRAME_BYTES */
   maxFrameBytes?: number;
+  /** Interval of the controller's heartbeat pings to engines. @default 500 */
+  heartbeatMs?: number;
+  /** Silence after which the controller declares an engine dead. @default 1500 */
+  deadAfterMs?: number;
   /** Log sink. */
   log: Logger;
   /** Bound on waiting for the engines. @default 60000 */
@@ -62,6 +66,8 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     ...(o.noDb ? { noDb: true } : {}),
     ...(o.hwm !== undefined ? { hwm: o.hwm } : {}),
     ...(o.maxFrameBytes !== undefined ? { maxFrameBytes: o.maxFrameBytes } : {}),
+    ...(o.heartbeatMs !== undefined ? { heartbeatMs: o.heartbeatMs } : {}),
+    ...(o.deadAfterMs !== undefined ? { deadAfterMs: o.deadAfterMs } : {}),
     log: o.log,
   });
   await Deno.mkdir(o.dataDir, { recursive: true });

@@ -132,3 +132,54 @@ export function parseMaxFrameMb(value: string): number {
   }
   return n * 1024 * 1024;
 }
+
+/**
+ * Parses an integer option with a lower bound (`--port`, `--dead-after-ms`, …).
+ *
+ * @param flag The option's name, for the message.
+ * @param value The option's text.
+ * @param min The smallest value allowed.
+ * @returns The number.
+ * @throws {UsageError} Unless an integer of at least `min`.
+ */
+export function parseIntAtLeast(flag: string, value: string, min: number): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isInteger(n) || n < min) {
+    throw new UsageError(`${flag} must be an integer of at least ${min}, got "${value}"`);
+  }
+  return n;
+}
+
+/** `--heartbeat-ms` of `ipx controller` and `ipx cluster start`: flags, help, default. */
+export const HEARTBEAT_OPTION = [
+  "--heartbeat-ms <n>",
+  "heartbeat interval to engines",
+  "500",
+] as const;
+
+/** `--dead-after-ms` of `ipx controller` and `ipx cluster start`: flags, help, default. */
+export const DEAD_AFTER_OPTION = [
+  "--dead-after-ms <n>",
+  "declare an engine dead after this much silence",
+  "1500",
+] as const;
+
+/**
+ * Parses `--heartbeat-ms` and `--dead-after-ms` (each an integer of at least 1).
+ *
+ * @param o The options' texts (absent: the controller's defaults).
+ * @returns The values given, as numbers.
+ * @throws {UsageError} For a value that is not an integer of at least 1.
+ */
+export function parseLiveness(
+  o: { heartbeatMs?: string; deadAfterMs?: string },
+): { heartbeatMs?: number; deadAfterMs?: number } {
+  return {
+    ...(o.heartbeatMs !== undefined
+      ? { heartbeatMs: parseIntAtLeast("--heartbeat-ms", o.heartbeatMs, 1) }
+      : {}),
+    ...(o.deadAfterMs !== undefined
+      ? { deadAfterMs: parseIntAtLeast("--dead-after-ms", o.deadAfterMs, 1) }
+      : {}),
+  };
+}

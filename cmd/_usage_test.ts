@@ -4,6 +4,8 @@ import {
   configureErrors,
   MAX_FRAME_MB,
   parseHwm,
+  parseIntAtLeast,
+  parseLiveness,
   parseMaxFrameMb,
   reportError,
   UsageError,
@@ -84,4 +86,25 @@ Deno.test("parseMaxFrameMb() takes 1 to 1024 MiB and says what it wants otherwis
             `codec decodes is 1 GiB), got "${bad}"`,
     );
   }
+});
+
+Deno.test("parseLiveness: --heartbeat-ms and --dead-after-ms are integers of at least 1", () => {
+  assert.deepEqual(parseLiveness({}), {});
+  assert.deepEqual(parseLiveness({ heartbeatMs: "250", deadAfterMs: "10000" }), {
+    heartbeatMs: 250,
+    deadAfterMs: 10_000,
+  });
+  for (
+    const [o, message] of [
+      [{ deadAfterMs: "0" }, `--dead-after-ms must be an integer of at least 1, got "0"`],
+      [{ heartbeatMs: "1.5" }, `--heartbeat-ms must be an integer of at least 1, got "1.5"`],
+      [{ deadAfterMs: "" }, `--dead-after-ms must be an integer of at least 1, got ""`],
+    ] as const
+  ) {
+    assert.throws(
+      () => parseLiveness(o),
+      (e: Error) => e instanceof UsageError && e.message === message,
+    );
+  }
+  assert.equal(parseIntAtLeast("--port", "0", 0), 0);
 });

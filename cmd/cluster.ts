@@ -16,7 +16,15 @@ import { profilePaths } from "../lib/profile/mod.ts";
 import { writeFileAtomic } from "../lib/profile/mod.ts";
 import { TLS_OFF_WARNING } from "../lib/controller/tls_off.ts";
 import { openLog } from "./_log.ts";
-import { HWM_HELP, MAX_FRAME_HELP, parseHwm, parseMaxFrameMb } from "./_usage.ts";
+import {
+  DEAD_AFTER_OPTION,
+  HEARTBEAT_OPTION,
+  HWM_HELP,
+  MAX_FRAME_HELP,
+  parseHwm,
+  parseLiveness,
+  parseMaxFrameMb,
+} from "./_usage.ts";
 
 /** What `ipx cluster start` records in `security/ipx-cluster.json`. */
 export interface ClusterRecord {
@@ -64,9 +72,12 @@ async function start(
     restart?: boolean;
     hwm: string;
     maxFrameMb?: string;
+    heartbeatMs?: string;
+    deadAfterMs?: string;
   },
 ): Promise<number> {
   const hwm = parseHwm(o.hwm);
+  const liveness = parseLiveness(o);
   const maxFrameBytes = o.maxFrameMb === undefined ? undefined : parseMaxFrameMb(o.maxFrameMb);
   const n = Number(o.n);
   if (!Number.isInteger(n) || n < 1) {
@@ -117,6 +128,8 @@ async function start(
     if (o.restart) args.push("--restart");
     args.push("--hwm", String(hwm));
     if (o.maxFrameMb !== undefined) args.push("--max-frame-mb", o.maxFrameMb);
+    if (liveness.heartbeatMs) args.push("--heartbeat-ms", String(liveness.heartbeatMs));
+    if (liveness.deadAfterMs) args.push("--dead-after-ms", String(liveness.deadAfterMs));
     // the daemon logs to its log file itself; it keeps no pipe to this process
     const child = new Deno.Command(Deno.execPath(), {
       args,
@@ -160,6 +173,7 @@ async function start(
     restart: !!o.restart,
     hwm,
     ...(maxFrameBytes !== undefined ? { maxFrameBytes } : {}),
+    ...liveness,
     log,
   });
   const record = (): ClusterRecord => ({
@@ -284,6 +298,8 @@ export function clusterCommand(): Command {
     .option("--restart", "replace engines that die")
     .option("--hwm <n>", HWM_HELP, "auto")
     .option("--max-frame-mb <n>", MAX_FRAME_HELP)
+    .option(...HEARTBEAT_OPTION)
+    .option(...DEAD_AFTER_OPTION)
     .action(async (o) => {
       Deno.exitCode = await start(o);
     });

@@ -8,10 +8,14 @@ import { Command } from "commander";
 import { profilePaths } from "../lib/profile/mod.ts";
 import { openLog } from "./_log.ts";
 import {
+  DEAD_AFTER_OPTION,
+  HEARTBEAT_OPTION,
   HWM_HELP,
   MAX_FRAME_HELP,
   MAX_FRAME_MB,
   parseHwm,
+  parseIntAtLeast,
+  parseLiveness,
   parseMaxFrameMb,
   UsageError,
 } from "./_usage.ts";
@@ -48,8 +52,6 @@ export interface ControllerCliOptions {
 export async function runControllerCommand(o: ControllerCliOptions): Promise<number> {
   const checks: [string, string | undefined, number][] = [
     ["--port", o.port, 0],
-    ["--heartbeat-ms", o.heartbeatMs, 1],
-    ["--dead-after-ms", o.deadAfterMs, 1],
     ["--restore-grace-ms", o.restoreGraceMs, 0],
     ["--max-records", o.maxRecords, 1],
     ["--max-result-mb", o.maxResultMb, 1],
@@ -57,10 +59,9 @@ export async function runControllerCommand(o: ControllerCliOptions): Promise<num
     ["--max-pending-auth", o.maxPendingAuth, 1],
   ];
   for (const [flag, value, min] of checks) {
-    if (value !== undefined && !(Number.isInteger(Number(value)) && Number(value) >= min)) {
-      throw new UsageError(`${flag} must be an integer of at least ${min}, got "${value}"`);
-    }
+    if (value !== undefined) parseIntAtLeast(flag, value, min);
   }
+  const liveness = parseLiveness(o);
   if (Number(o.port) > 65535) {
     throw new UsageError(`--port must be at most 65535 (0: any free port), got "${o.port}"`);
   }
@@ -81,8 +82,7 @@ export async function runControllerCommand(o: ControllerCliOptions): Promise<num
     ...(o.tlsCert ? { tlsCert: o.tlsCert } : {}),
     ...(o.tlsKey ? { tlsKey: o.tlsKey } : {}),
     ...(o.tlsCa ? { tlsCa: o.tlsCa } : {}),
-    ...(o.heartbeatMs ? { heartbeatMs: Number(o.heartbeatMs) } : {}),
-    ...(o.deadAfterMs ? { deadAfterMs: Number(o.deadAfterMs) } : {}),
+    ...liveness,
     ...(maxFrameBytes ? { maxFrameBytes } : {}),
     ...(o.frameTimeoutMs ? { frameTimeoutMs: Number(o.frameTimeoutMs) } : {}),
     ...(o.maxPendingAuth ? { maxPendingAuth: Number(o.maxPendingAuth) } : {}),
@@ -130,8 +130,8 @@ export function controllerCommand(): Command {
     .option("--tls-cert <file>", "use this server certificate (PEM) instead of the generated one")
     .option("--tls-key <file>", "private key (PEM) of --tls-cert")
     .option("--tls-ca <file>", "CA certificate (PEM) clients should trust for --tls-cert")
-    .option("--heartbeat-ms <n>", "heartbeat interval to engines", "500")
-    .option("--dead-after-ms <n>", "declare an engine dead after this much silence", "1500")
+    .option(...HEARTBEAT_OPTION)
+    .option(...DEAD_AFTER_OPTION)
     .option(
       "--restore-grace-ms <n>",
       "after a restart, how long engines of the previous run have to reconnect",

@@ -157,3 +157,38 @@ Deno.test("ipx cluster list counts the engines registered now against those aske
     assert.match(table.stdout, /\ndefault +yes +\d+ +0\/1 +\S+:\d+/);
   });
 });
+
+Deno.test("ipx cluster start --heartbeat-ms / --dead-after-ms set the controller's liveness", async () => {
+  await using dir = await tempIpxDir();
+  for (const [flag, value] of [["--dead-after-ms", "0"], ["--heartbeat-ms", "soon"]]) {
+    const bad = await runIpx(dir.path, "cluster", "start", "--n", "1", flag!, value!);
+    assert.equal(bad.code, 2, bad.stdout + bad.stderr);
+    assert.match(
+      bad.stderr,
+      new RegExp(`${flag} must be an integer of at least 1, got "${value}"`),
+    );
+  }
+  // passed on to the background process too
+  await withDaemonCluster(
+    ["--heartbeat-ms", "200", "--dead-after-ms", "2500"],
+    async ({ profile, client }) => {
+      const record = JSON.parse(
+        await Deno.readTextFile(`${profile}/security/ipx-cluster.json`),
+      ) as { enginePids: number[] };
+      const pid = record.enginePids[0]!;
+      const dead = Promise.withResolvers<string>();
+      client.onEngine((e) =>
+        e.type === "unregistered" && e.engineId === 0 && dead.resolve(e.reason)
+      );
+      const back = Promise.withResolvers<void>();
+      client.onEngine((e) => e.type === "registered" && back.resolve());
+      Deno.kill(pid, "SIGSTOP"); // silent from now on: declared dead after --dead-after-ms
+      try {
+        assert.match(await dead.promise, /no heartbeat for more than 2500 ms/);
+      } finally {
+        Deno.kill(pid, "SIGCONT");
+      }
+      await back.promise; // it registers again (with a new id), so the cluster stops cleanly
+    },
+  );
+});
