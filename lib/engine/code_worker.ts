@@ -9,7 +9,7 @@ import type { ErrorData } from "../protocol/errors.ts";
 import type { StreamName } from "./console_capture.ts";
 import { type SandboxPolicy, workerPermissions } from "./sandbox.ts";
 import type { WorkerOp, WorkerReply, WorkerRequest } from "./worker.ts";
-import { BARRIER, LAST_STARTED, LOCKED, RUNNING, SLOTS, STOP } from "./op_slots.ts";
+import { BARRIER, LAST_STARTED, LOCKED, OUTPUT, RUNNING, SLOTS, STOP } from "./op_slots.ts";
 
 /** Receives output of the running op, in order, while it runs. */
 export type StreamCallback = (name: StreamName, text: string) => void;
@@ -36,6 +36,11 @@ export interface WorkerEvents {
   idle(name: StreamName, text: string): void;
   /** The Worker died on its own; its ops have already been answered. */
   crashed(): void;
+  /**
+   * Resolves once the output handed over so far has left the engine (written to its
+   * connection, or dropped with none): the Worker's output waits on this (`OUTPUT`).
+   */
+  written(): Promise<void>;
 }
 
 interface Pending {
@@ -215,6 +220,25 @@ export class CodeWorker {
       .finally(() => clearTimeout(timer));
   }
   #stopRequested: Promise<void> | null = null;
+  /** Output characters received and not yet known to have left the engine. */
+  #unwritten = 0;
+  #releasing = false;
+
+  /** Gives the Worker back room for output once what it handed over has been written. */
+  #release(chars: number): void {
+    this.#unwritten += chars;
+    if (this.#releasing) return;
+    this.#releasing = true;
+    const batch = this.#unwritten;
+    this.#unwritten = 0;
+    const done = () => {
+      Atomics.sub(this.#slots, OUTPUT, batch);
+      Atomics.notify(this.#slots, OUTPUT);
+      this.#releasing = false;
+      if (this.#unwritten > 0) this.#release(0);
+    };
+    this.#events.written().then(done, done);
+  }
 
   #receive(message: WorkerReply): void {
     if (message.type === "stopping") {
@@ -229,6 +253,7 @@ export class CodeWorker {
         : this.#pending.get(message.id);
       if (target) target.onStream(message.name, message.text);
       else this.#events.idle(message.name, message.text);
+      this.#release(message.text.length);
     } else if (message.type === "skipped") {
       const pending = this.#pending.get(message.id);
       this.#pending.delete(message.id);

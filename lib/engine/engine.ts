@@ -114,6 +114,8 @@ export class Engine {
   /** @param options Connection, key, executor. */
   constructor(options: EngineOptions) {
     this.#o = options;
+    // the code Worker's output waits while too much of it has not been sent (op_slots.ts)
+    options.executor.outputWritten = () => this.#channel?.written() ?? Promise.resolve();
   }
 
   /** The id the controller gave this engine (changes if it re-registers after being dropped). */

@@ -237,6 +237,13 @@ export class Executor implements AsyncDisposable {
     this.#engineId = id;
   }
 
+  /**
+   * Resolves once the output passed to the ops' stream callbacks so far has left the process;
+   * the code Worker's output waits on it when too much is outstanding. The engine sets it to
+   * its connection's; by default output is gone once handed over.
+   */
+  outputWritten: () => Promise<void> = () => Promise.resolve();
+
   /** Same as {@linkcode close}. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
@@ -253,6 +260,7 @@ export class Executor implements AsyncDisposable {
         if (this.#worker === worker) this.#worker = null;
         void this.#pump();
       },
+      written: () => this.outputWritten(),
     });
     this.#worker = worker;
     worker.catch(() => {}); // observed by whoever awaits it

@@ -55,6 +55,45 @@ Deno.test("Executor refuses Deno.exit(), process.exit() and close() in user code
   });
 });
 
+Deno.test("Executor: output waits while too much of it has not left the engine; interrupt still works", async () => {
+  await withExecutor(async ({ ex }) => {
+    const gate = Promise.withResolvers<void>();
+    let asked = 0;
+    ex.outputWritten = () => {
+      asked++;
+      return gate.promise;
+    };
+    const line = 600_000; // two lines fit under OUTPUT_HIGH (1 Mi characters), the third waits
+    const lines: number[] = [];
+    const two = Promise.withResolvers<void>();
+    const run = ex.run(
+      exec(`for (let i = 0; i < 5; i++) console.log("x".repeat(${line})); "end"`),
+      (_name, text) => {
+        lines.push(text.length);
+        if (lines.length === 2) two.resolve();
+      },
+    );
+    let done = false;
+    void run.then(() => done = true);
+    await two.promise;
+    await new Promise((r) => setTimeout(r, 300)); // room to misbehave; a wait cannot end it
+    assert.deepEqual([lines.length, done], [2, false], "the third line waits for room");
+    assert.ok(asked >= 1);
+    ex.outputWritten = () => Promise.resolve(); // from now on output leaves at once
+    gate.resolve();
+    assert.equal(value(await run), "end");
+    assert.deepEqual(lines, Array(5).fill(line + 1));
+    // a Worker waiting for room still stops when interrupted
+    ex.outputWritten = () => new Promise(() => {});
+    const stuck = ex.run(exec(`for (let i = 0; i < 5; i++) console.log("y".repeat(${line}))`));
+    await new Promise((r) => setTimeout(r, 300));
+    await ex.interrupt();
+    assert.equal(failure(await stuck).ename, "Interrupted");
+    ex.outputWritten = () => Promise.resolve();
+    assert.equal(value(await ex.run(exec("6 * 7"))), 42);
+  });
+});
+
 Deno.test("Executor accepts TypeScript and top-level await", async () => {
   await withExecutor(async ({ ex }) => {
     const outcome = await ex.run(exec(

@@ -15,6 +15,11 @@
  *   recall everything sent so far; only ever grows.
  * - `LAST_STARTED`: the id of the last op the Worker started (ids grow in the order sent, and
  *   the Worker starts ops in that order), so an op with a greater id has not started.
+ * - `OUTPUT`: characters of output the Worker has handed over that have not left the engine
+ *   yet (the executor subtracts them once the engine has written them to its connection). The
+ *   Worker waits while it is past {@linkcode OUTPUT_HIGH}: code printing faster than the
+ *   connection takes it is slowed down instead of queueing gigabytes in the engine, and the
+ *   engine's main thread is never buried in messages (it answered no heartbeat for seconds).
  *
  * @module
  */
@@ -27,8 +32,12 @@ export const RUNNING = 1;
 export const BARRIER = 2;
 /** Index of the last started op's id. */
 export const LAST_STARTED = 3;
+/** Index of the output characters not written yet. */
+export const OUTPUT = 4;
 /** Words in the shared buffer. */
-export const SLOTS = 4;
+export const SLOTS = 5;
+/** The Worker's output waits while more than this many characters have not left the engine. */
+export const OUTPUT_HIGH = 1024 * 1024;
 /** `RUNNING` while the executor holds it. */
 export const LOCKED = -1;
 /**

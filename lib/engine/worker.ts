@@ -24,7 +24,7 @@ import {
   type StreamName,
 } from "./console_capture.ts";
 import type { CallArgument, EvalResult, RemoteObject } from "../evaluate/inspector_types.ts";
-import { BARRIER, FRESH_MS, LAST_STARTED, RUNNING, STOP } from "./op_slots.ts";
+import { BARRIER, FRESH_MS, LAST_STARTED, OUTPUT, OUTPUT_HIGH, RUNNING, STOP } from "./op_slots.ts";
 
 /** An operation as the Worker receives it (code already stripped of types). */
 export type WorkerOp =
@@ -76,6 +76,7 @@ const atomicsLoad = Atomics.load;
 const atomicsStore = Atomics.store;
 const atomicsCompareExchange = Atomics.compareExchange;
 const atomicsWait = Atomics.wait;
+const atomicsAdd = Atomics.add;
 /** The clock of `runMs`, taken before user code can replace `performance.now`. */
 const clock = performance.now.bind(performance);
 /** The clock of the staleness check (`FRESH_MS`), taken before user code can replace it. */
@@ -206,6 +207,16 @@ function reply(message: WorkerReply, transfer: Transferable[] = []): void {
   postToExecutor(message, transfer);
 }
 function sink(name: StreamName, text: string): void {
+  if (stopFlag !== null) {
+    // too much output has not left the engine yet: wait for room (see OUTPUT in op_slots.ts),
+    // still stopping when asked to
+    for (let seen = atomicsLoad(stopFlag, OUTPUT); seen > OUTPUT_HIGH;) {
+      if (atomicsLoad(stopFlag, STOP) !== 0) stopNow();
+      atomicsWait(stopFlag, OUTPUT, seen, 50);
+      seen = atomicsLoad(stopFlag, OUTPUT);
+    }
+    atomicsAdd(stopFlag, OUTPUT, text.length);
+  }
   reply({ type: "stream", id: current, name, text });
 }
 

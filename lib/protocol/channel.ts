@@ -109,6 +109,8 @@ export class Channel<Out extends Typed, In extends Typed> {
   #verifier: FrameVerifier | null;
   #pending: Out[] = [];
   #flushScheduled = false;
+  /** Told when the next flush has handed its frames to the writer (see {@linkcode written}). */
+  #afterFlush: (() => void)[] = [];
   #writeChain: Promise<void> = Promise.resolve();
   #closedError: Error | undefined;
   #isClosed = false;
@@ -204,6 +206,17 @@ export class Channel<Out extends Typed, In extends Typed> {
     return this.#pending.at(-1);
   }
 
+  /**
+   * Resolves once every message queued so far has been written (or dropped by a close),
+   * without sending them early: the scheduled flush still coalesces them into one frame.
+   */
+  written(): Promise<void> {
+    if (this.#pending.length === 0) return this.#writeChain;
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.#afterFlush.push(resolve);
+    return promise.then(() => this.#writeChain);
+  }
+
   /** Sends everything queued and resolves when it has been written. */
   flush(): Promise<void> {
     this.#flushNow();
@@ -212,6 +225,16 @@ export class Channel<Out extends Typed, In extends Typed> {
 
   #flushNow(): void {
     this.#flushScheduled = false;
+    const waiting = this.#afterFlush;
+    this.#afterFlush = [];
+    try {
+      this.#flushPending();
+    } finally {
+      for (const resolve of waiting) resolve();
+    }
+  }
+
+  #flushPending(): void {
     if (this.#pending.length === 0 || this.#isClosed) return;
     this.#beforeFlush?.();
     const batch = this.#pending;

@@ -117,6 +117,37 @@ Deno.test("Channel calls beforeFlush once per frame, before the frame is written
   accepted.channel.close();
 });
 
+Deno.test("Channel.written() resolves once queued messages are written, without an early frame", async () => {
+  const key = generateKey();
+  const [a, b] = memoryPair();
+  let frames = 0;
+  const [client, accepted] = await Promise.all([
+    clientHandshake<M, M>(a, { key, role: "client" }),
+    serverHandshake<M, M>(b, { key, peer: "p", beforeFlush: () => frames++ }),
+  ]);
+  await accepted.channel.written(); // nothing queued
+  assert.equal(frames, 0);
+  const got: string[] = [];
+  const three = Promise.withResolvers<void>();
+  client.run((m) => {
+    got.push(m.type);
+    if (got.length === 3) three.resolve();
+  });
+  accepted.channel.send({ type: "a" });
+  const first = accepted.channel.written();
+  accepted.channel.send({ type: "b" }); // same round: same frame
+  await first;
+  assert.equal(frames, 1, "one frame for both, not one forced by written()");
+  accepted.channel.send({ type: "c" });
+  await accepted.channel.written();
+  assert.equal(frames, 2);
+  await three.promise;
+  assert.deepEqual(got, ["a", "b", "c"]);
+  client.close();
+  accepted.channel.close();
+  await accepted.channel.written(); // a closed channel answers at once
+});
+
 Deno.test("Channel.close() right after send() still delivers the message", async () => {
   const { client, accepted } = await connectedPair();
   const got: string[] = [];
