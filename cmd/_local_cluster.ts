@@ -7,8 +7,11 @@
 
 import type { Logger } from "../lib/controller/log.ts";
 import { runController, type RunningController } from "../lib/controller/run_controller.ts";
+import { assertKeyUnreachable, KeyReachableError } from "../lib/engine/key_reach.ts";
 import { Supervisor } from "../lib/engine/supervisor.ts";
+import { profilePaths } from "../lib/profile/mod.ts";
 import { TimeoutError } from "../lib/protocol/errors.ts";
+import { UsageError } from "./_usage.ts";
 
 /** Options of {@linkcode startLocalCluster}. */
 export interface LocalClusterOptions {
@@ -56,8 +59,19 @@ export interface LocalCluster extends AsyncDisposable {
  * Starts a controller here and `n` engine processes, and waits until all registered.
  *
  * @param o What to start.
+ * @throws {UsageError} when the data dir contains the profile's security dir (user code could
+ *   read the key); nothing is started then.
  */
 export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCluster> {
+  // checked before anything starts: a data dir holding the key is a configuration error
+  await Deno.mkdir(o.dataDir, { recursive: true });
+  const engineFile = profilePaths(o.profile, o.base).engineFile;
+  try {
+    assertKeyUnreachable({ file: engineFile, dataDir: o.dataDir });
+  } catch (error) {
+    if (error instanceof KeyReachableError) throw new UsageError(error.message, { cause: error });
+    throw error;
+  }
   const running = await runController({
     profile: o.profile,
     ...(o.base ? { base: o.base } : {}),
@@ -70,16 +84,21 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     ...(o.deadAfterMs !== undefined ? { deadAfterMs: o.deadAfterMs } : {}),
     log: o.log,
   });
-  await Deno.mkdir(o.dataDir, { recursive: true });
-  const supervisor = new Supervisor({
-    file: running.engineFile,
-    info: { ...running.info, role: "engine" },
-    n: o.n,
-    dataDir: o.dataDir,
-    restart: !!o.restart,
-    log: (line) => o.log("info", line),
-    logRegistrations: false, // the controller logs them, with host and transport
-  });
+  let supervisor: Supervisor;
+  try {
+    supervisor = new Supervisor({
+      file: running.engineFile,
+      info: { ...running.info, role: "engine" },
+      n: o.n,
+      dataDir: o.dataDir,
+      restart: !!o.restart,
+      log: (line) => o.log("info", line),
+      logRegistrations: false, // the controller logs them, with host and transport
+    });
+  } catch (error) {
+    await running.stop();
+    throw error;
+  }
   const stop = async () => {
     await supervisor.stop();
     await running.stop();

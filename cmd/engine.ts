@@ -8,13 +8,15 @@
  * - 1 when engines died and were not replaced (killed by a signal, crashed, ran out of memory,
  *   could not authenticate, or were misconfigured; without `--restart` any death counts), or
  *   ipx itself failed (e.g. no usable connection file);
- * - 2 for a usage error.
+ * - 2 for a usage error, including a data dir or extra path that would let user code read the
+ *   connection file (and its key).
  *
  * @module
  */
 
 import { Command } from "commander";
 import { resolve } from "node:path";
+import { assertKeyUnreachable, KeyReachableError } from "../lib/engine/key_reach.ts";
 import { listProfiles, profilePaths } from "../lib/profile/mod.ts";
 import { openLog } from "./_log.ts";
 import { UsageError } from "./_usage.ts";
@@ -50,7 +52,8 @@ Exit status (once every engine has ended and none will be restarted):
   ${ENGINE_EXIT_CODES.stopped}  stopped on purpose (SIGINT/SIGTERM to ipx engine, or a controller shutdown)
   ${ENGINE_EXIT_CODES.died}  engines died and were not replaced (signal, crash, out of memory, wrong key,
      bad configuration), or no usable connection file
-  ${ENGINE_EXIT_CODES.usage}  usage error`;
+  ${ENGINE_EXIT_CODES.usage}  usage error (also: a --data-dir or --allow-* path containing the connection
+     file's directory, where user code could read the key)`;
 
 function listOpt(v: string | boolean | undefined): boolean | string[] | undefined {
   if (v === undefined || v === false) return undefined;
@@ -93,6 +96,20 @@ export async function runEngineCommand(o: EngineCliOptions): Promise<number> {
           : `${(error as Error).message}; give a directory this user can create and write`),
     );
   }
+  const allowRead = listOpt(o.allowRead);
+  const allowWrite = listOpt(o.allowWrite);
+  try {
+    // before waiting for the file: a data dir that exposes the key never will be right
+    assertKeyUnreachable({
+      file,
+      dataDir,
+      ...(Array.isArray(allowRead) ? { allowRead } : {}),
+      ...(Array.isArray(allowWrite) ? { allowWrite } : {}),
+    });
+  } catch (error) {
+    if (error instanceof KeyReachableError) throw new UsageError(error.message, { cause: error });
+    throw error;
+  }
   await Deno.mkdir(paths.log, { recursive: true }).catch(() => {});
   const log = openLog(o.file ? undefined : `${paths.log}/engines.log`);
   // loaded here, not at start: every ipx command loads this file (see main.ts)
@@ -119,8 +136,6 @@ export async function runEngineCommand(o: EngineCliOptions): Promise<number> {
     const { profileWaitError } = await import("../lib/client/profile_hint.ts");
     throw await profileWaitError(error, o.profile, Number(o.waitMs), profilesBefore);
   });
-  const allowRead = listOpt(o.allowRead);
-  const allowWrite = listOpt(o.allowWrite);
   const allowNet = listOpt(o.allowNet);
   const allowEnv = listOpt(o.allowEnv);
   const sup = new Supervisor({

@@ -6,14 +6,17 @@
  * temporary directory (so it never collides with a cluster already running for the profile),
  * the engines run as child processes in the profile's data dir, and the cluster's log goes to
  * a file in that temporary directory (and to stderr with `--verbose`). Everything is stopped
- * and removed when the REPL ends.
+ * and removed when the REPL ends, however it ends (a failed start included). The temporary
+ * directory holds the cluster's key, so it is never placed inside the engines' data dir (it
+ * goes into the profile's dir instead when the data dir contains the temporary dir).
  *
  * @module
  */
 
 import { Command } from "commander";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Client } from "../lib/client/client.ts";
+import { contains } from "../lib/engine/key_reach.ts";
 import type { Logger } from "../lib/controller/log.ts";
 import { ipxDir, ProfileNameError, type ProfilePaths, profilePaths } from "../lib/profile/mod.ts";
 import { replOrigin } from "../lib/repl/repl_origin.ts";
@@ -106,6 +109,36 @@ function parseOptions(o: ReplCliOptions): { n: number | undefined; timeoutMs: nu
 }
 
 /**
+ * Makes the private profile dir of `--local` (its controller's files: the cluster's key among
+ * them) where the engines' data dir cannot reach it, so that user code cannot read the key: in
+ * the temporary dir (`$TMPDIR`, else `/tmp`) as `ipx-repl-*`, else, when the data dir contains
+ * that (e.g. `--data-dir /tmp`), in the profile's dir as `.ipx-repl-*`. The caller removes it.
+ *
+ * @param dataDir The engines' data dir.
+ * @param paths The profile (its dir is the second choice).
+ * @returns The new directory (mode 0700).
+ * @throws {UsageError} when the data dir contains both places; nothing is left behind then.
+ */
+async function privateProfileDir(dataDir: string, paths: ProfilePaths): Promise<string> {
+  const tmp = await Deno.makeTempDir({ prefix: "ipx-repl-" });
+  if (!contains(dataDir, tmp)) return tmp;
+  await Deno.remove(tmp, { recursive: true });
+  if (!contains(dataDir, paths.dir)) {
+    await Deno.mkdir(paths.dir, { recursive: true });
+    const inProfile = await Deno.makeTempDir({ dir: paths.dir, prefix: ".ipx-repl-" });
+    if (!contains(dataDir, inProfile)) return inProfile;
+    await Deno.remove(inProfile, { recursive: true });
+  }
+  throw new UsageError(
+    `Cannot use --data-dir ${dataDir}: it contains both the temporary dir ` +
+      `${dirname(tmp)} and the profile dir ${paths.dir}, where \`ipx repl --local\` keeps ` +
+      `its private cluster's connection files, so user code could read the cluster's key; ` +
+      `give a data dir that contains neither (the default is ${paths.data}), or set TMPDIR ` +
+      `to a directory outside it`,
+  );
+}
+
+/**
  * Runs `ipx repl`.
  *
  * @param o Parsed options.
@@ -132,19 +165,23 @@ export async function runReplCommand(o: ReplCliOptions): Promise<number> {
     if (n !== undefined) {
       // the cluster's log reaches stderr only with --verbose: say this one here in any case
       if (!o.tls && !o.verbose) stderr(`ipx repl: WARNING: ${TLS_OFF_WARNING}\n`);
-      base = await Deno.makeTempDir({ prefix: "ipx-repl-" });
+      const dataDir = resolve(o.dataDir ?? paths.data);
+      base = await privateProfileDir(dataDir, paths);
       log = fileLogger(join(base, "cluster.log"), o.verbose ?? false);
       try {
         cluster = await startLocalCluster({
           profile: o.profile,
           base,
           n,
-          dataDir: resolve(o.dataDir ?? paths.data),
+          dataDir,
           ...(o.tls ? {} : { noTls: true }),
           log,
         });
       } catch (error) {
-        const text = await Deno.readTextFile(join(base, "cluster.log")).catch(() => "");
+        // a usage error is said in its one line; anything else comes with what the cluster said
+        const text = error instanceof UsageError
+          ? ""
+          : await Deno.readTextFile(join(base, "cluster.log")).catch(() => "");
         if (!o.verbose && text) stderr(text);
         throw error;
       }

@@ -12,6 +12,7 @@ import { type ConnectionInfo, readConnectionFile } from "../protocol/connection_
 import { dial } from "../protocol/dial.ts";
 import { allocatorEnv } from "./allocator_env.ts";
 import { ExitReporter } from "./exit_reporter.ts";
+import { assertKeyUnreachable } from "./key_reach.ts";
 import { forEachLine } from "./lines.ts";
 
 /** Options of {@linkcode Supervisor}. */
@@ -181,37 +182,11 @@ export const SEMI_SPACE_MB = 4;
  *
  * @param o Supervisor options.
  * @returns The flags, for `deno run`.
- * @throws {Error} when user code would be able to read or write the connection file (the data
- * dir or an extra path contains the directory holding it): the key would leak.
+ * @throws {KeyReachableError} when user code would be able to read or write the connection file
+ * (the data dir or an extra path contains the directory holding it): the key would leak.
  */
 export function engineProcessFlags(o: SupervisorOptions): string[] {
-  const real = (path: string): string => {
-    try {
-      return Deno.realPathSync(path);
-    } catch {
-      return path;
-    }
-  };
-  const inside = (path: string, root: string): boolean => {
-    const r = root.endsWith("/") ? root.slice(0, -1) : root;
-    return path === r || path.startsWith(`${r}/`);
-  };
-  const secrets = real(o.file.slice(0, o.file.lastIndexOf("/")) || "/");
-  for (
-    const [what, path] of [
-      ["data dir", o.dataDir],
-      ...(o.allowRead ?? []).map((p) => ["--allow-read path", p]),
-      ...(o.allowWrite ?? []).map((p) => ["--allow-write path", p]),
-    ]
-  ) {
-    if (inside(secrets, real(path!))) {
-      throw new Error(
-        `Cannot start engines: user code could reach the connection file ${o.file} (and its ` +
-          `key) through the ${what} ${path}; use a data dir and paths that do not contain ` +
-          `${secrets}, or keep the connection file elsewhere`,
-      );
-    }
-  }
+  assertKeyUnreachable(o);
   // the controller's local socket (connecting to it needs read, write and net access to it)
   const ipc = o.info.ipcPath ? [o.info.ipcPath] : [];
   const read = [`${SOURCE_ROOT}lib`, o.file, ...ipc, o.dataDir, ...(o.allowRead ?? [])];
@@ -268,8 +243,13 @@ export class Supervisor {
   #finishing = false;
   #died = 0;
 
-  /** @param options What to start and how. */
+  /**
+   * @param options What to start and how.
+   * @throws {KeyReachableError} when the data dir or an extra path contains the connection
+   *   file's directory (user code could read the key); nothing is started then.
+   */
   constructor(options: SupervisorOptions) {
+    assertKeyUnreachable(options);
     this.#o = options;
     if (options.reportExits !== false) {
       this.#reporter = new ExitReporter({
@@ -319,10 +299,20 @@ export class Supervisor {
           if (this.#slots.size === 0) this.#finish();
           return;
         }
-        for (let i = 0; i < this.#o.n; i++) this.#spawn();
+        try {
+          for (let i = 0; i < this.#o.n; i++) this.#spawn();
+        } catch (error) {
+          // e.g. a path that became unsafe since the constructor checked, or no process left:
+          // said like any other failure to start, never an uncaught error
+          this.#o.log(`cannot start engines: ${(error as Error).message}`);
+          this.#died += this.#o.n - this.#slots.size;
+          if (this.#slots.size === 0) this.#finish();
+          else void this.stop();
+        }
       },
       (error) => {
         this.#o.log(`cannot start engines: ${(error as Error).message}`);
+        this.#died += this.#o.n; // none started: `ipx engine` exits 1, as documented
         this.#finish();
       },
     );
