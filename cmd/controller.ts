@@ -100,10 +100,15 @@ export async function runControllerCommand(o: ControllerCliOptions): Promise<num
   const onSignal = (sig: Deno.Signal) => () => stop.resolve(sig);
   const handlers = (["SIGINT", "SIGTERM"] as const).map((s) => [s, onSignal(s)] as const);
   for (const [s, h] of handlers) Deno.addSignalListener(s, h);
-  console.log(
-    `ipx controller ready on ${running.info.host}:${running.info.port} (${running.info.transport}); ` +
-      `copy ${running.engineFile} to other machines to start engines there`,
-  );
+  // where it listens, and whether other machines can use its files (not from loopback)
+  const { readyLine } = await import("../lib/controller/reachability.ts");
+  console.log(readyLine({
+    listen: running.server.hostname,
+    host: running.info.host,
+    port: running.info.port,
+    transport: running.info.transport,
+    engineFile: running.engineFile,
+  }));
   running.controller.shutdownRequested.then(() => stop.resolve("a client's shutdown request"));
   const why = await stop.promise;
   log("info", `stopping (${why})`);
@@ -119,9 +124,19 @@ export function controllerCommand(): Command {
   return new Command("controller")
     .description("run the controller (the hub engines and clients connect to) for a profile")
     .option("--profile <name>", "profile to use", "default")
-    .option("--ip <addr>", "address to listen on (0.0.0.0 for all)", "127.0.0.1")
+    .option(
+      "--ip <addr>",
+      "address to listen on: the default, loopback, is reachable from this machine only; " +
+        "0.0.0.0 (or ::) for all addresses, so that other machines can connect",
+      "127.0.0.1",
+    )
     .option("--port <n>", "port to listen on (0 = pick a free one)", "0")
-    .option("--location <host>", "host name engines and clients should connect to")
+    .option(
+      "--location <host>",
+      "name or address engines and clients connect to, written into the connection files " +
+        "(default: the --ip address, or this machine's name with 0.0.0.0); it may differ from " +
+        "--ip (a name for it, or a NAT or forward that leads to it)",
+    )
     .option("--no-tls", "plain TCP instead of TLS (trusted networks only)")
     .option(
       "--no-ipc",

@@ -42,6 +42,40 @@ Deno.test("ipx controller writes 0600 connection files, refuses a second control
   await rejects(Deno.stat(`${sec}/ipx-engine.json`), Deno.errors.NotFound);
 });
 
+Deno.test("ipx controller on loopback says other machines cannot reach it; --location is written into the files", async () => {
+  await using dir = await tempIpxDir();
+  const sec = `${dir.path}/profile_default/security`;
+  {
+    await using controller = new IpxProcess(dir.path, "controller", "--no-db");
+    const [line] = await controller.waitFor(/ipx controller ready on .*/);
+    assert.match(
+      line,
+      /^ipx controller ready on 127\.0\.0\.1:\d+ \(tls\), reachable from this machine only \(it listens on loopback\); to start engines on other machines, restart it with --ip 0\.0\.0\.0 --location HOST/,
+    );
+    assert.doesNotMatch(line, /to other machines to start engines there/);
+    assert.equal((await controller.stop("SIGTERM")).code, 0);
+  }
+  // the forgotten --ip: the files say what was asked, and the controller says why it cannot work
+  await using controller = new IpxProcess(
+    dir.path,
+    "controller",
+    "--no-db",
+    "--location",
+    "10.77.0.1",
+  );
+  const [line] = await controller.waitFor(/ipx controller ready on .*/);
+  assert.match(
+    line,
+    /^ipx controller ready on 127\.0\.0\.1:(\d+) \(tls\); WARNING: it listens on loopback only, so other machines cannot reach it at 10\.77\.0\.1:\1, the address its files name \(--location\), unless something you set up forwards that address here \(a tunnel or proxy\); to let them connect directly, restart it with --ip 0\.0\.0\.0 --location 10\.77\.0\.1$/,
+  );
+  for (const f of ["ipx-client.json", "ipx-engine.json"]) {
+    assert.equal((await readConnectionFile(`${sec}/${f}`)).host, "10.77.0.1", f);
+  }
+  // on this machine the files still work (through the controller's local socket)
+  await using client = await Client.connect({ file: `${sec}/ipx-client.json`, timeoutMs: 5000 });
+  assert.deepEqual(client.ids, []);
+});
+
 Deno.test("ipx controller on a port in use says so", async () => {
   await using dir = await tempIpxDir();
   using busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -34,7 +34,12 @@ export interface RunControllerOptions {
   ip?: string;
   /** Port; 0 picks a free one. @default 0 */
   port?: number;
-  /** Host name engines and clients should connect to. @default the bind address, or this machine's name when binding all addresses */
+  /**
+   * Host name or address engines and clients connect to, written into the connection files as
+   * `host` whatever `ip` is (a name of the listen address, or the address of a NAT or forward
+   * that leads to it). @default the listen address, or this machine's name when listening on
+   * all addresses
+   */
   location?: string;
   /** Use plain TCP (trusted networks only). @default false */
   noTls?: boolean;
@@ -165,7 +170,9 @@ export async function runController(options: RunControllerOptions): Promise<Runn
       ...(options.hwm !== undefined ? { hwm: options.hwm } : {}),
       ...(options.storeLimits ? { storeLimits: options.storeLimits } : {}),
     });
-    const host = anyAddress ? location : bindIp;
+    // `--location` is how others reach the listen address (a name for it, or a NAT or forward
+    // that leads to it), whatever that address is; `ipx controller` says when it cannot work
+    const host = location;
     const transport = tls ? "tls" as const : "tcp" as const;
     // the socket's name stands for the address, CA and key written into the connection files
     const unixPath = (port: number): string | undefined => {

@@ -8,6 +8,7 @@
 
 import type { ConnectionInfo } from "./connection_file.ts";
 import { ConnectionError } from "./errors.ts";
+import { isLoopback } from "./loopback.ts";
 import { connectTlsPinned } from "./tls.ts";
 import { checkCaFingerprint, type PinSource } from "./tls_pins.ts";
 import type { ByteConn } from "./transport.ts";
@@ -95,7 +96,7 @@ export async function dial(
         `(start the controller with \`--location <name or address>\` and copy its file again, ` +
         `or edit "host" in ${source})`
       : `is the controller running (\`ipx controller --profile ${info.profile}\`), and is ` +
-        `${source} current?`;
+        `${source} current?` + (isLoopback(info.host) ? loopbackHint(info.host) : "");
     return new ConnectionError(`Cannot connect to the controller at ${address} (${why}): ${hint}`, {
       cause: error,
       address,
@@ -131,6 +132,16 @@ export async function dial(
   } catch (error) {
     throw failed(error, deadline.aborted ? `no answer within ${timeoutMs} ms` : reasonOf(error));
   }
+}
+
+/**
+ * The second hint of a file naming a loopback address: it works only on the controller's own
+ * machine, which is easy to miss when the file was copied elsewhere.
+ */
+function loopbackHint(host: string): string {
+  return ` (if the controller runs on another machine: this file names ${host}, a loopback ` +
+    "address, so it came from a controller listening only on its own machine; start that one " +
+    "with `--ip 0.0.0.0 --location <its name or address>` and copy its file again)";
 }
 
 /** Whether a connect failed because the host name does not resolve. */

@@ -170,6 +170,26 @@ Deno.test("dial says why TCP failed, over TLS too, and a host name that does not
   }
 });
 
+Deno.test("dial: a file naming a loopback address that cannot be reached says it came from a loopback-only controller", async () => {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = probe.addr.port;
+  probe.close();
+  const hint =
+    /\(if the controller runs on another machine: this file names (\S+), a loopback address, so it came from a controller listening only on its own machine; start that one with `--ip 0\.0\.0\.0 --location <its name or address>` and copy its file again\)$/;
+  for (const host of ["127.0.0.1", "localhost"]) {
+    const refused = await dialError({ ...base, host, port }, { source: "ipx-engine.json" });
+    assert.ok(refused instanceof ConnectionError, String(refused));
+    assert.match(refused.message, /is the controller running .* is ipx-engine\.json current\?/);
+    assert.equal(refused.message.match(hint)?.[1], host, refused.message);
+  }
+  // 0.0.0.0 reaches this machine too, but is no loopback address: no such hint
+  const wildcard = await dialError({ ...base, host: "0.0.0.0", port }, {
+    source: "ipx-engine.json",
+  });
+  assert.ok(wildcard instanceof ConnectionError, String(wildcard));
+  assert.doesNotMatch(wildcard.message, /loopback/);
+});
+
 /** A TLS server on loopback (certificates of a fresh private CA) that completes handshakes. */
 async function tlsServer() {
   const dir = await Deno.makeTempDir({ prefix: "ipx_dial_tls_" });
