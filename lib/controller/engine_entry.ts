@@ -42,6 +42,8 @@ export interface EngineEntry {
   exitReason: string | undefined;
   /** Cancels the wait for its connection to close after an exit report. */
   exitTimer: (() => void) | undefined;
+  /** Its channel's `bytesRead` at the last liveness check (bytes arriving are a beat). */
+  bytesSeen: number;
 }
 
 /**

@@ -223,6 +223,7 @@ export class EngineRegistry {
    */
   beat(entry: EngineEntry): void {
     this.#heart.beat(entry.id, this.#hooks.clock.monotonic());
+    entry.bytesSeen = entry.channel?.bytesRead ?? 0; // only bytes after this one count again
   }
 
   /**
@@ -261,6 +262,7 @@ export class EngineRegistry {
     this.#table.registered({ ...entry.info, uuid: m.uuid }, this.#nextId);
     this.#engines.set(id, entry);
     this.#heart.beat(id, this.#hooks.clock.monotonic());
+    entry.bytesSeen = channel.bytesRead;
     channel.send(this.#registered(id, false));
     const was = m.previousId === undefined
       ? ""
@@ -293,6 +295,7 @@ export class EngineRegistry {
     entry.restored = false;
     entry.info.pid = m.pid;
     this.#heart.beat(entry.id, this.#hooks.clock.monotonic());
+    entry.bytesSeen = channel.bytesRead;
     channel.send(this.#registered(entry.id, true));
     // tasks it should hold but does not know were lost on the way
     const held = new Set(m.running ?? []);
@@ -437,6 +440,15 @@ export class EngineRegistry {
         );
       }
     }
+    // bytes still arriving are a sign of life: a big message counts only once whole, and the
+    // engine's beats queue behind it on the way
+    for (const e of this.#engines.values()) {
+      const read = e.channel?.bytesRead;
+      if (read !== undefined && read !== e.bytesSeen) {
+        e.bytesSeen = read;
+        this.#heart.beat(e.id, now);
+      }
+    }
     for (const id of this.#heart.silent(now)) {
       const entry = this.#engines.get(id);
       if (!entry) continue;
@@ -492,5 +504,6 @@ function blankEntry(id: EngineId, uuid: string, channel: EngineChannel | null) {
     restored: false,
     exitReason: undefined,
     exitTimer: undefined,
+    bytesSeen: 0,
   };
 }

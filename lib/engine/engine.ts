@@ -297,10 +297,23 @@ export class Engine {
 
   #startWatchdog(channel: EngineChannel, heartbeatMs: number): void {
     if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
-    // the controller pings every heartbeatMs; if it goes silent, the link is dead
+    // the controller pings every heartbeatMs; if it goes silent, the link is dead. Bytes of a
+    // big message still arriving count as life: its pings queue behind that message, so then
+    // this engine beats on its own (the controller hears from it while it sends)
+    let seen = channel.bytesRead;
+    let heard = performance.now();
     this.#watchdog = setInterval(() => {
-      if (performance.now() - this.#lastPing > Math.max(this.#deadAfterMs * 2, heartbeatMs * 4)) {
+      const now = performance.now();
+      const read = channel.bytesRead;
+      if (read !== seen) {
+        seen = read;
+        heard = now;
+      }
+      heard = Math.max(heard, this.#lastPing);
+      if (now - heard > Math.max(this.#deadAfterMs * 2, heartbeatMs * 4)) {
         channel.close(new ConnectionError("no ping from the controller"));
+      } else if (now - this.#lastPing > heartbeatMs * 1.5) {
+        channel.send({ type: "pong", t: 0 });
       }
     }, heartbeatMs);
   }

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { ConnectionError, TransportMismatchError } from "../protocol/errors.ts";
 import { generateKey } from "../protocol/auth.ts";
+import { serverHandshake } from "../protocol/handshake.ts";
 import { memoryPair } from "../protocol/memory_transport.ts";
+import type { ControllerToEngine, EngineToController } from "../protocol/messages.ts";
 import { Engine } from "./engine.ts";
 import type { Executor } from "./executor.ts";
 
@@ -36,5 +38,56 @@ Deno.test("an engine whose file says plain TCP to a TLS controller stops at once
   assert.match(error.message, /speaks TLS but \/p\/ipx-engine\.json says plain TCP/);
   assert.equal(attempts, 1);
   assert.deepEqual(logs, []);
+  await engine.done;
+});
+
+Deno.test("an engine whose controller's pings stop coming beats on its own, and drops a silent link", async () => {
+  const key = generateKey();
+  const pongs: number[] = [];
+  const twoBeats = Promise.withResolvers<void>();
+  const reconnected = Promise.withResolvers<void>();
+  let attempts = 0;
+  const engine = new Engine({
+    connect: () => {
+      if (++attempts === 2) reconnected.resolve();
+      const [a, b] = memoryPair();
+      void (async () => {
+        const { channel } = await serverHandshake<ControllerToEngine, EngineToController>(b, {
+          key,
+          peer: "fake controller",
+        });
+        await channel.run((m) => {
+          if (m.type === "register") {
+            // pings every 50 ms are promised, and none ever comes (stuck behind a big message)
+            channel.send({
+              type: "registered",
+              engineId: 0,
+              heartbeatMs: 50,
+              deadAfterMs: 150,
+              resumed: false,
+            });
+          } else if (m.type === "pong") {
+            pongs.push(m.t);
+            if (pongs.length === 2) twoBeats.resolve();
+          }
+        });
+      })();
+      return Promise.resolve(a);
+    },
+    key,
+    keySource: "memory",
+    executor: { close: () => Promise.resolve() } as unknown as Executor,
+    dataDir: "/nonexistent",
+    log: () => {},
+    minBackoffMs: 1,
+    maxBackoffMs: 1,
+  });
+  const started = engine.start();
+  // unasked, before the link is given up: the controller hears from it though its pings are late
+  await Promise.race([twoBeats.promise, reconnected.promise]);
+  assert.deepEqual(pongs.slice(0, 2), [0, 0]);
+  await reconnected.promise; // nothing at all arrived for 300 ms: the link is dropped
+  await engine.stop();
+  await started.catch(() => {});
   await engine.done;
 });

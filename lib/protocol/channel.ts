@@ -169,6 +169,14 @@ export class Channel<Out extends Typed, In extends Typed> {
     return this.#closed;
   }
 
+  /**
+   * Bytes received so far, frames not yet complete included: a peer sending a big message is
+   * alive while its frame is still arriving (liveness checks read this).
+   */
+  get bytesRead(): number {
+    return this.#framed.bytesRead;
+  }
+
   /** True once closed. */
   get isClosed(): boolean {
     return this.#isClosed;
