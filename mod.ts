@@ -60,6 +60,7 @@ export {
 } from "./lib/protocol/errors.ts";
 export type { EngineId, EngineInfo, MsgId } from "./lib/protocol/messages.ts";
 export { IPX_VERSION, PROTOCOL_VERSION } from "./lib/protocol/version.ts";
+export { RemoteRepr } from "./lib/protocol/remote_repr.ts";
 export { ConnectionFileError } from "./lib/protocol/connection_file.ts";
 export { TlsError } from "./lib/protocol/tls.ts";
 export { TlsPinError } from "./lib/protocol/tls_pins.ts";

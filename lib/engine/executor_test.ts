@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { encodeValue } from "../protocol/codec.ts";
+import { RemoteRepr } from "../protocol/remote_repr.ts";
 import { Executor, ExecutorClosedError, type StreamName } from "./executor.ts";
 import { exec, failure, value, withExecutor } from "./executor_testing.ts";
 
@@ -311,22 +312,56 @@ Deno.test("Values round-trip through push, pull, execute and apply", async () =>
 
 Deno.test("Values that cannot be sent fail with SerializationError naming type and engine", async () => {
   await withExecutor(async ({ ex }) => {
+    const call = (body: string) => ({
+      kind: "apply" as const,
+      fn: `() => { ${body} }`,
+      args: encodeValue([]),
+    });
     for (
       const [code, type] of [
-        ["(function helper() {})", "function helper"],
-        ["class Point {}; new Point()", "Point instance"],
-        ["Symbol('s')", "symbol"],
-        ["new WeakMap()", "WeakMap instance"],
+        ["return function helper() {}", "function helper"],
+        ["class Point {}; return new Point()", "Point instance"],
+        ["return Symbol('s')", "symbol"],
+        ["return new WeakMap()", "WeakMap instance"],
+        ["globalThis.later = 1; return new Map([[1, () => 1]])", "function"],
       ]
     ) {
-      const error = failure(await ex.run(exec(code ?? "")));
+      const error = failure(await ex.run(call(code ?? "")));
       assert.equal(error.ename, "SerializationError", code);
       assert.ok(error.evalue.includes(type ?? ""), error.evalue);
       assert.match(error.evalue, /engine 7/);
     }
     assert.equal(value(await ex.run(exec("'still fine'"))), "still fine");
     ex.engineId = 12; // assigned later by the controller
-    assert.match(failure(await ex.run(exec("Symbol()"))).evalue, /on engine 12\)$/);
+    assert.match(failure(await ex.run(call("return Symbol()"))).evalue, /on engine 12\)$/);
+  });
+});
+
+Deno.test("execute: a last value that cannot be sent comes back as its inspected text; the code ran", async () => {
+  await withExecutor(async ({ ex }) => {
+    for (
+      const [code, type, text] of [
+        [
+          "globalThis.helper = function helper(x) { return x * 2 }",
+          "Function",
+          "[Function: helper]",
+        ],
+        ["class Point { x = 1 }; new Point()", "Point", "Point { x: 1 }"],
+        [
+          "const m = new Map(); m.set(1, { f: () => 1 })",
+          "Map",
+          "Map(1) { 1 => { f: [Function: f] } }",
+        ],
+        ["Symbol('s')", "symbol", "Symbol(s)"],
+      ]
+    ) {
+      const got = value(await ex.run(exec(code!)));
+      assert.ok(got instanceof RemoteRepr, `${code}: ${Deno.inspect(got)}`);
+      assert.equal(got.type, type, code);
+      assert.equal(got.text, text, code);
+      assert.equal(Deno.inspect(got), text, "shown as the engine printed it");
+    }
+    assert.equal(value(await ex.run(exec("helper(21)"))), 42, "the code's effects stand");
   });
 });
 

@@ -16,6 +16,8 @@
 
 import { Session } from "node:inspector";
 import { decodeValue, encodeValue } from "../protocol/codec.ts";
+import { typeName } from "../protocol/codec_describe.ts";
+import { RemoteRepr } from "../protocol/remote_repr.ts";
 import type { ErrorData } from "../protocol/errors.ts";
 import {
   captureStdio,
@@ -77,6 +79,9 @@ const atomicsStore = Atomics.store;
 const atomicsCompareExchange = Atomics.compareExchange;
 const atomicsWait = Atomics.wait;
 const atomicsAdd = Atomics.add;
+/** How `execute` shows a last value that cannot be sent (see `RemoteRepr`); taken before user code runs. */
+const inspectValue = Deno.inspect;
+const REPR_OPTIONS = { depth: 4, colors: false, strAbbreviateSize: 10_000, iterableLimit: 100 };
 /** The clock of `runMs`, taken before user code can replace `performance.now`. */
 const clock = performance.now.bind(performance);
 /** The clock of the staleness check (`FRESH_MS`), taken before user code can replace it. */
@@ -452,10 +457,18 @@ async function perform(op: WorkerOp): Promise<unknown> {
   }
 }
 
-function encodeResult(value: unknown): Uint8Array {
+function encodeResult(value: unknown, kind: WorkerOp["kind"]): Uint8Array {
   try {
     return encodeValue(value);
   } catch (error) {
+    if (kind === "execute") {
+      // the code ran and its effects stand: its value comes back as a REPL would show it
+      try {
+        return encodeValue(new RemoteRepr(typeName(value), inspectValue(value, REPR_OPTIONS)));
+      } catch {
+        // not even its text: say why the value could not be sent
+      }
+    }
     throw new OpError("SerializationError", error instanceof Error ? error.message : String(error));
   }
 }
@@ -467,7 +480,7 @@ async function handle(request: { id: number; op: WorkerOp }): Promise<void> {
   const transfer: Transferable[] = [];
   try {
     // `await` also settles a Promise that the code returned as its value.
-    const bytes = encodeResult(await perform(request.op));
+    const bytes = encodeResult(await perform(request.op), request.op.kind);
     const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
     const owned = whole ? bytes : bytes.slice();
     transfer.push(owned.buffer as ArrayBuffer);

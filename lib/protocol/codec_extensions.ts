@@ -15,6 +15,7 @@ import {
 import { describeValue } from "./codec_describe.ts";
 import { decodeError, encodeError } from "./codec_errors.ts";
 import { ProtocolError, SerializationError } from "./errors.ts";
+import { RemoteRepr } from "./remote_repr.ts";
 
 /** Extension 0: `undefined` (msgpack has only nil). */
 export const EXT_UNDEFINED = 0;
@@ -35,6 +36,8 @@ export const EXT_NUMBERS = 6;
  * order), so a payload sent to many engines in one message travels once.
  */
 export const EXT_SAME = 7;
+/** Extension 8: a {@linkcode RemoteRepr} as `[type, text]`. */
+export const EXT_REPR = 8;
 
 /** Plain arrays of at least this many numbers (and nothing else) travel as float64s. */
 export const NUMBER_ARRAY_MIN = 32;
@@ -235,6 +238,20 @@ export function buildCodec(nested: NestedCodec): ExtensionCodec<undefined> {
     },
   });
   codec.register({
+    type: EXT_REPR,
+    encode: (v: unknown) => v instanceof RemoteRepr ? nested.encode([v.type, v.text]) : null,
+    decode: (data: Uint8Array) => {
+      const parts = nested.decode(data);
+      if (
+        !Array.isArray(parts) || parts.length !== 2 || typeof parts[0] !== "string" ||
+        typeof parts[1] !== "string"
+      ) {
+        throw new ProtocolError("Cannot decode RemoteRepr: its payload is not [type, text]");
+      }
+      return new RemoteRepr(parts[0], parts[1]);
+    },
+  });
+  codec.register({
     type: EXT_ERROR,
     encode: (v: unknown) => v instanceof Error ? encodeError(v, nested, errorsInProgress) : null,
     decode: (data: Uint8Array) => decodeError(nested.decode(data)),
@@ -313,11 +330,17 @@ export const KNOWN_EXTENSIONS = new Set([
   EXT_ERROR,
   EXT_NUMBERS,
   EXT_SAME,
+  EXT_REPR,
   -1,
 ]);
 
 /** Extension types whose payload is one msgpack value: scanned with their container. */
-export const NESTED_EXTENSIONS: ReadonlySet<number> = new Set([EXT_MAP, EXT_SET, EXT_ERROR]);
+export const NESTED_EXTENSIONS: ReadonlySet<number> = new Set([
+  EXT_MAP,
+  EXT_SET,
+  EXT_ERROR,
+  EXT_REPR,
+]);
 
 /**
  * An invalid Date (`new Date(NaN)`): a 96-bit msgpack timestamp whose nanoseconds field is

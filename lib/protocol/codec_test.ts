@@ -10,6 +10,7 @@ import {
 } from "./codec.ts";
 import { toFloat64s } from "./codec_extensions.ts";
 import { ProtocolError, SerializationError } from "./errors.ts";
+import { RemoteRepr } from "./remote_repr.ts";
 
 function roundTrip(v: unknown): unknown {
   return decodeValue(encodeValue(v));
@@ -128,7 +129,7 @@ Deno.test("decodeValue() enforces string length limits", () => {
 });
 
 Deno.test("decodeValue() refuses extension types ipx never sends instead of passing them through", () => {
-  for (const type of [42, 127, 8, -2]) {
+  for (const type of [42, 127, 9, -2]) {
     const bytes = new Uint8Array([0xd4, type & 0xff, 0]);
     throws(() => decodeValue(bytes), (e: unknown) => {
       assert(e instanceof ProtocolError, String(e));
@@ -545,4 +546,19 @@ Deno.test("what encodes decodes: the depth limit counts across Map, Set and Erro
       decodeValue(bytes); // must not throw
     }
   }
+});
+
+Deno.test("a RemoteRepr travels as its type and text; a malformed one is refused", () => {
+  const back = decodeValue(encodeValue({ out: new RemoteRepr("Function", "[Function: f]") })) as {
+    out: RemoteRepr;
+  };
+  assert(back.out instanceof RemoteRepr);
+  deepStrictEqual([back.out.type, back.out.text], ["Function", "[Function: f]"]);
+  assertEquals(Deno.inspect(back.out), "[Function: f]");
+  assertEquals(String(back.out), "[Function: f]");
+  const payload = encodeValue(["only one"]); // not [type, text]
+  throws(
+    () => decodeValue(new Uint8Array([0xc7, payload.length, 8, ...payload])),
+    /Cannot decode RemoteRepr/,
+  );
 });
