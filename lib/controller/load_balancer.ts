@@ -38,12 +38,14 @@ import {
   type Outcome,
 } from "./load_balancer_deps.ts";
 import {
+  ENGINE_ERROR,
   failedDependency,
   IMPOSSIBLE_DEPENDENCY,
   noEngineFor,
   TASK_LOST,
   taskError,
 } from "./task_errors.ts";
+import { KILLED_LIMIT, killedError } from "./killed_engines.ts";
 import { createScheduler, type Scheduler, type SchemeName } from "./scheduler.ts";
 import { checkSubmission } from "./lb_submission.ts";
 import { AutoHwm } from "./auto_hwm.ts";
@@ -62,6 +64,8 @@ interface Pending {
   targets: Set<EngineId> | undefined;
   retriesLeft: number;
   exclude: Set<EngineId>;
+  /** Engines that died while running it (see `killed_engines.ts`). */
+  killed: EngineId[];
   lastError: ErrorData | undefined;
   blockedSince: number | undefined;
   state: State;
@@ -162,6 +166,7 @@ export class LoadBalancer {
       targets,
       retriesLeft: retries,
       exclude: new Set(),
+      killed: [],
       lastError: undefined,
       blockedSince: undefined,
       state: "waiting",
@@ -314,11 +319,18 @@ export class LoadBalancer {
         const why = maybeReplaced
           ? `no other engine came within ${this.#replacementWaitMs} ms`
           : "there is no other engine";
-        this.#drop(p, {
-          ...last,
-          evalue: `${last.evalue} (retries stopped: task ${p.task.msgId} already failed on ` +
-            `engine(s) ${[...p.exclude].join(", ")} and ${why})`,
-        });
+        this.#drop(
+          p,
+          killedError(
+            {
+              ...last,
+              evalue: `${last.evalue} (retries stopped: task ${p.task.msgId} already failed on ` +
+                `engine(s) ${[...p.exclude].join(", ")} and ${why})`,
+            },
+            p.task.msgId,
+            p.killed,
+          ),
+        );
       }
     }
   }
@@ -379,7 +391,10 @@ export class LoadBalancer {
       this.#unassigned++;
       this.#enqueue(p);
       retried = true;
-    } else if (failed && p.retriesLeft > 0 && !NOT_RETRIED.has(ename)) {
+    } else if (
+      failed && p.retriesLeft > 0 && !NOT_RETRIED.has(ename) &&
+      (ename !== ENGINE_ERROR || p.killed.push(engineId) < KILLED_LIMIT)
+    ) {
       p.retriesLeft--;
       p.exclude.add(engineId);
       p.lastError = error;
@@ -391,6 +406,10 @@ export class LoadBalancer {
     } else {
       p.state = "done";
       this.#tasks.delete(msgId);
+      if (error && ename === ENGINE_ERROR) {
+        if (p.killed.at(-1) !== engineId) p.killed.push(engineId);
+        Object.assign(error, killedError(error, msgId, p.killed));
+      }
     }
     const auto = this.#auto.get(p.key);
     if (auto?.finished(runMs, this.#waiting(p.key))) scheduler?.setHwm(auto.value);
@@ -425,6 +444,8 @@ export class LoadBalancer {
    * @param msgId The task.
    * @param error The EngineError.
    * @param unstarted It certainly had not started there: re-queued, no retry spent.
+   *   When the task is not retried and engines died under it before, `error` is amended to say
+   *   so (see `killed_engines.ts`).
    */
   engineFailed(engineId: EngineId, msgId: MsgId, error: ErrorData, unstarted = false): boolean {
     return this.#finished(engineId, msgId, true, error, undefined, unstarted); // no run time

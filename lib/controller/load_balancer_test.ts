@@ -315,3 +315,40 @@ Deno.test("LoadBalancer's automatic mark falls when an engine says a task runs l
   h.finish(other, oids[0]!, true, 0);
   assert.equal(h.sent.length, before);
 });
+
+Deno.test("LoadBalancer: a task under which 3 engines died is not retried again, retries or not", () => {
+  const h = harness([0, 1, 2, 3, 4, 5], { hwm: 1 });
+  /** Kills the engine running `msgId`; returns whether it was retried, and the error. */
+  const kill = (msgId: MsgId, evalue: (engine: EngineId) => string) => {
+    const [engine] = h.sent.at(-1)!;
+    h.live.delete(engine);
+    const error = { ename: "EngineError", evalue: evalue(engine), stack: "" };
+    const retried = h.lb.engineFailed(engine, msgId, error);
+    h.lb.engineRemoved(engine);
+    h.lb.pump();
+    return { engine, retried, error };
+  };
+  h.submit("p", { retries: 5 });
+  const deaths = [0, 1, 2].map(() => kill("p", (e) => `engine ${e} died while running task p`));
+  assert.deepEqual(deaths.map((d) => d.retried), [true, true, false], "two retries, then no more");
+  assert.equal(h.sent.length, 3);
+  const died = deaths.map((d) => d.engine);
+  assert.equal(
+    deaths[2]!.error.evalue,
+    `engine ${died[2]} died while running task p; task p was running on engines ` +
+      `${died.join(", ")} when each of them died: the task itself may be what kills them ` +
+      "(memory, a crash, a signal to its own process), so it is not retried again",
+  );
+  // a task that ran out of retries after two deaths says so too, without the cap
+  h.submit("q", { retries: 1 });
+  const q = [0, 1].map(() => kill("q", () => "died"));
+  assert.deepEqual(q.map((d) => d.retried), [true, false]);
+  assert.match(
+    q[1]!.error.evalue,
+    /^died; task q was running on engines \d, \d when each of them died/,
+  );
+  assert.doesNotMatch(q[1]!.error.evalue, /not retried again/);
+  // one death says nothing about the task
+  h.submit("r");
+  assert.equal(kill("r", () => "died").error.evalue, "died");
+});
