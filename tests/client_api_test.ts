@@ -1,5 +1,12 @@
 import assert, { rejects } from "node:assert/strict";
-import { Client, ConnectionError, ConnectionFileError, RemoteError, TimeoutError } from "../mod.ts";
+import {
+  Client,
+  ConnectionError,
+  ConnectionFileError,
+  RemoteError,
+  RemoteRepr,
+  TimeoutError,
+} from "../mod.ts";
 import { runController, type RunningController } from "../lib/controller/run_controller.ts";
 import { readConnectionFile, writeConnectionFile } from "../lib/protocol/connection_file.ts";
 import { startMemoryCluster } from "./_helpers/memory_cluster.ts";
@@ -60,7 +67,11 @@ Deno.test("AsyncResult exposes msgIds, engineIds, metadata, elapsedMs and wait()
 
 Deno.test("a result that cannot travel fails with SerializationError naming the type and engine", async () => {
   await using c = await startMemoryCluster({ engines: 1 });
-  await rejects(c.client.directView().execute("class Foo {}; new Foo()"), (e: unknown) => {
+  // execute's last value comes back as its text: the code ran
+  const [shown] = await c.client.directView().execute("class Foo { a = 1 }; new Foo()");
+  assert.ok(shown instanceof RemoteRepr);
+  assert.deepEqual([shown.type, shown.text], ["Foo", "Foo { a: 1 }"]);
+  await rejects(c.client.directView().apply(() => new (class Foo {})()), (e: unknown) => {
     assert.ok(e instanceof RemoteError);
     assert.equal(e.ename, "SerializationError");
     assert.match(e.evalue, /Foo instance/);
