@@ -12,6 +12,7 @@ import {
   assertPartitionable,
   concatEncodedParts,
   concatParts,
+  describeGot,
   type Partitionable,
   partitionForSending,
 } from "./partition.ts";
@@ -47,9 +48,25 @@ export function functionSource(fn: RemoteFunction): string {
     throw new TypeError(`Cannot send a ${typeof fn} as a function: pass a function`);
   }
   const src = fn.toString();
-  if (/^\s*(class\b|function\s*\*?\s*\w*\s*\(\s*\)\s*\{\s*\[native code\]\s*\})/.test(src)) {
+  if (/^\s*class\b/.test(src)) {
     throw new TypeError(
-      `Cannot send ${fn.name || "this function"}: only plain functions can be sent as source`,
+      `Cannot send class ${fn.name || "(anonymous)"} as a function: only plain functions can ` +
+        `be sent as source; send a function that uses it, defining the class on the engines ` +
+        `first (execute)`,
+    );
+  }
+  if (/^\s*function\s*\*?\s*[\w$]*\s*\(\s*\)\s*\{\s*\[native code\]\s*\}\s*$/.test(src)) {
+    if (fn.name.startsWith("bound ")) {
+      const target = fn.name.slice("bound ".length);
+      throw new TypeError(
+        `Cannot send a bound function${target ? ` (${target}.bind(…))` : " (made with bind())"}: ` +
+          `its source is not available; send the original function and pass the bound values ` +
+          `as arguments`,
+      );
+    }
+    throw new TypeError(
+      `Cannot send ${fn.name || "this function"}: it is built in (native code), so it has no ` +
+        `source to send; wrap it, e.g. (...args) => ${fn.name || "f"}(...args)`,
     );
   }
   // methods written with shorthand syntax (`{ f(x) {…} }`) are not valid expressions; an
@@ -65,6 +82,52 @@ export function functionSource(fn: RemoteFunction): string {
   return `(${src})`;
 }
 
+function isEngineId(v: unknown): v is EngineId {
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+}
+
+/**
+ * Checks a view's target spec: `"all"`, an engine id or a list of them, ids being integers
+ * >= 0 (as `client.ids` lists them). A negative id does not count from the end (as in
+ * ipyparallel): use `client.ids.at(-1)`.
+ *
+ * @param targets The spec as given.
+ * @returns The spec (a list copied, so later changes to the caller's array do not count).
+ * @throws {TypeError} At once, naming what was wrong, for anything else.
+ */
+export function checkTargets(targets: unknown): Targets {
+  if (targets === "all" || isEngineId(targets)) return targets;
+  if (Array.isArray(targets) && targets.every(isEngineId)) return Object.freeze([...targets]);
+  const bad = Array.isArray(targets) ? targets.find((t) => !isEngineId(t)) : targets;
+  const got = Array.isArray(targets)
+    ? `a list holding ${typeof bad === "number" ? bad : describeGot(bad)}`
+    : typeof targets === "number"
+    ? String(targets)
+    : describeGot(targets);
+  const negative = typeof bad === "number" && bad < 0
+    ? " (a negative id does not count from the end: use client.ids.at(-1) for the last engine)"
+    : "";
+  throw new TypeError(
+    `Invalid DirectView targets: expected "all", an engine id or a list of engine ids ` +
+      `(integers >= 0, see client.ids), got ${got}${negative}`,
+  );
+}
+
+/**
+ * Throws a `TypeError` unless `code` is a string, naming what it got.
+ *
+ * @param code What was passed as code.
+ * @param caller The call, for the message (e.g. `execute()`).
+ */
+export function assertCode(code: unknown, caller: string): asserts code is string {
+  if (typeof code !== "string") {
+    throw new TypeError(
+      `${caller} takes the code as a string, but got ${describeGot(code)}; to run a function, ` +
+        `use apply(fn, ...args)`,
+    );
+  }
+}
+
 /** Runs code on a fixed set of engines (or on all engines at call time). */
 export class DirectView {
   #session: Session;
@@ -73,10 +136,12 @@ export class DirectView {
   /**
    * @param session The client's session.
    * @param targets Which engines.
+   * @throws {TypeError} At once, when `targets` is not `"all"`, an engine id (an integer >= 0)
+   *   or a list of them.
    */
   constructor(session: Session, targets: Targets = "all") {
     this.#session = session;
-    this.#targets = targets;
+    this.#targets = checkTargets(targets);
   }
 
   /** The target spec this view was made with. */
@@ -134,8 +199,10 @@ export class DirectView {
    * Runs code (TypeScript or JavaScript) in every target's namespace.
    *
    * @param code The code; the value of its last expression is the result.
+   * @throws {TypeError} At once, when `code` is not a string.
    */
   execute(code: string): AsyncResult<unknown[]> {
+    assertCode(code, "execute()");
     return this.#run({ kind: "execute", code }, "execute", (v) => v);
   }
 
@@ -143,8 +210,15 @@ export class DirectView {
    * Defines names in every target's namespace.
    *
    * @param ns Names and values.
+   * @throws {TypeError} At once, when `ns` is not an object or a name is not an identifier.
    */
   push(ns: Record<string, unknown>): AsyncResult<void> {
+    if (ns === null || typeof ns !== "object" || Array.isArray(ns)) {
+      throw new TypeError(
+        `push() takes an object of names and values, e.g. push({ a: 1 }), but got ` +
+          `${Array.isArray(ns) ? "an array" : describeGot(ns)}`,
+      );
+    }
     for (const name of Object.keys(ns)) assertIdentifier(name);
     return this.#run({ kind: "push", ns: encodeValue(ns) }, "push", () => undefined);
   }
@@ -153,9 +227,16 @@ export class DirectView {
    * Reads names from every target.
    *
    * @param names One name (→ its value per engine) or several (→ a list per engine).
+   * @throws {TypeError} At once, when `names` is neither a name nor a list of names.
    */
   pull(names: string | string[]): AsyncResult<unknown[]> {
-    const list = typeof names === "string" ? [names] : names;
+    if (typeof names !== "string" && !Array.isArray(names)) {
+      throw new TypeError(
+        `pull() takes a variable name or a list of them, e.g. pull("a") or pull(["a", "b"]), ` +
+          `but got ${describeGot(names)}`,
+      );
+    }
+    const list = typeof names === "string" ? [names] : [...names];
     for (const n of list) assertIdentifier(n);
     return this.#run(
       { kind: "pull", names: list },
@@ -202,10 +283,14 @@ export class DirectView {
    * in input order.
    *
    * @param fn The function (sent as source).
-   * @param array The inputs.
+   * @param array The inputs: one array (or typed array). To map over several, zip them into
+   *   one array of tuples: `map(([a, b]) => a + b, xs.map((x, i) => [x, ys[i]]))`.
+   * @throws {TypeError} At once, when `array` is not an array or more arguments are passed.
    */
   map<T, R>(fn: (item: T) => R | Promise<R>, array: readonly T[]): AsyncResult<Awaited<R>[]> {
+    assertOneSequence("DirectView.map()", arguments.length, "");
     const src = functionSource(fn);
+    assertPartitionable(array, "map()");
     const targets = this.resolveTargets();
     const parts = partitionForSending(array as unknown[], targets.length);
     const wrapper = `(async (chunk) => { const f = ${src}; const out = []; ` +
@@ -237,9 +322,38 @@ export class DirectView {
  * @param name A variable name.
  */
 export function assertIdentifier(name: string): void {
+  if (typeof name !== "string") {
+    throw new TypeError(`Cannot use ${describeGot(name)} as a variable name: pass a string`);
+  }
   if (!/^[A-Za-z_$][\w$]*$/u.test(name)) {
     throw new TypeError(
       `Cannot use "${name}" as a variable name: it is not a JavaScript identifier`,
     );
   }
+  if (name.length > MAX_NAME_LENGTH) {
+    throw new TypeError(
+      `Cannot use "${name.slice(0, 20)}…" as a variable name: it has ${name.length} ` +
+        `characters, and the controller takes names of at most ${MAX_NAME_LENGTH}`,
+    );
+  }
+}
+
+/** Longest name the controller takes in a pull (and so the longest that can be read back). */
+const MAX_NAME_LENGTH = 256;
+
+/**
+ * Throws a `TypeError` when a map was called with more than one sequence: maps take one array,
+ * and a second one would otherwise be taken for something else (or ignored) without a word.
+ *
+ * @param caller The call, for the message.
+ * @param argc How many arguments it got.
+ * @param optionsHint What else the call takes after the array (e.g. `, { ordered, chunksize }`).
+ */
+export function assertOneSequence(caller: string, argc: number, optionsHint: string): void {
+  if (argc <= (optionsHint ? 3 : 2)) return;
+  throw new TypeError(
+    `${caller} takes one array of inputs${optionsHint ? ` and then options${optionsHint}` : ""}, ` +
+      `but got ${argc - 1} arguments after the function; to map over several arrays, zip them ` +
+      `into one array of tuples: map(([a, b]) => …, xs.map((x, i) => [x, ys[i]]))`,
+  );
 }

@@ -13,7 +13,13 @@ import {
   type TaskOptions,
 } from "../protocol/messages.ts";
 import { AsyncResult } from "./async_result.ts";
-import { functionSource, type RemoteFunction } from "./direct_view.ts";
+import {
+  assertCode,
+  assertOneSequence,
+  functionSource,
+  type RemoteFunction,
+} from "./direct_view.ts";
+import { describeGot, type Partitionable } from "./partition.ts";
 import type { Session, TaskSpec } from "./session.ts";
 import type { TaskHandle } from "./task_handle.ts";
 
@@ -57,6 +63,9 @@ export interface ImapOptions {
   ordered?: boolean;
 }
 
+/** Longest task id the controller takes. */
+const MAX_ID_LENGTH = 256;
+
 function ids(
   list: Array<MsgId | AsyncResult<unknown>> | undefined,
   what: "after" | "follow",
@@ -66,10 +75,13 @@ function ids(
     throw new TypeError(`Invalid '${what}': expected an array of task ids or AsyncResults`);
   }
   return list.flatMap((x) => {
-    if (typeof x === "string") return [x];
+    if (typeof x === "string" && x.length > 0 && x.length <= MAX_ID_LENGTH) return [x];
     if (x instanceof AsyncResult) return x.msgIds;
     throw new TypeError(
-      `Invalid '${what}' entry ${String(x)}: expected a task id (string) or an AsyncResult`,
+      `Invalid '${what}' entry ${
+        typeof x === "string" ? JSON.stringify(x.slice(0, 40)) : String(x)
+      }: expected a task id (a string of 1 to ${MAX_ID_LENGTH} characters, e.g. from ` +
+        `ar.msgIds) or an AsyncResult`,
     );
   });
 }
@@ -141,6 +153,9 @@ export class LoadBalancedView {
       if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && v >= 0)) {
         throw new RangeError(`Invalid '${k}': expected a number >= 0, got ${v}`);
       }
+    }
+    if (options.label !== undefined && typeof options.label !== "string") {
+      throw new TypeError(`Invalid 'label': expected a string, got ${describeGot(options.label)}`);
     }
     const scheme = options.scheme as string | undefined;
     if (scheme !== undefined && !(SCHEMES as readonly string[]).includes(scheme)) {
@@ -227,8 +242,10 @@ export class LoadBalancedView {
    * Runs `code` once on whichever engine the scheduler picks.
    *
    * @param code The code.
+   * @throws {TypeError} At once, when `code` is not a string.
    */
   execute(code: string): AsyncResult<unknown> {
+    assertCode(code, "execute()");
     const [h] = this.#submit([{
       op: { kind: "execute", code },
       lb: this.#lb(),
@@ -241,19 +258,57 @@ export class LoadBalancedView {
    * Applies `fn` to every item, `chunksize` items per task.
    *
    * @param fn The function (sent as source).
-   * @param array The inputs.
+   * @param array The inputs: one array (or typed array), as for `DirectView.map`; to map over
+   *   several, zip them into one array of tuples; for any other iterable, use `imap`.
    * @param options Ordering and chunking.
+   * @throws {TypeError} At once, when `array` is not an array, `options` is not an object
+   *   (e.g. a second array), or `ordered` is not a boolean.
+   * @throws {RangeError} At once, when `chunksize` is not an integer >= 1.
    */
   map<T, R>(
     fn: (item: T) => R | Promise<R>,
     array: readonly T[],
     options: MapOptions = {},
   ): MapResult<Awaited<R>> {
-    const chunksize = Math.max(1, Math.floor(options.chunksize ?? 1));
+    assertOneSequence("LoadBalancedView.map()", arguments.length, " { ordered, chunksize }");
+    if (!isOptions(options)) {
+      const second = Array.isArray(options) || ArrayBuffer.isView(options);
+      throw new TypeError(
+        `LoadBalancedView.map() takes options { ordered, chunksize } after the array, but got ` +
+          (second
+            ? "a second array; maps take one array of inputs: to map over several, zip them " +
+              "into one array of tuples: map(([a, b]) => …, xs.map((x, i) => [x, ys[i]]))"
+            : describeGot(options)),
+      );
+    }
+    if (!Array.isArray(array) && !(ArrayBuffer.isView(array) && !(array instanceof DataView))) {
+      throw new TypeError(
+        `LoadBalancedView.map() takes an array or a typed array of inputs, but got ` +
+          `${describeGot(array)}; pass an array of the items (e.g. Array.from(value)), or use ` +
+          `imap() to map over an iterable lazily`,
+      );
+    }
+    const chunksize = options.chunksize ?? 1;
+    if (!Number.isSafeInteger(chunksize) || chunksize < 1) {
+      throw new RangeError(
+        `Invalid 'chunksize': expected an integer >= 1 (items per task), got ${
+          typeof chunksize === "number" ? chunksize : describeGot(chunksize)
+        }`,
+      );
+    }
+    if (options.ordered !== undefined && typeof options.ordered !== "boolean") {
+      throw new TypeError(
+        `Invalid 'ordered': expected true or false, got ${describeGot(options.ordered)}`,
+      );
+    }
+    const items = array as Partitionable;
     const wrapper = chunkWrapper(functionSource(fn));
     const specs: TaskSpec[] = [];
-    for (let i = 0; i < array.length; i += chunksize) {
-      specs.push(this.#spec(wrapper, [array.slice(i, i + chunksize)]));
+    for (let i = 0; i < items.length; i += chunksize) {
+      const part = ArrayBuffer.isView(items)
+        ? items.subarray(i, i + chunksize)
+        : items.slice(i, i + chunksize);
+      specs.push(this.#spec(wrapper, [part]));
     }
     const handles = this.#submit(specs);
     const chunks = handles.map((h) =>
@@ -269,6 +324,8 @@ export class LoadBalancedView {
    * @param fn The function (sent as source).
    * @param iterable The inputs.
    * @param options Flow control and ordering.
+   * @throws {TypeError} At the first `next()`, when `iterable` is not iterable.
+   * @throws {RangeError} At the first `next()`, when `maxOutstanding` is not an integer >= 1.
    */
   async *imap<T, R>(
     fn: (item: T) => R | Promise<R>,
@@ -276,10 +333,27 @@ export class LoadBalancedView {
     options: ImapOptions = {},
   ): AsyncGenerator<Awaited<R>> {
     const src = functionSource(fn);
-    const max = Math.max(
-      1,
-      options.maxOutstanding ?? Math.max(4, 2 * this.#session.engines.length),
-    );
+    const given = iterable as unknown as Record<symbol, unknown> | null;
+    if (
+      given === null || typeof given !== "object" ||
+      (typeof given[Symbol.iterator] !== "function" &&
+        typeof given[Symbol.asyncIterator] !== "function")
+    ) {
+      throw new TypeError(
+        `imap() takes an iterable or async iterable of inputs (an array, a Set, a generator…), ` +
+          `but got ${describeGot(iterable)}${
+            typeof iterable === "string" ? "; to map over its characters, pass [...text]" : ""
+          }`,
+      );
+    }
+    const max = options.maxOutstanding ?? Math.max(4, 2 * this.#session.engines.length);
+    if (!Number.isSafeInteger(max) || max < 1) {
+      throw new RangeError(
+        `Invalid 'maxOutstanding': expected an integer >= 1 (tasks in flight), got ${
+          typeof max === "number" ? max : describeGot(max)
+        }`,
+      );
+    }
     const ordered = options.ordered ?? true;
     const it = Symbol.asyncIterator in iterable
       ? (iterable as AsyncIterable<T>)[Symbol.asyncIterator]()
@@ -330,6 +404,10 @@ export class LoadBalancedView {
     this.#session.abort(handles.map((h) => h.msgId));
     await Promise.all(handles.map((h) => h.done));
   }
+}
+
+function isOptions(v: unknown): v is MapOptions {
+  return v !== null && typeof v === "object" && !Array.isArray(v) && !ArrayBuffer.isView(v);
 }
 
 /**

@@ -34,8 +34,13 @@ export function assertPartitionable(
   );
 }
 
-/** A short description of a value that is not an array, for messages. */
-function describeGot(value: unknown): string {
+/**
+ * A short description of a value that is not what a call expected, for messages: `a string
+ * ("abc")`, `a Set`, `null`…
+ *
+ * @param value The value.
+ */
+export function describeGot(value: unknown): string {
   switch (typeof value) {
     case "string":
       return `a string (${JSON.stringify(value.length > 20 ? `${value.slice(0, 20)}…` : value)})`;
