@@ -39,6 +39,20 @@ export type Settled =
   | { ok: true; engineId: EngineId; msgId: MsgId; value: unknown; executionCount: number }
   | { ok: false; engineId: EngineId; msgId: MsgId; error: RemoteError; executionCount: number };
 
+/** Longest delay `setTimeout` takes (about 24.8 days); longer ones would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function checkTimeout(timeoutMs: unknown, method: string): void {
+  if (
+    timeoutMs === undefined || (typeof timeoutMs === "number" && timeoutMs >= 0)
+  ) return;
+  throw new RangeError(
+    `Invalid timeout for AsyncResult.${method}(): expected a number of ms >= 0, got ${
+      typeof timeoutMs === "number" ? timeoutMs : typeof timeoutMs
+    }; omit it (or pass Infinity) to wait until the result is ready`,
+  );
+}
+
 /**
  * A request in flight.
  *
@@ -139,18 +153,21 @@ export class AsyncResult<T> implements Promise<T> {
   /**
    * Waits until every task finished or the time runs out.
    *
-   * @param timeoutMs How long to wait; forever when omitted.
+   * @param timeoutMs How long to wait, in ms (>= 0; `Infinity` or omitted: forever). Unlike
+   *   ipyparallel, `-1` does not mean forever: a negative or NaN timeout is refused.
    * @returns Whether everything finished.
+   * @throws {RangeError} When `timeoutMs` is negative, NaN or not a number.
    */
   async wait(timeoutMs?: number): Promise<boolean> {
+    checkTimeout(timeoutMs, "wait");
     if (this.ready()) return true;
-    if (timeoutMs === undefined) {
+    if (timeoutMs === undefined || timeoutMs === Infinity) {
       await this.#all;
       return true;
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<false>((resolve) =>
-      timer = setTimeout(() => resolve(false), timeoutMs)
+      timer = setTimeout(() => resolve(false), Math.min(timeoutMs, MAX_TIMER_MS))
     );
     try {
       return await Promise.race([this.#all.then(() => true), timeout]);
@@ -194,9 +211,12 @@ export class AsyncResult<T> implements Promise<T> {
    * The final value; throws {@linkcode RemoteError} (one task) or {@linkcode CompositeError}
    * (several tasks) if any task failed, or {@linkcode TimeoutError} after `timeoutMs`.
    *
-   * @param timeoutMs How long to wait; forever when omitted.
+   * @param timeoutMs How long to wait, in ms (>= 0; `Infinity` or omitted: forever). Unlike
+   *   ipyparallel, `-1` does not mean forever: a negative or NaN timeout is refused.
+   * @throws {RangeError} At once, when `timeoutMs` is negative, NaN or not a number.
    */
   async get(timeoutMs?: number): Promise<T> {
+    checkTimeout(timeoutMs, "get");
     if (timeoutMs !== undefined && !(await this.wait(timeoutMs))) {
       throw new TimeoutError(
         `Result not ready after ${timeoutMs} ms (${this.progress}/${this.length} tasks done); ` +
@@ -273,6 +293,37 @@ export class AsyncResult<T> implements Promise<T> {
 
   /** Tag shown by `Object.prototype.toString`. */
   readonly [Symbol.toStringTag] = "AsyncResult";
+
+  /**
+   * A one-line description, e.g. `<AsyncResult(execute) on engines 0,1: pending>`, or
+   * `: 1/2 done`, `: done`, `: failed`. Also what `Deno.inspect`, `console.log` and the REPL
+   * show for it.
+   */
+  toString(): string {
+    const ids = this.engineIds;
+    const where = ids.length === 0
+      ? "no engines"
+      : ids.every((id) => id < 0)
+      ? `${ids.length} task${ids.length === 1 ? "" : "s"} (load-balanced, not placed yet)`
+      : `engine${ids.length === 1 ? "" : "s"} ${ids.map((id) => id < 0 ? "?" : id).join(",")}`;
+    const done = this.progress;
+    const state = done < this.length
+      ? done === 0 ? "pending" : `${done}/${this.length} done`
+      : this.#tasks.some((t) => t.result?.ok === false)
+      ? "failed"
+      : "done";
+    return `<AsyncResult(${this.label}) on ${where}: ${state}>`;
+  }
+
+  /** What `Deno.inspect` (and so the REPL) shows. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
+
+  /** What Node's `util.inspect` shows. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
 
   /** Makes the result awaitable. */
   then<R1 = T, R2 = never>(

@@ -137,12 +137,20 @@ export const MAGIC_HANDLERS: Readonly<Record<MagicName, MagicHandler>> = {
     const config = applyPxOptions(ctx.pxConfig, parseMagicOptions(input.spec, input.rest));
     ctx.pxConfig = config;
     let ids: number[] | undefined;
+    let warning = "";
     try {
       ids = resolveTargets(config.targets, ctx.client.ids);
-    } catch {
-      ids = undefined; // the targets may match engines that register later
+    } catch (error) {
+      // kept: the targets may match engines that register later; but say so now rather than
+      // at every %px
+      ids = undefined;
+      if (config.targets.kind !== "all") {
+        warning = `Warning: ${(error as Error).message}. The setting is kept for engines that ` +
+          `register later; until then %px fails (%pxconfig --targets all targets every ` +
+          `engine)\n`;
+      }
     }
-    ctx.console.write(describePxConfig(config, ids) + "\n");
+    ctx.console.write(describePxConfig(config, ids) + "\n" + warning);
     return Promise.resolve(OK);
   },
   "%engines": async (input, ctx) => {

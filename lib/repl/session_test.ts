@@ -98,6 +98,7 @@ Deno.test("ReplSession --noblock binds the AsyncResult; %pxresult and await show
   );
   assert.match(await r.run("%%px -o held", "4", ""), /^Out\[0:2\]: 4\nOut\[1:2\]: 4\n$/);
   assert.equal(await r.run("await held"), "Out[7]: [ 4, 4 ]\n");
+  assert.equal(await r.run("held"), "Out[8]: <AsyncResult(execute) on engines 0,1: done>\n");
 });
 
 Deno.test("ReplSession %autopx sends every input to the engines and back", async () => {
@@ -126,7 +127,10 @@ Deno.test("ReplSession %pxconfig changes the defaults and reports them", async (
   assert.equal(await r.run("%px 2"), "Out[1:1]: 2\n");
   assert.equal(
     await r.run("%pxconfig -t 9"),
-    "%pxconfig: --targets 9 --block --stream --group-outputs engine\n",
+    "%pxconfig: --targets 9 --block --stream --group-outputs engine\n" +
+      "Warning: Cannot target engine 9: it is not registered (engines: 0,1,2); %engines lists " +
+      "them. The setting is kept for engines that register later; until then %px fails " +
+      "(%pxconfig --targets all targets every engine)\n",
   );
   assert.equal(
     await r.run("%px 3"),
