@@ -198,18 +198,36 @@ export async function readPidFile(path: string): Promise<PidFileInfo | undefined
 }
 
 /**
- * Tells whether a local process exists (it may belong to another user).
+ * Tells whether a local process runs (it may belong to another user). A process that has ended
+ * but that its parent has not reaped yet (a zombie, e.g. right after `kill -9` when the parent
+ * or PID 1 reaps lazily) does not run: it holds nothing and can never run again.
  *
  * @param pid The process id.
- * @returns `false` only when no such process exists.
+ * @returns `false` when no such process exists, or it is a zombie (where `/proc` tells).
  */
 export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as { code?: unknown }).code !== "ESRCH";
   }
+  return !hasEnded(pid);
+}
+
+/**
+ * Whether `/proc` shows `pid` as ended but not reaped (state `Z` zombie, or `X` dead); false
+ * when it cannot tell (no `/proc`, no read permission).
+ */
+function hasEnded(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  } catch {
+    return false;
+  }
+  // "pid (comm) S …": comm may hold spaces and parentheses; the state follows the last ")"
+  const state = stat.slice(stat.lastIndexOf(")") + 2).charAt(0);
+  return state === "Z" || state === "X";
 }
 
 function isHolderAlive(holder: PidFileInfo): boolean {

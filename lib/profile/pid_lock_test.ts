@@ -145,6 +145,53 @@ Deno.test("isProcessAlive() tells live from exited processes", async () => {
   assert.equal(isProcessAlive(await deadPid()), false);
 });
 
+/**
+ * Runs `fn` with the pid of a zombie: a grandchild killed by SIGKILL whose parent (a `sleep`
+ * that `sh` became) never reaps it. Deno reaps its own children at once, so they never stay
+ * zombies. Stops both processes after.
+ */
+async function withZombie(fn: (pid: number) => Promise<void>): Promise<void> {
+  const parent = new Deno.Command("sh", {
+    args: ["-c", "sleep 600 >/dev/null 2>&1 & echo $!; exec sleep 600 >/dev/null"],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  try {
+    let text = "";
+    for await (const chunk of parent.stdout.pipeThrough(new TextDecoderStream())) {
+      text += chunk;
+      if (text.includes("\n")) break;
+    }
+    const pid = Number(text.trim());
+    Deno.kill(pid, "SIGKILL");
+    // the kill is delivered asynchronously: wait until the kernel shows the zombie
+    while (!/\) Z /.test(await Deno.readTextFile(`/proc/${pid}/stat`))) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await fn(pid);
+  } finally {
+    parent.kill("SIGKILL");
+    await parent.status;
+  }
+}
+
+Deno.test({
+  name: "isProcessAlive() and acquirePidLock() count an unreaped (zombie) process as ended",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    await withZombie(async (pid) => {
+      assert.equal(isProcessAlive(pid), false);
+      await withTempDir("ipx_pid_lock_test_", async (dir) => {
+        const path = join(dir, "ipx.pid");
+        await Deno.writeTextFile(path, JSON.stringify({ pid, hostname: hostname() }));
+        using lock = await acquirePidLock(path, { what: "ipx controller" });
+        assert.equal((await readPidFile(path))?.pid, Deno.pid);
+        assert.ok(lock);
+      });
+    });
+  },
+});
+
 Deno.test("readPidFile() returns undefined for a missing or foreign file", async () => {
   await withTempDir("ipx_pid_lock_test_", async (dir) => {
     assert.equal(await readPidFile(join(dir, "absent")), undefined);
