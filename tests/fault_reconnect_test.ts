@@ -175,6 +175,19 @@ Deno.test("a client that cannot get the controller back fails its tasks saying h
     await running(slow);
     s.refuseNext(1_000_000); // the controller is gone for good
     s.links.at(-1)!.close(); // the client's link
+    await rejects(client.queueStatus(), /lost before it replied/); // the client knows it is down
+    const never = client.loadBalancedView().apply(() => 1); // while the link is down
+    await rejects(never, (e: unknown) => {
+      assert(e instanceof RemoteError, String(e));
+      assert.match(
+        e.evalue,
+        new RegExp(
+          `could not reconnect within 300 ms.*\\. Task ${never.msgIds[0]} was never sent ` +
+            `\\(the controller was already gone\\): start the controller again and submit it again$`,
+        ),
+      );
+      return true;
+    });
     await rejects(slow, (e: unknown) => {
       assert(e instanceof RemoteError, String(e));
       assert.equal(e.ename, "ConnectionError");

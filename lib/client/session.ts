@@ -274,6 +274,9 @@ export class Session {
         (cause ? ` (${cause.message})` : ""),
       { cause },
     );
+    // tasks submitted while the link was down never left this client
+    const unsent = new Set(this.#unsent.splice(0).map((t) => t.msgId));
+    const lost = this.#fatal.message.replace(/\.$/, "");
     for (const id of this.outstanding) {
       this.#finish({
         msgId: id,
@@ -281,10 +284,12 @@ export class Session {
         ok: false,
         error: {
           ename: "ConnectionError",
-          evalue: `${this.#fatal.message.replace(/\.$/, "")}. Task ${id} may still finish on ` +
-            `its engine: start the ` +
-            `controller again on this profile (engines re-attach by themselves), then fetch it ` +
-            `with getResult("${id}") from a new client`,
+          evalue: unsent.has(id)
+            ? `${lost}. Task ${id} was never sent (the controller was already gone): start ` +
+              `the controller again and submit it again`
+            : `${lost}. Task ${id} may still finish on its engine: start the controller again ` +
+              `on this profile (engines re-attach by themselves), then fetch it with ` +
+              `getResult("${id}") from a new client`,
           stack: "",
         },
         executionCount: 0,
