@@ -15,7 +15,8 @@
  * `ImpossibleDependency` (a dependency failed, `follow` tasks ran on different or dead engines,
  * no allowed engine exists), `ValueError` (bad option). A retry that already failed on every
  * engine there is fails at once with its last error, unless one of those engines died: then it
- * waits `replacementWaitMs` for a new engine (a supervisor may be starting one).
+ * waits `replacementWaitMs` for a new engine (a supervisor may be starting one); those rules live
+ * in `lb_retry.ts`.
  *
  * @module
  */
@@ -37,15 +38,14 @@ import {
   type LoadBalancerOptions,
   type Outcome,
 } from "./load_balancer_deps.ts";
+import { failedDependency, IMPOSSIBLE_DEPENDENCY, noEngineFor, taskError } from "./task_errors.ts";
 import {
-  ENGINE_ERROR,
-  failedDependency,
-  IMPOSSIBLE_DEPENDENCY,
-  noEngineFor,
-  TASK_LOST,
-  taskError,
-} from "./task_errors.ts";
-import { KILLED_LIMIT, killedError } from "./killed_engines.ts";
+  amendFinalError,
+  type RetryState,
+  retryVerdict,
+  spendRetry,
+  stuckRetry,
+} from "./lb_retry.ts";
 import { createScheduler, type Scheduler, type SchemeName } from "./scheduler.ts";
 import { checkSubmission } from "./lb_submission.ts";
 import { AutoHwm } from "./auto_hwm.ts";
@@ -55,19 +55,13 @@ export type { LoadBalancerDeps, LoadBalancerOptions, Outcome } from "./load_bala
 
 type State = "waiting" | "queued" | "placed" | "done";
 
-interface Pending {
+interface Pending extends RetryState {
   task: SubmitTask;
   /** Scheduler key. */
   key: string;
   /** Queue key (scheduler key + targets). */
   qkey: string;
   targets: Set<EngineId> | undefined;
-  retriesLeft: number;
-  exclude: Set<EngineId>;
-  /** Engines that died while running it (see `killed_engines.ts`). */
-  killed: EngineId[];
-  lastError: ErrorData | undefined;
-  blockedSince: number | undefined;
   state: State;
   engineId: EngineId | undefined;
   unmet: number;
@@ -82,9 +76,6 @@ interface Queue {
 }
 
 const err = taskError;
-
-/** Errors after which a retry is not attempted: the task itself asked to stop. */
-const NOT_RETRIED: ReadonlySet<string> = new Set(["TaskAborted", "TaskTimeout"]);
 
 /** The load-balanced queue. */
 export class LoadBalancer {
@@ -306,32 +297,8 @@ export class LoadBalancer {
         this.#drop(p, noEngineFor(p.task.msgId, allowed, p.followAt !== undefined));
         continue;
       }
-      const candidates = [...(allowed ?? live)].filter((e) => live.has(e) && !p.exclude.has(e));
-      if (candidates.length > 0) {
-        p.blockedSince = undefined; // busy, not impossible
-        continue;
-      }
-      // it failed on every engine there is; if one of those died, a replacement may come
-      const maybeReplaced = [...p.exclude].some((e) => !live.has(e));
-      p.blockedSince ??= now;
-      if (!maybeReplaced || now - p.blockedSince >= this.#replacementWaitMs) {
-        const last = p.lastError ?? err(IMPOSSIBLE_DEPENDENCY, "no engine can take it");
-        const why = maybeReplaced
-          ? `no other engine came within ${this.#replacementWaitMs} ms`
-          : "there is no other engine";
-        this.#drop(
-          p,
-          killedError(
-            {
-              ...last,
-              evalue: `${last.evalue} (retries stopped: task ${p.task.msgId} already failed on ` +
-                `engine(s) ${[...p.exclude].join(", ")} and ${why})`,
-            },
-            p.task.msgId,
-            p.killed,
-          ),
-        );
-      }
+      const stuck = stuckRetry(p, p.task.msgId, allowed, live, now, this.#replacementWaitMs);
+      if (stuck) this.#drop(p, stuck);
     }
   }
 
@@ -383,33 +350,23 @@ export class LoadBalancer {
     scheduler?.release(engineId);
     this.#schedulePump();
     const ename = error?.ename ?? "Error";
-    let retried = false;
-    if (failed && (ename === TASK_LOST || unstarted)) {
-      // it never reached the engine, or waited there behind another task: it did not run, so it
-      // goes back to the queue (no retry used)
+    const verdict = retryVerdict(p, engineId, failed, ename, unstarted);
+    const retried = verdict !== "done";
+    if (verdict === "requeue") {
+      // it did not run (see `lb_retry.ts`): back to the queue, no retry used
       p.engineId = undefined;
       this.#unassigned++;
       this.#enqueue(p);
-      retried = true;
-    } else if (
-      failed && p.retriesLeft > 0 && !NOT_RETRIED.has(ename) &&
-      (ename !== ENGINE_ERROR || p.killed.push(engineId) < KILLED_LIMIT)
-    ) {
-      p.retriesLeft--;
-      p.exclude.add(engineId);
-      p.lastError = error;
+    } else if (verdict === "retry") {
+      spendRetry(p, engineId, error);
       p.engineId = undefined;
       p.state = "queued";
       this.#unassigned++;
       this.#special.add(p);
-      retried = true;
     } else {
       p.state = "done";
       this.#tasks.delete(msgId);
-      if (error && ename === ENGINE_ERROR) {
-        if (p.killed.at(-1) !== engineId) p.killed.push(engineId);
-        Object.assign(error, killedError(error, msgId, p.killed));
-      }
+      amendFinalError(p, engineId, msgId, error);
     }
     const auto = this.#auto.get(p.key);
     if (auto?.finished(runMs, this.#waiting(p.key))) scheduler?.setHwm(auto.value);
