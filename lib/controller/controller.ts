@@ -10,6 +10,8 @@
  * supervisor reports that its process ended. Its unfinished tasks then fail with
  * `EngineError` naming the cause, or are retried elsewhere when they allow retries.
  *
+ * Messages are handled in `engine_messages.ts` (engines) and `client_messages.ts` (clients).
+ *
  * @module
  */
 
@@ -27,11 +29,16 @@ import type {
 } from "../protocol/messages.ts";
 import type { ByteConn } from "../protocol/transport.ts";
 import { DEFAULT_MAX_PENDING_AUTH, PendingAuthGate } from "./auth_gate.ts";
+import {
+  type ClientChannel,
+  type ClientMessageDeps,
+  clientMessageHandlers,
+} from "./client_messages.ts";
 import { answerQuery } from "./client_queries.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { type EngineChannel, type EngineEntry, sendToEngine } from "./engine_entry.ts";
 import { EngineRegistry } from "./engine_registry.ts";
-import { ENGINE_ERROR, failedResult, idInUse, lostInRestart, TASK_LOST } from "./task_errors.ts";
+import { ENGINE_ERROR, failedResult, lostInRestart, TASK_LOST } from "./task_errors.ts";
 import { answerTooLarge } from "./too_large.ts";
 import { handlerFor, validateClientMessage } from "./validate.ts";
 import { EngineTable } from "./engine_table.ts";
@@ -41,12 +48,10 @@ import { type Logger, silentLogger } from "./log.ts";
 import { StateDb } from "./state_db.ts";
 import type { ControllerOptions } from "./controller_options.ts";
 import { type TaskRecord, TaskStore } from "./task_store.ts";
-import { describe, errName } from "./describe_error.ts";
+import { describe } from "./describe_error.ts";
 import { RejectLog } from "./reject_log.ts";
 
 export { type ControllerOptions, ENGINE_ERROR, TASK_LOST };
-
-type ClientChannel = Channel<ControllerToClient, ClientToController>;
 
 /** The controller core. */
 export class Controller {
@@ -66,6 +71,7 @@ export class Controller {
   #store: TaskStore;
   #lb: LoadBalancer;
   #engineHandlers: EngineMessageHandlers;
+  #clientDeps: ClientMessageDeps;
   #stopTimer: () => void;
   #closing = false;
   #shutdownRequested = Promise.withResolvers<void>();
@@ -129,6 +135,16 @@ export class Controller {
       notify: (rec, msg) => this.#notify(rec, msg),
       complete: (result) => this.#complete(result),
     });
+    this.#clientDeps = {
+      store: this.#store,
+      engines: this.#engines,
+      lb: this.#lb,
+      clock: this.#clock,
+      dispatch: (engineId, msgId, task) => this.#dispatch(engineId, msgId, task),
+      fail: (msgId, error, engineId) => this.#failTask(msgId, error, engineId),
+      query: (q) => this.#query(q),
+      toClient: (clientId, msg) => this.#toClient(clientId, msg),
+    };
     this.#settleRestoredTasks();
     // deaths are checked more often than pings go out, so an engine is declared dead at most
     // a tenth of deadAfterMs (or a heartbeat, if shorter) after its deadline
@@ -336,39 +352,7 @@ export class Controller {
     this.#clients.set(clientId, channel);
     this.#log("info", `client ${clientId} connected from ${peer}`);
     channel.send({ type: "engines", engines: this.#engines.infos() });
-    const handlers: {
-      [K in ClientToController["type"]]: (m: Extract<ClientToController, { type: K }>) => void;
-    } = {
-      submit: (m) => {
-        for (const task of m.tasks) this.#submit(clientId, task);
-      },
-      interrupt: (m) => this.#stopTasks(m.msgIds, "interrupt"),
-      abort: (m) => this.#abort(m.msgIds),
-      query: (m) => {
-        let reply: ControllerToClient;
-        try {
-          reply = { type: "reply", reqId: m.reqId, ok: true, value: this.#query(m.query) };
-        } catch (error) {
-          reply = {
-            type: "reply",
-            reqId: m.reqId,
-            ok: false,
-            error: { ename: errName(error), evalue: describe(error), stack: "" },
-          };
-        }
-        channel.send(reply);
-      },
-      resume: (m) => {
-        // follow tasks submitted by an earlier connection, or by another client
-        for (const msgId of m.msgIds) {
-          const rec = this.#store.get(msgId);
-          if (!rec || rec.clientId === clientId || rec.watchers?.includes(clientId)) continue;
-          (rec.watchers ??= []).push(clientId);
-        }
-      },
-      engine_exited: (m) => this.#engines.exited(m),
-      ping: (m) => channel.send({ type: "pong", t: m.t }),
-    };
+    const handlers = clientMessageHandlers(this.#clientDeps, clientId, channel);
     const closed = await channel.run((msg) => {
       validateClientMessage(msg as unknown as { type: string } & Record<string, unknown>);
       (handlerFor(handlers, msg.type) as (m: ClientToController) => void)(msg);
@@ -397,85 +381,6 @@ export class Controller {
         return ids;
       },
     });
-  }
-
-  #submit(clientId: number, task: SubmitTask): void {
-    // a task lost before it ran, or one the controller could not retry after a restart, may be
-    // submitted again under its id
-    const known = this.#store.has(task.msgId) ? this.#store.lookup(task.msgId) : undefined;
-    const lostError = known?.state === "done" ? known.result.error : undefined;
-    const resubmit = lostError?.ename === TASK_LOST || lostError?.retriable === true;
-    if (known && !resubmit) {
-      const result = failedResult(task.msgId, idInUse(task.msgId), -1, {
-        submitted: 0,
-        started: 0,
-        completed: this.#clock.now(),
-      });
-      return this.#toClient(clientId, { type: "result", ...result });
-    }
-    this.#store.add({
-      msgId: task.msgId,
-      engineId: task.engineId ?? null,
-      clientId,
-      kind: task.op.kind,
-      lb: task.engineId === undefined,
-      status: "queued",
-      ename: null,
-      label: task.label ?? "",
-      submitted: this.#clock.now(),
-      started: null,
-      completed: null,
-      result: null,
-      bytes: 0,
-    }, resubmit);
-    if (task.engineId === undefined) {
-      this.#lb.submit(task);
-      return;
-    }
-    if (!this.#dispatch(task.engineId, task.msgId, task)) {
-      this.#failTask(task.msgId, {
-        ename: ENGINE_ERROR,
-        evalue: `engine ${task.engineId} is not registered (it died or never existed); ` +
-          `live engines: ${this.engineIds.join(",") || "none"}`,
-        stack: "",
-        engineId: task.engineId,
-      }, task.engineId);
-    }
-  }
-
-  /** Sends `interrupt` or `abort` for tasks on engines; returns tasks on no engine. */
-  #stopTasks(msgIds: MsgId[], kind: "interrupt" | "abort"): MsgId[] {
-    const byEngine = new Map<EngineEntry, MsgId[]>();
-    const nowhere: MsgId[] = [];
-    for (const msgId of msgIds) {
-      const rec = this.#store.get(msgId);
-      if (!rec) continue;
-      const entry = rec.engineId === null ? undefined : this.#engines.get(rec.engineId);
-      if (!entry || !entry.running.has(msgId)) {
-        nowhere.push(msgId);
-        continue;
-      }
-      const list = byEngine.get(entry);
-      if (list) list.push(msgId);
-      else byEngine.set(entry, [msgId]);
-    }
-    for (const [entry, ids] of byEngine) sendToEngine(entry, { type: kind, msgIds: ids });
-    return nowhere;
-  }
-
-  #abort(msgIds: MsgId[]): void {
-    const aborted = (msgId: MsgId, when: string): ErrorData => ({
-      ename: "TaskAborted",
-      evalue: `task ${msgId} was aborted ${when}`,
-      stack: "",
-    });
-    for (const msgId of this.#lb.abort(msgIds)) {
-      this.#failTask(msgId, aborted(msgId, "before it started"), null);
-    }
-    // still unfinished but on no engine (nothing else will settle it): settle it now
-    for (const msgId of this.#stopTasks(msgIds, "abort")) {
-      this.#failTask(msgId, aborted(msgId, "before it started"), null);
-    }
   }
 
   /** Sends a task's news to the client that submitted it and to those following it. */
