@@ -13,60 +13,29 @@
  * `restoreGraceMs` to re-attach. Until they do, clients do not see them (`ids`, `infos()`)
  * and the load balancer does not use them, but direct tasks addressed to them wait for them. Ids are never reused (persisted in the {@linkcode EngineTable}),
  * so an engine declared dead that comes back (SIGSTOP, then SIGCONT) gets a new id.
+ * An engine that re-attaches has its tasks reconciled (see `engine_reattach.ts`).
  *
  * @module
  */
 
-import type { ErrorData } from "../protocol/errors.ts";
 import { IpxError } from "../protocol/errors.ts";
 import type {
   ClientToController,
-  ControllerToClient,
   EngineId,
   EngineInfo,
   EngineToController,
   MsgId,
 } from "../protocol/messages.ts";
 import type { EngineQueue } from "./client_queries.ts";
-import type { Clock } from "./clock.ts";
 import type { EngineChannel, EngineEntry } from "./engine_entry.ts";
+import { reconcileReattached } from "./engine_reattach.ts";
+import type { RegistryHooks, RegistryTiming } from "./engine_registry_deps.ts";
 import type { EngineTable } from "./engine_table.ts";
 import { HeartMonitor } from "./heart_monitor.ts";
-import type { Logger } from "./log.ts";
-import { ENGINE_ERROR, TASK_LOST } from "./task_errors.ts";
+import { ENGINE_ERROR } from "./task_errors.ts";
 import type { TaskRecord } from "./task_store.ts";
 
-/** What the registry needs from the controller. */
-export interface RegistryHooks {
-  /** Time. */
-  clock: Clock;
-  /** Log sink. */
-  log: Logger;
-  /** Tells every client. */
-  broadcast(msg: ControllerToClient): void;
-  /**
-   * An engine will not finish a task it held: fail it, or retry it elsewhere. `unstarted`: the
-   * task certainly did not start there (a load-balanced one then goes to another engine without
-   * spending a retry).
-   */
-  lost(entry: EngineEntry, msgId: MsgId, error: ErrorData, unstarted?: boolean): void;
-  /** Whether a task has started (for the wording of its EngineError). */
-  started(msgId: MsgId): boolean;
-  /** A new engine can take load-balanced tasks. */
-  added(id: EngineId): void;
-  /** An engine is gone. */
-  removed(id: EngineId): void;
-}
-
-/** Liveness timing of {@linkcode EngineRegistry}. */
-export interface RegistryTiming {
-  /** Ping interval. */
-  heartbeatMs: number;
-  /** Silence after which an engine is dead. */
-  deadAfterMs: number;
-  /** Time restored engines have to re-attach after a controller restart. */
-  restoreGraceMs: number;
-}
+export type { RegistryHooks, RegistryTiming } from "./engine_registry_deps.ts";
 
 type Register = Extract<EngineToController, { type: "register" }>;
 type Exited = Extract<ClientToController, { type: "engine_exited" }>;
@@ -291,40 +260,12 @@ export class EngineRegistry {
     entry.channel = channel;
     old?.close();
     const restored = entry.restored;
-    const why = restored ? "after the controller restart" : "after its connection dropped";
     entry.restored = false;
     entry.info.pid = m.pid;
     this.#heart.beat(entry.id, this.#hooks.clock.monotonic());
     entry.bytesSeen = channel.bytesRead;
     channel.send(this.#registered(entry.id, true));
-    // tasks it should hold but does not know were lost on the way
-    const held = new Set(m.running ?? []);
-    for (const msg of entry.outbox) if (msg.type === "run") held.add(msg.msgId);
-    for (const msg of entry.outbox.splice(0)) channel.send(msg);
-    const lost = [...entry.running].filter((id) => !held.has(id));
-    // a task it neither holds nor sent a result for never reached it: it did not run; one whose
-    // result it sent was lost on the way: the engine sends that result again
-    const finished = new Set(Array.isArray(m.finished) ? m.finished : []);
-    const how = restored ? "the controller stopped" : "its connection dropped";
-    const resend = lost.filter((id) => finished.has(id));
-    const never = lost.length - resend.length;
-    this.#hooks.log(
-      "info",
-      `engine ${entry.id} re-attached ${why} (holding ${held.size} task(s)` +
-        (resend.length ? `; ${resend.length} result(s) lost on the way, asked again` : "") +
-        (never ? `; ${never} task(s) it never received, submitted again` : "") + ")",
-    );
-    if (resend.length) channel.send({ type: "resend", msgIds: resend });
-    for (const msgId of lost) {
-      if (finished.has(msgId)) continue; // still held: its result comes again
-      this.#hooks.lost(entry, msgId, {
-        ename: TASK_LOST,
-        evalue: `engine ${entry.id} never received task ${msgId} (${how} while the task ` +
-          `was being sent), so it did not run; a connected client submits it again`,
-        stack: "",
-        engineId: entry.id,
-      });
-    }
+    reconcileReattached(entry, channel, m, restored, this.#hooks);
     if (restored) {
       this.#hooks.broadcast({ type: "engine_registered", engine: this.infoOf(entry) });
       this.#hooks.added(entry.id);
