@@ -5,7 +5,8 @@
  * User code is evaluated through the V8 inspector (`Runtime.evaluate` with `replMode`), so
  * top-level `let`/`const`/`class`/`function` persist between operations and top-level `await`
  * works. Values cross between user code and this module through a bridge object that only the
- * inspector can reach (its objectId is taken once at start-up and no global refers to it).
+ * inspector can reach (its objectId is taken once at start-up and no global refers to it); the
+ * session and the bridge are `inspector_bridge.ts`.
  *
  * Messages: the executor sends {@linkcode WorkerRequest}s, several ahead when ops are small; the
  * Worker runs them one at a time, in order, and answers with `ready` once, `stream` chunks while
@@ -14,7 +15,6 @@
  * @module
  */
 
-import { Session } from "node:inspector";
 import { decodeValue, encodeValue } from "../protocol/codec.ts";
 import { typeName } from "../protocol/codec_describe.ts";
 import { RemoteRepr } from "../protocol/remote_repr.ts";
@@ -25,7 +25,8 @@ import {
   formatArgs,
   type StreamName,
 } from "./console_capture.ts";
-import type { CallArgument, EvalResult, RemoteObject } from "../evaluate/inspector_types.ts";
+import type { RemoteObject } from "../evaluate/inspector_types.ts";
+import { INSPECTOR_BRIDGE_URL, InspectorBridge } from "./inspector_bridge.ts";
 import { BARRIER, FRESH_MS, LAST_STARTED, OUTPUT, OUTPUT_HIGH, RUNNING, STOP } from "./op_slots.ts";
 
 /** An operation as the Worker receives it (code already stripped of types). */
@@ -106,7 +107,6 @@ for (const [owner, name] of [[Deno, "exit"], [globalThis, "close"]] as const) {
 // CacheStorage writes to disk outside the data dir without any permission (disk fill)
 delete (globalThis as { caches?: unknown }).caches;
 
-const OP_GROUP = "ipx-op";
 /** Must equal `INTERRUPT_CHECK` in ts_strip.ts (not imported: the Worker does not load sucrase). */
 const INTERRUPT_CHECK = "$ipx$tick";
 
@@ -118,7 +118,7 @@ let stopFlag: Int32Array | null = null;
  * termination is handled.
  */
 function stopNow(): never {
-  if (dispatching === 0) session.disconnect();
+  if (!inspector.dispatching) inspector.disconnect();
   postToExecutor({ type: "stopping" } satisfies WorkerReply, []);
   closeSelf();
   for (;;) {
@@ -137,7 +137,7 @@ scope.addEventListener("message", (event) => {
   const request = event.data;
   if (request.type === "init") stopFlag = new Int32Array(request.stopFlag);
   else if (request.type === "stop") {
-    session.disconnect(); // see stopNow()
+    inspector.disconnect(); // see stopNow()
     postToExecutor({ type: "stopping" } satisfies WorkerReply, []);
     closeSelf();
   } else {
@@ -188,24 +188,7 @@ async function drain(): Promise<void> {
   }
 }
 
-const session = new Session();
-session.connect();
-
-/** Non-zero while the inspector dispatches a command (user code may run inside it). */
-let dispatching = 0;
-function post<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
-  return new Promise((resolve, reject) => {
-    dispatching++;
-    try {
-      session.post(method, params, (error: Error | null, result: unknown) => {
-        if (error) reject(error);
-        else resolve(result as T);
-      });
-    } finally {
-      dispatching--;
-    }
-  });
-}
+const inspector = new InspectorBridge();
 
 let current: number | null = null;
 function reply(message: WorkerReply, transfer: Transferable[] = []): void {
@@ -225,12 +208,6 @@ function sink(name: StreamName, text: string): void {
   reply({ type: "stream", id: current, name, text });
 }
 
-const bridge: { args: unknown[]; value: unknown; result: unknown } = {
-  args: [],
-  value: undefined,
-  result: undefined,
-};
-
 /** Thrown inside this module to fail an op with a given error name. */
 class OpError extends Error {
   constructor(name: string, message: string) {
@@ -239,26 +216,13 @@ class OpError extends Error {
   }
 }
 
-async function bridgeObjectId(): Promise<string> {
-  const key = `ipx.bridge.${crypto.randomUUID()}`;
-  Object.defineProperty(globalThis, Symbol.for(key), { value: bridge, configurable: true });
-  try {
-    const found = await post<EvalResult>("Runtime.evaluate", {
-      expression: `globalThis[Symbol.for(${JSON.stringify(key)})]`,
-      objectGroup: "ipx-bridge",
-    });
-    if (!found.result.objectId) throw new Error("Cannot reach the executor bridge");
-    return found.result.objectId;
-  } finally {
-    delete (globalThis as Record<symbol, unknown>)[Symbol.for(key)];
-  }
-}
-
 const SELF_URL = import.meta.url;
-/** Cuts the frames of this module and of Deno's internals (`ext:`) out of a stack. */
+/** Cuts the frames of this module (and its inspector bridge) and of Deno's internals (`ext:`). */
 function cleanStack(stack: string): string {
   const lines = stack.split("\n");
-  const cut = lines.findIndex((l) => l.includes("Session.post") || l.includes(SELF_URL));
+  const cut = lines.findIndex((l) =>
+    l.includes("Session.post") || l.includes(SELF_URL) || l.includes(INSPECTOR_BRIDGE_URL)
+  );
   const kept = cut === -1 ? lines : lines.slice(0, cut);
   return kept.filter((l) => !/^\s+at .*\(?ext:[\w/.-]+:\d+:\d+\)?$/.test(l)).join("\n");
 }
@@ -288,63 +252,7 @@ function describeUncaught(prefix: string, thrown: unknown): string {
   return `${prefix} ${body}\n`;
 }
 
-const bridgeId = await bridgeObjectId();
-
-function callOnBridge(declaration: string, args: CallArgument[] = []): Promise<EvalResult> {
-  heldObjects = true;
-  return post<EvalResult>("Runtime.callFunctionOn", {
-    objectId: bridgeId,
-    functionDeclaration: declaration,
-    arguments: args,
-    awaitPromise: true,
-    objectGroup: OP_GROUP,
-  });
-}
-
-function asArgument(remote: RemoteObject): CallArgument {
-  if (remote.objectId !== undefined) return { objectId: remote.objectId };
-  if (remote.unserializableValue !== undefined) {
-    return { unserializableValue: remote.unserializableValue };
-  }
-  return remote.type === "undefined" ? {} : { value: remote.value };
-}
-
-let heldObjects = false;
-
-/** Brings a value that user code produced into this module. */
-async function localize(remote: RemoteObject): Promise<unknown> {
-  if (remote.objectId === undefined) return primitive(remote);
-  heldObjects = true;
-  await callOnBridge("function (v) { this.result = v; }", [asArgument(remote)]);
-  const value = bridge.result;
-  bridge.result = undefined;
-  return value;
-}
-
-function primitive(remote: RemoteObject): unknown {
-  const text = remote.unserializableValue;
-  if (text === undefined) return remote.type === "undefined" ? undefined : remote.value;
-  if (text.endsWith("n")) return BigInt(text.slice(0, -1));
-  return text === "-0" ? -0 : Number(text); // NaN, Infinity, -Infinity
-}
-
-/** Unwraps an inspector result: the value, or the thrown value rethrown here. */
-async function settle(outcome: EvalResult): Promise<unknown> {
-  if (outcome.exceptionDetails) {
-    const exception = outcome.exceptionDetails.exception;
-    throw exception ? await localize(exception) : new Error(outcome.exceptionDetails.text);
-  }
-  return await localize(outcome.result);
-}
-
-function evaluate(expression: string): Promise<EvalResult> {
-  return post<EvalResult>("Runtime.evaluate", {
-    expression,
-    replMode: true,
-    awaitPromise: true,
-    objectGroup: OP_GROUP,
-  });
-}
+await inspector.findBridge();
 
 const RESERVED = new Set(
   ("break case catch class const continue debugger default delete do else enum export extends " +
@@ -382,15 +290,15 @@ async function compiledFunction(fn: string): Promise<(...args: unknown[]) => unk
     compiledFunctions.set(fn, cached);
     return cached;
   }
-  const compiled = await evaluate(fn);
-  const target = compiled.exceptionDetails ? await settle(compiled) : compiled.result;
+  const compiled = await inspector.evaluate(fn);
+  const target = compiled.exceptionDetails ? await inspector.settle(compiled) : compiled.result;
   if ((target as RemoteObject).type !== "function") {
     throw new OpError(
       "TypeError",
       `Cannot apply ${(target as RemoteObject).description ?? "the value"}: it is not a function`,
     );
   }
-  const f = await localize(target as RemoteObject) as (...args: unknown[]) => unknown;
+  const f = await inspector.localize(target as RemoteObject) as (...args: unknown[]) => unknown;
   compiledFunctions.set(fn, f);
   if (compiledFunctions.size > COMPILED_LIMIT) {
     compiledFunctions.delete(compiledFunctions.keys().next().value!);
@@ -414,11 +322,11 @@ async function push(encoded: Uint8Array): Promise<void> {
   }
   for (const [rawName, value] of Object.entries(ns)) {
     const name = checkName(rawName, "push");
-    bridge.value = value;
+    inspector.bridge.value = value;
     try {
-      const assigned = await callOnBridge(`function () { ${name} = this.value; }`);
+      const assigned = await inspector.callOnBridge(`function () { ${name} = this.value; }`);
       if (assigned.exceptionDetails) {
-        const thrown = await settle(assigned).catch((e: unknown) => e);
+        const thrown = await inspector.settle(assigned).catch((e: unknown) => e);
         if (thrown instanceof TypeError && /constant/.test(thrown.message)) {
           throw new OpError(
             "TypeError",
@@ -429,13 +337,13 @@ async function push(encoded: Uint8Array): Promise<void> {
         throw thrown;
       }
     } finally {
-      bridge.value = undefined;
+      inspector.bridge.value = undefined;
     }
   }
 }
 
 async function names(): Promise<string[]> {
-  const lexical = await post<{ names: string[] }>("Runtime.globalLexicalScopeNames");
+  const lexical = await inspector.post<{ names: string[] }>("Runtime.globalLexicalScopeNames");
   const added = Object.getOwnPropertyNames(globalThis).filter((n) => !BASELINE.has(n));
   return [...new Set([...lexical.names, ...added])].sort();
 }
@@ -443,14 +351,14 @@ async function names(): Promise<string[]> {
 async function perform(op: WorkerOp): Promise<unknown> {
   switch (op.kind) {
     case "execute":
-      return await settle(await evaluate(op.code));
+      return await inspector.settle(await inspector.evaluate(op.code));
     case "apply":
       return await apply(op.fn, op.args);
     case "push":
       return await push(op.ns);
     case "pull": {
       const list = op.names.map((n) => checkName(n, "pull")).join(", ");
-      return await settle(await evaluate(`[${list}]`));
+      return await inspector.settle(await inspector.evaluate(`[${list}]`));
     }
     case "names":
       return await names();
@@ -489,10 +397,7 @@ async function handle(request: { id: number; op: WorkerOp }): Promise<void> {
     outcome = { ok: false, error: toErrorData(error) };
   }
   const message: WorkerReply = { type: "done", id: request.id, ...outcome, runMs: clock() - t0 };
-  if (heldObjects) {
-    heldObjects = false;
-    await post("Runtime.releaseObjectGroup", { objectGroup: OP_GROUP }).catch(() => {});
-  }
+  if (inspector.holdsObjects) await inspector.releaseObjects();
   current = null;
   reply(message, transfer);
 }
