@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { encodeValue } from "../protocol/codec.ts";
 import { RemoteRepr } from "../protocol/remote_repr.ts";
-import { Executor, ExecutorClosedError, type StreamName } from "./executor.ts";
+import { Executor, ExecutorClosedError } from "./executor.ts";
 import { exec, failure, value, withExecutor } from "./executor_testing.ts";
 
 Deno.test("Executor keeps let, const, functions and classes between executes", async () => {
@@ -52,45 +52,6 @@ Deno.test("Executor refuses Deno.exit(), process.exit() and close() in user code
       await ex.run({ kind: "apply", fn: "() => Deno.exit(3)", args: encodeValue([]) }),
     );
     assert.equal(applied.ename, "NotCapable");
-    assert.equal(value(await ex.run(exec("6 * 7"))), 42);
-  });
-});
-
-Deno.test("Executor: output waits while too much of it has not left the engine; interrupt still works", async () => {
-  await withExecutor(async ({ ex }) => {
-    const gate = Promise.withResolvers<void>();
-    let asked = 0;
-    ex.outputWritten = () => {
-      asked++;
-      return gate.promise;
-    };
-    const line = 600_000; // two lines fit under OUTPUT_HIGH (1 Mi characters), the third waits
-    const lines: number[] = [];
-    const two = Promise.withResolvers<void>();
-    const run = ex.run(
-      exec(`for (let i = 0; i < 5; i++) console.log("x".repeat(${line})); "end"`),
-      (_name, text) => {
-        lines.push(text.length);
-        if (lines.length === 2) two.resolve();
-      },
-    );
-    let done = false;
-    void run.then(() => done = true);
-    await two.promise;
-    await new Promise((r) => setTimeout(r, 300)); // room to misbehave; a wait cannot end it
-    assert.deepEqual([lines.length, done], [2, false], "the third line waits for room");
-    assert.ok(asked >= 1);
-    ex.outputWritten = () => Promise.resolve(); // from now on output leaves at once
-    gate.resolve();
-    assert.equal(value(await run), "end");
-    assert.deepEqual(lines, Array(5).fill(line + 1));
-    // a Worker waiting for room still stops when interrupted
-    ex.outputWritten = () => new Promise(() => {});
-    const stuck = ex.run(exec(`for (let i = 0; i < 5; i++) console.log("y".repeat(${line}))`));
-    await new Promise((r) => setTimeout(r, 300));
-    await ex.interrupt();
-    assert.equal(failure(await stuck).ename, "Interrupted");
-    ex.outputWritten = () => Promise.resolve();
     assert.equal(value(await ex.run(exec("6 * 7"))), 42);
   });
 });
@@ -368,83 +329,6 @@ Deno.test("execute: a last value that cannot be sent comes back as its inspected
 Deno.test("A Promise result is awaited", async () => {
   await withExecutor(async ({ ex }) => {
     assert.equal(value(await ex.run(exec("Promise.resolve(41).then((v) => v + 1)"))), 42);
-  });
-});
-
-function collector() {
-  const chunks: Array<[StreamName, string]> = [];
-  return { chunks, onStream: (name: StreamName, text: string) => chunks.push([name, text]) };
-}
-
-Deno.test("Output goes to the op that printed it, in order, stdout and stderr apart", async () => {
-  await withExecutor(async ({ ex }) => {
-    const first = collector();
-    const second = collector();
-    const a = ex.run(
-      exec(
-        "console.log('a', { k: 'v' }); console.info(1); console.debug(2n); console.warn('w'); console.error('e')",
-      ),
-      first.onStream,
-    );
-    const b = ex.run(
-      exec(
-        "Deno.stdout.writeSync(new TextEncoder().encode('raw\\n')); " +
-          "(await import('node:process')).default.stdout.write('proc\\n')",
-      ),
-      second.onStream,
-    );
-    await Promise.all([a, b]);
-    assert.deepEqual(first.chunks, [
-      ["stdout", 'a { k: "v" }\n'],
-      ["stdout", "1\n"],
-      ["stdout", "2n\n"],
-      ["stderr", "w\n"],
-      ["stderr", "e\n"],
-    ]);
-    assert.deepEqual(second.chunks, [["stdout", "raw\n"], ["stdout", "proc\n"]]);
-  });
-});
-
-Deno.test("Output is delivered while the op still runs", async () => {
-  await withExecutor(async ({ ex, data }) => {
-    const chunks: string[] = [];
-    const outcome = ex.run(
-      exec(
-        "const watcher = Deno.watchFs('.');\nconsole.log('first');\n" +
-          "for await (const e of watcher) { if (e.paths.some((p) => p.endsWith('go'))) break }\n" +
-          "watcher.close();\nconsole.log('second');\n'finished'",
-      ),
-      (_name, text) => {
-        chunks.push(text);
-        if (text === "first\n") Deno.writeTextFileSync(join(data, "go"), "");
-      },
-    );
-    assert.equal(value(await outcome), "finished");
-    assert.deepEqual(chunks, ["first\n", "second\n"]);
-  });
-});
-
-Deno.test("Errors thrown by timers go to stderr and the executor keeps working", async () => {
-  await withExecutor(async ({ ex }) => {
-    const first = collector();
-    await ex.run(
-      exec(
-        "setTimeout(() => { throw new Error('late boom') }, 0);\n" +
-          "Promise.reject(new TypeError('rejected'));\n1",
-      ),
-      first.onStream,
-    );
-    const second = collector();
-    const outcome = await ex.run(
-      exec("await new Promise((r) => setTimeout(r, 0)); 2"),
-      second.onStream,
-    );
-    assert.equal(value(outcome), 2);
-    const stderr = [...first.chunks, ...second.chunks].filter(([n]) => n === "stderr")
-      .map(([, t]) => t).join("");
-    assert.match(stderr, /Uncaught Error: late boom/);
-    assert.match(stderr, /Uncaught \(in promise\) TypeError: rejected/);
-    assert.equal(value(await ex.run(exec("3"))), 3);
   });
 });
 
