@@ -24,7 +24,9 @@
  * `started` announcement (a task still running after `STARTED_AFTER_MS`) lowers it before the
  * result comes. When the last task of a batch is back (none placed, none waiting), what comes
  * next is unknown work: the average is forgotten and the mark starts again
- * at {@linkcode AUTO_HWM_MIN}. The mark moves in powers of two so that the scheduler, which
+ * at {@linkcode AUTO_HWM_START} (one task per engine until a first result says how long tasks
+ * are). An engine whose task runs past `STARTED_AFTER_MS` takes no more tasks until it ends
+ * (`long_task_holds.ts`). The mark moves in powers of two so that the scheduler, which
  * rebuilds its index when the mark changes, rarely has to.
  *
  * Run times are measured by the engine's code Worker around the task's code (`runMs` of its
@@ -38,9 +40,9 @@
  * import assert from "node:assert/strict";
  *
  * const auto = new AutoHwm();
- * assert.equal(auto.value, 2);
+ * assert.equal(auto.value, 1); // one task per engine until a run time is known
  * for (let i = 0; i < 4; i++) auto.placed();
- * for (let i = 0; i < 3; i++) auto.finished(0.01, true); // tiny tasks: the mark doubles...
+ * for (let i = 0; i < 4; i++) auto.finished(0.01, true); // tiny tasks: the mark doubles...
  * assert.equal(auto.value, 16); // ...with each result, up to 16
  * auto.finished(300, true); // a 300 ms task: back to 2 at once
  * assert.equal(auto.value, 2);
@@ -49,8 +51,15 @@
  * @module
  */
 
-/** The automatic mark's lowest value (a task waits at the engine: hides one round trip). */
+/** The automatic mark's lowest value once run times are known (a task waits at the engine: hides one round trip). */
 export const AUTO_HWM_MIN = 2;
+/**
+ * The mark at the start of a batch, before any run time is known: one task per engine, so a
+ * task is never placed behind one that may be long (a 50 ms task behind a 1 s one waited for
+ * it while another engine was free). The first result takes it to at least
+ * {@linkcode AUTO_HWM_MIN}.
+ */
+export const AUTO_HWM_START = 1;
 /** The automatic mark's highest value. */
 export const AUTO_HWM_MAX = 16;
 /** Expected work, in ms, the automatic mark lets wait on an engine behind its running task. */
@@ -75,7 +84,7 @@ export function markFor(avgMs: number | undefined): number {
 /** The automatic high-water mark of one scheduler (one scheme used by views with no `hwm`). */
 export class AutoHwm {
   #avg: number | undefined;
-  #value = AUTO_HWM_MIN;
+  #value = AUTO_HWM_START;
   #outstanding = 0;
 
   /** The current mark. */
@@ -107,13 +116,13 @@ export class AutoHwm {
     if (this.#outstanding > 0) this.#outstanding--;
     if (this.#outstanding === 0 && !queued) {
       this.#avg = undefined;
-      return this.#set(AUTO_HWM_MIN);
+      return this.#set(AUTO_HWM_START);
     }
     if (runMs === undefined || !Number.isFinite(runMs)) return false;
     const ms = Math.max(0, runMs);
     this.#avg = this.#avg === undefined ? ms : this.#avg + ALPHA * (ms - this.#avg);
     // down at once, up by at most a doubling per result (one short first task is no proof)
-    return this.#set(Math.min(markFor(this.#avg), this.#value * 2));
+    return this.#set(Math.min(markFor(this.#avg), Math.max(AUTO_HWM_MIN, this.#value * 2)));
   }
 
   /**

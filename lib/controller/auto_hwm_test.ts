@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { AUTO_HWM_MAX, AUTO_HWM_MIN, AUTO_QUEUE_MS, AutoHwm, markFor } from "./auto_hwm.ts";
+import {
+  AUTO_HWM_MAX,
+  AUTO_HWM_MIN,
+  AUTO_HWM_START,
+  AUTO_QUEUE_MS,
+  AutoHwm,
+  markFor,
+} from "./auto_hwm.ts";
 
 /** Runs `n` tasks of `ms` each, one at a time, with more of the batch still queued. */
 function run(auto: AutoHwm, n: number, ms: number): void {
@@ -28,9 +35,9 @@ Deno.test("markFor: powers of two keeping about AUTO_QUEUE_MS of work queued", (
   }
 });
 
-Deno.test("AutoHwm starts at the minimum and doubles per tiny result up to the maximum", () => {
+Deno.test("AutoHwm starts at one task per engine and doubles per tiny result up to the maximum", () => {
   const auto = new AutoHwm();
-  assert.equal(auto.value, AUTO_HWM_MIN);
+  assert.equal(auto.value, AUTO_HWM_START);
   assert.equal(auto.averageMs, undefined);
   const seen: number[] = [];
   for (let i = 0; i < 5; i++) {
@@ -38,7 +45,12 @@ Deno.test("AutoHwm starts at the minimum and doubles per tiny result up to the m
     auto.finished(0.01, true);
     seen.push(auto.value);
   }
-  assert.deepEqual(seen, [4, 8, 16, 16, 16]);
+  assert.deepEqual(seen, [2, 4, 8, 16, 16]);
+  // a first result of a long task: the minimum, never below
+  const slow = new AutoHwm();
+  slow.placed();
+  slow.finished(300, true);
+  assert.equal(slow.value, AUTO_HWM_MIN);
 });
 
 Deno.test("AutoHwm falls to the minimum with one long result, rises again over many short", () => {
@@ -79,8 +91,10 @@ Deno.test("AutoHwm starts over when a batch is done, not while tasks wait", () =
   const auto = new AutoHwm();
   for (let i = 0; i < 2; i++) auto.placed();
   for (let i = 0; i < 2; i++) auto.finished(0, true);
-  assert.equal(auto.value, 8);
+  assert.equal(auto.value, 4);
   // all results are in but tasks still wait for an engine: the same batch goes on
+  assert.equal(auto.finished(0, true), true);
+  assert.equal(auto.value, 8);
   assert.equal(auto.finished(0, true), true);
   assert.equal(auto.value, 16);
   // the last one out with nothing waiting: what comes next is unknown work
@@ -89,7 +103,7 @@ Deno.test("AutoHwm starts over when a batch is done, not while tasks wait", () =
   assert.equal(auto.finished(0, false), false, "one still out");
   assert.equal(auto.value, 16);
   assert.equal(auto.finished(0, false), true);
-  assert.equal(auto.value, AUTO_HWM_MIN);
+  assert.equal(auto.value, AUTO_HWM_START);
   assert.equal(auto.averageMs, undefined);
 });
 

@@ -49,6 +49,7 @@ import {
 import { createScheduler, type Scheduler, type SchemeName } from "./scheduler.ts";
 import { checkSubmission } from "./lb_submission.ts";
 import { AutoHwm } from "./auto_hwm.ts";
+import { LongTaskHolds } from "./long_task_holds.ts";
 
 export { DEFAULT_HWM, DEFAULT_REPLACEMENT_WAIT_MS } from "./load_balancer_deps.ts";
 export type { LoadBalancerDeps, LoadBalancerOptions, Outcome } from "./load_balancer_deps.ts";
@@ -85,6 +86,8 @@ export class LoadBalancer {
   #schedulers = new Map<string, Scheduler>();
   /** The automatic marks of schedulers with `hwm: "auto"`, by scheduler key. */
   #auto = new Map<string, AutoHwm>();
+  /** Engines of an automatic mark held while they run a long task (`long_task_holds.ts`). */
+  #holds = new Map<string, LongTaskHolds>();
   #queues = new Map<string, Queue>();
   #special = new Set<Pending>();
   #tasks = new Map<MsgId, Pending>();
@@ -129,6 +132,7 @@ export class LoadBalancer {
       s = createScheduler({ scheme, hwm: mark });
       for (const id of this.#deps.engines()) s.add(id);
       this.#schedulers.set(key, s);
+      if (hwm === "auto") this.#holds.set(key, new LongTaskHolds(s));
     }
     return s;
   }
@@ -348,6 +352,7 @@ export class LoadBalancer {
     if (!p || p.state !== "placed" || p.engineId !== engineId) return false;
     const scheduler = this.#schedulers.get(p.key);
     scheduler?.release(engineId);
+    this.#holds.get(p.key)?.ended(engineId, msgId);
     this.#schedulePump();
     const ename = error?.ename ?? "Error";
     const verdict = retryVerdict(p, engineId, failed, ename, unstarted);
@@ -369,7 +374,7 @@ export class LoadBalancer {
       amendFinalError(p, engineId, msgId, error);
     }
     const auto = this.#auto.get(p.key);
-    if (auto?.finished(runMs, this.#waiting(p.key))) scheduler?.setHwm(auto.value);
+    if (auto?.finished(runMs, this.#waiting(p.key))) this.#setMark(p.key, auto.value);
     return retried;
   }
 
@@ -382,7 +387,8 @@ export class LoadBalancer {
 
   /**
    * A placed task is still running after {@linkcode STARTED_AFTER_MS} (its engine announced it):
-   * an automatic mark falls at once, before the result.
+   * an automatic mark falls at once, before the result, and that engine takes no more tasks of
+   * the mark until this one ends (`long_task_holds.ts`).
    *
    * @param engineId Where it runs.
    * @param msgId The task.
@@ -391,7 +397,14 @@ export class LoadBalancer {
     const p = this.#tasks.get(msgId);
     if (!p || p.state !== "placed" || p.engineId !== engineId) return;
     const auto = this.#auto.get(p.key);
-    if (auto?.runningFor(STARTED_AFTER_MS)) this.#schedulers.get(p.key)?.setHwm(auto.value);
+    if (auto?.runningFor(STARTED_AFTER_MS)) this.#setMark(p.key, auto.value);
+    this.#holds.get(p.key)?.hold(engineId, msgId); // nothing more waits behind it there
+  }
+
+  /** Sets a scheduler's automatic mark; held engines stay full. */
+  #setMark(key: string, mark: number): void {
+    this.#schedulers.get(key)?.setHwm(mark);
+    this.#holds.get(key)?.refill();
   }
 
   /**
@@ -438,6 +451,7 @@ export class LoadBalancer {
   /** @param id An engine that is gone. */
   engineRemoved(id: EngineId): void {
     for (const s of this.#schedulers.values()) s.remove(id);
+    for (const h of this.#holds.values()) h.removed(id);
     this.#schedulePump();
   }
 

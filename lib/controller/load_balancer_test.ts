@@ -240,15 +240,15 @@ function finishRound(h: ReturnType<typeof harness>, done: Set<MsgId>, runMs: num
   return most;
 }
 
-Deno.test("LoadBalancer's automatic mark: 2 per engine at first, up to 16 for tiny tasks", () => {
+Deno.test("LoadBalancer's automatic mark: 1 per engine at first, up to 16 for tiny tasks", () => {
   const h = harness([0, 1]); // no hwm given: "auto"
   for (let i = 0; i < 200; i++) h.submit(`t${i}`);
-  assert.deepEqual(h.sent.map(([e]) => e), [0, 1, 0, 1]);
+  assert.deepEqual(h.sent.map(([e]) => e), [0, 1], "nothing behind a task of unknown length");
   const done = new Set<MsgId>();
   const seen: number[] = [];
   for (let round = 0; round < 6; round++) seen.push(finishRound(h, done, 0));
-  // one doubling per result: each engine has 2, then more as results show tiny run times
-  assert.equal(seen[0], 2);
+  // one doubling per result: each engine has 1, then more as results show tiny run times
+  assert.equal(seen[0], 1);
   assert.ok(seen.at(-1)! === 16, `most outstanding per engine: ${seen.join(", ")}`);
   for (const ids of outstandingOf(h, done).values()) assert.ok(ids.length <= 16);
 });
@@ -291,7 +291,7 @@ Deno.test("LoadBalancer's automatic mark starts over when a batch is done", () =
   assert.equal(most, 16);
   const before = h.sent.length;
   for (let i = 0; i < 50; i++) h.submit(`n${i}`);
-  assert.equal(h.sent.length - before, 4, "2 per engine: run times of the last batch forgotten");
+  assert.equal(h.sent.length - before, 2, "1 per engine: run times of the last batch forgotten");
 });
 
 Deno.test("LoadBalancer refuses a bad hwm with a message that names auto", () => {
@@ -351,4 +351,27 @@ Deno.test("LoadBalancer: a task under which 3 engines died is not retried again,
   // one death says nothing about the task
   h.submit("r");
   assert.equal(kill("r", () => "died").error.evalue, "died");
+});
+
+Deno.test("LoadBalancer: an engine running a long task takes no more tasks of an automatic mark until it ends", () => {
+  const h = harness([0, 1]);
+  for (let i = 0; i < 6; i++) h.submit(`t${i}`);
+  assert.deepEqual(h.sent, [[0, "t0"], [1, "t1"]]);
+  h.lb.taskRunning(0, "t0"); // engine 0 says t0 still runs after 20 ms: a long one
+  h.lb.taskRunning(1, "t1");
+  h.finish(1, "t1", true, 50); // a 50 ms task: the mark is 2 now
+  // engine 1 takes two; engine 0, busy with its long task, none
+  assert.deepEqual(h.sent.slice(2), [[1, "t2"], [1, "t3"]]);
+  h.lb.taskRunning(1, "t2");
+  h.finish(1, "t2", true, 50);
+  assert.deepEqual(h.sent.slice(4), [[1, "t4"]]);
+  // the long task ends: engine 0 takes tasks again
+  h.finish(0, "t0", true, 1000);
+  assert.deepEqual(h.sent.slice(5), [[0, "t5"]]);
+  // an explicit mark is the user's: engines fill up to it whatever runs
+  const fixed = harness([0]);
+  for (let i = 0; i < 3; i++) fixed.submit(`f${i}`, { hwm: 2 });
+  fixed.lb.taskRunning(0, "f0");
+  fixed.finish(0, "f1", true, 50);
+  assert.deepEqual(fixed.sent.map(([, m]) => m), ["f0", "f1", "f2"]);
 });
