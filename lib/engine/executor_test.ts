@@ -24,7 +24,7 @@ Deno.test("Executor reads a { … } cell as an object when it is one, else as a 
   });
 });
 
-Deno.test("Executor refuses Deno.exit(), process.exit() and close() in user code; the engine goes on", async () => {
+Deno.test("Executor refuses Deno.exit(), process.exit(), close() and signals to its own process; the engine goes on", async () => {
   await withExecutor(async ({ ex }) => {
     for (
       const code of [
@@ -33,13 +33,15 @@ Deno.test("Executor refuses Deno.exit(), process.exit() and close() in user code
         "close()",
         "self.close()",
         "Deno.exit = () => 0; Deno.exit()",
+        "Deno.kill(Deno.pid, 'SIGSTOP')",
+        "(await import('node:process')).default.kill(Deno.pid, 'SIGKILL')",
       ]
     ) {
       const error = failure(await ex.run(exec(`let n${code.length} = 1; ${code}`)));
       assert.equal(error.ename, "NotCapable", code);
       assert.match(
         error.evalue,
-        /is not allowed in engine code: it would stop the engine's code worker/,
+        /is not allowed in engine code: it would (stop the engine's code worker|kill or stop the engine)/,
       );
       assert.match(error.evalue, /client\.shutdown\(\{ targets \}\)/);
       assert.equal(

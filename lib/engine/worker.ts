@@ -15,6 +15,7 @@
  * @module
  */
 
+import process from "node:process";
 import { decodeValue, encodeValue } from "../protocol/codec.ts";
 import { typeName } from "../protocol/codec_describe.ts";
 import { RemoteRepr } from "../protocol/remote_repr.ts";
@@ -104,6 +105,33 @@ for (const [owner, name] of [[Deno, "exit"], [globalThis, "close"]] as const) {
     configurable: false,
   });
 }
+// signals to other processes are denied (no `run` permission), but a process may signal
+// itself: SIGKILL or SIGSTOP of its own engine, through Deno.kill or node's process.kill
+const ownProcess = (pid: number) => pid === Deno.pid || pid === 0 || pid === -Deno.pid;
+const ownKillRefused = (what: string) =>
+  new Deno.errors.NotCapable(
+    `${what} of the engine's own process is not allowed in engine code: it would kill or stop ` +
+      "the engine, not just this task (and a stopped engine is left behind). To stop engines, " +
+      "use `client.shutdown({ targets })`",
+  );
+const denoKill = Deno.kill;
+const nodeKill = process.kill.bind(process);
+Object.defineProperty(Deno, "kill", {
+  value: function kill(pid: number, signal?: Deno.Signal): void {
+    if (ownProcess(pid)) throw ownKillRefused("Deno.kill()");
+    denoKill(pid, signal);
+  },
+  writable: false,
+  configurable: false,
+});
+Object.defineProperty(process, "kill", {
+  value: function kill(pid: number, signal?: string | number): true {
+    if (ownProcess(pid)) throw ownKillRefused("process.kill()");
+    return nodeKill(pid, signal);
+  },
+  writable: false,
+  configurable: false,
+});
 // CacheStorage writes to disk outside the data dir without any permission (disk fill)
 delete (globalThis as { caches?: unknown }).caches;
 
