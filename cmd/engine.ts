@@ -138,6 +138,9 @@ export async function runEngineCommand(o: EngineCliOptions): Promise<number> {
   });
   const allowNet = listOpt(o.allowNet);
   const allowEnv = listOpt(o.allowEnv);
+  const { exposedKeyWarning } = await import("../lib/protocol/connection_file.ts");
+  const exposed = await exposedKeyWarning(file);
+  if (exposed) log("warn", exposed);
   const sup = new Supervisor({
     file,
     info,

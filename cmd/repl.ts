@@ -199,6 +199,9 @@ export async function runReplCommand(o: ReplCliOptions): Promise<number> {
       });
     }
     if (signals.received()) return 130;
+    const { exposedKeyWarning } = await import("../lib/protocol/connection_file.ts");
+    const exposed = await exposedKeyWarning(client.connectionFile);
+    if (exposed) stderr(`ipx repl: WARNING: ${exposed}\n`);
     return await runRepl({
       client,
       profile: origin.profile,

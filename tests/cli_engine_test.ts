@@ -78,9 +78,14 @@ Deno.test("ipx engine with a wrong key names ipx-engine.json in every line and e
   const good = `${cluster.dir}/profile_default/security/ipx-engine.json`;
   const bad = `${cluster.dir}/stale-engine.json`;
   await writeConnectionFile(bad, { ...(await readConnectionFile(good)), key: generateKey() });
+  await Deno.chmod(bad, 0o644); // copied with a usual umask: others can read the key
   const run = await runIpx(cluster.dir, "engine", "--file", bad, "--n", "1", "--wait-ms", "5000");
   const out = run.stdout + run.stderr;
   assert.equal(run.code, 1, out);
+  assert.match(
+    out,
+    /WARN {2}\S+\/stale-engine\.json can be read by other users of this machine \(mode 0644\).*chmod 600 \S+\/stale-engine\.json/,
+  );
   // the engine's own line and the supervisor's (its exit reports use the same key)
   assert.match(out, /\[engine pid \d+\] .*copy a fresh ipx-engine\.json/);
   assert.match(

@@ -248,6 +248,16 @@ Deno.test("repl --profile connects to a running cluster of that profile", async 
       byCopy.stderr,
       `ipx repl: 1 engine connected (ids 0), file ${copy}; %help lists the magics\n`,
     );
+    // a copy others can read holds the key: said before the shell starts
+    await Deno.chmod(copy, 0o644);
+    const exposed = await runReplScript("", ["repl", "--file", copy], { IPX_DIR: dir.path });
+    assert.equal(
+      exposed.stderr,
+      `ipx repl: WARNING: ${copy} can be read by other users of this machine (mode 0644), and ` +
+        "it holds the cluster's key: anyone who reads it can run code on your engines. Make it " +
+        `yours alone: chmod 600 ${copy}\n` +
+        `ipx repl: 1 engine connected (ids 0), file ${copy}; %help lists the magics\n`,
+    );
   } finally {
     await cluster.stop();
   }

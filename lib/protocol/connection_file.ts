@@ -388,3 +388,26 @@ function describe(x: unknown): string {
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * Whether a connection file can be read by other users of this machine: it holds the cluster's
+ * key, and anyone who reads the key can run code on the engines (as ssh refuses a private key
+ * others can read, ipx at least says so). The controller writes its files 0600; a copy made
+ * with `cp` or `scp` under a usual umask is 0644.
+ *
+ * @param path The connection file.
+ * @returns A warning saying what to do, or undefined when only its owner can read it (or it
+ *   cannot be checked, e.g. on Windows).
+ */
+export async function exposedKeyWarning(path: string): Promise<string | undefined> {
+  try {
+    const mode = (await Deno.stat(path)).mode;
+    if (mode === null || (mode & 0o077) === 0) return undefined;
+    const octal = (mode & 0o777).toString(8).padStart(4, "0");
+    return `${path} can be read by other users of this machine (mode ${octal}), and it holds ` +
+      `the cluster's key: anyone who reads it can run code on your engines. Make it yours ` +
+      `alone: chmod 600 ${path}`;
+  } catch {
+    return undefined;
+  }
+}

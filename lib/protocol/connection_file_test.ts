@@ -3,6 +3,7 @@ import { join } from "node:path";
 import {
   ConnectionFileError,
   type ConnectionInfo,
+  exposedKeyWarning,
   parseConnectionInfo,
   readConnectionFile,
   waitForConnectionFile,
@@ -332,5 +333,28 @@ Deno.test("ipcPath: kept when absolute, refused when relative or empty", async (
       (e: unknown) =>
         e instanceof ConnectionFileError && /"ipcPath" must be an absolute path/.test(e.message),
     );
+  }
+});
+
+Deno.test("exposedKeyWarning() says when others can read a connection file, and what to do", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ipx-exposed-" });
+  try {
+    const path = `${dir}/ipx-engine.json`;
+    await Deno.writeTextFile(path, "{}");
+    await Deno.chmod(path, 0o600);
+    assert.equal(await exposedKeyWarning(path), undefined);
+    for (const mode of [0o644, 0o640, 0o604]) {
+      await Deno.chmod(path, mode);
+      const warning = await exposedKeyWarning(path);
+      assert.equal(
+        warning,
+        `${path} can be read by other users of this machine (mode 0${mode.toString(8)}), and it ` +
+          "holds the cluster's key: anyone who reads it can run code on your engines. Make it " +
+          `yours alone: chmod 600 ${path}`,
+      );
+    }
+    assert.equal(await exposedKeyWarning(`${dir}/missing.json`), undefined);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
