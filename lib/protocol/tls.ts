@@ -374,11 +374,12 @@ const CLIENT_RULES: [RegExp, TlsFailureReason, string][] = [
     "controller's security dir; or another service listens on that port",
   ],
   [
-    /end of file|eof|reset|broken pipe/i,
+    /end of file|eof|reset|broken pipe|close_notify|peer closed/i,
     "closed",
-    "the peer closed the connection during the handshake; it may not speak TLS (an ipx " +
-    "controller started with --no-tls: copy a fresh connection file from its security dir) " +
-    "or may have rejected this client",
+    "the peer closed the connection during the handshake: on a slow or lossy network the " +
+    "controller's deadline for a new connection may have passed (it retries by itself), the " +
+    "controller may have refused this client (see its log), or it may not speak TLS (an ipx " +
+    "controller started with --no-tls: copy a fresh connection file from its security dir)",
   ],
   [/certificate|BadSignature/i, "bad_certificate", "the controller's certificate was rejected"],
 ];

@@ -262,6 +262,21 @@ Deno.test("TLS to a plain-TCP server that answers in plain text: not TLS", async
   await served;
 });
 
+Deno.test("a peer that closes during the handshake: named, with the slow-network case first", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const served = (async () => {
+    const conn = await listener.accept();
+    await conn.read(new Uint8Array(4096)); // the ClientHello, then nothing: a deadline passed
+    conn.close();
+  })();
+  await rejects(
+    connectTlsPinned({ hostname: "127.0.0.1", port: listener.addr.port, caPem: shared.caCertPem }),
+    "closed",
+    /closed the connection during the handshake: on a slow or lossy network .* refused this client .* --no-tls/,
+  );
+  await served;
+});
+
 Deno.test("nothing listening: plain ConnectionError, not TlsError", async () => {
   const port = (() => {
     using l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
