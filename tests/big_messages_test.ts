@@ -78,6 +78,21 @@ Deno.test("messages past the frame limit fail clearly; those within it all arriv
   );
 
   await t.step(
+    "a printed line larger than the limit arrives whole, in pieces, in order",
+    async () => {
+      const r = view.execute(
+        "console.log('z'.repeat(3 << 20) + '\u{1F600}'.repeat(1000)); console.log('after'); 'printed'",
+      );
+      assert.deepEqual(await r.get(T), ["printed"]);
+      assert.equal(
+        r.stdout[0],
+        "z".repeat(3 << 20) + "\u{1F600}".repeat(1000) + "\nafter\n",
+        "nothing dropped, no character cut in two",
+      );
+    },
+  );
+
+  await t.step(
     "results fetched by id come back even when all of them exceed one message",
     async () => {
       const tasks = [1, 2, 3, 4].map((k) =>

@@ -9,7 +9,7 @@
 
 import { ENGINE_LIMITS, SentResults } from "./sent_results.ts";
 import { fitResult, type JobStop, notStartedResult, ranResult } from "./job_result.ts";
-import { joinOutput, tooLargeReplacement } from "./outgoing.ts";
+import { joinOutput, splitOutput, tooLargeReplacement } from "./outgoing.ts";
 import { BackoffSleep } from "./backoff_sleep.ts";
 import type { Channel } from "../protocol/channel.ts";
 import {
@@ -390,9 +390,13 @@ export class Engine {
 
   /** Output of a job: joined to the output message still waiting to go out, or sent. */
   #output(msgId: MsgId, name: "stdout" | "stderr", text: string): void {
-    const ch = this.#channel;
-    const last = ch && this.#id !== undefined ? ch.lastPending() : undefined;
-    if (!joinOutput(last, msgId, name, text)) this.#send({ type: "stream", msgId, name, text });
+    for (const piece of splitOutput(text, this.#sendLimit)) {
+      const ch = this.#channel;
+      const last = ch && this.#id !== undefined ? ch.lastPending() : undefined;
+      if (!joinOutput(last, msgId, name, piece)) {
+        this.#send({ type: "stream", msgId, name, text: piece });
+      }
+    }
   }
 
   /** Hands queued jobs to the executor, up to {@linkcode HANDED_MAX} at once. */

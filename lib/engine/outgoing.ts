@@ -40,6 +40,33 @@ export function joinOutput(
   return true;
 }
 
+/** Room an output message needs besides its text (type, task id, stream name, frame). */
+const OUTPUT_ROOM_BYTES = 4096;
+
+/**
+ * Cuts output into pieces that each fit in one message the controller accepts (a UTF-8
+ * character takes at most 3 bytes per UTF-16 unit), never between the two halves of a
+ * surrogate pair: one huge line printed under a small `--max-frame-mb` arrives whole, in
+ * several messages, instead of being dropped.
+ *
+ * @param text The output.
+ * @param limitBytes The controller's message limit.
+ * @returns The pieces, in order (the text itself when it fits).
+ */
+export function splitOutput(text: string, limitBytes: number): string[] {
+  const max = Math.max(1024, Math.floor((limitBytes - OUTPUT_ROOM_BYTES) / 3));
+  if (text.length <= max) return [text];
+  const pieces: string[] = [];
+  for (let at = 0; at < text.length;) {
+    let end = Math.min(at + max, text.length);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--; // keep the pair together
+    pieces.push(text.slice(at, end));
+    at = end;
+  }
+  return pieces;
+}
+
 /**
  * What to send instead of a message larger than the controller accepts: a note for output, a
  * `ResultTooLarge` failure for a result (results are fitted before they are sent; this is the

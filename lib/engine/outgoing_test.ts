@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { EngineToController } from "../protocol/messages.ts";
-import { joinOutput, STREAM_JOIN_MAX, tooLargeReplacement } from "./outgoing.ts";
+import { joinOutput, splitOutput, STREAM_JOIN_MAX, tooLargeReplacement } from "./outgoing.ts";
 
 Deno.test("joinOutput() adds to the waiting output of the same job and stream only", () => {
   const last: EngineToController = { type: "stream", msgId: "t1", name: "stdout", text: "a\n" };
@@ -44,4 +44,17 @@ Deno.test("tooLargeReplacement() notes dropped output, fails a result, and leave
   assert.equal((result as { ok: boolean }).ok, false);
   assert.equal((result as { error: { ename: string } }).error.ename, "ResultTooLarge");
   assert.equal(tooLargeReplacement({ type: "pong", t: 1 }, 10, 5), undefined);
+});
+
+Deno.test("splitOutput() cuts output into pieces that fit a message, never inside a character", () => {
+  assert.deepEqual(splitOutput("short", 1024 * 1024), ["short"]);
+  const limit = 1024 * 1024;
+  const max = Math.floor((limit - 4096) / 3);
+  const text = "a".repeat(max - 1) + "\u{1F600}" + "b".repeat(2 * max);
+  const pieces = splitOutput(text, limit);
+  assert.equal(pieces.join(""), text);
+  assert.ok(pieces.every((p) => p.length <= max));
+  assert.equal(pieces[0], "a".repeat(max - 1), "the emoji's two halves stay together");
+  assert.ok(pieces[1]!.startsWith("\u{1F600}"));
+  assert.ok(pieces.every((p) => new TextEncoder().encode(p).length + 4096 <= limit));
 });
