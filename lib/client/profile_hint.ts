@@ -38,8 +38,8 @@ export async function profileWaitError(
   const waited = `${(timeoutMs / 1000).toFixed(1)} s`;
   const message = profiles === undefined || profiles.includes(profile)
     ? `No controller is running for profile "${profile}": its connection file ${error.path} ` +
-      `did not appear within ${waited}. Start one with ${start}, pass --file with the ` +
-      `controller's connection file, or allow a longer timeout`
+      `did not appear within ${waited}. Start one with ${start}, pass --file (the library: ` +
+      `\`file\`) with the controller's connection file, or allow a longer timeout`
     : `There is no profile "${profile}" in ${ipxDir()} (${
       profiles.length === 0 ? "it has none" : `profiles there: ${profiles.join(", ")}`
     }), and no controller created it within ${waited}. Check the name and IPX_DIR, or start ` +

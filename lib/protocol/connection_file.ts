@@ -120,8 +120,8 @@ export interface WaitForConnectionFileOptions {
 
 const KEY_BYTES = 32;
 const HINT_FIX = "copy a fresh one from the controller's profile security dir (`ipx controller` " +
-  "prints its path when it starts), restart the controller to rewrite it, or pass --file with " +
-  "a valid connection file";
+  "prints its path when it starts), restart the controller to rewrite it, or pass --file " +
+  "(the library: `file`) with a valid connection file";
 
 /**
  * Reads and validates a connection file.
@@ -144,14 +144,14 @@ export async function readConnectionFile(path: string): Promise<ConnectionInfo> 
     if (error instanceof Deno.errors.NotFound) {
       throw new ConnectionFileError(
         `Cannot read connection file ${path}: it does not exist. Is a controller running for ` +
-          "this profile? Start one with `ipx controller`, or pass --file with the path of the " +
-          "controller's connection file",
+          "this profile? Start one with `ipx controller`, or pass --file (the library: `file`) " +
+          "with the path of the controller's connection file",
         { path, problem: "missing", cause: error },
       );
     }
     throw new ConnectionFileError(
       `Cannot read connection file ${path}: ${errorText(error)}; check that it is a file ` +
-        "readable by this user, or pass --file with another connection file",
+        "readable by this user, or pass --file (the library: `file`) with another connection file",
       { path, problem: "unreadable", cause: error },
     );
   }
@@ -325,7 +325,8 @@ export async function waitForConnectionFile(
           ? `${after} ${path}: it exists but cannot be used (${last.detail}); ${HINT_FIX}`
           : `${after} ${path} ` +
             `(last problem: ${last.problem}). Start the controller first with \`ipx controller\` ` +
-            "(same profile), pass --file with the right connection file, or allow a longer timeout",
+            "(same profile), pass --file (the library: `file`) with the right connection file, " +
+            "or allow a longer timeout",
         { path, problem: "timeout", cause: last },
       );
     }
