@@ -106,8 +106,10 @@ export class CompositeError extends IpxError {
    * @param total How many tasks the request had.
    */
   constructor(errors: RemoteError[], total: number) {
-    const engines = errors.map((e) => e.engineId).join(",");
-    const lines = errors.slice(0, 8).map((e) => `  [${e.engineId}] ${e.ename}: ${e.evalue}`);
+    // a task that never reached an engine (too large, refused before placing) has engine -1
+    const where = (id: number) => id < 0 ? "no engine" : String(id);
+    const engines = errors.map((e) => where(e.engineId)).join(",");
+    const lines = errors.slice(0, 8).map((e) => `  [${where(e.engineId)}] ${e.ename}: ${e.evalue}`);
     if (errors.length > 8) lines.push(`  … and ${errors.length - 8} more`);
     super(
       `${errors.length} of ${total} tasks failed (engines ${engines}):\n${lines.join("\n")}`,

@@ -1,0 +1,18 @@
+import assert from "node:assert/strict";
+import { CompositeError, RemoteError } from "./errors.ts";
+
+Deno.test("CompositeError names each failure's engine, and 'no engine' for a task never placed", () => {
+  const onEngine = new RemoteError(
+    { ename: "TypeError", evalue: "bad", stack: "", engineId: 1 },
+    "a",
+  );
+  const unsent = new RemoteError(
+    { ename: "MessageTooLarge", evalue: "too big", stack: "", engineId: -1 },
+    "b",
+  );
+  const e = new CompositeError([onEngine, unsent], 3);
+  assert.equal(
+    e.message,
+    "2 of 3 tasks failed (engines 1,no engine):\n  [1] TypeError: bad\n  [no engine] MessageTooLarge: too big",
+  );
+});
