@@ -35,6 +35,7 @@ Deno.test("Executor refuses Deno.exit(), process.exit(), close() and signals to 
         "Deno.exit = () => 0; Deno.exit()",
         "Deno.kill(Deno.pid, 'SIGSTOP')",
         "(await import('node:process')).default.kill(Deno.pid, 'SIGKILL')",
+        "(await import('node:process')).default._kill(Deno.pid, 9)",
       ]
     ) {
       const error = failure(await ex.run(exec(`let n${code.length} = 1; ${code}`)));
@@ -55,6 +56,15 @@ Deno.test("Executor refuses Deno.exit(), process.exit(), close() and signals to 
     );
     assert.equal(applied.ename, "NotCapable");
     assert.equal(value(await ex.run(exec("6 * 7"))), 42);
+    // signal 0 only asks whether a process exists
+    assert.equal(
+      value(await ex.run(exec("(await import('node:process')).default.kill(Deno.pid, 0)"))),
+      true,
+    );
+    // `close` is an ordinary name: a variable (a price column) may take it
+    assert.equal(value(await ex.run(exec("let close = [1.5, 2.5]; close[1]"))), 2.5);
+    await ex.run({ kind: "push", ns: encodeValue({ close: [3] }) });
+    assert.deepEqual(value(await ex.run({ kind: "pull", names: ["close"] })), [[3]]);
   });
 });
 

@@ -89,8 +89,11 @@ const clock = performance.now.bind(performance);
 /** The clock of the staleness check (`FRESH_MS`), taken before user code can replace it. */
 const dateNow = Date.now;
 delete (globalThis as { postMessage?: unknown }).postMessage;
-// Deno.exit() (process.exit() calls it) and close() would end this Worker silently: the task
-// would never finish and the engine would queue every later task behind it
+// Guards against accidents, not a security boundary (a Worker started by user code has the
+// originals; it can only harm its own engine): Deno.exit() (process.exit() calls it) and
+// close() would end this Worker silently, the task would never finish and the engine would
+// queue every later task behind it. `close` stays an ordinary global: user code may name a
+// variable `close` (a price column), which then replaces the guard.
 for (const [owner, name] of [[Deno, "exit"], [globalThis, "close"]] as const) {
   const what = owner === Deno ? "Deno.exit() (or process.exit())" : "close()";
   Object.defineProperty(owner, name, {
@@ -101,12 +104,13 @@ for (const [owner, name] of [[Deno, "exit"], [globalThis, "close"]] as const) {
           "`client.shutdown({ targets })`",
       );
     },
-    writable: false,
-    configurable: false,
+    writable: owner !== Deno,
+    configurable: owner !== Deno,
   });
 }
 // signals to other processes are denied (no `run` permission), but a process may signal
-// itself: SIGKILL or SIGSTOP of its own engine, through Deno.kill or node's process.kill
+// itself: SIGKILL or SIGSTOP of its own engine, through Deno.kill or node's process.kill (and
+// the process._kill under it); signal 0 only asks whether the process exists, and is let through
 const ownProcess = (pid: number) => pid === Deno.pid || pid === 0 || pid === -Deno.pid;
 const ownKillRefused = (what: string) =>
   new Deno.errors.NotCapable(
@@ -115,7 +119,12 @@ const ownKillRefused = (what: string) =>
       "use `client.shutdown({ targets })`",
   );
 const denoKill = Deno.kill;
-const nodeKill = process.kill.bind(process);
+const nodeProcess = process as unknown as {
+  kill(pid: number, signal?: string | number): true;
+  _kill?(pid: number, signal: number): number;
+};
+const nodeKill = nodeProcess.kill.bind(process);
+const nodeRawKill = nodeProcess._kill?.bind(process);
 Object.defineProperty(Deno, "kill", {
   value: function kill(pid: number, signal?: Deno.Signal): void {
     if (ownProcess(pid)) throw ownKillRefused("Deno.kill()");
@@ -126,12 +135,22 @@ Object.defineProperty(Deno, "kill", {
 });
 Object.defineProperty(process, "kill", {
   value: function kill(pid: number, signal?: string | number): true {
-    if (ownProcess(pid)) throw ownKillRefused("process.kill()");
+    if (ownProcess(pid) && signal !== 0) throw ownKillRefused("process.kill()");
     return nodeKill(pid, signal);
   },
   writable: false,
   configurable: false,
 });
+if (nodeRawKill !== undefined) {
+  Object.defineProperty(process, "_kill", {
+    value: function _kill(pid: number, signal: number): number {
+      if (ownProcess(pid) && signal !== 0) throw ownKillRefused("process._kill()");
+      return nodeRawKill(pid, signal);
+    },
+    writable: false,
+    configurable: false,
+  });
+}
 // CacheStorage writes to disk outside the data dir without any permission (disk fill)
 delete (globalThis as { caches?: unknown }).caches;
 
