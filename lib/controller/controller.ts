@@ -102,7 +102,8 @@ export class Controller {
       clock: this.#clock,
       log: this.#log,
       broadcast: (msg) => this.#broadcast(msg),
-      lost: (entry, msgId, error, unstarted) => this.#loseTask(entry, msgId, error, unstarted),
+      lost: (entry, msgId, error, unstarted, planned) =>
+        this.#loseTask(entry, msgId, error, unstarted, planned),
       started: (msgId) => this.#store.get(msgId)?.status === "running",
       added: (id) => {
         this.#lb.engineAdded(id);
@@ -292,13 +293,19 @@ export class Controller {
   }
 
   /** Fails (or retries elsewhere) a task an engine held but will not finish. */
-  #loseTask(entry: EngineEntry, msgId: MsgId, error: ErrorData, unstarted = false): void {
+  #loseTask(
+    entry: EngineEntry,
+    msgId: MsgId,
+    error: ErrorData,
+    unstarted = false,
+    planned = false,
+  ): void {
     entry.running.delete(msgId);
     if (entry.lbHeld.delete(msgId)) {
       if (!this.#lb.knows(msgId)) {
         // restored after a restart: the load balancer has no copy to retry; its client may
         if (error.ename === ENGINE_ERROR) error = { ...error, retriable: true };
-      } else if (this.#lb.engineFailed(entry.id, msgId, error, unstarted)) return;
+      } else if (this.#lb.engineFailed(entry.id, msgId, error, unstarted, planned)) return;
     }
     this.#failTask(msgId, error, entry.id);
   }

@@ -323,12 +323,18 @@ export class EngineRegistry {
       const unstarted = over && !first && !this.#hooks.started(msgId);
       first = false;
       const where = unstarted ? " (queued there, not started)" : "";
-      this.#hooks.lost(entry, msgId, {
-        ename: ENGINE_ERROR,
-        evalue: `engine ${entry.id} died while running task ${msgId}${where}: ${reason}`,
-        stack: "",
-        engineId: entry.id,
-      }, unstarted);
+      this.#hooks.lost(
+        entry,
+        msgId,
+        {
+          ename: ENGINE_ERROR,
+          evalue: `engine ${entry.id} died while running task ${msgId}${where}: ${reason}`,
+          stack: "",
+          engineId: entry.id,
+        },
+        unstarted,
+        planned,
+      );
     }
     this.#hooks.removed(entry.id);
   }

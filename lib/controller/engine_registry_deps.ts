@@ -21,9 +21,16 @@ export interface RegistryHooks {
   /**
    * An engine will not finish a task it held: fail it, or retry it elsewhere. `unstarted`: the
    * task certainly did not start there (a load-balanced one then goes to another engine without
-   * spending a retry).
+   * spending a retry). `planned`: the engine stopped on purpose (its death says nothing about
+   * the task, see `killed_engines.ts`).
    */
-  lost(entry: EngineEntry, msgId: MsgId, error: ErrorData, unstarted?: boolean): void;
+  lost(
+    entry: EngineEntry,
+    msgId: MsgId,
+    error: ErrorData,
+    unstarted?: boolean,
+    planned?: boolean,
+  ): void;
   /** Whether a task has started (for the wording of its EngineError). */
   started(msgId: MsgId): boolean;
   /** A new engine can take load-balanced tasks. */

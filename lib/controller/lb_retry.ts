@@ -49,6 +49,7 @@ export type RetryVerdict = "requeue" | "retry" | "done";
  * @param failed Whether it failed.
  * @param ename Its error's name (`"Error"` when none).
  * @param unstarted It certainly had not started there.
+ * @param planned Its engine stopped on purpose (not counted as killed by the task).
  * @returns The verdict.
  */
 export function retryVerdict(
@@ -57,6 +58,7 @@ export function retryVerdict(
   failed: boolean,
   ename: string,
   unstarted: boolean,
+  planned = false,
 ): RetryVerdict {
   if (failed && (ename === TASK_LOST || unstarted)) {
     // it never reached the engine, or waited there behind another task: it did not run, so it
@@ -65,7 +67,7 @@ export function retryVerdict(
   }
   if (
     failed && p.retriesLeft > 0 && !NOT_RETRIED.has(ename) &&
-    (ename !== ENGINE_ERROR || p.killed.push(engineId) < KILLED_LIMIT)
+    (ename !== ENGINE_ERROR || planned || p.killed.push(engineId) < KILLED_LIMIT)
   ) {
     return "retry";
   }
@@ -93,15 +95,17 @@ export function spendRetry(p: RetryState, engineId: EngineId, error: ErrorData |
  * @param engineId Its last engine.
  * @param msgId The task.
  * @param error Its final error (changed in place), if any.
+ * @param planned Its last engine stopped on purpose (not counted as killed by the task).
  */
 export function amendFinalError(
   p: RetryState,
   engineId: EngineId,
   msgId: MsgId,
   error: ErrorData | undefined,
+  planned = false,
 ): void {
   if (!error || error.ename !== ENGINE_ERROR) return;
-  if (p.killed.at(-1) !== engineId) p.killed.push(engineId);
+  if (!planned && p.killed.at(-1) !== engineId) p.killed.push(engineId);
   Object.assign(error, killedError(error, msgId, p.killed));
 }
 

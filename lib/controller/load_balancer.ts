@@ -347,6 +347,7 @@ export class LoadBalancer {
     error: ErrorData | undefined,
     runMs: number | undefined,
     unstarted = false,
+    planned = false,
   ): boolean {
     const p = this.#tasks.get(msgId);
     if (!p || p.state !== "placed" || p.engineId !== engineId) return false;
@@ -355,7 +356,7 @@ export class LoadBalancer {
     this.#holds.get(p.key)?.ended(engineId, msgId);
     this.#schedulePump();
     const ename = error?.ename ?? "Error";
-    const verdict = retryVerdict(p, engineId, failed, ename, unstarted);
+    const verdict = retryVerdict(p, engineId, failed, ename, unstarted, planned);
     const retried = verdict !== "done";
     if (verdict === "requeue") {
       // it did not run (see `lb_retry.ts`): back to the queue, no retry used
@@ -371,7 +372,7 @@ export class LoadBalancer {
     } else {
       p.state = "done";
       this.#tasks.delete(msgId);
-      amendFinalError(p, engineId, msgId, error);
+      amendFinalError(p, engineId, msgId, error, planned);
     }
     const auto = this.#auto.get(p.key);
     if (auto?.finished(runMs, this.#waiting(p.key))) this.#setMark(p.key, auto.value);
@@ -416,9 +417,16 @@ export class LoadBalancer {
    * @param unstarted It certainly had not started there: re-queued, no retry spent.
    *   When the task is not retried and engines died under it before, `error` is amended to say
    *   so (see `killed_engines.ts`).
+   * @param planned The engine stopped on purpose: not counted as killed by the task.
    */
-  engineFailed(engineId: EngineId, msgId: MsgId, error: ErrorData, unstarted = false): boolean {
-    return this.#finished(engineId, msgId, true, error, undefined, unstarted); // no run time
+  engineFailed(
+    engineId: EngineId,
+    msgId: MsgId,
+    error: ErrorData,
+    unstarted = false,
+    planned = false,
+  ): boolean {
+    return this.#finished(engineId, msgId, true, error, undefined, unstarted, planned); // no run time
   }
 
   /**

@@ -351,6 +351,20 @@ Deno.test("LoadBalancer: a task under which 3 engines died is not retried again,
   // one death says nothing about the task
   h.submit("r");
   assert.equal(kill("r", () => "died").error.evalue, "died");
+  // engines stopped on purpose are not counted: a task that lost 3 that way still retries
+  h.live.add(6).add(7).add(8).add(9);
+  for (const id of [6, 7, 8, 9]) h.lb.engineAdded(id);
+  h.submit("s", { retries: 5 });
+  const stops = [0, 1, 2].map(() => {
+    const [engine] = h.sent.at(-1)!;
+    h.live.delete(engine);
+    const error = { ename: "EngineError", evalue: "it stopped (SIGTERM)", stack: "" };
+    const retried = h.lb.engineFailed(engine, "s", error, false, true);
+    h.lb.engineRemoved(engine);
+    h.lb.pump();
+    return retried;
+  });
+  assert.deepEqual(stops, [true, true, true]);
 });
 
 Deno.test("LoadBalancer: an engine running a long task takes no more tasks of an automatic mark until it ends", () => {
