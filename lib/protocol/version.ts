@@ -11,7 +11,7 @@ export const IPX_VERSION = "0.1.0";
  * The wire protocol version. Peers with different protocol versions refuse each other at the
  * handshake with a {@linkcode VersionMismatchError} naming both versions.
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4; // 4: codec extension 8 (RemoteRepr)
 
 /** Versions a side announces (overridable for tests). */
 export interface Versions {
