@@ -81,8 +81,11 @@ export function assertKeyUnreachable(o: KeyReachOptions): void {
     ...(o.allowRead ?? []).map((p): [string, string] => ["--allow-read path", p]),
     ...(o.allowWrite ?? []).map((p): [string, string] => ["--allow-write path", p]),
   ];
+  // a profile's security dir holds the key twice (both connection files) and the TLS keys:
+  // nothing in it may be granted; elsewhere, the connection file itself may not be
+  const guarded = /\/security$/.test(secrets) ? secrets : realOrSelf(o.file);
   for (const [what, path] of paths) {
-    if (contains(path, secrets)) {
+    if (contains(path, secrets) || contains(guarded, path)) {
       throw new KeyReachableError(
         `Cannot start engines: user code could reach the connection file ${o.file} (and its ` +
           `key) through the ${what} ${path}; use a data dir and paths that do not contain ` +
