@@ -150,18 +150,23 @@ export function parseIntAtLeast(flag: string, value: string, min: number): numbe
   return n;
 }
 
+/** The controller's ping interval when `--heartbeat-ms` is not given. */
+export const DEFAULT_HEARTBEAT_MS = 500;
+/** The controller's liveness deadline when `--dead-after-ms` is not given. */
+export const DEFAULT_DEAD_AFTER_MS = 1500;
+
 /** `--heartbeat-ms` of `ipx controller` and `ipx cluster start`: flags, help, default. */
 export const HEARTBEAT_OPTION = [
   "--heartbeat-ms <n>",
   "heartbeat interval to engines",
-  "500",
+  String(DEFAULT_HEARTBEAT_MS),
 ] as const;
 
 /** `--dead-after-ms` of `ipx controller` and `ipx cluster start`: flags, help, default. */
 export const DEAD_AFTER_OPTION = [
   "--dead-after-ms <n>",
-  "declare an engine dead after this much silence",
-  "1500",
+  "declare an engine dead after this much silence (at least twice --heartbeat-ms)",
+  String(DEFAULT_DEAD_AFTER_MS),
 ] as const;
 
 /**
@@ -169,12 +174,13 @@ export const DEAD_AFTER_OPTION = [
  *
  * @param o The options' texts (absent: the controller's defaults).
  * @returns The values given, as numbers.
- * @throws {UsageError} For a value that is not an integer of at least 1.
+ * @throws {UsageError} For a value that is not an integer of at least 1, or a deadline under
+ * twice the ping interval.
  */
 export function parseLiveness(
   o: { heartbeatMs?: string; deadAfterMs?: string },
 ): { heartbeatMs?: number; deadAfterMs?: number } {
-  return {
+  const out = {
     ...(o.heartbeatMs !== undefined
       ? { heartbeatMs: parseIntAtLeast("--heartbeat-ms", o.heartbeatMs, 1) }
       : {}),
@@ -182,4 +188,14 @@ export function parseLiveness(
       ? { deadAfterMs: parseIntAtLeast("--dead-after-ms", o.deadAfterMs, 1) }
       : {}),
   };
+  const heartbeat = out.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  const deadAfter = out.deadAfterMs ?? DEFAULT_DEAD_AFTER_MS;
+  if (deadAfter < 2 * heartbeat) {
+    throw new UsageError(
+      `--dead-after-ms (${deadAfter}) must be at least twice --heartbeat-ms (${heartbeat}): ` +
+        "an engine answers one ping per beat, so a shorter deadline would declare healthy " +
+        "engines dead; raise --dead-after-ms or lower --heartbeat-ms",
+    );
+  }
+  return out;
 }

@@ -107,4 +107,23 @@ Deno.test("parseLiveness: --heartbeat-ms and --dead-after-ms are integers of at 
     );
   }
   assert.equal(parseIntAtLeast("--port", "0", 0), 0);
+  // a deadline under two beats would declare healthy engines dead
+  for (
+    const [o, pair] of [
+      [{ heartbeatMs: "2000" }, "(1500) must be at least twice --heartbeat-ms (2000)"],
+      [
+        { heartbeatMs: "500", deadAfterMs: "999" },
+        "(999) must be at least twice --heartbeat-ms (500)",
+      ],
+    ] as const
+  ) {
+    assert.throws(
+      () => parseLiveness(o),
+      (e: Error) => e instanceof UsageError && e.message.startsWith(`--dead-after-ms ${pair}: `),
+    );
+  }
+  assert.deepEqual(parseLiveness({ heartbeatMs: "500", deadAfterMs: "1000" }), {
+    heartbeatMs: 500,
+    deadAfterMs: 1000,
+  });
 });
