@@ -26,6 +26,7 @@ import type {
   TaskResult,
 } from "../protocol/messages.ts";
 import { Resubmissions } from "./resubmissions.ts";
+import { linkLostResult } from "./link_lost.ts";
 import { sizeTasks, tooLargeResult } from "./submit_size.ts";
 import { TaskHandle } from "./task_handle.ts";
 import type { EngineEvent, ResultAnswer, SessionOptions, TaskSpec } from "./session_types.ts";
@@ -278,25 +279,8 @@ export class Session {
     const unsent = new Set(this.#unsent.splice(0).map((t) => t.msgId));
     const lost = this.#fatal.message.replace(/\.$/, "");
     for (const id of this.outstanding) {
-      this.#finish({
-        msgId: id,
-        engineId: this.#tasks.get(id)?.engineId ?? -1,
-        ok: false,
-        error: {
-          ename: "ConnectionError",
-          evalue: unsent.has(id)
-            ? `${lost}. Task ${id} was never sent (the controller was already gone): start ` +
-              `the controller again and submit it again`
-            : `${lost}. Task ${id} may still finish on its engine: start the controller again ` +
-              `on this profile (engines re-attach by themselves), then fetch it with ` +
-              `getResult("${id}") from a new client`,
-          stack: "",
-        },
-        executionCount: 0,
-        submitted: 0,
-        started: 0,
-        completed: Date.now(),
-      });
+      const engineId = this.#tasks.get(id)?.engineId ?? -1;
+      this.#finish(linkLostResult(id, engineId, lost, unsent.has(id)));
     }
   }
 
