@@ -10,6 +10,7 @@ import type { EngineId, Op } from "../protocol/messages.ts";
 import { AsyncResult } from "./async_result.ts";
 import {
   assertPartitionable,
+  chunkWrapper,
   concatEncodedParts,
   concatParts,
   describeGot,
@@ -293,8 +294,7 @@ export class DirectView {
     assertPartitionable(array, "map()");
     const targets = this.resolveTargets();
     const parts = partitionForSending(array as unknown[], targets.length);
-    const wrapper = `(async (chunk) => { const f = ${src}; const out = []; ` +
-      `for (const x of chunk) out.push(await f(x)); return out; })`;
+    const wrapper = chunkWrapper(src);
     const ops: Op[] = parts.map((p) => ({ kind: "apply", fn: wrapper, args: encodeValue([p]) }));
     const handles = this.#session.submit(targets.map((engineId, i) => ({ engineId, op: ops[i]! })));
     return new AsyncResult(

@@ -19,7 +19,7 @@ import {
   functionSource,
   type RemoteFunction,
 } from "./direct_view.ts";
-import { describeGot, type Partitionable } from "./partition.ts";
+import { chunkWrapper, describeGot, type Partitionable } from "./partition.ts";
 import type { Session, TaskSpec } from "./session.ts";
 import type { TaskHandle } from "./task_handle.ts";
 
@@ -408,14 +408,4 @@ export class LoadBalancedView {
 
 function isOptions(v: unknown): v is MapOptions {
   return v !== null && typeof v === "object" && !Array.isArray(v) && !ArrayBuffer.isView(v);
-}
-
-/**
- * Source of a function that applies `fnSource` to each item of a chunk.
- *
- * @param fnSource The per-item function's source.
- */
-export function chunkWrapper(fnSource: string): string {
-  return `(async (chunk) => { const f = ${fnSource}; const out = []; ` +
-    `for (const x of chunk) out.push(await f(x)); return out; })`;
 }

@@ -194,3 +194,15 @@ export function concatEncodedParts(encoded: readonly Uint8Array[]): unknown {
   }
   return out;
 }
+
+/**
+ * Source of a function that applies `fnSource` to each item of a chunk (the task `map` sends
+ * for each chunk, on direct and load-balanced views alike).
+ *
+ * @param fnSource The per-item function's source.
+ * @returns The wrapper's source.
+ */
+export function chunkWrapper(fnSource: string): string {
+  return `(async (chunk) => { const f = ${fnSource}; const out = []; ` +
+    `for (const x of chunk) out.push(await f(x)); return out; })`;
+}
