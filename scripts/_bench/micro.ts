@@ -14,7 +14,7 @@ import { Session } from "node:inspector";
 import { FrameSigner, FrameVerifier } from "../../lib/protocol/auth.ts";
 import { decodeValue, encodeValue } from "../../lib/protocol/codec.ts";
 import { addInterruptChecks, stripFunction } from "../../lib/engine/ts_strip.ts";
-import { chunkWrapper } from "../../lib/client/load_balanced_view.ts";
+import { chunkWrapper } from "../../lib/client/partition.ts";
 
 /**
  * Times `fn` (sync or async) per call after a warm-up.
