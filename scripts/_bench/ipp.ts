@@ -7,6 +7,7 @@
 
 import { fileURLToPath } from "node:url";
 import { DEFAULT_GLIBC_TUNABLES } from "../../lib/engine/allocator_env.ts";
+import { lines } from "../../lib/engine/lines.ts";
 
 const DRIVER = fileURLToPath(new URL("../bench_ipp.py", import.meta.url));
 
@@ -142,16 +143,10 @@ export class IppDriver implements AsyncDisposable {
   }
 }
 
+/** The driver's replies: non-empty lines, trimmed. */
 async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buf = "";
-  for await (const chunk of stream) {
-    buf += decoder.decode(chunk, { stream: true });
-    let i;
-    while ((i = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, i).trim();
-      buf = buf.slice(i + 1);
-      if (line) yield line;
-    }
+  for await (const raw of lines(stream)) {
+    const line = raw.trim();
+    if (line) yield line;
   }
 }
