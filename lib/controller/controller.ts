@@ -38,9 +38,15 @@ import { answerQuery } from "./client_queries.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { type EngineChannel, type EngineEntry, sendToEngine } from "./engine_entry.ts";
 import { EngineRegistry } from "./engine_registry.ts";
-import { ENGINE_ERROR, failedResult, lostInRestart, TASK_LOST } from "./task_errors.ts";
+import {
+  ENGINE_ERROR,
+  failedResult,
+  lostInRestart,
+  refusedError,
+  TASK_LOST,
+} from "./task_errors.ts";
 import { answerTooLarge } from "./too_large.ts";
-import { handlerFor, validateClientMessage } from "./validate.ts";
+import { handlerFor, screenClientMessage, type Screened } from "./validate.ts";
 import { EngineTable } from "./engine_table.ts";
 import { type EngineMessageHandlers, engineMessageHandlers } from "./engine_messages.ts";
 import { LoadBalancer } from "./load_balancer.ts";
@@ -361,11 +367,37 @@ export class Controller {
     channel.send({ type: "engines", engines: this.#engines.infos() });
     const handlers = clientMessageHandlers(this.#clientDeps, clientId, channel);
     const closed = await channel.run((msg) => {
-      validateClientMessage(msg as unknown as { type: string } & Record<string, unknown>);
-      (handlerFor(handlers, msg.type) as (m: ClientToController) => void)(msg);
+      const screened = screenClientMessage(
+        msg as unknown as { type: string } & Record<string, unknown>,
+      );
+      if (screened.refusedTasks.length > 0 || screened.refusedQuery) {
+        this.#refuse(clientId, channel, screened);
+      }
+      if (!screened.handle) return;
+      (handlerFor(handlers, screened.handle.type) as (m: ClientToController) => void)(
+        screened.handle as unknown as ClientToController,
+      );
     });
     this.#clients.delete(clientId);
     this.#log("info", `client ${clientId} disconnected${closed ? `: ${describe(closed)}` : ""}`);
+  }
+
+  /** Answers a client's malformed tasks and query by id; the connection stays up. */
+  #refuse(clientId: number, channel: ClientChannel, screened: Screened): void {
+    const now = this.#clock.now();
+    for (const { msgId, reason } of screened.refusedTasks) {
+      const error = refusedError(reason);
+      channel.send({ type: "result", ...failedResult(msgId, error, -1, { completed: now }) });
+    }
+    const q = screened.refusedQuery;
+    if (q) {
+      channel.send({ type: "reply", reqId: q.reqId, ok: false, error: refusedError(q.reason) });
+    }
+    const first = screened.refusedTasks[0];
+    const what = first
+      ? `${screened.refusedTasks.length} malformed task(s) (first: ${first.msgId}: ${first.reason})`
+      : `a malformed query (${q!.reason})`;
+    this.#log("warn", `client ${clientId}: refused ${what}`);
   }
 
   #query(q: Extract<ClientToController, { type: "query" }>["query"]): unknown {

@@ -118,3 +118,20 @@ export function failedResult(
 export function idInUse(msgId: MsgId): ErrorData {
   return taskError("ValueError", `task id ${msgId} is already in use; every task needs a new id`);
 }
+
+/** A client's task or query the controller refused as malformed. */
+export const PROTOCOL_ERROR = "ProtocolError";
+
+/**
+ * The failure of a task or query the controller refused as malformed: nothing ran.
+ *
+ * @param reason What is wrong with it (from `validate.ts`).
+ */
+export function refusedError(reason: string): ErrorData {
+  return taskError(
+    PROTOCOL_ERROR,
+    `the controller refused it as malformed, so nothing ran: ${reason}. The views of mod.ts ` +
+      `check what they send, so this came from other code building messages, or is a bug in ` +
+      `ipx (please report it with the message above)`,
+  );
+}

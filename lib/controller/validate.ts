@@ -1,7 +1,9 @@
 /**
  * Shape checks of what authenticated peers send, before anything is stored or routed. An
- * authenticated peer can still be buggy (or a fuzzer): a malformed message must close that one
- * connection with a clear reason, never reach the task store or crash the controller.
+ * authenticated peer can still be buggy (or a fuzzer): a malformed message must never reach the
+ * task store or crash the controller. A client's malformed task or query is refused by id with
+ * the reason (see {@linkcode screenClientMessage}); anything else malformed closes that one
+ * connection with a clear reason.
  *
  * @module
  */
@@ -109,6 +111,77 @@ export function validateClientMessage(msg: { type: string } & Record<string, unk
       }
       return;
   }
+}
+
+/** A malformed task of a submit, refused by id (its result says why; nothing ran). */
+export interface RefusedTask {
+  /** The task's id, as the client sent it. */
+  msgId: string;
+  /** What is wrong with it. */
+  reason: string;
+}
+
+/** A client message after {@linkcode screenClientMessage}. */
+export interface Screened {
+  /** What to handle: the message, or a submit of only its well-formed tasks; none if nothing. */
+  handle: ({ type: string } & Record<string, unknown>) | undefined;
+  /** A submit's malformed tasks that carry a usable id. */
+  refusedTasks: RefusedTask[];
+  /** A malformed query whose `reqId` can still be answered. */
+  refusedQuery?: { reqId: number; reason: string };
+}
+
+function isMsgId(v: unknown): v is string {
+  return typeof v === "string" && v.length > 0 && v.length <= MAX_ID_LENGTH;
+}
+
+/**
+ * Screens a client message so that a malformed part is refused by name while the connection
+ * stays up: a submit's bad tasks are answered one by one (its good tasks go on), a bad query
+ * whose `reqId` is usable gets an error reply. Closing the connection would not help that
+ * client: it reconnects and submits its tasks again, and the same refusal would repeat until
+ * its reconnect window ends. Whatever cannot be answered by id (a task without a usable
+ * `msgId`, a stop without a list of ids, an unusable `reqId`) still throws
+ * {@linkcode ProtocolError}, closing that connection.
+ *
+ * @param msg The message as received (its `type` is a string).
+ * @returns What to handle and what to refuse.
+ */
+export function screenClientMessage(msg: { type: string } & Record<string, unknown>): Screened {
+  if (msg.type === "submit" && Array.isArray(msg.tasks)) {
+    const good: unknown[] = [];
+    const refusedTasks: RefusedTask[] = [];
+    for (const t of msg.tasks) {
+      try {
+        validateTask(t);
+        good.push(t);
+      } catch (error) {
+        const msgId = (t as { msgId?: unknown } | null)?.msgId;
+        if (!isMsgId(msgId)) throw error;
+        refusedTasks.push({ msgId, reason: (error as Error).message });
+      }
+    }
+    const handle = refusedTasks.length === 0
+      ? msg
+      : good.length > 0
+      ? { ...msg, tasks: good }
+      : undefined;
+    return { handle, refusedTasks };
+  }
+  if (msg.type === "query" && Number.isSafeInteger(msg.reqId)) {
+    try {
+      validateClientMessage(msg);
+    } catch (error) {
+      return {
+        handle: undefined,
+        refusedTasks: [],
+        refusedQuery: { reqId: msg.reqId as number, reason: (error as Error).message },
+      };
+    }
+    return { handle: msg, refusedTasks: [] };
+  }
+  validateClientMessage(msg);
+  return { handle: msg, refusedTasks: [] };
 }
 
 /**
