@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { StreamName } from "./executor.ts";
 import { exec, failure, value, withExecutor } from "./executor_testing.ts";
+import { IDLE_OUTPUT_HEADER } from "./idle_header.ts";
 
 function collector() {
   const chunks: Array<[StreamName, string]> = [];
@@ -124,5 +125,58 @@ Deno.test("Errors thrown by timers go to stderr and the executor keeps working",
     assert.match(stderr, /Uncaught Error: late boom/);
     assert.match(stderr, /Uncaught \(in promise\) TypeError: rejected/);
     assert.equal(value(await ex.run(exec("3"))), 3);
+  });
+});
+
+/** Waits until a file exists (written by a timer in the Worker once it has printed). */
+async function fileAppears(path: string): Promise<void> {
+  for (;;) {
+    try {
+      await Deno.lstat(path);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+}
+
+Deno.test("Output printed while no op runs is headed as such, once per stream and idle spell", async () => {
+  await withExecutor(async ({ ex, data }) => {
+    const first = collector();
+    // prints now (its own output), and from a timer after it ended
+    await ex.run(
+      exec(
+        "console.log('own');\n" +
+          "setTimeout(() => { console.log('late a'); console.log('late b');" +
+          " Deno.writeTextFileSync('a.flag', '') }, 0); 1",
+      ),
+      first.onStream,
+    );
+    await fileAppears(join(data, "a.flag")); // the timer printed before the next op was sent
+    const second = collector();
+    assert.equal(value(await ex.run(exec("console.log('mine'); 2"), second.onStream)), 2);
+    const all = [...first.chunks, ...second.chunks].map(([n, t]) => `${n}:${t}`);
+    assert.deepEqual(all, [
+      "stdout:own\n",
+      `stdout:${IDLE_OUTPUT_HEADER}`,
+      "stdout:late a\n",
+      "stdout:late b\n",
+      "stdout:mine\n",
+    ]);
+    // a new idle spell gets a new header, on its own stream
+    const third = collector();
+    await ex.run(
+      exec(
+        "setTimeout(() => { console.error('later'); Deno.writeTextFileSync('b.flag', '') }, 0); 3",
+      ),
+      third.onStream,
+    );
+    await fileAppears(join(data, "b.flag"));
+    const fourth = collector();
+    await ex.run(exec("4"), fourth.onStream);
+    assert.deepEqual([...third.chunks, ...fourth.chunks], [
+      ["stderr", IDLE_OUTPUT_HEADER],
+      ["stderr", "later\n"],
+    ]);
   });
 });

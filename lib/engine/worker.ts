@@ -28,6 +28,7 @@ import {
 } from "./console_capture.ts";
 import type { RemoteObject } from "../evaluate/inspector_types.ts";
 import { INSPECTOR_BRIDGE_URL, InspectorBridge } from "./inspector_bridge.ts";
+import { IDLE_OUTPUT_HEADER } from "./idle_header.ts";
 import { BARRIER, FRESH_MS, LAST_STARTED, OUTPUT, OUTPUT_HIGH, RUNNING, STOP } from "./op_slots.ts";
 
 /** An operation as the Worker receives it (code already stripped of types). */
@@ -238,10 +239,13 @@ async function drain(): Promise<void> {
 const inspector = new InspectorBridge();
 
 let current: number | null = null;
+/** Streams that got the idle header since the last op began. */
+const idleHeaded = new Set<StreamName>();
 function reply(message: WorkerReply, transfer: Transferable[] = []): void {
   postToExecutor(message, transfer);
 }
 function sink(name: StreamName, text: string): void {
+  const header = current === null && !idleHeaded.has(name) ? IDLE_OUTPUT_HEADER : "";
   if (stopFlag !== null) {
     // too much output has not left the engine yet: wait for room (see OUTPUT in op_slots.ts),
     // still stopping when asked to
@@ -250,7 +254,11 @@ function sink(name: StreamName, text: string): void {
       atomicsWait(stopFlag, OUTPUT, seen, 50);
       seen = atomicsLoad(stopFlag, OUTPUT);
     }
-    atomicsAdd(stopFlag, OUTPUT, text.length);
+    atomicsAdd(stopFlag, OUTPUT, header.length + text.length);
+  }
+  if (header) {
+    idleHeaded.add(name);
+    reply({ type: "stream", id: null, name, text: header });
   }
   reply({ type: "stream", id: current, name, text });
 }
@@ -430,6 +438,7 @@ function encodeResult(value: unknown, kind: WorkerOp["kind"]): Uint8Array {
 
 async function handle(request: { id: number; op: WorkerOp }): Promise<void> {
   current = request.id;
+  idleHeaded.clear();
   const t0 = clock();
   let outcome: { ok: true; value: Uint8Array } | { ok: false; error: ErrorData };
   const transfer: Transferable[] = [];
