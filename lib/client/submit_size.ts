@@ -99,7 +99,8 @@ export function tooLargeResult(task: SubmitTask, bytes: number, limit: number): 
       ename: "MessageTooLarge",
       evalue: `${what} is ${mib(bytes)} encoded, more than the controller accepts in one ` +
         `message (${mib(limit)}, its --max-frame-mb); it was not sent. Send the data in ` +
-        `smaller parts (scatter, or several pushes of slices)${raiseLimit(limit)}`,
+        `smaller parts: several pushes or scatters of slices, each under ${mib(limit)} per ` +
+        `engine${raiseLimit(limit)}`,
       stack: "",
     },
     executionCount: 0,

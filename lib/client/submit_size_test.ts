@@ -40,7 +40,7 @@ Deno.test("tooLargeResult() says what was too big, the limit, and what to do", (
   assert.equal(r.error?.ename, "MessageTooLarge");
   assert.match(
     r.error!.evalue,
-    /^This push is 3\.0 MiB encoded, more than the controller accepts in one message \(1\.0 MiB, its --max-frame-mb\); it was not sent\. Send the data in smaller parts .*larger --max-frame-mb \(at most 1024\)$/,
+    /^This push is 3\.0 MiB encoded, more than the controller accepts in one message \(1\.0 MiB, its --max-frame-mb\); it was not sent\. Send the data in smaller parts: several pushes or scatters of slices, each under 1\.0 MiB per engine, or .*larger --max-frame-mb \(at most 1024\)$/,
   );
   const apply = tooLargeResult(
     { msgId: "t2", op: { kind: "apply", fn: "f", args: new Uint8Array(0) } },

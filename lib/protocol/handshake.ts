@@ -120,13 +120,16 @@ async function readFirst(
   try {
     return await readRaw(framed, what);
   } catch (error) {
-    if (
-      error instanceof FrameTooLargeError && !isProtected(framed.conn) &&
-      isTlsRecordHeader(error.size)
-    ) {
-      throw await mismatch(error);
-    }
-    throw error;
+    if (!(error instanceof FrameTooLargeError)) throw error;
+    if (!isProtected(framed.conn) && isTlsRecordHeader(error.size)) throw await mismatch(error);
+    // the limit before authentication is fixed: --max-frame-mb does not apply to it
+    throw new ProtocolError(
+      `Frame of ${error.size} bytes exceeds the limit of ${error.limit} bytes before ` +
+        `authentication while waiting for ${what}: handshake messages are small, so the peer ` +
+        `is not an ipx peer, or sent other data before its handshake (this limit is fixed; ` +
+        `--max-frame-mb applies only after the handshake)`,
+      { cause: error },
+    );
   }
 }
 
