@@ -51,6 +51,17 @@ Deno.test("Executor refuses Deno.exit(), process.exit(), close() and signals to 
         `namespace kept after ${code}`,
       );
     }
+    // the refused process.exit() left no trace: no exit code set, no "exit" event
+    assert.deepEqual(
+      value(
+        await ex.run(exec(
+          "const proc = (await import('node:process')).default; let heard = false;\n" +
+            "proc.on('exit', () => { heard = true });\n" +
+            "try { proc.exit(4) } catch {}\n[proc.exitCode ?? null, heard]",
+        )),
+      ),
+      [null, false],
+    );
     const applied = failure(
       await ex.run({ kind: "apply", fn: "() => Deno.exit(3)", args: encodeValue([]) }),
     );

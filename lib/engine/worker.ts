@@ -91,12 +91,15 @@ const clock = performance.now.bind(performance);
 const dateNow = Date.now;
 delete (globalThis as { postMessage?: unknown }).postMessage;
 // Guards against accidents, not a security boundary (a Worker started by user code has the
-// originals; it can only harm its own engine): Deno.exit() (process.exit() calls it) and
+// originals; it can only harm its own engine): Deno.exit(), process.exit() and
 // close() would end this Worker silently, the task would never finish and the engine would
 // queue every later task behind it. `close` stays an ordinary global: user code may name a
 // variable `close` (a price column), which then replaces the guard.
-for (const [owner, name] of [[Deno, "exit"], [globalThis, "close"]] as const) {
-  const what = owner === Deno ? "Deno.exit() (or process.exit())" : "close()";
+// process.exit() is refused itself, before it sets process.exitCode and emits "exit".
+for (
+  const [owner, name] of [[Deno, "exit"], [process, "exit"], [globalThis, "close"]] as const
+) {
+  const what = owner === Deno ? "Deno.exit()" : owner === process ? "process.exit()" : "close()";
   Object.defineProperty(owner, name, {
     value: function refused(): never {
       throw new Deno.errors.NotCapable(
@@ -105,8 +108,8 @@ for (const [owner, name] of [[Deno, "exit"], [globalThis, "close"]] as const) {
           "`client.shutdown({ targets })`",
       );
     },
-    writable: owner !== Deno,
-    configurable: owner !== Deno,
+    writable: owner === globalThis,
+    configurable: owner === globalThis,
   });
 }
 // signals to other processes are denied (no `run` permission), but a process may signal
