@@ -23,6 +23,16 @@ export interface LocalClusterOptions {
   n: number;
   /** Engines' data dir. */
   dataDir: string;
+  /** Extra paths user code may read. */
+  allowRead?: string[];
+  /** Extra paths user code may write. */
+  allowWrite?: string[];
+  /** Network access for user code (`true` = any). */
+  allowNet?: boolean | string[];
+  /** Environment access for user code (`true` = all). */
+  allowEnv?: boolean | string[];
+  /** Heap limit of each engine process (MiB). */
+  maxMemoryMb?: number;
   /** Plain TCP. */
   noTls?: boolean;
   /** No local Unix socket: engines use TCP/TLS. */
@@ -67,7 +77,12 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
   await Deno.mkdir(o.dataDir, { recursive: true });
   const engineFile = profilePaths(o.profile, o.base).engineFile;
   try {
-    assertKeyUnreachable({ file: engineFile, dataDir: o.dataDir });
+    assertKeyUnreachable({
+      file: engineFile,
+      dataDir: o.dataDir,
+      ...(o.allowRead ? { allowRead: o.allowRead } : {}),
+      ...(o.allowWrite ? { allowWrite: o.allowWrite } : {}),
+    });
   } catch (error) {
     if (error instanceof KeyReachableError) throw new UsageError(error.message, { cause: error });
     throw error;
@@ -91,6 +106,11 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
       info: { ...running.info, role: "engine" },
       n: o.n,
       dataDir: o.dataDir,
+      ...(o.allowRead ? { allowRead: o.allowRead } : {}),
+      ...(o.allowWrite ? { allowWrite: o.allowWrite } : {}),
+      ...(o.allowNet !== undefined ? { allowNet: o.allowNet } : {}),
+      ...(o.allowEnv !== undefined ? { allowEnv: o.allowEnv } : {}),
+      ...(o.maxMemoryMb !== undefined ? { maxMemoryMb: o.maxMemoryMb } : {}),
       restart: !!o.restart,
       log: (line) => o.log("info", line),
       logRegistrations: false, // the controller logs them, with host and transport

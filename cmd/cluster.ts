@@ -17,6 +17,12 @@ import { writeFileAtomic } from "../lib/profile/mod.ts";
 import { TLS_OFF_WARNING } from "../lib/controller/tls_off.ts";
 import { openLog } from "./_log.ts";
 import {
+  engineSandbox,
+  engineSandboxArgs,
+  type EngineSandboxCli,
+  withEngineSandboxOptions,
+} from "./_engine_sandbox.ts";
+import {
   DEAD_AFTER_OPTION,
   HEARTBEAT_OPTION,
   HWM_HELP,
@@ -35,6 +41,8 @@ export interface ClusterRecord {
   engineIds: number[];
   enginePids: number[];
   address: string;
+  /** The engines' data dir (absent in records of older versions). */
+  dataDir?: string;
   startedAt: string;
 }
 
@@ -62,7 +70,7 @@ async function waitGone(pids: number[], ms: number): Promise<boolean> {
 }
 
 async function start(
-  o: {
+  o: EngineSandboxCli & {
     n: string;
     profile: string;
     daemon?: boolean;
@@ -85,6 +93,11 @@ async function start(
     return 2;
   }
   const paths = profilePaths(o.profile);
+  // said here, before anything starts (and before a daemon is spawned, whose stderr goes nowhere)
+  const sandbox = await engineSandbox(o, {
+    defaultDataDir: paths.data,
+    keyFile: paths.engineFile,
+  });
   const existing = await readRecord(o.profile);
   if (existing && isProcessAlive(existing.pid)) {
     console.error(
@@ -130,6 +143,7 @@ async function start(
     if (o.maxFrameMb !== undefined) args.push("--max-frame-mb", o.maxFrameMb);
     if (liveness.heartbeatMs) args.push("--heartbeat-ms", String(liveness.heartbeatMs));
     if (liveness.deadAfterMs) args.push("--dead-after-ms", String(liveness.deadAfterMs));
+    args.push(...engineSandboxArgs(sandbox));
     // the daemon logs to its log file itself; it keeps no pipe to this process
     const child = new Deno.Command(Deno.execPath(), {
       args,
@@ -146,7 +160,8 @@ async function start(
       if (rec?.state === "ready" && rec.pid === child.pid) {
         console.log(
           `cluster started in the background: pid ${child.pid}, ${n} engines ` +
-            `(ids ${rec.engineIds.join(",")}) on ${rec.address}; log: ${logPath}`,
+            `(ids ${rec.engineIds.join(",")}) on ${rec.address}, data dir ${sandbox.dataDir}; ` +
+            `log: ${logPath}`,
         );
         child.unref();
         return 0;
@@ -166,7 +181,7 @@ async function start(
   const cluster = await startLocalCluster({
     profile: o.profile,
     n,
-    dataDir: paths.data,
+    ...sandbox,
     noTls: !o.tls,
     noIpc: !o.ipc,
     noDb: !o.db,
@@ -184,6 +199,7 @@ async function start(
     engineIds: cluster.running.controller.engineIds,
     enginePids: cluster.supervisor.pids,
     address: `${cluster.running.info.host}:${cluster.running.info.port}`,
+    dataDir: sandbox.dataDir,
     startedAt: new Date().toISOString(),
   });
   // listen for signals before saying "ready": `ipx cluster stop` may signal right after it
@@ -194,7 +210,7 @@ async function start(
   await writeFileAtomic(clusterFile(o.profile), JSON.stringify(record(), null, 2), 0o600);
   console.log(
     `cluster ready: ${n} engines (ids ${record().engineIds.join(",")}) on ${record().address}, ` +
-      `profile ${o.profile}; stop with Ctrl-C or \`ipx cluster stop --profile ${o.profile}\``,
+      `profile ${o.profile}, data dir ${sandbox.dataDir}; stop with Ctrl-C or \`ipx cluster stop --profile ${o.profile}\``,
   );
   cluster.running.controller.shutdownRequested.then(onSig);
   await stop.promise;
@@ -284,7 +300,7 @@ export function clusterCommand(): Command {
   const cmd = new Command("cluster").description(
     "run a controller and engines locally in one command",
   );
-  cmd.command("start")
+  const startCmd = cmd.command("start")
     .description("start a controller and N engines")
     .option("--n <count>", "number of engines", "2")
     .option("--profile <name>", "profile to use", "default")
@@ -299,7 +315,8 @@ export function clusterCommand(): Command {
     .option("--hwm <n>", HWM_HELP, "auto")
     .option("--max-frame-mb <n>", MAX_FRAME_HELP)
     .option(...HEARTBEAT_OPTION)
-    .option(...DEAD_AFTER_OPTION)
+    .option(...DEAD_AFTER_OPTION);
+  withEngineSandboxOptions(startCmd, "<profile>/data")
     .action(async (o) => {
       Deno.exitCode = await start(o);
     });

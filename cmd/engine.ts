@@ -16,24 +16,21 @@
 
 import { Command } from "commander";
 import { resolve } from "node:path";
-import { assertKeyUnreachable, KeyReachableError } from "../lib/engine/key_reach.ts";
 import { listProfiles, profilePaths } from "../lib/profile/mod.ts";
 import { openLog } from "./_log.ts";
-import { UsageError } from "./_usage.ts";
+import {
+  engineSandbox,
+  type EngineSandboxCli,
+  withEngineSandboxOptions,
+} from "./_engine_sandbox.ts";
 
 /** Options of `ipx engine`, as parsed. */
-export interface EngineCliOptions {
+export interface EngineCliOptions extends EngineSandboxCli {
   profile: string;
   file?: string;
   n: string;
-  dataDir?: string;
   restart?: boolean;
   waitMs: string;
-  allowRead?: string;
-  allowWrite?: string;
-  allowNet?: string | boolean;
-  allowEnv?: string | boolean;
-  maxMemoryMb?: string;
 }
 
 /** Exit codes of `ipx engine`. */
@@ -55,12 +52,6 @@ Exit status (once every engine has ended and none will be restarted):
   ${ENGINE_EXIT_CODES.usage}  usage error (also: a --data-dir or --allow-* path containing the connection
      file's directory, where user code could read the key)`;
 
-function listOpt(v: string | boolean | undefined): boolean | string[] | undefined {
-  if (v === undefined || v === false) return undefined;
-  if (v === true) return true;
-  return v.split(",").filter(Boolean).map((p) => p.includes("/") ? resolve(p) : p);
-}
-
 /**
  * Runs the engine supervisor in the foreground.
  *
@@ -77,39 +68,8 @@ export async function runEngineCommand(o: EngineCliOptions): Promise<number> {
     console.error(`ipx engine: --n must be a positive integer, got ${o.n}`);
     return ENGINE_EXIT_CODES.usage;
   }
-  const maxMemoryMb = o.maxMemoryMb === undefined ? undefined : Number(o.maxMemoryMb);
-  if (maxMemoryMb !== undefined && !(Number.isInteger(maxMemoryMb) && maxMemoryMb >= 16)) {
-    console.error(
-      `ipx engine: --max-memory-mb must be an integer of at least 16, got ${o.maxMemoryMb}`,
-    );
-    return ENGINE_EXIT_CODES.usage;
-  }
-  const dataDir = resolve(o.dataDir ?? paths.data);
-  try {
-    await Deno.mkdir(dataDir, { recursive: true });
-  } catch (error) {
-    const isFile = error instanceof Deno.errors.AlreadyExists;
-    throw new UsageError(
-      `Cannot use --data-dir ${dataDir}: ` +
-        (isFile
-          ? "it exists and is not a directory; give a directory (it is created if missing)"
-          : `${(error as Error).message}; give a directory this user can create and write`),
-    );
-  }
-  const allowRead = listOpt(o.allowRead);
-  const allowWrite = listOpt(o.allowWrite);
-  try {
-    // before waiting for the file: a data dir that exposes the key never will be right
-    assertKeyUnreachable({
-      file,
-      dataDir,
-      ...(Array.isArray(allowRead) ? { allowRead } : {}),
-      ...(Array.isArray(allowWrite) ? { allowWrite } : {}),
-    });
-  } catch (error) {
-    if (error instanceof KeyReachableError) throw new UsageError(error.message, { cause: error });
-    throw error;
-  }
+  // before waiting for the file: a data dir that exposes the key never will be right
+  const sandbox = await engineSandbox(o, { defaultDataDir: paths.data, keyFile: file });
   await Deno.mkdir(paths.log, { recursive: true }).catch(() => {});
   const log = openLog(o.file ? undefined : `${paths.log}/engines.log`);
   // loaded here, not at start: every ipx command loads this file (see main.ts)
@@ -136,8 +96,6 @@ export async function runEngineCommand(o: EngineCliOptions): Promise<number> {
     const { profileWaitError } = await import("../lib/client/profile_hint.ts");
     throw await profileWaitError(error, o.profile, Number(o.waitMs), profilesBefore);
   });
-  const allowNet = listOpt(o.allowNet);
-  const allowEnv = listOpt(o.allowEnv);
   const { exposedKeyWarning } = await import("../lib/protocol/connection_file.ts");
   const exposed = await exposedKeyWarning(file);
   if (exposed) log("warn", exposed);
@@ -145,17 +103,15 @@ export async function runEngineCommand(o: EngineCliOptions): Promise<number> {
     file,
     info,
     n,
-    dataDir,
+    ...sandbox,
     restart: !!o.restart,
-    ...(Array.isArray(allowRead) ? { allowRead } : {}),
-    ...(Array.isArray(allowWrite) ? { allowWrite } : {}),
-    ...(allowNet !== undefined ? { allowNet } : {}),
-    ...(allowEnv !== undefined ? { allowEnv } : {}),
-    ...(maxMemoryMb ? { maxMemoryMb } : {}),
     log: (line) => log("info", line),
   });
   sup.start();
-  log("info", `started ${n} engine process(es) for ${info.host}:${info.port}, data dir ${dataDir}`);
+  log(
+    "info",
+    `started ${n} engine process(es) for ${info.host}:${info.port}, data dir ${sandbox.dataDir}`,
+  );
   let stopRequested = false;
   const stop = () => {
     stopRequested = true;
@@ -182,25 +138,14 @@ export async function runEngineCommand(o: EngineCliOptions): Promise<number> {
 
 /** Builds the `ipx engine` command. */
 export function engineCommand(): Command {
-  return new Command("engine")
+  const cmd = new Command("engine")
     .description("start engine processes that connect to a controller and run code")
     .option("--profile <name>", "profile whose engine file and data dir to use", "default")
     .option("--file <path>", "engine connection file (copied from the controller)")
     .option("--n <count>", "number of engines", "1")
-    .option("--data-dir <dir>", "directory user code may read and write (default: <profile>/data)")
     .option("--restart", "replace engines that die")
-    .option(
-      "--max-memory-mb <n>",
-      "heap limit per engine; an engine past it dies and its tasks fail saying out of memory",
-    )
-    .option("--wait-ms <n>", "how long to wait for the connection file", "30000")
-    .option("--allow-read <paths>", "extra paths user code may read (comma-separated)")
-    .option("--allow-write <paths>", "extra paths user code may write (comma-separated)")
-    .option("--allow-net [hosts]", "let user code use the network (optionally only these hosts)")
-    .option(
-      "--allow-env [names]",
-      "let user code read environment variables (optionally only these)",
-    )
+    .option("--wait-ms <n>", "how long to wait for the connection file", "30000");
+  return withEngineSandboxOptions(cmd, "<profile>/data")
     .addHelpText("after", EXIT_HELP)
     .action(async (o: EngineCliOptions) => {
       Deno.exitCode = await runEngineCommand(o);

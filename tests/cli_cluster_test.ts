@@ -10,8 +10,10 @@ import { processesMatching, runIpx, tempIpxDir } from "./_helpers/ipx_cli.ts";
 async function withDaemonCluster(
   flags: string[],
   fn: (c: { dir: string; profile: string; file: string; client: Client }) => Promise<void>,
+  inDir?: { path: string },
 ): Promise<void> {
-  await using dir = await tempIpxDir();
+  await using own = inDir ? undefined : await tempIpxDir();
+  const dir = inDir ?? own!;
   const started = await runIpx(dir.path, "cluster", "start", "--n", "1", "--daemon", ...flags);
   const profile = `${dir.path}/profile_default`;
   try {
@@ -191,4 +193,66 @@ Deno.test("ipx cluster start --heartbeat-ms / --dead-after-ms set the controller
       await back.promise; // it registers again (with a new id), so the cluster stops cleanly
     },
   );
+});
+
+Deno.test("ipx cluster start --data-dir, --allow-read and --max-memory-mb reach the engines, also as a daemon", async () => {
+  await using dir = await tempIpxDir();
+  const data = `${dir.path}/project-data`;
+  const extra = `${dir.path}/reference`;
+  await Deno.mkdir(data);
+  await Deno.mkdir(extra);
+  await Deno.writeTextFile(`${data}/sample.csv`, "a,b\n1,2\n");
+  await Deno.writeTextFile(`${extra}/notes.txt`, "read-only notes");
+  await withDaemonCluster(
+    ["--data-dir", data, "--allow-read", extra, "--max-memory-mb", "300"],
+    async ({ dir: ipxDir, client }) => {
+      const view = client.directView();
+      // the data dir is the engines' cwd, read and write; the extra path is read only
+      assert.deepEqual(await view.execute("Deno.readTextFileSync('sample.csv')"), ["a,b\n1,2\n"]);
+      assert.deepEqual(
+        await view.execute(`Deno.readTextFileSync(${JSON.stringify(`${extra}/notes.txt`)})`),
+        ["read-only notes"],
+      );
+      await assert.rejects(
+        view.execute(`Deno.writeTextFileSync(${JSON.stringify(`${extra}/x`)}, "no")`),
+        /NotCapable/,
+      );
+      await view.execute("Deno.writeTextFileSync('out.txt', 'written by engine')");
+      assert.equal(await Deno.readTextFile(`${data}/out.txt`), "written by engine");
+      // the heap limit is on every engine process
+      const rec = JSON.parse(
+        await Deno.readTextFile(`${ipxDir}/profile_default/security/ipx-cluster.json`),
+      ) as { enginePids: number[]; dataDir: string };
+      assert.equal(rec.dataDir, data);
+      for (const pid of rec.enginePids) {
+        const cmdline = (await Deno.readTextFile(`/proc/${pid}/cmdline`)).split("\0").join(" ");
+        assert.match(cmdline, /--max-old-space-size=300\b/, cmdline);
+      }
+    },
+    dir,
+  );
+});
+
+Deno.test("ipx cluster start refuses bad sandbox options in one line, exit 2, before anything starts", async () => {
+  await using dir = await tempIpxDir();
+  const security = `${dir.path}/profile_default/security`;
+  for (
+    const [args, message] of [
+      [["--max-memory-mb", "8"], /^ipx: --max-memory-mb must be an integer of at least 16, got 8$/],
+      [
+        ["--data-dir", dir.path],
+        /^ipx: Cannot start engines: user code could reach the connection file .*ipx-engine\.json \(and its key\) through the data dir/,
+      ],
+      [["--allow-read", security], /^ipx: Cannot start engines: .* through the --allow-read path/],
+    ] as const
+  ) {
+    for (const daemon of [[], ["--daemon"]]) {
+      const run = await runIpx(dir.path, "cluster", "start", "--n", "1", ...daemon, ...args);
+      assert.equal(run.code, 2, `${args.join(" ")} ${daemon}: ${run.stdout}${run.stderr}`);
+      assert.equal(run.stderr.trimEnd().split("\n").length, 1, run.stderr);
+      assert.match(run.stderr.trimEnd(), message);
+      assert.equal(run.stdout, "");
+    }
+  }
+  assert.deepEqual(await processesMatching(dir.path), []);
 });
