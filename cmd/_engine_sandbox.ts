@@ -30,6 +30,16 @@ export interface EngineSandboxCli {
   maxMemoryMb?: string;
 }
 
+/** Each sandbox option's key in {@linkcode EngineSandboxCli} and its flag. */
+export const SANDBOX_FLAGS: readonly (readonly [keyof EngineSandboxCli, string])[] = [
+  ["dataDir", "--data-dir"],
+  ["allowRead", "--allow-read"],
+  ["allowWrite", "--allow-write"],
+  ["allowNet", "--allow-net"],
+  ["allowEnv", "--allow-env"],
+  ["maxMemoryMb", "--max-memory-mb"],
+];
+
 /** The sandbox of engines, checked, as the supervisor takes it. */
 export type EngineSandbox =
   & Pick<SupervisorOptions, "dataDir">
@@ -73,14 +83,15 @@ function listOpt(v: string | boolean | undefined): boolean | string[] | undefine
  * Checks the sandbox options and makes the data dir.
  *
  * @param o The options as parsed.
- * @param where The default data dir, and the connection file whose key user code must not reach.
+ * @param where The default data dir, and the connection file whose key user code must not reach
+ *   (none: the caller checks, e.g. `repl --local` against its private profile).
  * @returns The sandbox, with absolute paths.
  * @throws {UsageError} for a bad value, a data dir that cannot be made, or a data dir or path
  *   containing the connection file's directory.
  */
 export async function engineSandbox(
   o: EngineSandboxCli,
-  where: { defaultDataDir: string; keyFile: string },
+  where: { defaultDataDir: string; keyFile?: string },
 ): Promise<EngineSandbox> {
   const maxMemoryMb = o.maxMemoryMb === undefined ? undefined : Number(o.maxMemoryMb);
   if (
@@ -107,12 +118,14 @@ export async function engineSandbox(
   const allowNet = listOpt(o.allowNet);
   const allowEnv = listOpt(o.allowEnv);
   try {
-    assertKeyUnreachable({
-      file: where.keyFile,
-      dataDir,
-      ...(Array.isArray(allowRead) ? { allowRead } : {}),
-      ...(Array.isArray(allowWrite) ? { allowWrite } : {}),
-    });
+    if (where.keyFile !== undefined) {
+      assertKeyUnreachable({
+        file: where.keyFile,
+        dataDir,
+        ...(Array.isArray(allowRead) ? { allowRead } : {}),
+        ...(Array.isArray(allowWrite) ? { allowWrite } : {}),
+      });
+    }
   } catch (error) {
     if (error instanceof KeyReachableError) throw new UsageError(error.message, { cause: error });
     throw error;

@@ -23,13 +23,18 @@ import { replOrigin } from "../lib/repl/repl_origin.ts";
 import { TLS_OFF_WARNING } from "../lib/controller/tls_off.ts";
 import type { LocalCluster } from "./_local_cluster.ts";
 import { UsageError } from "./_usage.ts";
+import {
+  engineSandbox,
+  type EngineSandboxCli,
+  SANDBOX_FLAGS,
+  withEngineSandboxOptions,
+} from "./_engine_sandbox.ts";
 
 /** Options of `ipx repl`, as parsed. */
-export interface ReplCliOptions {
+export interface ReplCliOptions extends EngineSandboxCli {
   profile: string;
   file?: string;
   local?: string;
-  dataDir?: string;
   tls: boolean;
   exitOnError?: boolean;
   verbose?: boolean;
@@ -93,8 +98,12 @@ function parseOptions(o: ReplCliOptions): { n: number | undefined; timeoutMs: nu
     );
   }
   if (o.local === undefined) {
-    if (o.dataDir !== undefined) {
-      throw new UsageError("--data-dir only applies with --local N (engines started by the REPL)");
+    const given = SANDBOX_FLAGS.filter(([key]) => o[key] !== undefined).map(([, flag]) => flag);
+    if (given.length > 0) {
+      throw new UsageError(
+        `${given.join(", ")} only ${given.length > 1 ? "apply" : "applies"} with --local N ` +
+          "(engines started by the REPL); engines of a running cluster take them where they start",
+      );
     }
     return { n: undefined, timeoutMs };
   }
@@ -165,7 +174,8 @@ export async function runReplCommand(o: ReplCliOptions): Promise<number> {
     if (n !== undefined) {
       // the cluster's log reaches stderr only with --verbose: say this one here in any case
       if (!o.tls && !o.verbose) stderr(`ipx repl: WARNING: ${TLS_OFF_WARNING}\n`);
-      const dataDir = resolve(o.dataDir ?? paths.data);
+      // the key of the private profile is kept out of reach below and checked at the start
+      const { dataDir, ...sandbox } = await engineSandbox(o, { defaultDataDir: paths.data });
       base = await privateProfileDir(dataDir, paths);
       log = fileLogger(join(base, "cluster.log"), o.verbose ?? false);
       try {
@@ -174,6 +184,7 @@ export async function runReplCommand(o: ReplCliOptions): Promise<number> {
           base,
           n,
           dataDir,
+          ...sandbox,
           ...(o.tls ? {} : { noTls: true }),
           log,
         });
@@ -225,7 +236,7 @@ export async function runReplCommand(o: ReplCliOptions): Promise<number> {
  * @returns The commander command.
  */
 export function replCommand(): Command {
-  return new Command("repl")
+  const cmd = new Command("repl")
     .description(
       "interactive REPL: local TypeScript plus %px magics on the engines (%help lists them)",
     )
@@ -236,11 +247,11 @@ export function replCommand(): Command {
         "means profile NAME (start line and history), any other keeps the history of --profile",
     )
     .option("--local <n>", "start a private cluster of N engines for this session")
-    .option("--data-dir <dir>", "with --local: the engines' data dir (default: the profile's)")
     .option("--no-tls", "with --local: plain TCP on the loopback")
     .option("--exit-on-error", "when reading a script from stdin: exit 1 at the first failing cell")
     .option("--verbose", "with --local: show the cluster's log on stderr")
-    .option("--timeout <ms>", "bound on connecting to the controller", "10000")
+    .option("--timeout <ms>", "bound on connecting to the controller", "10000");
+  return withEngineSandboxOptions(cmd, "the profile's data dir; with --local only")
     .action(async (o: ReplCliOptions) => {
       Deno.exitCode = await runReplCommand(o);
     });

@@ -152,3 +152,39 @@ Deno.test("startLocalCluster (cluster start, repl --local) refuses a data dir ho
   );
   assert.deepEqual(entries(dir.path), [], "no controller ran: no profile was made");
 });
+
+Deno.test("repl --local takes the engine sandbox options; without --local they are one usage line", async () => {
+  await using dir = await tempIpxDir();
+  const ipxDir = join(dir.path, "ipx");
+  const extra = join(dir.path, "reference");
+  await Deno.mkdir(extra);
+  await Deno.writeTextFile(join(extra, "notes.txt"), "notes");
+  const path = JSON.stringify(join(extra, "notes.txt"));
+  const run = await runReplScript(
+    `%px Deno.readTextFileSync(${path})\n`,
+    ["repl", "--local", "1", "--allow-read", extra],
+    { IPX_DIR: ipxDir },
+  );
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stdout, 'Out[0:1]: "notes"\n');
+  const denied = await runReplScript(`%px Deno.readTextFileSync(${path})\n`, [
+    "repl",
+    "--local",
+    "1",
+  ], { IPX_DIR: ipxDir });
+  assert.match(denied.stdout + denied.stderr, /NotCapable/);
+  const misplaced = await runReplScript("", [
+    "repl",
+    "--allow-read",
+    extra,
+    "--max-memory-mb",
+    "64",
+  ], {
+    IPX_DIR: ipxDir,
+  });
+  assert.equal(misplaced.code, USAGE);
+  assertOneLine(
+    misplaced.stderr,
+    /^ipx: --allow-read, --max-memory-mb only apply with --local N \(engines started by the REPL\)/,
+  );
+});
