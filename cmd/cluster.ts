@@ -178,19 +178,28 @@ async function start(
   const log = openLog(`${paths.log}/cluster.log`, { quiet: false });
   // loaded here, not at start: every ipx command loads this file (see main.ts)
   const { startLocalCluster } = await import("./_local_cluster.ts");
-  const cluster = await startLocalCluster({
-    profile: o.profile,
-    n,
-    ...sandbox,
-    noTls: !o.tls,
-    noIpc: !o.ipc,
-    noDb: !o.db,
-    restart: !!o.restart,
-    hwm,
-    ...(maxFrameBytes !== undefined ? { maxFrameBytes } : {}),
-    ...liveness,
-    log,
-  });
+  let cluster: Awaited<ReturnType<typeof startLocalCluster>>;
+  try {
+    cluster = await startLocalCluster({
+      profile: o.profile,
+      n,
+      ...sandbox,
+      noTls: !o.tls,
+      noIpc: !o.ipc,
+      noDb: !o.db,
+      restart: !!o.restart,
+      hwm,
+      ...(maxFrameBytes !== undefined ? { maxFrameBytes } : {}),
+      ...liveness,
+      log,
+    });
+  } catch (error) {
+    // a standalone controller on this profile: the same exit code as a running cluster
+    if (!(error instanceof AlreadyRunningError)) throw error;
+    log.close();
+    console.error(`ipx cluster start: ${error.message}`);
+    return 10;
+  }
   const record = (): ClusterRecord => ({
     profile: o.profile,
     pid: Deno.pid,

@@ -36,6 +36,10 @@ Deno.test("ipx controller writes 0600 connection files, refuses a second control
         `${controller.child.pid} `,
     ),
   );
+  // in the foreground too: exit 10, as for a running cluster
+  const fg = await runIpx(dir.path, "cluster", "start", "--n", "1");
+  assert.equal(fg.code, 10, fg.stderr);
+  assert.match(fg.stderr, /^ipx cluster start: Cannot start: ipx controller is already running/m);
   const status = await controller.stop("SIGTERM");
   assert.equal(status.code, 0);
   await rejects(Deno.stat(`${sec}/ipx-client.json`), Deno.errors.NotFound);
