@@ -99,10 +99,13 @@ function parseOptions(o: ReplCliOptions): { n: number | undefined; timeoutMs: nu
   }
   if (o.local === undefined) {
     const given = SANDBOX_FLAGS.filter(([key]) => o[key] !== undefined).map(([, flag]) => flag);
+    if (!o.tls) given.push("--no-tls");
+    if (o.verbose) given.push("--verbose");
     if (given.length > 0) {
       throw new UsageError(
         `${given.join(", ")} only ${given.length > 1 ? "apply" : "applies"} with --local N ` +
-          "(engines started by the REPL); engines of a running cluster take them where they start",
+          "(the cluster the REPL starts itself); a running cluster got its settings where it " +
+          "was started",
       );
     }
     return { n: undefined, timeoutMs };
@@ -253,6 +256,8 @@ export function replCommand(): Command {
     .option("--timeout <ms>", "bound on connecting to the controller", "10000");
   return withEngineSandboxOptions(cmd, "the profile's data dir; with --local only")
     .action(async (o: ReplCliOptions) => {
-      Deno.exitCode = await runReplCommand(o);
+      // exit now: a timer or pending promise of a local cell must not keep the REPL running
+      // after `%exit` or the end of input (output is written synchronously)
+      Deno.exit(await runReplCommand(o));
     });
 }

@@ -185,6 +185,11 @@ Deno.test("repl --local takes the engine sandbox options; without --local they a
   assert.equal(misplaced.code, USAGE);
   assertOneLine(
     misplaced.stderr,
-    /^ipx: --allow-read, --max-memory-mb only apply with --local N \(engines started by the REPL\)/,
+    /^ipx: --allow-read, --max-memory-mb only apply with --local N \(the cluster the REPL starts itself\)/,
   );
+  for (const flag of ["--no-tls", "--verbose"]) {
+    const run = await runReplScript("", ["repl", flag], { IPX_DIR: ipxDir });
+    assert.equal(run.code, USAGE, flag);
+    assertOneLine(run.stderr, new RegExp(`^ipx: ${flag} only applies with --local N`));
+  }
 });

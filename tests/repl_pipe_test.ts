@@ -190,6 +190,20 @@ Deno.test("repl reports errors of background code and keeps going", async () => 
   assert.equal(run.code, 0);
 });
 
+Deno.test("a local timer or pending promise does not keep the REPL running after %exit or the end of input", async () => {
+  for (const end of ["%exit\n", ""]) {
+    const started = performance.now();
+    const run = await script(
+      "const iv = setInterval(() => {}, 1000); 1\n" +
+        "const slow = new Promise((r) => setTimeout(r, 60_000)); 2\n" + end,
+    );
+    assert.equal(run.code, 0);
+    assert.equal(run.stdout, "Out[1]: 1\nOut[2]: 2\n");
+    // the script helper has no timeout of its own: a REPL kept alive would hang this test
+    assert.ok(performance.now() - started < 50_000);
+  }
+});
+
 Deno.test("repl runs a %%px cell left open at the end of the input", async () => {
   const run = await script("%%px --targets 1\n6 * 7");
   assert.equal(run.stdout, "Out[1:1]: 42\n");
