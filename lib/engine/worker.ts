@@ -158,7 +158,7 @@ if (nodeRawKill !== undefined) {
 // CacheStorage writes to disk outside the data dir without any permission (disk fill)
 delete (globalThis as { caches?: unknown }).caches;
 
-/** Must equal `INTERRUPT_CHECK` in ts_strip.ts (not imported: the Worker does not load sucrase). */
+/** Must equal `INTERRUPT_CHECK` in lib/evaluate/interrupt_checks.ts (not imported: the Worker does not load sucrase). */
 const INTERRUPT_CHECK = "$ipx$tick";
 
 let stopFlag: Int32Array | null = null;
