@@ -12,9 +12,11 @@ import {
   waitForConnectionFile,
 } from "../protocol/connection_file.ts";
 import { dial } from "../protocol/dial.ts";
-import { TimeoutError } from "../protocol/errors.ts";
+import { ConnectionError, TimeoutError } from "../protocol/errors.ts";
 import type { DbFilter, EngineId, EngineInfo, MsgId } from "../protocol/messages.ts";
+import { TlsError } from "../protocol/tls.ts";
 import type { ByteConn } from "../protocol/transport.ts";
+import { socketMatches } from "../protocol/unix_socket.ts";
 import { IPX_VERSION, PROTOCOL_VERSION } from "../protocol/version.ts";
 import { profilePaths } from "../profile/mod.ts";
 import { AsyncResult } from "./async_result.ts";
@@ -122,10 +124,13 @@ export class Client {
       // re-read the file on reconnects: a restarted controller may have rewritten it
       connect: async () => {
         current = await readConnectionFile(source).catch(() => current);
-        return dial(current, {
+        const target = current;
+        return dial(target, {
           timeoutMs: first ? left() : timeoutMs,
           source,
           ...(options.noIpc ? { noIpc: true } : {}),
+        }).catch((error) => {
+          throw options.noIpc ? error : withSkippedSocket(error, target);
         });
       },
       key: info.key,
@@ -376,4 +381,54 @@ export class Client {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/**
+ * A failed network connect, told that the controller's local socket was never tried because
+ * this program lacks a permission Deno needs to connect to a Unix socket (read and write on its
+ * path, and net): the user may be on the controller's machine, where the socket would have
+ * worked whatever the file's address. Other errors, and failures where no permission was
+ * missing or the socket is seen not to exist here, come back unchanged.
+ */
+function withSkippedSocket(
+  error: unknown,
+  info: Pick<ConnectionInfo, "transport" | "host" | "port" | "tlsCaPem" | "key" | "ipcPath">,
+): unknown {
+  const path = info.ipcPath;
+  if (!(error instanceof ConnectionError) || !path || !socketMatches(info)) return error;
+  const granted = (d: Deno.PermissionDescriptor) => {
+    try {
+      return Deno.permissions.querySync(d).state === "granted";
+    } catch {
+      return false;
+    }
+  };
+  const dir = path.slice(0, path.lastIndexOf("/")) || "/";
+  const canRead = granted({ name: "read", path });
+  const missing = [
+    ...(canRead ? [] : [`--allow-read=${dir}`]),
+    ...(granted({ name: "write", path }) ? [] : [`--allow-write=${dir}`]),
+    ...(granted({ name: "net", host: `unix:${path}` }) ? [] : ["--allow-net"]),
+  ];
+  if (missing.length === 0) return error;
+  let here = false;
+  if (canRead) {
+    try {
+      here = Deno.lstatSync(path).isSocket === true;
+    } catch {
+      // not on this machine: the socket could not have helped
+    }
+    if (!here) return error;
+  }
+  const flags = missing.join(" ");
+  const end = /[.?!]$/.test(error.message) ? " " : ". ";
+  const message = `${error.message}${end}The controller's local socket ${path} was not tried: ` +
+    `Deno connects to a Unix socket only with ${flags}, which this program lacks` +
+    (here
+      ? `; the socket is on this machine, so add ${flags} to this program's \`deno run\``
+      : `; if the controller runs on this machine, add ${flags} to this program's \`deno run\``);
+  const options = { cause: error.cause, ...(error.address ? { address: error.address } : {}) };
+  return error instanceof TlsError
+    ? new TlsError(message, { ...options, reason: error.reason })
+    : new ConnectionError(message, options);
 }
