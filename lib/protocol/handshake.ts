@@ -108,20 +108,39 @@ const SILENT_CONTROLLER = "it accepted the connection but did not answer: it may
   "with a longer timeout";
 
 /**
+ * The peer's first 4 bytes, a TLS record header, as the cause of a transport mismatch (the
+ * {@linkcode FrameTooLargeError} they raised, and its advice to split data, do not apply).
+ */
+function tlsRecordEvidence(declared: number): ProtocolError {
+  const bytes = [24, 16, 8, 0].map((at) =>
+    ((declared >>> at) & 0xff).toString(16).padStart(2, "0")
+  );
+  const kind =
+    ["change_cipher_spec", "alert", "handshake", "application_data"][(declared >>> 24) - 0x14];
+  return new ProtocolError(
+    `the peer's first bytes (${bytes.join(" ")}) are the header of a TLS ${kind} record, not ` +
+      "the length of an ipx frame",
+  );
+}
+
+/**
  * Reads the peer's first handshake message. On a plain connection, a first "frame length" that
  * is really the header of a TLS record means the peer speaks TLS: `mismatch` builds the error to
- * throw instead of a meaningless {@linkcode FrameTooLargeError}.
+ * throw instead of a meaningless {@linkcode FrameTooLargeError}, given the bytes seen as its
+ * cause.
  */
 async function readFirst(
   framed: FramedConn,
   what: string,
-  mismatch: (cause: FrameTooLargeError) => Promise<Error>,
+  mismatch: (cause: ProtocolError) => Promise<Error>,
 ): Promise<HandshakeMsg> {
   try {
     return await readRaw(framed, what);
   } catch (error) {
     if (!(error instanceof FrameTooLargeError)) throw error;
-    if (!isProtected(framed.conn) && isTlsRecordHeader(error.size)) throw await mismatch(error);
+    if (!isProtected(framed.conn) && isTlsRecordHeader(error.size)) {
+      throw await mismatch(tlsRecordEvidence(error.size));
+    }
     // the limit before authentication is fixed: --max-frame-mb does not apply to it
     throw new ProtocolError(
       `Frame of ${error.size} bytes exceeds the limit of ${error.limit} bytes before ` +

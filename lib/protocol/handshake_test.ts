@@ -376,7 +376,13 @@ Deno.test("a plain client answered in TLS is told the controller speaks TLS, not
       await rejects(p, (e: unknown) => {
         assert.ok(e instanceof TransportMismatchError, String(e));
         assert.ok(isPermanentConnectError(e), "engines must stop, not retry");
-        assert.ok(e.cause instanceof FrameTooLargeError);
+        // the cause is the bytes seen, not a frame error advising to split data
+        assert.ok(e.cause instanceof ProtocolError && !(e.cause instanceof FrameTooLargeError));
+        assert.equal(
+          e.cause.message,
+          "the peer's first bytes (15 03 03 00) are the header of a TLS alert record, not the " +
+            "length of an ipx frame",
+        );
         assert.equal(
           e.message,
           `The controller speaks TLS but /p/stale.json says plain TCP ("transport": "tcp"): ` +
@@ -398,6 +404,12 @@ Deno.test("a TLS ClientHello on a plain port is named in the controller's error 
     assert.match(
       e.message,
       /^A client or engine tried TLS on this plain-TCP \(--no-tls\) port: its connection file says "transport": "tls".*give it a fresh connection file from this controller's security dir/,
+    );
+    assert.ok(e.cause instanceof Error);
+    assert.equal(
+      e.cause.message,
+      "the peer's first bytes (16 03 01 02) are the header of a TLS handshake record, not the " +
+        "length of an ipx frame",
     );
     return true;
   });
