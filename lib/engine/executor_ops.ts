@@ -101,7 +101,9 @@ export function explainError(
   engineId: number | undefined,
 ): ErrorData {
   const out = explainDenial(error, policy, engineId);
-  if (out.ename === "ReferenceError" && kind === "apply") {
+  if (/ --cached-only is specified/.test(out.evalue)) {
+    out.evalue = explainUncached(out.evalue, engineId);
+  } else if (out.ename === "ReferenceError" && kind === "apply") {
     out.evalue += "; functions are sent as source, so they cannot capture the client's " +
       "variables; pass values as arguments or push them";
   } else if (out.ename === "ReferenceError" && kind === "pull") {
@@ -119,6 +121,37 @@ export function explainError(
   if (engineId !== undefined) out.engineId = engineId;
   return out;
 }
+/**
+ * Says what to do about an `npm:` import that failed because the package is not in Deno's
+ * cache. Engines run with `--cached-only` (see `engineProcessFlags` in `supervisor.ts`), so they
+ * never download code; a package cached beforehand, with the engines' `DENO_DIR`, loads (checked:
+ * `deno cache --no-lock npm:NAME`, then `dv.clear()`; a Worker keeps a failed import's failure
+ * for that specifier until it is replaced).
+ *
+ * @param evalue Deno's message, e.g. `Failed caching npm package 'lodash@3.10.1'` or `Failed
+ *   loading … for package "lodash"`, then `npm package not found in cache: "lodash",
+ *   --cached-only is specified.`
+ * @param engineId The engine, when known.
+ * @returns The message that replaces it.
+ */
+export function explainUncached(evalue: string, engineId: number | undefined): string {
+  const versioned = /Failed caching npm package '([^']+)'/.exec(evalue)?.[1];
+  const name = /npm package not found in cache: "([^"]+)"/.exec(evalue)?.[1] ??
+    /for package "([^"]+)"/.exec(evalue)?.[1];
+  const spec = versioned ?? name;
+  const what = spec === undefined ? "an npm package" : `npm package "${spec}"`;
+  const command = `deno cache --no-lock npm:${spec ?? "NAME"}`;
+  const engine = engineId === undefined ? "the engine" : `engine ${engineId}`;
+  return `${what} is not in the module cache of ${engine}, and engines never download code ` +
+    `(they run with --cached-only: a download would take data past the sandbox's network ` +
+    `rules). On the engine's machine, as the user running the engines and with their DENO_DIR, ` +
+    `run \`${command}\` (` +
+    (versioned === undefined ? "with the version your import names, if any; " : "") +
+    `ipx's own deno, when ./ipx installed one, is .tools/node_modules/deno/deno in the ipx ` +
+    `folder), then reset the namespace with dv.clear() or restart the engines (a namespace ` +
+    `keeps a failed import until then) and import it again`;
+}
+
 /** The op with its payload bytes (`args`, `ns`) replaced. */
 export function withPayload(op: Op, payload: Uint8Array): Op {
   if (op.kind === "apply") return { ...op, args: payload };
