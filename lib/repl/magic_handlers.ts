@@ -59,6 +59,16 @@ export interface MagicContext {
   showLastPx(groupOutputs: GroupOutputs): Promise<CellResult>;
 }
 
+/**
+ * The ids of a `--targets` list that can never be registered again: missing though a higher id
+ * is registered (ids are given in order and never twice, so their engines have left for good).
+ */
+function goneIds(targets: PxConfig["targets"], live: readonly number[]): number[] {
+  if (targets.kind !== "list") return [];
+  const newest = Math.max(-1, ...live);
+  return targets.items.filter((id) => id >= 0 && id < newest && !live.includes(id));
+}
+
 /** A magic call as the session hands it over. */
 export interface MagicInput {
   /** The magic's table entry. */
@@ -145,9 +155,15 @@ export const MAGIC_HANDLERS: Readonly<Record<MagicName, MagicHandler>> = {
       // at every %px
       ids = undefined;
       if (config.targets.kind !== "all") {
-        warning = `Warning: ${(error as Error).message}. The setting is kept for engines that ` +
-          `register later; until then %px fails (%pxconfig --targets all targets every ` +
-          `engine)\n`;
+        const gone = goneIds(config.targets, ctx.client.ids);
+        warning = `Warning: ${(error as Error).message}. ` +
+          (gone.length === 0
+            ? "The setting is kept for engines that register later; until then %px fails " +
+              "(%pxconfig --targets all targets every engine)\n"
+            : `Engine ids are never given twice and a later engine has registered, so ` +
+              `${gone.length === 1 ? "engine" : "engines"} ${gone.join(",")} will not come back: ` +
+              `pick live ids from %engines (or %pxconfig --targets all for every engine); until ` +
+              `then %px fails\n`);
       }
     }
     ctx.console.write(describePxConfig(config, ids) + "\n" + warning);

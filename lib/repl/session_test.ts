@@ -138,6 +138,26 @@ Deno.test("ReplSession %pxconfig changes the defaults and reports them", async (
   );
 });
 
+Deno.test("ReplSession %pxconfig --targets of an engine that left says its id will not come back", async () => {
+  await using r = await startTestRepl({ engines: 3 });
+  const left = Promise.withResolvers<void>();
+  r.cluster.client.onEngine((e) => {
+    if (e.type === "unregistered" && e.engineId === 1) left.resolve();
+  });
+  await r.cluster.engines[1]!.stop();
+  await left.promise;
+  assert.equal(
+    await r.run("%pxconfig --targets 1"),
+    "%pxconfig: --targets 1 --block --stream --group-outputs engine\n" +
+      "Warning: Cannot target engine 1: it is not registered (engines: 0,2); %engines lists " +
+      "them. Engine ids are never given twice and a later engine has registered, so engine 1 " +
+      "will not come back: pick live ids from %engines (or %pxconfig --targets all for every " +
+      "engine); until then %px fails\n",
+  );
+  // an id past the newest may still be given to an engine that registers later
+  assert.match(await r.run("%pxconfig --targets 5"), /The setting is kept for engines that/);
+});
+
 Deno.test("ReplSession %engines, %help, %exit and bad magics", async () => {
   await using r = await startTestRepl();
   const engines = await r.run("%engines");
