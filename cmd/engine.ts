@@ -92,9 +92,11 @@ export async function runEngineCommand(o: EngineCliOptions): Promise<number> {
       );
     },
   }).catch(async (error) => {
-    if (o.file) throw error;
+    if (o.file) throw await withWaitFlag(error);
     const { profileWaitError } = await import("../lib/client/profile_hint.ts");
-    throw await profileWaitError(error, o.profile, Number(o.waitMs), profilesBefore);
+    throw await withWaitFlag(
+      await profileWaitError(error, o.profile, Number(o.waitMs), profilesBefore),
+    );
   });
   const { exposedKeyWarning } = await import("../lib/protocol/connection_file.ts");
   const exposed = await exposedKeyWarning(file);
@@ -134,6 +136,23 @@ export async function runEngineCommand(o: EngineCliOptions): Promise<number> {
   );
   log.close();
   return code;
+}
+
+/**
+ * A timed-out wait for the connection file advises "a longer timeout" (the wording the library
+ * shares): here that is `--wait-ms`, so name it. Other errors come back unchanged.
+ */
+async function withWaitFlag(error: unknown): Promise<unknown> {
+  const { ConnectionFileError } = await import("../lib/protocol/connection_file.ts");
+  if (!(error instanceof ConnectionFileError) || error.problem !== "timeout") return error;
+  const message = error.message.replace(/allow a longer timeout$/, "wait longer with --wait-ms");
+  if (message === error.message) return error;
+  return new ConnectionFileError(message, {
+    path: error.path,
+    problem: error.problem,
+    cause: error.cause,
+    ...(error.detail !== undefined ? { detail: error.detail } : {}),
+  });
 }
 
 /** Builds the `ipx engine` command. */

@@ -127,6 +127,16 @@ Deno.test("ipx engine --profile with no controller names the profile, or says it
     idle.stderr,
     /ipx: No controller is running for profile "lab": its connection file \S+\/profile_lab\/security\/ipx-engine\.json did not appear within 0\.2 s\. Start one with `ipx controller --profile lab`/,
   );
+  // the longer timeout is named as the flag that sets it, with --file too
+  assert.match(idle.stderr, /, or wait longer with --wait-ms\n/);
+  const missing = `${dir.path}/missing.json`;
+  const absent = await runIpx(dir.path, "engine", "--file", missing, "--wait-ms", "200");
+  assert.equal(absent.code, 1, absent.stderr);
+  assert.match(
+    absent.stderr,
+    /ipx: Timed out after \d+\.\d s waiting for connection file \S+\/missing\.json .*, or wait longer with --wait-ms\n/,
+  );
+  assert.doesNotMatch(idle.stderr + absent.stderr, /longer timeout/);
 });
 
 Deno.test("ipx engine --file with a file that is not a connection file lists what is wrong", async () => {
