@@ -277,6 +277,31 @@ Deno.test("repl --profile connects to a running cluster of that profile", async 
   }
 });
 
+Deno.test("SIGINT stops a local cell that spins (the script goes on); SIGTERM ends the REPL even then", async () => {
+  await using dir = await tempIpxDir();
+  const dataDir = join(dir.path, "engines-data");
+  const tmp = join(dir.path, "tmp");
+  await Deno.mkdir(tmp);
+  await using repl = new ReplChild(["repl", "--local", "1", "--data-dir", dataDir], {
+    IPX_DIR: dir.path,
+    TMPDIR: tmp,
+  });
+  await repl.send("let n = 0; console.log('spinning'); while (true) { try { n++ } catch {} }\n");
+  await repl.waitFor(/spinning\n/);
+  repl.kill("SIGINT");
+  await repl.waitFor(/spinning\nKeyboardInterrupt: the local cell was stopped\n/);
+  // the SIGINT was spent on the cell: the next cells run, the script is not ended
+  await repl.send("n > 0\n%px 'engine alive'\n");
+  await repl.waitFor(/Out\[2\]: true\nOut\[0:1\]: "engine alive"\n/);
+  await repl.send("console.log('again'); for (;;) {}\n");
+  await repl.waitFor(/again\n/);
+  repl.kill("SIGTERM");
+  const status = await repl.exited();
+  assert.deepEqual([status.code, status.signal], [143, null], "it handled SIGTERM itself");
+  assert.deepEqual(await processesMatching(dataDir), []);
+  assert.deepEqual([...Deno.readDirSync(tmp)], [], "the private cluster directory is removed");
+});
+
 Deno.test("repl interrupts a running %px on SIGINT and ends cleanly on SIGTERM", async () => {
   await using dir = await tempIpxDir();
   const dataDir = join(dir.path, "engines-data");

@@ -228,6 +228,39 @@ Deno.test({
   assert.deepEqual(await processesMatching(dataDir), []);
 });
 
+Deno.test({
+  name: "repl on a terminal: Ctrl-C stops a local cell that spins; the engines live on",
+  ignore,
+}, async () => {
+  await using dir = await tempIpxDir();
+  const dataDir = join(dir.path, "data");
+  {
+    await using repl = await startRepl(dir.path, dataDir);
+    await repl.type("%px let kept = 7");
+    await repl.keys("Enter");
+    await repl.waitFor(/In \[2\]: $/);
+    await repl.type("let n = 0; console.log('spinning'); while (true) { try { n++ } catch {} }");
+    await repl.keys("Enter");
+    await repl.waitFor(/^spinning$/m);
+    await repl.keys("C-c");
+    await repl.waitFor(/KeyboardInterrupt: the local cell was stopped\nIn \[3\]: $/);
+    // the local namespace is kept, and the engines never saw the Ctrl-C
+    await repl.type("n > 0");
+    await repl.keys("Enter");
+    await repl.waitFor(/Out\[3\]: true\nIn \[4\]: $/);
+    await repl.type("%px kept");
+    await repl.keys("Enter");
+    await repl.waitFor(/Out\[0:\d+\]: 7\nOut\[1:\d+\]: 7\nIn \[5\]: $/);
+    // keys typed at the prompt are read by the REPL again (Ctrl-C clears the line)
+    await repl.type("half typed");
+    await repl.keys("C-c");
+    await repl.waitFor(/In \[5\]: \^C\nIn \[5\]: $/);
+    await repl.keys("C-d");
+    await repl.waitFor(/\[exited 0\]/);
+  }
+  assert.deepEqual(await processesMatching(dataDir), []);
+});
+
 Deno.test({ name: "repl on a terminal: colours unless NO_COLOR is set", ignore }, async () => {
   await using dir = await tempIpxDir();
   {

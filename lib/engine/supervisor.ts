@@ -357,6 +357,10 @@ export class Supervisor {
         : ["run", "--config", CONFIG, ...engineProcessFlags(o), PROCESS_MAIN, ...engineArgs(o)],
       cwd: o.dataDir,
       stdin: "piped", // never written: it closes when this process ends (see engineArgs)
+      // a session of its own: a Ctrl-C typed in the terminal of `ipx repl --local` or of
+      // `ipx cluster start` reaches only that process, which stops its engines itself (and
+      // engines end with it however it ends, through stdin)
+      detached: true,
       stdout: "piped",
       stderr: "piped",
       // only what Deno needs to find its cache: user code allowed env access sees no more

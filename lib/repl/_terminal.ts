@@ -158,6 +158,22 @@ export class TerminalInput implements LineInput {
   }
 
   /**
+   * While a local cell runs, the terminal turns Ctrl-C into SIGINT (raw mode with signals), so
+   * a cell that spins can be stopped (see `local_interrupt.ts`); after it, plain raw mode again,
+   * where readline reads Ctrl-C as a key.
+   *
+   * @param running Whether a local cell runs now.
+   */
+  localCell(running: boolean): void {
+    if (!Deno.stdin.isTerminal()) return;
+    try {
+      Deno.stdin.setRaw(true, { cbreak: running });
+    } catch {
+      // the terminal went away: the next read says so
+    }
+  }
+
+  /**
    * Records a cell for the up arrow (newest first, an equal older entry removed).
    *
    * @param source The cell's lines joined with `\n`.

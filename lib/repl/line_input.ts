@@ -24,6 +24,13 @@ export interface LineInput {
    * @param source The cell's lines joined with `\n`.
    */
   remember?(source: string): void;
+  /**
+   * A local cell starts (true) or ended (false). A terminal lets Ctrl-C through as a signal
+   * meanwhile: the REPL's thread runs the cell and reads no keys.
+   *
+   * @param running Whether a local cell runs now.
+   */
+  localCell?(running: boolean): void;
 }
 
 /** Reads lines from a byte stream (UTF-8; `\n` or `\r\n` endings; a last line without one). */

@@ -10,7 +10,9 @@
 
 import { Session } from "node:inspector";
 import type { EvalResult, RemoteObject } from "../evaluate/inspector_types.ts";
+import { addInterruptChecks } from "../evaluate/interrupt_checks.ts";
 import { LocalNamespaceError } from "./errors.ts";
+import { LocalInterrupt } from "./local_interrupt.ts";
 import { stripTypes, wrapObjectLiteral } from "./ts_source.ts";
 
 /** A cell's outcome: its value, or what it threw. */
@@ -24,10 +26,17 @@ export class LocalEvaluator implements Disposable {
   #bridge: { value: unknown; result: unknown } = { value: undefined, result: undefined };
   #bridgeId = "";
   #closed = false;
+  #interrupt: LocalInterrupt | undefined;
 
   private constructor() {
     this.#session = new Session();
     this.#session.connect();
+  }
+
+  /** Signals for the cells: Ctrl-C stops a cell's loops (see `local_interrupt.ts`). */
+  get interrupt(): LocalInterrupt {
+    if (!this.#interrupt) throw new Error("the evaluator is closed");
+    return this.#interrupt;
   }
 
   /**
@@ -62,6 +71,10 @@ export class LocalEvaluator implements Disposable {
         );
       }
       ev.#bridgeId = found.result.objectId;
+      ev.#interrupt = await LocalInterrupt.start();
+    } catch (error) {
+      ev.close();
+      throw error;
     } finally {
       delete (globalThis as Record<symbol, unknown>)[key];
     }
@@ -125,17 +138,22 @@ export class LocalEvaluator implements Disposable {
   async evaluate(code: string): Promise<LocalOutcome> {
     let js: string;
     try {
-      js = stripTypes(wrapObjectLiteral(code));
+      js = addInterruptChecks(stripTypes(wrapObjectLiteral(code)));
     } catch (error) {
       return { ok: false, error };
     }
-    const outcome = await this.#post<EvalResult>("Runtime.evaluate", {
-      expression: js,
-      replMode: true,
-      awaitPromise: true,
-      objectGroup: GROUP,
-    });
-    return await this.#settle(outcome);
+    const cell = this.interrupt.begin();
+    try {
+      const outcome = await this.#post<EvalResult>("Runtime.evaluate", {
+        expression: js,
+        replMode: true,
+        awaitPromise: true,
+        objectGroup: GROUP,
+      });
+      return await this.#settle(outcome);
+    } finally {
+      this.interrupt.end(cell);
+    }
   }
 
   /**
@@ -210,6 +228,8 @@ export class LocalEvaluator implements Disposable {
     if (this.#closed) return;
     this.#closed = true;
     this.#session.disconnect();
+    this.#interrupt?.[Symbol.dispose]();
+    this.#interrupt = undefined;
   }
 
   /** Closes the inspector session. */

@@ -100,6 +100,7 @@ export async function runRepl(options: RunReplOptions): Promise<number> {
     console: output,
     palette,
     onCell: (source) => remember(source),
+    localCell: (running) => input.localCell?.(running),
   });
   let history: History | undefined;
   let historyWarned = false;
@@ -149,6 +150,8 @@ export async function runRepl(options: RunReplOptions): Promise<number> {
     stop.resolve(exit);
   };
   const offSignals = onSignals((signal) => {
+    // a SIGINT that already stopped a spinning local cell (see local_interrupt.ts)
+    if (signal === "SIGINT" && evaluator.interrupt.spent()) return;
     if (signal === "SIGINT") {
       if (!session.interrupt() && !interactive) stopWith(130);
       return;

@@ -24,6 +24,7 @@ import {
 } from "./input_reader.ts";
 import { Interrupts } from "./interrupts.ts";
 import type { LocalEvaluator } from "./local_evaluator.ts";
+import { KeyboardInterrupt } from "./local_interrupt.ts";
 import { type CellResult, MAGIC_HANDLERS, type MagicContext } from "./magic_handlers.ts";
 import { findMagic } from "./magic_table.ts";
 import { explainNoEngines } from "./no_engines.ts";
@@ -61,6 +62,11 @@ export interface ReplSessionOptions {
    * a `%%px` cell) once it is read, before it runs: for the history.
    */
   onCell?: (source: string) => void;
+  /**
+   * Called with true before a local cell runs and false after: a terminal lets Ctrl-C through
+   * as a signal meanwhile (the REPL's thread runs the cell, so it reads no keys).
+   */
+  localCell?: (running: boolean) => void;
 }
 
 /** What feeding a line did. */
@@ -239,7 +245,13 @@ export class ReplSession implements MagicContext {
 
   async #runLocal(code: string, number: number): Promise<CellResult> {
     const { evaluator, palette } = this.#o;
-    const raced = await this.#interrupts.race(evaluator.evaluate(code));
+    this.#o.localCell?.(true);
+    let raced;
+    try {
+      raced = await this.#interrupts.race(evaluator.evaluate(code));
+    } finally {
+      this.#o.localCell?.(false);
+    }
     if (!raced.done) {
       this.console.write(
         `${palette.error("KeyboardInterrupt:")} stopped waiting for the local cell ` +
@@ -248,6 +260,10 @@ export class ReplSession implements MagicContext {
       return { failed: true };
     }
     const outcome = raced.value;
+    if (!outcome.ok && outcome.error instanceof KeyboardInterrupt) {
+      this.console.write(`${palette.error("KeyboardInterrupt:")} ${outcome.error.message}\n`);
+      return { failed: true };
+    }
     if (!outcome.ok) {
       this.console.write(formatLocalError(outcome.error, palette));
       return { failed: true };
