@@ -98,7 +98,7 @@ export function renderPxOutcome(
     out += (perEngine.get(s.engineId) ?? "") + resultText(s, options.palette);
   }
   const failed = settled.filter((s) => !s.ok && !wasInterrupted(s)).map((s) => s.engineId);
-  out += formatCompositeSummary(failed, options.palette);
+  out += formatCompositeSummary(failed, options.palette, settled.length);
   const reset = settled.filter(wasInterrupted).map((s) => s.engineId);
   if (reset.length) {
     out += `${options.palette.error("Interrupted:")} the code was stopped; namespace reset on ` +

@@ -61,11 +61,16 @@ Deno.test("renderPxOutcome() leaves streamed outputs out", () => {
   assert.equal(renderPxOutcome([ok(0, 1)], CHUNKS, opts({ streamed: true })), "Out[0:1]: 1\n");
 });
 
-Deno.test("renderPxOutcome() shows one error without a summary, several with one", () => {
+Deno.test("renderPxOutcome() sums up errors of a cell run on several engines, not on one", () => {
   const stack = "Error: boom\n    at <anonymous>:1:7";
   assert.equal(
     renderPxOutcome([ok(0, 1), fail(1, "Error", "boom", stack)], [], opts()),
-    "Out[0:1]: 1\n[1:execute] Error: boom\n    at <anonymous>:1:7\n",
+    "Out[0:1]: 1\n[1:execute] Error: boom\n    at <anonymous>:1:7\n" +
+      "CompositeError: 1 error on engine 1\n",
+  );
+  assert.equal(
+    renderPxOutcome([fail(1, "Error", "boom", stack)], [], opts()),
+    "[1:execute] Error: boom\n    at <anonymous>:1:7\n",
   );
   const three = renderPxOutcome(
     [fail(0, "Error", "boom", stack), fail(1, "Error", "boom", stack), fail(2, "X", "y")],

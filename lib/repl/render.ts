@@ -6,7 +6,8 @@
  * - `Out[EID:N]: value` for an engine result (N = the engine's execution count), `Out[n]: value`
  *   for a local one; `undefined` shows nothing.
  * - `[EID:execute] Name: message` and the remote stack for an engine error; two or more
- *   failed engines end with `CompositeError: 3 errors on engines 0,1,2`.
+ *   failed engines end with `CompositeError: 3 errors on engines 0,1,2` (one failure of a cell
+ *   run on several: `CompositeError: 1 error on engine 3`).
  *
  * @module
  */
@@ -68,17 +69,25 @@ export function formatRemoteError(error: ShownError, palette: Palette): string {
 }
 
 /**
- * The summary after two or more engine errors.
+ * The summary after engine errors of a cell that ran on several engines (as ipyparallel raises
+ * a `CompositeError` for any failure of a multi-engine call).
  *
  * @param engineIds The engines that failed, in order.
  * @param palette Colours.
- * @returns `CompositeError: N errors on engines a,b,…`, or "" for fewer than two.
+ * @param ranOn How many engines the cell ran on. @default engineIds.length
+ * @returns `CompositeError: N errors on engines a,b,…` (`1 error on engine a`), or "" when
+ *   nothing failed or the cell ran on one engine.
  */
-export function formatCompositeSummary(engineIds: readonly number[], palette: Palette): string {
-  if (engineIds.length < 2) return "";
-  return `${palette.error("CompositeError:")} ${engineIds.length} errors on engines ${
-    engineIds.join(",")
-  }\n`;
+export function formatCompositeSummary(
+  engineIds: readonly number[],
+  palette: Palette,
+  ranOn = engineIds.length,
+): string {
+  if (engineIds.length === 0 || ranOn < 2) return "";
+  const what = engineIds.length === 1
+    ? `1 error on engine ${engineIds[0]}`
+    : `${engineIds.length} errors on engines ${engineIds.join(",")}`;
+  return `${palette.error("CompositeError:")} ${what}\n`;
 }
 
 /**

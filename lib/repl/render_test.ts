@@ -36,9 +36,11 @@ Deno.test("formatRemoteError() heads with [EID:execute] and keeps the user's fra
   );
 });
 
-Deno.test("formatCompositeSummary() needs two or more errors", () => {
+Deno.test("formatCompositeSummary() sums up the errors of a cell run on several engines", () => {
   assert.equal(formatCompositeSummary([0, 1, 2], P), "CompositeError: 3 errors on engines 0,1,2\n");
-  assert.equal(formatCompositeSummary([4], P), "");
+  assert.equal(formatCompositeSummary([3], P, 4), "CompositeError: 1 error on engine 3\n");
+  assert.equal(formatCompositeSummary([4], P), "", "one engine ran it: its error says it all");
+  assert.equal(formatCompositeSummary([], P, 4), "");
 });
 
 Deno.test("formatLocalError() shows Uncaught errors without REPL frames", () => {
