@@ -80,7 +80,9 @@ export function readLine(
 ): ReadStep {
   const p = state.pending;
   if (p.kind === "cell") {
-    if (line.trim() === "") {
+    // an empty line ends the body, unless the code so far is unfinished (an open bracket, a
+    // function whose body has a blank line): then it is part of the code, as for local cells
+    if (line.trim() === "" && !isIncomplete(p.lines.join("\n"))) {
       const cell: Cell = { kind: "magic", name: p.name, rest: p.rest, body: p.lines.join("\n") };
       return { state: { ...state, pending: NONE }, cell };
     }

@@ -95,6 +95,14 @@ Deno.test("promptText() shows the cell number, the mode and continuation", () =>
   assert.equal(promptText(feed(["(", ""], auto).state, 12).length, "[autopx] In [12]: ".length);
 });
 
+Deno.test("readLine() keeps an empty line inside unfinished %%px code in the body", () => {
+  const { cells } = feed(["%%px -t 0", "function ff() {", "", "  return 1", "}", "ff()", "", "2"]);
+  assert.deepEqual(cells, [
+    { kind: "magic", name: "%%px", rest: "-t 0", body: "function ff() {\n\n  return 1\n}\nff()" },
+    { kind: "code", where: "local", code: "2" },
+  ]);
+});
+
 Deno.test("typingEngineCode() is true in %%px bodies and in autopx mode", () => {
   assert.equal(typingEngineCode(INITIAL_READER_STATE), false);
   assert.equal(typingEngineCode(feed(["%%px"]).state), true);
