@@ -65,6 +65,23 @@ Deno.test("ipx engine exits 0 when the controller shuts the cluster down", async
   assert.equal((await exitWithin(cluster.controller, EXIT_BOUND_MS)).code, 0);
 });
 
+Deno.test("ipx engine --restart does not replace engines the controller shut down, and says stopped, not died", async () => {
+  await using cluster = await startProcessCluster({ engines: 2, restart: true });
+  await cluster.engines.waitFor(REGISTERED);
+  await cluster.engines.waitFor(REGISTERED);
+  const client = await cluster.connect();
+  await client.waitForEngines(2);
+  await client.shutdown({ targets: [0] });
+  await cluster.engines.waitFor(/engine 0 \(pid \d+\) stopped: the controller shut it down/);
+  await client.shutdown({ controller: true });
+  const status = await exitWithin(cluster.engines, EXIT_BOUND_MS);
+  assert.equal(status.code, 0, cluster.engines.output);
+  const out = cluster.engines.output;
+  assert.doesNotMatch(out, /starting a replacement engine/);
+  assert.doesNotMatch(out, /died: exit code 0/);
+  assert.match(out, /all engines stopped$/m);
+});
+
 Deno.test("ipx engine exits 0 when stopped with SIGTERM", async () => {
   await using cluster = await startProcessCluster({ engines: 1 });
   await cluster.engines.waitFor(REGISTERED);

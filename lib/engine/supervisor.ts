@@ -408,11 +408,19 @@ export class Supervisor {
       await Promise.allSettled([out, err]);
       this.#slots.delete(slot);
       const how = describeExit(status, slot.tail);
+      const name = `engine ${slot.engineId ?? "(unregistered)"} (pid ${child.pid})`;
       if (!this.#stopping) {
-        o.log(`engine ${slot.engineId ?? "(unregistered)"} (pid ${child.pid}) died: ${how}`);
+        // exit code 0: it was stopped on purpose (a controller shutdown, a signal to it)
+        o.log(
+          status.success
+            ? `${name} stopped: the controller shut it down (or it was signalled to stop)`
+            : `${name} died: ${how}`,
+        );
       }
       o.onExit?.(slot.engineId, child.pid, how);
-      if (o.restart && !this.#stopping && status.code !== 3 && status.code !== 4) {
+      if (
+        o.restart && !this.#stopping && !status.success && status.code !== 3 && status.code !== 4
+      ) {
         // a crash loop (engines dying before they even register) backs off; an engine that
         // worked and then died is replaced at once
         this.#restartLater(
