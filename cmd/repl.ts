@@ -23,6 +23,7 @@ import { replOrigin } from "../lib/repl/repl_origin.ts";
 import { TLS_OFF_WARNING } from "../lib/controller/tls_off.ts";
 import type { LocalCluster } from "./_local_cluster.ts";
 import { UsageError } from "./_usage.ts";
+import { removeStaleReplDirs } from "./_stale_repl_dirs.ts";
 import {
   engineSandbox,
   type EngineSandboxCli,
@@ -133,6 +134,9 @@ function parseOptions(o: ReplCliOptions): { n: number | undefined; timeoutMs: nu
  */
 async function privateProfileDir(dataDir: string, paths: ProfilePaths): Promise<string> {
   const tmp = await Deno.makeTempDir({ prefix: "ipx-repl-" });
+  // leftovers of REPLs that were killed (SIGKILL) and could not remove theirs
+  await removeStaleReplDirs(dirname(tmp), "ipx-repl-");
+  await removeStaleReplDirs(paths.dir, ".ipx-repl-");
   if (!contains(dataDir, tmp)) return tmp;
   await Deno.remove(tmp, { recursive: true });
   if (!contains(dataDir, paths.dir)) {

@@ -193,3 +193,24 @@ Deno.test("repl --local takes the engine sandbox options; without --local they a
     assertOneLine(run.stderr, new RegExp(`^ipx: ${flag} only applies with --local N`));
   }
 });
+
+Deno.test("repl --local removes the private dir a SIGKILLed REPL left behind", async () => {
+  await using dir = await tempIpxDir();
+  const tmp = join(dir.path, "tmp");
+  const left = join(tmp, "ipx-repl-killedearlier");
+  await Deno.mkdir(join(left, "profile_default"), { recursive: true });
+  const gone = new Deno.Command("true").spawn();
+  await gone.status;
+  await Deno.writeTextFile(
+    join(left, "profile_default", "ipx-controller.pid"),
+    JSON.stringify({ pid: gone.pid, hostname: Deno.hostname(), startedAt: "2026-01-01T00:00:00Z" }),
+  );
+  const then = new Date(Date.now() - 3_600_000);
+  await Deno.utime(left, then, then);
+  const run = await runReplScript("%exit\n", ["repl", "--local", "1"], {
+    IPX_DIR: join(dir.path, "ipx"),
+    TMPDIR: tmp,
+  });
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(entries(tmp), [], "the leftover and the REPL's own dir are gone");
+});

@@ -241,6 +241,18 @@ function isHolderAlive(holder: PidFileInfo): boolean {
   return isProcessAlive(holder.pid);
 }
 
+/**
+ * Whether the process that wrote a pid file still runs (on another host: assumed to).
+ *
+ * @param path The pid file.
+ * @returns true or false; undefined when there is no such file or it cannot be read as one.
+ */
+export async function pidFileHolderAlive(path: string): Promise<boolean | undefined> {
+  const text = await readLockText(path);
+  const holder = text === undefined ? undefined : parsePidFile(text);
+  return holder === undefined ? undefined : isHolderAlive(holder);
+}
+
 /** Accepts our JSON format and, for hand-made files, a bare pid. */
 function parsePidFile(text: string): PidFileInfo | undefined {
   const trimmed = text.trim();
