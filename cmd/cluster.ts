@@ -159,7 +159,7 @@ async function start(
       const rec = await readRecord(o.profile);
       if (rec?.state === "ready" && rec.pid === child.pid) {
         console.log(
-          `cluster started in the background: pid ${child.pid}, ${n} engines ` +
+          `cluster started in the background: pid ${child.pid}, ${engines(n)} ` +
             `(ids ${rec.engineIds.join(",")}) on ${rec.address}, data dir ${sandbox.dataDir}; ` +
             `log: ${logPath}`,
         );
@@ -218,7 +218,7 @@ async function start(
   Deno.addSignalListener("SIGTERM", onSig);
   await writeFileAtomic(clusterFile(o.profile), JSON.stringify(record(), null, 2), 0o600);
   console.log(
-    `cluster ready: ${n} engines (ids ${record().engineIds.join(",")}) on ${record().address}, ` +
+    `cluster ready: ${engines(n)} (ids ${record().engineIds.join(",")}) on ${record().address}, ` +
       `profile ${o.profile}, data dir ${sandbox.dataDir}; stop with Ctrl-C or \`ipx cluster stop --profile ${o.profile}\``,
   );
   cluster.running.controller.shutdownRequested.then(onSig);
@@ -240,6 +240,9 @@ async function stop(o: { profile: string }): Promise<number> {
     console.error(`ipx cluster stop: no cluster is running for profile "${o.profile}"`);
     return 11;
   }
+  // counted before the stop: an engine that died earlier is not one this stop ended
+  const alive = rec.enginePids.filter((p) => isProcessAlive(p)).length;
+  const gone = rec.enginePids.length - alive;
   Deno.kill(rec.pid, "SIGTERM");
   const all = [rec.pid, ...rec.enginePids];
   if (!(await waitGone(all, 10_000))) {
@@ -251,10 +254,18 @@ async function stop(o: { profile: string }): Promise<number> {
     await waitGone(all, 5000);
   }
   await Deno.remove(clusterFile(o.profile)).catch(() => {});
-  console.log(
-    `cluster for profile "${o.profile}" stopped (pid ${rec.pid} and ${rec.enginePids.length} engines)`,
-  );
+  const what = gone === 0
+    ? `pid ${rec.pid} and ${engines(alive)}`
+    : alive === 0
+    ? `pid ${rec.pid}; its ${engines(gone)} had already exited`
+    : `pid ${rec.pid} and ${engines(alive)}; ${engines(gone)} had already exited`;
+  console.log(`cluster for profile "${o.profile}" stopped (${what})`);
   return 0;
+}
+
+/** `1 engine`, `2 engines`. */
+function engines(n: number): string {
+  return `${n} engine${n === 1 ? "" : "s"}`;
 }
 
 /** How long `cluster list` waits for a running controller to say which engines it has. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Client } from "../mod.ts";
 import { allocatorEnv } from "../lib/engine/allocator_env.ts";
-import { processesMatching, runIpx, tempIpxDir } from "./_helpers/ipx_cli.ts";
+import { IpxProcess, processesMatching, runIpx, tempIpxDir } from "./_helpers/ipx_cli.ts";
 
 /**
  * Runs `fn` with a one-engine daemon cluster started with `flags` and a client of it; stops the
@@ -18,12 +18,17 @@ async function withDaemonCluster(
   const profile = `${dir.path}/profile_default`;
   try {
     assert.equal(started.code, 0, started.stdout + started.stderr);
+    assert.match(started.stdout, /cluster started in the background: pid \d+, 1 engine \(ids 0\)/);
     const file = `${profile}/security/ipx-client.json`;
     await using client = await Client.connect({ file });
     await fn({ dir: dir.path, profile, file, client });
   } finally {
     const stopped = await runIpx(dir.path, "cluster", "stop");
     assert.equal(stopped.code, 0, stopped.stderr);
+    assert.match(
+      stopped.stdout,
+      /stopped \(pid \d+(?: and 1 engine|; its 1 engine had already exited)\)\n/,
+    );
   }
   assert.deepEqual(await processesMatching(dir.path), []);
 }
@@ -75,7 +80,7 @@ Deno.test("ipx cluster start --daemon, list and stop leave no process behind", a
   } finally {
     const stopped = await runIpx(dir.path, "cluster", "stop");
     assert.equal(stopped.code, 0, stopped.stderr);
-    assert.match(stopped.stdout, /stopped/);
+    assert.match(stopped.stdout, /stopped \(pid \d+ and 2 engines\)\n/);
   }
   assert.deepEqual(await processesMatching(dir.path), [], "no process of the cluster is left");
   // one line per registration, and a clean stop is no cause for warnings
@@ -88,6 +93,28 @@ Deno.test("ipx cluster start --daemon, list and stop leave no process behind", a
   const none = await runIpx(dir.path, "cluster", "stop");
   assert.notEqual(none.code, 0);
   assert.match(none.stderr, /no cluster is running/);
+});
+
+Deno.test("ipx cluster says 1 engine, and stop counts only the engines it stopped", async () => {
+  await using dir = await tempIpxDir();
+  await using cluster = new IpxProcess(dir.path, "cluster", "start", "--n", "1");
+  const ready = await cluster.waitFor(/cluster ready: /);
+  assert.match(ready.input!, /cluster ready: 1 engine \(ids 0\) on /);
+  const [row] = JSON.parse((await runIpx(dir.path, "cluster", "list", "--json")).stdout) as {
+    enginePids: number[];
+  }[];
+  await using client = await Client.connect({
+    file: `${dir.path}/profile_default/security/ipx-client.json`,
+  });
+  const left = Promise.withResolvers<void>();
+  client.onEngine((e) => e.type === "unregistered" && left.resolve());
+  Deno.kill(row!.enginePids[0]!, "SIGKILL");
+  await left.promise; // its connection closed: the process has ended
+  const stopped = await runIpx(dir.path, "cluster", "stop");
+  assert.equal(stopped.code, 0, stopped.stderr);
+  assert.match(stopped.stdout, /stopped \(pid \d+; its 1 engine had already exited\)\n/);
+  assert.equal((await cluster.stop()).code, 0, cluster.output);
+  assert.deepEqual(await processesMatching(dir.path), []);
 });
 
 Deno.test("ipx cluster start --no-ipc: engines and clients use TCP/TLS, no socket file", async () => {
