@@ -43,6 +43,9 @@ export const ENGINE_EXIT_CODES = {
   usage: 2,
 } as const;
 
+/** How to wait longer for the connection file, in a timeout's message. */
+const LONGER_WAIT = "wait longer with --wait-ms";
+
 /** What `ipx engine --help` says about how it ends. */
 const EXIT_HELP = `
 Exit status (once every engine has ended and none will be restarted):
@@ -77,6 +80,7 @@ export async function runEngineCommand(o: EngineCliOptions): Promise<number> {
   const { Supervisor } = await import("../lib/engine/supervisor.ts");
   const info = await waitForConnectionFile(file, {
     timeoutMs: Number(o.waitMs),
+    longerWait: LONGER_WAIT,
     onWaiting: (problem) => {
       if (problem.detail === undefined) {
         log("info", `waiting for ${file} to appear (is the controller started?)`);
@@ -92,11 +96,9 @@ export async function runEngineCommand(o: EngineCliOptions): Promise<number> {
       );
     },
   }).catch(async (error) => {
-    if (o.file) throw await withWaitFlag(error);
+    if (o.file) throw error;
     const { profileWaitError } = await import("../lib/client/profile_hint.ts");
-    throw await withWaitFlag(
-      await profileWaitError(error, o.profile, Number(o.waitMs), profilesBefore),
-    );
+    throw await profileWaitError(error, o.profile, Number(o.waitMs), profilesBefore, LONGER_WAIT);
   });
   const { exposedKeyWarning } = await import("../lib/protocol/connection_file.ts");
   const exposed = await exposedKeyWarning(file);
@@ -136,23 +138,6 @@ export async function runEngineCommand(o: EngineCliOptions): Promise<number> {
   );
   log.close();
   return code;
-}
-
-/**
- * A timed-out wait for the connection file advises "a longer timeout" (the wording the library
- * shares): here that is `--wait-ms`, so name it. Other errors come back unchanged.
- */
-async function withWaitFlag(error: unknown): Promise<unknown> {
-  const { ConnectionFileError } = await import("../lib/protocol/connection_file.ts");
-  if (!(error instanceof ConnectionFileError) || error.problem !== "timeout") return error;
-  const message = error.message.replace(/allow a longer timeout$/, "wait longer with --wait-ms");
-  if (message === error.message) return error;
-  return new ConnectionFileError(message, {
-    path: error.path,
-    problem: error.problem,
-    cause: error.cause,
-    ...(error.detail !== undefined ? { detail: error.detail } : {}),
-  });
 }
 
 /** Builds the `ipx engine` command. */

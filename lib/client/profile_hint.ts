@@ -18,6 +18,7 @@ import { ipxDir, listProfiles } from "../profile/mod.ts";
  * @param timeoutMs How long it waited.
  * @param profilesBefore The profiles that existed before the caller created any directory of
  *   its own (`ipx engine` makes the profile's log dir); listed now when absent.
+ * @param longerWait How to wait longer (a command names its flag).
  * @returns The error to throw.
  */
 export async function profileWaitError(
@@ -25,6 +26,7 @@ export async function profileWaitError(
   profile: string,
   timeoutMs: number,
   profilesBefore?: string[],
+  longerWait = "allow a longer timeout",
 ): Promise<unknown> {
   if (
     !(error instanceof ConnectionFileError) || error.problem !== "timeout" ||
@@ -39,7 +41,7 @@ export async function profileWaitError(
   const message = profiles === undefined || profiles.includes(profile)
     ? `No controller is running for profile "${profile}": its connection file ${error.path} ` +
       `did not appear within ${waited}. Start one with ${start}, pass --file (the library: ` +
-      `\`file\`) with the controller's connection file, or allow a longer timeout`
+      `\`file\`) with the controller's connection file, or ${longerWait}`
     : `There is no profile "${profile}" in ${ipxDir()} (${
       profiles.length === 0 ? "it has none" : `profiles there: ${profiles.join(", ")}`
     }), and no controller created it within ${waited}. Check the name and IPX_DIR, or start ` +

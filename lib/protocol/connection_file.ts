@@ -116,6 +116,11 @@ export interface WaitForConnectionFileOptions {
    * @default {100}
    */
   intervalMs?: number;
+  /**
+   * How to wait longer, for the timeout's message (a command names its flag).
+   * @default "allow a longer timeout"
+   */
+  longerWait?: string;
 }
 
 const KEY_BYTES = 32;
@@ -306,6 +311,7 @@ export async function waitForConnectionFile(
   options: WaitForConnectionFileOptions,
 ): Promise<ConnectionInfo> {
   const { timeoutMs, signal, onWaiting, intervalMs = 100 } = options;
+  const longerWait = options.longerWait ?? "allow a longer timeout";
   const started = performance.now();
   let announced: ConnectionFileProblem | undefined;
   while (true) {
@@ -326,7 +332,7 @@ export async function waitForConnectionFile(
           : `${after} ${path} ` +
             `(last problem: ${last.problem}). Start the controller first with \`ipx controller\` ` +
             "(same profile), pass --file (the library: `file`) with the right connection file, " +
-            "or allow a longer timeout",
+            `or ${longerWait}`,
         { path, problem: "timeout", cause: last },
       );
     }
