@@ -7,8 +7,7 @@
 import { type ErrorData, IpxError } from "../protocol/errors.ts";
 
 /** ipx's own stack frames, trimmed from remote traces shown to users. */
-const OWN_FRAME =
-  /\/lib\/(engine|protocol|client|controller)\/|ext:|node:inspector/;
+const OWN_FRAME = /\/lib\/(engine|protocol|client|controller)\/|ext:|node:inspector/;
 
 /**
  * Removes ipx's own frames from a remote stack, keeping the user's.
