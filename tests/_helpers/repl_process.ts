@@ -102,17 +102,35 @@ export class ReplChild implements AsyncDisposable {
   }
 
   /**
-   * Resolves when stdout or stderr matches; rejects if the child exits first.
+   * Resolves when stdout or stderr matches; rejects if the child exits first, or with what it
+   * printed when nothing matched within `timeoutMs` (a wrong expectation must fail, not hang).
    *
    * @param re Pattern, tested against stdout + "\n---\n" + stderr.
+   * @param timeoutMs Bound. @default 120000
    */
-  waitFor(re: RegExp): Promise<void> {
+  waitFor(re: RegExp, timeoutMs = 120_000): Promise<void> {
     const test = () => re.test(`${this.stdout}\n---\n${this.stderr}`);
     if (test()) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.#waiters.push({ test, resolve });
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w.test !== test);
+        reject(
+          new Error(
+            `nothing matched ${re} in ${timeoutMs} ms:\n${this.stdout}\n---\n${this.stderr}`,
+          ),
+        );
+      }, timeoutMs);
+      this.#waiters.push({
+        test,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
       this.child.status.then(() => {
-        if (!test()) reject(new Error(`exited before ${re}:\n${this.stdout}\n---\n${this.stderr}`));
+        if (test()) return;
+        clearTimeout(timer);
+        reject(new Error(`exited before ${re}:\n${this.stdout}\n---\n${this.stderr}`));
       });
     });
   }
