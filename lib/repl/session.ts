@@ -255,7 +255,7 @@ export class ReplSession implements MagicContext {
     if (!raced.done) {
       this.console.write(
         `${palette.error("KeyboardInterrupt:")} stopped waiting for the local cell ` +
-          `(a local cell cannot be stopped; it goes on in the background)\n`,
+          `(it waits on a promise, which cannot be stopped: it goes on in the background)\n`,
       );
       return { failed: true };
     }

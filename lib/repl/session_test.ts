@@ -192,8 +192,8 @@ Deno.test("ReplSession stops waiting for a local cell on Ctrl-C", async () => {
   assert.deepEqual(await fed, { failed: true, exit: false });
   assert.equal(
     r.sink.take(),
-    "KeyboardInterrupt: stopped waiting for the local cell (a local cell cannot be stopped; " +
-      "it goes on in the background)\n",
+    "KeyboardInterrupt: stopped waiting for the local cell (it waits on a promise, which " +
+      "cannot be stopped: it goes on in the background)\n",
   );
   assert.equal(r.session.interrupt(), false);
   assert.equal(await r.run("'next'"), 'Out[2]: "next"\n');
