@@ -149,9 +149,12 @@ Deno.test(
       /In \[\d\]: function tw\(x: number\) \{\n {3}\.\.\.: {3}return 2 \* x\n {3}\.\.\.: \}\n/;
     {
       await using repl = await startRepl(dir.path, dataDir);
+      // typed as a person types: each line after its prompt (lines typed ahead of the prompt,
+      // as in a paste, are echoed by readline where the cursor is, without the `...:`)
       for (const line of ["function tw(x: number) {", "  return 2 * x", "}"]) {
         await repl.type(line);
         await repl.keys("Enter");
+        if (line !== "}") await repl.waitFor(/ {3}\.\.\.: $/);
       }
       await repl.waitFor(cell);
       await repl.waitFor(/In \[2\]: $/);
