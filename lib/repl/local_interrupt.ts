@@ -36,8 +36,8 @@ export class LocalInterrupt implements Disposable {
   #base: number | undefined;
   /** Cells begun so far (the running one's number). */
   #cells = 0;
-  /** SIGINTs the REPL's own listener has been told of. */
-  #seen = 0;
+  /** {@linkcode INTERRUPTS} as it was when the REPL's own listener was last told of a SIGINT. */
+  #handled = 0;
   #previousCheck: PropertyDescriptor | undefined;
 
   private constructor(worker: Worker) {
@@ -107,13 +107,26 @@ export class LocalInterrupt implements Disposable {
 
   /**
    * The REPL's own listener got a SIGINT: was it already spent stopping a local cell? Call it
-   * once per SIGINT the listener gets.
+   * once per call of the listener. While the REPL's thread is blocked, several SIGINTs reach
+   * its listener as one call (the watcher still counts each), so this does not count calls: a
+   * call is spent when a cell stopped on SIGINTs the listener had not yet been told of, and
+   * every call tells it of all SIGINTs the watcher has counted so far.
    *
    * @returns True when a local cell already stopped on it (nothing more to do).
    */
   spent(): boolean {
-    this.#seen++;
-    return this.#seen <= Atomics.load(this.#slots, SPENT);
+    const spent = Atomics.load(this.#slots, SPENT) > this.#handled;
+    this.#handled = Math.max(this.#handled, Atomics.load(this.#slots, INTERRUPTS));
+    return spent;
+  }
+
+  /**
+   * SIGINTs the watching Worker has counted (for diagnostics and tests).
+   *
+   * @returns The count.
+   */
+  interrupts(): number {
+    return Atomics.load(this.#slots, INTERRUPTS);
   }
 
   /** Stops the Worker and removes the check. */
