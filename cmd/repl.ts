@@ -71,7 +71,7 @@ function fileLogger(path: string, verbose: boolean): Logger & { close(): void } 
  */
 function guardSignals(): { received: () => Deno.Signal | undefined; off: () => void } {
   let got: Deno.Signal | undefined;
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
   const listeners = signals.map((s) => [s, () => got ??= s] as const);
   for (const [s, l] of listeners) Deno.addSignalListener(s, l);
   return {

@@ -284,3 +284,42 @@ Deno.test({ name: "repl on a terminal: colours unless NO_COLOR is set", ignore }
     assert.ok(!(await repl.screen(true)).includes("\x1b[3"), "no colour codes");
   }
 });
+
+Deno.test({
+  name:
+    "repl on a terminal: Ctrl-\\ in a local cell ends the REPL cleanly; twice kills a blocked one",
+  ignore,
+}, async () => {
+  await using dir = await tempIpxDir();
+  const dataDir = join(dir.path, "data");
+  {
+    await using repl = await startRepl(dir.path, dataDir);
+    await repl.type("console.log('spinning'); while (true) {}");
+    await repl.keys("Enter");
+    await repl.waitFor(/^spinning$/m);
+    await repl.keys("C-\\");
+    await repl.waitFor(
+      /KeyboardInterrupt: the local cell was stopped\nIn \[2\]: \n\[exited 131\]\n\[tty echo\]/,
+    );
+  }
+  assert.deepEqual(await processesMatching(dataDir), [], "the local engines were stopped");
+  {
+    await using repl = await startRepl(dir.path, dataDir);
+    await repl.type(
+      "console.log('blocked'); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)",
+    );
+    await repl.keys("Enter");
+    await repl.waitFor(/^blocked$/m);
+    await repl.keys("C-\\");
+    await repl.keys("C-\\");
+    await repl.waitFor(
+      /Ctrl-\\ twice while a local cell blocked the REPL: killed it[^]*\[exited 137\]/,
+    );
+  }
+  // the local engines lose their controller with the REPL, and stop on their own
+  const deadline = Date.now() + 60_000;
+  while ((await processesMatching(dataDir)).length > 0) {
+    assert.ok(Date.now() < deadline, "the local engines outlived a killed REPL");
+    await new Promise((r) => setTimeout(r, 100)); // poll interval of ps, not a wait
+  }
+});

@@ -46,16 +46,18 @@ export function writeStderr(text: string): void {
 }
 
 /** Signals that end or interrupt the REPL. */
-export type ReplSignal = "SIGINT" | "SIGTERM" | "SIGHUP";
+export type ReplSignal = "SIGINT" | "SIGTERM" | "SIGHUP" | "SIGQUIT";
 
 /**
- * Listens for SIGINT, SIGTERM and SIGHUP (so they never kill the REPL before it cleans up).
+ * Listens for SIGINT, SIGTERM, SIGHUP and SIGQUIT (so they never kill the REPL before it
+ * cleans up: a Ctrl-\ while a local cell runs, when the terminal passes it as a signal, ends
+ * the REPL as SIGTERM does, not with a core dump that leaves the terminal in raw mode).
  *
  * @param handler Called per signal.
  * @returns Stops listening.
  */
 export function onSignals(handler: (signal: ReplSignal) => void): () => void {
-  const signals: ReplSignal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  const signals: ReplSignal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
   const listeners = signals.map((s) => [s, () => handler(s)] as const);
   for (const [s, l] of listeners) Deno.addSignalListener(s, l);
   return () => {

@@ -1,5 +1,5 @@
 /**
- * Ctrl-C (and SIGTERM, SIGHUP) for a local cell that spins. A local cell runs on the REPL's own
+ * Ctrl-C (and SIGTERM, SIGHUP, SIGQUIT) for a local cell that spins. A local cell runs on the REPL's own
  * thread, so while it is in `while (true) {}` nothing of the REPL runs — not its signal
  * listeners, not the terminal — and the REPL could only be killed. So a local cell's loops
  * call {@linkcode INTERRUPT_CHECK} (see `lib/evaluate/interrupt_checks.ts`), and a small Worker
@@ -19,7 +19,7 @@
 import { INTERRUPT_CHECK } from "../evaluate/interrupt_checks.ts";
 import { INTERRUPTS, SLOT_COUNT, SPENT, STOPS } from "./local_interrupt_slots.ts";
 
-/** Thrown into a local cell stopped by Ctrl-C (or SIGTERM/SIGHUP). */
+/** Thrown into a local cell stopped by Ctrl-C (or SIGTERM/SIGHUP/SIGQUIT). */
 export class KeyboardInterrupt extends Error {
   /** @param message What was stopped. */
   constructor(message = "the local cell was stopped") {

@@ -7,9 +7,11 @@
 
 /** SIGINTs the watcher has seen. */
 export const INTERRUPTS = 0;
-/** Signals that stop a local cell (SIGINT, SIGTERM, SIGHUP) the watcher has seen. */
+/** Signals that stop a local cell (SIGINT, SIGTERM, SIGHUP, SIGQUIT) the watcher has seen. */
 export const STOPS = 1;
 /** {@linkcode INTERRUPTS} as it was when a local cell last stopped on an interrupt. */
 export const SPENT = 2;
+/** SIGQUITs (Ctrl-\ while a local cell runs) the watcher has seen. */
+export const QUITS = 3;
 /** Words in all. */
-export const SLOT_COUNT = 3;
+export const SLOT_COUNT = 4;

@@ -84,7 +84,7 @@ export function formatStartLine(
  *
  * @param options Client, profile, history and seams.
  * @returns The exit code: 0, 1 after a failing cell with `exitOnError`, 130 after SIGINT in
- * script mode, 143/129 after SIGTERM/SIGHUP.
+ * script mode, 143/129/131 after SIGTERM/SIGHUP/SIGQUIT.
  */
 export async function runRepl(options: RunReplOptions): Promise<number> {
   const interactive = options.interactive ?? stdinIsTerminal();
@@ -157,7 +157,7 @@ export async function runRepl(options: RunReplOptions): Promise<number> {
       return;
     }
     session.interrupt();
-    stopWith(signal === "SIGTERM" ? 143 : 129);
+    stopWith(signal === "SIGTERM" ? 143 : signal === "SIGQUIT" ? 131 : 129);
   });
   const offErrors = onBackgroundErrors((thrown) => {
     output.write(`(in the background) ${formatLocalError(thrown, palette)}`);
@@ -170,6 +170,7 @@ export async function runRepl(options: RunReplOptions): Promise<number> {
         stop.promise.then((exit) => ({ exit })),
       ]);
       if ("exit" in next) {
+        if (interactive) output.write("\n"); // end the prompt's line
         code = next.exit;
         break;
       }

@@ -7,7 +7,23 @@
  * @module
  */
 
-import { INTERRUPTS, STOPS } from "./local_interrupt_slots.ts";
+import { INTERRUPTS, QUITS, STOPS } from "./local_interrupt_slots.ts";
+
+/**
+ * The escape from a local cell blocked where no loop check runs (a synchronous wait): the
+ * first SIGQUIT stops loops and ends the REPL as SIGTERM does, but the REPL's thread never
+ * gets to it; a second one kills the process from here, saying so.
+ */
+function quitHard(): void {
+  const text = "\nipx repl: Ctrl-\\ twice while a local cell blocked the REPL: killed it. " +
+    "Local variables are lost; engines started by --local stop on their own. If the terminal " +
+    "no longer echoes what you type, run `reset`.\n";
+  try {
+    Deno.stderr.writeSync(new TextEncoder().encode(text));
+  } finally {
+    Deno.kill(Deno.pid, "SIGKILL");
+  }
+}
 
 const scope = self as unknown as {
   onmessage: ((event: MessageEvent<SharedArrayBuffer>) => void) | null;
@@ -24,5 +40,9 @@ scope.onmessage = (event) => {
   for (const signal of ["SIGTERM", "SIGHUP"] as const) {
     Deno.addSignalListener(signal, () => void Atomics.add(slots, STOPS, 1));
   }
+  Deno.addSignalListener("SIGQUIT", () => {
+    Atomics.add(slots, STOPS, 1);
+    if (Atomics.add(slots, QUITS, 1) >= 1) quitHard();
+  });
   scope.postMessage("listening");
 };

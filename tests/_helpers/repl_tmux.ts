@@ -47,7 +47,8 @@ export class TmuxRepl implements AsyncDisposable {
 
   /**
    * Starts `ipx <args>` in a fresh tmux server. When it exits the pane prints
-   * `[exited CODE]`.
+   * `[exited CODE]` and then `[tty echo]` or `[tty -echo]` (whether it left the terminal
+   * echoing).
    *
    * @param args Arguments, e.g. `["repl", "--local", "2"]`.
    * @param options Environment and size.
@@ -83,7 +84,7 @@ export class TmuxRepl implements AsyncDisposable {
       String(options.width ?? 160),
       "-y",
       String(options.height ?? 50),
-      `${command}; echo "[exited $?]"; exec sleep 600`,
+      `${command}; echo "[exited $?]"; stty -a | grep -o -- " -*echo " | tr -d " " | sed "s/^/[tty /;s/$/]/"; exec sleep 600`,
     );
     await tmux(socket, "set-option", "-g", "history-limit", "5000");
   }
