@@ -46,7 +46,7 @@ import {
   TASK_LOST,
 } from "./task_errors.ts";
 import { answerTooLarge } from "./too_large.ts";
-import { handlerFor, screenClientMessage, type Screened } from "./validate.ts";
+import { describeRefusal, handlerFor, screenClientMessage, type Screened } from "./validate.ts";
 import { EngineTable } from "./engine_table.ts";
 import { type EngineMessageHandlers, engineMessageHandlers } from "./engine_messages.ts";
 import { LoadBalancer } from "./load_balancer.ts";
@@ -393,11 +393,7 @@ export class Controller {
     if (q) {
       channel.send({ type: "reply", reqId: q.reqId, ok: false, error: refusedError(q.reason) });
     }
-    const first = screened.refusedTasks[0];
-    const what = first
-      ? `${screened.refusedTasks.length} malformed task(s) (first: ${first.msgId}: ${first.reason})`
-      : `a malformed query (${q!.reason})`;
-    this.#log("warn", `client ${clientId}: refused ${what}`);
+    this.#log("warn", `client ${clientId}: refused ${describeRefusal(screened)}`);
   }
 
   #query(q: Extract<ClientToController, { type: "query" }>["query"]): unknown {

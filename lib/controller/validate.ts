@@ -18,6 +18,11 @@ function fail(what: string): never {
   throw new ProtocolError(`Malformed message: ${what}`);
 }
 
+/** A task id the controller can index by: a string of 1 to {@linkcode MAX_ID_LENGTH} characters. */
+function isMsgId(v: unknown): v is string {
+  return typeof v === "string" && v.length > 0 && v.length <= MAX_ID_LENGTH;
+}
+
 function isIdList(v: unknown): v is string[] {
   return Array.isArray(v) && v.every((x) => typeof x === "string" && x.length <= MAX_ID_LENGTH);
 }
@@ -34,10 +39,8 @@ function isEngineId(v: unknown): v is number {
 export function validateTask(t: unknown): asserts t is SubmitTask {
   if (t === null || typeof t !== "object") fail("a task is not an object");
   const task = t as Record<string, unknown>;
-  if (
-    typeof task.msgId !== "string" || task.msgId.length === 0 || task.msgId.length > MAX_ID_LENGTH
-  ) {
-    fail("a task's msgId is not a string of 1 to 256 characters");
+  if (!isMsgId(task.msgId)) {
+    fail(`a task's msgId is not a string of 1 to ${MAX_ID_LENGTH} characters`);
   }
   if (task.engineId !== undefined && !isEngineId(task.engineId)) {
     fail("a task's engineId is not an id");
@@ -131,8 +134,20 @@ export interface Screened {
   refusedQuery?: { reqId: number; reason: string };
 }
 
-function isMsgId(v: unknown): v is string {
-  return typeof v === "string" && v.length > 0 && v.length <= MAX_ID_LENGTH;
+/**
+ * What was refused, for the controller's log: the client's task id is quoted (as JSON), so that
+ * an id with a newline in it cannot forge lines of the log.
+ *
+ * @param screened A screened message with something refused.
+ * @returns E.g. `2 malformed task(s) (first: "t1": a task's op is …)`.
+ */
+export function describeRefusal(screened: Screened): string {
+  const first = screened.refusedTasks[0];
+  if (first) {
+    const n = screened.refusedTasks.length;
+    return `${n} malformed task(s) (first: ${JSON.stringify(first.msgId)}: ${first.reason})`;
+  }
+  return `a malformed query (${screened.refusedQuery?.reason ?? "no reason given"})`;
 }
 
 /**

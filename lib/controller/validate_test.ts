@@ -1,6 +1,7 @@
 import assert, { throws } from "node:assert/strict";
 import { ProtocolError } from "../protocol/errors.ts";
 import {
+  describeRefusal,
   handlerFor,
   screenClientMessage,
   validateClientMessage,
@@ -62,4 +63,20 @@ Deno.test("screenClientMessage() answers a bad query by reqId; what has no usabl
   throws(() => screenClientMessage({ type: "submit", tasks: [{ ...good, msgId: "" }] }), /msgId/);
   throws(() => screenClientMessage({ type: "submit", tasks: {} }), /task list/);
   throws(() => screenClientMessage({ type: "abort", msgIds: [1] }), /task ids/);
+});
+
+Deno.test("describeRefusal() quotes the client's task id, so it cannot forge log lines", () => {
+  const screened = screenClientMessage({
+    type: "submit",
+    tasks: [{
+      msgId: "t1\nerror controller: forged",
+      engineId: -1,
+      op: { kind: "execute", code: "" },
+    }],
+  });
+  const line = describeRefusal(screened);
+  assert.ok(!line.includes("\n"), line);
+  assert.match(line, /^1 malformed task\(s\) \(first: "t1\\nerror controller: forged": .*engineId/);
+  const query = screenClientMessage({ type: "query", reqId: 3, query: null });
+  assert.match(describeRefusal(query), /^a malformed query \(.*query without reqId and query\)$/);
 });
