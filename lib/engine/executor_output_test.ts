@@ -130,12 +130,14 @@ Deno.test("Errors thrown by timers go to stderr and the executor keeps working",
 
 /** Waits until a file exists (written by a timer in the Worker once it has printed). */
 async function fileAppears(path: string): Promise<void> {
+  const deadline = Date.now() + 60_000; // fails with a message instead of hanging the suite
   for (;;) {
     try {
       await Deno.lstat(path);
       return;
     } catch {
-      await new Promise((r) => setTimeout(r, 5));
+      if (Date.now() > deadline) throw new Error(`${path} never appeared`);
+      await new Promise((r) => setTimeout(r, 5)); // poll interval, not a wait
     }
   }
 }
