@@ -73,10 +73,19 @@ export function withEngineSandboxOptions(cmd: Command, dataDirHelp: string): Com
     );
 }
 
+/** `--allow-net`/`--allow-env`: all (`true`), or these hosts or names, as given. */
 function listOpt(v: string | boolean | undefined): boolean | string[] | undefined {
   if (v === undefined || v === false) return undefined;
   if (v === true) return true;
-  return v.split(",").filter(Boolean).map((p) => p.includes("/") ? resolve(p) : p);
+  return v.split(",").filter(Boolean);
+}
+
+/**
+ * `--allow-read`/`--allow-write`: paths, each made absolute against the cwd (`notes.txt` too),
+ * so the checks here and the engines (whose cwd is the data dir) see the same path.
+ */
+function pathsOpt(v: string | undefined): string[] | undefined {
+  return v === undefined ? undefined : v.split(",").filter(Boolean).map((p) => resolve(p));
 }
 
 /**
@@ -113,8 +122,8 @@ export async function engineSandbox(
           : `${(error as Error).message}; give a directory this user can create and write`),
     );
   }
-  const allowRead = listOpt(o.allowRead);
-  const allowWrite = listOpt(o.allowWrite);
+  const allowRead = pathsOpt(o.allowRead);
+  const allowWrite = pathsOpt(o.allowWrite);
   const allowNet = listOpt(o.allowNet);
   const allowEnv = listOpt(o.allowEnv);
   try {
@@ -122,8 +131,8 @@ export async function engineSandbox(
       assertKeyUnreachable({
         file: where.keyFile,
         dataDir,
-        ...(Array.isArray(allowRead) ? { allowRead } : {}),
-        ...(Array.isArray(allowWrite) ? { allowWrite } : {}),
+        ...(allowRead ? { allowRead } : {}),
+        ...(allowWrite ? { allowWrite } : {}),
       });
     }
   } catch (error) {
@@ -132,8 +141,8 @@ export async function engineSandbox(
   }
   return {
     dataDir,
-    ...(Array.isArray(allowRead) ? { allowRead } : {}),
-    ...(Array.isArray(allowWrite) ? { allowWrite } : {}),
+    ...(allowRead ? { allowRead } : {}),
+    ...(allowWrite ? { allowWrite } : {}),
     ...(allowNet !== undefined ? { allowNet } : {}),
     ...(allowEnv !== undefined ? { allowEnv } : {}),
     ...(maxMemoryMb !== undefined ? { maxMemoryMb } : {}),
