@@ -7,8 +7,9 @@
  * the engines run as child processes in the profile's data dir, and the cluster's log goes to
  * a file in that temporary directory (and to stderr with `--verbose`). Everything is stopped
  * and removed when the REPL ends, however it ends (a failed start included). The temporary
- * directory holds the cluster's key, so it is never placed inside the engines' data dir (it
- * goes into the profile's dir instead when the data dir contains the temporary dir).
+ * directory holds the cluster's key, so it is never placed inside the engines' data dir or an
+ * extra path granted to user code (it goes into the profile's dir instead when one of those
+ * contains the temporary dir).
  *
  * @module
  */
@@ -25,6 +26,7 @@ import type { LocalCluster } from "./_local_cluster.ts";
 import { UsageError } from "./_usage.ts";
 import { removeStaleReplDirs } from "./_stale_repl_dirs.ts";
 import {
+  type EngineSandbox,
   engineSandbox,
   type EngineSandboxCli,
   SANDBOX_FLAGS,
@@ -121,37 +123,90 @@ function parseOptions(o: ReplCliOptions): { n: number | undefined; timeoutMs: nu
   return { n, timeoutMs };
 }
 
+/** A path granted to user code, with the flag that granted it. */
+interface Granted {
+  /** E.g. `--data-dir`, `--allow-read`. */
+  flag: string;
+  /** The absolute path. */
+  path: string;
+}
+
+/**
+ * Every path user code may read or write, named by its flag.
+ *
+ * @param s The checked sandbox.
+ * @returns The data dir first, then the extra paths.
+ */
+function grantedPaths(s: EngineSandbox): Granted[] {
+  return [
+    { flag: "--data-dir", path: s.dataDir },
+    ...(s.allowRead ?? []).map((path) => ({ flag: "--allow-read", path })),
+    ...(s.allowWrite ?? []).map((path) => ({ flag: "--allow-write", path })),
+  ];
+}
+
 /**
  * Makes the private profile dir of `--local` (its controller's files: the cluster's key among
- * them) where the engines' data dir cannot reach it, so that user code cannot read the key: in
- * the temporary dir (`$TMPDIR`, else `/tmp`) as `ipx-repl-*`, else, when the data dir contains
- * that (e.g. `--data-dir /tmp`), in the profile's dir as `.ipx-repl-*`. The caller removes it.
+ * them) where no path granted to user code (data dir, `--allow-read`, `--allow-write`) can reach
+ * it, so that user code cannot read the key: in the temporary dir (`$TMPDIR`, else `/tmp`) as
+ * `ipx-repl-*`, else, when a granted path contains that (e.g. `--data-dir /tmp` or
+ * `--allow-read /tmp`), in the profile's dir as `.ipx-repl-*`. The caller removes it.
  *
- * @param dataDir The engines' data dir.
+ * @param sandbox The engines' sandbox.
  * @param paths The profile (its dir is the second choice).
  * @returns The new directory (mode 0700).
- * @throws {UsageError} when the data dir contains both places; nothing is left behind then.
+ * @throws {UsageError} when granted paths contain both places, naming them and what to do (the
+ *   message names the temporary dir's parent, which stays); nothing is left behind then.
  */
-async function privateProfileDir(dataDir: string, paths: ProfilePaths): Promise<string> {
+async function privateProfileDir(sandbox: EngineSandbox, paths: ProfilePaths): Promise<string> {
+  const granted = grantedPaths(sandbox);
+  const reaching = (dir: string) => granted.find((g) => contains(g.path, dir));
   const tmp = await Deno.makeTempDir({ prefix: "ipx-repl-" });
   // leftovers of REPLs that were killed (SIGKILL) and could not remove theirs
   await removeStaleReplDirs(dirname(tmp), "ipx-repl-");
   await removeStaleReplDirs(paths.dir, ".ipx-repl-");
-  if (!contains(dataDir, tmp)) return tmp;
+  const inTmp = reaching(tmp);
+  if (!inTmp) return tmp;
   await Deno.remove(tmp, { recursive: true });
-  if (!contains(dataDir, paths.dir)) {
+  let inProfile = reaching(paths.dir);
+  if (!inProfile) {
     await Deno.mkdir(paths.dir, { recursive: true });
-    const inProfile = await Deno.makeTempDir({ dir: paths.dir, prefix: ".ipx-repl-" });
-    if (!contains(dataDir, inProfile)) return inProfile;
-    await Deno.remove(inProfile, { recursive: true });
+    const dir = await Deno.makeTempDir({ dir: paths.dir, prefix: ".ipx-repl-" });
+    inProfile = reaching(dir);
+    if (!inProfile) return dir;
+    await Deno.remove(dir, { recursive: true });
   }
-  throw new UsageError(
-    `Cannot use --data-dir ${dataDir}: it contains both the temporary dir ` +
-      `${dirname(tmp)} and the profile dir ${paths.dir}, where \`ipx repl --local\` keeps ` +
-      `its private cluster's connection files, so user code could read the cluster's key; ` +
-      `give a data dir that contains neither (the default is ${paths.data}), or set TMPDIR ` +
-      `to a directory outside it`,
-  );
+  throw new UsageError(bothReachedMessage(inTmp, inProfile, dirname(tmp), paths));
+}
+
+/**
+ * Why `repl --local` has nowhere to keep its key: granted paths contain both places.
+ *
+ * @param inTmp The granted path containing the temporary dir.
+ * @param inProfile The granted path containing the profile dir.
+ * @param tmp The temporary dir (the parent of `ipx-repl-*`).
+ * @param paths The profile.
+ * @returns What happened and what to do.
+ */
+function bothReachedMessage(
+  inTmp: Granted,
+  inProfile: Granted,
+  tmp: string,
+  paths: ProfilePaths,
+): string {
+  const what = inTmp === inProfile
+    ? `Cannot use ${inTmp.flag} ${inTmp.path}: it contains both the temporary dir ${tmp} and ` +
+      `the profile dir ${paths.dir}`
+    : `Cannot use ${inTmp.flag} ${inTmp.path} with ${inProfile.flag} ${inProfile.path}: the ` +
+      `first contains the temporary dir ${tmp}, the second the profile dir ${paths.dir}`;
+  const instead = inTmp === inProfile && inTmp.flag === "--data-dir"
+    ? `give a data dir that contains neither (the default is ${paths.data})`
+    : inTmp === inProfile
+    ? `give a narrower ${inTmp.flag} path that contains neither`
+    : "give narrower paths";
+  return `${what}, where \`ipx repl --local\` keeps its private cluster's connection files, ` +
+    `so user code could read the cluster's key; ${instead}, or set TMPDIR to a directory ` +
+    `outside ${inTmp === inProfile ? "it" : inTmp.path}`;
 }
 
 /**
@@ -182,8 +237,9 @@ export async function runReplCommand(o: ReplCliOptions): Promise<number> {
       // the cluster's log reaches stderr only with --verbose: say this one here in any case
       if (!o.tls && !o.verbose) stderr(`ipx repl: WARNING: ${TLS_OFF_WARNING}\n`);
       // the key of the private profile is kept out of reach below and checked at the start
-      const { dataDir, ...sandbox } = await engineSandbox(o, { defaultDataDir: paths.data });
-      base = await privateProfileDir(dataDir, paths);
+      const checked = await engineSandbox(o, { defaultDataDir: paths.data });
+      const { dataDir, ...sandbox } = checked;
+      base = await privateProfileDir(checked, paths);
       log = fileLogger(join(base, "cluster.log"), o.verbose ?? false);
       try {
         cluster = await startLocalCluster({
