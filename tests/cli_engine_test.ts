@@ -90,6 +90,24 @@ Deno.test("ipx engine exits 0 when stopped with SIGTERM", async () => {
   assert.doesNotMatch(cluster.engines.output, /died/);
 });
 
+Deno.test("ipx engine whose controller comes back with a new key: the engine exits 3, the supervisor says it died and exits 1", async () => {
+  await using cluster = await startProcessCluster({ engines: 1 });
+  await cluster.engines.waitFor(REGISTERED);
+  // the controller reads its key at start only: without the file, the next one makes a new key
+  await Deno.remove(`${cluster.dir}/profile_default/security/ipx-key`);
+  await cluster.restartController("SIGKILL");
+  const status = await exitWithin(cluster.engines, EXIT_BOUND_MS);
+  const out = cluster.engines.output;
+  assert.equal(status.code, 1, out);
+  assert.match(
+    out,
+    /\[engine 0\] ipx engine: engine 0 reconnected, but the controller's key is no longer the one this engine started with \(the controller was restarted with a new key\); restart the engines so that they read the new key from \S+\/ipx-engine\.json/,
+  );
+  assert.match(out, /engine 0 \(pid \d+\) died: exit code 3 \(could not authenticate/);
+  assert.doesNotMatch(out, /stopped: the controller shut it down/);
+  assert.match(out, /all engines stopped: 1 died and was not replaced/);
+});
+
 Deno.test("ipx engine with a wrong key names ipx-engine.json in every line and exits 1", async () => {
   await using cluster = await startProcessCluster({ engines: 1 });
   const good = `${cluster.dir}/profile_default/security/ipx-engine.json`;

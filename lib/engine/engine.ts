@@ -114,6 +114,7 @@ export class Engine {
   /** @param options Connection, key, executor. */
   constructor(options: EngineOptions) {
     this.#o = options;
+    this.#done.promise.catch(() => {}); // a failure nobody waits for is no unhandled rejection
     // the code Worker's output waits while too much of it has not been sent (op_slots.ts)
     options.executor.outputWritten = () => this.#channel?.written() ?? Promise.resolve();
   }
@@ -123,7 +124,10 @@ export class Engine {
     return this.#id;
   }
 
-  /** Resolves when the engine has stopped (shutdown request or {@linkcode stop}). */
+  /**
+   * Resolves when the engine has stopped (shutdown request or {@linkcode stop}); rejects when,
+   * once registered, it cannot register again and retrying cannot help (a controller's new key).
+   */
   get done(): Promise<void> {
     return this.#done.promise;
   }
@@ -145,7 +149,8 @@ export class Engine {
         if (!settled) first.reject(new ConnectionError("Engine stopped before it registered"));
       },
       (error) => {
-        if (!settled) first.reject(error);
+        if (settled) this.#done.reject(error);
+        else first.reject(error);
         this.#done.resolve();
       },
     );
@@ -166,9 +171,8 @@ export class Engine {
           peer: "controller",
         });
       } catch (error) {
-        if (isPermanentConnectError(error)) {
-          throw error; // wrong key, pin, version or transport: retrying cannot help
-        }
+        // wrong key, pin, version or transport: retrying cannot help
+        if (isPermanentConnectError(error)) throw error;
         const now = performance.now(); // a wall clock may step
         if (!failingSince) failingSince = now;
         const limit = this.#o.giveUpAfterMs ?? 0;

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { ConnectionError, TransportMismatchError } from "../protocol/errors.ts";
+import {
+  AuthenticationError,
+  ConnectionError,
+  TransportMismatchError,
+} from "../protocol/errors.ts";
 import { generateKey } from "../protocol/auth.ts";
 import { serverHandshake } from "../protocol/handshake.ts";
 import { memoryPair } from "../protocol/memory_transport.ts";
@@ -90,4 +94,46 @@ Deno.test("an engine whose controller's pings stop coming beats on its own, and 
   await engine.stop();
   await started.catch(() => {});
   await engine.done;
+});
+
+Deno.test("an engine that registered and then meets a controller with another key: done rejects with the AuthenticationError", async () => {
+  const key = generateKey();
+  const keys = [key, generateKey()]; // the second controller was restarted with a new key
+  let attempts = 0;
+  const engine = new Engine({
+    connect: () => {
+      const serverKey = keys[Math.min(attempts++, 1)]!;
+      const [a, b] = memoryPair();
+      void (async () => {
+        const { channel } = await serverHandshake<ControllerToEngine, EngineToController>(b, {
+          key: serverKey,
+          peer: "fake controller",
+        });
+        await channel.run((m) => {
+          if (m.type !== "register") return;
+          channel.send({
+            type: "registered",
+            engineId: 0,
+            heartbeatMs: 60_000,
+            deadAfterMs: 60_000,
+            resumed: false,
+          });
+          channel.close(); // the controller goes away right after: the engine reconnects
+        });
+      })().catch(() => {}); // the second handshake fails on this side too
+      return Promise.resolve(a);
+    },
+    key,
+    keySource: "/p/ipx-engine.json",
+    executor: { close: () => Promise.resolve() } as unknown as Executor,
+    dataDir: "/nonexistent",
+    log: () => {},
+    minBackoffMs: 1,
+    maxBackoffMs: 1,
+  });
+  assert.equal(await engine.start(), 0);
+  const error = await engine.done.then(() => undefined, (e: unknown) => e);
+  assert.ok(error instanceof AuthenticationError, `expected AuthenticationError, got ${error}`);
+  assert.equal(attempts, 2, "retrying cannot help: no third attempt");
+  await engine.stop();
 });

@@ -1,8 +1,9 @@
 /**
  * Entry point of one engine process (started by `ipx engine`, with narrow Deno permissions).
  * Prints one machine-readable line per registration on stdout: `ipx-engine registered <id>`.
- * Exit codes: 0 stopped, 3 cannot authenticate (wrong key or certificate pin) or a version or
- * TLS/plain-TCP mismatch, 4 bad configuration.
+ * Exit codes: 0 stopped, 3 cannot authenticate (wrong key or certificate pin, also when a
+ * restarted controller refuses the key the engine registered with) or a version or TLS/plain-TCP
+ * mismatch, 4 bad configuration. Anything but 0 is a failure its supervisor reports.
  *
  * @module
  */
@@ -11,7 +12,7 @@ import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { readConnectionFile } from "../protocol/connection_file.ts";
 import { dial } from "../protocol/dial.ts";
-import { isPermanentConnectError } from "../protocol/errors.ts";
+import { AuthenticationError, isPermanentConnectError } from "../protocol/errors.ts";
 import { Engine } from "./engine.ts";
 import { Executor } from "./executor.ts";
 
@@ -79,18 +80,43 @@ export async function main(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGTERM", onTerm);
   Deno.addSignalListener("SIGINT", onInt);
   if (values["parent-pipe"]) void stopWhenParentGone(engine);
+  let registered = false;
   try {
     await engine.start();
+    registered = true;
     await engine.done;
     return 0;
   } catch (error) {
-    console.error(`ipx engine: ${(error as Error).message}`);
+    console.error(
+      `ipx engine: ${
+        registered && error instanceof AuthenticationError
+          ? keyChangedMessage(engine.id, values.file)
+          : (error as Error).message
+      }`,
+    );
     await engine.stop(`failed: ${(error as Error).message}`);
     return isPermanentConnectError(error) ? 3 : 1;
   } finally {
     Deno.removeSignalListener("SIGTERM", onTerm);
     Deno.removeSignalListener("SIGINT", onInt);
   }
+}
+
+/**
+ * What to say when the controller an engine reconnected to holds another key than the one the
+ * engine registered with (the handshake's own message would say to copy the file afresh, which
+ * a running engine cannot act on: it reads the key once).
+ *
+ * @param id The engine's id.
+ * @param file Its connection file.
+ * @returns What happened and what to do.
+ */
+function keyChangedMessage(id: number | undefined, file: string): string {
+  return `engine ${id ?? "(unregistered)"} reconnected, but the controller's key is no longer ` +
+    `the one this engine started with (the controller was restarted with a new key); restart ` +
+    `the engines so that they read the new key from ${file} (where that file was copied from ` +
+    `the controller's host, copy its new ipx-engine.json there first; \`ipx controller\` ` +
+    `prints its path)`;
 }
 
 /**
