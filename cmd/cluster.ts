@@ -69,6 +69,33 @@ async function waitGone(pids: number[], ms: number): Promise<boolean> {
   return pids.every((p) => !isProcessAlive(p));
 }
 
+/**
+ * Says why `cluster start` cannot run on a profile: a cluster is running on it, or a
+ * controller holds its lock (the lock is only tried: the controller started later takes it).
+ *
+ * @param profile The profile.
+ * @returns The exit code (10: already running; 1: the lock cannot be tried), or `undefined`.
+ */
+async function refuseRunning(profile: string): Promise<number | undefined> {
+  const existing = await readRecord(profile);
+  if (existing && isProcessAlive(existing.pid)) {
+    console.error(
+      `ipx cluster start: a cluster is already running for profile "${profile}" (pid ${existing.pid}); ` +
+        `stop it with \`ipx cluster stop --profile ${profile}\``,
+    );
+    return 10;
+  }
+  const paths = profilePaths(profile);
+  if (!(await Deno.stat(paths.dir).then(() => true, () => false))) return undefined;
+  try {
+    (await acquirePidLock(paths.pidFile, { what: "ipx controller" })).release();
+  } catch (error) {
+    console.error(`ipx cluster start: ${(error as Error).message}`);
+    return error instanceof AlreadyRunningError ? 10 : 1;
+  }
+  return undefined;
+}
+
 async function start(
   o: EngineSandboxCli & {
     n: string;
@@ -93,30 +120,15 @@ async function start(
     return 2;
   }
   const paths = profilePaths(o.profile);
-  // said here, before anything starts (and before a daemon is spawned, whose stderr goes nowhere)
+  // said here, before anything is made (the data dir included) or started, and before a daemon
+  // is spawned (whose stderr goes nowhere); the daemon takes the controller's lock for real
+  const running = await refuseRunning(o.profile);
+  if (running !== undefined) return running;
   const sandbox = await engineSandbox(o, {
     defaultDataDir: paths.data,
     keyFile: paths.engineFile,
   });
-  const existing = await readRecord(o.profile);
-  if (existing && isProcessAlive(existing.pid)) {
-    console.error(
-      `ipx cluster start: a cluster is already running for profile "${o.profile}" (pid ${existing.pid}); ` +
-        `stop it with \`ipx cluster stop --profile ${o.profile}\``,
-    );
-    return 10;
-  }
   if (o.daemon) {
-    // what would stop the daemon at once, said here: its stderr goes nowhere, and it fails
-    // before its log file is open (the lock is taken again, for real, by the daemon)
-    if (await Deno.stat(paths.dir).then(() => true, () => false)) {
-      try {
-        (await acquirePidLock(paths.pidFile, { what: "ipx controller" })).release();
-      } catch (error) {
-        console.error(`ipx cluster start: ${(error as Error).message}`);
-        return error instanceof AlreadyRunningError ? 10 : 1;
-      }
-    }
     // the daemon's own warning goes to its log file only: say it here, where the user looks
     if (!o.tls) console.error(`ipx cluster start: WARNING: ${TLS_OFF_WARNING}`);
     await Deno.mkdir(paths.log, { recursive: true });

@@ -283,3 +283,25 @@ Deno.test("ipx cluster start refuses bad sandbox options in one line, exit 2, be
   }
   assert.deepEqual(await processesMatching(dir.path), []);
 });
+
+Deno.test("ipx cluster start refuses a profile a standalone controller runs on with exit 10, making no data dir", async () => {
+  await using dir = await tempIpxDir();
+  await using controller = new IpxProcess(dir.path, "controller");
+  await controller.waitFor(/ipx controller ready on/);
+  for (const daemon of [[], ["--daemon"]]) {
+    const data = `${dir.path}/new-data${daemon.length ? "-daemon" : ""}`;
+    const args = ["cluster", "start", "--n", "1", ...daemon, "--data-dir", data];
+    const run = await runIpx(dir.path, ...args);
+    assert.equal(run.code, 10, `${args.join(" ")}: ${run.stdout}${run.stderr}`);
+    assert.equal(run.stdout, "");
+    assert.equal(run.stderr.trimEnd().split("\n").length, 1, run.stderr);
+    assert.match(run.stderr, /^ipx cluster start: .*ipx controller.*already running/i);
+    assert.equal(
+      await Deno.stat(data).then(() => "made", () => "not made"),
+      "not made",
+      `${args.join(" ")}: the data dir`,
+    );
+  }
+  await controller.stop();
+  assert.deepEqual(await processesMatching(dir.path), []);
+});
