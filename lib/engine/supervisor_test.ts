@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { describeExit, engineEnv, engineProcessFlags, SEMI_SPACE_MB } from "./supervisor.ts";
-import { ALLOCATOR_VARIABLES, DEFAULT_GLIBC_TUNABLES } from "./allocator_env.ts";
+import { describeExit } from "./supervisor.ts";
 
 function status(code: number, signal: Deno.Signal | null = null): Deno.CommandStatus {
   return { success: code === 0, code, signal };
@@ -27,79 +26,4 @@ Deno.test("describeExit() names signals, native crashes, codes and running out o
     describeExit(status(133, "SIGTRAP"), tail),
     "out of memory (signal SIGTRAP: Fatal JavaScript out of memory: Reached heap limit)",
   );
-});
-
-Deno.test("engineProcessFlags() caps the young generation and passes the heap limit in one --v8-flags", () => {
-  const info = { host: "127.0.0.1", port: 4000 } as Parameters<
-    typeof engineProcessFlags
-  >[0]["info"];
-  const base = { file: "/secrets/ipx-engine.json", info, n: 1, dataDir: "/data", log: () => {} };
-  const v8 = (flags: string[]) => flags.filter((f) => f.startsWith("--v8-flags"));
-  assert.deepEqual(v8(engineProcessFlags(base)), [
-    `--v8-flags=--max-semi-space-size=${SEMI_SPACE_MB}`,
-  ]);
-  assert.deepEqual(v8(engineProcessFlags({ ...base, maxMemoryMb: 512 })), [
-    `--v8-flags=--max-semi-space-size=${SEMI_SPACE_MB},--max-old-space-size=512`,
-  ]);
-});
-
-Deno.test("engineProcessFlags() lets the engine process reach the controller's local socket", () => {
-  const info = {
-    host: "127.0.0.1",
-    port: 4000,
-    ipcPath: "/home/me/.ipx/profile_default/security/ipx.sock",
-  } as Parameters<typeof engineProcessFlags>[0]["info"];
-  const flags = engineProcessFlags({
-    file: "/home/me/.ipx/profile_default/security/ipx-engine.json",
-    info,
-    n: 1,
-    dataDir: "/data",
-    log: () => {},
-  });
-  const value = (name: string) => flags.find((f) => f.startsWith(`${name}=`))!.split("=")[1]!;
-  assert.ok(value("--allow-read").split(",").includes(info.ipcPath!));
-  assert.ok(value("--allow-write").split(",").includes(info.ipcPath!));
-  assert.deepEqual(value("--allow-net").split(","), ["127.0.0.1:4000", `unix:${info.ipcPath}`]);
-  const without = engineProcessFlags({
-    file: "/s/ipx-engine.json",
-    info: { ...info, ipcPath: undefined } as typeof info,
-    n: 1,
-    dataDir: "/data",
-    log: () => {},
-  });
-  assert.equal(without.find((f) => f.startsWith("--allow-net=")), "--allow-net=127.0.0.1:4000");
-  assert.equal(without.find((f) => f.startsWith("--allow-write=")), "--allow-write=/data");
-});
-
-Deno.test("engineEnv() passes the allocator's tuning and nothing else of the environment", () => {
-  const set = {
-    MALLOC_MMAP_THRESHOLD_: "131072",
-    MALLOC_ARENA_MAX: "2",
-    GLIBC_TUNABLES: "glibc.malloc.arena_max=2",
-  };
-  const unrelated = "IPX_TEST_SECRET_TOKEN";
-  try {
-    for (const [k, v] of Object.entries(set)) Deno.env.set(k, v);
-    Deno.env.set(unrelated, "x");
-    Deno.env.set("MALLOC_NOT_A_TUNABLE", "y");
-    const env = engineEnv();
-    assert.equal(env.MALLOC_MMAP_THRESHOLD_, "131072");
-    assert.equal(env.MALLOC_ARENA_MAX, "2");
-    assert.equal(env.GLIBC_TUNABLES, "glibc.malloc.arena_max=2");
-    assert.equal(env.NO_COLOR, "1");
-    assert.equal(env[unrelated], undefined);
-    assert.equal(env.MALLOC_NOT_A_TUNABLE, undefined);
-  } finally {
-    for (const k of [...Object.keys(set), unrelated, "MALLOC_NOT_A_TUNABLE"]) Deno.env.delete(k);
-  }
-});
-
-Deno.test("engineEnv() gives engines ipx's allocator default when the user set none", () => {
-  const saved = Object.entries(Deno.env.toObject()).filter(([k]) => ALLOCATOR_VARIABLES.has(k));
-  try {
-    for (const [k] of saved) Deno.env.delete(k);
-    assert.equal(engineEnv().GLIBC_TUNABLES, DEFAULT_GLIBC_TUNABLES);
-  } finally {
-    for (const [k, v] of saved) Deno.env.set(k, v);
-  }
 });

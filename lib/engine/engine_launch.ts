@@ -1,0 +1,169 @@
+/**
+ * How an engine process is started: its command line (the least Deno permissions it needs, its
+ * V8 flags, its arguments), its environment, and the module cache it runs from. Used by the
+ * engine supervisor (`supervisor.ts`).
+ *
+ * @module
+ */
+
+import { fileURLToPath as fromFileUrl } from "node:url";
+import { allocatorEnv } from "./allocator_env.ts";
+import { assertKeyUnreachable } from "./key_reach.ts";
+import type { SupervisorOptions } from "./supervisor.ts";
+
+const PROCESS_MAIN = fromFileUrl(new URL("./process_main.ts", import.meta.url));
+const CONFIG = fromFileUrl(new URL("../../deno.json", import.meta.url));
+const WORKER = fromFileUrl(new URL("./worker.ts", import.meta.url));
+const SOURCE_ROOT = fromFileUrl(new URL("../../", import.meta.url));
+
+/**
+ * The environment of an engine process: the few variables Deno needs, and the C allocator's
+ * tuning ({@linkcode allocatorEnv}: the user's `MALLOC_*_`/`GLIBC_TUNABLES`, else ipx's default
+ * that keeps big buffers in the process), so a user can trade speed for memory. Example: with
+ * `MALLOC_MMAP_THRESHOLD_=131072` an engine gives freed big buffers back to the system (~100 MB
+ * less RSS after 16 MiB pushes and pulls) but moves big values slower, since every big buffer
+ * is fresh memory. Nothing else leaks in (user code sees no environment unless `--allow-env`).
+ *
+ * @returns The variables to set.
+ */
+export function engineEnv(): Record<string, string> {
+  const env: Record<string, string> = { NO_COLOR: "1" };
+  for (const name of ["HOME", "PATH", "DENO_DIR", "XDG_CACHE_HOME", "TMPDIR"]) {
+    const v = Deno.env.get(name);
+    if (v !== undefined) env[name] = v;
+  }
+  return { ...env, ...allocatorEnv(Deno.env.toObject()) };
+}
+
+let modulesCached: Promise<void> | undefined;
+
+/** True when running as a `deno compile`d binary rather than under `deno`. */
+export function compiledBinary(): boolean {
+  return !/(^|\/)deno(\.exe)?$/.test(Deno.execPath());
+}
+
+/**
+ * Puts the engine's module graph (engine process and sandbox Worker) into Deno's cache once
+ * per process, since engines run with `--cached-only`. Skipped when ipx runs as a compiled
+ * binary (its modules are embedded).
+ */
+export function cacheEngineModules(): Promise<void> {
+  modulesCached ??= (async () => {
+    if (compiledBinary()) return;
+    const out = await new Deno.Command(Deno.execPath(), {
+      // --no-lock as the engines use it: resolution then needs the registry metadata cached too
+      args: ["cache", "--no-lock", "--config", CONFIG, PROCESS_MAIN, WORKER],
+      // the supervisor's own environment: it may carry the proxy/CA settings the registry needs
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!out.success) {
+      modulesCached = undefined;
+      throw new Error(
+        `deno cache of the engine modules failed: ${
+          new TextDecoder().decode(out.stderr).trim()
+        }; ` +
+          `check that the npm registry is reachable, or that the cache in DENO_DIR is complete`,
+      );
+    }
+  })();
+  return modulesCached;
+}
+
+/**
+ * Cap (MiB) on each V8 young-generation semi-space in an engine process (its main isolate and
+ * its code Worker). V8 grows semi-spaces to 16 MiB under a stream of small messages and keeps
+ * them: after 60,000 small tasks an engine held ~157 MB RSS with the default and ~105 MB with
+ * this cap, at the same task rate and the same speed for allocation-heavy user code (measured
+ * with 1, 2 and 4 MiB; see the README's Performance section).
+ */
+export const SEMI_SPACE_MB = 4;
+
+/**
+ * The Deno permission flags of an engine process, the least it needs:
+ * - read: ipx's `lib/` (the engine's and its code Worker's modules; npm packages load from
+ *   Deno's module cache, which needs no read permission), its connection file, the data dir
+ *   and the extra paths given for user code;
+ * - write: the data dir and the extra paths;
+ * - net: the controller's `host:port` only (plus what was given for user code);
+ * - sys: all of it, because a Worker can be granted sys "inspector" (which user code's
+ *   REPL-mode evaluator needs) only by a parent holding all of sys, and `inspector` cannot be
+ *   named on the command line; user code gets "inspector" alone;
+ * - explicitly denied: subprocesses and FFI (either would escape every other limit) and remote
+ *   imports; `--no-prompt` so nothing can be granted interactively;
+ * - packages: `--cached-only --no-lock`, so an `npm:` import in user code can neither reach
+ *   the registry (a network channel that `--allow-net` does not govern: the package name
+ *   itself would carry data out) nor write the project's lockfile (outside the data dir).
+ *   (`--frozen` instead would turn one such import into a process-wide lockfile error that
+ *   stops the engine from ever starting a code Worker again.) The engine's own packages must
+ *   therefore be in Deno's cache before engines start.
+ *
+ * User code runs in a Worker with narrower permissions still (see `sandbox.ts`).
+ *
+ * @param o Supervisor options.
+ * @returns The flags, for `deno run`.
+ * @throws {KeyReachableError} when user code would be able to read or write the connection file
+ * (the data dir or an extra path contains the directory holding it): the key would leak.
+ */
+export function engineProcessFlags(o: SupervisorOptions): string[] {
+  assertKeyUnreachable(o);
+  // the controller's local socket (connecting to it needs read, write and net access to it)
+  const ipc = o.info.ipcPath ? [o.info.ipcPath] : [];
+  const read = [`${SOURCE_ROOT}lib`, o.file, ...ipc, o.dataDir, ...(o.allowRead ?? [])];
+  const write = [...ipc, o.dataDir, ...(o.allowWrite ?? [])];
+  const host = o.info.host.includes(":") && !o.info.host.startsWith("[")
+    ? `[${o.info.host}]`
+    : o.info.host;
+  const net = [`${host}:${o.info.port}`, ...ipc.map((p) => `unix:${p}`)];
+  if (o.allowNet === true) net.length = 0;
+  else if (Array.isArray(o.allowNet)) net.push(...o.allowNet);
+  const flags = [
+    `--allow-read=${read.join(",")}`,
+    `--allow-write=${write.join(",")}`,
+    o.allowNet === true ? "--allow-net" : `--allow-net=${net.join(",")}`,
+    "--allow-sys",
+    "--deny-run",
+    "--deny-ffi",
+    "--deny-import",
+    "--cached-only",
+    "--no-lock",
+    "--unstable-worker-options",
+    "--no-prompt",
+  ];
+  if (o.allowEnv === true) flags.push("--allow-env");
+  else if (Array.isArray(o.allowEnv) && o.allowEnv.length) {
+    flags.push(`--allow-env=${o.allowEnv.join(",")}`);
+  }
+  const v8 = [`--max-semi-space-size=${SEMI_SPACE_MB}`];
+  if (o.maxMemoryMb) v8.push(`--max-old-space-size=${Math.floor(o.maxMemoryMb)}`);
+  flags.push(`--v8-flags=${v8.join(",")}`);
+  return flags;
+}
+
+function engineArgs(o: SupervisorOptions): string[] {
+  // the engine stops when its stdin closes: when its supervisor is gone, even by SIGKILL,
+  // its engines do not live on as orphans (a cluster started again would get them as extras)
+  const args = ["--file", o.file, "--data-dir", o.dataDir, "--parent-pipe"];
+  if (o.allowRead?.length) args.push("--allow-read", o.allowRead.join(","));
+  if (o.allowWrite?.length) args.push("--allow-write", o.allowWrite.join(","));
+  if (o.allowNet) args.push(`--allow-net=${o.allowNet === true ? "" : o.allowNet.join(",")}`);
+  if (o.allowEnv) args.push(`--allow-env=${o.allowEnv === true ? "" : o.allowEnv.join(",")}`);
+  return args;
+}
+
+/**
+ * The arguments of an engine process (after the executable). From source: `deno run` with the
+ * engine's own narrow permissions ({@linkcode engineProcessFlags}); as a compiled single binary
+ * (`deno task compile`) there is no separate deno: the binary runs its hidden `engine-process`
+ * command with its baked-in permissions (user code stays in the Worker sandbox either way).
+ *
+ * @param o Supervisor options (paths already resolved).
+ * @returns The arguments.
+ * @throws {KeyReachableError} as {@linkcode engineProcessFlags}.
+ */
+export function engineCommandArgs(o: SupervisorOptions): string[] {
+  return compiledBinary()
+    ? ["engine-process", ...engineArgs(o)]
+    : ["run", "--config", CONFIG, ...engineProcessFlags(o), PROCESS_MAIN, ...engineArgs(o)];
+}
