@@ -17,11 +17,6 @@ const ignore = !(() => {
   }
 })();
 
-/** The last non-empty line of the screen. */
-function lastLine(screen: string): string {
-  return screen.trimEnd().split("\n").at(-1) ?? "";
-}
-
 async function startRepl(ipxDir: string, dataDir: string, colors = false): Promise<TmuxRepl> {
   const repl = await TmuxRepl.start(["repl", "--local", "2", "--data-dir", dataDir], {
     env: { IPX_DIR: ipxDir, NO_COLOR: colors ? undefined : "1" },
@@ -225,8 +220,12 @@ Deno.test({
     await repl.waitFor(/Out\[4\]: 5\nIn \[5\]: $/);
 
     await repl.keys("C-d");
-    const end = await repl.waitFor(/\[exited 0\]/);
-    assert.equal(lastLine(end), "[exited 0]");
+    const end = await repl.waitFor(/\[tty -?echo\]/);
+    assert.match(
+      end.trimEnd(),
+      /\n\[exited 0\]\n\[tty echo\]$/,
+      "nothing after; the terminal echoes",
+    );
   }
   assert.deepEqual(await processesMatching(dataDir), []);
 });
