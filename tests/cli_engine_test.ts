@@ -108,6 +108,21 @@ Deno.test("ipx engine whose controller comes back with a new key: the engine exi
   assert.match(out, /all engines stopped: 1 died and was not replaced/);
 });
 
+Deno.test("ipx engine --restart replaces an engine its controller refused after a key change: the new one reads the new key", async () => {
+  await using cluster = await startProcessCluster({ engines: 1, restart: true });
+  await cluster.engines.waitFor(REGISTERED);
+  await Deno.remove(`${cluster.dir}/profile_default/security/ipx-key`);
+  await cluster.restartController("SIGKILL");
+  await cluster.engines.waitFor(/engine 0 \(pid \d+\) died: exit code 3/);
+  await cluster.engines.waitFor(
+    /the connection file \S+ipx-engine\.json now holds a new key \(its controller was restarted with one\): starting a replacement engine/,
+  );
+  await cluster.engines.waitFor(REGISTERED);
+  const client = await cluster.connect();
+  await client.waitForEngines(1);
+  assert.deepEqual(await client.directView().apply(() => 2), [2]);
+});
+
 Deno.test("ipx engine with a wrong key names ipx-engine.json in every line and exits 1", async () => {
   await using cluster = await startProcessCluster({ engines: 1 });
   const good = `${cluster.dir}/profile_default/security/ipx-engine.json`;

@@ -64,6 +64,8 @@ interface Slot {
   child: Deno.ChildProcess;
   engineId: number | undefined;
   startedAt: number;
+  /** The key of the connection file as the supervisor last knew it when this one started. */
+  key: string;
   /** Last lines of its stderr, to recognize how it died. */
   tail: string[];
 }
@@ -109,6 +111,8 @@ export class Supervisor {
   #restartTimers = new Set<ReturnType<typeof setTimeout>>();
   #finishing = false;
   #died = 0;
+  /** The connection file's key as last read (a controller restarted with a new key changes it). */
+  #key: string;
 
   /**
    * @param options What to start and how.
@@ -118,6 +122,8 @@ export class Supervisor {
   constructor(options: SupervisorOptions) {
     assertKeyUnreachable(options);
     this.#o = options;
+    this.#key = options.info.key;
+    const keyNow = () => this.#key; // the reporter reads it on each attempt: it follows a change
     if (options.reportExits !== false) {
       this.#reporter = new ExitReporter({
         // re-read on every attempt, as engines do: a restarted controller rewrites its files
@@ -126,7 +132,9 @@ export class Supervisor {
             source: options.file,
             signal,
           }),
-        key: options.info.key,
+        get key() {
+          return keyNow();
+        },
         keySource: options.file,
         log: options.log,
       });
@@ -229,7 +237,13 @@ export class Supervisor {
       clearEnv: true,
     });
     const child = cmd.spawn();
-    const slot: Slot = { child, engineId: undefined, startedAt: Date.now(), tail: [] };
+    const slot: Slot = {
+      child,
+      engineId: undefined,
+      startedAt: Date.now(),
+      key: this.#key,
+      tail: [],
+    };
     this.#slots.add(slot);
     const prefix = () =>
       slot.engineId !== undefined ? `[engine ${slot.engineId}]` : `[engine pid ${child.pid}]`;
@@ -279,6 +293,14 @@ export class Supervisor {
         );
       }
       o.onExit?.(slot.engineId, child.pid, how);
+      if (o.restart && !this.#stopping && status.code === 3 && await this.#keyChanged(slot)) {
+        o.log(
+          `the connection file ${o.file} now holds a new key (its controller was restarted with ` +
+            `one): starting a replacement engine, which reads it`,
+        );
+        this.#restartLater(false);
+        return;
+      }
       if (
         o.restart && !this.#stopping && !status.success && status.code !== 3 && status.code !== 4
       ) {
@@ -292,6 +314,18 @@ export class Supervisor {
       if (!this.#stopping && !status.success) this.#died++;
       if (this.#slots.size === 0 && this.#restartTimers.size === 0) this.#finish();
     });
+  }
+
+  /**
+   * Whether the connection file's key differs from the one `slot`'s engine started with: an
+   * engine that could not authenticate (exit 3) is worth replacing then, as a new engine reads
+   * the new key; with the same key the replacement would fail again.
+   */
+  async #keyChanged(slot: Slot): Promise<boolean> {
+    const now = await readConnectionFile(this.#o.file).catch(() => undefined);
+    if (!now || now.key === slot.key) return false;
+    this.#key = now.key;
+    return true;
   }
 
   /** Starts a replacement, after a growing delay when engines keep dying right after start. */
