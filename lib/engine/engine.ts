@@ -11,6 +11,7 @@ import { ENGINE_LIMITS, SentResults } from "./sent_results.ts";
 import { fitResult, type JobStop, notStartedResult, ranResult } from "./job_result.ts";
 import { joinOutput, splitOutput, tooLargeReplacement } from "./outgoing.ts";
 import { BackoffSleep } from "./backoff_sleep.ts";
+import { ConnectionFileChangedError } from "./file_follow.ts";
 import type { Channel } from "../protocol/channel.ts";
 import {
   ConnectionError,
@@ -171,8 +172,10 @@ export class Engine {
           peer: "controller",
         });
       } catch (error) {
-        // wrong key, pin, version or transport: retrying cannot help
-        if (isPermanentConnectError(error)) throw error;
+        // wrong key, pin, version or transport, or a file it cannot follow: retrying cannot help
+        if (isPermanentConnectError(error) || error instanceof ConnectionFileChangedError) {
+          throw error;
+        }
         const now = performance.now(); // a wall clock may step
         if (!failingSince) failingSince = now;
         const limit = this.#o.giveUpAfterMs ?? 0;

@@ -3,7 +3,8 @@
  * Prints one machine-readable line per registration on stdout: `ipx-engine registered <id>`.
  * Exit codes: 0 stopped, 3 cannot authenticate (wrong key or certificate pin, also when a
  * restarted controller refuses the key the engine registered with) or a version or TLS/plain-TCP
- * mismatch, 4 bad configuration. Anything but 0 is a failure its supervisor reports.
+ * mismatch, 4 bad configuration, 5 its connection file was rewritten with a new key or an address
+ * it has no permission to reach (its supervisor replaces it). Anything but 0 is a failure its supervisor reports.
  *
  * @module
  */
@@ -15,6 +16,7 @@ import { dial } from "../protocol/dial.ts";
 import { AuthenticationError, isPermanentConnectError } from "../protocol/errors.ts";
 import { Engine } from "./engine.ts";
 import { Executor } from "./executor.ts";
+import { assertCanFollow, ConnectionFileChangedError, EXIT_FILE_CHANGED } from "./file_follow.ts";
 
 function list(v: string | undefined): string[] | undefined {
   return v === undefined ? undefined : v.split(",").filter(Boolean);
@@ -66,7 +68,12 @@ export async function main(args: string[]): Promise<number> {
   const file = values.file;
   const engine = new Engine({
     // re-read the file on every attempt: a restarted controller may have rewritten it
-    connect: async () => dial(await readConnectionFile(file).catch(() => info), { source: file }),
+    // (a file this process cannot follow, with a new key or an address outside its
+    // permissions, stops it with exit code 5: its supervisor starts one that can)
+    connect: async () =>
+      dial(assertCanFollow(info, await readConnectionFile(file).catch(() => info), file), {
+        source: file,
+      }),
     key: info.key,
     keySource: values.file,
     executor,
@@ -95,6 +102,7 @@ export async function main(args: string[]): Promise<number> {
       }`,
     );
     await engine.stop(`failed: ${(error as Error).message}`);
+    if (error instanceof ConnectionFileChangedError) return EXIT_FILE_CHANGED;
     return isPermanentConnectError(error) ? 3 : 1;
   } finally {
     Deno.removeSignalListener("SIGTERM", onTerm);

@@ -12,6 +12,7 @@ import { dial } from "../protocol/dial.ts";
 import { cacheEngineModules, engineCommandArgs, engineEnv } from "./engine_launch.ts";
 import { ExitReporter } from "./exit_reporter.ts";
 import { assertKeyUnreachable } from "./key_reach.ts";
+import { EXIT_FILE_CHANGED } from "./file_follow.ts";
 import { forEachLine } from "./lines.ts";
 
 // how an engine process is started lives in engine_launch.ts; these stay importable from here
@@ -97,6 +98,9 @@ export function describeExit(status: Deno.CommandStatus, tail: readonly string[]
     return "exit code 3 (could not authenticate, or a version or TLS/plain-TCP mismatch: see above)";
   }
   if (status.code === 4) return "exit code 4 (bad engine configuration: see above)";
+  if (status.code === EXIT_FILE_CHANGED) {
+    return `exit code ${EXIT_FILE_CHANGED} (its connection file was rewritten: see above)`;
+  }
   return `exit code ${status.code}`;
 }
 
@@ -289,14 +293,23 @@ export class Supervisor {
         o.log(
           status.success
             ? `${name} stopped: the controller shut it down (or it was signalled to stop)`
+            : status.code === EXIT_FILE_CHANGED
+            ? `${name} stopped: ${how}`
             : `${name} died: ${how}`,
         );
       }
       o.onExit?.(slot.engineId, child.pid, how);
-      if (o.restart && !this.#stopping && status.code === 3 && await this.#keyChanged(slot)) {
+      // it follows its connection file, with or without `restart`: a controller restarted with
+      // a new key, or on an address the engine's permissions do not cover (exit code 5), gets
+      // engines from a replacement process (an engine refused for its key, exit code 3, when
+      // the file now holds another one: it read the file before the new controller wrote it)
+      if (
+        !this.#stopping &&
+        (status.code === EXIT_FILE_CHANGED || (status.code === 3 && await this.#keyChanged(slot)))
+      ) {
         o.log(
-          `the connection file ${o.file} now holds a new key (its controller was restarted with ` +
-            `one): starting a replacement engine, which reads it`,
+          `the connection file ${o.file} was rewritten by a restarted controller: starting a ` +
+            `replacement engine, with the key and the permissions the file calls for now`,
         );
         this.#restartLater(false);
         return;
@@ -322,10 +335,22 @@ export class Supervisor {
    * the new key; with the same key the replacement would fail again.
    */
   async #keyChanged(slot: Slot): Promise<boolean> {
+    const now = await this.#reread();
+    return now !== undefined && now.key !== slot.key;
+  }
+
+  /**
+   * Reads the connection file again: the next engine started gets the key, address and socket
+   * permissions it names now (a restarted controller rewrites it), and exit reports use its key.
+   * An unreadable file leaves things as they were.
+   */
+  async #reread(): Promise<ConnectionInfo | undefined> {
     const now = await readConnectionFile(this.#o.file).catch(() => undefined);
-    if (!now || now.key === slot.key) return false;
-    this.#key = now.key;
-    return true;
+    if (now) {
+      this.#o = { ...this.#o, info: now };
+      this.#key = now.key;
+    }
+    return now;
   }
 
   /** Starts a replacement, after a growing delay when engines keep dying right after start. */
@@ -336,13 +361,21 @@ export class Supervisor {
       `starting a replacement engine` +
         (delay ? ` in ${delay} ms (engines keep dying right after they start)` : ""),
     );
-    const timer = setTimeout(() => {
+    const timer = setTimeout(async () => {
+      await this.#reread(); // a replacement is started from the file as it is now
       this.#restartTimers.delete(timer);
       if (this.#stopping) {
         if (this.#slots.size === 0) this.#finish();
         return;
       }
-      this.#spawn();
+      try {
+        this.#spawn();
+      } catch (error) {
+        // e.g. the rewritten file moved where user code could read it: said, not thrown
+        this.#o.log(`cannot start a replacement engine: ${(error as Error).message}`);
+        this.#died++;
+        if (this.#slots.size === 0 && this.#restartTimers.size === 0) this.#finish();
+      }
     }, delay);
     this.#restartTimers.add(timer);
   }

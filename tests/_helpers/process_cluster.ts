@@ -49,9 +49,11 @@ export interface ProcessCluster extends AsyncDisposable {
   /**
    * Kills the controller (SIGKILL by default) and starts a new one on the same profile.
    *
+   * @param signal How to stop the old one.
+   * @param between Runs after the old one is gone, before the new one starts.
    * @returns The new controller's port.
    */
-  restartController(signal?: Deno.Signal): Promise<number>;
+  restartController(signal?: Deno.Signal, between?: () => unknown): Promise<number>;
   /** Pid of an engine process by engine id, from a client's view. */
   pidOf(client: Client, engineId: number): number;
 }
@@ -128,8 +130,9 @@ export async function startProcessCluster(
       },
       engines,
       connect,
-      async restartController(signal: Deno.Signal = "SIGKILL") {
+      async restartController(signal: Deno.Signal = "SIGKILL", between?: () => unknown) {
         await controller.stop(signal);
+        await between?.();
         controller = spawn(...controllerArgs);
         port = Number((await controller.waitFor(READY))[2]);
         return port;
