@@ -25,14 +25,48 @@ export interface PxRenderOptions {
 }
 
 /**
- * Whether a task ended because it was interrupted while running. The engine restarts its code
- * worker to stop running code, so such an engine's namespace was reset.
+ * Whether a task ended because it was interrupted: stopped while it ran (the engine restarts
+ * its code worker for that, so its namespace was reset), or taken off the engine's queue before
+ * it started (see {@linkcode interruptedBeforeStart}).
  *
  * @param s The task's outcome.
- * @returns True for an `Interrupted` failure.
+ * @returns True for an `Interrupted` failure, or a `TaskAborted` one caused by an interrupt.
  */
 export function wasInterrupted(s: Settled): boolean {
-  return !s.ok && s.error.ename === "Interrupted";
+  return !s.ok && (s.error.ename === "Interrupted" || interruptedBeforeStart(s));
+}
+
+/**
+ * Whether an interrupt took a task off an engine's queue before it started: the engine was busy
+ * with other work (another client's task, or one this session did not wait for), which the
+ * interrupt did not stop. The engine's namespace is untouched.
+ *
+ * @param s The task's outcome.
+ * @returns True when the engine says it was interrupted "before it started".
+ */
+export function interruptedBeforeStart(s: Settled): boolean {
+  return !s.ok && (s.error.ename === "Interrupted" || s.error.ename === "TaskAborted") &&
+    /was interrupted before it started$/.test(s.error.evalue);
+}
+
+/** The line(s) saying what an interrupt did on each engine, or "". */
+function interruptSummary(settled: readonly Settled[], palette: Palette): string {
+  const hit = settled.filter(wasInterrupted);
+  const queued = hit.filter(interruptedBeforeStart).map((s) => s.engineId);
+  const reset = hit.filter((s) => !interruptedBeforeStart(s)).map((s) => s.engineId);
+  let out = "";
+  if (reset.length) {
+    out += `${palette.error("Interrupted:")} the code was stopped; namespace reset on ` +
+      `engines ${reset.join(",")} (their variables are gone; the engines are ready)\n`;
+  }
+  if (queued.length) {
+    out += `${palette.error("Interrupted:")} the code never started on engines ` +
+      `${queued.join(",")}: they were busy with earlier work (another client's, or a task this ` +
+      `session did not wait for), which goes on; their namespaces are untouched ` +
+      `(\`await rc.dbQuery({ engineId: ${queued[0]}, completed: null })\` lists what is ` +
+      `unfinished there; \`rc.getResult(msgId).interrupt()\` stops one)\n`;
+  }
+  return out;
 }
 
 function resultText(s: Settled, palette: Palette): string {
@@ -99,10 +133,5 @@ export function renderPxOutcome(
   }
   const failed = settled.filter((s) => !s.ok && !wasInterrupted(s)).map((s) => s.engineId);
   out += formatCompositeSummary(failed, options.palette, settled.length);
-  const reset = settled.filter(wasInterrupted).map((s) => s.engineId);
-  if (reset.length) {
-    out += `${options.palette.error("Interrupted:")} the code was stopped; namespace reset on ` +
-      `engines ${reset.join(",")} (their variables are gone; the engines are ready)\n`;
-  }
-  return out;
+  return out + interruptSummary(settled, options.palette);
 }

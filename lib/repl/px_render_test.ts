@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import type { Settled } from "../client/async_result.ts";
 import { RemoteError } from "../client/errors.ts";
 import { createPalette } from "./palette.ts";
-import { type PxRenderOptions, renderPxOutcome, wasInterrupted } from "./px_render.ts";
+import {
+  interruptedBeforeStart,
+  type PxRenderOptions,
+  renderPxOutcome,
+  wasInterrupted,
+} from "./px_render.ts";
 import type { Chunk } from "./stream_printer.ts";
 
 const palette = createPalette(false);
@@ -93,6 +98,28 @@ Deno.test("renderPxOutcome() reports interrupted engines as reset, not as errors
     renderPxOutcome(settled, [], opts()),
     "Interrupted: the code was stopped; namespace reset on engines 0,1 (their variables are " +
       "gone; the engines are ready)\n",
+  );
+});
+
+Deno.test("renderPxOutcome() tells an interrupt that only took the cell off a busy engine's queue from a reset", () => {
+  const settled = [
+    fail(0, "Interrupted", "task m0 was interrupted; the engine's namespace was reset"),
+    fail(1, "Interrupted", "task m1 was interrupted before it started"),
+    fail(2, "TaskAborted", "task m2 was interrupted before it started"),
+    fail(3, "TaskAborted", "task m3 was aborted before it started"),
+  ];
+  assert.deepEqual(settled.map(interruptedBeforeStart), [false, true, true, false]);
+  assert.deepEqual(settled.map(wasInterrupted), [true, true, true, false]);
+  assert.equal(
+    renderPxOutcome(settled, [], opts()),
+    "[3:execute] TaskAborted: task m3 was aborted before it started\n" +
+      "CompositeError: 1 error on engine 3\n" +
+      "Interrupted: the code was stopped; namespace reset on engines 0 (their variables are " +
+      "gone; the engines are ready)\n" +
+      "Interrupted: the code never started on engines 1,2: they were busy with earlier work " +
+      "(another client's, or a task this session did not wait for), which goes on; their " +
+      "namespaces are untouched (`await rc.dbQuery({ engineId: 1, completed: null })` lists " +
+      "what is unfinished there; `rc.getResult(msgId).interrupt()` stops one)\n",
   );
 });
 

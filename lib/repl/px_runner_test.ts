@@ -59,6 +59,33 @@ Deno.test("awaitPx() interrupts an infinite loop on every engine within 2 s", as
   assert.deepEqual(c.client.ids, [0, 1]);
 });
 
+Deno.test("awaitPx() Ctrl-C on a cell queued behind other work says the engine is still busy, and how to stop that", async () => {
+  await using c = await startMemoryCluster({ engines: 1 });
+  // work this cell did not start: e.g. `dv.execute(...)` in a local cell, never awaited
+  const busy = c.client.directView([0]).execute("console.log('busy'); await new Promise(() => {})");
+  await new Promise<void>((resolve) => {
+    const off = busy.onOutput(() => {
+      off();
+      resolve();
+    });
+  });
+  const sink = new CaptureSink();
+  const interrupts = new Interrupts();
+  const record = submitPx(c.client, "globalThis.ran = true", [0]);
+  const shown = awaitPx(record, options(sink, interrupts));
+  assert.equal(interrupts.fire(), true);
+  assert.deepEqual(await shown, { failed: true });
+  assert.match(sink.text, /Interrupted: the code never started on engines 0: they were busy/);
+  assert.doesNotMatch(sink.text, /namespace reset/);
+  // what the message says to do works: the unfinished task is listed, and stopping it resets
+  const rows = await c.client.dbQuery({ engineId: 0, completed: null }, ["msgId"]);
+  assert.deepEqual(rows.map((r) => r.msgId), busy.msgIds);
+  c.client.getResult(busy.msgIds[0]!).interrupt();
+  const [settled] = await busy.settled();
+  assert.equal(settled?.ok === false && settled.error.ename, "Interrupted");
+  assert.deepEqual(await c.client.directView([0]).execute("typeof globalThis.ran"), ["undefined"]);
+});
+
 Deno.test("awaitPx() stops waiting at a second Ctrl-C", async () => {
   await using c = await startMemoryCluster({ engines: 1 });
   const sink = new CaptureSink();
