@@ -151,9 +151,9 @@ export function parseIntAtLeast(flag: string, value: string, min: number): numbe
 }
 
 /** The controller's ping interval when `--heartbeat-ms` is not given. */
-export const DEFAULT_HEARTBEAT_MS = 500;
+export const DEFAULT_HEARTBEAT_MS = 1000;
 /** The controller's liveness deadline when `--dead-after-ms` is not given. */
-export const DEFAULT_DEAD_AFTER_MS = 1500;
+export const DEFAULT_DEAD_AFTER_MS = 5000;
 
 /** `--heartbeat-ms` of `ipx controller` and `ipx cluster start`: flags, help, default. */
 export const HEARTBEAT_OPTION = [

@@ -110,7 +110,7 @@ Deno.test("parseLiveness: --heartbeat-ms and --dead-after-ms are integers of at 
   // a deadline under two beats would declare healthy engines dead
   for (
     const [o, pair] of [
-      [{ heartbeatMs: "2000" }, "(1500) must be at least twice --heartbeat-ms (2000)"],
+      [{ heartbeatMs: "3000" }, "(5000) must be at least twice --heartbeat-ms (3000)"],
       [
         { heartbeatMs: "500", deadAfterMs: "999" },
         "(999) must be at least twice --heartbeat-ms (500)",

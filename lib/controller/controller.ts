@@ -102,7 +102,7 @@ export class Controller {
       ...options.storeLimits,
       after: (ms, fn) => this.#clock.after(ms, fn),
     });
-    const heartbeatMs = options.heartbeatMs ?? 500;
+    const heartbeatMs = options.heartbeatMs ?? 1000;
     this.#table = new EngineTable(this.#sdb);
     this.#engines = new EngineRegistry(this.#table, {
       clock: this.#clock,
@@ -118,7 +118,7 @@ export class Controller {
       removed: (id) => this.#lb.engineRemoved(id),
     }, {
       heartbeatMs,
-      deadAfterMs: options.deadAfterMs ?? 1500,
+      deadAfterMs: options.deadAfterMs ?? 5000,
       restoreGraceMs: options.restoreGraceMs ?? 10_000,
     }, this.#store.completedByEngine());
     this.#lb = new LoadBalancer({

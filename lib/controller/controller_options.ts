@@ -14,9 +14,14 @@ import type { TaskStoreLimits } from "./task_store.ts";
 export interface ControllerOptions {
   /** Base64 shared key (from the connection files). */
   key: string;
-  /** Interval of heartbeat pings to engines (and of liveness checks). @default 500 */
+  /** Interval of heartbeat pings to engines (and of liveness checks). @default 1000 */
   heartbeatMs?: number;
-  /** Silence after which an engine is declared dead. @default 1500 */
+  /**
+   * Silence after which an engine is declared dead. A process that ends is reported at once
+   * (its connection drops, its supervisor reports the exit); this deadline catches a hung or
+   * cut-off engine, and is five beats long so a busy machine does not kill healthy engines.
+   * @default 5000
+   */
   deadAfterMs?: number;
   /** After a restart, how long engines alive before it have to re-attach. @default 10000 */
   restoreGraceMs?: number;

@@ -40,12 +40,12 @@ Deno.test("an engine that stops answering is declared dead after deadAfterMs; it
   assert.deepEqual(s.client.ids, []);
 });
 
-Deno.test("with the default timing, an engine that goes silent is dead within 2 s", async () => {
+Deno.test("with the default timing, an engine that goes silent is dead within 6 s, not before 4 s", async () => {
   await using s = await setup({}, false); // the controller's defaults
   const eng = new FakeEngine();
   await eng.connect(s.controller, s.key);
   eng.autoPong = true;
-  for (let t = 0; t < 2000; t += 100) {
+  for (let t = 0; t < 7000; t += 100) {
     s.clock.advance(100);
     await settle();
   }
@@ -56,9 +56,9 @@ Deno.test("with the default timing, an engine that goes silent is dead within 2 
     s.clock.advance(100);
     after += 100;
     await settle();
-    assert(after <= 2000, `still registered ${after} ms after it went silent`);
+    assert(after <= 6000, `still registered ${after} ms after it went silent`);
   }
-  assert(after >= 1000, `declared dead after only ${after} ms`);
+  assert(after >= 4000, `declared dead after only ${after} ms`);
 });
 
 Deno.test("an engine that answers pings stays registered", async () => {
