@@ -68,3 +68,55 @@ Deno.test("controller SIGTERM + restart: engines keep their ids, results stay fe
     await fresh.close();
   }
 });
+
+Deno.test("controller restarted with a new key: a client made from the profile's file follows the new key and carries on", async () => {
+  await using cluster = await startProcessCluster({ engines: 1 });
+  const client = await cluster.connect();
+  const before = await client.loadBalancedView().apply(() => "before").get(BOUND);
+  assert.equal(before, "before");
+  const [task] = await client.history();
+  // the controller reads its key at start only: without the file, the next one makes a new key
+  await Deno.remove(`${cluster.dir}/profile_default/security/ipx-key`);
+  await cluster.restartController("SIGKILL");
+  // the engine is replaced (it follows the file too) and registers as a new one; the client
+  // reconnects with the new key
+  const fresh = await cluster.connect();
+  const [id] = await fresh.waitForEngines(1, { timeoutMs: BOUND });
+  assert.notEqual(id, 0);
+  assert.deepEqual(await client.directView([id!]).apply(() => "after").get(BOUND), ["after"]);
+  assert.deepEqual(await client.getResult(task!).get(BOUND), ["before"]);
+  // engine 0 (of the old key) was not restored: nobody waits for it to re-attach
+  assert.deepEqual(client.ids, [id]);
+});
+
+Deno.test("controller restarted with a new key: a client from a stale copy of the file gets an AuthenticationError at once, not after 30 s", async () => {
+  await using cluster = await startProcessCluster({ engines: 1 });
+  const stale = `${cluster.dir}/copied-client.json`;
+  await Deno.copyFile(cluster.clientFile, stale);
+  await Deno.chmod(stale, 0o600);
+  const client = await Client.connect({ file: stale, timeoutMs: BOUND });
+  try {
+    const running = client.loadBalancedView().apply(whenFile, "released", "waiting");
+    await whenPrinted(running, "waiting");
+    await Deno.remove(`${cluster.dir}/profile_default/security/ipx-key`);
+    const lostAt = performance.now();
+    await cluster.restartController("SIGKILL");
+    const [settled] = await running.settled();
+    const waited = performance.now() - lostAt;
+    assert(settled && !settled.ok, "the task cannot be followed through a refused link");
+    assert.equal(settled.error.ename, "AuthenticationError", settled.error.evalue);
+    assert.match(
+      settled.error.evalue,
+      /^Lost the controller; it is back but refuses this client: .*copied-client\.json.*Task \S+ may still finish on its engine: fetch it with getResult\("\S+"\) from a new client, made from the controller's current file$/,
+    );
+    // refusals count from the first one, so this is about the 2 s grace, far from the 30 s
+    // reconnect bound (a generous margin for a loaded machine)
+    assert(waited < 20_000, `gave up only after ${Math.round(waited)} ms`);
+    await assert.rejects(
+      async () => await client.directView().apply(() => 1),
+      (e: Error) => e.name === "AuthenticationError" && /refuses this client/.test(e.message),
+    );
+  } finally {
+    await client.close();
+  }
+});

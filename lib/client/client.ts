@@ -133,7 +133,11 @@ export class Client {
           throw options.noIpc ? error : withSkippedSocket(error, target);
         });
       },
-      key: info.key,
+      // the key of the file as last read: a controller restarted with a new key rewrites its
+      // file (mode 0600, the user's own), and the client follows it as engines do
+      get key() {
+        return current.key;
+      },
       keySource: source,
       timeoutMs,
       ...(options.reconnectForMs !== undefined ? { reconnectForMs: options.reconnectForMs } : {}),

@@ -15,6 +15,9 @@ import type { EngineId, MsgId, TaskResult } from "../protocol/messages.ts";
  * @param engineId Its engine (-1 when none was chosen).
  * @param lost What happened to the link (one sentence, no final period).
  * @param unsent Whether the task was submitted while the link was down (it never left).
+ * @param refused The error when the controller is back but refuses this client (e.g. a new
+ *   key): the result carries its name, and says a new client, made from the controller's
+ *   current connection file, can fetch the task.
  * @returns The result to finish the task with.
  */
 export function linkLostResult(
@@ -22,16 +25,22 @@ export function linkLostResult(
   engineId: EngineId,
   lost: string,
   unsent: boolean,
+  refused?: Error,
 ): TaskResult {
   return {
     msgId,
     engineId,
     ok: false,
     error: {
-      ename: "ConnectionError",
+      ename: refused?.name ?? "ConnectionError",
       evalue: unsent
-        ? `${lost}. Task ${msgId} was never sent (the controller was already gone): start ` +
-          `the controller again and submit it again`
+        ? `${lost}. Task ${msgId} was never sent (the controller was already gone): ` +
+          (refused
+            ? `submit it again from a new client, made from the controller's current file`
+            : `start the controller again and submit it again`)
+        : refused
+        ? `${lost}. Task ${msgId} may still finish on its engine: fetch it with ` +
+          `getResult("${msgId}") from a new client, made from the controller's current file`
         : `${lost}. Task ${msgId} may still finish on its engine: start the controller again ` +
           `on this profile (engines re-attach by themselves), then fetch it with ` +
           `getResult("${msgId}") from a new client`,

@@ -8,9 +8,11 @@
 
 import type { Channel } from "../protocol/channel.ts";
 import {
+  AuthenticationError,
   ConnectionError,
   type ErrorData,
   IpxError,
+  isPermanentConnectError,
   MessageTooLargeError,
   TimeoutError,
 } from "../protocol/errors.ts";
@@ -218,16 +220,27 @@ export class Session {
     this.#reconnecting = this.#reconnect(error);
   }
 
-  async #reconnect(cause: Error | undefined): Promise<void> {
+  async #reconnect(lostBy: Error | undefined): Promise<void> {
+    let cause = lostBy;
     const until = Date.now() + (this.#o.reconnectForMs ?? 30_000);
     let backoff = 100;
+    let refusedSince = 0;
     while (!this.#closed && Date.now() < until) {
       await new Promise((r) => setTimeout(r, backoff));
       backoff = Math.min(backoff * 2, 2000);
       try {
         await this.#connectOnce();
-      } catch {
-        continue;
+      } catch (error) {
+        // the controller is back but refuses this client (another key, version or transport):
+        // waiting cannot help once that lasted longer than a rewrite of its file takes
+        if (!isPermanentConnectError(error)) {
+          refusedSince = 0;
+          continue;
+        }
+        refusedSince ||= Date.now();
+        if (Date.now() - refusedSince < REFUSED_GRACE_MS) continue;
+        cause = error as Error;
+        break;
       }
       this.#reconnecting = undefined;
       const fresh = this.#unsent.splice(0).filter((t) => this.#tasks.has(t.msgId));
@@ -270,7 +283,7 @@ export class Session {
       return;
     }
     if (this.#closed) return;
-    this.#fatal = new ConnectionError(
+    this.#fatal = refusedSince ? refusedError(cause!) : new ConnectionError(
       `Lost the controller and could not reconnect within ${this.#o.reconnectForMs ?? 30_000} ms` +
         (cause ? ` (${cause.message})` : ""),
       { cause },
@@ -280,7 +293,9 @@ export class Session {
     const lost = this.#fatal.message.replace(/\.$/, "");
     for (const id of this.outstanding) {
       const engineId = this.#tasks.get(id)?.engineId ?? -1;
-      this.#finish(linkLostResult(id, engineId, lost, unsent.has(id)));
+      this.#finish(
+        linkLostResult(id, engineId, lost, unsent.has(id), refusedSince ? this.#fatal : undefined),
+      );
     }
   }
 
@@ -485,4 +500,25 @@ export class Session {
       });
     }
   }
+}
+
+/**
+ * How long a controller that is back must keep refusing this client (its key, version or
+ * transport) before the client gives up: a controller restarted with a new key listens a moment
+ * before it rewrites its connection file, which the client re-reads on every attempt.
+ */
+const REFUSED_GRACE_MS = 2000;
+
+/**
+ * The error a client's tasks and calls get when the controller came back but refuses it.
+ *
+ * @param cause The refusal.
+ * @returns An {@linkcode AuthenticationError} for a key or pin refusal, else a
+ *   {@linkcode ConnectionError}, saying the controller is back and what to do.
+ */
+function refusedError(cause: Error): Error {
+  const message = `Lost the controller; it is back but refuses this client: ${cause.message}`;
+  return cause instanceof AuthenticationError
+    ? new AuthenticationError(message, { cause })
+    : new ConnectionError(message, { cause });
 }

@@ -48,6 +48,7 @@ import {
 import { answerTooLarge } from "./too_large.ts";
 import { describeRefusal, handlerFor, screenClientMessage, type Screened } from "./validate.ts";
 import { EngineTable } from "./engine_table.ts";
+import { dropEnginesOfOldKey } from "./key_epoch.ts";
 import { type EngineMessageHandlers, engineMessageHandlers } from "./engine_messages.ts";
 import { LoadBalancer } from "./load_balancer.ts";
 import { type Logger, silentLogger } from "./log.ts";
@@ -104,6 +105,7 @@ export class Controller {
     });
     const heartbeatMs = options.heartbeatMs ?? 1000;
     this.#table = new EngineTable(this.#sdb);
+    dropEnginesOfOldKey(this.#sdb, this.#table, options.key, this.#log);
     this.#engines = new EngineRegistry(this.#table, {
       clock: this.#clock,
       log: this.#log,
