@@ -120,3 +120,24 @@ Deno.test("controller restarted with a new key: a client from a stale copy of th
     await client.close();
   }
 });
+
+Deno.test("shutdown({ controller: true }): every client stops reconnecting and says the controller shut down", async () => {
+  await using cluster = await startProcessCluster({ engines: 1 });
+  const a = await cluster.connect();
+  const b = await cluster.connect();
+  const asked = performance.now();
+  await a.shutdown({ controller: true });
+  await cluster.controller.child.status;
+  for (const c of [a, b]) {
+    await assert.rejects(
+      async () => await c.directView().apply(() => 1),
+      (e: Error) =>
+        e.name === "ConnectionError" &&
+        /^The controller shut down: a client asked it to \(shutdown\(\{ controller: true \}\)\); start it again/
+          .test(e.message),
+    );
+  }
+  // far from the 30 s a client would otherwise spend reconnecting (margin for a loaded machine)
+  const waited = performance.now() - asked;
+  assert(waited < 15_000, `took ${Math.round(waited)} ms`);
+});

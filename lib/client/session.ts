@@ -51,6 +51,8 @@ export class Session {
   #reconnecting: Promise<void> | undefined;
   #engineListeners = new Set<(e: EngineEvent) => void>();
   #fatal: Error | undefined;
+  /** Why the controller said it shuts down for good (no reconnect then). */
+  #shutDown: string | undefined;
   /** Tasks this client may submit again after a failure it can mend (see the module). */
   #resubmit = new Resubmissions();
   /** Tasks submitted while disconnected, sent when the link is back. */
@@ -152,6 +154,9 @@ export class Session {
       }
       case "pong":
         return;
+      case "shutdown":
+        this.#shutDown = msg.reason;
+        return;
     }
   }
 
@@ -217,6 +222,17 @@ export class Session {
     }
     this.#replies.clear();
     if (this.#closed) return;
+    if (this.#shutDown !== undefined) {
+      this.#giveUp(
+        new ConnectionError(
+          `The controller shut down: ${this.#shutDown}; start it again (\`ipx controller\` or ` +
+            `\`ipx cluster start\`) and connect a new client`,
+          { cause: error },
+        ),
+        false,
+      );
+      return;
+    }
     this.#reconnecting = this.#reconnect(error);
   }
 
@@ -283,18 +299,33 @@ export class Session {
       return;
     }
     if (this.#closed) return;
-    this.#fatal = refusedSince ? refusedError(cause!) : new ConnectionError(
-      `Lost the controller and could not reconnect within ${this.#o.reconnectForMs ?? 30_000} ms` +
-        (cause ? ` (${cause.message})` : ""),
-      { cause },
+    this.#giveUp(
+      refusedSince ? refusedError(cause!) : new ConnectionError(
+        `Lost the controller and could not reconnect within ${
+          this.#o.reconnectForMs ?? 30_000
+        } ms` + (cause ? ` (${cause.message})` : ""),
+        { cause },
+      ),
+      refusedSince > 0,
     );
+  }
+
+  /**
+   * Ends the session for good: every later call throws `fatal`, and every open task fails with
+   * a result built from it (see `link_lost.ts`).
+   *
+   * @param fatal What happened.
+   * @param refused The controller is back but refuses this client.
+   */
+  #giveUp(fatal: Error, refused: boolean): void {
+    this.#fatal = fatal;
     // tasks submitted while the link was down never left this client
     const unsent = new Set(this.#unsent.splice(0).map((t) => t.msgId));
-    const lost = this.#fatal.message.replace(/\.$/, "");
+    const lost = fatal.message.replace(/\.$/, "");
     for (const id of this.outstanding) {
       const engineId = this.#tasks.get(id)?.engineId ?? -1;
       this.#finish(
-        linkLostResult(id, engineId, lost, unsent.has(id), refusedSince ? this.#fatal : undefined),
+        linkLostResult(id, engineId, lost, unsent.has(id), refused ? fatal : undefined),
       );
     }
   }

@@ -414,7 +414,14 @@ export class Controller {
           );
         }
         for (const id of ids) sendToEngine(this.#engines.get(id)!, { type: "shutdown" });
-        if (controller) queueMicrotask(() => this.#shutdownRequested.resolve());
+        if (controller) {
+          // every client stops reconnecting: this stop is for good (not a crash or a restart)
+          this.#broadcast({
+            type: "shutdown",
+            reason: "a client asked it to (shutdown({ controller: true }))",
+          });
+          queueMicrotask(() => this.#shutdownRequested.resolve());
+        }
         return ids;
       },
     });

@@ -296,7 +296,12 @@ export type ControllerToClient =
   | { type: "stream"; msgId: MsgId; engineId: EngineId; name: "stdout" | "stderr"; text: string }
   | ({ type: "result" } & TaskResult)
   | { type: "reply"; reqId: number; ok: boolean; value?: unknown; error?: ErrorData }
-  | { type: "pong"; t: number };
+  | { type: "pong"; t: number }
+  /**
+   * The controller is shutting down for good (a client asked it to): clients stop reconnecting
+   * and fail what is still open with `reason`, instead of retrying for their reconnect bound.
+   */
+  | { type: "shutdown"; reason: string };
 
 /** Any message of the authenticated stream. */
 export type WireMsg =
