@@ -71,6 +71,21 @@ function completeOptions(name: string, rest: string, sources: CompletionSources)
   return [[], last];
 }
 
+/** Whether the last word of a line magic's rest is still one of the options before its code. */
+function typingOptions(name: string, rest: string): boolean {
+  const spec = findMagic(name);
+  if (!spec) return false;
+  const words = rest.split(/\s+/);
+  for (let i = 0; i < words.length - 1; i++) {
+    const word = words[i]!;
+    if (!word.startsWith("-") || word === "--") return false;
+    const option = spec.options.find((o) => o.long === word || o.short === word);
+    if (option?.value !== undefined) i++;
+    if (i === words.length - 1) return true; // the option's value is being typed
+  }
+  return (words.at(-1) ?? "").startsWith("-");
+}
+
 /**
  * Completes the line being typed.
  *
@@ -97,7 +112,9 @@ export async function complete(
   const magic = /^\s*(%%?\w+)\s+([\s\S]*)$/.exec(line);
   if (magic) {
     const [, name, rest] = magic as unknown as [string, string, string];
-    if (findMagic(name)?.args === "code") return await completeCode(rest, true, sources);
+    if (findMagic(name)?.args === "code" && !typingOptions(name, rest)) {
+      return await completeCode(rest, true, sources);
+    }
     return completeOptions(name, rest, sources);
   }
   return await completeCode(line, engineCode, sources);

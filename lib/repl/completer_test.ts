@@ -38,6 +38,14 @@ Deno.test("complete() uses engine names in %px lines and engine code", async () 
     ["remoteA", "remoteB"],
     "remote",
   ]);
+  assert.deepEqual(await complete("%px -t 0 remote", false, SOURCES), [
+    ["remoteA", "remoteB"],
+    "remote",
+  ]);
+  assert.deepEqual(await complete("%px --tar", false, SOURCES), [["--targets"], "--tar"]);
+  assert.deepEqual(await complete("%px -t ", false, SOURCES), [["0", "1", "2", "all"], ""]);
+  assert.deepEqual(await complete("%px --noblock --st", false, SOURCES), [["--stream"], "--st"]);
+  assert.deepEqual(await complete("%px x --st", false, SOURCES), [[], "st"]);
   assert.deepEqual(await complete("x + al", true, SOURCES), [["alphaRemote"], "al"]);
   assert.deepEqual(await complete("rc.e", true, SOURCES), [[], "rc.e"]);
 });

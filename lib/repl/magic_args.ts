@@ -6,7 +6,7 @@
  */
 
 import { MagicUsageError } from "./errors.ts";
-import type { MagicSpec } from "./magic_table.ts";
+import type { MagicOption, MagicSpec } from "./magic_table.ts";
 
 /** A magic line split into its name and the rest. */
 export interface MagicCall {
@@ -89,20 +89,28 @@ export type ParsedOptions = Map<string, string | true>;
  * ```
  */
 export function parseMagicOptions(magic: MagicSpec, text: string): ParsedOptions {
-  const words = tokenize(text);
+  return parseWords(magic, tokenize(text));
+}
+
+function unknownOption(magic: MagicSpec, word: string, flag: string): MagicUsageError {
+  const what = word.startsWith("-") ? `option ${flag}` : `argument "${word}"`;
+  const hint = magic.options.length
+    ? `its options are ${magic.options.map((o) => o.long).join(", ")}`
+    : "it takes no arguments";
+  const code = magic.args === "code"
+    ? `; code that starts with a dash goes after --, e.g. ${magic.name} -- -x`
+    : "";
+  return new MagicUsageError(`Unknown ${what} for ${magic.name}: ${hint}${code} (see %help)`);
+}
+
+function parseWords(magic: MagicSpec, words: readonly string[]): ParsedOptions {
   const out: ParsedOptions = new Map();
   for (let i = 0; i < words.length; i++) {
     const word = words[i]!;
     const eq = word.startsWith("--") ? word.indexOf("=") : -1;
     const flag = eq > 0 ? word.slice(0, eq) : word;
-    const option = magic.options.find((o) => o.long === flag || o.short === flag);
-    if (!option) {
-      const what = word.startsWith("-") ? `option ${flag}` : `argument "${word}"`;
-      const hint = magic.options.length
-        ? `its options are ${magic.options.map((o) => o.long).join(", ")}`
-        : "it takes no arguments";
-      throw new MagicUsageError(`Unknown ${what} for ${magic.name}: ${hint} (see %help)`);
-    }
+    const option = findOption(magic, flag);
+    if (!option) throw unknownOption(magic, word, flag);
     let value: string | true = true;
     if (option.value !== undefined) {
       const next = eq > 0 ? word.slice(eq + 1) : words[++i];
@@ -126,4 +134,86 @@ export function parseMagicOptions(magic: MagicSpec, text: string): ParsedOptions
     out.set(option.long, value);
   }
   return out;
+}
+
+function findOption(magic: MagicSpec, flag: string): MagicOption | undefined {
+  return magic.options.find((o) => o.long === flag || o.short === flag);
+}
+
+/** A word that is read as an option in front of code: `--name`, `--name=value` or `-x`. */
+const OPTION_START = /^(--[A-Za-z][\w-]*(=|\s|$)|-[A-Za-z](\s|$))/;
+
+/** The word of `text` starting at or after `at` (quotes group), and where it ends. */
+function wordAt(text: string, at: number): { word: string; end: number } | undefined {
+  let i = at;
+  while (i < text.length && /\s/.test(text[i]!)) i++;
+  if (i >= text.length) return undefined;
+  let word = "";
+  let quote: string | undefined;
+  for (; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quote) {
+      if (ch === quote) quote = undefined;
+      else word += ch;
+    } else if (ch === "'" || ch === '"') quote = ch;
+    else if (/\s/.test(ch)) break;
+    else word += ch;
+  }
+  if (quote) {
+    throw new MagicUsageError(`Cannot parse the options: a ${quote} quote is not closed`);
+  }
+  return { word, end: i };
+}
+
+/** Options in front of a line magic's code, and the code. */
+export interface OptionsAndCode {
+  /** Options by long name, as {@linkcode parseMagicOptions} gives them. */
+  options: ParsedOptions;
+  /** The rest of the line, exactly as typed (trimmed). */
+  code: string;
+}
+
+/**
+ * Reads the options in front of a line magic's code (`%px --targets 0 --noblock CODE`): words
+ * that look like options (`--name`, `--name=value`, `-x`) are options, with the value of those
+ * that take one; the first other word starts the code, and `--` ends the options (for code that
+ * starts with a dash: `%px -- -x`). The code is kept as typed, quotes and spaces included.
+ *
+ * @param magic The magic's table entry.
+ * @param text Everything after the magic's name.
+ * @returns The options and the code ("" when there is none).
+ * @throws {MagicUsageError} for an unknown option or a missing or invalid value.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseOptionsAndCode } from "./magic_args.ts";
+ * import { findMagic } from "./magic_table.ts";
+ * parseOptionsAndCode(findMagic("%px")!, "-t 0 --noblock 'a b'.length");
+ * // { options: Map { "--targets" => "0", "--noblock" => true }, code: "'a b'.length" }
+ * ```
+ */
+export function parseOptionsAndCode(magic: MagicSpec, text: string): OptionsAndCode {
+  const words: string[] = [];
+  let at = 0;
+  for (;;) {
+    const start = text.slice(at).trimStart();
+    if (/^--(\s|$)/.test(start)) {
+      at = text.length - start.length + 2;
+      break;
+    }
+    // the code's first word is not read as a word: its quotes are the code's
+    if (!OPTION_START.test(start)) break;
+    const next = wordAt(text, at)!;
+    words.push(next.word);
+    at = next.end;
+    const option = findOption(magic, next.word);
+    if (option?.value !== undefined) {
+      const value = wordAt(text, at);
+      if (value !== undefined) {
+        words.push(value.word);
+        at = value.end;
+      }
+    }
+  }
+  return { options: parseWords(magic, words), code: text.slice(at).trim() };
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { MagicUsageError } from "./errors.ts";
-import { parseMagicOptions, splitMagic, tokenize } from "./magic_args.ts";
+import { parseMagicOptions, parseOptionsAndCode, splitMagic, tokenize } from "./magic_args.ts";
 import { findMagic } from "./magic_table.ts";
 
 const CELL = findMagic("%%px")!;
@@ -54,4 +54,34 @@ Deno.test("parseMagicOptions() rejects what the table does not allow", () => {
     });
   }
   assert.throws(() => parseMagicOptions(findMagic("%engines")!, "x"), /it takes no arguments/);
+});
+
+Deno.test("parseOptionsAndCode() reads options up to the code, which stays as typed", () => {
+  const PX = findMagic("%px")!;
+  const read = (text: string) => {
+    const { options, code } = parseOptionsAndCode(PX, text);
+    return [[...options], code];
+  };
+  assert.deepEqual(read("1 + 1"), [[], "1 + 1"]);
+  assert.deepEqual(read("--targets 0 console.log('a  b')"), [
+    [["--targets", "0"]],
+    "console.log('a  b')",
+  ]);
+  assert.deepEqual(read(`-t "0,2" --noblock -o r  "x"`), [
+    [["--targets", "0,2"], ["--noblock", true], ["--out", "r"]],
+    `"x"`,
+  ]);
+  assert.deepEqual(read("--group-outputs=type --no-stream f()"), [
+    [["--group-outputs", "type"], ["--no-stream", true]],
+    "f()",
+  ]);
+  assert.deepEqual(read("--block -- -x --targets"), [[["--block", true]], "-x --targets"]);
+  assert.deepEqual(read("-1 + x"), [[], "-1 + x"]);
+  assert.deepEqual(read("-- --x"), [[], "--x"]);
+  assert.deepEqual(read("--"), [[], ""]);
+  assert.deepEqual(read("'unclosed"), [[], "'unclosed"]);
+  assert.deepEqual(read("--noblock"), [[["--noblock", true]], ""]);
+  assert.throws(() => read("--bogus 1"), /Unknown option --bogus for %px: [^]*%px -- -x/);
+  assert.throws(() => read("-x + 1"), /Unknown option -x for %px/);
+  assert.throws(() => read("--targets"), /needs a value: --targets SPEC/);
 });

@@ -11,7 +11,7 @@ import { ConnectionError } from "../protocol/errors.ts";
 import type { EngineInfo } from "../protocol/messages.ts";
 import { MagicUsageError } from "./errors.ts";
 import type { Mode } from "./input_reader.ts";
-import { parseMagicOptions } from "./magic_args.ts";
+import { parseMagicOptions, parseOptionsAndCode } from "./magic_args.ts";
 import { formatHelp, type MagicName, type MagicSpec } from "./magic_table.ts";
 import {
   applyPxOptions,
@@ -114,10 +114,16 @@ function noArgs(input: MagicInput): void {
 /** The handler of every magic. */
 export const MAGIC_HANDLERS: Readonly<Record<MagicName, MagicHandler>> = {
   "%px": (input, ctx) => {
-    if (input.rest === "") {
-      throw new MagicUsageError("%px needs code on the same line: %px CODE (e.g. %px 1 + 1)");
+    const { options, code } = parseOptionsAndCode(input.spec, input.rest);
+    const config = applyPxOptions(ctx.pxConfig, options);
+    const name = outputName(options);
+    if (code === "") {
+      throw new MagicUsageError(
+        "%px needs code on the same line, after its options: %px [options] CODE " +
+          "(e.g. %px 1 + 1, %px --targets 0 1 + 1)",
+      );
     }
-    return ctx.runPx(input.rest, ctx.pxConfig, undefined);
+    return ctx.runPx(code, config, name);
   },
   "%%px": (input, ctx) => {
     const options = parseMagicOptions(input.spec, input.rest);

@@ -26,7 +26,10 @@ export interface MagicOption {
 export interface MagicSpec {
   /** Name with its percent signs, e.g. `%%px`. */
   readonly name: string;
-  /** `code`: the rest of the line is code; `options`: options only; `cell`: options, then a body. */
+  /**
+   * `code`: options, then the rest of the line is code; `options`: options only; `cell`:
+   * options, then a body.
+   */
   readonly args: "none" | "code" | "options" | "cell";
   /** The options it takes. */
   readonly options: readonly MagicOption[];
@@ -80,8 +83,9 @@ export const MAGICS = [
   {
     name: "%px",
     args: "code",
-    options: [],
-    summary: "run CODE on the current targets (see %pxconfig)",
+    options: [TARGETS, BLOCK, NOBLOCK, GROUP, STREAM, NO_STREAM, OUT],
+    summary: "run CODE on the engines: the current targets (see %pxconfig) unless options say " +
+      "otherwise; options go before CODE, -- ends them",
   },
   {
     name: "%%px",
@@ -149,7 +153,7 @@ export function findMagic(name: string): (MagicSpec & { name: MagicName }) | und
  * @example Usage
  * ```ts
  * import { findMagic, magicUsage } from "./magic_table.ts";
- * magicUsage(findMagic("%px")!); // "%px CODE"
+ * magicUsage(findMagic("%autopx")!); // "%autopx"
  * ```
  */
 export function magicUsage(magic: MagicSpec): string {

@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { findMagic, formatHelp, MAGICS, magicUsage } from "./magic_table.ts";
 
 Deno.test("magicUsage() builds the usage from the options", () => {
-  assert.equal(magicUsage(findMagic("%px")!), "%px CODE");
+  assert.equal(
+    magicUsage(findMagic("%px")!),
+    "%px [--targets SPEC] [--block|--noblock] [--group-outputs engine|order|type] " +
+      "[--stream|--no-stream] [-o NAME] CODE",
+  );
   assert.equal(
     magicUsage(findMagic("%%px")!),
     "%%px [--targets SPEC] [--block|--noblock] [--group-outputs engine|order|type] " +

@@ -75,6 +75,29 @@ Deno.test("ReplSession %%px applies its options for one cell only", async () => 
   assert.equal(await r.run("%%px -t -1", "6", ""), "Out[2:3]: 6\n");
 });
 
+Deno.test("ReplSession %px takes the options of %%px in front of its code", async () => {
+  await using r = await startTestRepl({ engines: 3 });
+  assert.equal(await r.run("%px --targets 0 1 + 1"), "Out[0:1]: 2\n");
+  assert.equal(await r.run("%px -t 1:3 --no-stream 'a b'"), 'Out[1:1]: "a b"\nOut[2:1]: "a b"\n');
+  // `--` ends the options: code may start with a dash
+  assert.equal(await r.run("%px -t 0 -- -3"), "Out[0:2]: -3\n");
+  assert.match(
+    await r.run("%px --targets=2 --noblock -o later 40 + 2"),
+    /^<AsyncResult\(%px\) on engines 2: pending> bound to later /,
+  );
+  assert.equal(await r.run("(await later)[0]"), "Out[5]: 42\n");
+  // the defaults are untouched
+  assert.equal(await r.run("%px 7"), "Out[0:3]: 7\nOut[1:2]: 7\nOut[2:3]: 7\n");
+  assert.equal(
+    await r.run("%px --bogus 1"),
+    "UsageError: Unknown option --bogus for %px: its options are --targets, --block, " +
+      "--noblock, --group-outputs, --stream, --no-stream, --out; code that starts with a dash " +
+      "goes after --, e.g. %px -- -x (see %help)\n",
+  );
+  assert.deepEqual(r.results, [{ failed: true, exit: false }]);
+  assert.match(await r.run("%px --targets 9 1"), /^UsageError: Cannot target engine 9/);
+});
+
 Deno.test("ReplSession --noblock binds the AsyncResult; %pxresult and await show it", async () => {
   await using r = await startTestRepl();
   assert.equal(
@@ -169,8 +192,8 @@ Deno.test("ReplSession %engines, %help, %exit and bad magics", async () => {
   assert.equal(await r.run("%nope"), "UsageError: Unknown magic %nope; %help lists the magics\n");
   assert.equal(
     await r.run("%px"),
-    "UsageError: %px needs code on the same line: %px CODE " +
-      "(e.g. %px 1 + 1)\n",
+    "UsageError: %px needs code on the same line, after its options: %px [options] CODE " +
+      "(e.g. %px 1 + 1, %px --targets 0 1 + 1)\n",
   );
   assert.match(await r.run("%engines now"), /^UsageError: Unknown argument "now" for %engines/);
   assert.match(await r.run("%%px --bad", "1", ""), /^UsageError: Unknown option --bad for %%px/);
