@@ -16,28 +16,48 @@ const EXIT_BOUND_MS = 20_000;
 const REGISTERED = /engine (\d+) registered \(pid (\d+)\)/;
 
 /**
- * Waits for `process` to exit, failing with its last lines when it is still running after
+ * Resolves with `promise`, or fails with `process`'s last lines when it did not settle within
  * `ms` (a hang is the bug these tests guard against).
  */
-async function exitWithin(process: IpxProcess, ms: number): Promise<Deno.CommandStatus> {
+async function within<T>(
+  process: IpxProcess,
+  promise: Promise<T>,
+  ms: number,
+  what: string,
+): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(
       () =>
         reject(
-          new Error(
-            `ipx engine (pid ${process.child.pid}) still runs ${ms} ms after its engines ` +
-              `ended; last lines:\n${process.lines.slice(-10).join("\n")}`,
-          ),
+          new Error(`${what} within ${ms} ms; last lines:\n${process.lines.slice(-10).join("\n")}`),
         ),
       ms,
     );
   });
   try {
-    return await Promise.race([process.child.status, late]);
+    return await Promise.race([promise, late]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Waits for `process` to exit (see {@linkcode within}). */
+function exitWithin(process: IpxProcess, ms: number): Promise<Deno.CommandStatus> {
+  return within(
+    process,
+    process.child.status,
+    ms,
+    `ipx engine (pid ${process.child.pid}) did not exit after its engines ended`,
+  );
+}
+
+/**
+ * Waits for a line matching `re` (see {@linkcode within}): an engine that cannot follow its
+ * controller retries forever, so the bug would otherwise hang.
+ */
+async function lineWithin(process: IpxProcess, re: RegExp, ms = 30_000): Promise<void> {
+  await within(process, process.waitFor(re), ms, `no line ${re}`);
 }
 
 Deno.test("ipx engine without --restart exits 1 once its only engine is SIGKILLed", async () => {
@@ -89,30 +109,6 @@ Deno.test("ipx engine exits 0 when stopped with SIGTERM", async () => {
   assert.equal(status.code, 0, cluster.engines.output);
   assert.doesNotMatch(cluster.engines.output, /died/);
 });
-
-/**
- * Waits for a line matching `re`, failing with the last lines when none came within `ms` (an
- * engine that cannot follow its controller retries forever: the bug would otherwise hang).
- */
-async function lineWithin(process: IpxProcess, re: RegExp, ms = 30_000): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new Error(
-            `no line ${re} within ${ms} ms; last lines:\n${process.lines.slice(-6).join("\n")}`,
-          ),
-        ),
-      ms,
-    );
-  });
-  try {
-    await Promise.race([process.waitFor(re), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 Deno.test("ipx engine (no --restart) whose controller comes back with a new key replaces its engine with one that reads the new key", async () => {
   await using cluster = await startProcessCluster({ engines: 1 });
