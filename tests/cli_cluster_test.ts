@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { Client } from "../mod.ts";
 import { allocatorEnv } from "../lib/engine/allocator_env.ts";
+import { hostname } from "node:os";
 import { IpxProcess, processesMatching, runIpx, tempIpxDir } from "./_helpers/ipx_cli.ts";
+import { withZombie } from "./_helpers/zombie.ts";
 
 /**
  * Runs `fn` with a one-engine daemon cluster started with `flags` and a client of it; stops the
@@ -304,4 +306,47 @@ Deno.test("ipx cluster start refuses a profile a standalone controller runs on w
   }
   await controller.stop();
   assert.deepEqual(await processesMatching(dir.path), []);
+});
+
+Deno.test({
+  name: "ipx cluster list/stop and ipx controller count a zombie controller pid as not running",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    await using dir = await tempIpxDir();
+    const created = await runIpx(dir.path, "profile", "create", "default");
+    assert.equal(created.code, 0, created.stderr);
+    const profile = `${dir.path}/profile_default`;
+    await withZombie(async (pid) => {
+      // a cluster whose process ended but was never reaped (its parent does not wait)
+      await Deno.writeTextFile(
+        `${profile}/security/ipx-cluster.json`,
+        JSON.stringify({
+          profile: "default",
+          pid,
+          n: 1,
+          state: "ready",
+          engineIds: [0],
+          enginePids: [],
+          address: "127.0.0.1:1",
+          startedAt: new Date().toISOString(),
+        }),
+      );
+      const list = await runIpx(dir.path, "cluster", "list", "--json");
+      assert.equal(list.code, 0, list.stderr);
+      const rows = JSON.parse(list.stdout) as { pid: number; running: boolean }[];
+      assert.deepEqual(rows.map((r) => [r.pid, r.running]), [[pid, false]]);
+      const stopped = await runIpx(dir.path, "cluster", "stop");
+      assert.equal(stopped.code, 11, stopped.stdout + stopped.stderr);
+      assert.match(stopped.stderr, /no cluster is running for profile "default"/);
+      // a controller's lock held by the zombie is stale: a new controller takes it
+      await Deno.writeTextFile(
+        `${profile}/ipx-controller.pid`,
+        JSON.stringify({ pid, hostname: hostname() }),
+      );
+      await using controller = new IpxProcess(dir.path, "controller");
+      await controller.waitFor(/ipx controller ready on/);
+      assert.equal((await controller.stop()).code, 0, controller.output);
+    });
+    assert.deepEqual(await processesMatching(dir.path), []);
+  },
 });

@@ -216,18 +216,41 @@ export function isProcessAlive(pid: number): boolean {
 
 /**
  * Whether `/proc` shows `pid` as ended but not reaped (state `Z` zombie, or `X` dead); false
- * when it cannot tell (no `/proc`, no read permission).
+ * when it cannot tell (no `/proc`, no permission to read it or to run `cat`).
  */
 function hasEnded(pid: number): boolean {
-  let stat: string;
-  try {
-    stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  } catch {
-    return false;
-  }
+  const stat = procStat(pid);
+  if (stat === undefined) return false;
   // "pid (comm) S …": comm may hold spaces and parentheses; the state follows the last ")"
   const state = stat.slice(stat.lastIndexOf(")") + 2).charAt(0);
   return state === "Z" || state === "X";
+}
+
+/**
+ * `/proc/PID/stat`, or undefined when it cannot be read. Deno lets only `--allow-all` read
+ * `/proc/PID/…` (not `--allow-read`, which is what `./ipx` grants), so without it a `cat` of
+ * the file is asked for, when running `cat` is allowed.
+ */
+function procStat(pid: number): string | undefined {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/stat`);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotCapable)) return undefined;
+  }
+  if (Deno.permissions.querySync({ name: "run", command: "cat" }).state !== "granted") {
+    return undefined;
+  }
+  try {
+    const out = new Deno.Command("cat", {
+      args: [`/proc/${pid}/stat`],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).outputSync();
+    return out.success ? new TextDecoder().decode(out.stdout) : undefined;
+  } catch {
+    return undefined; // no `cat` on PATH
+  }
 }
 
 function isHolderAlive(holder: PidFileInfo): boolean {

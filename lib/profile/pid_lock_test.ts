@@ -9,6 +9,7 @@ import {
   readPidFile,
 } from "./pid_lock.ts";
 import { withTempDir } from "../protocol/testing.ts";
+import { withZombie } from "../../tests/_helpers/zombie.ts";
 
 async function names(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -144,36 +145,6 @@ Deno.test("isProcessAlive() tells live from exited processes", async () => {
   assert.equal(isProcessAlive(Deno.pid), true);
   assert.equal(isProcessAlive(await deadPid()), false);
 });
-
-/**
- * Runs `fn` with the pid of a zombie: a grandchild killed by SIGKILL whose parent (a `sleep`
- * that `sh` became) never reaps it. Deno reaps its own children at once, so they never stay
- * zombies. Stops both processes after.
- */
-async function withZombie(fn: (pid: number) => Promise<void>): Promise<void> {
-  const parent = new Deno.Command("sh", {
-    args: ["-c", "sleep 600 >/dev/null 2>&1 & echo $!; exec sleep 600 >/dev/null"],
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  try {
-    let text = "";
-    for await (const chunk of parent.stdout.pipeThrough(new TextDecoderStream())) {
-      text += chunk;
-      if (text.includes("\n")) break;
-    }
-    const pid = Number(text.trim());
-    Deno.kill(pid, "SIGKILL");
-    // the kill is delivered asynchronously: wait until the kernel shows the zombie
-    while (!/\) Z /.test(await Deno.readTextFile(`/proc/${pid}/stat`))) {
-      await new Promise((resolve) => setTimeout(resolve, 1));
-    }
-    await fn(pid);
-  } finally {
-    parent.kill("SIGKILL");
-    await parent.status;
-  }
-}
 
 Deno.test({
   name: "isProcessAlive() and acquirePidLock() count an unreaped (zombie) process as ended",
