@@ -175,3 +175,24 @@ Deno.test("output reaching the engine in one round leaves it joined, in order, s
   assert.deepEqual(await ar, [7]);
   assert.deepEqual(chunks, [["stdout", "0\n1\n2\n3\n4\n"], ["stderr", "e\n"], ["stdout", "z\n"]]);
 });
+
+Deno.test("engine code imports ./m.js and ../m.js relative to the data dir, in execute and apply", async () => {
+  await using c = await startMemoryCluster({ engines: 1 });
+  await Deno.writeTextFile(`${c.dataDir}/m.js`, "export const where = 'data dir';");
+  await Deno.mkdir(`${c.dataDir}/sub`);
+  await Deno.writeTextFile(`${c.dataDir}/sub/n.js`, "export { where } from '../m.js';");
+  const dv = c.client.directView();
+  assert.deepEqual(await dv.execute("(await import('./m.js')).where"), ["data dir"]);
+  assert.deepEqual(await dv.execute("(await import('./sub/n.js')).where"), ["data dir"]);
+  assert.deepEqual(
+    await dv.apply(async () => (await import("./m.js")).where),
+    ["data dir"],
+  );
+  // from a subdirectory made current, `../` leads back to the data dir
+  assert.deepEqual(
+    await dv.execute(
+      "Deno.chdir('sub'); try { (await import('../m.js')).where } finally { Deno.chdir('..') }",
+    ),
+    ["data dir"],
+  );
+});

@@ -8,6 +8,7 @@
 import type { ErrorData } from "../protocol/errors.ts";
 import { explainDenial, type SandboxPolicy } from "./sandbox.ts";
 import { addInterruptChecks, stripFunction, stripTypes } from "./ts_strip.ts";
+import { routeDynamicImports } from "./dynamic_imports.ts";
 import type { StreamName } from "./console_capture.ts";
 import type { StreamCallback, WorkerOutcome } from "./code_worker.ts";
 import type { WorkerOp } from "./worker.ts";
@@ -171,7 +172,7 @@ export function lostPayload(on: string): WorkerOutcome {
   };
 }
 
-/** Prepared (type-stripped, interrupt-checked) sources by original source. */
+/** Prepared (type-stripped, interrupt-checked, imports routed) sources by original source. */
 const preparedSources = new Map<string, string>();
 const PREPARED_LIMIT = 512;
 
@@ -179,7 +180,9 @@ function cachedPrepare(kind: "execute" | "apply", source: string): string {
   const key = `${kind}\u0000${source}`;
   let out = preparedSources.get(key);
   if (out === undefined) {
-    out = addInterruptChecks(kind === "execute" ? stripTypes(source) : stripFunction(source));
+    out = routeDynamicImports(
+      addInterruptChecks(kind === "execute" ? stripTypes(source) : stripFunction(source)),
+    );
     preparedSources.set(key, out);
     if (preparedSources.size > PREPARED_LIMIT) {
       preparedSources.delete(preparedSources.keys().next().value!);
