@@ -322,13 +322,15 @@ export class EngineRegistry {
     for (const msgId of [...entry.running]) {
       const unstarted = over && !first && !this.#hooks.started(msgId);
       first = false;
-      const where = unstarted ? " (queued there, not started)" : "";
       this.#hooks.lost(
         entry,
         msgId,
         {
           ename: ENGINE_ERROR,
-          evalue: `engine ${entry.id} died while running task ${msgId}${where}: ${reason}`,
+          evalue: unstarted
+            ? `engine ${entry.id} died before task ${msgId} started on it (it was queued ` +
+              `there): ${reason}`
+            : `engine ${entry.id} died while running task ${msgId}: ${reason}`,
           stack: "",
           engineId: entry.id,
         },

@@ -55,3 +55,43 @@ Deno.test("EngineRegistry: bytes of a message still arriving keep an engine aliv
   assert.match(gone.join("\n"), /no heartbeat for more than 600 ms/);
   db.close();
 });
+
+Deno.test("EngineRegistry: an engine that ended fails its first task as running, the ones behind it as never started", () => {
+  const db = new StateDb();
+  const lost: [string, string, boolean][] = [];
+  const registry = new EngineRegistry(
+    new EngineTable(db),
+    {
+      clock: new ManualClock(),
+      log() {},
+      broadcast() {},
+      lost: (_entry, msgId, error, unstarted) =>
+        void lost.push([msgId, error.evalue, unstarted === true]),
+      started: (msgId) => msgId === "c", // "c" said it started: it may have run
+      added() {},
+      removed() {},
+    },
+    { heartbeatMs: 100, deadAfterMs: 600, restoreGraceMs: 10_000 },
+    new Map(),
+  );
+  const entry = registry.register(stubChannel(), {
+    type: "register",
+    uuid: "u-1",
+    pid: 1,
+    host: "h",
+    dataDir: "/d",
+    denoVersion: "2",
+  }, "test")!;
+  for (const msgId of ["a", "b", "c"]) entry.running.add(msgId);
+  registry.gone(entry, "it stopped (SIGTERM)", true);
+  assert.deepEqual(lost, [
+    ["a", "engine 0 died while running task a: it stopped (SIGTERM)", false],
+    [
+      "b",
+      "engine 0 died before task b started on it (it was queued there): it stopped (SIGTERM)",
+      true,
+    ],
+    ["c", "engine 0 died while running task c: it stopped (SIGTERM)", false],
+  ]);
+  db.close();
+});

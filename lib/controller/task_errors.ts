@@ -77,8 +77,9 @@ export function lostInRestart(msgId: MsgId, engineId: EngineId | null): ErrorDat
     )
     : taskError(
       ENGINE_ERROR,
-      `engine ${engineId} died while running task ${msgId} (it was gone when the controller ` +
-        `restarted)`,
+      `engine ${engineId}, which held task ${msgId}, did not come back after the controller ` +
+        `restarted, so whether the task ran there is unknown; check its effects before ` +
+        `submitting it again`,
       engineId,
     );
 }
