@@ -53,6 +53,12 @@ export interface LocalClusterOptions {
   log: Logger;
   /** Bound on waiting for the engines. @default 60000 */
   timeoutMs?: number;
+  /**
+   * Called whenever the cluster's engines change after start: one registered (a replacement,
+   * or one that registered again), or one's process ended. Read `engineIds` and `enginePids`
+   * then.
+   */
+  onEnginesChanged?: () => void;
 }
 
 /** A running local cluster. */
@@ -61,6 +67,13 @@ export interface LocalCluster extends AsyncDisposable {
   running: RunningController;
   /** The engine processes. */
   supervisor: Supervisor;
+  /**
+   * Ids of the engines registered with the controller now, without those whose process has
+   * ended (the controller may not have noticed yet).
+   */
+  readonly engineIds: number[];
+  /** Pids of the engine processes running now (replacements included). */
+  readonly enginePids: number[];
   /** Stops engines then the controller; leaves no process behind. */
   stop(): Promise<void>;
 }
@@ -99,6 +112,10 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     ...(o.deadAfterMs !== undefined ? { deadAfterMs: o.deadAfterMs } : {}),
     log: o.log,
   });
+  /** Engines whose process ended (ids are never given again). */
+  const exited = new Set<number>();
+  const added = () => o.onEnginesChanged?.();
+  running.controller.events.addEventListener("engine-added", added);
   let supervisor: Supervisor;
   try {
     supervisor = new Supervisor({
@@ -114,12 +131,19 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
       restart: !!o.restart,
       log: (line) => o.log("info", line),
       logRegistrations: false, // the controller logs them, with host and transport
+      onRegistered: () => o.onEnginesChanged?.(),
+      onExit: (engineId) => {
+        if (engineId !== undefined) exited.add(engineId);
+        o.onEnginesChanged?.();
+      },
     });
   } catch (error) {
+    running.controller.events.removeEventListener("engine-added", added);
     await running.stop();
     throw error;
   }
   const stop = async () => {
+    running.controller.events.removeEventListener("engine-added", added);
     await supervisor.stop();
     await running.stop();
   };
@@ -155,5 +179,16 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     await stop();
     throw error;
   }
-  return { running, supervisor, stop, [Symbol.asyncDispose]: stop };
+  return {
+    running,
+    supervisor,
+    get engineIds() {
+      return running.controller.engineIds.filter((id) => !exited.has(id));
+    },
+    get enginePids() {
+      return supervisor.pids;
+    },
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
 }

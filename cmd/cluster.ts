@@ -191,8 +191,11 @@ async function start(
   // loaded here, not at start: every ipx command loads this file (see main.ts)
   const { startLocalCluster } = await import("./_local_cluster.ts");
   let cluster: Awaited<ReturnType<typeof startLocalCluster>>;
+  // the record follows the engines once written: replacements (--restart), re-registrations
+  let enginesChanged = () => {};
   try {
     cluster = await startLocalCluster({
+      onEnginesChanged: () => enginesChanged(),
       profile: o.profile,
       n,
       ...sandbox,
@@ -212,16 +215,17 @@ async function start(
     console.error(`ipx cluster start: ${error.message}`);
     return 10;
   }
+  const startedAt = new Date().toISOString();
   const record = (): ClusterRecord => ({
     profile: o.profile,
     pid: Deno.pid,
     n,
     state: "ready",
-    engineIds: cluster.running.controller.engineIds,
-    enginePids: cluster.supervisor.pids,
+    engineIds: cluster.engineIds,
+    enginePids: cluster.enginePids,
     address: `${cluster.running.info.host}:${cluster.running.info.port}`,
     dataDir: sandbox.dataDir,
-    startedAt: new Date().toISOString(),
+    startedAt,
   });
   // listen for signals before saying "ready": `ipx cluster stop` may signal right after it
   const stop = Promise.withResolvers<void>();
@@ -229,6 +233,29 @@ async function start(
   Deno.addSignalListener("SIGINT", onSig);
   Deno.addSignalListener("SIGTERM", onSig);
   await writeFileAtomic(clusterFile(o.profile), JSON.stringify(record(), null, 2), 0o600);
+  let recorded = JSON.stringify([record().engineIds, record().enginePids]);
+  let saving = Promise.resolve();
+  let stopping = false;
+  enginesChanged = () => {
+    saving = saving.then(async () => {
+      const now = record();
+      const engines = JSON.stringify([now.engineIds, now.enginePids]);
+      if (stopping || engines === recorded) return;
+      recorded = engines;
+      await writeFileAtomic(clusterFile(o.profile), JSON.stringify(now, null, 2), 0o600);
+      log(
+        "info",
+        `cluster engines now: ids ${now.engineIds.join(",") || "none"}, pids ` +
+          `${now.enginePids.join(",") || "none"} (recorded for \`ipx cluster list\` and \`stop\`)`,
+      );
+    }).catch((error) =>
+      log(
+        "warn",
+        `cannot update ${clusterFile(o.profile)}: ${(error as Error).message}; ` +
+          `\`ipx cluster list\` may show engines that were replaced`,
+      )
+    );
+  };
   console.log(
     `cluster ready: ${engines(n)} (ids ${record().engineIds.join(",")}) on ${record().address}, ` +
       `profile ${o.profile}, data dir ${sandbox.dataDir}; stop with Ctrl-C or \`ipx cluster stop --profile ${o.profile}\``,
@@ -238,6 +265,8 @@ async function start(
   Deno.removeSignalListener("SIGINT", onSig);
   Deno.removeSignalListener("SIGTERM", onSig);
   log("info", "stopping cluster");
+  stopping = true;
+  await saving;
   await cluster.stop();
   await Deno.remove(clusterFile(o.profile)).catch(() => {});
   log("info", "cluster stopped");
@@ -252,9 +281,10 @@ async function stop(o: { profile: string }): Promise<number> {
     console.error(`ipx cluster stop: no cluster is running for profile "${o.profile}"`);
     return 11;
   }
-  // counted before the stop: an engine that died earlier is not one this stop ended
+  // counted before the stop: an engine that died earlier (and was not replaced) is not one
+  // this stop ended; the record lists the engine processes running at its last change
   const alive = rec.enginePids.filter((p) => isProcessAlive(p)).length;
-  const gone = rec.enginePids.length - alive;
+  const gone = Math.max(0, rec.n - alive);
   Deno.kill(rec.pid, "SIGTERM");
   const all = [rec.pid, ...rec.enginePids];
   if (!(await waitGone(all, 10_000))) {

@@ -350,3 +350,48 @@ Deno.test({
     assert.deepEqual(await processesMatching(dir.path), []);
   },
 });
+
+/** `promise`, or a rejection naming `what` after `ms` (a bound, so a regression fails, not hangs). */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("ipx cluster --restart: list shows the replacement engine's id and pid, stop counts it", async () => {
+  await using dir = await tempIpxDir();
+  await using cluster = new IpxProcess(dir.path, "cluster", "start", "--n", "1", "--restart");
+  await cluster.waitFor(/cluster ready: 1 engine \(ids 0\)/);
+  const listed = async () =>
+    JSON.parse((await runIpx(dir.path, "cluster", "list", "--json")).stdout) as {
+      engineIds: number[];
+      enginePids: number[];
+      engines: number | null;
+    }[];
+  const [before] = await listed();
+  assert.deepEqual(before!.engineIds, [0]);
+  const first = before!.enginePids[0]!;
+  Deno.kill(first, "SIGKILL");
+  const m = await within(
+    cluster.waitFor(/cluster engines now: ids 1, pids (\d+) /),
+    60_000,
+    `record of the replacement engine:\n${cluster.output}`,
+  );
+  const replacement = Number(m[1]);
+  assert.notEqual(replacement, first);
+  const [after] = await listed();
+  assert.deepEqual([after!.engineIds, after!.enginePids, after!.engines], [[1], [replacement], 1]);
+  const stopped = await runIpx(dir.path, "cluster", "stop");
+  assert.equal(stopped.code, 0, stopped.stderr);
+  assert.match(stopped.stdout, /stopped \(pid \d+ and 1 engine\)\n/);
+  assert.equal((await cluster.stop()).code, 0, cluster.output);
+  assert.deepEqual(await processesMatching(dir.path), []);
+});
