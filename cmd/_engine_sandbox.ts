@@ -114,12 +114,21 @@ export async function engineSandbox(
   try {
     await Deno.mkdir(dataDir, { recursive: true });
   } catch (error) {
-    const isFile = error instanceof Deno.errors.AlreadyExists;
+    if (error instanceof Deno.errors.AlreadyExists) {
+      throw new UsageError(
+        `Cannot use --data-dir ${dataDir}: it exists and is not a directory; give a directory ` +
+          `(it is created if missing)`,
+      );
+    }
+    // Deno's own words for a system path (/proc, /sys, /dev) suggest --allow-all, which ipx
+    // never runs with: say what it means instead
+    const reason = error instanceof Deno.errors.NotCapable
+      ? "it is a system path (like /proc, /sys or /dev) that Deno opens only to programs with " +
+        "every permission, which ipx never has"
+      : (error as Error).message;
     throw new UsageError(
-      `Cannot use --data-dir ${dataDir}: ` +
-        (isFile
-          ? "it exists and is not a directory; give a directory (it is created if missing)"
-          : `${(error as Error).message}; give a directory this user can create and write`),
+      `Cannot create the data dir ${dataDir} (--data-dir): ${reason}; choose a directory this ` +
+        `user can create and write`,
     );
   }
   const allowRead = pathsOpt(o.allowRead);

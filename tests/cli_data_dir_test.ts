@@ -214,3 +214,24 @@ Deno.test("repl --local removes the private dir a SIGKILLed REPL left behind", a
   assert.equal(run.code, 0, run.stderr);
   assert.deepEqual(entries(tmp), [], "the leftover and the REPL's own dir are gone");
 });
+
+Deno.test("a data dir that cannot be created: one line saying so and what to do, exit 2, for engine and cluster start", async () => {
+  await using dir = await tempIpxDir();
+  for (const data of ["/proc/nonexist/x", join(dir.path, "file", "x")]) {
+    await Deno.writeTextFile(join(dir.path, "file"), "not a directory");
+    for (const args of [["engine", "--wait-ms", "1000"], ["cluster", "start", "--n", "1"]]) {
+      const run = await runIpx(dir.path, ...args, "--data-dir", data);
+      assert.equal(run.code, USAGE, `${args.join(" ")} ${data}: ${run.stdout}${run.stderr}`);
+      assert.equal(run.stdout, "");
+      assertOneLine(
+        run.stderr,
+        new RegExp(
+          `^ipx: Cannot create the data dir ${data} \\(--data-dir\\): .+; choose a directory ` +
+            `this user can create and write$`,
+        ),
+      );
+      assert.doesNotMatch(run.stderr, /--allow-all/);
+    }
+  }
+  assert.deepEqual(await processesMatching(dir.path), []);
+});
