@@ -188,6 +188,28 @@ export class TerminalInput implements LineInput {
     this.#setReadlineHistory();
   }
 
+  /**
+   * Prints a line above the prompt while it waits for input (an engine notice): the prompt and
+   * the text being edited are erased, the line is written, and both are drawn again below it
+   * with the cursor where it was.
+   *
+   * @param text Lines ending with a newline.
+   * @returns False when no prompt waits (a cell runs: write it as any output instead).
+   */
+  above(text: string): boolean {
+    if (!this.#waiter || this.#ended) return false;
+    const rl = this.#rl as readline.Interface & { prevRows?: number };
+    const out = process.stdout;
+    readline.moveCursor(out, 0, -rl.getCursorPos().rows);
+    readline.cursorTo(out, 0);
+    readline.clearScreenDown(out);
+    out.write(text);
+    // readline redraws from the row it last left the cursor on: that row is now the text's
+    rl.prevRows = 0;
+    rl.prompt(true);
+    return true;
+  }
+
   #deliver(line: string | null): void {
     const waiter = this.#waiter;
     this.#waiter = undefined;

@@ -31,6 +31,13 @@ export interface LineInput {
    * @param running Whether a local cell runs now.
    */
   localCell?(running: boolean): void;
+  /**
+   * Prints text above a prompt that waits for input, keeping the line being edited.
+   *
+   * @param text Lines ending with a newline.
+   * @returns False when no prompt waits (the caller writes the text as any output).
+   */
+  above?(text: string): boolean;
 }
 
 /** Reads lines from a byte stream (UTF-8; `\n` or `\r\n` endings; a last line without one). */

@@ -177,12 +177,16 @@ export const MAGIC_HANDLERS: Readonly<Record<MagicName, MagicHandler>> = {
   },
   "%engines": async (input, ctx) => {
     noArgs(input);
-    const engines = await liveEngines(ctx.client);
+    let engines = await liveEngines(ctx.client);
     if (engines.length === 0) {
       const why = await explainNoEngines(ctx.client, PROBE_MS);
-      if (why instanceof ConnectionError) throw why;
-      ctx.console.write(`${why.message}\n`);
-      return OK;
+      // an engine that registered just now is known once the controller answered
+      engines = ctx.client.engines;
+      if (engines.length === 0) {
+        if (why instanceof ConnectionError) throw why;
+        ctx.console.write(`${why.message}\n`);
+        return OK;
+      }
     }
     ctx.console.write(formatEnginesTable(engines));
     return OK;

@@ -94,12 +94,16 @@ export async function runRepl(options: RunReplOptions): Promise<number> {
   const output = new ReplConsole(sink);
   using evaluator = await LocalEvaluator.create();
   let remember = (_source: string) => {};
-  const session = await ReplSession.create({
+  // set once the input exists (an engine may come or go while the REPL starts)
+  let above: (text: string) => boolean = () => false;
+  using session = await ReplSession.create({
     client: options.client,
     evaluator,
     console: output,
     palette,
     onCell: (source) => remember(source),
+    // a script's stdout holds only the cells' output: notices go beside the start line
+    notify: (text) => interactive ? above(text) || output.write(text) : info(text),
     localCell: (running) => input.localCell?.(running),
   });
   let history: History | undefined;
@@ -134,6 +138,7 @@ export async function runRepl(options: RunReplOptions): Promise<number> {
     })
     : new StreamLineInput(Deno.stdin.readable));
 
+  above = (text) => input.above?.(text) ?? false;
   remember = (source) => {
     input.remember?.(source);
     history?.add(source).catch(historyFailed);

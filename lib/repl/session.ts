@@ -26,6 +26,7 @@ import { Interrupts } from "./interrupts.ts";
 import type { LocalEvaluator } from "./local_evaluator.ts";
 import { KeyboardInterrupt } from "./local_interrupt.ts";
 import { type CellResult, MAGIC_HANDLERS, type MagicContext } from "./magic_handlers.ts";
+import { formatEngineNotice } from "./engine_notices.ts";
 import { findMagic } from "./magic_table.ts";
 import { explainNoEngines } from "./no_engines.ts";
 import type { Palette } from "./palette.ts";
@@ -63,6 +64,11 @@ export interface ReplSessionOptions {
    */
   onCell?: (source: string) => void;
   /**
+   * Where notices of engines registering and dying go (one line each, at any time, also while
+   * the prompt waits). @default the console
+   */
+  notify?: (text: string) => void;
+  /**
    * Called with true before a local cell runs and false after: a terminal lets Ctrl-C through
    * as a signal meanwhile (the REPL's thread runs the cell, so it reads no keys).
    */
@@ -80,13 +86,14 @@ export interface FeedResult {
 const NOTHING: FeedResult = { failed: false, exit: false };
 
 /** The REPL's state and behaviour, driven line by line. */
-export class ReplSession implements MagicContext {
+export class ReplSession implements MagicContext, Disposable {
   #o: ReplSessionOptions;
   #state: ReaderState = INITIAL_READER_STATE;
   #typed: string[] = [];
   #cell = 1;
   #interrupts = new Interrupts();
   #last: PxRecord | undefined;
+  #offEngines: () => void = () => {};
   /** Defaults of parallel executions. */
   pxConfig: PxConfig = { ...DEFAULT_PX_CONFIG };
 
@@ -106,7 +113,14 @@ export class ReplSession implements MagicContext {
     await evaluator.assign("rc", client);
     await evaluator.assign("dv", client.directView());
     await evaluator.assign("lv", client.loadBalancedView());
+    const notify = options.notify ?? ((text: string) => s.console.write(text));
+    s.#offEngines = client.onEngine((event) => notify(formatEngineNotice(event, client.ids)));
     return s;
+  }
+
+  /** Stops the engine notices. */
+  [Symbol.dispose](): void {
+    this.#offEngines();
   }
 
   /** The client. */
@@ -303,8 +317,14 @@ export class ReplSession implements MagicContext {
   }
 
   async #targets(config: PxConfig): Promise<number[]> {
-    const ids = this.client.ids;
-    if (ids.length === 0) throw await explainNoEngines(this.client, this.#o.probeMs ?? 1000);
+    let ids = this.client.ids;
+    if (ids.length === 0) {
+      const why = await explainNoEngines(this.client, this.#o.probeMs ?? 1000);
+      // the controller answers after it told of any engine registered before: one that
+      // registered just now is known by the time it answered
+      ids = this.client.ids;
+      if (ids.length === 0) throw why;
+    }
     return resolveTargets(config.targets, ids);
   }
 

@@ -35,15 +35,24 @@ export class CaptureSink implements OutputSink {
   }
 
   /**
-   * Resolves once the captured text (from `from` on) matches.
+   * Resolves once the captured text (from `from` on) matches; rejects, showing the text, when
+   * it has not after `timeoutMs` (so a missing output fails the test instead of hanging it).
    *
    * @param re Pattern.
    * @param from Offset to search from.
+   * @param timeoutMs Bound on the wait. @default 30000
    */
-  waitFor(re: RegExp, from = 0): Promise<void> {
+  waitFor(re: RegExp, from = 0, timeoutMs = 30_000): Promise<void> {
     const test = (text: string) => re.test(text.slice(from));
     if (test(this.text)) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push({ test, resolve }));
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    const waiter = { test, resolve };
+    const timer = setTimeout(() => {
+      this.#waiters = this.#waiters.filter((w) => w !== waiter);
+      reject(new Error(`the output never matched ${re}:\n${this.text.slice(from)}`));
+    }, timeoutMs);
+    this.#waiters.push(waiter);
+    return promise.finally(() => clearTimeout(timer));
   }
 
   /** Returns the text written since the last call (and marks it read). */
@@ -106,6 +115,7 @@ export async function startTestRepl(
       return sink.take();
     },
     async [Symbol.asyncDispose]() {
+      session[Symbol.dispose]();
       evaluator.close();
       await cluster[Symbol.asyncDispose]();
     },

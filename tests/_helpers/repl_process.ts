@@ -177,3 +177,18 @@ export class ReplChild implements AsyncDisposable {
     await Promise.allSettled(this.#pumps);
   }
 }
+
+/**
+ * The pids of the engine processes a `--local` REPL started in a data dir (not the REPL, nor
+ * the shell that runs it, whose command lines name the data dir too).
+ *
+ * @param dataDir The engines' data dir.
+ * @returns Their pids, in `ps` order.
+ */
+export async function engineProcesses(dataDir: string): Promise<number[]> {
+  const out = await new Deno.Command("ps", { args: ["-eo", "pid=,stat=,args="], stdout: "piped" })
+    .output();
+  return new TextDecoder().decode(out.stdout).split("\n")
+    .filter((l) => l.includes(dataDir) && l.includes("process_main.ts") && !/^\s*\d+\s+Z/.test(l))
+    .map((l) => Number(l.trim().split(/\s+/)[0]));
+}

@@ -9,6 +9,15 @@ import { replArgv } from "./repl_process.ts";
 
 const TMUX = "/usr/bin/tmux";
 
+/** True when tmux is not installed: tests that need it are reported as ignored. */
+export const tmuxMissing: boolean = !(() => {
+  try {
+    return Deno.statSync(TMUX).isFile;
+  } catch {
+    return false;
+  }
+})();
+
 function quote(arg: string): string {
   return `'${arg.replaceAll("'", `'\\''`)}'`;
 }
@@ -156,4 +165,31 @@ export class TmuxRepl implements AsyncDisposable {
       await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
     }
   }
+}
+
+/**
+ * Starts `ipx repl --local 2` in tmux with a private IPX_DIR and waits for its first prompt.
+ *
+ * @param ipxDir The IPX_DIR.
+ * @param dataDir The engines' data dir.
+ * @param colors Leave colours on (NO_COLOR unset). @default false
+ * @returns The running REPL.
+ */
+export async function startLocalTmuxRepl(
+  ipxDir: string,
+  dataDir: string,
+  colors = false,
+): Promise<TmuxRepl> {
+  const repl = await TmuxRepl.start(["repl", "--local", "2", "--data-dir", dataDir], {
+    env: { IPX_DIR: ipxDir, NO_COLOR: colors ? undefined : "1" },
+  });
+  try {
+    await repl.waitFor(/ipx repl: 2 engines connected \(ids 0,1\)[^\n]*\nIn \[1\]: $/, {
+      timeoutMs: 60_000,
+    });
+  } catch (error) {
+    await repl[Symbol.asyncDispose]();
+    throw error;
+  }
+  return repl;
 }
