@@ -95,18 +95,18 @@ export function formatCompositeSummary(
  *
  * @param thrown What was thrown.
  * @param palette Colours.
+ * @param hint Appended to the message (what to do about it). @default ""
  * @returns The lines.
  */
-export function formatLocalError(thrown: unknown, palette: Palette): string {
+export function formatLocalError(thrown: unknown, palette: Palette, hint = ""): string {
   if (thrown instanceof Error) {
     // user frames come first; the REPL's own (and Deno's) start where the cell was called, and
     // a syntax error has only the frames of the type stripping
     const frames = stackFrames(trimOwnFrames(thrown.stack ?? ""));
-    return [`${palette.error(`Uncaught ${thrown.name}:`)} ${thrown.message}`, ...frames].join(
-      "\n",
-    ) + "\n";
+    return [`${palette.error(`Uncaught ${thrown.name}:`)} ${thrown.message}${hint}`, ...frames]
+      .join("\n") + "\n";
   }
-  return `${palette.error("Uncaught")} ${palette.inspect(thrown)}\n`;
+  return `${palette.error("Uncaught")} ${palette.inspect(thrown)}${hint}\n`;
 }
 
 /**

@@ -27,6 +27,7 @@ import type { LocalEvaluator } from "./local_evaluator.ts";
 import { KeyboardInterrupt } from "./local_interrupt.ts";
 import { type CellResult, MAGIC_HANDLERS, type MagicContext } from "./magic_handlers.ts";
 import { formatEngineNotice } from "./engine_notices.ts";
+import { importHint, isStaticImportError } from "./import_hint.ts";
 import { findMagic } from "./magic_table.ts";
 import { explainNoEngines } from "./no_engines.ts";
 import type { Palette } from "./palette.ts";
@@ -279,7 +280,8 @@ export class ReplSession implements MagicContext, Disposable {
       return { failed: true };
     }
     if (!outcome.ok) {
-      this.console.write(formatLocalError(outcome.error, palette));
+      const hint = isStaticImportError(outcome.error) ? importHint(code) : "";
+      this.console.write(formatLocalError(outcome.error, palette, hint));
       return { failed: true };
     }
     this.console.write(formatOut(String(number), outcome.value, palette));
