@@ -108,7 +108,7 @@ Deno.test("repl transcript: local cells, %%px, errors, autopx, noblock, pxconfig
     run.stdout,
     [
       "Out[2]: 21",
-      "only zero 10",
+      "[stdout:0] only zero 10",
       "Out[0:2]: 20",
       "[0:execute] Error: bad 1",
       "    at <anonymous>:1:7",

@@ -18,7 +18,7 @@ export interface PxRenderOptions {
   streamed: boolean;
   /** Grouping of outputs not yet printed. */
   groupOutputs: GroupOutputs;
-  /** Label stdout lines (false when one engine ran the code). */
+  /** Label stdout lines (stderr lines are always labelled). */
   prefixStdout: boolean;
   /** Colours. */
   palette: Palette;

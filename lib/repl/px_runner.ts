@@ -157,7 +157,10 @@ class LivePrinter {
 export async function awaitPx(record: PxRecord, options: AwaitPxOptions): Promise<PxShown> {
   const { ar } = record;
   const o = options;
-  const prefixStdout = record.targets.length > 1;
+  // stdout is labelled as stderr is, on one engine as on several (as ipyparallel's %px labels
+  // a view's output even with one engine): unlabelled stdout next to labelled stderr read as if
+  // they came from different places
+  const prefixStdout = true;
   const printer = o.stream
     ? new LivePrinter(record, !o.console.isTerminal, prefixStdout, o.palette)
     : undefined;

@@ -26,12 +26,12 @@ Deno.test("awaitPx() streams output while the code still runs; Ctrl-C resets the
   const interrupts = new Interrupts();
   const record = submitPx(c.client, "console.log('first'); await new Promise(() => {})", [0]);
   const shown = awaitPx(record, options(sink, interrupts));
-  await sink.waitFor(/^first\n$/);
+  await sink.waitFor(/^\[stdout:0\] first\n$/);
   assert.equal(interrupts.fire(), true);
   assert.deepEqual(await shown, { failed: true });
   assert.equal(
     sink.text,
-    "first\nKeyboardInterrupt: stopping the code on engines 0 (Ctrl-C again stops waiting)\n" +
+    "[stdout:0] first\nKeyboardInterrupt: stopping the code on engines 0 (Ctrl-C again stops waiting)\n" +
       "Interrupted: the code was stopped; namespace reset on engines 0 (their variables are " +
       "gone; the engines are ready)\n",
   );

@@ -51,11 +51,13 @@ Deno.test("ReplSession prints engine errors with a CompositeError summary", asyn
   assert.deepEqual(r.results, [{ failed: true, exit: false }]);
 });
 
-Deno.test("ReplSession streams a single engine's stdout without prefixes", async () => {
-  await using r = await startTestRepl({ engines: 1 });
+Deno.test("ReplSession labels a single engine's stdout as it labels its stderr", async () => {
+  await using r = await startTestRepl({ engines: 2 });
+  const code = "console.log('hi'); console.error('warn'); 7";
+  assert.equal(await r.run(`%px -t 0 ${code}`), "[stdout:0] hi\n[stderr:0] warn\nOut[0:1]: 7\n");
   assert.equal(
-    await r.run("%px console.log('hi'); console.error('warn'); 7"),
-    "hi\n[stderr:0] warn\nOut[0:1]: 7\n",
+    await r.run(`%px -t 1 --no-stream ${code}`),
+    "[stdout:1] hi\n[stderr:1] warn\nOut[1:1]: 7\n",
   );
 });
 

@@ -28,8 +28,8 @@ export class StreamPrinter {
   #atLineStart = true;
 
   /**
-   * @param options `prefixStdout`: label stdout lines too (false when only one engine runs
-   * the code); stderr is always labelled.
+   * @param options `prefixStdout`: label stdout lines too (the REPL always does); stderr is
+   * always labelled.
    * @param palette Colours of the labels.
    */
   constructor(options: { prefixStdout: boolean }, palette: Palette) {
