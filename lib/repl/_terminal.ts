@@ -102,6 +102,19 @@ export interface TerminalInputOptions {
    * pending cell and return the prompt to show next. While a cell runs it returns undefined.
    */
   onInterrupt(atPrompt: boolean): string | undefined;
+  /**
+   * Ctrl-D on an empty line at a prompt. The handler returns the prompt to show next when it
+   * dropped a cell still being typed (Ctrl-D on a `...:` line), or undefined to end the input.
+   * @default ends the input
+   */
+  onEndOfLine?(): string | undefined;
+}
+
+/** What readline reports of a key. */
+interface Key {
+  name?: string;
+  ctrl?: boolean;
+  meta?: boolean;
 }
 
 /**
@@ -117,8 +130,9 @@ export class TerminalInput implements LineInput {
   #queue: string[] = [];
   #waiter: ((line: string | null) => void) | undefined;
   #ended = false;
+  #onKey: (s: string | undefined, key: Key | undefined) => void;
 
-  /** @param options Completion, history and Ctrl-C handling. */
+  /** @param options Completion, history, Ctrl-C and Ctrl-D handling. */
   constructor(options: TerminalInputOptions) {
     this.#historySize = options.historySize ?? 1000;
     this.#history = options.history.slice(0, this.#historySize);
@@ -141,6 +155,22 @@ export class TerminalInput implements LineInput {
       this.#ended = true;
       this.#deliver(null);
     });
+    // Ctrl-D on an empty line closes readline for good; on a `...:` line it should only drop
+    // the unfinished cell. This listener runs before readline's (prepended): it gives readline
+    // a character to delete instead, so readline stays open, and then drops the cell.
+    this.#onKey = (_s: string | undefined, key: Key | undefined) => {
+      if (!key?.ctrl || key.meta || key.name !== "d" || !this.#waiter) return;
+      if (this.#rl.line !== "" || this.#rl.cursor !== 0) return;
+      const prompt = options.onEndOfLine?.();
+      if (prompt === undefined) return;
+      (this.#rl as { line: string }).line = " ";
+      queueMicrotask(() => {
+        process.stdout.write("^D (the unfinished cell was dropped; Ctrl-D again exits)\n");
+        this.#rl.setPrompt(prompt);
+        this.#rl.prompt();
+      });
+    };
+    process.stdin.prependListener("keypress", this.#onKey);
     this.#rl.on("SIGINT", () => {
       if (!this.#waiter) {
         options.onInterrupt(false);
@@ -234,6 +264,7 @@ export class TerminalInput implements LineInput {
 
   /** Restores the terminal and stops reading. */
   close(): void {
+    process.stdin.off("keypress", this.#onKey);
     if (!this.#ended) this.#rl.close();
     this.#ended = true;
   }

@@ -127,6 +127,11 @@ export async function runRepl(options: RunReplOptions): Promise<number> {
     ? new TerminalInput({
       complete: (line) => session.complete(line),
       history: history?.newestFirst ?? [],
+      onEndOfLine: () => {
+        if (!session.continuing) return undefined;
+        session.cancelInput();
+        return session.prompt;
+      },
       onInterrupt: (atPrompt) => {
         if (!atPrompt) {
           session.interrupt();

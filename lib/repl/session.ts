@@ -139,6 +139,11 @@ export class ReplSession implements MagicContext, Disposable {
     return this.#state.mode;
   }
 
+  /** Whether a cell is being typed over several lines (the prompt is `...:`). */
+  get continuing(): boolean {
+    return this.#state.pending.kind !== "none";
+  }
+
   /** The prompt for the next line, coloured when colours are on. */
   get prompt(): string {
     return this.#o.palette.prompt(promptText(this.#state, this.#cell));
