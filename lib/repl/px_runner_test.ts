@@ -112,7 +112,8 @@ Deno.test("awaitPx() shows a progress line on terminals and erases it", async ()
   await shown;
   const last = sink.text.lastIndexOf("[progress]");
   assert.ok(sink.text.indexOf("\r\x1b[2K", last) > last, "the progress line is erased");
-  assert.ok(sink.text.endsWith("the engines are ready)\n"));
+  // stopped while it ran (a reset), or, on a loaded machine, before its engine started it
+  assert.match(sink.text, /(the engines are ready\)|stops one\))\n$/);
 });
 
 Deno.test("awaitPx() shows no progress line when the output is not a terminal", async () => {
