@@ -13,8 +13,13 @@ const FRAME = /^\s*at /;
 const ANSI = /\x1b\[[0-9;]*m/g;
 /** Where ipx called the user's code: this frame and every frame below it are ipx's or Deno's. */
 const BOUNDARY = /\(ext:deno_node\/inspector|\bnode:inspector|\/lib\/(engine|evaluate|repl)\//;
-/** Other frames of ipx (or Deno) that may sit above the user's, e.g. a client call. */
-const OWN = /\/lib\/(protocol|client|controller)\/|\(ext:|^\s*at ext:/;
+/**
+ * Other frames of ipx (or Deno) that may sit above the user's, e.g. a client call, or the
+ * packages ipx uses for its wire format and type stripping (an unsendable value fails in the
+ * msgpack codec).
+ */
+const OWN =
+  /\/lib\/(protocol|client|controller)\/|\(ext:|^\s*at ext:|[/+]@?(msgpack[/+]msgpack|sucrase)[/@]/;
 
 /**
  * Drops ipx's own frames from stack traces in a text: frames from the one where ipx ran the

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { CompositeError, RemoteError } from "../client/errors.ts";
 import type { EngineInfo } from "../protocol/messages.ts";
 import { trimOwnFrames } from "./own_frames.ts";
 import type { Palette } from "./palette.ts";
@@ -90,8 +91,19 @@ export function formatCompositeSummary(
   return `${palette.error("CompositeError:")} ${what}\n`;
 }
 
+/** The frames of a remote stack worth showing: the user's code on the engine. */
+function remoteFrames(remoteStack: string): string[] {
+  return stackFrames(trimOwnFrames(remoteStack));
+}
+
+/** Engine failures shown under a CompositeError thrown into a local cell (the rest counted). */
+const COMPOSITE_SHOWN = 8;
+
 /**
- * A value thrown by a local cell: `Uncaught Name: message` and the user's stack frames.
+ * A value thrown by a local cell: `Uncaught Name: message` and the user's stack frames. A
+ * {@linkcode RemoteError} (a local `await dv.apply(…)` that failed on an engine) shows the
+ * remote stack instead, the user's code on the engine, as `%px` does; its local stack is the
+ * client's. A {@linkcode CompositeError} shows each engine's error that way.
  *
  * @param thrown What was thrown.
  * @param palette Colours.
@@ -99,6 +111,26 @@ export function formatCompositeSummary(
  * @returns The lines.
  */
 export function formatLocalError(thrown: unknown, palette: Palette, hint = ""): string {
+  if (thrown instanceof CompositeError) {
+    const head = `${palette.error(`Uncaught ${thrown.name}:`)} ${
+      thrown.message.split("\n")[0]
+    }${hint}`;
+    const lines = [head];
+    for (const e of thrown.errors.slice(0, COMPOSITE_SHOWN)) {
+      const where = e.engineId < 0 ? "no engine" : String(e.engineId);
+      lines.push(`${palette.error(`[${where}] ${e.ename}:`)} ${e.evalue}`);
+      lines.push(...remoteFrames(e.remoteStack));
+    }
+    const more = thrown.errors.length - COMPOSITE_SHOWN;
+    if (more > 0) lines.push(`… and ${more} more (their .errors holds every one)`);
+    return lines.join("\n") + "\n";
+  }
+  if (thrown instanceof RemoteError) {
+    return [
+      `${palette.error(`Uncaught ${thrown.name}:`)} ${thrown.message}${hint}`,
+      ...remoteFrames(thrown.remoteStack),
+    ].join("\n") + "\n";
+  }
   if (thrown instanceof Error) {
     // user frames come first; the REPL's own (and Deno's) start where the cell was called, and
     // a syntax error has only the frames of the type stripping

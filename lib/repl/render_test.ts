@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { CompositeError, RemoteError } from "../client/errors.ts";
+import { SerializationError } from "../protocol/errors.ts";
 import { MagicUsageError } from "./errors.ts";
 import { createPalette } from "./palette.ts";
 import {
@@ -87,4 +89,45 @@ Deno.test("formatOut() and formatLocalError() leave out ipx's own stack frames",
     "    at stripTypes (file:///x/lib/evaluate/typescript.ts:51:11)\n" +
     "    at LocalEvaluator.evaluate (file:///x/lib/repl/local_evaluator.ts:1:1)";
   assert.equal(formatLocalError(syntax, P), "Uncaught SyntaxError: Unexpected token (1:4)\n");
+});
+
+Deno.test("formatLocalError() shows a RemoteError's remote stack, not the client's frames", () => {
+  const remote = (engineId: number) =>
+    new RemoteError({
+      ename: "RangeError",
+      evalue: "bad",
+      stack: "RangeError: bad\n    at boom (<anonymous>:1:27)\n" +
+        "    at run (file:///x/lib/engine/worker.ts:9:1)",
+      engineId,
+    }, "m");
+  const one = remote(0);
+  one.stack = "RemoteError: RangeError on engine 0: bad\n    at Array.map (<anonymous>)";
+  assert.equal(
+    formatLocalError(one, P),
+    "Uncaught RemoteError: RangeError on engine 0: bad\n    at boom (<anonymous>:1:27)\n",
+  );
+  assert.equal(
+    formatLocalError(new CompositeError([remote(0), remote(2)], 3), P),
+    "Uncaught CompositeError: 2 of 3 tasks failed (engines 0,2):\n" +
+      "[0] RangeError: bad\n    at boom (<anonymous>:1:27)\n" +
+      "[2] RangeError: bad\n    at boom (<anonymous>:1:27)\n",
+  );
+  const many = new CompositeError(Array.from({ length: 10 }, (_, i) => remote(i)), 10);
+  assert.match(formatLocalError(many, P), /\[7\] RangeError[^]*\n… and 2 more \(their \.errors/);
+});
+
+Deno.test("formatLocalError() leaves out the frames of the packages ipx uses", () => {
+  const e = new SerializationError("Cannot serialize a value of type symbol");
+  e.stack = "SerializationError: Cannot serialize a value of type symbol\n" +
+    "    at ExtensionCodec.tryToEncode (file:///root/.cache/deno/npm/registry.npmjs.org/" +
+    "@msgpack/msgpack/3.1.3/dist.cjs/ExtensionCodec.cjs:51:30)\n" +
+    "    at Encoder.encodeObject (file:///w/node_modules/.deno/@msgpack+msgpack@3.1.3/" +
+    "node_modules/@msgpack/msgpack/dist.cjs/Encoder.cjs:271:41)\n" +
+    "    at encode (file:///w/lib/protocol/codec.ts:1:1)\n" +
+    "    at <anonymous>:1:10";
+  assert.equal(
+    formatLocalError(e, P),
+    "Uncaught SerializationError: Cannot serialize a value of type symbol\n" +
+      "    at <anonymous>:1:10\n",
+  );
 });

@@ -257,3 +257,19 @@ Deno.test("ReplSession %px with the controller gone says it cannot reach it", as
   assert.doesNotMatch(out, /--targets|%pxconfig/);
   assert.match(await r.run("%engines"), /^ConnectionError: Cannot reach the controller/);
 });
+
+Deno.test("ReplSession shows a local cell's RemoteError with its remote stack", async () => {
+  await using r = await startTestRepl({ engines: 2 });
+  assert.equal(
+    await r.run(
+      'await rc.directView(1).apply(function boom() { throw new RangeError("remote bad") })',
+    ),
+    "Uncaught RemoteError: RangeError on engine 1: remote bad\n    at boom (<anonymous>:1:27)\n",
+  );
+  assert.equal(
+    await r.run("await dv.push({ s: Symbol() })"),
+    "Uncaught SerializationError: Cannot serialize a value of type symbol: ipx sends null, " +
+      "undefined, booleans, numbers, bigints, strings, arrays, plain objects, Date, Map, Set, " +
+      "typed arrays and Error\n",
+  );
+});
