@@ -40,34 +40,3 @@ Deno.test({
   // (not processesMatching: the tmux server, which names the data dir too, may still be ending)
   assert.deepEqual(await engineProcesses(dataDir), [], "the engines were stopped");
 });
-
-Deno.test({
-  name: "repl on a terminal: Ctrl-C on a blocked local cell says it cannot stop it, and how out",
-  ignore: tmuxMissing,
-}, async () => {
-  await using dir = await tempIpxDir();
-  const dataDir = join(dir.path, "data");
-  // opening a FIFO to read blocks in one synchronous call until a writer opens it
-  const fifo = join(dir.path, "fifo");
-  const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
-  assert.ok(made.success, "mkfifo");
-  {
-    await using repl = await startLocalTmuxRepl(dir.path, dataDir);
-    await repl.type(`console.log('blocked'); Deno.readTextFileSync(${JSON.stringify(fifo)})`);
-    await repl.keys("Enter");
-    await repl.waitFor(/^blocked$/m);
-    await repl.keys("C-c");
-    await repl.waitFor(
-      /ipx repl: the local cell does not respond to Ctrl-C \(it is blocked outside any loop, [^\n]*\n?[^\n]*press Ctrl-\\ twice to end the REPL/,
-    );
-    // the cell ends when it is let go, and the REPL goes on
-    await Deno.writeTextFile(fifo, "done");
-    await repl.waitFor(/\nOut\[1\]: "done"\nIn \[2\]: $/);
-    await repl.type("'next'");
-    await repl.keys("Enter");
-    await repl.waitFor(/\nOut\[2\]: "next"\nIn \[3\]: $/);
-    await repl.keys("C-d");
-    await repl.waitFor(/\[exited 0\]/);
-  }
-  assert.deepEqual(await engineProcesses(dataDir), [], "the engines were stopped");
-});

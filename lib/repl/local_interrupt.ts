@@ -11,14 +11,13 @@
  * cell or end a script.
  *
  * What it cannot stop: a cell blocked outside JavaScript loops (a synchronous wait, one huge
- * regular expression, a deep recursion of plain calls) — there the check never runs. The
- * watcher then says so, with the way out (see `signal_watch_worker.ts`).
+ * regular expression, a deep recursion of plain calls) — there the check never runs.
  *
  * @module
  */
 
 import { INTERRUPT_CHECK } from "../evaluate/interrupt_checks.ts";
-import { CELL, HEARD, INTERRUPTS, SLOT_COUNT, SPENT, STOPS } from "./local_interrupt_slots.ts";
+import { INTERRUPTS, SLOT_COUNT, SPENT, STOPS } from "./local_interrupt_slots.ts";
 
 /** Thrown into a local cell stopped by Ctrl-C (or SIGTERM/SIGHUP/SIGQUIT). */
 export class KeyboardInterrupt extends Error {
@@ -93,8 +92,7 @@ export class LocalInterrupt implements Disposable {
    */
   begin(): number {
     this.#base = Atomics.load(this.#slots, STOPS);
-    Atomics.store(this.#slots, CELL, ++this.#cells);
-    return this.#cells;
+    return ++this.#cells;
   }
 
   /**
@@ -104,9 +102,7 @@ export class LocalInterrupt implements Disposable {
    * @param cell What {@linkcode begin} returned.
    */
   end(cell: number): void {
-    if (cell !== this.#cells) return;
-    this.#base = undefined;
-    Atomics.store(this.#slots, CELL, 0);
+    if (cell === this.#cells) this.#base = undefined;
   }
 
   /**
@@ -121,7 +117,6 @@ export class LocalInterrupt implements Disposable {
   spent(): boolean {
     const spent = Atomics.load(this.#slots, SPENT) > this.#handled;
     this.#handled = Math.max(this.#handled, Atomics.load(this.#slots, INTERRUPTS));
-    Atomics.store(this.#slots, HEARD, this.#handled);
     return spent;
   }
 

@@ -13,9 +13,5 @@ export const STOPS = 1;
 export const SPENT = 2;
 /** SIGQUITs (Ctrl-\ while a local cell runs) the watcher has seen. */
 export const QUITS = 3;
-/** The number of the local cell running now; 0 between cells. */
-export const CELL = 4;
-/** {@linkcode INTERRUPTS} as the REPL's own SIGINT listener last saw it. */
-export const HEARD = 5;
 /** Words in all. */
-export const SLOT_COUNT = 6;
+export const SLOT_COUNT = 4;

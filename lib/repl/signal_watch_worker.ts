@@ -7,18 +7,7 @@
  * @module
  */
 
-import { CELL, HEARD, INTERRUPTS, QUITS, SPENT, STOPS } from "./local_interrupt_slots.ts";
-
-/**
- * How long a Ctrl-C may go unanswered before the watcher says the cell is blocked: a loop
- * check, or the REPL's own listener when the cell awaits, answers within milliseconds.
- */
-const UNANSWERED_MS = 500;
-
-/** What the watcher prints when a Ctrl-C could not stop the local cell. */
-const BLOCKED_HINT = "ipx repl: the local cell does not respond to Ctrl-C (it is " +
-  "blocked outside any loop, e.g. in Atomics.wait or one long synchronous call); wait for it " +
-  "to end, or press Ctrl-\\ twice to end the REPL (its local variables are lost)\n";
+import { INTERRUPTS, QUITS, STOPS } from "./local_interrupt_slots.ts";
 
 /**
  * The escape from a local cell blocked where no loop check runs (a synchronous wait): the
@@ -44,21 +33,9 @@ const scope = self as unknown as {
 scope.onmessage = (event) => {
   scope.onmessage = null;
   const slots = new Int32Array(event.data);
-  let hinted = 0;
   Deno.addSignalListener("SIGINT", () => {
-    const count = Atomics.add(slots, INTERRUPTS, 1) + 1;
+    Atomics.add(slots, INTERRUPTS, 1);
     Atomics.add(slots, STOPS, 1);
-    const cell = Atomics.load(slots, CELL);
-    if (cell === 0 || cell === hinted) return;
-    setTimeout(() => {
-      // stopped by a loop check, or heard by the REPL: answered; or the cell is over
-      const answered = Atomics.load(slots, SPENT) >= count || Atomics.load(slots, HEARD) >= count;
-      if (answered || Atomics.load(slots, CELL) !== cell || hinted === cell) return;
-      hinted = cell;
-      // on a terminal the hint follows the Ctrl-C it answers (the terminal does not echo it)
-      const text = Deno.stderr.isTerminal() ? `^C\n${BLOCKED_HINT}` : BLOCKED_HINT;
-      Deno.stderr.writeSync(new TextEncoder().encode(text));
-    }, UNANSWERED_MS);
   });
   for (const signal of ["SIGTERM", "SIGHUP"] as const) {
     Deno.addSignalListener(signal, () => void Atomics.add(slots, STOPS, 1));
