@@ -74,6 +74,9 @@ interface Slot {
 /** An engine dying this soon after start, before registering, counts as a crash loop. */
 const QUICK_CRASH_MS = 5000;
 const TAIL_LINES = 30;
+/** How long an engine refused for its key (exit 3) waits for its file to get a new key. */
+const KEY_CHANGE_WAIT_MS = 2000;
+const KEY_CHANGE_POLL_MS = 100;
 
 /**
  * Says how an engine process ended, from its status and the last lines of its stderr.
@@ -335,8 +338,14 @@ export class Supervisor {
    * the new key; with the same key the replacement would fail again.
    */
   async #keyChanged(slot: Slot): Promise<boolean> {
-    const now = await this.#reread();
-    return now !== undefined && now.key !== slot.key;
+    // a controller restarted with a new key listens a moment before it rewrites its file: an
+    // engine refused in that moment read the old one, so the file gets a little time to change
+    for (let waited = 0;; waited += KEY_CHANGE_POLL_MS) {
+      const now = await this.#reread();
+      if (now !== undefined && now.key !== slot.key) return true;
+      if (waited >= KEY_CHANGE_WAIT_MS || this.#stopping) return false;
+      await new Promise((r) => setTimeout(r, KEY_CHANGE_POLL_MS));
+    }
   }
 
   /**
