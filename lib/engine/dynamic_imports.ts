@@ -11,20 +11,10 @@
  * @module
  */
 
-// @ts-types="sucrase/dist/types/parser/index.d.ts"
-import { parse } from "sucrase/dist/parser/index.js";
-// @ts-types="sucrase/dist/types/parser/tokenizer/types.d.ts"
-import { TokenType } from "sucrase/dist/parser/tokenizer/types.js";
-import { TypeScriptSyntaxError } from "../evaluate/typescript.ts";
+import { type JsToken, jsTokens, TokenType } from "../evaluate/js_tokens.ts";
 
 /** Name of the global function that rewritten dynamic imports call (defined in the Worker). */
 export const DYNAMIC_IMPORT = "$ipx$import";
-
-interface ImportToken {
-  type: number;
-  start: number;
-  end: number;
-}
 
 /**
  * Replaces the keyword of every dynamic import (`import(…)`, not `import.meta`, `a.import(…)` or
@@ -43,16 +33,7 @@ interface ImportToken {
  */
 export function routeDynamicImports(js: string): string {
   if (!js.includes("import")) return js; // most code: no parse needed
-  let tokens: ImportToken[];
-  try {
-    tokens = parse(js, false, false, false).tokens;
-  } catch (error) {
-    throw new TypeScriptSyntaxError(
-      `Cannot parse the code: ${error instanceof Error ? error.message : String(error)}; ` +
-        `fix the syntax and run it again`,
-      { cause: error },
-    );
-  }
+  const tokens = jsTokens(js);
   let out = "";
   let at = 0;
   for (let i = 0; i < tokens.length; i++) {

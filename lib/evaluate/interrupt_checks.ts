@@ -10,22 +10,12 @@
  * @module
  */
 
-// @ts-types="sucrase/dist/types/parser/index.d.ts"
-import { parse } from "sucrase/dist/parser/index.js";
-// @ts-types="sucrase/dist/types/parser/tokenizer/types.d.ts"
-import { TokenType } from "sucrase/dist/parser/tokenizer/types.js";
-import { TypeScriptSyntaxError } from "./typescript.ts";
+import { type JsToken, jsTokens, TokenType } from "./js_tokens.ts";
 
 /** Name of the global function the instrumented loops call; it returns `true`. */
 export const INTERRUPT_CHECK = "$ipx$tick";
 
-interface LoopToken {
-  type: number;
-  start: number;
-  end: number;
-}
-
-function matchingParen(tokens: readonly LoopToken[], open: number): number {
+function matchingParen(tokens: readonly JsToken[], open: number): number {
   let depth = 0;
   for (let i = open; i < tokens.length; i++) {
     const type = tokens[i]?.type;
@@ -52,16 +42,7 @@ function matchingParen(tokens: readonly LoopToken[], open: number): number {
  * ```
  */
 export function addInterruptChecks(js: string): string {
-  let tokens: LoopToken[];
-  try {
-    tokens = parse(js, false, false, false).tokens;
-  } catch (error) {
-    throw new TypeScriptSyntaxError(
-      `Cannot parse the code: ${error instanceof Error ? error.message : String(error)}; ` +
-        `fix the syntax and run it again`,
-      { cause: error },
-    );
-  }
+  const tokens = jsTokens(js);
   const inserts: Array<[number, string]> = [];
   const check = `${INTERRUPT_CHECK}()`;
   for (let i = 0; i < tokens.length; i++) {
@@ -77,7 +58,7 @@ export function addInterruptChecks(js: string): string {
       inserts.push([openToken.end, `${check} && (`], [closeToken.start, ")"]);
       continue;
     }
-    const semis: LoopToken[] = [];
+    const semis: JsToken[] = [];
     let depth = 0;
     for (let j = open + 1; j < close; j++) {
       const t = tokens[j];
@@ -93,7 +74,7 @@ export function addInterruptChecks(js: string): string {
       if (empty) inserts.push([first.end, ` ${check}`]);
       else inserts.push([first.end, ` ${check} && (`], [second.start, ")"]);
     } else if (tokens[close + 1]?.type === TokenType.braceL) {
-      inserts.push([(tokens[close + 1] as LoopToken).end, ` ${check};`]);
+      inserts.push([(tokens[close + 1] as JsToken).end, ` ${check};`]);
     }
   }
   inserts.sort((a, b) => a[0] - b[0]);
