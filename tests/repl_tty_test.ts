@@ -6,31 +6,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { processesMatching, tempIpxDir } from "./_helpers/ipx_cli.ts";
-import { TmuxRepl } from "./_helpers/repl_tmux.ts";
+import { startLocalTmuxRepl as startRepl, tmuxMissing } from "./_helpers/repl_tmux.ts";
 
 /** These tests need tmux; without it they are reported as ignored. */
-const ignore = !(() => {
-  try {
-    return Deno.statSync("/usr/bin/tmux").isFile;
-  } catch {
-    return false;
-  }
-})();
-
-async function startRepl(ipxDir: string, dataDir: string, colors = false): Promise<TmuxRepl> {
-  const repl = await TmuxRepl.start(["repl", "--local", "2", "--data-dir", dataDir], {
-    env: { IPX_DIR: ipxDir, NO_COLOR: colors ? undefined : "1" },
-  });
-  try {
-    await repl.waitFor(/ipx repl: 2 engines connected \(ids 0,1\)[^\n]*\nIn \[1\]: $/, {
-      timeoutMs: 60_000,
-    });
-  } catch (error) {
-    await repl[Symbol.asyncDispose]();
-    throw error;
-  }
-  return repl;
-}
+const ignore = tmuxMissing;
 
 Deno.test({
   name: "repl on a terminal: Tab completion, continuation lines and autopx prompt",
