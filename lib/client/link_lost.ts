@@ -1,11 +1,13 @@
 /**
- * What a client's tasks become when it lost the controller and could not reconnect in time:
+ * What a client's tasks become when it lost the controller and could not reconnect in time, or
+ * when the controller came back but refuses it:
  * a `ConnectionError` result saying whether the task may still finish on its engine (and how
  * to fetch it later) or never left this client.
  *
  * @module
  */
 
+import { AuthenticationError, ConnectionError } from "../protocol/errors.ts";
 import type { EngineId, MsgId, TaskResult } from "../protocol/messages.ts";
 
 /**
@@ -51,4 +53,55 @@ export function linkLostResult(
     started: 0,
     completed: Date.now(),
   };
+}
+
+/**
+ * The failed result of a task the controller no longer knew after a reconnect (e.g. it
+ * restarted without its record).
+ *
+ * @param msgId The task.
+ * @param engineId Its engine (-1 when none was chosen).
+ * @param missing The controller's word on why.
+ * @returns A `TaskLost` result.
+ */
+export function lostWhileDownResult(
+  msgId: MsgId,
+  engineId: EngineId,
+  missing: string,
+): TaskResult {
+  return {
+    msgId,
+    engineId,
+    ok: false,
+    error: {
+      ename: "TaskLost",
+      evalue: `task ${msgId} was lost while the connection was down: ${missing}`,
+      stack: "",
+    },
+    executionCount: 0,
+    submitted: 0,
+    started: 0,
+    completed: Date.now(),
+  };
+}
+
+/**
+ * How long a controller that is back must keep refusing this client (its key, version or
+ * transport) before the client gives up: a controller restarted with a new key listens a moment
+ * before it rewrites its connection file, which the client re-reads on every attempt.
+ */
+export const REFUSED_GRACE_MS = 2000;
+
+/**
+ * The error a client's tasks and calls get when the controller came back but refuses it.
+ *
+ * @param cause The refusal.
+ * @returns An {@linkcode AuthenticationError} for a key or pin refusal, else a
+ *   {@linkcode ConnectionError}, saying the controller is back and what to do.
+ */
+export function refusedError(cause: Error): Error {
+  const message = `Lost the controller; it is back but refuses this client: ${cause.message}`;
+  return cause instanceof AuthenticationError
+    ? new AuthenticationError(message, { cause })
+    : new ConnectionError(message, { cause });
 }

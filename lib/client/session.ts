@@ -28,7 +28,12 @@ import type {
   TaskResult,
 } from "../protocol/messages.ts";
 import { Resubmissions } from "./resubmissions.ts";
-import { linkLostResult } from "./link_lost.ts";
+import {
+  linkLostResult,
+  lostWhileDownResult,
+  REFUSED_GRACE_MS,
+  refusedError,
+} from "./link_lost.ts";
 import { sizeTasks, tooLargeResult } from "./submit_size.ts";
 import { TaskHandle } from "./task_handle.ts";
 import type { EngineEvent, ResultAnswer, SessionOptions, TaskSpec } from "./session_types.ts";
@@ -279,20 +284,9 @@ export class Session {
           if (mended) {
             continue; // lost before it ran, or retriable: submitted again under its id
           } else if ("missing" in a) {
-            this.#finish({
-              msgId: a.msgId,
-              engineId: this.#tasks.get(a.msgId)?.engineId ?? -1,
-              ok: false,
-              error: {
-                ename: "TaskLost",
-                evalue: `task ${a.msgId} was lost while the connection was down: ${a.missing}`,
-                stack: "",
-              },
-              executionCount: 0,
-              submitted: 0,
-              started: 0,
-              completed: Date.now(),
-            });
+            this.#finish(
+              lostWhileDownResult(a.msgId, this.#tasks.get(a.msgId)?.engineId ?? -1, a.missing),
+            );
           } else if ("ok" in a) this.#finish(a);
         }
       }
@@ -531,25 +525,4 @@ export class Session {
       });
     }
   }
-}
-
-/**
- * How long a controller that is back must keep refusing this client (its key, version or
- * transport) before the client gives up: a controller restarted with a new key listens a moment
- * before it rewrites its connection file, which the client re-reads on every attempt.
- */
-const REFUSED_GRACE_MS = 2000;
-
-/**
- * The error a client's tasks and calls get when the controller came back but refuses it.
- *
- * @param cause The refusal.
- * @returns An {@linkcode AuthenticationError} for a key or pin refusal, else a
- *   {@linkcode ConnectionError}, saying the controller is back and what to do.
- */
-function refusedError(cause: Error): Error {
-  const message = `Lost the controller; it is back but refuses this client: ${cause.message}`;
-  return cause instanceof AuthenticationError
-    ? new AuthenticationError(message, { cause })
-    : new ConnectionError(message, { cause });
 }
