@@ -8,7 +8,6 @@
 
 import type { Channel } from "../protocol/channel.ts";
 import {
-  AuthenticationError,
   ConnectionError,
   type ErrorData,
   IpxError,

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { type JsToken, jsTokens, TokenType } from "../evaluate/js_tokens.ts";
+import { jsTokens, TokenType } from "../evaluate/js_tokens.ts";
 
 /** Name of the global function that rewritten dynamic imports call (defined in the Worker). */
 export const DYNAMIC_IMPORT = "$ipx$import";
