@@ -36,6 +36,24 @@ Deno.test("getResult(msgId) works from a second client, for finished and running
   await rejects(other.getResult("nope-1"), /no task with this id is known/);
 });
 
+Deno.test("getResult's metadata and elapsedMs are the task's, not the fetch's", async () => {
+  await using c = await startMemoryCluster({ engines: 1 });
+  const done = c.client.loadBalancedView().apply((x: number) => x + 1, 1);
+  assert.equal(await done, 2);
+  const [rec] = await c.client.dbQuery({ msgId: done.msgIds[0]! }, ["submitted", "completed"]);
+  const submitted = rec!.submitted as number;
+  const completed = rec!.completed as number;
+  while (Date.now() <= completed) await new Promise((r) => setTimeout(r, 1)); // fetch strictly later
+  const other = await c.newClient();
+  const got = other.getResult(done.msgIds[0]!);
+  assert.deepEqual(await got, [2]);
+  assert.equal(got.metadata[0]!.submitted, submitted);
+  assert.equal(got.metadata[0]!.completed, completed);
+  assert.equal(got.elapsedMs, completed - submitted);
+  // the submitting client keeps its own submission time
+  assert(done.metadata[0]!.submitted <= submitted);
+});
+
 Deno.test("dbQuery filters on submitted/started/completed/engine/status; purgeResults drops records", async () => {
   await using c = await startMemoryCluster({ engines: 2 });
   const lv = c.client.loadBalancedView();

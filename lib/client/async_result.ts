@@ -23,7 +23,10 @@ export interface ResultOwner {
 export interface TaskMetadata {
   msgId: MsgId;
   engineId: EngineId;
-  /** Epoch ms the client submitted it. */
+  /**
+   * Epoch ms it was submitted: by this client, or for a task fetched with `getResult`, when
+   * the controller received it.
+   */
   submitted: number;
   /** Epoch ms it started on the engine. */
   started: number | undefined;
@@ -131,10 +134,17 @@ export class AsyncResult<T> implements Promise<T> {
     return this.#tasks.length;
   }
 
-  /** Milliseconds from submission to completion (or to now, while running). */
+  /**
+   * Milliseconds from submission to completion (or to now, while running). For tasks fetched
+   * with `getResult`, from the controller's submission to completion times.
+   */
   get elapsedMs(): number {
     const start = Math.min(...this.#tasks.map((t) => t.submittedAt));
-    return (this.#completedAt ?? Date.now()) - start;
+    const fetchedDone = this.#tasks.every((t) => t.fetched && t.result !== undefined);
+    const end = fetchedDone
+      ? Math.max(...this.#tasks.map((t) => t.result!.completed))
+      : this.#completedAt ?? Date.now();
+    return end - start;
   }
 
   /** Per-task metadata. */

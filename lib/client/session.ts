@@ -385,7 +385,7 @@ export class Session {
     return msgIds.map((id) => {
       const existing = this.#tasks.get(id);
       if (existing) return existing;
-      const h = new TaskHandle(id, -1);
+      const h = new TaskHandle(id, -1, true);
       this.#tasks.set(id, h);
       return h;
     });

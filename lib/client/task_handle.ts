@@ -24,8 +24,12 @@ export class TaskHandle {
   readonly msgId: MsgId;
   /** Engine it runs on (-1 until a load-balanced task is assigned). */
   engineId: EngineId;
-  /** Epoch ms the client submitted it. */
-  readonly submittedAt: number;
+  /**
+   * Whether this client only fetched the task (`getResult` of an id it did not submit over
+   * this session): its submission time then comes from the controller's record.
+   */
+  readonly fetched: boolean;
+  #submittedAt: number;
   /** Epoch ms it started on the engine, once known. */
   startedAt: number | undefined;
   /** Collected stdout. */
@@ -40,11 +44,22 @@ export class TaskHandle {
   /**
    * @param msgId Task id.
    * @param engineId Target engine or -1.
+   * @param fetched See {@linkcode fetched}.
    */
-  constructor(msgId: MsgId, engineId: EngineId) {
+  constructor(msgId: MsgId, engineId: EngineId, fetched = false) {
     this.msgId = msgId;
     this.engineId = engineId;
-    this.submittedAt = Date.now();
+    this.fetched = fetched;
+    this.#submittedAt = Date.now();
+  }
+
+  /**
+   * Epoch ms the task was submitted: when this client submitted it, or, for a fetched task,
+   * when the controller received it (known once its result is; until then, when it was fetched).
+   */
+  get submittedAt(): number {
+    const recorded = this.result?.submitted;
+    return this.fetched && recorded !== undefined && recorded > 0 ? recorded : this.#submittedAt;
   }
 
   /** Resolves with the result. */
