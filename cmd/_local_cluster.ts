@@ -45,9 +45,9 @@ export interface LocalClusterOptions {
   hwm?: number | "auto";
   /** Largest frame the controller accepts, in bytes. @default DEFAULT_MAX_FRAME_BYTES */
   maxFrameBytes?: number;
-  /** Interval of the controller's heartbeat pings to engines. @default 500 */
+  /** Interval of the controller's heartbeat pings to engines. @default 1000 */
   heartbeatMs?: number;
-  /** Silence after which the controller declares an engine dead. @default 1500 */
+  /** Silence after which the controller declares an engine dead. @default 5000 */
   deadAfterMs?: number;
   /** Log sink. */
   log: Logger;
