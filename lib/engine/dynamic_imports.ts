@@ -8,39 +8,10 @@
  * the engine's Worker defines: it resolves `./` and `../` specifiers against the current
  * directory (the data dir) and imports the result.
  *
+ * The rewrite itself is shared with the REPL's local namespace: it lives in
+ * `lib/evaluate/dynamic_imports.ts`.
+ *
  * @module
  */
 
-import { jsTokens, TokenType } from "../evaluate/js_tokens.ts";
-
-/** Name of the global function that rewritten dynamic imports call (defined in the Worker). */
-export const DYNAMIC_IMPORT = "$ipx$import";
-
-/**
- * Replaces the keyword of every dynamic import (`import(…)`, not `import.meta`, `a.import(…)` or
- * a method named `import`) with {@linkcode DYNAMIC_IMPORT}. Nothing else moves: the lines stay
- * the same.
- *
- * @param js JavaScript source (already stripped of types).
- * @returns The rewritten source (the same string when it has no dynamic import).
- * @throws {TypeScriptSyntaxError} if the source does not parse.
- *
- * @example Usage
- * ```ts
- * import { routeDynamicImports } from "./dynamic_imports.ts";
- * routeDynamicImports("await import('./m.js')"); // "await $ipx$import('./m.js')"
- * ```
- */
-export function routeDynamicImports(js: string): string {
-  if (!js.includes("import")) return js; // most code: no parse needed
-  const tokens = jsTokens(js);
-  let out = "";
-  let at = 0;
-  for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i]!;
-    if (token.type !== TokenType._import || tokens[i + 1]?.type !== TokenType.parenL) continue;
-    out += js.slice(at, token.start) + DYNAMIC_IMPORT;
-    at = token.end;
-  }
-  return at === 0 ? js : out + js.slice(at);
-}
+export { DYNAMIC_IMPORT, routeDynamicImports } from "../evaluate/dynamic_imports.ts";

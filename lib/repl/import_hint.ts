@@ -2,13 +2,19 @@
  * {@linkcode importHint}: what to type instead of a static `import` in a cell. Cells are not
  * modules (locally and on the engines), so `import x from "m"` is a syntax error there; a
  * dynamic `await import("m")` does the same. The hint rewrites the cell's first import when it
- * has a simple form. Pure.
+ * has a simple form, keeping its attributes (`with { type: "json" }`), and says that a `./` or
+ * `../` path is taken from the current directory (the local namespace resolves them there, see
+ * `lib/evaluate/import_from_cwd.ts`). Pure.
  *
  * @module
  */
 
-const STATIC_IMPORT =
-  /(?:^|[;\n])\s*import\s+(?:type\s+)?([\s\S]*?)\s*\bfrom\s*(["'])([^"'\n]+)\2|(?:^|[;\n])\s*import\s*(["'])([^"'\n]+)\4/;
+/** An import attributes clause after the specifier: `with { type: "json" }` (or `assert`). */
+const ATTRIBUTES = String.raw`(?:\s*(?:with|assert)\s*(\{[^{}]*\}))?`;
+const STATIC_IMPORT = new RegExp(
+  String.raw`(?:^|[;\n])\s*import\s+(?:type\s+)?([\s\S]*?)\s*\bfrom\s*(["'])([^"'\n]+)\2` +
+    ATTRIBUTES + String.raw`|(?:^|[;\n])\s*import\s*(["'])([^"'\n]+)\5` + ATTRIBUTES,
+);
 
 /** `{ a, b as c }` → `{ a, b: c }`; undefined when it is not that simple. */
 function destructuring(names: string): string | undefined {
@@ -25,9 +31,14 @@ function destructuring(names: string): string | undefined {
   return `{ ${out.join(", ")} }`;
 }
 
+/** `await import("<from>")`, with the attributes of the import when it has some. */
+function dynamicImport(from: string, attributes: string | undefined): string {
+  const options = attributes === undefined ? "" : `, { with: ${attributes.trim()} }`;
+  return `await import(${JSON.stringify(from)}${options})`;
+}
+
 /** The dynamic form of `import <names> from "<from>"`, or undefined when not simple. */
-function rewrite(names: string, from: string): string | undefined {
-  const module = `await import(${JSON.stringify(from)})`;
+function rewrite(names: string, module: string): string | undefined {
   const star = /^\*\s+as\s+([\p{L}$_][\p{L}\p{N}$_]*)$/u.exec(names.trim());
   if (star) return `const ${star[1]} = ${module}`;
   const plain = /^([\p{L}$_][\p{L}\p{N}$_]*)$/u.exec(names.trim());
@@ -41,22 +52,27 @@ function rewrite(names: string, from: string): string | undefined {
  *
  * @param code The cell.
  * @returns E.g. `; cells are not modules: use a dynamic import instead: const { join } = await
- * import("node:path")`.
+ * import("node:path")`; for a `./` or `../` path, it adds `(relative paths are taken from the
+ * current directory)`.
  *
  * @example Usage
  * ```ts
  * import { importHint } from "./import_hint.ts";
- * importHint('import x from "./m.ts"');
- * // '; cells are not modules: use a dynamic import instead: const { default: x } = await import("./m.ts")'
+ * importHint('import x from "node:path"');
+ * // '; cells are not modules: use a dynamic import instead: const { default: x } = await import("node:path")'
  * ```
  */
 export function importHint(code: string): string {
   const m = STATIC_IMPORT.exec(code);
-  const suggestion = m?.[5] !== undefined
-    ? `await import(${JSON.stringify(m[5])})`
-    : (m?.[3] !== undefined ? rewrite(m[1]!, m[3]) : undefined) ??
-      `const m = await import(${JSON.stringify(m?.[3] ?? "/abs/path.ts")})`;
-  return `; cells are not modules: use a dynamic import instead: ${suggestion}`;
+  let suggestion: string;
+  if (m?.[6] !== undefined) suggestion = dynamicImport(m[6], m[7]);
+  else if (m?.[3] !== undefined) {
+    const module = dynamicImport(m[3], m[4]);
+    suggestion = rewrite(m[1]!, module) ?? `const m = ${module}`;
+  } else suggestion = `const m = ${dynamicImport("/abs/path.ts", undefined)}`;
+  const relative = /^\.\.?\//.test(m?.[6] ?? m?.[3] ?? "");
+  return `; cells are not modules: use a dynamic import instead: ${suggestion}` +
+    (relative ? " (relative paths are taken from the current directory)" : "");
 }
 
 /**

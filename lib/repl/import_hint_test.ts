@@ -3,16 +3,30 @@ import { startTestRepl } from "../../tests/_helpers/repl_capture.ts";
 import { importHint, isStaticImportError } from "./import_hint.ts";
 
 const LEAD = "; cells are not modules: use a dynamic import instead: ";
+const CWD = " (relative paths are taken from the current directory)";
 
 Deno.test("importHint() rewrites the cell's first import in its dynamic form", () => {
   const cases: Array<[string, string]> = [
-    ['import x from "./m.ts"', 'const { default: x } = await import("./m.ts")'],
+    ['import x from "./m.ts"', 'const { default: x } = await import("./m.ts")' + CWD],
+    ['import x from "node:os"', 'const { default: x } = await import("node:os")'],
+    [
+      'import data from "../d/x.json" with { type: "json" }',
+      'const { default: data } = await import("../d/x.json", { with: { type: "json" } })' + CWD,
+    ],
+    [
+      "import * as cfg from '/etc/c.json' assert {type:'json'}",
+      "const cfg = await import(\"/etc/c.json\", { with: {type:'json'} })",
+    ],
+    [
+      'import "./x.css" with { type: "text" }',
+      'await import("./x.css", { with: { type: "text" } })' + CWD,
+    ],
     ["import * as path from 'node:path'", 'const path = await import("node:path")'],
     [
       'let a = 1; import { join, type X, sep as s } from "node:path"',
       'const { join, X, sep: s } = await import("node:path")',
     ],
-    ['import "./setup.ts"', 'await import("./setup.ts")'],
+    ['import "./setup.ts"', 'await import("./setup.ts")' + CWD],
     ['import x, { y } from "m"', 'const m = await import("m")'],
     ["import.meta.url; x", 'const m = await import("/abs/path.ts")'],
   ];

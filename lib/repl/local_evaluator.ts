@@ -3,13 +3,16 @@
  * types stripped, then V8's REPL mode through `node:inspector` (`Runtime.evaluate` with
  * `replMode`), so top-level `await` works and `let`/`const` persist (and may be redeclared).
  * The last expression's value is the cell's value; a cell like `{ a: 1 }` is an object, as in
- * Node's REPL.
+ * Node's REPL. A relative `import("./m.ts")` in a cell is taken from the current directory at the
+ * time the cell runs, as in `deno repl` (see `lib/evaluate/import_from_cwd.ts`).
  *
  * @module
  */
 
 import { Session } from "node:inspector";
 import type { EvalResult, RemoteObject } from "../evaluate/inspector_types.ts";
+import { routeDynamicImports } from "../evaluate/dynamic_imports.ts";
+import { defineImportScript, resolveFromCwd } from "../evaluate/import_from_cwd.ts";
 import { addInterruptChecks } from "../evaluate/interrupt_checks.ts";
 import { LocalNamespaceError } from "./errors.ts";
 import { LocalInterrupt } from "./local_interrupt.ts";
@@ -23,7 +26,11 @@ const GROUP = "ipx-repl";
 /** Evaluates TypeScript cells in a persistent namespace of this process. */
 export class LocalEvaluator implements Disposable {
   #session: Session;
-  #bridge: { value: unknown; result: unknown } = { value: undefined, result: undefined };
+  #bridge: { value: unknown; result: unknown; resolve: typeof resolveFromCwd } = {
+    value: undefined,
+    result: undefined,
+    resolve: resolveFromCwd,
+  };
   #bridgeId = "";
   #closed = false;
   #interrupt: LocalInterrupt | undefined;
@@ -59,9 +66,10 @@ export class LocalEvaluator implements Disposable {
     }
     const key = Symbol.for(`ipx.repl.bridge.${crypto.randomUUID()}`);
     Object.defineProperty(globalThis, key, { value: ev.#bridge, configurable: true });
+    const bridge = `globalThis[Symbol.for(${JSON.stringify(key.description)})]`;
     try {
       const found = await ev.#post<EvalResult>("Runtime.evaluate", {
-        expression: `globalThis[Symbol.for(${JSON.stringify(key.description)})]`,
+        expression: bridge,
         objectGroup: "ipx-repl-bridge",
       });
       if (!found.result.objectId) {
@@ -71,6 +79,15 @@ export class LocalEvaluator implements Disposable {
         );
       }
       ev.#bridgeId = found.result.objectId;
+      // defined by a script like the cells, so that its import() resolves as theirs would
+      const defined = await ev.#post<EvalResult>("Runtime.evaluate", {
+        expression: defineImportScript(`${bridge}.resolve`),
+      });
+      if (defined.exceptionDetails) {
+        throw new LocalNamespaceError(
+          `Cannot set up the local namespace's import(): ${defined.exceptionDetails.text}`,
+        );
+      }
       ev.#interrupt = await LocalInterrupt.start();
     } catch (error) {
       ev.close();
@@ -138,7 +155,7 @@ export class LocalEvaluator implements Disposable {
   async evaluate(code: string): Promise<LocalOutcome> {
     let js: string;
     try {
-      js = addInterruptChecks(stripTypes(wrapObjectLiteral(code)));
+      js = routeDynamicImports(addInterruptChecks(stripTypes(wrapObjectLiteral(code))));
     } catch (error) {
       return { ok: false, error };
     }
@@ -188,15 +205,16 @@ export class LocalEvaluator implements Disposable {
   }
 
   /**
-   * The names defined in the namespace: declared `let`/`const`/`class` names and globals.
+   * The names defined in the namespace: declared `let`/`const`/`class` names and globals (not
+   * ipx's own `$ipx$…` hooks that rewritten cells call).
    *
    * @returns Sorted, unique names.
    */
   async names(): Promise<string[]> {
     const lexical = await this.#post<{ names: string[] }>("Runtime.globalLexicalScopeNames");
     const globals = Object.getOwnPropertyNames(globalThis);
-    return [...new Set([...lexical.names, ...globals])].filter((n) => /^[\p{L}$_]/u.test(n))
-      .sort();
+    return [...new Set([...lexical.names, ...globals])]
+      .filter((n) => /^[\p{L}$_]/u.test(n) && !n.startsWith("$ipx$")).sort();
   }
 
   /**

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { LocalEvaluator } from "./local_evaluator.ts";
 
 Deno.test("LocalEvaluator keeps let/const between cells and returns the last value", async () => {
@@ -63,4 +64,57 @@ Deno.test("LocalEvaluator shows { a: 1 } as an object, as Node's REPL does", asy
   assert.deepEqual(await ev.evaluate("{ a: 1 }"), { ok: true, value: { a: 1 } });
   assert.deepEqual(await ev.evaluate("{ const lb7 = 5; lb7 * 2 }"), { ok: true, value: 10 });
   assert.deepEqual(await ev.evaluate("{}"), { ok: true, value: {} });
+});
+
+Deno.test("LocalEvaluator takes a cell's relative import() from the current directory", async () => {
+  using ev = await LocalEvaluator.create();
+  const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "ipx-local-import-" }));
+  const before = Deno.cwd();
+  try {
+    const work = join(root, "work");
+    await Deno.mkdir(join(work, "sub"), { recursive: true });
+    await Deno.writeTextFile(join(work, "helpers.ts"), 'export const where: string = "work";');
+    await Deno.writeTextFile(join(work, "sub", "helpers.ts"), 'export const where = "sub";');
+    await Deno.writeTextFile(join(root, "d.json"), '{ "n": 1 }');
+    // decoys where Deno resolves a script's "./x" (beside the directory, not in it)
+    await Deno.writeTextFile(join(root, "helpers.ts"), 'export const where = "beside";');
+    await Deno.writeTextFile(join(work, "d.json"), '{ "n": "beside" }');
+    Deno.chdir(work);
+    assert.deepEqual(
+      await ev.evaluate('const li8 = await import("./helpers.ts"); li8.where'),
+      { ok: true, value: "work" },
+    );
+    assert.deepEqual(
+      await ev.evaluate('(await import("../d.json", { with: { type: "json" } })).default'),
+      { ok: true, value: { n: 1 } },
+    );
+    assert.deepEqual(
+      await ev.evaluate('const lp8 = await import("node:path"); lp8.sep'),
+      { ok: true, value: "/" },
+    );
+    const absolute = JSON.stringify(join(work, "sub", "helpers.ts"));
+    assert.deepEqual(
+      await ev.evaluate(`(await import(${absolute})).where`),
+      { ok: true, value: "sub" },
+    );
+    // the directory when the cell runs, not when the evaluator started
+    Deno.chdir(join(work, "sub"));
+    assert.deepEqual(
+      await ev.evaluate('(await import("./helpers.ts")).where'),
+      { ok: true, value: "sub" },
+    );
+    // strings and comments that look like imports stay as they are
+    assert.deepEqual(
+      await ev.evaluate('"import(\'./x\')" + `import("./y")` // import("./z")'),
+      { ok: true, value: "import('./x')import(\"./y\")" },
+    );
+    const bare = await ev.evaluate('await import("helpers.ts")');
+    assert.equal(bare.ok, false);
+    assert.match(String((bare as { error: Error }).error), /"helpers\.ts"/);
+    assert.doesNotMatch(String((bare as { error: Error }).error), /lib\/(evaluate|repl)/);
+    assert.ok(!(await ev.names()).some((n) => n.startsWith("$ipx$")), "ipx's hooks not listed");
+  } finally {
+    Deno.chdir(before);
+    await Deno.remove(root, { recursive: true });
+  }
 });
