@@ -4,6 +4,7 @@ import { allocatorEnv } from "../lib/engine/allocator_env.ts";
 import { hostname } from "node:os";
 import { IpxProcess, processesMatching, runIpx, tempIpxDir } from "./_helpers/ipx_cli.ts";
 import { withZombie } from "./_helpers/zombie.ts";
+import { within } from "./_helpers/within.ts";
 
 /**
  * Runs `fn` with a one-engine daemon cluster started with `flags` and a client of it; stops the
@@ -352,19 +353,6 @@ Deno.test({
 });
 
 /** `promise`, or a rejection naming `what` after `ms` (a bound, so a regression fails, not hangs). */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 Deno.test("ipx cluster --restart: list shows the replacement engine's id and pid, stop counts it", async () => {
   await using dir = await tempIpxDir();

@@ -5,6 +5,8 @@
  */
 import assert, { rejects } from "node:assert/strict";
 import { Client, EngineError, RemoteError, TaskAborted } from "../mod.ts";
+import { GONE_WHILE_DOWN } from "../lib/client/engine_roster.ts";
+import type { EngineEvent } from "../lib/client/session.ts";
 import { Controller } from "../lib/controller/controller.ts";
 import type { Logger } from "../lib/controller/log.ts";
 import { Engine } from "../lib/engine/engine.ts";
@@ -14,6 +16,7 @@ import { ConnectionError } from "../lib/protocol/errors.ts";
 import { memoryPair } from "../lib/protocol/memory_transport.ts";
 import type { ByteConn } from "../lib/protocol/transport.ts";
 import { whenFile } from "./_helpers/gates.ts";
+import { within } from "./_helpers/within.ts";
 
 /** Resolves once a task printed its first output (it is running on its engine). */
 function running(ar: { onOutput(l: () => void): () => void }): Promise<void> {
@@ -29,6 +32,7 @@ async function setup(deadAfterMs = 2000, log?: Logger) {
   const controller = new Controller({ key, heartbeatMs: 50, deadAfterMs, ...(log ? { log } : {}) });
   const links: ByteConn[] = [];
   let refuse = 0;
+  let holdClients = false;
   const connect = () => {
     if (refuse > 0) {
       refuse--;
@@ -50,6 +54,10 @@ async function setup(deadAfterMs = 2000, log?: Logger) {
     refuseNext(n: number) {
       refuse = n;
     },
+    /** While on, clients cannot connect (engines can). */
+    holdClients(on: boolean) {
+      holdClients = on;
+    },
     async engine(): Promise<Engine> {
       const executor = await Executor.create({ dataDir });
       const e = new Engine({ connect, key, keySource: "memory", executor, dataDir });
@@ -57,7 +65,12 @@ async function setup(deadAfterMs = 2000, log?: Logger) {
       return e;
     },
     async client(): Promise<Client> {
-      const c = await Client.connectWith({ connect, key, reconnectForMs: 10_000 });
+      const c = await Client.connectWith({
+        connect: () =>
+          holdClients ? Promise.reject(new ConnectionError("refused (test)")) : connect(),
+        key,
+        reconnectForMs: 10_000,
+      });
       clients.push(c);
       return c;
     },
@@ -162,6 +175,51 @@ Deno.test("a client whose link drops reconnects; its results arrive and aborts s
   await rejects(queued.get(10_000), TaskAborted);
   assert.equal(await during.get(10_000), "submitted while disconnected");
   assert.equal((await client.history()).length, 3);
+});
+
+Deno.test("a client whose link was down is told which engines left or registered meanwhile", async () => {
+  await using s = await setup();
+  const e0 = await s.engine();
+  await e0.start();
+  const e1 = await s.engine();
+  await e1.start();
+  const at = s.links.length;
+  const client = await s.client();
+  const link = s.links[at]!;
+  const watcher = await s.client();
+  await client.waitForEngines(2);
+  await watcher.waitForEngines(2);
+  const events: EngineEvent[] = [];
+  const told = Promise.withResolvers<void>();
+  client.onEngine((e) => {
+    events.push(e);
+    if (events.length === 2) told.resolve();
+  });
+  /** The next event the watcher (always connected) sees. */
+  const watched = () => {
+    const { promise, resolve } = Promise.withResolvers<EngineEvent>();
+    const off = watcher.onEngine((e) => {
+      off();
+      resolve(e);
+    });
+    return promise;
+  };
+  s.holdClients(true);
+  link.close(); // the client's link, kept down while engines come and go
+  let next = watched();
+  await e1.stop();
+  assert.equal((await within(next, 20_000, "unregistered event")).type, "unregistered");
+  next = watched();
+  const e2 = await s.engine();
+  await e2.start();
+  assert.equal((await within(next, 20_000, "registered event")).type, "registered");
+  assert.equal(events.length, 0);
+  s.holdClients(false);
+  await within(told.promise, 20_000, "engine events after the reconnect");
+  assert.deepEqual(events.map((e) => e.type), ["unregistered", "registered"]);
+  assert.deepEqual(events[0], { type: "unregistered", engineId: 1, reason: GONE_WHILE_DOWN });
+  assert.equal(events[1]!.type === "registered" && events[1]!.engine.id, 2);
+  assert.deepEqual(client.ids, [0, 2]);
 });
 
 Deno.test("a client that cannot get the controller back fails its tasks saying how to fetch them later", async () => {

@@ -19,13 +19,13 @@ import { clientHandshake } from "../protocol/handshake.ts";
 import type {
   ClientToController,
   ControllerToClient,
-  EngineId,
   EngineInfo,
   MsgId,
   Query,
   SubmitTask,
   TaskResult,
 } from "../protocol/messages.ts";
+import { EngineRoster } from "./engine_roster.ts";
 import { Resubmissions } from "./resubmissions.ts";
 import {
   linkLostResult,
@@ -46,7 +46,7 @@ export class Session {
   #o: SessionOptions;
   #channel: ClientChannel | undefined;
   #tasks = new Map<MsgId, TaskHandle>();
-  #engines = new Map<EngineId, EngineInfo>();
+  #roster = new EngineRoster();
   #replies = new Map<number, PromiseWithResolvers<unknown>>();
   #reqId = 1;
   #prefix = crypto.randomUUID().slice(0, 8);
@@ -105,16 +105,14 @@ export class Session {
   #handle(msg: ControllerToClient, gotEngines: () => void): void {
     switch (msg.type) {
       case "engines":
-        this.#engines = new Map(msg.engines.map((e) => [e.id, e]));
+        this.#emit(this.#roster.list(msg.engines, msg.restoring));
         gotEngines();
         return;
       case "engine_registered":
-        this.#engines.set(msg.engine.id, msg.engine);
-        this.#emit({ type: "registered", engine: msg.engine });
+        this.#emit(this.#roster.registered(msg.engine));
         return;
       case "engine_unregistered":
-        this.#engines.delete(msg.engineId);
-        this.#emit({ type: "unregistered", engineId: msg.engineId, reason: msg.reason });
+        this.#emit(this.#roster.unregistered(msg.engineId, msg.reason));
         return;
       case "assigned": {
         // assigned is not received: the task may still be lost before it ran
@@ -189,8 +187,8 @@ export class Session {
     t.finish(result);
   }
 
-  #emit(e: EngineEvent): void {
-    for (const l of this.#engineListeners) l(e);
+  #emit(events: EngineEvent[]): void {
+    for (const e of events) for (const l of this.#engineListeners) l(e);
   }
 
   /**
@@ -206,7 +204,7 @@ export class Session {
 
   /** Live engines, ascending by id. */
   get engines(): EngineInfo[] {
-    return [...this.#engines.values()].sort((a, b) => a.id - b.id);
+    return this.#roster.engines;
   }
 
   /** Ids of tasks not yet finished. */

@@ -33,5 +33,13 @@ export type ResultAnswer =
 
 /** Engine membership events. */
 export type EngineEvent =
-  | { type: "registered"; engine: EngineInfo }
+  /**
+   * An engine registered; `reattached`: one this client knew came back after a controller
+   * restart (same id, same namespace).
+   */
+  | { type: "registered"; engine: EngineInfo; reattached?: true }
+  /**
+   * An engine left or died (also one that did so while this client's link to the controller
+   * was down, told when it reconnects).
+   */
   | { type: "unregistered"; engineId: EngineId; reason: string };

@@ -366,7 +366,12 @@ export class Controller {
     const clientId = this.#nextClientId++;
     this.#clients.set(clientId, channel);
     this.#log("info", `client ${clientId} connected from ${peer}`);
-    channel.send({ type: "engines", engines: this.#engines.infos() });
+    const restoring = this.#engines.restoring;
+    channel.send({
+      type: "engines",
+      engines: this.#engines.infos(),
+      ...(restoring.length ? { restoring } : {}),
+    });
     const handlers = clientMessageHandlers(this.#clientDeps, clientId, channel);
     const closed = await channel.run((msg) => {
       const screened = screenClientMessage(

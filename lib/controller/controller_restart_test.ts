@@ -5,11 +5,14 @@
 import assert from "node:assert/strict";
 import { generateKey } from "../protocol/auth.ts";
 import { Client } from "../client/client.ts";
+import type { EngineEvent } from "../client/session.ts";
+import { ConnectionError } from "../protocol/errors.ts";
 import { memoryPair } from "../protocol/memory_transport.ts";
 import { ManualClock } from "./clock.ts";
 import { Controller } from "./controller.ts";
 import { StateDb } from "./state_db.ts";
 import { FakeEngine, settle, setup } from "../../tests/_helpers/fake_engine.ts";
+import { within } from "../../tests/_helpers/within.ts";
 
 Deno.test("controller restart: engines re-attach with their ids, records and results survive", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ipx-ctl-" });
@@ -121,6 +124,55 @@ Deno.test("restart: a task still queued is lost by the controller and resubmitte
   assert.equal(again.msgId, queued.msgIds[0]);
   r.eng.result(again.msgId, "two");
   assert.equal(await queued.get(10_000), "two");
+});
+
+Deno.test("restart: a client is told which engines came back and which never did", async () => {
+  await using r = await restartPair();
+  const other = new FakeEngine();
+  await other.connect(r.state.current, r.key);
+  other.autoPong = true;
+  await r.client.waitForEngines(2);
+  const events: EngineEvent[] = [];
+  const seen = (n: number) => {
+    const { promise, resolve } = Promise.withResolvers<void>();
+    const off = r.client.onEngine(() => events.length >= n && resolve());
+    return promise.finally(off);
+  };
+  r.client.onEngine((e) => events.push(e));
+  r.clock.advance(150);
+  await r.restart();
+  // the client is back (it has the new controller's engine list) before engine 0 re-attaches
+  for (;;) {
+    try {
+      await r.client.queueStatus();
+      break;
+    } catch (error) {
+      if (!(error instanceof ConnectionError)) throw error; // asked on the dropped link
+    }
+  }
+  assert.equal(events.length, 0); // both are awaited, neither is reported gone
+  assert.deepEqual(r.client.ids, []);
+  const back = seen(1);
+  await r.eng.connect(r.state.current, r.key, { previousId: 0 });
+  await within(back, 20_000, "re-attached engine event");
+  assert.equal(events[0]!.type, "registered");
+  assert.deepEqual(events[0], {
+    type: "registered",
+    engine: r.client.engines[0],
+    reattached: true,
+  });
+  // engine 1 never comes back: the client hears of it when the controller gives up on it
+  const gone = seen(2);
+  for (let t = 0; t <= 10_000 + 600; t += 100) {
+    r.clock.advance(100);
+    await settle();
+  }
+  await within(gone, 20_000, "event for the engine that never came back");
+  assert.equal(events.length, 2);
+  const last = events[1]!;
+  assert(last.type === "unregistered" && last.engineId === 1, JSON.stringify(last));
+  assert.match(last.reason, /did not re-attach within 10000 ms of the controller restart/);
+  assert.deepEqual(r.client.ids, [0]);
 });
 
 /**

@@ -110,6 +110,12 @@ export class EngineRegistry {
       .sort((a, b) => a - b);
   }
 
+  /** Engines restored after a restart that have not re-attached yet, ascending. */
+  get restoring(): EngineId[] {
+    return [...this.#engines.values()].filter((e) => e.restored).map((e) => e.id)
+      .sort((a, b) => a - b);
+  }
+
   /** The id the next new engine gets. */
   get nextId(): EngineId {
     return this.#nextId;
@@ -309,9 +315,9 @@ export class EngineRegistry {
     this.#table.died(entry.id, reason);
     if (planned) this.#hooks.log("info", `engine ${entry.id} left: ${reason}`);
     else this.#hooks.log("warn", `engine ${entry.id} is dead: ${reason}`);
-    if (!entry.restored) {
-      this.#hooks.broadcast({ type: "engine_unregistered", engineId: entry.id, reason });
-    }
+    // also a restored engine that never re-attached: clients connected before the restart
+    // knew it (they were told it was restoring when they reconnected)
+    this.#hooks.broadcast({ type: "engine_unregistered", engineId: entry.id, reason });
     // an engine runs the tasks it holds one at a time, in the order it got them, and announces
     // a task as started only after a while (STARTED_AFTER_MS): once its process is known to
     // have ended (its supervisor said so) or it said it was stopping, the first task it held may

@@ -288,7 +288,8 @@ export type ClientToController =
 
 /** Controller → client. */
 export type ControllerToClient =
-  | { type: "engines"; engines: EngineInfo[] }
+  /** On connecting: the registered engines, and (after a restart) restored ones not back yet. */
+  | { type: "engines"; engines: EngineInfo[]; restoring?: EngineId[] }
   | { type: "engine_registered"; engine: EngineInfo }
   | { type: "engine_unregistered"; engineId: EngineId; reason: string }
   | { type: "assigned"; msgId: MsgId; engineId: EngineId }

@@ -6,11 +6,14 @@
  * [engine 1 died: its process exited with code 137; engines left: 0]
  * [engine 0 left: it stopped (shutdown requested by a client); no engines left]
  * [engine 2 registered; engines: 0,2]
+ * [engine 0 is back after the controller restart; engines: 0,2]
+ * [engine 3 is gone: it died or left while this client's link to the controller was down; engines left: 0,2]
  * ```
  *
  * @module
  */
 
+import { GONE_WHILE_DOWN } from "../client/engine_roster.ts";
 import type { EngineEvent } from "../client/session.ts";
 
 /** Reasons of an engine that stopped on purpose start so (see the controller's registry). */
@@ -32,9 +35,14 @@ const PLANNED = /^it stopped \(/;
  */
 export function formatEngineNotice(event: EngineEvent, ids: readonly number[]): string {
   if (event.type === "registered") {
-    return `[engine ${event.engine.id} registered; engines: ${ids.join(",")}]\n`;
+    const how = event.reattached ? "is back after the controller restart" : "registered";
+    return `[engine ${event.engine.id} ${how}; engines: ${ids.join(",")}]\n`;
   }
-  const how = PLANNED.test(event.reason) ? "left" : "died";
+  const how = PLANNED.test(event.reason)
+    ? "left"
+    : event.reason === GONE_WHILE_DOWN
+    ? "is gone"
+    : "died";
   const rest = ids.length === 0 ? "no engines left" : `engines left: ${ids.join(",")}`;
   return `[engine ${event.engineId} ${how}: ${event.reason}; ${rest}]\n`;
 }

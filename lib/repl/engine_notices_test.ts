@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { startTestRepl } from "../../tests/_helpers/repl_capture.ts";
 import type { EngineInfo } from "../protocol/messages.ts";
+import { GONE_WHILE_DOWN } from "../client/engine_roster.ts";
 import { formatEngineNotice } from "./engine_notices.ts";
 
 Deno.test("formatEngineNotice() says which engine came or went, why, and what is left", () => {
@@ -27,6 +28,15 @@ Deno.test("formatEngineNotice() says which engine came or went, why, and what is
   assert.equal(
     formatEngineNotice({ type: "unregistered", engineId: 0, reason: "it stopped (done)" }, []),
     "[engine 0 left: it stopped (done); no engines left]\n",
+  );
+  assert.equal(
+    formatEngineNotice({ type: "registered", engine: info, reattached: true }, [0, 2]),
+    "[engine 2 is back after the controller restart; engines: 0,2]\n",
+  );
+  assert.equal(
+    formatEngineNotice({ type: "unregistered", engineId: 3, reason: GONE_WHILE_DOWN }, [0]),
+    "[engine 3 is gone: it died or left while this client's link to the controller was down; " +
+      "engines left: 0]\n",
   );
 });
 
