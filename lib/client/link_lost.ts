@@ -105,3 +105,28 @@ export function refusedError(cause: Error): Error {
     ? new AuthenticationError(message, { cause })
     : new ConnectionError(message, { cause });
 }
+
+/**
+ * The failed result of a task still open when its client was closed.
+ *
+ * @param msgId The task.
+ * @param engineId Its engine (-1 when none was chosen).
+ * @returns The result to finish the task with.
+ */
+export function closedResult(msgId: MsgId, engineId: EngineId): TaskResult {
+  return {
+    msgId,
+    engineId,
+    ok: false,
+    error: {
+      ename: "ConnectionError",
+      evalue: `the client was closed before task ${msgId} finished; it may still complete on ` +
+        `its engine: fetch it later with getResult("${msgId}")`,
+      stack: "",
+    },
+    executionCount: 0,
+    submitted: 0,
+    started: 0,
+    completed: Date.now(),
+  };
+}

@@ -10,10 +10,8 @@ import type { Channel } from "../protocol/channel.ts";
 import {
   ConnectionError,
   type ErrorData,
-  IpxError,
   isPermanentConnectError,
   MessageTooLargeError,
-  TimeoutError,
 } from "../protocol/errors.ts";
 import { clientHandshake } from "../protocol/handshake.ts";
 import type {
@@ -27,7 +25,9 @@ import type {
 } from "../protocol/messages.ts";
 import { EngineRoster } from "./engine_roster.ts";
 import { Resubmissions } from "./resubmissions.ts";
+import { PendingReplies } from "./pending_replies.ts";
 import {
+  closedResult,
   linkLostResult,
   lostWhileDownResult,
   REFUSED_GRACE_MS,
@@ -47,8 +47,7 @@ export class Session {
   #channel: ClientChannel | undefined;
   #tasks = new Map<MsgId, TaskHandle>();
   #roster = new EngineRoster();
-  #replies = new Map<number, PromiseWithResolvers<unknown>>();
-  #reqId = 1;
+  #replies = new PendingReplies();
   #prefix = crypto.randomUUID().slice(0, 8);
   #counter = 0;
   #closed = false;
@@ -139,21 +138,8 @@ export class Session {
         this.#finish(result);
         return;
       }
-      case "reply": {
-        const waiter = this.#replies.get(msg.reqId);
-        if (!waiter) return;
-        this.#replies.delete(msg.reqId);
-        if (msg.ok) waiter.resolve(msg.value);
-        else {
-          const text = `Controller refused the request: ${msg.error?.ename}: ${msg.error?.evalue}`;
-          waiter.reject(
-            msg.error?.ename === "MessageTooLarge"
-              ? new MessageTooLargeError(text)
-              : new IpxError(text),
-          );
-        }
-        return;
-      }
+      case "reply":
+        return this.#replies.settle(msg);
       case "pong":
         return;
       case "shutdown":
@@ -215,14 +201,9 @@ export class Session {
   #onClosed(channel: ClientChannel, error: Error | undefined): void {
     if (this.#channel !== channel) return;
     this.#channel = undefined;
-    for (const w of this.#replies.values()) {
-      w.reject(
-        new ConnectionError("Connection to the controller lost before it replied", {
-          cause: error,
-        }),
-      );
-    }
-    this.#replies.clear();
+    this.#replies.failAll(
+      new ConnectionError("Connection to the controller lost before it replied", { cause: error }),
+    );
     if (this.#closed) return;
     if (this.#shutDown !== undefined) {
       this.#giveUp(
@@ -431,22 +412,11 @@ export class Session {
    */
   async query(query: Query, timeoutMs = 30_000): Promise<unknown> {
     const ch = await this.#ready();
-    const reqId = this.#reqId++;
-    const waiter = Promise.withResolvers<unknown>();
-    this.#replies.set(reqId, waiter);
-    ch.send({ type: "query", reqId, query });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        this.#replies.delete(reqId);
-        reject(new TimeoutError(`Controller did not answer ${query.kind} within ${timeoutMs} ms`));
-      }, timeoutMs);
-    });
-    try {
-      return await Promise.race([waiter.promise, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return await this.#replies.ask(
+      (reqId) => ch.send({ type: "query", reqId, query }),
+      query.kind,
+      timeoutMs,
+    );
   }
 
   /**
@@ -502,24 +472,9 @@ export class Session {
       ch.close();
       await ch.closed;
     }
-    for (const w of this.#replies.values()) w.reject(new ConnectionError("Client closed"));
-    this.#replies.clear();
+    this.#replies.failAll(new ConnectionError("Client closed"));
     for (const id of this.outstanding) {
-      this.#finish({
-        msgId: id,
-        engineId: this.#tasks.get(id)?.engineId ?? -1,
-        ok: false,
-        error: {
-          ename: "ConnectionError",
-          evalue: `the client was closed before task ${id} finished; it may still complete on ` +
-            `its engine: fetch it later with getResult("${id}")`,
-          stack: "",
-        },
-        executionCount: 0,
-        submitted: 0,
-        started: 0,
-        completed: Date.now(),
-      });
+      this.#finish(closedResult(id, this.#tasks.get(id)?.engineId ?? -1));
     }
   }
 }
