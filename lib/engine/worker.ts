@@ -16,7 +16,7 @@
  */
 
 import process from "node:process";
-import { pathToFileURL } from "node:url";
+import { DYNAMIC_IMPORT, resolveFromCwd } from "../evaluate/import_from_cwd.ts";
 import { decodeValue, encodeValue } from "../protocol/codec.ts";
 import { typeName } from "../protocol/codec_describe.ts";
 import { RemoteRepr } from "../protocol/remote_repr.ts";
@@ -184,27 +184,14 @@ Object.defineProperty(globalThis, INTERRUPT_CHECK, {
   },
 });
 
-/** Must equal `DYNAMIC_IMPORT` in dynamic_imports.ts (not imported: it loads sucrase). */
-const DYNAMIC_IMPORT = "$ipx$import";
-const cwdNow = Deno.cwd;
 /**
  * What user code's `import(…)` calls (see dynamic_imports.ts): `./` and `../` specifiers are
  * taken from the current directory (the data dir), as a module in it would; others as they are.
  */
 Object.defineProperty(globalThis, DYNAMIC_IMPORT, {
   value: function importFromDataDir(specifier: unknown, options?: ImportCallOptions) {
-    if (typeof specifier === "string" && /^\.\.?\//.test(specifier)) {
-      let base: URL | undefined;
-      try {
-        base = pathToFileURL(`${cwdNow()}/`);
-      } catch {
-        // no cwd to read: let Deno resolve it as it would
-      }
-      if (base !== undefined) specifier = new URL(specifier, base).href;
-    }
-    return options === undefined
-      ? import(specifier as string)
-      : import(specifier as string, options);
+    const resolved = resolveFromCwd(specifier) as string;
+    return options === undefined ? import(resolved) : import(resolved, options);
   },
 });
 
