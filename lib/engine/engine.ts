@@ -10,17 +10,9 @@
 import { ENGINE_LIMITS, SentResults } from "./sent_results.ts";
 import { fitResult, type JobStop, notStartedResult, ranResult } from "./job_result.ts";
 import { joinOutput, splitOutput, tooLargeReplacement } from "./outgoing.ts";
-import { BackoffSleep } from "./backoff_sleep.ts";
-import { ConnectionFileChangedError } from "./file_follow.ts";
-import type { Channel } from "../protocol/channel.ts";
-import {
-  ConnectionError,
-  isPermanentConnectError,
-  mib,
-  ProtocolError,
-} from "../protocol/errors.ts";
+import { ControllerDialer, type DialOptions, type EngineChannel } from "./controller_dialer.ts";
+import { ConnectionError, mib, ProtocolError } from "../protocol/errors.ts";
 import { DEFAULT_MAX_FRAME_BYTES } from "../protocol/frame.ts";
-import { clientHandshake } from "../protocol/handshake.ts";
 import {
   type ControllerToEngine,
   type EngineToController,
@@ -28,19 +20,10 @@ import {
   type Op,
   STARTED_AFTER_MS,
 } from "../protocol/messages.ts";
-import type { ByteConn } from "../protocol/transport.ts";
 import type { Executor, RunOutcome } from "./executor.ts";
 
-type EngineChannel = Channel<EngineToController, ControllerToEngine>;
-
-/** Options of {@linkcode Engine}. */
-export interface EngineOptions {
-  /** Opens a byte connection to the controller. */
-  connect: () => Promise<ByteConn>;
-  /** Base64 shared key. */
-  key: string;
-  /** Where the key came from (named in errors). */
-  keySource: string;
+/** Options of {@linkcode Engine}: where its controller is (see `DialOptions`) and what it runs. */
+export interface EngineOptions extends DialOptions {
   /** The code executor. */
   executor: Executor;
   /** Data directory (reported to the controller). */
@@ -51,12 +34,6 @@ export interface EngineOptions {
   log?: (message: string) => void;
   /** Called with the id each time the engine (re-)registers. */
   onRegistered?: (id: number) => void;
-  /** Delay before the first reconnect attempt; doubles up to `maxBackoffMs`. @default 100 */
-  minBackoffMs?: number;
-  /** @default 5000 */
-  maxBackoffMs?: number;
-  /** Give up after failing to reach the controller for this long (0 = never). @default 0 */
-  giveUpAfterMs?: number;
 }
 
 interface Job {
@@ -110,11 +87,12 @@ export class Engine {
   #lastPing = 0;
   #deadAfterMs = 0;
   #watchdog: ReturnType<typeof setInterval> | undefined;
-  #backoff = new BackoffSleep();
+  #dialer: ControllerDialer;
 
   /** @param options Connection, key, executor. */
   constructor(options: EngineOptions) {
     this.#o = options;
+    this.#dialer = new ControllerDialer(options, (m) => this.#log(m));
     this.#done.promise.catch(() => {}); // a failure nobody waits for is no unhandled rejection
     // the code Worker's output waits while too much of it has not been sent (op_slots.ts)
     options.executor.outputWritten = () => this.#channel?.written() ?? Promise.resolve();
@@ -159,41 +137,9 @@ export class Engine {
   }
 
   async #loop(): Promise<void> {
-    let backoff = this.#o.minBackoffMs ?? 100;
-    let failingSince = 0;
     while (!this.#stopped) {
-      let channel: EngineChannel;
-      try {
-        const conn = await this.#o.connect();
-        channel = await clientHandshake<EngineToController, ControllerToEngine>(conn, {
-          key: this.#o.key,
-          role: "engine",
-          keySource: this.#o.keySource,
-          peer: "controller",
-        });
-      } catch (error) {
-        // wrong key, pin, version or transport, or a file it cannot follow: retrying cannot help
-        if (isPermanentConnectError(error) || error instanceof ConnectionFileChangedError) {
-          throw error;
-        }
-        const now = performance.now(); // a wall clock may step
-        if (!failingSince) failingSince = now;
-        const limit = this.#o.giveUpAfterMs ?? 0;
-        if (limit > 0 && now - failingSince > limit) {
-          throw new ConnectionError(
-            `Engine gave up reaching the controller after ${limit} ms: ${(error as Error).message}`,
-            { cause: error },
-          );
-        }
-        this.#log(
-          `controller unreachable (${(error as Error).message}); retrying in ${backoff} ms`,
-        );
-        await this.#backoff.sleep(backoff);
-        backoff = Math.min(backoff * 2, this.#o.maxBackoffMs ?? 5000);
-        continue;
-      }
-      backoff = this.#o.minBackoffMs ?? 100;
-      failingSince = 0;
+      const channel = await this.#dialer.dial(() => this.#stopped);
+      if (channel === undefined) break;
       await this.#serve(channel);
       this.#channel = undefined;
       if (!this.#stopped) this.#log("lost the controller; reconnecting");
@@ -486,7 +432,7 @@ export class Engine {
   async stop(reason = "stopped"): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#backoff.wake();
+    this.#dialer.wake();
     if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
     if (this.#channel) {
       if (this.#id !== undefined) this.#channel.send({ type: "unregister", reason });
