@@ -2,17 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { engineSandbox } from "./_engine_sandbox.ts";
 import { UsageError } from "./_usage.ts";
-
-/** Runs `fn` with `dir` as the cwd, then goes back. */
-async function inDir<T>(dir: string, fn: () => Promise<T>): Promise<T> {
-  const before = Deno.cwd();
-  Deno.chdir(dir);
-  try {
-    return await fn();
-  } finally {
-    Deno.chdir(before);
-  }
-}
+import { inDir } from "../tests/_helpers/in_dir.ts";
 
 Deno.test("engineSandbox() makes every --allow-read/--allow-write path absolute, and leaves hosts and names as given", async () => {
   const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "ipx-sandbox-cli-" }));

@@ -8,27 +8,19 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { processesMatching, tempIpxDir } from "./_helpers/ipx_cli.ts";
-import { replArgv } from "./_helpers/repl_process.ts";
+import { runReplScript } from "./_helpers/repl_process.ts";
 
 /** Runs `script` on `ipx repl --local 1` started in `cwd`; waits for it to exit. */
 async function replIn(cwd: string, ipxDir: string, script: string) {
   const dataDir = join(ipxDir, "engines-data");
-  const [cmd, ...args] = replArgv(["repl", "--local", "1", "--data-dir", dataDir]);
-  const child = new Deno.Command(cmd!, {
-    args,
+  const run = await runReplScript(
+    script,
+    ["repl", "--local", "1", "--data-dir", dataDir],
+    { IPX_DIR: ipxDir, TMPDIR: ipxDir },
     cwd,
-    env: { NO_COLOR: "1", IPX_DIR: ipxDir, TMPDIR: ipxDir },
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(script));
-  await writer.close();
-  const out = await child.output();
+  );
   assert.deepEqual(await processesMatching(dataDir), [], "no engine process is left behind");
-  const text = new TextDecoder();
-  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+  return run;
 }
 
 Deno.test("repl: a local cell's import() takes ./ and ../ from the REPL's directory", async () => {

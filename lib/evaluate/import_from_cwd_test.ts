@@ -2,17 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { defineImportScript, DYNAMIC_IMPORT, resolveFromCwd } from "./import_from_cwd.ts";
-
-/** Runs `fn` with the current directory set to `dir`, then restores it. */
-async function inDir<T>(dir: string, fn: () => T | Promise<T>): Promise<T> {
-  const before = Deno.cwd();
-  Deno.chdir(dir);
-  try {
-    return await fn();
-  } finally {
-    Deno.chdir(before);
-  }
-}
+import { inDir } from "../../tests/_helpers/in_dir.ts";
 
 Deno.test("resolveFromCwd() takes ./ and ../ from the current directory at the call", async () => {
   const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "ipx-import-cwd-" }));

@@ -31,15 +31,18 @@ export interface ScriptRun {
  * @param script The input.
  * @param args Arguments, e.g. `["repl", "--local", "2"]`.
  * @param env Extra environment (IPX_DIR at least).
+ * @param cwd Its working directory (default: this process's).
  */
 export async function runReplScript(
   script: string,
   args: string[],
   env: Record<string, string>,
+  cwd?: string,
 ): Promise<ScriptRun> {
   const [cmd, ...rest] = replArgv(args);
   const child = new Deno.Command(cmd!, {
     args: rest,
+    ...(cwd !== undefined ? { cwd } : {}),
     env: { NO_COLOR: "1", ...env },
     stdin: "piped",
     stdout: "piped",
