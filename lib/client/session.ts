@@ -414,7 +414,7 @@ export class Session {
     const ch = await this.#ready();
     return await this.#replies.ask(
       (reqId) => ch.send({ type: "query", reqId, query }),
-      query.kind,
+      query?.kind, // a malformed query (null) is the controller's to refuse
       timeoutMs,
     );
   }
