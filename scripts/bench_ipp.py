@@ -22,8 +22,10 @@ Commands:
 """
 
 import json
+import atexit
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -35,6 +37,8 @@ os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
 sys.stdout = sys.stderr
 
 _base = tempfile.mkdtemp(prefix="ipx-bench-ipp-")
+# the profile dirs, logs and connection files of the clusters this driver started
+atexit.register(shutil.rmtree, _base, ignore_errors=True)
 os.environ["IPYTHONDIR"] = os.path.join(_base, "ipython")
 
 import ipyparallel as ipp  # noqa: E402
