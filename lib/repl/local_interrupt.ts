@@ -11,13 +11,26 @@
  * cell or end a script.
  *
  * What it cannot stop: a cell blocked outside JavaScript loops (a synchronous wait, one huge
- * regular expression, a deep recursion of plain calls) — there the check never runs.
+ * regular expression, a deep recursion of plain calls) — there the check never runs. The
+ * watcher then says so when a Ctrl-C goes unanswered for half a second (see
+ * `signal_watch_worker.ts`); a loop check that stops the cell, the REPL's own listener hearing
+ * the Ctrl-C (the cell awaits) and the cell's end each answer it.
  *
  * @module
  */
 
 import { INTERRUPT_CHECK } from "../evaluate/interrupt_checks.ts";
-import { INTERRUPTS, SLOT_COUNT, SPENT, STOPS } from "./local_interrupt_slots.ts";
+import {
+  CELL,
+  DECIDED,
+  HEARD,
+  HINTS,
+  INTERRUPTS,
+  SLOT_COUNT,
+  SPENT,
+  STOPS,
+  UNANSWERED,
+} from "./local_interrupt_slots.ts";
 
 /** Thrown into a local cell stopped by Ctrl-C (or SIGTERM/SIGHUP/SIGQUIT). */
 export class KeyboardInterrupt extends Error {
@@ -49,6 +62,7 @@ export class LocalInterrupt implements Disposable {
         const base = this.#base;
         if (base !== undefined && Atomics.load(slots, STOPS) !== base) {
           Atomics.store(slots, SPENT, Atomics.load(slots, INTERRUPTS));
+          Atomics.store(slots, UNANSWERED, 0);
           throw new KeyboardInterrupt();
         }
         return true;
@@ -92,7 +106,8 @@ export class LocalInterrupt implements Disposable {
    */
   begin(): number {
     this.#base = Atomics.load(this.#slots, STOPS);
-    return ++this.#cells;
+    Atomics.store(this.#slots, CELL, ++this.#cells);
+    return this.#cells;
   }
 
   /**
@@ -102,7 +117,10 @@ export class LocalInterrupt implements Disposable {
    * @param cell What {@linkcode begin} returned.
    */
   end(cell: number): void {
-    if (cell === this.#cells) this.#base = undefined;
+    if (cell !== this.#cells) return;
+    this.#base = undefined;
+    Atomics.store(this.#slots, CELL, 0);
+    Atomics.store(this.#slots, UNANSWERED, 0);
   }
 
   /**
@@ -110,13 +128,22 @@ export class LocalInterrupt implements Disposable {
    * once per call of the listener. While the REPL's thread is blocked, several SIGINTs reach
    * its listener as one call (the watcher still counts each), so this does not count calls: a
    * call is spent when a cell stopped on SIGINTs the listener had not yet been told of, and
-   * every call tells it of all SIGINTs the watcher has counted so far.
+   * every call tells it of all SIGINTs the watcher has counted so far. Both threads hear each
+   * SIGINT, in either order: when the listener runs first (the watcher has counted nothing
+   * new), the SIGINT it was called for is the next one the watcher counts, and it is taken as
+   * heard — else a loop stopping on it later would mark it spent (and the REPL would drop the
+   * next Ctrl-C), and the watcher would take it for unanswered (and say the cell is blocked).
    *
    * @returns True when a local cell already stopped on it (nothing more to do).
    */
   spent(): boolean {
-    const spent = Atomics.load(this.#slots, SPENT) > this.#handled;
-    this.#handled = Math.max(this.#handled, Atomics.load(this.#slots, INTERRUPTS));
+    const slots = this.#slots;
+    const counted = Atomics.load(slots, INTERRUPTS);
+    const spent = Atomics.load(slots, SPENT) > this.#handled;
+    // (when the watcher has counted nothing new, the SIGINT this call is for is the next it counts)
+    this.#handled = counted > this.#handled ? counted : this.#handled + 1;
+    Atomics.store(slots, HEARD, this.#handled);
+    Atomics.store(slots, UNANSWERED, 0);
     return spent;
   }
 
@@ -127,6 +154,16 @@ export class LocalInterrupt implements Disposable {
    */
   interrupts(): number {
     return Atomics.load(this.#slots, INTERRUPTS);
+  }
+
+  /**
+   * What the watcher decided of unanswered Ctrl-Cs (for tests): `decided` counts its
+   * half-second timers that ran, `hints` the hints it printed.
+   *
+   * @returns The counts.
+   */
+  hints(): { decided: number; hints: number } {
+    return { decided: Atomics.load(this.#slots, DECIDED), hints: Atomics.load(this.#slots, HINTS) };
   }
 
   /** Stops the Worker and removes the check. */
