@@ -118,3 +118,18 @@ Deno.test("LocalEvaluator takes a cell's relative import() from the current dire
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("LocalEvaluator: 60,000 cells back to back do not abort Deno (they did 2 runs in 3)", async () => {
+  const loop = new URL("../../tests/_helpers/local_cells_loop.ts", import.meta.url);
+  const config = new URL("../../deno.json", import.meta.url);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--config", config.pathname, loop.pathname, "60000", "1 + 1"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder();
+  const stderr = text.decode(out.stderr);
+  assert.doesNotMatch(stderr, /DisallowJavascriptExecutionScope|panicked/);
+  assert.equal(out.code, 0, stderr.slice(-2000));
+  assert.equal(text.decode(out.stdout).trim(), "done 60000");
+});
