@@ -7,29 +7,8 @@
  * @module
  */
 
-import { INTERRUPT_CHECK } from "../../lib/evaluate/interrupt_checks.ts";
-import { KeyboardInterrupt, LocalInterrupt } from "../../lib/repl/local_interrupt.ts";
-
-const check = () => (globalThis as unknown as Record<string, () => boolean>)[INTERRUPT_CHECK]!();
-
-function throwsInterrupt(): boolean {
-  try {
-    check();
-    return false;
-  } catch (e) {
-    return e instanceof KeyboardInterrupt;
-  }
-}
-
-/** Blocks this thread (as a blocked cell does) until `ready` holds. */
-function blockUntil(what: string, ready: () => boolean): void {
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  const deadline = Date.now() + 30_000;
-  while (!ready()) {
-    if (Date.now() > deadline) throw new Error(`never: ${what}`);
-    Atomics.wait(pause, 0, 0, 2);
-  }
-}
+import { LocalInterrupt } from "../../lib/repl/local_interrupt.ts";
+import { blockUntil, check, throwsInterrupt } from "./interrupt_probe_kit.ts";
 
 const counted = (n: number) => () => local.interrupts() >= n;
 const decided = (n: number) => () => local.hints().decided >= n;

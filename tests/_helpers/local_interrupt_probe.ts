@@ -6,28 +6,12 @@
  * @module
  */
 
-import { INTERRUPT_CHECK } from "../../lib/evaluate/interrupt_checks.ts";
-import { KeyboardInterrupt, LocalInterrupt } from "../../lib/repl/local_interrupt.ts";
-
-const check = () => (globalThis as unknown as Record<string, () => boolean>)[INTERRUPT_CHECK]!();
-
-function throwsInterrupt(): boolean {
-  try {
-    check();
-    return false;
-  } catch (e) {
-    return e instanceof KeyboardInterrupt;
-  }
-}
+import { LocalInterrupt } from "../../lib/repl/local_interrupt.ts";
+import { blockUntil, check, throwsInterrupt } from "./interrupt_probe_kit.ts";
 
 /** Blocks this thread (as a spinning cell does) until the watcher has counted `n` SIGINTs. */
 function blockUntilCounted(local: LocalInterrupt, n: number): void {
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  const deadline = Date.now() + 30_000;
-  while (local.interrupts() < n) {
-    if (Date.now() > deadline) throw new Error(`the watcher never counted ${n} SIGINTs`);
-    Atomics.wait(pause, 0, 0, 2);
-  }
+  blockUntil(`the watcher counting ${n} SIGINTs`, () => local.interrupts() >= n);
 }
 
 using local = await LocalInterrupt.start();
