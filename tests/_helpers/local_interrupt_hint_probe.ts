@@ -8,7 +8,7 @@
  */
 
 import { LocalInterrupt } from "../../lib/repl/local_interrupt.ts";
-import { blockUntil, check, throwsInterrupt } from "./interrupt_probe_kit.ts";
+import { blockUntil, throwsInterrupt } from "./interrupt_probe_kit.ts";
 
 const counted = (n: number) => () => local.interrupts() >= n;
 const decided = (n: number) => () => local.hints().decided >= n;
