@@ -6,7 +6,6 @@
  * [engine 1 died: its process exited with code 137; engines left: 0]
  * [engine 0 left: it stopped (shutdown requested by a client); no engines left]
  * [engine 2 registered; engines: 0,2]
- * [engine 0 is back after the controller restart; engines: 0,2]
  * [engine 3 is gone: it died or left while this client's link to the controller was down; engines left: 0,2]
  * ```
  *
@@ -24,7 +23,8 @@ const PLANNED = /^it stopped \(/;
  *
  * @param event The event.
  * @param ids The engines registered after it.
- * @returns One line ending in a newline.
+ * @returns One line ending in a newline, or "" when there is nothing to tell (an engine back
+ *   after a controller restart).
  *
  * @example Usage
  * ```ts
@@ -35,8 +35,10 @@ const PLANNED = /^it stopped \(/;
  */
 export function formatEngineNotice(event: EngineEvent, ids: readonly number[]): string {
   if (event.type === "registered") {
-    const how = event.reattached ? "is back after the controller restart" : "registered";
-    return `[engine ${event.engine.id} ${how}; engines: ${ids.join(",")}]\n`;
+    // an engine back after a controller restart is the one the user had (same id, namespace);
+    // the ones back before this client reconnected are not announced either
+    if (event.reattached) return "";
+    return `[engine ${event.engine.id} registered; engines: ${ids.join(",")}]\n`;
   }
   const how = PLANNED.test(event.reason)
     ? "left"

@@ -31,7 +31,7 @@ Deno.test("formatEngineNotice() says which engine came or went, why, and what is
   );
   assert.equal(
     formatEngineNotice({ type: "registered", engine: info, reattached: true }, [0, 2]),
-    "[engine 2 is back after the controller restart; engines: 0,2]\n",
+    "", // the same engine as before a controller restart: nothing to tell
   );
   assert.equal(
     formatEngineNotice({ type: "unregistered", engineId: 3, reason: GONE_WHILE_DOWN }, [0]),

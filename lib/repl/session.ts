@@ -115,7 +115,10 @@ export class ReplSession implements MagicContext, Disposable {
     await evaluator.assign("dv", client.directView());
     await evaluator.assign("lv", client.loadBalancedView());
     const notify = options.notify ?? ((text: string) => s.console.write(text));
-    s.#offEngines = client.onEngine((event) => notify(formatEngineNotice(event, client.ids)));
+    s.#offEngines = client.onEngine((event) => {
+      const text = formatEngineNotice(event, client.ids);
+      if (text) notify(text);
+    });
     return s;
   }
 
