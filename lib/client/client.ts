@@ -24,6 +24,7 @@ import { DirectView, type Targets } from "./direct_view.ts";
 import { type LoadBalancedOptions, LoadBalancedView } from "./load_balanced_view.ts";
 import { profileWaitError } from "./profile_hint.ts";
 import { type EngineEvent, Session } from "./session.ts";
+import { failedHere } from "./failed_here.ts";
 
 /** Options of {@linkcode Client.connect}. */
 export interface ConnectOptions {
@@ -297,16 +298,7 @@ export class Client {
     const list = typeof msgIds === "string" ? [msgIds] : [...msgIds];
     const handles = this.#session.track(list);
     const fail = (msgId: MsgId, ename: string, evalue: string) =>
-      this.#session.deliver({
-        msgId,
-        engineId: -1,
-        ok: false,
-        error: { ename, evalue, stack: "" },
-        executionCount: 0,
-        submitted: 0,
-        started: 0,
-        completed: Date.now(),
-      });
+      this.#session.deliver(failedHere(msgId, -1, ename, evalue));
     this.#session.follow(list).then((answers) => {
       for (const a of answers) {
         if ("ok" in a) this.#session.deliver(a);

@@ -9,6 +9,7 @@
 
 import { AuthenticationError, ConnectionError } from "../protocol/errors.ts";
 import type { EngineId, MsgId, TaskResult } from "../protocol/messages.ts";
+import { failedHere } from "./failed_here.ts";
 
 /**
  * The failed result of a task whose client gave up reconnecting.
@@ -29,30 +30,22 @@ export function linkLostResult(
   unsent: boolean,
   refused?: Error,
 ): TaskResult {
-  return {
+  return failedHere(
     msgId,
     engineId,
-    ok: false,
-    error: {
-      ename: refused?.name ?? "ConnectionError",
-      evalue: unsent
-        ? `${lost}. Task ${msgId} was never sent (the controller was already gone): ` +
-          (refused
-            ? `submit it again from a new client, made from the controller's current file`
-            : `start the controller again and submit it again`)
-        : refused
-        ? `${lost}. Task ${msgId} may still finish on its engine: fetch it with ` +
-          `getResult("${msgId}") from a new client, made from the controller's current file`
-        : `${lost}. Task ${msgId} may still finish on its engine: start the controller again ` +
-          `on this profile (engines re-attach by themselves), then fetch it with ` +
-          `getResult("${msgId}") from a new client`,
-      stack: "",
-    },
-    executionCount: 0,
-    submitted: 0,
-    started: 0,
-    completed: Date.now(),
-  };
+    refused?.name ?? "ConnectionError",
+    unsent
+      ? `${lost}. Task ${msgId} was never sent (the controller was already gone): ` +
+        (refused
+          ? `submit it again from a new client, made from the controller's current file`
+          : `start the controller again and submit it again`)
+      : refused
+      ? `${lost}. Task ${msgId} may still finish on its engine: fetch it with ` +
+        `getResult("${msgId}") from a new client, made from the controller's current file`
+      : `${lost}. Task ${msgId} may still finish on its engine: start the controller again ` +
+        `on this profile (engines re-attach by themselves), then fetch it with ` +
+        `getResult("${msgId}") from a new client`,
+  );
 }
 
 /**
@@ -69,20 +62,12 @@ export function lostWhileDownResult(
   engineId: EngineId,
   missing: string,
 ): TaskResult {
-  return {
+  return failedHere(
     msgId,
     engineId,
-    ok: false,
-    error: {
-      ename: "TaskLost",
-      evalue: `task ${msgId} was lost while the connection was down: ${missing}`,
-      stack: "",
-    },
-    executionCount: 0,
-    submitted: 0,
-    started: 0,
-    completed: Date.now(),
-  };
+    "TaskLost",
+    `task ${msgId} was lost while the connection was down: ${missing}`,
+  );
 }
 
 /**
@@ -114,19 +99,11 @@ export function refusedError(cause: Error): Error {
  * @returns The result to finish the task with.
  */
 export function closedResult(msgId: MsgId, engineId: EngineId): TaskResult {
-  return {
+  return failedHere(
     msgId,
     engineId,
-    ok: false,
-    error: {
-      ename: "ConnectionError",
-      evalue: `the client was closed before task ${msgId} finished; it may still complete on ` +
-        `its engine: fetch it later with getResult("${msgId}")`,
-      stack: "",
-    },
-    executionCount: 0,
-    submitted: 0,
-    started: 0,
-    completed: Date.now(),
-  };
+    "ConnectionError",
+    `the client was closed before task ${msgId} finished; it may still complete on its ` +
+      `engine: fetch it later with getResult("${msgId}")`,
+  );
 }

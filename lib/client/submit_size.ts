@@ -9,6 +9,7 @@
 
 import { mib, raiseLimit } from "../protocol/errors.ts";
 import type { Op, SubmitTask, TaskResult } from "../protocol/messages.ts";
+import { failedHere } from "./failed_here.ts";
 
 /** Room a task needs in a `submit` message beside its payload (id, options, headers). */
 export const TASK_ROOM_BYTES = 64 * 1024;
@@ -91,21 +92,13 @@ export function tooLargeResult(task: SubmitTask, bytes: number, limit: number): 
     : task.op.kind === "execute"
     ? "This code"
     : `This ${task.op.kind} request`;
-  return {
-    msgId: task.msgId,
-    engineId: task.engineId ?? -1,
-    ok: false,
-    error: {
-      ename: "MessageTooLarge",
-      evalue: `${what} is ${mib(bytes)} encoded, more than the controller accepts in one ` +
-        `message (${mib(limit)}, its --max-frame-mb); it was not sent. Send the data in ` +
-        `smaller parts: several pushes or scatters of slices, each under ${mib(limit)} per ` +
-        `engine${raiseLimit(limit)}`,
-      stack: "",
-    },
-    executionCount: 0,
-    submitted: 0,
-    started: 0,
-    completed: Date.now(),
-  };
+  return failedHere(
+    task.msgId,
+    task.engineId ?? -1,
+    "MessageTooLarge",
+    `${what} is ${mib(bytes)} encoded, more than the controller accepts in one ` +
+      `message (${mib(limit)}, its --max-frame-mb); it was not sent. Send the data in ` +
+      `smaller parts: several pushes or scatters of slices, each under ${mib(limit)} per ` +
+      `engine${raiseLimit(limit)}`,
+  );
 }
