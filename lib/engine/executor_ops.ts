@@ -8,7 +8,7 @@
 import type { ErrorData } from "../protocol/errors.ts";
 import { explainDenial, type SandboxPolicy } from "./sandbox.ts";
 import { addInterruptChecks, stripFunction, stripTypes } from "./ts_strip.ts";
-import { routeDynamicImports } from "./dynamic_imports.ts";
+import { routeDynamicImports } from "../evaluate/dynamic_imports.ts";
 import type { StreamName } from "./console_capture.ts";
 import type { StreamCallback, WorkerOutcome } from "./code_worker.ts";
 import type { WorkerOp } from "./worker.ts";

@@ -185,7 +185,7 @@ Object.defineProperty(globalThis, INTERRUPT_CHECK, {
 });
 
 /**
- * What user code's `import(…)` calls (see dynamic_imports.ts): `./` and `../` specifiers are
+ * What user code's `import(…)` calls (see lib/evaluate/dynamic_imports.ts): `./` and `../` specifiers are
  * taken from the current directory (the data dir), as a module in it would; others as they are.
  */
 Object.defineProperty(globalThis, DYNAMIC_IMPORT, {

@@ -33,6 +33,28 @@ Deno.test("routeDynamicImports() rewrites the keyword of dynamic imports only", 
   }
 });
 
+Deno.test("routeDynamicImports() rewrites every dynamic import() and nothing else (engine code)", () => {
+  assert.equal(
+    routeDynamicImports("const m = await import('./m.js');\nimport(`./${n}.js`, { with: {} })"),
+    "const m = await $ipx$import('./m.js');\n$ipx$import(`./${n}.js`, { with: {} })",
+  );
+  assert.equal(routeDynamicImports("`${import('x')}`"), "`${$ipx$import('x')}`");
+  for (
+    const untouched of [
+      "a.import(1)",
+      "a?.import(1)",
+      "({ import(x) { return x } })",
+      "class A { import() {} static import() {} }",
+      "const o = { import: 1 }; o.import",
+      "/import(/.test(s)",
+      "// import('x')\n'import(\"y\")'",
+      "1 + 1",
+    ]
+  ) {
+    assert.equal(routeDynamicImports(untouched), untouched);
+  }
+});
+
 Deno.test("routeDynamicImports() reports code that does not parse as a syntax error", () => {
   assert.throws(() => routeDynamicImports("import('x'"), TypeScriptSyntaxError);
 });
