@@ -43,7 +43,7 @@ export interface MainClusters {
  * @returns The clusters.
  */
 export async function startMainClusters(ctx: BenchContext): Promise<MainClusters> {
-  const { want, log, measure, ipp, ipxProfiles, cleanups } = ctx;
+  const { want, log, ipp, ipxProfiles, cleanups } = ctx;
   const main: MainClusters = {
     tls: undefined,
     plain: undefined,
@@ -84,26 +84,7 @@ export async function startMainClusters(ctx: BenchContext): Promise<MainClusters
   await sleep(1000);
   if (want("w8")) {
     log("\n== w8: engine memory, idle");
-    await measure(
-      "rss idle",
-      "ipx",
-      "MB",
-      () => Promise.resolve(meanRssMb(tls.record.enginePids)),
-    );
-    if (main.ippMain) {
-      await measure(
-        "rss idle",
-        "ipp",
-        "MB",
-        async () => ippRss(await ipp!.call("rss"), "rss_kb"),
-      );
-      await measure(
-        "rss idle (+nanny)",
-        "ipp",
-        "MB",
-        async () => ippRss(await ipp!.call("rss"), "tree_kb"),
-      );
-    }
+    await measureEngineRss(ctx, main, "rss idle");
   }
   return main;
 }
@@ -125,6 +106,32 @@ export function mainNeeded(ctx: BenchContext): boolean {
  */
 export function ippOk(ctx: BenchContext, main: MainClusters): boolean {
   return ctx.ipp !== undefined && main.ippMain;
+}
+
+/**
+ * w8: the mean RSS of the local cluster's engines, and of ipyparallel's (alone and with its
+ * nanny process) when its cluster runs.
+ *
+ * @param ctx The run.
+ * @param main The clusters (the local one must have started).
+ * @param metric The figure's name, e.g. `rss idle`; ipyparallel's with nannies gets ` (+nanny)`.
+ */
+export async function measureEngineRss(
+  ctx: BenchContext,
+  main: MainClusters,
+  metric: string,
+): Promise<void> {
+  const { measure, ipp } = ctx;
+  const pids = main.tls!.record.enginePids;
+  await measure(metric, "ipx", "MB", () => Promise.resolve(meanRssMb(pids)));
+  if (!ippOk(ctx, main)) return;
+  await measure(metric, "ipp", "MB", async () => ippRss(await ipp!.call("rss"), "rss_kb"));
+  await measure(
+    `${metric} (+nanny)`,
+    "ipp",
+    "MB",
+    async () => ippRss(await ipp!.call("rss"), "tree_kb"),
+  );
 }
 
 /**

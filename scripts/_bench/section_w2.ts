@@ -8,8 +8,8 @@
 
 import type { BenchContext } from "./context.ts";
 import * as W from "./ipx_workloads.ts";
-import { ippOk, type MainClusters } from "./main_clusters.ts";
-import { ippRss, meanRssMb, num } from "./readings.ts";
+import { ippOk, type MainClusters, measureEngineRss } from "./main_clusters.ts";
+import { num } from "./readings.ts";
 
 /**
  * Runs w2 (when wanted), and after it w8's second memory reading (when that is wanted too).
@@ -78,25 +78,6 @@ export async function runW2(ctx: BenchContext, main: MainClusters): Promise<void
   }
   if (want("w8")) {
     log("\n== w8: engine memory after w2");
-    await measure(
-      "rss after w2",
-      "ipx",
-      "MB",
-      () => Promise.resolve(meanRssMb(tls.record.enginePids)),
-    );
-    if (ippOk(ctx, main)) {
-      await measure(
-        "rss after w2",
-        "ipp",
-        "MB",
-        async () => ippRss(await ipp!.call("rss"), "rss_kb"),
-      );
-      await measure(
-        "rss after w2 (+nanny)",
-        "ipp",
-        "MB",
-        async () => ippRss(await ipp!.call("rss"), "tree_kb"),
-      );
-    }
+    await measureEngineRss(ctx, main, "rss after w2");
   }
 }
