@@ -47,9 +47,31 @@ export async function runW1ToW5(ctx: BenchContext, main: MainClusters): Promise<
   }
 }
 
+/**
+ * Measures µs per call of an ipyparallel driver command that makes `n` calls in sequence.
+ *
+ * @param ctx The run (its ipyparallel driver must run).
+ * @param metric The figure's name.
+ * @param command The driver's command (it answers the seconds the calls took).
+ * @param n Calls.
+ */
+async function ippPerCall(
+  ctx: BenchContext,
+  metric: string,
+  command: string,
+  n: number,
+): Promise<void> {
+  await ctx.measure(
+    metric,
+    "ipp",
+    "µs",
+    async () => perCallUs(num(await ctx.ipp!.call(command, { n }), "seconds"), n),
+  );
+}
+
 /** w1: apply round trip on one engine. */
 function applyRttStep(ctx: BenchContext, main: MainClusters): Step {
-  const { s, measure, ipp } = ctx;
+  const { s, measure } = ctx;
   return {
     ipx: async () => {
       for (const [sys, m] of ipxSystems(main, true)) {
@@ -61,24 +83,13 @@ function applyRttStep(ctx: BenchContext, main: MainClusters): Step {
         );
       }
     },
-    ipp: async () => {
-      await measure(
-        "apply rtt",
-        "ipp",
-        "µs",
-        async () =>
-          perCallUs(
-            num(await ipp!.call("apply_rtt", { n: s.rttCalls }), "seconds"),
-            s.rttCalls,
-          ),
-      );
-    },
+    ipp: () => ippPerCall(ctx, "apply rtt", "apply_rtt", s.rttCalls),
   };
 }
 
 /** w3: execute on all engines. */
 function executeAllStep(ctx: BenchContext, main: MainClusters): Step {
-  const { s, measure, ipp } = ctx;
+  const { s, measure } = ctx;
   return {
     ipx: async () => {
       await measure(
@@ -88,18 +99,7 @@ function executeAllStep(ctx: BenchContext, main: MainClusters): Step {
         async () => perCallUs(await W.executeAll(main.tls!.client, s.execCalls), s.execCalls),
       );
     },
-    ipp: async () => {
-      await measure(
-        "execute all",
-        "ipp",
-        "µs",
-        async () =>
-          perCallUs(
-            num(await ipp!.call("execute_all", { n: s.execCalls }), "seconds"),
-            s.execCalls,
-          ),
-      );
-    },
+    ipp: () => ippPerCall(ctx, "execute all", "execute_all", s.execCalls),
   };
 }
 
