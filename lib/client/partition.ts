@@ -6,7 +6,12 @@
 
 import { arrayInList, type ListedArray, NumberList } from "../protocol/codec.ts";
 import { typeName } from "../protocol/codec_describe.ts";
-import { readFloat64s, toFloat64s, typedArrayOfTag } from "../protocol/codec_extensions.ts";
+import {
+  numberArray,
+  readFloat64s,
+  toFloat64s,
+  typedArrayOfTag,
+} from "../protocol/codec_extensions.ts";
 
 /** Arrays ipx can partition: plain arrays and typed arrays. */
 export type Partitionable =
@@ -169,7 +174,7 @@ export function concatEncodedParts(encoded: readonly Uint8Array[]): unknown {
       if (p.kind !== "numbers") return undefined;
       total += p.floats.byteLength / 8;
     }
-    const out = new Array<number>(total);
+    const out = numberArray(total);
     let at = 0;
     for (const p of parts as Extract<ListedArray, { kind: "numbers" }>[]) {
       readFloat64s(p.floats, out, at);

@@ -16,7 +16,7 @@ import {
   NUMBER_ARRAY_MIN,
   NumberList,
 } from "./codec.ts";
-import { toFloat64s } from "./codec_extensions.ts";
+import { numberArray, toFloat64s } from "./codec_extensions.ts";
 import { ProtocolError } from "./errors.ts";
 
 function roundTrip(v: unknown): unknown {
@@ -285,4 +285,18 @@ Deno.test("arrayInList() finds a big array alone in a list, and nothing else", (
   const withTrailer = new Uint8Array([...encodeValue([nums]), 0xc0]);
   assertEquals(arrayInList(withTrailer), undefined);
   assertEquals(arrayInList(encodeValue([nums]).subarray(0, 50)), undefined);
+});
+
+Deno.test("numberArray() is a plain array of the length asked; a decoded number list has no holes", () => {
+  for (const n of [0, 1, 40, 100_000]) {
+    const a = numberArray(n);
+    assert(Array.isArray(a) && Object.getPrototypeOf(a) === Array.prototype);
+    assertEquals(a.length, n);
+  }
+  const sent = Array.from({ length: 5000 }, (_, i) => i % 3 ? i / 7 : -i);
+  const back = decodeValue(encodeValue(sent)) as number[];
+  deepStrictEqual(back, sent);
+  assertEquals(Object.keys(back).length, sent.length);
+  back.push(1); // still an ordinary growable array
+  assertEquals(back.length, 5001);
 });
