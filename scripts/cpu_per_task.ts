@@ -21,7 +21,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { cpuSpent, readCpu } from "./_bench/proc_cpu.ts";
+import { cpuSpent, readCpu, readTotals, totalsSpent } from "./_bench/proc_cpu.ts";
 import { startDaemonCluster, stopCluster } from "./_bench/ipx_cluster.ts";
 import { applyRtt, lbApply, pushOrPull, pushPull } from "./_bench/ipx_workloads.ts";
 
@@ -70,10 +70,12 @@ try {
   await run(Math.max(2, Math.ceil(n / 10))); // warm up
   const roles = { client: [Deno.pid], controller: [record.pid], engines: record.enginePids };
   const before = readCpu(roles);
+  const totalsBefore = readTotals(roles);
   const t0 = performance.now();
   const figure = await run(n);
   const wallMs = performance.now() - t0;
   const spent = cpuSpent(before, readCpu(roles));
+  const totals = totalsSpent(totalsBefore, readTotals(roles));
   const total = spent.reduce((sum, [, ms]) => sum + ms, 0);
   const unit = workload === "pushpull"
     ? "cycle"
@@ -93,6 +95,13 @@ try {
     console.log(`  ${(ms * 1000 / n).toFixed(0).padStart(8)}  ${key}`);
   }
   console.log(`  ${(total * 1000 / n).toFixed(0).padStart(8)}  total`);
+  console.log(`per ${unit} and role: user µs, system µs, minor page faults (fresh pages)`);
+  for (const [role, t] of totals) {
+    const per = (x: number) => (x / n).toFixed(0).padStart(8);
+    console.log(
+      `  ${per(t.userMs * 1000)}  ${per(t.sysMs * 1000)}  ${per(t.minorFaults)}  ${role}`,
+    );
+  }
 } finally {
   await client.close();
   await stopCluster(profile);

@@ -1,13 +1,21 @@
 import assert from "node:assert/strict";
-import { cpuSpent, parseThreadStat, readCpu, threadGroup } from "./proc_cpu.ts";
+import {
+  cpuSpent,
+  parseThreadStat,
+  readCpu,
+  readTotals,
+  threadGroup,
+  totalsSpent,
+} from "./proc_cpu.ts";
 
 Deno.test("parseThreadStat() counts fields from the last ')' (names may hold spaces and parens)", () => {
   const rest = "S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0 1 0 100 0 0";
+  const stat = { cpuMs: 3000, userMs: 2500, sysMs: 500, minorFaults: 7 };
   assert.deepEqual(parseThreadStat(`123 (V8 DefaultWorke) ${rest}`), {
     comm: "V8 DefaultWorke",
-    cpuMs: 3000,
+    ...stat,
   });
-  assert.deepEqual(parseThreadStat(`7 (a) b (c)) ${rest}`), { comm: "a) b (c)", cpuMs: 3000 });
+  assert.deepEqual(parseThreadStat(`7 (a) b (c)) ${rest}`), { comm: "a) b (c)", ...stat });
   assert.throws(() => parseThreadStat("garbage"), /not a \/proc stat line/);
   assert.throws(() => parseThreadStat("1 (x) S 1"), /no CPU times/);
 });
@@ -32,4 +40,16 @@ Deno.test("readCpu() sees this process spend CPU, and cpuSpent() reports the dif
   const total = spent.reduce((sum, [k, ms]) => sum + (k.startsWith("self/") ? ms : 0), 0);
   assert.ok(total >= 10, `this process spent ${total} ms (x=${x > 0})`);
   assert.ok(spent.every(([k]) => !k.startsWith("gone/")));
+});
+
+Deno.test("readTotals() sees this process touch fresh memory, and totalsSpent() reports it", () => {
+  const roles = { self: [Deno.pid], gone: [2 ** 30] };
+  const before = readTotals(roles);
+  const pages = new Uint8Array(8 << 20); // fresh pages: each first touch is a fault
+  for (let i = 0; i < pages.length; i += 4096) pages[i] = 1;
+  const spent = new Map(totalsSpent(before, readTotals(roles)));
+  const self = spent.get("self")!;
+  assert.ok(self.minorFaults >= 512, `${self.minorFaults} faults for 2,048 pages`);
+  assert.ok(self.userMs >= 0 && self.sysMs >= 0);
+  assert.deepEqual(spent.get("gone"), { userMs: 0, sysMs: 0, minorFaults: 0 });
 });
