@@ -195,6 +195,19 @@ export class CodeWorker {
   }
 
   /**
+   * Hands the buffer of a big result this Worker sent back to it, once the result is written:
+   * the Worker encodes its next big result into it (see `spare_buffers.ts`). The buffer moves
+   * (it is detached here). Nothing happens once the Worker is stopped.
+   *
+   * @param buffer The result's whole buffer.
+   */
+  giveBack(buffer: ArrayBuffer): void {
+    if (this.#dead || buffer.detached) return;
+    const request: WorkerRequest = { type: "spare", buffer };
+    this.#worker.postMessage(request, [buffer]);
+  }
+
+  /**
    * Asks the Worker to close itself: its loop checks see the stop flag, and an idle Worker
    * gets a message. Waits up to `waitMs` for it to confirm. The Worker is never terminated from
    * here while it may still be evaluating: Deno 2.9 aborts the whole process ("Cannot create a

@@ -8,6 +8,7 @@
  */
 
 import { ENGINE_LIMITS, SentResults } from "./sent_results.ts";
+import { SPARE_MIN_BYTES } from "./spare_buffers.ts";
 import { fitResult, type JobStop, notStartedResult, ranResult } from "./job_result.ts";
 import { joinOutput, splitOutput, tooLargeReplacement } from "./outgoing.ts";
 import { ControllerDialer, type DialOptions, type EngineChannel } from "./controller_dialer.ts";
@@ -281,7 +282,13 @@ export class Engine {
   /** Sends on a channel, remembering which results went out (see `finished` in `register`). */
   #sendOn(channel: EngineChannel, msg: EngineToController): void {
     channel.send(msg);
-    if (msg.type === "result") this.#sent.add(msg);
+    if (msg.type !== "result") return;
+    this.#sent.add(msg);
+    const value = msg.ok ? msg.value : undefined;
+    if (value !== undefined && value.byteLength > SPARE_MIN_BYTES) {
+      // too big to be kept for sending again: once written, its buffer can be reused
+      void channel.written().then(() => this.#o.executor.recycle(value));
+    }
   }
 
   /** The controller lost these results on the way: sends them again, or says they are gone. */

@@ -33,7 +33,7 @@ import {
   symlinkViolation,
 } from "./sandbox.ts";
 import { PacedScan } from "./symlink_pacing.ts";
-import type { WorkerOp } from "./worker.ts";
+import { SPARE_MIN_BYTES } from "./spare_buffers.ts";
 import {
   CodeWorker,
   type Skipped,
@@ -55,10 +55,12 @@ import {
   deliver,
   explainError,
   IdleOutput,
+  interrupted,
   type Item,
   lostPayload,
-  prepare,
+  prepared,
   restoreCwd,
+  withdrawn,
   withPayload,
 } from "./executor_ops.ts";
 
@@ -79,6 +81,8 @@ export class Executor implements AsyncDisposable {
   #engineId: number | undefined;
   #previousCwd: string;
   #worker: Promise<CodeWorker> | null = null;
+  /** Buffers of big results, by the Worker that made them, until handed back (`recycle`). */
+  #madeBy = new WeakMap<ArrayBufferLike, CodeWorker>();
   /** Ops not sent to a Worker yet, in order. */
   #queue: Item[] = [];
   /** Ops sent to a Worker and not answered yet, in order. */
@@ -209,6 +213,21 @@ export class Executor implements AsyncDisposable {
     return outcome.ok ? decodeValue(outcome.value) as string[] : [];
   }
 
+  /**
+   * The engine has written a result whose value this executor returned: a big value's buffer
+   * goes back to the Worker that encoded it, to encode its next big result into
+   * (`spare_buffers.ts`). The value must not be used afterwards (its buffer moves). Values
+   * this executor did not return, small ones, and those of a stopped Worker are left alone.
+   *
+   * @param value A result value {@linkcode run} returned.
+   */
+  recycle(value: Uint8Array): void {
+    const worker = this.#madeBy.get(value.buffer);
+    if (worker === undefined) return;
+    this.#madeBy.delete(value.buffer);
+    worker.giveBack(value.buffer as ArrayBuffer);
+  }
+
   /** Stops the Worker, fails queued ops and restores the cwd. Never hangs. */
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
@@ -327,16 +346,9 @@ export class Executor implements AsyncDisposable {
         if (item.op.kind === "clear" && busy) break; // it replaces the Worker: once idle
         const escapes = this.#symlinks.check();
         const checkedAt = Date.now();
-        let failure = escapes.length > 0 ? symlinkViolation(escapes, this.#policy) : undefined;
-        let op: WorkerOp | undefined;
-        if (failure === undefined && item.op.kind !== "clear") {
-          try {
-            op = prepare(item.op);
-          } catch (error) {
-            const e = error instanceof Error ? error : new Error(String(error));
-            failure = { ename: e.name, evalue: e.message, stack: "" };
-          }
-        }
+        const { op, failure } = escapes.length > 0
+          ? { op: undefined, failure: symlinkViolation(escapes, this.#policy) }
+          : prepared(item.op);
         if (failure !== undefined) {
           if (busy) break; // answered in its turn, checked again then
           this.#failFirst(failure);
@@ -401,6 +413,9 @@ export class Executor implements AsyncDisposable {
 
   /** A Worker answered an op: settle it, or send it again if it was skipped. */
   #answered(item: Item, worker: CodeWorker, id: number, outcome: WorkerOutcome | Skipped): void {
+    if ("ok" in outcome && outcome.ok && outcome.value.byteLength > SPARE_MIN_BYTES) {
+      this.#madeBy.set(outcome.value.buffer, worker);
+    }
     let restored = false;
     if (item.lent === worker) {
       item.lent = undefined;
@@ -465,15 +480,7 @@ export class Executor implements AsyncDisposable {
     // it runs: replace the Worker (ops the old one finished are still answered by it)
     this.#sent.splice(this.#sent.indexOf(item), 1);
     this.#replaceWorker();
-    this.#settle(item, {
-      ok: false,
-      error: {
-        ename: "Interrupted",
-        evalue: `the operation was interrupted${this.#on()}; the code worker was restarted, ` +
-          `so the namespace is empty again`,
-        stack: "",
-      },
-    });
+    this.#settle(item, interrupted(this.#on()));
     void this.#pump();
     return { started: true, reset: true, clean: await worker.stop(STOP_WAIT_MS) };
   }
@@ -483,16 +490,7 @@ export class Executor implements AsyncDisposable {
     const at = this.#queue.indexOf(item);
     if (at < 0) return false;
     this.#queue.splice(at, 1);
-    this.#settle(item, {
-      ok: false,
-      error: {
-        ename,
-        evalue: ename === "Interrupted"
-          ? `the operation was interrupted${this.#on()} before it started`
-          : `the operation was withdrawn before it started${this.#on()}`,
-        stack: "",
-      },
-    }, true);
+    this.#settle(item, withdrawn(ename, this.#on()), true);
     return true;
   }
 }

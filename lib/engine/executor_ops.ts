@@ -172,6 +172,58 @@ export function lostPayload(on: string): WorkerOutcome {
   };
 }
 
+/**
+ * The answer to a running op that was stopped: its Worker was replaced.
+ *
+ * @param on Where (` on engine N`, or empty).
+ */
+export function interrupted(on: string): WorkerOutcome {
+  return {
+    ok: false,
+    error: {
+      ename: "Interrupted",
+      evalue: `the operation was interrupted${on}; the code worker was restarted, ` +
+        `so the namespace is empty again`,
+      stack: "",
+    },
+  };
+}
+
+/**
+ * The answer to an op taken out of the queue before it started.
+ *
+ * @param ename `"Interrupted"`, or the name its withdrawal gave (`"Withdrawn"`, …).
+ * @param on Where (` on engine N`, or empty).
+ */
+export function withdrawn(ename: string, on: string): WorkerOutcome {
+  return {
+    ok: false,
+    error: {
+      ename,
+      evalue: ename === "Interrupted"
+        ? `the operation was interrupted${on} before it started`
+        : `the operation was withdrawn before it started${on}`,
+      stack: "",
+    },
+  };
+}
+
+/**
+ * An op as its Worker runs it ({@linkcode prepare}), or why it cannot run (`clear` has none:
+ * it replaces the Worker).
+ *
+ * @param op The op.
+ */
+export function prepared(op: Op): { op?: WorkerOp; failure?: ErrorData } {
+  if (op.kind === "clear") return {};
+  try {
+    return { op: prepare(op) };
+  } catch (error) {
+    const e = error instanceof Error ? error : new Error(String(error));
+    return { failure: { ename: e.name, evalue: e.message, stack: "" } };
+  }
+}
+
 /** Prepared (type-stripped, interrupt-checked, imports routed) sources by original source. */
 const preparedSources = new Map<string, string>();
 const PREPARED_LIMIT = 512;

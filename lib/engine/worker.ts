@@ -20,15 +20,12 @@ import { DYNAMIC_IMPORT, resolveFromCwd } from "../evaluate/import_from_cwd.ts";
 import { decodeValue, encodeValue } from "../protocol/codec.ts";
 import { typeName } from "../protocol/codec_describe.ts";
 import { RemoteRepr } from "../protocol/remote_repr.ts";
+import { SpareBuffers } from "./spare_buffers.ts";
 import type { ErrorData } from "../protocol/errors.ts";
-import {
-  captureStdio,
-  createCaptureConsole,
-  formatArgs,
-  type StreamName,
-} from "./console_capture.ts";
+import { captureStdio, createCaptureConsole, type StreamName } from "./console_capture.ts";
 import type { RemoteObject } from "../evaluate/inspector_types.ts";
-import { INSPECTOR_BRIDGE_URL, InspectorBridge } from "./inspector_bridge.ts";
+import { InspectorBridge } from "./inspector_bridge.ts";
+import { describeUncaught, toErrorData } from "./worker_errors.ts";
 import { IDLE_OUTPUT_HEADER } from "./idle_header.ts";
 import { BARRIER, FRESH_MS, LAST_STARTED, OUTPUT, OUTPUT_HIGH, RUNNING, STOP } from "./op_slots.ts";
 
@@ -48,7 +45,8 @@ export type WorkerOp =
 export type WorkerRequest =
   | { type: "init"; stopFlag: SharedArrayBuffer }
   | { type: "run"; id: number; op: WorkerOp; epoch: number; checkedAt: number }
-  | { type: "stop" };
+  | { type: "stop" }
+  | { type: "spare"; buffer: ArrayBuffer };
 
 /**
  * Worker → executor. `ready` once set up; `stream` output (`id` null when no op runs);
@@ -199,6 +197,7 @@ const setUp = Promise.withResolvers<void>();
 scope.addEventListener("message", (event) => {
   const request = event.data;
   if (request.type === "init") stopFlag = new Int32Array(request.stopFlag);
+  else if (request.type === "spare") spares.give(request.buffer);
   else if (request.type === "stop") {
     inspector.disconnect(); // see stopNow()
     postToExecutor({ type: "stopping" } satisfies WorkerReply, []);
@@ -284,42 +283,6 @@ class OpError extends Error {
     super(message);
     this.name = name;
   }
-}
-
-const SELF_URL = import.meta.url;
-/** Cuts the frames of this module (and its inspector bridge) and of Deno's internals (`ext:`). */
-function cleanStack(stack: string): string {
-  const lines = stack.split("\n");
-  const cut = lines.findIndex((l) =>
-    l.includes("Session.post") || l.includes(SELF_URL) || l.includes(INSPECTOR_BRIDGE_URL)
-  );
-  const kept = cut === -1 ? lines : lines.slice(0, cut);
-  return kept.filter((l) => !/^\s+at .*\(?ext:[\w/.-]+:\d+:\d+\)?$/.test(l)).join("\n");
-}
-
-/** Describes a thrown value; never throws, even for hostile getters. */
-function toErrorData(thrown: unknown): ErrorData {
-  try {
-    if (thrown instanceof Error) {
-      return {
-        ename: String(thrown.name),
-        evalue: String(thrown.message),
-        stack: cleanStack(String(thrown.stack ?? "")),
-      };
-    }
-    const text = typeof thrown === "string" ? thrown : formatArgs([thrown]);
-    return { ename: "Error", evalue: `Uncaught ${text}`, stack: "" };
-  } catch {
-    return { ename: "Error", evalue: "Uncaught value that cannot be described", stack: "" };
-  }
-}
-
-function describeUncaught(prefix: string, thrown: unknown): string {
-  const data = toErrorData(thrown);
-  const body = data.evalue.startsWith("Uncaught ") && data.ename === "Error" && data.stack === ""
-    ? data.evalue.slice("Uncaught ".length)
-    : data.stack || `${data.ename}: ${data.evalue}`;
-  return `${prefix} ${body}\n`;
 }
 
 await inspector.findBridge();
@@ -435,9 +398,19 @@ async function perform(op: WorkerOp): Promise<unknown> {
   }
 }
 
+/** Buffers of big results the engine has written and handed back (`spare_buffers.ts`). */
+const spares = new SpareBuffers();
+/** The buffer the last result was encoded into (its view is this Worker's alone to move). */
+let encodedInto: ArrayBufferLike | undefined;
+const takeSpare = (size: number) => {
+  const bytes = spares.take(size);
+  encodedInto = bytes.buffer;
+  return bytes;
+};
+
 function encodeResult(value: unknown, kind: WorkerOp["kind"]): Uint8Array {
   try {
-    return encodeValue(value);
+    return encodeValue(value, takeSpare);
   } catch (error) {
     if (kind === "execute") {
       // the code ran and its effects stand: its value comes back as a REPL would show it
@@ -459,9 +432,10 @@ async function handle(request: { id: number; op: WorkerOp }): Promise<void> {
   const transfer: Transferable[] = [];
   try {
     // `await` also settles a Promise that the code returned as its value.
+    encodedInto = undefined;
     const bytes = encodeResult(await perform(request.op), request.op.kind);
     const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-    const owned = whole ? bytes : bytes.slice();
+    const owned = whole || bytes.buffer === encodedInto ? bytes : bytes.slice();
     transfer.push(owned.buffer as ArrayBuffer);
     outcome = { ok: true, value: owned };
   } catch (error) {

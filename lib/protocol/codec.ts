@@ -214,12 +214,27 @@ function withEncoded<T>(
   }
 }
 
-/** The encoder's buffer with its holes filled in: one fresh byte array. */
-function joined(bytes: Uint8Array, end: number, holes: Hole[]): Uint8Array {
-  if (holes.length === 0) return bytes.slice(0, end);
+/** Where an encode's bytes go: `size` bytes, all of which the encoder then writes. */
+export type Allocate = (size: number) => Uint8Array;
+
+const fresh: Allocate = (size) => new Uint8Array(size);
+
+/** The encoder's buffer with its holes filled in: one byte array, from `alloc`. */
+function joined(
+  bytes: Uint8Array,
+  end: number,
+  holes: Hole[],
+  alloc: Allocate = fresh,
+): Uint8Array {
+  if (holes.length === 0) {
+    if (alloc === fresh) return bytes.slice(0, end);
+    const out = alloc(end);
+    out.set(bytes.subarray(0, end));
+    return out;
+  }
   let total = end;
   for (const h of holes) total += h.data.length;
-  const out = new Uint8Array(total);
+  const out = alloc(total);
   let from = 0;
   let to = 0;
   for (const h of holes) {
@@ -238,7 +253,7 @@ function joined(bytes: Uint8Array, end: number, holes: Hole[]): Uint8Array {
  * throwing what the encoder throws: the top-level encode explains it for the whole value.
  */
 function encodeNested(value: unknown, levels = 1): Uint8Array {
-  return withEncoded(value, joined, levels);
+  return withEncoded(value, (bytes, end, holes) => joined(bytes, end, holes), levels);
 }
 
 const encoder = makeEncoder(true);
@@ -320,11 +335,13 @@ const decoder = makeDecoder({
  * cannot travel.
  *
  * @param value The value to encode.
- * @returns A fresh byte array.
+ * @param alloc Where the bytes go (fresh memory by default); e.g. an engine's Worker encodes
+ * big results into buffers it reuses (`lib/engine/spare_buffers.ts`).
+ * @returns The bytes: a fresh byte array, or what `alloc` gave.
  */
-export function encodeValue(value: unknown): Uint8Array {
+export function encodeValue(value: unknown, alloc?: Allocate): Uint8Array {
   try {
-    return withEncoded(value, joined);
+    return withEncoded(value, (bytes, end, holes) => joined(bytes, end, holes, alloc));
   } catch (error) {
     throw asSerializationError(error, value);
   }

@@ -300,3 +300,24 @@ Deno.test("numberArray() is a plain array of the length asked; a decoded number 
   back.push(1); // still an ordinary growable array
   assertEquals(back.length, 5001);
 });
+
+Deno.test("encodeValue(value, alloc) writes every byte of what alloc gives: the same bytes as fresh memory", () => {
+  const values: unknown[] = [
+    {
+      big: new Uint8Array(200_000).map((_, i) => i % 7),
+      list: Array.from({ length: 40_000 }, (_, i) => i / 3),
+    },
+    "a string without big parts",
+    [new Float32Array(70_000).fill(1.5), new Uint8Array(65_536).fill(2)],
+  ];
+  for (const v of values) {
+    const sizes: number[] = [];
+    const dirty = (size: number) => {
+      sizes.push(size);
+      return new Uint8Array(size + 100).fill(0xee).subarray(0, size); // stale contents
+    };
+    const into = encodeValue(v, dirty);
+    deepStrictEqual(sizes, [into.length], "alloc is asked once, for the exact size");
+    deepStrictEqual(into, encodeValue(v));
+  }
+});

@@ -1,0 +1,69 @@
+/**
+ * Big result buffers an engine's code Worker reuses.
+ *
+ * A big result (a pulled 16 MiB array, a gathered part) is encoded by the Worker into a fresh
+ * buffer, moved to the engine's main thread and written to the controller. On the virtual
+ * machines ipx is measured on, the first touch of each page of fresh memory costs ~10 µs of
+ * kernel time: encoding a 16 MiB result took 75–96 ms of the Worker's time, nearly all of it
+ * page faults, against a few ms for the same copy into memory already in use. So once the
+ * engine has written a big result it hands the buffer back ({@linkcode SPARE_MIN_BYTES} or
+ * more: smaller results are remembered for sending again, see `sent_results.ts`), and the
+ * Worker encodes the next big result into it. Every byte of the result is written by the
+ * encoder, so nothing of the previous contents shows through the result's view.
+ *
+ * @module
+ */
+
+/** Results of more than this many bytes are encoded into spare buffers (1 MiB). */
+export const SPARE_MIN_BYTES = 1024 * 1024;
+
+/** Spare buffers kept by default: a result being written and the next one being encoded. */
+export const SPARES_KEPT = 2;
+
+/** The Worker's spare buffers, handed back by the engine after writing the results in them. */
+export class SpareBuffers {
+  #spares: ArrayBuffer[] = [];
+  #max: number;
+
+  /** @param max Most buffers kept (the oldest goes first). */
+  constructor(max = SPARES_KEPT) {
+    this.#max = max;
+  }
+
+  /** Buffers kept now. */
+  get size(): number {
+    return this.#spares.length;
+  }
+
+  /**
+   * Keeps a buffer handed back (ignored when too small to be worth it, or detached).
+   *
+   * @param buffer The buffer; its contents are overwritten before it is used again.
+   */
+  give(buffer: ArrayBuffer): void {
+    if (buffer.detached || buffer.byteLength <= SPARE_MIN_BYTES) return;
+    this.#spares.push(buffer);
+    if (this.#spares.length > this.#max) this.#spares.shift();
+  }
+
+  /**
+   * Bytes for a result of `size` bytes: a view of the smallest spare that holds it and is at
+   * most twice its size (so a small result does not keep a huge buffer busy), else fresh
+   * memory. The caller must write all `size` bytes.
+   *
+   * @param size Bytes needed.
+   * @returns A view of exactly `size` bytes.
+   */
+  take(size: number): Uint8Array {
+    if (size > SPARE_MIN_BYTES) {
+      let best = -1;
+      for (let i = 0; i < this.#spares.length; i++) {
+        const length = this.#spares[i]!.byteLength;
+        if (length < size || length > 2 * size) continue;
+        if (best < 0 || length < this.#spares[best]!.byteLength) best = i;
+      }
+      if (best >= 0) return new Uint8Array(this.#spares.splice(best, 1)[0]!, 0, size);
+    }
+    return new Uint8Array(size);
+  }
+}
