@@ -6,6 +6,8 @@
  * (w2) and execute on all engines (w3), each with that commit's own client library; with
  * `--bulk`, push and pull of 16 MiB per engine (w4, MB/s over six cycles) instead; with `--sg`,
  * scatter + gather of 1,000,000 numbers as a list and as a Float64Array (w5, median ms of nine).
+ * The clients run with ipx's allocator setting (`lib/engine/allocator_env.ts`), as the bench's
+ * does, unless the environment sets one.
  *
  * ```text
  * deno run -A scripts/bench_commits.ts [--rounds 6] [--bulk | --sg] COMMIT... (HEAD for the working tree)
@@ -16,6 +18,7 @@
 
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { allocatorEnv } from "../lib/engine/allocator_env.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url)).replace(/\/$/, "");
 
@@ -165,7 +168,8 @@ async function main(): Promise<void> {
         const line = await run(
           Deno.execPath(),
           ["run", "-A", "--config", `${s.root}/deno.json`, client, s.root, "b", mode],
-          { IPX_DIR: s.dir },
+          // the client's allocator as ipx's own processes and `deno task bench`'s client run
+          { IPX_DIR: s.dir, ...allocatorEnv(Deno.env.toObject()) },
         );
         const f = JSON.parse(line.trim().split("\n").at(-1)!) as Figures;
         got.get(s.name)!.push(f);
