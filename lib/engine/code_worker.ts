@@ -74,6 +74,7 @@ export class CodeWorker {
   static start(
     policy: SandboxPolicy,
     engineId: number | undefined,
+    spareIdleMs: number | undefined,
     events: WorkerEvents,
   ): Promise<CodeWorker> {
     const on = engineId === undefined ? "" : ` on engine ${engineId}`;
@@ -106,6 +107,7 @@ export class CodeWorker {
     const init: WorkerRequest = {
       type: "init",
       stopFlag: handle.#slots.buffer as SharedArrayBuffer,
+      ...(spareIdleMs !== undefined ? { spareIdleMs } : {}),
     };
     worker.postMessage(init);
     return ready.promise;

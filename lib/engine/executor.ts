@@ -97,7 +97,11 @@ export class Executor implements AsyncDisposable {
   #count = 0;
   #idle = new IdleOutput();
 
-  private constructor(policy: SandboxPolicy, engineId: number | undefined, cwd: string) {
+  #spareIdleMs: number | undefined;
+
+  private constructor(policy: SandboxPolicy, options: ExecutorOptions, cwd: string) {
+    const engineId = options.engineId;
+    this.#spareIdleMs = options.spareIdleMs;
     this.#policy = policy;
     this.#symlinks = new PacedScan(new SymlinkScanner(policy));
     this.#engineId = engineId;
@@ -116,7 +120,7 @@ export class Executor implements AsyncDisposable {
     const policy = await resolvePolicy(options);
     const cwd = Deno.cwd();
     Deno.chdir(policy.dataDir);
-    const executor = new Executor(policy, options.engineId, cwd);
+    const executor = new Executor(policy, options, cwd);
     try {
       await executor.#spawn();
     } catch (error) {
@@ -273,7 +277,7 @@ export class Executor implements AsyncDisposable {
   }
 
   #spawn(): Promise<CodeWorker> {
-    const worker = CodeWorker.start(this.#policy, this.#engineId, {
+    const worker = CodeWorker.start(this.#policy, this.#engineId, this.#spareIdleMs, {
       idle: (name, text) => this.#idle.keep(name, text),
       crashed: () => {
         if (this.#worker === worker) this.#worker = null;

@@ -68,3 +68,18 @@ Deno.test("Executor: a buffer handed back after its Worker was replaced is dropp
     assert.ok(a!.every((x) => x === 2));
   });
 });
+
+Deno.test("Executor: spares unused for spareIdleMs are dropped", async () => {
+  await withExecutor(async ({ ex }) => {
+    await ex.run(exec(
+      "globalThis.a = new Uint8Array(2 * 1024 * 1024 + 100); globalThis.b = new Uint8Array(2 * 1024 * 1024); 0",
+    ));
+    const first = bytesOf(await ex.run({ kind: "pull", names: ["a"] }));
+    ex.recycle(first);
+    // the Worker's own timer drops the spare while this op waits, past the 50 ms
+    await ex.run(exec("await new Promise((r) => setTimeout(r, 300)); 0"));
+    const next = bytesOf(await ex.run({ kind: "pull", names: ["b"] }));
+    // (with the spare, b would be a view of a's 2 MiB + 106 byte buffer: the first test)
+    assert.equal(next.buffer.byteLength, next.byteLength, "fresh memory, not the dropped spare");
+  }, { spareIdleMs: 50 });
+});

@@ -14,6 +14,11 @@ import type { Executor } from "./executor.ts";
 export interface ExecutorOptions extends SandboxOptions {
   /** Named in error messages ("on engine 3"). */
   engineId?: number;
+  /**
+   * How long the code Worker keeps unused spare result buffers (ms; `SPARE_IDLE_MS` of
+   * `spare_buffers.ts` by default). Tests shorten it.
+   */
+  spareIdleMs?: number;
 }
 
 /**

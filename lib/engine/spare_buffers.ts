@@ -9,7 +9,9 @@
  * engine has written a big result it hands the buffer back ({@linkcode SPARE_MIN_BYTES} or
  * more: smaller results are remembered for sending again, see `sent_results.ts`), and the
  * Worker encodes the next big result into it. Every byte of the result is written by the
- * encoder, so nothing of the previous contents shows through the result's view.
+ * encoder, so nothing of the previous contents shows through the result's view. At most
+ * {@linkcode SPARES_KEPT} buffers of at most {@linkcode SPARE_MAX_BYTES} are kept, and none
+ * once {@linkcode SPARE_IDLE_MS} pass without a big result.
  *
  * @module
  */
@@ -17,8 +19,17 @@
 /** Results of more than this many bytes are encoded into spare buffers (1 MiB). */
 export const SPARE_MIN_BYTES = 1024 * 1024;
 
+/**
+ * Buffers over this many bytes are not kept (64 MiB): an engine that once returned a huge value
+ * does not hold that much memory for good.
+ */
+export const SPARE_MAX_BYTES = 64 * 1024 * 1024;
+
 /** Spare buffers kept by default: a result being written and the next one being encoded. */
 export const SPARES_KEPT = 2;
+
+/** Spares unused for this long are dropped (the memory goes back when they are collected). */
+export const SPARE_IDLE_MS = 5000;
 
 /** The Worker's spare buffers, handed back by the engine after writing the results in them. */
 export class SpareBuffers {
@@ -41,9 +52,15 @@ export class SpareBuffers {
    * @param buffer The buffer; its contents are overwritten before it is used again.
    */
   give(buffer: ArrayBuffer): void {
-    if (buffer.detached || buffer.byteLength <= SPARE_MIN_BYTES) return;
+    const size = buffer.byteLength;
+    if (buffer.detached || size <= SPARE_MIN_BYTES || size > SPARE_MAX_BYTES) return;
     this.#spares.push(buffer);
     if (this.#spares.length > this.#max) this.#spares.shift();
+  }
+
+  /** Drops every spare. */
+  clear(): void {
+    this.#spares = [];
   }
 
   /**

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ENGINE_LIMITS } from "./sent_results.ts";
-import { SPARE_MIN_BYTES, SpareBuffers } from "./spare_buffers.ts";
+import { SPARE_MAX_BYTES, SPARE_MIN_BYTES, SpareBuffers } from "./spare_buffers.ts";
 
 const BIG = SPARE_MIN_BYTES + 1;
 
@@ -60,4 +60,15 @@ Deno.test("SpareBuffers keeps at most its limit, dropping the oldest", () => {
 Deno.test("results small enough to be kept for sending again are never handed back", () => {
   // a value sent_results.ts keeps must not move to the Worker while kept
   assert.ok(SPARE_MIN_BYTES >= ENGINE_LIMITS.maxValueBytes);
+});
+
+Deno.test("SpareBuffers does not keep huge buffers, and clear() drops every spare", () => {
+  const spares = new SpareBuffers();
+  spares.give(new ArrayBuffer(SPARE_MAX_BYTES + 1));
+  assert.equal(spares.size, 0);
+  spares.give(new ArrayBuffer(SPARE_MAX_BYTES));
+  spares.give(new ArrayBuffer(BIG));
+  assert.equal(spares.size, 2);
+  spares.clear();
+  assert.equal(spares.size, 0);
 });

@@ -20,7 +20,7 @@ import { DYNAMIC_IMPORT, resolveFromCwd } from "../evaluate/import_from_cwd.ts";
 import { decodeValue, encodeValue } from "../protocol/codec.ts";
 import { typeName } from "../protocol/codec_describe.ts";
 import { RemoteRepr } from "../protocol/remote_repr.ts";
-import { SpareBuffers } from "./spare_buffers.ts";
+import { SPARE_IDLE_MS, SPARE_MIN_BYTES, SpareBuffers } from "./spare_buffers.ts";
 import type { ErrorData } from "../protocol/errors.ts";
 import { captureStdio, createCaptureConsole, type StreamName } from "./console_capture.ts";
 import type { RemoteObject } from "../evaluate/inspector_types.ts";
@@ -43,7 +43,7 @@ export type WorkerOp =
  * at `checkedAt` (`Date.now()`); `stop` asks the Worker to close.
  */
 export type WorkerRequest =
-  | { type: "init"; stopFlag: SharedArrayBuffer }
+  | { type: "init"; stopFlag: SharedArrayBuffer; spareIdleMs?: number }
   | { type: "run"; id: number; op: WorkerOp; epoch: number; checkedAt: number }
   | { type: "stop" }
   | { type: "spare"; buffer: ArrayBuffer };
@@ -88,6 +88,18 @@ const REPR_OPTIONS = { depth: 4, colors: false, strAbbreviateSize: 10_000, itera
 const clock = performance.now.bind(performance);
 /** The clock of the staleness check (`FRESH_MS`), taken before user code can replace it. */
 const dateNow = Date.now;
+const setTimer = setTimeout;
+const clearTimer = clearTimeout;
+
+/** Buffers of big results the engine has written and handed back (`spare_buffers.ts`). */
+const spares = new SpareBuffers();
+let sparesTimer: ReturnType<typeof setTimer> | undefined;
+let spareIdleMs = SPARE_IDLE_MS;
+/** (Re)starts the countdown after which unused spares are dropped. */
+function keepSparesAwhile(): void {
+  clearTimer(sparesTimer);
+  sparesTimer = setTimer(() => spares.clear(), spareIdleMs);
+}
 delete (globalThis as { postMessage?: unknown }).postMessage;
 // Guards against accidents, not a security boundary (a Worker started by user code has the
 // originals; it can only harm its own engine): Deno.exit(), process.exit() and
@@ -196,9 +208,13 @@ Object.defineProperty(globalThis, DYNAMIC_IMPORT, {
 const setUp = Promise.withResolvers<void>();
 scope.addEventListener("message", (event) => {
   const request = event.data;
-  if (request.type === "init") stopFlag = new Int32Array(request.stopFlag);
-  else if (request.type === "spare") spares.give(request.buffer);
-  else if (request.type === "stop") {
+  if (request.type === "init") {
+    stopFlag = new Int32Array(request.stopFlag);
+    spareIdleMs = request.spareIdleMs ?? SPARE_IDLE_MS;
+  } else if (request.type === "spare") {
+    spares.give(request.buffer);
+    keepSparesAwhile();
+  } else if (request.type === "stop") {
     inspector.disconnect(); // see stopNow()
     postToExecutor({ type: "stopping" } satisfies WorkerReply, []);
     closeSelf();
@@ -398,13 +414,12 @@ async function perform(op: WorkerOp): Promise<unknown> {
   }
 }
 
-/** Buffers of big results the engine has written and handed back (`spare_buffers.ts`). */
-const spares = new SpareBuffers();
 /** The buffer the last result was encoded into (its view is this Worker's alone to move). */
 let encodedInto: ArrayBufferLike | undefined;
 const takeSpare = (size: number) => {
   const bytes = spares.take(size);
   encodedInto = bytes.buffer;
+  if (size > SPARE_MIN_BYTES) keepSparesAwhile();
   return bytes;
 };
 
