@@ -40,7 +40,9 @@ export type WorkerOp =
 /**
  * Executor → Worker. `init` comes first and carries the shared words (`op_slots.ts`; the stop
  * flag is read by the loop checks); `run` asks for one op, sent in `epoch` after a symlink check
- * at `checkedAt` (`Date.now()`); `stop` asks the Worker to close.
+ * at `checkedAt` (`Date.now()`); `stop` asks the Worker to close; `spare` hands back the buffer
+ * of a big result the engine has written (`spare_buffers.ts`; `init`'s `spareIdleMs` says how
+ * long unused ones are kept).
  */
 export type WorkerRequest =
   | { type: "init"; stopFlag: SharedArrayBuffer; spareIdleMs?: number }
