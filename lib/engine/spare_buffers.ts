@@ -31,6 +31,13 @@ export const SPARES_KEPT = 2;
 /** Spares unused for this long are dropped (the memory goes back when they are collected). */
 export const SPARE_IDLE_MS = 5000;
 
+/**
+ * `ArrayBuffer`'s own `byteLength`, taken when this module loads (before user code runs): it
+ * throws for anything but a real `ArrayBuffer` (a `SharedArrayBuffer` cannot be moved).
+ */
+const arrayBufferLength = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength")!
+  .get! as (this: unknown) => number;
+
 /** The Worker's spare buffers, handed back by the engine after writing the results in them. */
 export class SpareBuffers {
   #spares: ArrayBuffer[] = [];
@@ -47,13 +54,19 @@ export class SpareBuffers {
   }
 
   /**
-   * Keeps a buffer handed back (ignored when too small to be worth it, or detached).
+   * Keeps a buffer handed back (ignored when too small to be worth it, too big to hold on to,
+   * detached, or not an `ArrayBuffer` at all).
    *
    * @param buffer The buffer; its contents are overwritten before it is used again.
    */
   give(buffer: ArrayBuffer): void {
-    const size = buffer.byteLength;
-    if (buffer.detached || size <= SPARE_MIN_BYTES || size > SPARE_MAX_BYTES) return;
+    let size: number;
+    try {
+      size = arrayBufferLength.call(buffer); // 0 once detached
+    } catch {
+      return; // not an ArrayBuffer: never from the engine
+    }
+    if (size <= SPARE_MIN_BYTES || size > SPARE_MAX_BYTES) return;
     this.#spares.push(buffer);
     if (this.#spares.length > this.#max) this.#spares.shift();
   }

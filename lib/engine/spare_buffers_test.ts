@@ -72,3 +72,10 @@ Deno.test("SpareBuffers does not keep huge buffers, and clear() drops every spar
   spares.clear();
   assert.equal(spares.size, 0);
 });
+
+Deno.test("SpareBuffers refuses what is not an ArrayBuffer, even dressed as one", () => {
+  const spares = new SpareBuffers();
+  spares.give(new SharedArrayBuffer(2 * BIG) as unknown as ArrayBuffer);
+  spares.give({ byteLength: 2 * BIG, detached: false } as unknown as ArrayBuffer);
+  assert.equal(spares.size, 0);
+});
