@@ -104,15 +104,17 @@ export class InspectorBridge {
    * @param args Its arguments.
    * @returns The inspector's answer.
    */
-  callOnBridge(declaration: string, args: CallArgument[] = []): Promise<EvalResult> {
-    this.#held = true;
-    return this.post<EvalResult>("Runtime.callFunctionOn", {
+  async callOnBridge(declaration: string, args: CallArgument[] = []): Promise<EvalResult> {
+    const outcome = await this.post<EvalResult>("Runtime.callFunctionOn", {
       objectId: this.#bridgeId,
       functionDeclaration: declaration,
       arguments: args,
       awaitPromise: true,
       objectGroup: OP_GROUP,
     });
+    // the object group holds what the call returned or threw, if that is an object
+    if (outcome.result?.objectId !== undefined || outcome.exceptionDetails) this.#held = true;
+    return outcome;
   }
 
   /**

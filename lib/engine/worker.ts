@@ -408,8 +408,13 @@ async function perform(op: WorkerOp): Promise<unknown> {
     case "push":
       return await push(op.ns);
     case "pull": {
+      // one call in the namespace (it sees let and const), the values handed over in place
       const list = op.names.map((n) => checkName(n, "pull")).join(", ");
-      return await inspector.settle(await inspector.evaluate(`[${list}]`));
+      const read = await inspector.callOnBridge(`function () { this.result = [${list}]; }`);
+      if (read.exceptionDetails) return await inspector.settle(read);
+      const values = inspector.bridge.result;
+      inspector.bridge.result = undefined;
+      return values;
     }
     case "names":
       return await names();
