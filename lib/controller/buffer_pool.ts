@@ -7,6 +7,8 @@
  * @module
  */
 
+import { smallestFit } from "../protocol/buffer_fit.ts";
+
 /** Buffers are allocated in multiples of this, so values of similar size share them. */
 export const POOL_GRAIN = 1024 * 1024;
 
@@ -36,12 +38,7 @@ export class BufferPool {
    */
   take(size: number): ArrayBuffer {
     if (2 * size < POOL_GRAIN) return new ArrayBuffer(size);
-    let best = -1;
-    for (let i = 0; i < this.#free.length; i++) {
-      const len = this.#free[i]!.byteLength;
-      if (len < size || len > 2 * size) continue;
-      if (best < 0 || len < this.#free[best]!.byteLength) best = i;
-    }
+    const best = smallestFit(this.#free, size);
     if (best < 0) return new ArrayBuffer(Math.ceil(size / POOL_GRAIN) * POOL_GRAIN);
     const [buffer] = this.#free.splice(best, 1);
     this.#kept -= buffer!.byteLength;

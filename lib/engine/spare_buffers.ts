@@ -16,6 +16,8 @@
  * @module
  */
 
+import { smallestFit } from "../protocol/buffer_fit.ts";
+
 /** Results of more than this many bytes are encoded into spare buffers (1 MiB). */
 export const SPARE_MIN_BYTES = 1024 * 1024;
 
@@ -86,12 +88,7 @@ export class SpareBuffers {
    */
   take(size: number): Uint8Array {
     if (size > SPARE_MIN_BYTES) {
-      let best = -1;
-      for (let i = 0; i < this.#spares.length; i++) {
-        const length = this.#spares[i]!.byteLength;
-        if (length < size || length > 2 * size) continue;
-        if (best < 0 || length < this.#spares[best]!.byteLength) best = i;
-      }
+      const best = smallestFit(this.#spares, size);
       if (best >= 0) return new Uint8Array(this.#spares.splice(best, 1)[0]!, 0, size);
     }
     return new Uint8Array(size);
