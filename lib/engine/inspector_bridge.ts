@@ -127,6 +127,16 @@ export class InspectorBridge {
     if (remote.objectId === undefined) return primitive(remote);
     this.#held = true;
     await this.callOnBridge("function (v) { this.result = v; }", [asArgument(remote)]);
+    return this.takeResult();
+  }
+
+  /**
+   * What a call on the bridge left in `this.result`, which is cleared (the bridge keeps no
+   * value of user code between calls).
+   *
+   * @returns The value.
+   */
+  takeResult(): unknown {
     const value = this.bridge.result;
     this.bridge.result = undefined;
     return value;

@@ -411,23 +411,17 @@ async function perform(op: WorkerOp): Promise<unknown> {
       // one call in the namespace (it sees let and const), the values handed over in place
       const list = op.names.map((n) => checkName(n, "pull")).join(", ");
       const read = await inspector.callOnBridge(`function () { this.result = [${list}]; }`);
-      if (read.exceptionDetails) return await inspector.settle(read);
-      const values = inspector.bridge.result;
-      inspector.bridge.result = undefined;
-      return values;
+      return read.exceptionDetails ? await inspector.settle(read) : inspector.takeResult();
     }
     case "names":
       return await names();
   }
 }
 
-/** The buffer the last result was encoded into (its view is this Worker's alone to move). */
-let encodedInto: ArrayBufferLike | undefined;
+/** Where results are encoded: a spare's view for a big one, else fresh memory. */
 const takeSpare = (size: number) => {
-  const bytes = spares.take(size);
-  encodedInto = bytes.buffer;
   if (size > SPARE_MIN_BYTES) keepSparesAwhile();
-  return bytes;
+  return spares.take(size);
 };
 
 function encodeResult(value: unknown, kind: WorkerOp["kind"]): Uint8Array {
@@ -454,12 +448,11 @@ async function handle(request: { id: number; op: WorkerOp }): Promise<void> {
   const transfer: Transferable[] = [];
   try {
     // `await` also settles a Promise that the code returned as its value.
-    encodedInto = undefined;
     const bytes = encodeResult(await perform(request.op), request.op.kind);
-    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-    const owned = whole || bytes.buffer === encodedInto ? bytes : bytes.slice();
-    transfer.push(owned.buffer as ArrayBuffer);
-    outcome = { ok: true, value: owned };
+    // fresh memory or a spare's view (encodeValue gives what takeSpare gave): this Worker's
+    // alone, so its buffer moves
+    transfer.push(bytes.buffer as ArrayBuffer);
+    outcome = { ok: true, value: bytes };
   } catch (error) {
     outcome = { ok: false, error: toErrorData(error) };
   }
