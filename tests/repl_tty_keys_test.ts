@@ -21,15 +21,13 @@ Deno.test({
   const dataDir = join(dir.path, "data");
   {
     await using repl = await startLocalTmuxRepl(dir.path, dataDir);
-    await repl.type("if (true) {");
-    await repl.keys("Enter");
+    await repl.enter("if (true) {");
     await repl.waitFor(/\n {3}\.\.\.: $/);
     await repl.keys("C-d");
     await repl.waitFor(
       /\n {3}\.\.\.: \^D \(the unfinished cell was dropped; Ctrl-D again exits\)\nIn \[1\]: $/,
     );
-    await repl.type("1 + 1");
-    await repl.keys("Enter");
+    await repl.enter("1 + 1");
     await repl.waitFor(/\nOut\[1\]: 2\nIn \[2\]: $/);
     // Ctrl-D with text on the line deletes, as in any readline
     await repl.type("x");
@@ -57,8 +55,7 @@ Deno.test({
   assert.ok(made.success, "mkfifo");
   {
     await using repl = await startLocalTmuxRepl(dir.path, dataDir);
-    await repl.type(`console.log('blocked'); Deno.readTextFileSync(${JSON.stringify(fifo)})`);
-    await repl.keys("Enter");
+    await repl.enter(`console.log('blocked'); Deno.readTextFileSync(${JSON.stringify(fifo)})`);
     await repl.waitFor(/^blocked$/m);
     await repl.keys("C-c");
     await repl.waitFor(HINT);
@@ -68,8 +65,7 @@ Deno.test({
     await Deno.writeTextFile(fifo, "done");
     const screen = await repl.waitFor(/\nOut\[1\]: "done"\nIn \[2\]: $/);
     assert.equal(screen.split("does not respond to Ctrl-C").length - 1, 1, screen);
-    await repl.type("'next'");
-    await repl.keys("Enter");
+    await repl.enter("'next'");
     await repl.waitFor(/\nOut\[2\]: "next"\nIn \[3\]: $/);
     await repl.keys("C-d");
     await repl.waitFor(/\[exited 0\]/);
@@ -85,22 +81,19 @@ Deno.test({
   const dataDir = join(dir.path, "data");
   {
     await using repl = await startLocalTmuxRepl(dir.path, dataDir);
-    await repl.type("console.log('spinning'); let n = 0; while (true) { n++; }");
-    await repl.keys("Enter");
+    await repl.enter("console.log('spinning'); let n = 0; while (true) { n++; }");
     await repl.waitFor(/^spinning$/m);
     await repl.keys("C-c");
     // the loop check took the Ctrl-C before this was printed: the watcher can no longer hint
     await repl.waitFor(/KeyboardInterrupt: the local cell was stopped\nIn \[2\]: $/);
     // a loop whose body catches the interrupt stops at its next check all the same
-    await repl.type(
+    await repl.enter(
       "console.log('catching'); for (;;) { try { n++; } catch { console.log('swallowed'); } }",
     );
-    await repl.keys("Enter");
     await repl.waitFor(/^catching$/m);
     await repl.keys("C-c");
     await repl.waitFor(/KeyboardInterrupt: the local cell was stopped\nIn \[3\]: $/);
-    await repl.type("n > 0");
-    await repl.keys("Enter");
+    await repl.enter("n > 0");
     const screen = await repl.waitFor(/\nOut\[3\]: true\nIn \[4\]: $/);
     assert.doesNotMatch(screen, /does not respond to Ctrl-C/);
     await repl.keys("C-d");

@@ -28,8 +28,7 @@ Deno.test({
     await repl.waitFor(/In \[1\]: %%px --group-outputs$/m);
     await repl.keys("C-u");
 
-    await repl.type("let completeMe = 1");
-    await repl.keys("Enter");
+    await repl.enter("let completeMe = 1");
     await repl.waitFor(/In \[2\]: $/);
     await repl.type("compl");
     await repl.keys("Tab");
@@ -37,8 +36,7 @@ Deno.test({
     await repl.keys("Enter");
     await repl.waitFor(/Out\[2\]: 1\nIn \[3\]: $/);
 
-    await repl.type("%px let remoteOnly = 5");
-    await repl.keys("Enter");
+    await repl.enter("%px let remoteOnly = 5");
     await repl.waitFor(/In \[4\]: $/);
     await repl.type("%px remoteO");
     await repl.keys("Tab");
@@ -46,27 +44,20 @@ Deno.test({
     await repl.keys("Enter");
     await repl.waitFor(/Out\[0:2\]: 5\nOut\[1:2\]: 5\nIn \[5\]: $/);
 
-    await repl.type("function twice(a: number) {");
-    await repl.keys("Enter");
+    await repl.enter("function twice(a: number) {");
     await repl.waitFor(/\n {3}\.\.\.: $/);
-    await repl.type("return 2 * a");
-    await repl.keys("Enter");
+    await repl.enter("return 2 * a");
     await repl.waitFor(/return 2 \* a\n {3}\.\.\.: $/);
-    await repl.type("}");
-    await repl.keys("Enter");
+    await repl.enter("}");
     await repl.waitFor(/\n {3}\.\.\.: }\nIn \[6\]: $/);
-    await repl.type("twice(21)");
-    await repl.keys("Enter");
+    await repl.enter("twice(21)");
     await repl.waitFor(/Out\[6\]: 42\nIn \[7\]: $/);
 
-    await repl.type("%autopx");
-    await repl.keys("Enter");
+    await repl.enter("%autopx");
     await repl.waitFor(/%autopx enabled\n\[autopx\] In \[8\]: $/);
-    await repl.type("remoteOnly + 1");
-    await repl.keys("Enter");
+    await repl.enter("remoteOnly + 1");
     await repl.waitFor(/Out\[0:3\]: 6\nOut\[1:3\]: 6\n\[autopx\] In \[9\]: $/);
-    await repl.type("%autopx");
-    await repl.keys("Enter");
+    await repl.enter("%autopx");
     await repl.waitFor(/%autopx disabled\nIn \[10\]: $/);
 
     await repl.keys("C-d");
@@ -84,8 +75,7 @@ Deno.test(
     {
       await using repl = await startRepl(dir.path, dataDir);
       for (const [i, line] of ["%px 40 + 2", "let h = 'x'", "%px 40 + 2"].entries()) {
-        await repl.type(line);
-        await repl.keys("Enter");
+        await repl.enter(line);
         await repl.waitFor(new RegExp(`In \\[${i + 2}\\]: $`));
       }
       await repl.keys("Up");
@@ -105,8 +95,7 @@ Deno.test(
       await repl.waitFor(/In \[1\]: let h = 'x'$/m);
       await repl.keys("Enter");
       await repl.waitFor(/In \[2\]: $/);
-      await repl.type("%exit");
-      await repl.keys("Enter");
+      await repl.enter("%exit");
       await repl.waitFor(/In \[2\]: %exit\n\[exited 0\]/);
     }
     assert.equal(await Deno.readTextFile(historyFile), "%px 40 + 2\nlet h = 'x'\n%exit\n");
@@ -126,8 +115,7 @@ Deno.test(
       // typed as a person types: each line after its prompt (lines typed ahead of the prompt,
       // as in a paste, are echoed by readline where the cursor is, without the `...:`)
       for (const line of ["function tw(x: number) {", "  return 2 * x", "}"]) {
-        await repl.type(line);
-        await repl.keys("Enter");
+        await repl.enter(line);
         if (line !== "}") await repl.waitFor(/ {3}\.\.\.: $/);
       }
       await repl.waitFor(cell);
@@ -145,8 +133,7 @@ Deno.test(
       await repl.waitFor(/In \[1\]: function tw\(x: number\) \{\n {2}return 2 \* x\n\}$/m);
       await repl.keys("Enter");
       await repl.waitFor(/In \[2\]: $/);
-      await repl.type("tw(21)");
-      await repl.keys("Enter");
+      await repl.enter("tw(21)");
       await repl.waitFor(/Out\[2\]: 42\nIn \[3\]: $/);
       await repl.keys("C-d");
       await repl.waitFor(/\[exited 0\]/);
@@ -167,11 +154,9 @@ Deno.test({
   const dataDir = join(dir.path, "data");
   {
     await using repl = await startRepl(dir.path, dataDir);
-    await repl.type("%px let kept = 1");
-    await repl.keys("Enter");
+    await repl.enter("%px let kept = 1");
     await repl.waitFor(/In \[2\]: $/);
-    await repl.type("%px while (true) {}");
-    await repl.keys("Enter");
+    await repl.enter("%px while (true) {}");
     await repl.waitFor(/\[progress\] 0\/2 engines done, [\d.]+ s elapsed \(Ctrl-C interrupts\)$/m);
     const started = Date.now();
     await repl.keys("C-c");
@@ -182,20 +167,17 @@ Deno.test({
     assert.match(screen, /KeyboardInterrupt: stopping the code on engines 0,1/);
     assert.doesNotMatch(screen, /\[progress\]/, "the progress line was erased");
 
-    await repl.type("%px typeof kept");
-    await repl.keys("Enter");
+    await repl.enter("%px typeof kept");
     await repl.waitFor(/Out\[0:\d+\]: "undefined"\nOut\[1:\d+\]: "undefined"\nIn \[4\]: $/);
 
     await repl.type("half typed");
     await repl.keys("C-c");
     await repl.waitFor(/In \[4\]: \^C\nIn \[4\]: $/);
-    await repl.type("if (true) {");
-    await repl.keys("Enter");
+    await repl.enter("if (true) {");
     await repl.waitFor(/\.\.\.: $/);
     await repl.keys("C-c");
     await repl.waitFor(/\.\.\.: \^C\nIn \[4\]: $/);
-    await repl.type("2 + 3");
-    await repl.keys("Enter");
+    await repl.enter("2 + 3");
     await repl.waitFor(/Out\[4\]: 5\nIn \[5\]: $/);
 
     await repl.keys("C-d");
@@ -217,20 +199,16 @@ Deno.test({
   const dataDir = join(dir.path, "data");
   {
     await using repl = await startRepl(dir.path, dataDir);
-    await repl.type("%px let kept = 7");
-    await repl.keys("Enter");
+    await repl.enter("%px let kept = 7");
     await repl.waitFor(/In \[2\]: $/);
-    await repl.type("let n = 0; console.log('spinning'); while (true) { try { n++ } catch {} }");
-    await repl.keys("Enter");
+    await repl.enter("let n = 0; console.log('spinning'); while (true) { try { n++ } catch {} }");
     await repl.waitFor(/^spinning$/m);
     await repl.keys("C-c");
     await repl.waitFor(/KeyboardInterrupt: the local cell was stopped\nIn \[3\]: $/);
     // the local namespace is kept, and the engines never saw the Ctrl-C
-    await repl.type("n >= 0");
-    await repl.keys("Enter");
+    await repl.enter("n >= 0");
     await repl.waitFor(/Out\[3\]: true\nIn \[4\]: $/);
-    await repl.type("%px kept");
-    await repl.keys("Enter");
+    await repl.enter("%px kept");
     await repl.waitFor(/Out\[0:\d+\]: 7\nOut\[1:\d+\]: 7\nIn \[5\]: $/);
     // keys typed at the prompt are read by the REPL again (Ctrl-C clears the line)
     await repl.type("half typed");
@@ -246,8 +224,7 @@ Deno.test({ name: "repl on a terminal: colours unless NO_COLOR is set", ignore }
   await using dir = await tempIpxDir();
   {
     await using repl = await startRepl(dir.path, join(dir.path, "data"), true);
-    await repl.type("%px 7");
-    await repl.keys("Enter");
+    await repl.enter("%px 7");
     const screen = await repl.waitFor(/Out\[1:1\]:/);
     const colored = await repl.screen(true);
     assert.ok(colored.includes("\x1b[32mIn [1]: "), "green prompt");
@@ -256,8 +233,7 @@ Deno.test({ name: "repl on a terminal: colours unless NO_COLOR is set", ignore }
   }
   {
     await using repl = await startRepl(dir.path, join(dir.path, "data"), false);
-    await repl.type("%px 7");
-    await repl.keys("Enter");
+    await repl.enter("%px 7");
     await repl.waitFor(/Out\[1:1\]: 7\nIn \[2\]: $/);
     assert.ok(!(await repl.screen(true)).includes("\x1b[3"), "no colour codes");
   }
@@ -272,8 +248,7 @@ Deno.test({
   const dataDir = join(dir.path, "data");
   {
     await using repl = await startRepl(dir.path, dataDir);
-    await repl.type("console.log('spinning'); while (true) {}");
-    await repl.keys("Enter");
+    await repl.enter("console.log('spinning'); while (true) {}");
     await repl.waitFor(/^spinning$/m);
     await repl.keys("C-\\");
     await repl.waitFor(
@@ -283,10 +258,9 @@ Deno.test({
   assert.deepEqual(await processesMatching(dataDir), [], "the local engines were stopped");
   {
     await using repl = await startRepl(dir.path, dataDir);
-    await repl.type(
+    await repl.enter(
       "console.log('blocked'); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)",
     );
-    await repl.keys("Enter");
     await repl.waitFor(/^blocked$/m);
     await repl.keys("C-\\");
     await repl.keys("C-\\");

@@ -117,6 +117,16 @@ export class TmuxRepl implements AsyncDisposable {
   }
 
   /**
+   * Types a line literally, then presses Enter.
+   *
+   * @param text The line.
+   */
+  async enter(text: string): Promise<void> {
+    await this.type(text);
+    await this.keys("Enter");
+  }
+
+  /**
    * The pane's text including scrollback, lines joined where they wrapped, without the empty
    * lines below the cursor (so `/In \[1\]: $/` matches a prompt waiting for input).
    *
