@@ -16,12 +16,11 @@
  *
  * @module
  */
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
 import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { IpxError } from "../protocol/errors.ts";
 import { fingerprintPem, issuedByAny } from "../protocol/tls.ts";
-import { pemCertificates } from "../protocol/tls_pins.ts";
+import { pemBlock, pemCertificates } from "../protocol/tls_pins.ts";
+import { buildCertificate, issuerParts, KEY_USAGE } from "./cert_builder.ts";
 import { canonicalIp, expandHosts, type Hosts } from "./cert_hosts.ts";
 
 /** Lifetime of a generated CA, in days. */
@@ -66,10 +65,11 @@ export class CertificateError extends IpxError {}
 
 const DAY_MS = 86_400_000;
 const EC = { name: "ECDSA", namedCurve: "P-256" } as const;
-const SIGNING = { name: "ECDSA", hash: "SHA-256" } as const;
 
 interface Pair {
-  cert: x509.X509Certificate;
+  cert: X509Certificate;
+  /** The certificate's DER. */
+  der: Uint8Array<ArrayBuffer>;
   certPem: string;
   key: CryptoKey;
   keyPem: string;
@@ -99,7 +99,7 @@ export async function ensureCertificates(options: EnsureCertificatesOptions): Pr
     const oldServer = ca === oldCa
       ? await loadPair(dir, "server.pem", "server-key.pem")
       : undefined;
-    const server = oldServer !== undefined && (await serverUsable(oldServer, ca, hosts, now))
+    const server = oldServer !== undefined && serverUsable(oldServer, ca, hosts, now)
       ? oldServer
       : await issue(now, options.validDays ?? SERVER_VALID_DAYS, ca, hosts);
     if (server !== oldServer) {
@@ -154,12 +154,12 @@ export async function loadUserCertificates(
     );
   }
   checkKeyPair(keyPem, leafDer, paths);
-  if (leaf.notAfter.getTime() <= Date.now()) {
+  if (leaf.validToDate.getTime() <= Date.now()) {
     throw new CertificateError(
-      `--tls-cert ${paths.cert} expired on ${leaf.notAfter.toISOString()}; renew the certificate`,
+      `--tls-cert ${paths.cert} expired on ${leaf.validToDate.toISOString()}; renew the certificate`,
     );
   }
-  if (leaf.getExtension(x509.BasicConstraintsExtension)?.ca) {
+  if (leaf.ca) {
     throw new CertificateError(
       `--tls-cert ${paths.cert} is a CA certificate, which TLS clients refuse as a server ` +
         `certificate; issue a server certificate (CA:FALSE) from it, or omit --tls-cert`,
@@ -179,13 +179,15 @@ export async function loadUserCertificates(
   } else if (bundle === "") {
     if (leaf.issuer !== leaf.subject) {
       throw new CertificateError(
-        `--tls-cert ${paths.cert} was issued by "${leaf.issuer}", which clients cannot verify ` +
+        `--tls-cert ${paths.cert} was issued by "${
+          leaf.issuer.replaceAll("\n", ", ")
+        }", which clients cannot verify ` +
           `without it; pass that CA with --tls-ca (or append it to --tls-cert)`,
       );
     }
     bundle = toPem(leafDer); // self-signed: clients pin the certificate itself
   }
-  if (!(await issuedByAny(leafDer, bundle))) {
+  if (!issuedByAny(leafDer, bundle)) {
     const by = paths.ca === undefined
       ? "the next certificate in its chain"
       : `the CA in --tls-ca ${paths.ca}`;
@@ -247,72 +249,80 @@ function localAddresses(): string[] {
   }
 }
 
-function fresh(cert: x509.X509Certificate, now: Date): boolean {
-  const lifetime = cert.notAfter.getTime() - cert.notBefore.getTime();
-  const window = Math.min(RENEW_BEFORE_DAYS * DAY_MS, lifetime / 2);
-  return cert.notBefore.getTime() <= now.getTime() &&
-    cert.notAfter.getTime() - now.getTime() > window;
+function fresh(cert: X509Certificate, now: Date): boolean {
+  const notBefore = cert.validFromDate.getTime();
+  const notAfter = cert.validToDate.getTime();
+  const window = Math.min(RENEW_BEFORE_DAYS * DAY_MS, (notAfter - notBefore) / 2);
+  return notBefore <= now.getTime() && notAfter - now.getTime() > window;
 }
 
-async function serverUsable(server: Pair, ca: Pair, hosts: Hosts, now: Date): Promise<boolean> {
+function serverUsable(server: Pair, ca: Pair, hosts: Hosts, now: Date): boolean {
   if (!fresh(server.cert, now)) return false;
-  if (!(await issuedByAny(new Uint8Array(server.cert.rawData), ca.certPem))) return false;
-  if ((await keyMatches(server.keyPem, server.cert)) !== true) return false;
-  const san = server.cert.getExtension(x509.SubjectAlternativeNameExtension);
-  const have = new Set(
-    (san?.names.items ?? []).map((n) =>
-      n.type === "ip" ? `ip:${canonicalIp(n.value)}` : `${n.type}:${n.value.toLowerCase()}`
-    ),
-  );
+  if (!issuedByAny(server.der, ca.certPem)) return false;
+  if (!keyMatches(server.keyPem, server.cert)) return false;
+  const have = new Set(altNames(server.cert));
   return [...hosts.ips].every((ip) => have.has(`ip:${ip}`)) &&
     [...hosts.names].every((name) => have.has(`dns:${name}`));
+}
+
+/**
+ * A certificate's subject alternative names as `ip:<canonical IP>` and `dns:<lower-case name>`
+ * (other kinds as node:crypto names them), from node:crypto's text form (`IP Address:1.2.3.4,
+ * DNS:a.example`).
+ */
+export function altNames(cert: X509Certificate): string[] {
+  const text = cert.subjectAltName;
+  if (text === undefined) return [];
+  return text.split(", ").map((entry) => {
+    const colon = entry.indexOf(":");
+    const kind = entry.slice(0, colon);
+    const value = entry.slice(colon + 1);
+    if (kind === "IP Address") return `ip:${canonicalIp(value) ?? value}`;
+    if (kind === "DNS") return `dns:${value.toLowerCase()}`;
+    return `${kind}:${value}`;
+  });
 }
 
 /** Issues a fresh ECDSA P-256 certificate: self-signed CA when `ca` is undefined, else a server leaf. */
 async function issue(now: Date, days: number, ca?: Pair, hosts?: Hosts): Promise<Pair> {
   const keys = await crypto.subtle.generateKey(EC, true, ["sign", "verify"]);
-  const { digitalSignature, keyCertSign, cRLSign } = x509.KeyUsageFlags;
-  const ski = await x509.SubjectKeyIdentifierExtension.create(keys.publicKey);
-  const common = {
-    serialNumber: randomSerial(),
-    notBefore: new Date(now.getTime() - 3_600_000), // tolerate an hour of clock skew
-    notAfter: new Date(
-      Math.min(now.getTime() + days * DAY_MS, ca?.cert.notAfter.getTime() ?? Infinity),
-    ),
-    signingAlgorithm: SIGNING,
-  };
-  const cert = ca === undefined
-    ? await x509.X509CertificateGenerator.createSelfSigned({
-      ...common,
-      name: `CN=ipx private CA ${randomSerial().slice(0, 8)}, O=ipx`,
+  const notBefore = new Date(now.getTime() - 3_600_000); // tolerate an hour of clock skew
+  const notAfter = new Date(
+    Math.min(now.getTime() + days * DAY_MS, ca?.cert.validToDate.getTime() ?? Infinity),
+  );
+  const serial = randomSerial();
+  const der = ca === undefined
+    ? await buildCertificate({
+      serial,
+      subject: {
+        commonName: `ipx private CA ${hex(randomSerial()).slice(0, 8)}`,
+        organization: "ipx",
+      },
       keys,
-      extensions: [
-        new x509.BasicConstraintsExtension(true, 0, true),
-        new x509.KeyUsagesExtension(keyCertSign | cRLSign, true),
-        ski,
-      ],
+      notBefore,
+      notAfter,
+      caPathLength: 0,
+      keyUsage: [KEY_USAGE.keyCertSign, KEY_USAGE.cRLSign],
     })
-    : await x509.X509CertificateGenerator.create({
-      ...common,
-      subject: "CN=ipx controller, O=ipx",
-      issuer: ca.cert.subjectName,
-      publicKey: keys.publicKey,
-      signingKey: ca.key,
-      extensions: [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(digitalSignature, true),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-        new x509.SubjectAlternativeNameExtension([
-          ...[...hosts?.ips ?? []].map((value) => ({ type: "ip" as const, value })),
-          ...[...hosts?.names ?? []].map((value) => ({ type: "dns" as const, value })),
-        ]),
-        ski,
-        await x509.AuthorityKeyIdentifierExtension.create(ca.cert.publicKey),
-      ],
+    : await buildCertificate({
+      serial,
+      subject: { commonName: "ipx controller", organization: "ipx" },
+      issuer: { ...issuerParts(ca.der), privateKey: ca.key },
+      keys,
+      notBefore,
+      notAfter,
+      keyUsage: [KEY_USAGE.digitalSignature],
+      serverAuth: true,
+      altNames: { ips: hosts?.ips ?? [], names: hosts?.names ?? [] },
     });
-  const pkcs8 = await crypto.subtle.exportKey("pkcs8", keys.privateKey);
-  const keyPem = x509.PemConverter.encode(pkcs8, "PRIVATE KEY") + "\n";
-  return { cert, certPem: cert.toString("pem") + "\n", key: keys.privateKey, keyPem };
+  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", keys.privateKey));
+  return {
+    cert: new X509Certificate(der),
+    der,
+    certPem: pemBlock(der, "CERTIFICATE"),
+    key: keys.privateKey,
+    keyPem: pemBlock(pkcs8, "PRIVATE KEY"),
+  };
 }
 
 /** Loads a certificate + PKCS#8 key pair; undefined when both files are absent. */
@@ -330,9 +340,9 @@ async function loadPair(dir: string, certName: string, keyName: string): Promise
   const keyDer = pkcs8Der(keyPem);
   try {
     if (der === undefined || keyDer === undefined) throw new Error("no PEM block found");
-    const cert = new x509.X509Certificate(der);
+    const cert = new X509Certificate(der);
     const key = await crypto.subtle.importKey("pkcs8", keyDer, EC, true, ["sign"]);
-    return { cert, certPem, key, keyPem };
+    return { cert, der, certPem, key, keyPem };
   } catch (error) {
     throw new CertificateError(`${dir}/${certName} or ${keyName} is not valid PEM; ${restore}`, {
       cause: error,
@@ -340,31 +350,18 @@ async function loadPair(dir: string, certName: string, keyName: string): Promise
   }
 }
 
-/** True if the PKCS#8 key belongs to the certificate, false if not, undefined if unknown. */
-async function keyMatches(keyPem: string, cert: x509.X509Certificate) {
-  const der = pkcs8Der(keyPem);
-  if (der === undefined) return undefined;
-  const name = cert.publicKey.algorithm.name;
-  const alg = name === "ECDSA"
-    ? { name, namedCurve: (cert.publicKey.algorithm as EcKeyAlgorithm).namedCurve }
-    : name.startsWith("RSA")
-    ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }
-    : { name };
+/** True if the private key in `keyPem` belongs to the certificate. */
+function keyMatches(keyPem: string, cert: X509Certificate): boolean {
   try {
-    const priv = await crypto.subtle.importKey("pkcs8", der, alg, true, ["sign"]);
-    const pub = await cert.publicKey.export(alg, ["verify"]);
-    const a = await crypto.subtle.exportKey("jwk", priv);
-    const b = await crypto.subtle.exportKey("jwk", pub);
-    return a.kty === b.kty && a.crv === b.crv && a.x === b.x && a.y === b.y && a.n === b.n &&
-      a.e === b.e;
+    return cert.checkPrivateKey(createPrivateKey(keyPem));
   } catch {
-    return undefined;
+    return false;
   }
 }
 
-function parseCertificate(der: Uint8Array<ArrayBuffer>, what: string): x509.X509Certificate {
+function parseCertificate(der: Uint8Array<ArrayBuffer>, what: string): X509Certificate {
   try {
-    return new x509.X509Certificate(der);
+    return new X509Certificate(der);
   } catch (error) {
     const why = `${what} holds a PEM block that is not a valid X.509 certificate`;
     throw new CertificateError(`${why}; pass a PEM certificate`, { cause: error });
@@ -393,7 +390,7 @@ async function readText(path: string, option?: string): Promise<string | undefin
 }
 
 async function writeAtomic(path: string, text: string, mode: number): Promise<void> {
-  const tmp = `${path}.${randomSerial().slice(0, 12)}.tmp`;
+  const tmp = `${path}.${hex(randomSerial()).slice(0, 12)}.tmp`;
   try {
     await Deno.writeTextFile(tmp, text, { createNew: true, mode });
     if (Deno.build.os !== "windows") await Deno.chmod(tmp, mode);
@@ -431,7 +428,7 @@ async function withLock<T>(lockPath: string, fn: () => Promise<T>): Promise<T> {
 }
 
 function toPem(der: Uint8Array<ArrayBuffer>): string {
-  return x509.PemConverter.encode(der.buffer, "CERTIFICATE") + "\n";
+  return pemBlock(der, "CERTIFICATE");
 }
 
 /** DER of the PKCS#8 `PRIVATE KEY` block in `pem`, if any. */
@@ -447,9 +444,13 @@ function pkcs8Der(pem: string): Uint8Array<ArrayBuffer> | undefined {
   }
 }
 
-/** A positive 128-bit serial (top bit cleared so DER needs no sign byte). */
-function randomSerial(): string {
+/** A positive 128-bit serial (top bit cleared so DER needs no sign byte; never zero). */
+function randomSerial(): Uint8Array<ArrayBuffer> {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   bytes[0] = (bytes[0]! & 0x7f) | 0x01;
+  return bytes;
+}
+
+function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -1,13 +1,16 @@
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
 import assert from "node:assert/strict";
-import { createPrivateKey, generateKeyPairSync } from "node:crypto";
+import { createPrivateKey, generateKeyPairSync, X509Certificate } from "node:crypto";
+import { pemBlock, pemCertificates } from "../protocol/tls_pins.ts";
+import { buildCertificate, issuerParts, KEY_USAGE } from "./cert_builder.ts";
+import { canonicalIp } from "./cert_hosts.ts";
 import {
+  altNames,
   CertificateError,
   ensureCertificates,
   loadUserCertificates,
   SERVER_VALID_DAYS,
 } from "./certs.ts";
+import { children, readElement } from "./der.ts";
 
 const DAY_MS = 86_400_000;
 const FILES = ["ca.pem", "ca-key.pem", "server.pem", "server-key.pem"];
@@ -31,8 +34,27 @@ async function snapshot(dir: string) {
 }
 
 function sans(certPem: string): string[] {
-  const san = new x509.X509Certificate(certPem).getExtension(x509.SubjectAlternativeNameExtension);
-  return (san?.names.items ?? []).map((n) => `${n.type}:${n.value}`).sort();
+  return altNames(new X509Certificate(certPem)).sort();
+}
+
+/** The OIDs (dotted) of a certificate's extensions, each with its criticality. */
+function extensionIds(certPem: string): Map<string, boolean> {
+  const der = pemCertificates(certPem)[0]!;
+  const tbs = children(der, children(der, readElement(der, 0))[0]!);
+  const wrapper = tbs.find((e) => e.tag === 0xa3)!;
+  const out = new Map<string, boolean>();
+  for (const ext of children(der, children(der, wrapper)[0]!)) {
+    const [id, second] = children(der, ext);
+    const bytes = der.subarray(id!.contentStart, id!.end);
+    const arcs = [Math.floor(bytes[0]! / 40), bytes[0]! % 40];
+    let v = 0;
+    for (const b of bytes.subarray(1)) {
+      v = v * 128 + (b & 0x7f);
+      if (!(b & 0x80)) (arcs.push(v), v = 0);
+    }
+    out.set(arcs.join("."), second!.tag === 0x01 && der[second!.contentStart] === 0xff);
+  }
+  return out;
 }
 
 async function hasOpenssl(): Promise<boolean> {
@@ -71,24 +93,36 @@ Deno.test("ensureCertificates creates 0600 keys, a CA and a server cert listing 
   assert.deepEqual(sans(tls.certPem), [
     "dns:ctl.example.org",
     "dns:localhost",
+    "ip:0:0:0:0:0:0:0:1",
     "ip:10.1.2.3",
     "ip:127.0.0.1",
-    "ip:2001:db8::5",
-    "ip:::1",
+    "ip:2001:db8:0:0:0:0:0:5",
   ]);
-  const ca = new x509.X509Certificate(tls.caCertPem);
-  const server = new x509.X509Certificate(tls.certPem);
-  assert.equal(ca.getExtension(x509.BasicConstraintsExtension)?.ca, true);
-  assert.equal(ca.getExtension(x509.KeyUsagesExtension)?.usages, 0x20 | 0x40);
-  assert.equal(ca.publicKey.algorithm.name, "ECDSA");
-  assert.equal((ca.publicKey.algorithm as EcKeyAlgorithm).namedCurve, "P-256");
-  assert.equal(server.getExtension(x509.BasicConstraintsExtension)?.ca, false);
-  assert.deepEqual([...server.getExtension(x509.ExtendedKeyUsageExtension)?.usages ?? []], [
-    x509.ExtendedKeyUsage.serverAuth,
-  ]);
+  const ca = new X509Certificate(tls.caCertPem);
+  const server = new X509Certificate(tls.certPem);
+  assert.equal(ca.ca, true);
+  assert.deepEqual(ca.keyUsage, ["KeyCertSign", "CRLSign"]);
+  assert.equal(ca.publicKey.asymmetricKeyType, "ec");
+  assert.equal(ca.publicKey.asymmetricKeyDetails?.namedCurve, "prime256v1");
+  assert.equal(ca.issuer, ca.subject);
+  assert.ok(ca.verify(ca.publicKey));
+  assert.equal(server.ca, false);
+  assert.deepEqual(server.keyUsage, ["DigitalSignature"]);
+  assert.deepEqual(
+    [...extensionIds(tls.certPem)],
+    [
+      ["2.5.29.19", true], // basic constraints
+      ["2.5.29.15", true], // key usage
+      ["2.5.29.37", false], // extended key usage (serverAuth: the openssl test reads it)
+      ["2.5.29.17", false], // subject alternative names
+      ["2.5.29.14", false], // subject key identifier
+      ["2.5.29.35", false], // authority key identifier
+    ],
+  );
   assert.equal(server.issuer, ca.subject);
-  assert.ok(await server.verify({ publicKey: ca.publicKey, signatureOnly: true }));
-  const lifetime = server.notAfter.getTime() - Date.now();
+  assert.ok(server.verify(ca.publicKey));
+  assert.ok(server.checkIssued(ca));
+  const lifetime = server.validToDate.getTime() - Date.now();
   assert.ok(Math.abs(lifetime - SERVER_VALID_DAYS * DAY_MS) < DAY_MS);
   // Deno's TLS stack accepts the key and certificate.
   Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert: tls.certPem, key: tls.keyPem }).close();
@@ -156,7 +190,7 @@ Deno.test("wildcard 0.0.0.0 covers every interface address and the host name", a
   const tls = await ensureCertificates({ securityDir: dir, hosts: ["0.0.0.0"] });
   const listed = new Set(sans(tls.certPem));
   for (const nic of Deno.networkInterfaces()) {
-    const address = new x509.GeneralName("ip", nic.address.replace(/%.*$/, "")).value;
+    const address = canonicalIp(nic.address.replace(/%.*$/, ""));
     assert.ok(listed.has(`ip:${address}`), `${nic.address} missing from ${[...listed]}`);
   }
   assert.ok(listed.has(`dns:${Deno.hostname().toLowerCase()}`));
@@ -335,23 +369,27 @@ Deno.test("loadUserCertificates refuses a --tls-key of another key pair in every
 Deno.test("loadUserCertificates: a self-signed CA:FALSE certificate pins itself", async () => {
   await using tmp = await tempDir();
   const dir = tmp.path;
-  const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
-  const keys = await crypto.subtle.generateKey(alg, true, ["sign", "verify"]);
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    name: "CN=self",
-    keys,
-    notAfter: new Date(Date.now() + DAY_MS),
-    signingAlgorithm: alg,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.SubjectAlternativeNameExtension([{ type: "ip", value: "127.0.0.1" }]),
-    ],
-  });
-  const pkcs8 = await crypto.subtle.exportKey("pkcs8", keys.privateKey);
-  await Deno.writeTextFile(`${dir}/self.pem`, cert.toString("pem"));
-  await Deno.writeTextFile(`${dir}/self-key.pem`, x509.PemConverter.encode(pkcs8, "PRIVATE KEY"));
+  const keys = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
+    "sign",
+    "verify",
+  ]);
+  const certPem = pemBlock(
+    await buildCertificate({
+      serial: Uint8Array.of(7),
+      subject: { commonName: "self" },
+      keys,
+      notBefore: new Date(Date.now() - DAY_MS),
+      notAfter: new Date(Date.now() + DAY_MS),
+      keyUsage: [KEY_USAGE.digitalSignature],
+      altNames: { ips: ["127.0.0.1"], names: [] },
+    }),
+    "CERTIFICATE",
+  );
+  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", keys.privateKey));
+  await Deno.writeTextFile(`${dir}/self.pem`, certPem);
+  await Deno.writeTextFile(`${dir}/self-key.pem`, pemBlock(pkcs8, "PRIVATE KEY"));
   const tls = await loadUserCertificates({ cert: `${dir}/self.pem`, key: `${dir}/self-key.pem` });
-  assert.equal(tls.caCertPem.trim(), cert.toString("pem").trim());
+  assert.equal(tls.caCertPem, certPem);
 });
 
 Deno.test("loadUserCertificates refuses an expired certificate", async () => {
@@ -377,5 +415,68 @@ Deno.test({
       loadUserCertificates({ cert: `${dir}/server.pem`, key: `${dir}/server-key.pem` }),
       (e: unknown) => e instanceof CertificateError && /permission denied/.test(e.message),
     );
+  },
+});
+
+const FIXTURE = new URL("./testdata/", import.meta.url);
+/** Until when the fixture CA (made 2026-11-29 by @peculiar/x509, which ipx used before) is valid. */
+const FIXTURE_CA_VALID_UNTIL = Date.parse("2036-11-26T00:00:00Z");
+
+Deno.test({
+  name:
+    "a CA made by the X.509 library ipx used before keeps working: certificates issued now chain to it",
+  ignore: Date.now() > FIXTURE_CA_VALID_UNTIL - 900 * DAY_MS,
+  async fn() {
+    await using tmp = await tempDir();
+    const dir = tmp.path;
+    for (const name of FILES) {
+      await Deno.copyFile(new URL(`x509_lib_${name}`, FIXTURE), `${dir}/${name}`);
+      if (name.endsWith("-key.pem")) await Deno.chmod(`${dir}/${name}`, 0o600);
+    }
+    const caPem = await Deno.readTextFile(`${dir}/ca.pem`);
+    // its server certificate is read as it is: same hosts, nothing reissued
+    const same = await ensureCertificates({
+      securityDir: dir,
+      hosts: ["192.0.2.7"],
+      now: new Date("2026-12-01T00:00:00Z"),
+    });
+    assert.deepEqual(same.generated, { ca: false, server: false });
+    // a new host: a server certificate from this code, signed by the old CA
+    const tls = await ensureCertificates({ securityDir: dir, hosts: ["192.0.2.8"] });
+    assert.deepEqual(tls.generated, { ca: false, server: true });
+    assert.equal(tls.caCertPem, caPem);
+    const ca = new X509Certificate(caPem);
+    const server = new X509Certificate(tls.certPem);
+    assert.ok(server.verify(ca.publicKey) && server.checkIssued(ca));
+    // the issuer name is the CA's subject byte for byte (the CA encodes it as PrintableString)
+    const caDer = pemCertificates(caPem)[0]!;
+    const serverDer = pemCertificates(tls.certPem)[0]!;
+    const { nameDer } = issuerParts(caDer);
+    assert.ok(
+      serverDer.some((_, i) => nameDer.every((b, j) => serverDer[i + j] === b)),
+      "the CA's subject DER appears in the server certificate",
+    );
+    if (await hasOpenssl()) {
+      assert.match(await openssl("verify", "-CAfile", `${dir}/ca.pem`, `${dir}/server.pem`), /OK/);
+    }
+    // and a TLS client that trusts only the old CA completes a handshake with it
+    using listener = Deno.listenTls({
+      hostname: "127.0.0.1",
+      port: 0,
+      cert: tls.certPem,
+      key: tls.keyPem,
+    });
+    const accepted = listener.accept().then(async (conn) => {
+      await conn.handshake();
+      return conn;
+    });
+    const client = await Deno.connectTls({
+      hostname: "127.0.0.1",
+      port: listener.addr.port,
+      caCerts: [caPem],
+    });
+    await client.handshake();
+    client.close();
+    (await accepted).close();
   },
 });

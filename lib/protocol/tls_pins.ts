@@ -135,3 +135,18 @@ export function pemCertificates(pem: string): Uint8Array<ArrayBuffer>[] {
   }
   return blocks;
 }
+
+/**
+ * Encodes DER as one PEM block: base64 in lines of 64 characters, ending with a newline.
+ *
+ * @param der The bytes, e.g. a certificate's or a PKCS#8 key's DER.
+ * @param label The block's label, e.g. `CERTIFICATE` or `PRIVATE KEY`.
+ */
+export function pemBlock(der: Uint8Array, label: string): string {
+  let binary = "";
+  for (let i = 0; i < der.length; i += 0x8000) {
+    binary += String.fromCharCode(...der.subarray(i, i + 0x8000));
+  }
+  const lines = btoa(binary).match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${label}-----\n${lines.join("\n")}\n-----END ${label}-----\n`;
+}

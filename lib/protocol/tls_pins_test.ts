@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { ensureCertificates } from "../controller/certs.ts";
 import { AuthenticationError } from "./errors.ts";
 import { fingerprintPem } from "./tls.ts";
-import { checkCaFingerprint, normalizeFingerprint, TlsPinError } from "./tls_pins.ts";
+import {
+  checkCaFingerprint,
+  normalizeFingerprint,
+  pemBlock,
+  pemCertificates,
+  TlsPinError,
+} from "./tls_pins.ts";
 
 /** Fresh certificates in a temporary security directory. */
 async function material() {
@@ -52,4 +58,19 @@ Deno.test("normalizeFingerprint accepts SHA-256 hex with or without colons, in a
   for (const bad of ["", "ab".repeat(31), "ab".repeat(33), "zz".repeat(32), "sha256:" + hex]) {
     assert.equal(normalizeFingerprint(bad), undefined, bad);
   }
+});
+
+Deno.test("pemBlock writes 64-character base64 lines that pemCertificates reads back", () => {
+  for (const size of [1, 47, 48, 49, 100_000]) {
+    const der = Uint8Array.from({ length: size }, (_, i) => (i * 7 + size) & 0xff);
+    const pem = pemBlock(der, "CERTIFICATE");
+    const lines = pem.split("\n");
+    assert.equal(lines[0], "-----BEGIN CERTIFICATE-----");
+    assert.equal(lines.at(-2), "-----END CERTIFICATE-----");
+    assert.equal(lines.at(-1), "");
+    const body = lines.slice(1, -2);
+    assert.ok(body.every((line, i) => line.length === 64 || i === body.length - 1));
+    assert.deepEqual(pemCertificates(pem + pem), [der, der]);
+  }
+  assert.match(pemBlock(Uint8Array.of(1), "PRIVATE KEY"), /^-----BEGIN PRIVATE KEY-----\nAQ==\n/);
 });

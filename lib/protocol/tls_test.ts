@@ -117,8 +117,8 @@ Deno.test("Deno still exposes the peer-certificate hook that strict pinning reli
     const leafPem = `-----BEGIN CERTIFICATE-----\n${btoa(String.fromCharCode(...leaf))}\n` +
       `-----END CERTIFICATE-----\n`;
     assert.equal(await fingerprintPem(leafPem), await fingerprintPem(shared.certPem));
-    assert.equal(await issuedByAny(leaf, shared.caCertPem), true);
-    assert.equal(await issuedByAny(leaf, otherCa.caCertPem), false);
+    assert.equal(issuedByAny(leaf, shared.caCertPem), true);
+    assert.equal(issuedByAny(leaf, otherCa.caCertPem), false);
   } finally {
     conn.close();
   }
