@@ -34,6 +34,7 @@ import {
 } from "./sandbox.ts";
 import { PacedScan } from "./symlink_pacing.ts";
 import { SPARE_MIN_BYTES } from "./spare_buffers.ts";
+import { type SourcePreparer, stripper } from "./stripper.ts";
 import {
   CodeWorker,
   type Skipped,
@@ -98,10 +99,12 @@ export class Executor implements AsyncDisposable {
   #idle = new IdleOutput();
 
   #spareIdleMs: number | undefined;
+  #sources: SourcePreparer;
 
   private constructor(policy: SandboxPolicy, options: ExecutorOptions, cwd: string) {
     const engineId = options.engineId;
     this.#spareIdleMs = options.spareIdleMs;
+    this.#sources = options.sources ?? stripper;
     this.#policy = policy;
     this.#symlinks = new PacedScan(new SymlinkScanner(policy));
     this.#engineId = engineId;
@@ -348,11 +351,15 @@ export class Executor implements AsyncDisposable {
         const busy = this.#sent.length > 0;
         if (busy && this.#sent.length >= aheadFor(this.#lastRunMs)) break;
         if (item.op.kind === "clear" && busy) break; // it replaces the Worker: once idle
+        if ((item.op.kind === "execute" || item.op.kind === "apply") && !this.#sources.settled) {
+          await this.#sources.load(); // loaded after registration; an op that comes first waits
+          continue;
+        }
         const escapes = this.#symlinks.check();
         const checkedAt = Date.now();
         const { op, failure } = escapes.length > 0
           ? { op: undefined, failure: symlinkViolation(escapes, this.#policy) }
-          : prepared(item.op);
+          : prepared(item.op, this.#sources);
         if (failure !== undefined) {
           if (busy) break; // answered in its turn, checked again then
           this.#failFirst(failure);

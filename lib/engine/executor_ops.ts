@@ -7,8 +7,7 @@
 
 import type { ErrorData } from "../protocol/errors.ts";
 import { explainDenial, type SandboxPolicy } from "./sandbox.ts";
-import { addInterruptChecks, stripFunction, stripTypes } from "./ts_strip.ts";
-import { routeDynamicImports } from "../evaluate/dynamic_imports.ts";
+import type { SourcePreparer } from "./stripper.ts";
 import type { StreamName } from "./console_capture.ts";
 import type { StreamCallback, WorkerOutcome } from "./code_worker.ts";
 import type { WorkerOp } from "./worker.ts";
@@ -213,42 +212,25 @@ export function withdrawn(ename: string, on: string): WorkerOutcome {
  * it replaces the Worker).
  *
  * @param op The op.
+ * @param sources Prepares `execute` and `apply` sources (loaded).
  */
-export function prepared(op: Op): { op?: WorkerOp; failure?: ErrorData } {
+export function prepared(op: Op, sources: SourcePreparer): { op?: WorkerOp; failure?: ErrorData } {
   if (op.kind === "clear") return {};
   try {
-    return { op: prepare(op) };
+    return { op: prepare(op, sources) };
   } catch (error) {
     const e = error instanceof Error ? error : new Error(String(error));
     return { failure: { ename: e.name, evalue: e.message, stack: "" } };
   }
 }
 
-/** Prepared (type-stripped, interrupt-checked, imports routed) sources by original source. */
-const preparedSources = new Map<string, string>();
-const PREPARED_LIMIT = 512;
-
-function cachedPrepare(kind: "execute" | "apply", source: string): string {
-  const key = `${kind}\u0000${source}`;
-  let out = preparedSources.get(key);
-  if (out === undefined) {
-    out = routeDynamicImports(
-      addInterruptChecks(kind === "execute" ? stripTypes(source) : stripFunction(source)),
-    );
-    preparedSources.set(key, out);
-    if (preparedSources.size > PREPARED_LIMIT) {
-      preparedSources.delete(preparedSources.keys().next().value!);
-    }
-  }
-  return out;
-}
-
-export function prepare(op: Exclude<Op, { kind: "clear" }>): WorkerOp {
+/** An op as its Worker runs it: sources prepared (types stripped, loops checked, imports routed). */
+export function prepare(op: Exclude<Op, { kind: "clear" }>, sources: SourcePreparer): WorkerOp {
   switch (op.kind) {
     case "execute":
-      return { kind: "execute", code: cachedPrepare("execute", op.code) };
+      return { kind: "execute", code: sources.prepare("execute", op.code) };
     case "apply":
-      return { kind: "apply", fn: cachedPrepare("apply", op.fn), args: op.args };
+      return { kind: "apply", fn: sources.prepare("apply", op.fn), args: op.args };
     case "pull":
       if (!Array.isArray(op.names)) throw new TypeError("Cannot pull: names must be an array");
       return { kind: "pull", names: [...op.names] };

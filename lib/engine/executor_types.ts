@@ -7,6 +7,7 @@
 import type { ErrorData } from "../protocol/errors.ts";
 import type { Op as ProtocolOp } from "../protocol/messages.ts";
 import type { SandboxOptions } from "./sandbox.ts";
+import type { SourcePreparer } from "./stripper.ts";
 // deno-lint-ignore no-unused-vars
 import type { Executor } from "./executor.ts";
 
@@ -19,6 +20,8 @@ export interface ExecutorOptions extends SandboxOptions {
    * `spare_buffers.ts` by default). Tests shorten it.
    */
   spareIdleMs?: number;
+  /** Prepares `execute` and `apply` sources (the process's `stripper` by default; tests inject one). */
+  sources?: SourcePreparer;
 }
 
 /**

@@ -16,6 +16,7 @@ import { dial } from "../protocol/dial.ts";
 import { AuthenticationError, isPermanentConnectError } from "../protocol/errors.ts";
 import { Engine } from "./engine.ts";
 import { Executor } from "./executor.ts";
+import { stripper } from "./stripper.ts";
 import { assertCanFollow, ConnectionFileChangedError, EXIT_FILE_CHANGED } from "./file_follow.ts";
 
 function list(v: string | undefined): string[] | undefined {
@@ -80,7 +81,10 @@ export async function main(args: string[]): Promise<number> {
     dataDir,
     host: hostname(),
     log: (m) => console.error(`ipx ${m}`),
-    onRegistered: (id) => console.log(`ipx-engine registered ${id}`),
+    onRegistered: (id) => {
+      console.log(`ipx-engine registered ${id}`);
+      void stripper.load(); // after registering: see stripper.ts
+    },
   });
   const onTerm = () => void engine.stop("SIGTERM");
   const onInt = () => void engine.stop("SIGINT");
