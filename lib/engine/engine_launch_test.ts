@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { ALLOCATOR_VARIABLES, DEFAULT_GLIBC_TUNABLES } from "./allocator_env.ts";
-import { engineEnv, engineProcessFlags, SEMI_SPACE_MB } from "./engine_launch.ts";
+import {
+  engineEnv,
+  engineProcessFlags,
+  inOwnSession,
+  SEMI_SPACE_MB,
+  type SessionSpawn,
+} from "./engine_launch.ts";
 
 Deno.test("engineProcessFlags() caps the young generation and passes the heap limit in one --v8-flags", () => {
   const info = { host: "127.0.0.1", port: 4000 } as Parameters<
@@ -75,4 +81,44 @@ Deno.test("engineEnv() gives engines ipx's allocator default when the user set n
   } finally {
     for (const [k, v] of saved) Deno.env.set(k, v);
   }
+});
+
+/** Session id and process group of a process started as `inOwnSession` says, and its pid. */
+async function sessionOf(spawn: SessionSpawn): Promise<{ pid: number; sid: number; pgrp: number }> {
+  const child = new Deno.Command(spawn.command, {
+    args: spawn.args,
+    detached: spawn.detached,
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const out = await child.output();
+  assert.ok(out.success);
+  // /proc/<pid>/stat: pid (comm) state ppid pgrp session …
+  const fields = new TextDecoder().decode(out.stdout).split(") ")[1]!.split(" ");
+  return { pid: child.pid, pgrp: Number(fields[2]), sid: Number(fields[3]) };
+}
+
+Deno.test({
+  name:
+    "inOwnSession: the command leads a new session and process group, with setsid(1) or without",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const ownSid = Number(Deno.readTextFileSync("/proc/self/stat").split(") ")[1]!.split(" ")[3]);
+    const viaSetsid = inOwnSession("/bin/cat", ["/proc/self/stat"]);
+    const viaDeno = inOwnSession("/bin/cat", ["/proc/self/stat"], []);
+    assert.deepEqual(viaDeno, { command: "/bin/cat", args: ["/proc/self/stat"], detached: true });
+    const spawns = [viaDeno];
+    if (viaSetsid.detached === false) {
+      assert.match(viaSetsid.command, /setsid$/);
+      assert.deepEqual(viaSetsid.args, ["/bin/cat", "/proc/self/stat"]);
+      spawns.push(viaSetsid);
+    }
+    for (const spawn of spawns) {
+      const { pid, sid, pgrp } = await sessionOf(spawn);
+      // the pid Deno reports is the command's own (setsid(1) execs it without forking)
+      assert.equal(sid, pid, `${spawn.command}: session`);
+      assert.equal(pgrp, pid, `${spawn.command}: process group`);
+      assert.notEqual(sid, ownSid);
+    }
+  },
 });

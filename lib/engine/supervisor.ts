@@ -9,7 +9,7 @@
 import { hostname } from "node:os";
 import { type ConnectionInfo, readConnectionFile } from "../protocol/connection_file.ts";
 import { dial } from "../protocol/dial.ts";
-import { cacheEngineModules, engineCommandArgs, engineEnv } from "./engine_launch.ts";
+import { cacheEngineModules, engineCommandArgs, engineEnv, inOwnSession } from "./engine_launch.ts";
 import { ExitReporter } from "./exit_reporter.ts";
 import { assertKeyUnreachable } from "./key_reach.ts";
 import { EXIT_FILE_CHANGED } from "./file_follow.ts";
@@ -229,14 +229,15 @@ export class Supervisor {
 
   #spawn(): void {
     const o = this.#o;
-    const cmd = new Deno.Command(Deno.execPath(), {
-      args: engineCommandArgs(o),
+    // a session of its own: a Ctrl-C typed in the terminal of `ipx repl --local` or of
+    // `ipx cluster start` reaches only that process, which stops its engines itself (and
+    // engines end with it however it ends, through stdin)
+    const { command, args, detached } = inOwnSession(Deno.execPath(), engineCommandArgs(o));
+    const cmd = new Deno.Command(command, {
+      args,
       cwd: o.dataDir,
       stdin: "piped", // never written: it closes when this process ends (see engine_launch.ts)
-      // a session of its own: a Ctrl-C typed in the terminal of `ipx repl --local` or of
-      // `ipx cluster start` reaches only that process, which stops its engines itself (and
-      // engines end with it however it ends, through stdin)
-      detached: true,
+      detached,
       stdout: "piped",
       stderr: "piped",
       // only what Deno needs to find its cache: user code allowed env access sees no more
