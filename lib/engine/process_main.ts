@@ -49,6 +49,9 @@ export async function main(args: string[]): Promise<number> {
   }
   const info = await readConnectionFile(values.file);
   const dataDir = values["data-dir"];
+  // The TypeScript stripper loads on this thread while the code Worker starts on its own; both
+  // before registering: a registered engine's thread must stay free to answer heartbeats.
+  const stripperLoaded = stripper.load();
   let executor: Executor;
   try {
     const allowRead = list(values["allow-read"]);
@@ -66,6 +69,16 @@ export async function main(args: string[]): Promise<number> {
     console.error(`ipx engine: cannot start the sandbox: ${(error as Error).message}`);
     return 4;
   }
+  await stripperLoaded;
+  if (stripper.failure !== undefined) {
+    console.error(
+      `ipx engine: cannot load the TypeScript stripper (${stripper.failure.message}); ` +
+        `run \`deno cache\` for ipx's lib/engine/process_main.ts, or check that Deno's cache ` +
+        `(DENO_DIR) is complete`,
+    );
+    await executor.close();
+    return 4;
+  }
   const file = values.file;
   const engine = new Engine({
     // re-read the file on every attempt: a restarted controller may have rewritten it
@@ -81,10 +94,7 @@ export async function main(args: string[]): Promise<number> {
     dataDir,
     host: hostname(),
     log: (m) => console.error(`ipx ${m}`),
-    onRegistered: (id) => {
-      console.log(`ipx-engine registered ${id}`);
-      void stripper.load(); // after registering: see stripper.ts
-    },
+    onRegistered: (id) => console.log(`ipx-engine registered ${id}`),
   });
   const onTerm = () => void engine.stop("SIGTERM");
   const onInt = () => void engine.stop("SIGINT");

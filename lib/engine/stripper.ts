@@ -2,12 +2,12 @@
  * The engine's source preparation for `execute` and `apply` (types stripped, loop interrupt
  * checks added, dynamic imports routed; see `ts_strip.ts`), loaded on demand: its parser
  * (sucrase, CommonJS) costs an engine ~65 ms of CPU to load, about a fifth of its start-up. An
- * engine process loads it right after it registers (`process_main.ts`), so a cluster is ready
- * sooner; an op that comes first waits for it (`Executor`).
- *
- * Loading it on the first op instead was tried and reverted (e7ff460): 64 engines on 2 cores
- * loading it at once for one `apply` on all starved their heartbeats. After registration the
- * loads are spread over the cluster's start, as they were before it.
+ * engine process loads it on its main thread while its code Worker starts on the Worker's
+ * thread (`process_main.ts`), so the two overlap, and before it registers: loading holds the
+ * main thread for that long, which a registered engine cannot spare (its heartbeats would go unanswered; loading after
+ * registration made engines miss a 600 ms liveness deadline on a loaded machine, and loading on
+ * the first op, 64 engines at once, missed a 1.5 s one in e7ff460). An executor that is used
+ * without it loaded (tests) loads it on its first `execute` or `apply`.
  *
  * @module
  */
@@ -61,6 +61,11 @@ export class SourcePreparer {
       },
     );
     return this.#loading;
+  }
+
+  /** Why loading failed, once it has. */
+  get failure(): Error | undefined {
+    return this.#failure;
   }
 
   /** True once {@linkcode SourcePreparer.load} has finished (loaded, or failed). */
