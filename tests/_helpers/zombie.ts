@@ -24,6 +24,11 @@ export async function withZombie(fn: (pid: number) => Promise<void>): Promise<vo
       if (text.includes("\n")) break;
     }
     const pid = Number(text.trim());
+    // kill it only once sh has become `sleep`: a shell still running its script may reap it
+    // (seen under load: the zombie was gone before the test could look at it)
+    while ((await Deno.readTextFile(`/proc/${parent.pid}/comm`)).trim() !== "sleep") {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
     Deno.kill(pid, "SIGKILL");
     // the kill is delivered asynchronously: wait until the kernel shows the zombie
     while (!/\) Z /.test(await Deno.readTextFile(`/proc/${pid}/stat`))) {
