@@ -18,7 +18,7 @@
  */
 import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { IpxError } from "../protocol/errors.ts";
-import { fingerprintPem, issuedByAny } from "../protocol/tls.ts";
+import { fingerprintPem, issuedByAny, nameText } from "../protocol/tls.ts";
 import { pemBlock, pemCertificates } from "../protocol/tls_pins.ts";
 import { buildCertificate, issuerParts, KEY_USAGE } from "./cert_builder.ts";
 import { canonicalIp, expandHosts, type Hosts } from "./cert_hosts.ts";
@@ -179,10 +179,8 @@ export async function loadUserCertificates(
   } else if (bundle === "") {
     if (leaf.issuer !== leaf.subject) {
       throw new CertificateError(
-        `--tls-cert ${paths.cert} was issued by "${
-          leaf.issuer.replaceAll("\n", ", ")
-        }", which clients cannot verify ` +
-          `without it; pass that CA with --tls-ca (or append it to --tls-cert)`,
+        `--tls-cert ${paths.cert} was issued by "${nameText(leaf.issuer)}", which clients ` +
+          `cannot verify without it; pass that CA with --tls-ca (or append it to --tls-cert)`,
       );
     }
     bundle = toPem(leafDer); // self-signed: clients pin the certificate itself

@@ -262,6 +262,14 @@ export function peerLeafCertificate(conn: Deno.TlsConn): Uint8Array<ArrayBuffer>
 }
 
 /**
+ * A distinguished name as `node:crypto` gives it (`CN=a\nO=b`) on one line (`CN=a, O=b`), for
+ * messages.
+ */
+export function nameText(name: string): string {
+  return name.replaceAll("\n", ", ");
+}
+
+/**
  * True when the certificate `leafDer` is one of the certificates in `bundlePem` or its signature
  * verifies with one of their public keys (a direct issuer; intermediates must be in the bundle).
  */
@@ -307,7 +315,7 @@ async function verifyPinnedPeer(
   let issuer = "?";
   try {
     if (issuedByAny(leafDer, caPem)) return; // a reissue by the same CA
-    issuer = new X509Certificate(leafDer).issuer.replaceAll("\n", ", ");
+    issuer = nameText(new X509Certificate(leafDer).issuer);
   } catch (error) {
     throw new TlsError(
       `The controller's certificate at ${address} cannot be parsed (${messageOf(error)}); ` +
