@@ -6,6 +6,8 @@
  * @module
  */
 
+import { concatBytes } from "../protocol/concat_bytes.ts";
+
 /** A DER element: tag byte, content bounds within the bytes it was read from. */
 export interface DerElement {
   /** The identifier octet (class, constructed bit, tag number < 31). */
@@ -62,15 +64,7 @@ function lengthBytes(n: number): number[] {
  */
 export function tlv(tag: number, ...content: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const size = content.reduce((sum, part) => sum + part.length, 0);
-  const head = [tag, ...lengthBytes(size)];
-  const out = new Uint8Array(head.length + size);
-  out.set(head);
-  let at = head.length;
-  for (const part of content) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return concatBytes([Uint8Array.from([tag, ...lengthBytes(size)]), ...content]);
 }
 
 /** SEQUENCE of the given elements. */

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { concatBytes } from "./concat_bytes.ts";
 import { ProtocolError, SerializationError } from "./errors.ts";
 
 /**
@@ -78,7 +79,7 @@ export function encodeError(
       const members = (v.errors as unknown[]).map((e) =>
         part(e, 3) ?? msgpackString(safeString(e))
       );
-      field("errors", concatBytes(containerHeader(0x90, 0xdc, members.length), members));
+      field("errors", concatBytes([containerHeader(0x90, 0xdc, members.length), ...members]));
     }
     const props: Uint8Array[] = [];
     for (const key of Object.keys(v)) {
@@ -92,9 +93,9 @@ export function encodeError(
       if (bytes !== undefined) props.push(msgpackString(key), bytes);
     }
     if (props.length > 0) {
-      field("props", concatBytes(containerHeader(0x80, 0xde, props.length / 2), props));
+      field("props", concatBytes([containerHeader(0x80, 0xde, props.length / 2), ...props]));
     }
-    return concatBytes(containerHeader(0x80, 0xde, fields.length / 2), fields);
+    return concatBytes([containerHeader(0x80, 0xde, fields.length / 2), ...fields]);
   } finally {
     inProgress.delete(v);
   }
@@ -174,17 +175,4 @@ function containerHeader(fix: number, long16: number, n: number): Uint8Array {
   if (n < 16) return new Uint8Array([fix | n]);
   if (n < 0x10000) return new Uint8Array([long16, n >>> 8, n & 0xff]);
   return new Uint8Array([long16 + 1, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
-}
-
-function concatBytes(head: Uint8Array, parts: Uint8Array[]): Uint8Array {
-  let total = head.length;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  out.set(head);
-  let at = head.length;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
