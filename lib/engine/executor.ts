@@ -54,13 +54,13 @@ import {
 import {
   aheadFor,
   deliver,
-  explainError,
   IdleOutput,
   interrupted,
   type Item,
   lostPayload,
   prepared,
   restoreCwd,
+  runOutcome,
   withdrawn,
   withPayload,
 } from "./executor_ops.ts";
@@ -318,19 +318,12 @@ export class Executor implements AsyncDisposable {
     if (item.settled) return;
     item.settled = true;
     if (item.op.kind === "execute" && !withdrawn) this.#count++;
-    const completedAt = Date.now();
-    const meta = {
+    item.resolve(runOutcome(item, outcome, {
       executionCount: this.#count,
-      startedAt: item.startedAt ?? completedAt,
-      completedAt,
-      ...(outcome.runMs !== undefined ? { runMs: outcome.runMs } : {}),
-      ...(withdrawn ? { withdrawn: true as const } : {}),
-    };
-    if (outcome.ok) item.resolve({ ok: true, value: outcome.value, ...meta });
-    else {
-      const error = explainError(item.op.kind, outcome.error, this.#policy, this.#engineId);
-      item.resolve({ ok: false, error, ...meta });
-    }
+      withdrawn,
+      policy: this.#policy,
+      engineId: this.#engineId,
+    }));
   }
 
   /** Answers the op first in the queue without sending it (it failed before reaching the Worker). */

@@ -208,6 +208,37 @@ export function withdrawn(ename: string, on: string): WorkerOutcome {
 }
 
 /**
+ * An op's answer: the Worker's outcome (errors explained for the user) with its timing and its
+ * number.
+ *
+ * @param item The op.
+ * @param outcome What the Worker (or the executor) said.
+ * @param ctx The op's `execute` count, whether it was withdrawn, and what error messages name.
+ */
+export function runOutcome(
+  item: Item,
+  outcome: WorkerOutcome,
+  ctx: {
+    executionCount: number;
+    withdrawn: boolean;
+    policy: SandboxPolicy;
+    engineId: number | undefined;
+  },
+): RunOutcome {
+  const completedAt = Date.now();
+  const meta = {
+    executionCount: ctx.executionCount,
+    startedAt: item.startedAt ?? completedAt,
+    completedAt,
+    ...(outcome.runMs !== undefined ? { runMs: outcome.runMs } : {}),
+    ...(ctx.withdrawn ? { withdrawn: true as const } : {}),
+  };
+  if (outcome.ok) return { ok: true, value: outcome.value, ...meta };
+  const error = explainError(item.op.kind, outcome.error, ctx.policy, ctx.engineId);
+  return { ok: false, error, ...meta };
+}
+
+/**
  * An op as its Worker runs it ({@linkcode prepare}), or why it cannot run (`clear` has none:
  * it replaces the Worker).
  *
