@@ -176,24 +176,38 @@ export interface SessionSpawn {
  *
  * @param command Absolute path of the executable.
  * @param args Its arguments.
- * @param setsidPaths Where to look for setsid(1) (tests pass none to get Deno's spawn).
+ * @param setsidPaths Where to look for setsid(1) (tests pass none to get Deno's spawn); by
+ *   default the usual places, looked at once per process.
  * @returns The spawn to make.
  */
 export function inOwnSession(
   command: string,
   args: string[],
-  setsidPaths: readonly string[] = SETSID_PATHS,
+  setsidPaths?: readonly string[],
 ): SessionSpawn {
-  for (const setsid of setsidPaths) {
+  const setsid = setsidPaths === undefined
+    ? (usableSetsid ??= findSetsid(SETSID_PATHS) ?? null)
+    : findSetsid(setsidPaths);
+  return setsid
+    ? { command: setsid, args: [command, ...args], detached: false }
+    : { command, args, detached: true };
+}
+
+/** The system's setsid(1) as found once ({@linkcode findSetsid}); `null` when there is none. */
+let usableSetsid: string | null | undefined;
+
+/** The first of `paths` that is a file this process may run. */
+function findSetsid(paths: readonly string[]): string | undefined {
+  for (const setsid of paths) {
     try {
       if (!Deno.statSync(setsid).isFile) continue;
       if (Deno.permissions.querySync({ name: "run", command: setsid }).state !== "granted") break;
-      return { command: setsid, args: [command, ...args], detached: false };
+      return setsid;
     } catch {
       // not there, or not readable: try the next
     }
   }
-  return { command, args, detached: true };
+  return undefined;
 }
 
 /**
