@@ -345,7 +345,7 @@ export class Executor implements AsyncDisposable {
         if (busy && this.#sent.length >= aheadFor(this.#lastRunMs)) break;
         if (item.op.kind === "clear" && busy) break; // it replaces the Worker: once idle
         if ((item.op.kind === "execute" || item.op.kind === "apply") && !this.#sources.settled) {
-          await this.#sources.load(); // loaded after registration; an op that comes first waits
+          await this.#sources.load(); // engine processes load it at start; others on first use
           continue;
         }
         const escapes = this.#symlinks.check();
