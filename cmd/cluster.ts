@@ -156,13 +156,17 @@ async function start(
     if (liveness.heartbeatMs) args.push("--heartbeat-ms", String(liveness.heartbeatMs));
     if (liveness.deadAfterMs) args.push("--dead-after-ms", String(liveness.deadAfterMs));
     args.push(...engineSandboxArgs(sandbox));
-    // the daemon logs to its log file itself; it keeps no pipe to this process
-    const child = new Deno.Command(Deno.execPath(), {
-      args,
+    // the daemon logs to its log file itself; it keeps no pipe to this process. In a session
+    // of its own, run by name where it can be (huge pages for its buffers: engine_launch.ts)
+    const { inOwnSession } = await import("../lib/engine/engine_launch.ts");
+    const spawn = inOwnSession(Deno.execPath(), args, Deno.env.toObject());
+    const child = new Deno.Command(spawn.command, {
+      args: spawn.args,
+      env: spawn.env,
       stdin: "null",
       stdout: "null",
       stderr: "null",
-      detached: true,
+      detached: spawn.detached,
     }).spawn();
     let exited = false;
     child.status.then(() => exited = true);

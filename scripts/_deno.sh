@@ -87,8 +87,8 @@ ipx_deno() {
 
 # glibc malloc tuning for ipx's processes (why: lib/engine/allocator_env.ts, which holds the same
 # value; a test checks they match): big buffers stay in the process instead of going back to the
-# system after every 16 MiB transfer.
-IPX_GLIBC_TUNABLES="glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=67108864"
+# system after every 16 MiB transfer, and come in 2 MiB huge pages where the kernel offers them.
+IPX_GLIBC_TUNABLES="glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=67108864:glibc.malloc.hugetlb=1"
 
 # ipx_allocator_env: exports GLIBC_TUNABLES=$IPX_GLIBC_TUNABLES unless the user set any of
 # glibc's allocator variables (then theirs apply as they are).

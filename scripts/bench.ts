@@ -33,6 +33,7 @@
 
 import { fileURLToPath } from "node:url";
 import { allocatorEnv, DEFAULT_GLIBC_TUNABLES } from "../lib/engine/allocator_env.ts";
+import { byName } from "../lib/engine/engine_launch.ts";
 import { Figures } from "./_bench/figures.ts";
 import { loadAverage } from "./_bench/readings.ts";
 import { recorder } from "./_bench/recorder.ts";
@@ -60,17 +61,20 @@ async function rerunWithAllocatorDefault(): Promise<number | undefined> {
   if (env.GLIBC_TUNABLES !== undefined || wanted.GLIBC_TUNABLES !== DEFAULT_GLIBC_TUNABLES) {
     return undefined;
   }
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--config",
-      fileURLToPath(new URL("../deno.json", import.meta.url)),
-      "--allow-all",
-      "--unstable-worker-options",
-      fileURLToPath(import.meta.url),
-      ...Deno.args,
-    ],
-    env: { GLIBC_TUNABLES: DEFAULT_GLIBC_TUNABLES },
+  // by name: with a short argv[0], Debian 12's glibc applies the huge pages asked for
+  // (shortArgv0 in lib/engine/engine_launch.ts)
+  const spawn = byName(Deno.execPath(), [
+    "run",
+    "--config",
+    fileURLToPath(new URL("../deno.json", import.meta.url)),
+    "--allow-all",
+    "--unstable-worker-options",
+    fileURLToPath(import.meta.url),
+    ...Deno.args,
+  ], { ...env, GLIBC_TUNABLES: DEFAULT_GLIBC_TUNABLES });
+  const child = new Deno.Command(spawn.command, {
+    args: spawn.args,
+    env: spawn.env,
     stdin: "inherit",
     stdout: "inherit",
     stderr: "inherit",

@@ -19,6 +19,7 @@
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { allocatorEnv } from "../lib/engine/allocator_env.ts";
+import { byName } from "../lib/engine/engine_launch.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url)).replace(/\/$/, "");
 
@@ -165,12 +166,14 @@ async function main(): Promise<void> {
     const got = new Map<string, Figures[]>(sides.map((s) => [s.name, []]));
     for (let round = 1; round <= Number(values.rounds); round++) {
       for (const s of sides) {
-        const line = await run(
+        // the client's allocator as ipx's own processes and `deno task bench`'s client run
+        // (by name: see shortArgv0 in lib/engine/engine_launch.ts)
+        const spawn = byName(
           Deno.execPath(),
           ["run", "-A", "--config", `${s.root}/deno.json`, client, s.root, "b", mode],
-          // the client's allocator as ipx's own processes and `deno task bench`'s client run
           { IPX_DIR: s.dir, ...allocatorEnv(Deno.env.toObject()) },
         );
+        const line = await run(spawn.command, spawn.args, spawn.env);
         const f = JSON.parse(line.trim().split("\n").at(-1)!) as Figures;
         got.get(s.name)!.push(f);
         console.log(`round ${round}  ${s.name.padEnd(12)} ${show(names, (n) => f[n]!)}`);

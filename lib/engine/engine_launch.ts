@@ -163,6 +163,8 @@ export interface SessionSpawn {
   args: string[];
   /** Whether to ask Deno for a detached spawn. */
   detached: boolean;
+  /** Its environment: the one given, with `PATH` leading to the command when run by name. */
+  env: Record<string, string>;
 }
 
 /**
@@ -174,8 +176,12 @@ export interface SessionSpawn {
  * execs the command in the same process (it is not a group leader, so setsid(1) does not fork),
  * so the pid is the command's. Used when the system has it and this process may run it.
  *
+ * Through setsid(1) the command runs by its bare name, found through `PATH` (its directory is
+ * put first), so its `argv[0]` is short: see {@linkcode shortArgv0}.
+ *
  * @param command Absolute path of the executable.
  * @param args Its arguments.
+ * @param env Its environment.
  * @param setsidPaths Where to look for setsid(1) (tests pass none to get Deno's spawn); by
  *   default the usual places, looked at once per process.
  * @returns The spawn to make.
@@ -183,15 +189,71 @@ export interface SessionSpawn {
 export function inOwnSession(
   command: string,
   args: string[],
+  env: Record<string, string>,
   setsidPaths?: readonly string[],
 ): SessionSpawn {
   const setsid = setsidPaths === undefined
     ? (usableSetsid ??= findSetsid(SETSID_PATHS) ?? null)
     : findSetsid(setsidPaths);
-  return setsid
-    ? { command: setsid, args: [command, ...args], detached: false }
-    : { command, args, detached: true };
+  if (!setsid) return { command, args, detached: true, env };
+  const byName = shortArgv0(command, env);
+  return { command: setsid, args: [byName.name, ...args], detached: false, env: byName.env };
 }
+
+/**
+ * How to run the executable at `path` by its bare name: the name, and `env` with the
+ * executable's directory first in `PATH`.
+ *
+ * Why: glibc 2.35 and 2.36 (Debian 12's) read the kernel's transparent huge page mode into a
+ * buffer they compare without terminating it, so whether `glibc.malloc.hugetlb=1` (in ipx's
+ * allocator default, allocator_env.ts) takes effect depends on a byte left on the stack, which
+ * shifts with the process's argument strings and its random stack placement. Measured here
+ * (processes that got huge pages): an engine's own command line 16 of 16 run by name, 10 of 16
+ * run by its 40-character path; `deno run -A file.ts` 12 of 12 by name (also as `ipx-engine`,
+ * `/usr/bin/deno` or `a/b/c/d/e/f/g/h/i/deno`, 10 of 10 each), 3 of 12 by path. It is no
+ * guarantee: by name with a 300-character argument, 6 of 12. Later glibc releases terminate
+ * the buffer.
+ *
+ * @param path Absolute path of the executable.
+ * @param env The environment it would run with.
+ * @returns Its name, and the environment that finds it first.
+ */
+export function shortArgv0(
+  path: string,
+  env: Record<string, string>,
+): { name: string; env: Record<string, string> } {
+  const cut = path.lastIndexOf("/");
+  const dir = path.slice(0, cut) || "/";
+  const rest = (env.PATH ?? "").split(":").filter((d) => d !== "" && d !== dir);
+  return { name: path.slice(cut + 1), env: { ...env, PATH: [dir, ...rest].join(":") } };
+}
+
+/**
+ * How to run the executable at `path` by its bare name ({@linkcode shortArgv0}) without a new
+ * session: through env(1), which finds it through `PATH` and execs it (the pid is the
+ * executable's). Where `/usr/bin/env` is missing, the path itself runs.
+ *
+ * @param path Absolute path of the executable.
+ * @param args Its arguments.
+ * @param env Its environment.
+ * @returns The command, arguments and environment to spawn with.
+ */
+export function byName(
+  path: string,
+  args: string[],
+  env: Record<string, string>,
+): { command: string; args: string[]; env: Record<string, string> } {
+  try {
+    if (!Deno.statSync(ENV_PATH).isFile) throw new Error("not a file");
+  } catch {
+    return { command: path, args, env };
+  }
+  const named = shortArgv0(path, env);
+  return { command: ENV_PATH, args: [named.name, ...args], env: named.env };
+}
+
+/** Where env(1) is. */
+const ENV_PATH = "/usr/bin/env";
 
 /** The system's setsid(1) as found once ({@linkcode findSetsid}); `null` when there is none. */
 let usableSetsid: string | null | undefined;

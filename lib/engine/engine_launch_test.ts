@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
 import { ALLOCATOR_VARIABLES, DEFAULT_GLIBC_TUNABLES } from "./allocator_env.ts";
 import {
+  byName,
   engineEnv,
   engineProcessFlags,
   inOwnSession,
   SEMI_SPACE_MB,
   type SessionSpawn,
+  shortArgv0,
 } from "./engine_launch.ts";
 
 Deno.test("engineProcessFlags() caps the young generation and passes the heap limit in one --v8-flags", () => {
@@ -87,6 +89,8 @@ Deno.test("engineEnv() gives engines ipx's allocator default when the user set n
 async function sessionOf(spawn: SessionSpawn): Promise<{ pid: number; sid: number; pgrp: number }> {
   const child = new Deno.Command(spawn.command, {
     args: spawn.args,
+    env: spawn.env,
+    clearEnv: true,
     detached: spawn.detached,
     stdout: "piped",
     stderr: "null",
@@ -104,13 +108,21 @@ Deno.test({
   ignore: Deno.build.os !== "linux",
   async fn() {
     const ownSid = Number(Deno.readTextFileSync("/proc/self/stat").split(") ")[1]!.split(" ")[3]);
-    const viaSetsid = inOwnSession("/bin/cat", ["/proc/self/stat"]);
-    const viaDeno = inOwnSession("/bin/cat", ["/proc/self/stat"], []);
-    assert.deepEqual(viaDeno, { command: "/bin/cat", args: ["/proc/self/stat"], detached: true });
-    const spawns = [viaDeno];
+    const env = { PATH: "/usr/bin:/bin" };
+    const viaSetsid = inOwnSession("/bin/cat", ["/proc/self/stat"], env);
+    const viaDeno = inOwnSession("/bin/cat", ["/proc/self/stat"], env, []);
+    assert.deepEqual(viaDeno, {
+      command: "/bin/cat",
+      args: ["/proc/self/stat"],
+      detached: true,
+      env,
+    });
+    const spawns: SessionSpawn[] = [viaDeno];
     if (viaSetsid.detached === false) {
       assert.match(viaSetsid.command, /setsid$/);
-      assert.deepEqual(viaSetsid.args, ["/bin/cat", "/proc/self/stat"]);
+      // run by name, its directory first in PATH
+      assert.deepEqual(viaSetsid.args, ["cat", "/proc/self/stat"]);
+      assert.deepEqual(viaSetsid.env, { PATH: "/bin:/usr/bin" });
       spawns.push(viaSetsid);
     }
     for (const spawn of spawns) {
@@ -120,5 +132,36 @@ Deno.test({
       assert.equal(pgrp, pid, `${spawn.command}: process group`);
       assert.notEqual(sid, ownSid);
     }
+  },
+});
+
+Deno.test("shortArgv0() names the executable and puts its directory first in PATH, once", () => {
+  assert.deepEqual(
+    shortArgv0("/opt/deno/bin/deno", { PATH: "/usr/bin:/opt/deno/bin::/bin", A: "1" }),
+    {
+      name: "deno",
+      env: { PATH: "/opt/deno/bin:/usr/bin:/bin", A: "1" },
+    },
+  );
+  assert.deepEqual(shortArgv0("/deno", {}), { name: "deno", env: { PATH: "/" } });
+});
+
+Deno.test({
+  name: "byName() runs the executable by its bare name, as the same process",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const spawn = byName("/bin/sh", ["-c", 'echo "$$ $0"'], { PATH: "/nonexistent" });
+    const child = new Deno.Command(spawn.command, {
+      args: spawn.args,
+      env: spawn.env,
+      clearEnv: true,
+      stdout: "piped",
+    }).spawn();
+    const out = await child.output();
+    assert.ok(out.success);
+    const [pid, argv0] = new TextDecoder().decode(out.stdout).trim().split(" ");
+    if (spawn.command === "/bin/sh") return; // no env(1) here: the path runs as it is
+    assert.equal(argv0, "sh");
+    assert.equal(Number(pid), child.pid); // env(1) execs it: no process in between
   },
 });

@@ -232,7 +232,11 @@ export class Supervisor {
     // a session of its own: a Ctrl-C typed in the terminal of `ipx repl --local` or of
     // `ipx cluster start` reaches only that process, which stops its engines itself (and
     // engines end with it however it ends, through stdin)
-    const { command, args, detached } = inOwnSession(Deno.execPath(), engineCommandArgs(o));
+    const { command, args, detached, env } = inOwnSession(
+      Deno.execPath(),
+      engineCommandArgs(o),
+      engineEnv(),
+    );
     const cmd = new Deno.Command(command, {
       args,
       cwd: o.dataDir,
@@ -241,7 +245,7 @@ export class Supervisor {
       stdout: "piped",
       stderr: "piped",
       // only what Deno needs to find its cache: user code allowed env access sees no more
-      env: engineEnv(),
+      env,
       clearEnv: true,
     });
     const child = cmd.spawn();
