@@ -196,8 +196,9 @@ export function inOwnSession(
     ? (usableSetsid ??= findSetsid(SETSID_PATHS) ?? null)
     : findSetsid(setsidPaths);
   if (!setsid) return { command, args, detached: true, env };
-  const byName = shortArgv0(command, env);
-  return { command: setsid, args: [byName.name, ...args], detached: false, env: byName.env };
+  const named = shortArgv0(command, env);
+  if (!named) return { command: setsid, args: [command, ...args], detached: false, env };
+  return { command: setsid, args: [named.name, ...args], detached: false, env: named.env };
 }
 
 /**
@@ -216,14 +217,16 @@ export function inOwnSession(
  *
  * @param path Absolute path of the executable.
  * @param env The environment it would run with.
- * @returns Its name, and the environment that finds it first.
+ * @returns Its name, and the environment that finds it first; undefined when `PATH` cannot
+ *   name its directory (a `:` in it).
  */
 export function shortArgv0(
   path: string,
   env: Record<string, string>,
-): { name: string; env: Record<string, string> } {
+): { name: string; env: Record<string, string> } | undefined {
   const cut = path.lastIndexOf("/");
   const dir = path.slice(0, cut) || "/";
+  if (cut < 0 || dir.includes(":")) return undefined;
   const rest = (env.PATH ?? "").split(":").filter((d) => d !== "" && d !== dir);
   return { name: path.slice(cut + 1), env: { ...env, PATH: [dir, ...rest].join(":") } };
 }
@@ -231,7 +234,8 @@ export function shortArgv0(
 /**
  * How to run the executable at `path` by its bare name ({@linkcode shortArgv0}) without a new
  * session: through env(1), which finds it through `PATH` and execs it (the pid is the
- * executable's). Where `/usr/bin/env` is missing, the path itself runs.
+ * executable's). Where `/usr/bin/env` is missing, or `PATH` cannot name the directory, the
+ * path itself runs.
  *
  * @param path Absolute path of the executable.
  * @param args Its arguments.
@@ -249,6 +253,7 @@ export function byName(
     return { command: path, args, env };
   }
   const named = shortArgv0(path, env);
+  if (!named) return { command: path, args, env };
   return { command: ENV_PATH, args: [named.name, ...args], env: named.env };
 }
 

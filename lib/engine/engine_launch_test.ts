@@ -144,6 +144,15 @@ Deno.test("shortArgv0() names the executable and puts its directory first in PAT
     },
   );
   assert.deepEqual(shortArgv0("/deno", {}), { name: "deno", env: { PATH: "/" } });
+  // PATH cannot name a directory with a colon: the path itself must run
+  assert.equal(shortArgv0("/home/me/a:b/deno", { PATH: "/bin" }), undefined);
+  assert.deepEqual(byName("/home/me/a:b/deno", ["x"], { PATH: "/bin" }), {
+    command: "/home/me/a:b/deno",
+    args: ["x"],
+    env: { PATH: "/bin" },
+  });
+  const colon = inOwnSession("/home/me/a:b/deno", ["x"], { PATH: "/bin" });
+  if (!colon.detached) assert.deepEqual(colon.args, ["/home/me/a:b/deno", "x"]); // via setsid(1)
 });
 
 Deno.test({
