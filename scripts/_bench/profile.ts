@@ -23,6 +23,8 @@ import { parseArgs } from "node:util";
 import { Client } from "../../mod.ts";
 import { readConnectionFile } from "../../lib/protocol/connection_file.ts";
 import { engineProcessFlags } from "../../lib/engine/supervisor.ts";
+import { allocatorEnv } from "../../lib/engine/allocator_env.ts";
+import { byName } from "../../lib/engine/engine_launch.ts";
 import { renderSummary, summarizeProfile } from "./cpuprof.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -136,10 +138,19 @@ async function clientRole(
 // ---------------------------------------------------------------------------------------------
 // orchestrator
 
+/**
+ * Starts `deno` with `args` as ipx starts its processes: with its allocator setting (unless the
+ * environment has one) and by name, so huge pages apply (lib/engine/engine_launch.ts).
+ */
 function spawn(args: string[], env: Record<string, string>): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args,
-    env,
+  const named = byName(Deno.execPath(), args, {
+    ...Deno.env.toObject(),
+    ...allocatorEnv(Deno.env.toObject()),
+    ...env,
+  });
+  return new Deno.Command(named.command, {
+    args: named.args,
+    env: named.env,
     stdout: "piped",
     stderr: "inherit",
     stdin: "null",
