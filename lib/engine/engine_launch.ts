@@ -193,8 +193,8 @@ export function inOwnSession(
   setsidPaths?: readonly string[],
 ): SessionSpawn {
   const setsid = setsidPaths === undefined
-    ? (usableSetsid ??= findSetsid(SETSID_PATHS) ?? null)
-    : findSetsid(setsidPaths);
+    ? (usableSetsid ??= firstRunnable(SETSID_PATHS) ?? null)
+    : firstRunnable(setsidPaths);
   if (!setsid) return { command, args, detached: true, env };
   const named = shortArgv0(command, env);
   if (!named) return { command: setsid, args: [command, ...args], detached: false, env };
@@ -234,8 +234,9 @@ export function shortArgv0(
 /**
  * How to run the executable at `path` by its bare name ({@linkcode shortArgv0}) without a new
  * session: through env(1), which finds it through `PATH` and execs it (the pid is the
- * executable's). Where `/usr/bin/env` is missing, or `PATH` cannot name the directory, the
- * path itself runs.
+ * executable's). Where `/usr/bin/env` is missing (or not allowed to run), or `PATH` cannot
+ * name the directory, the path itself runs. `env` is the whole environment the command gets:
+ * its `PATH` is kept after the executable's directory.
  *
  * @param path Absolute path of the executable.
  * @param args Its arguments.
@@ -247,29 +248,24 @@ export function byName(
   args: string[],
   env: Record<string, string>,
 ): { command: string; args: string[]; env: Record<string, string> } {
-  try {
-    if (!Deno.statSync(ENV_PATH).isFile) throw new Error("not a file");
-  } catch {
-    return { command: path, args, env };
-  }
+  const envCommand = usableEnv ??= firstRunnable(["/usr/bin/env"]) ?? null;
   const named = shortArgv0(path, env);
-  if (!named) return { command: path, args, env };
-  return { command: ENV_PATH, args: [named.name, ...args], env: named.env };
+  if (!envCommand || !named) return { command: path, args, env };
+  return { command: envCommand, args: [named.name, ...args], env: named.env };
 }
 
-/** Where env(1) is. */
-const ENV_PATH = "/usr/bin/env";
-
-/** The system's setsid(1) as found once ({@linkcode findSetsid}); `null` when there is none. */
+/** The system's setsid(1) as found once ({@linkcode firstRunnable}); `null` when there is none. */
 let usableSetsid: string | null | undefined;
+/** The system's env(1), likewise. */
+let usableEnv: string | null | undefined;
 
 /** The first of `paths` that is a file this process may run. */
-function findSetsid(paths: readonly string[]): string | undefined {
-  for (const setsid of paths) {
+function firstRunnable(paths: readonly string[]): string | undefined {
+  for (const command of paths) {
     try {
-      if (!Deno.statSync(setsid).isFile) continue;
-      if (Deno.permissions.querySync({ name: "run", command: setsid }).state !== "granted") break;
-      return setsid;
+      if (!Deno.statSync(command).isFile) continue;
+      if (Deno.permissions.querySync({ name: "run", command }).state !== "granted") break;
+      return command;
     } catch {
       // not there, or not readable: try the next
     }

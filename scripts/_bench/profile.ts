@@ -143,11 +143,8 @@ async function clientRole(
  * environment has one) and by name, so huge pages apply (lib/engine/engine_launch.ts).
  */
 function spawn(args: string[], env: Record<string, string>): Deno.ChildProcess {
-  const named = byName(Deno.execPath(), args, {
-    ...Deno.env.toObject(),
-    ...allocatorEnv(Deno.env.toObject()),
-    ...env,
-  });
+  const parent = Deno.env.toObject();
+  const named = byName(Deno.execPath(), args, { ...parent, ...allocatorEnv(parent), ...env });
   return new Deno.Command(named.command, {
     args: named.args,
     env: named.env,
