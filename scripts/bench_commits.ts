@@ -171,7 +171,7 @@ async function main(): Promise<void> {
         const spawn = byName(
           Deno.execPath(),
           ["run", "-A", "--config", `${s.root}/deno.json`, client, s.root, "b", mode],
-          { IPX_DIR: s.dir, ...allocatorEnv(Deno.env.toObject()) },
+          { ...Deno.env.toObject(), IPX_DIR: s.dir, ...allocatorEnv(Deno.env.toObject()) },
         );
         const line = await run(spawn.command, spawn.args, spawn.env);
         const f = JSON.parse(line.trim().split("\n").at(-1)!) as Figures;
