@@ -112,7 +112,9 @@ export class Executor implements AsyncDisposable {
   }
 
   /**
-   * Validates the sandbox, changes the cwd to the data dir and starts the Worker.
+   * Validates the sandbox, changes the cwd to the data dir and starts the Worker, and starts
+   * loading the source preparation (`options.sources`; the first `execute` or `apply` waits for
+   * it, and reports its failure).
    *
    * @param options Data dir, extra permissions and engine id.
    * @returns A ready executor.
@@ -125,7 +127,12 @@ export class Executor implements AsyncDisposable {
     Deno.chdir(policy.dataDir);
     const executor = new Executor(policy, options, cwd);
     try {
-      await executor.#spawn();
+      const spawned = executor.#spawn();
+      // The source preparation (sucrase) loads on this thread while the Worker boots on its
+      // own: started after the Worker, since loading holds this thread (~20 ms) and the Worker
+      // is created from it.
+      void executor.#sources.load();
+      await spawned;
     } catch (error) {
       restoreCwd(policy.dataDir, cwd);
       throw new ExecutorStartError(

@@ -18,7 +18,7 @@ Deno.test("an execute that comes before the stripper has loaded waits for it; th
   const { sources, called, open } = gatedSources();
   await withExecutor(async ({ ex }) => {
     const first = ex.run(exec("40 + 2"));
-    await called; // the execute asked for the stripper
+    await called; // Executor.create started loading the stripper
     assert.equal(sources.settled, false);
     const order: string[] = [];
     void first.then(() => order.push("execute"));

@@ -49,9 +49,6 @@ export async function main(args: string[]): Promise<number> {
   }
   const info = await readConnectionFile(values.file);
   const dataDir = values["data-dir"];
-  // The TypeScript stripper loads on this thread while the code Worker starts on its own; both
-  // before registering: a registered engine's thread must stay free to answer heartbeats.
-  const stripperLoaded = stripper.load();
   let executor: Executor;
   try {
     const allowRead = list(values["allow-read"]);
@@ -69,7 +66,9 @@ export async function main(args: string[]): Promise<number> {
     console.error(`ipx engine: cannot start the sandbox: ${(error as Error).message}`);
     return 4;
   }
-  await stripperLoaded;
+  // Executor.create started loading the TypeScript stripper while the code Worker booted; both
+  // finish before registering: a registered engine's thread must stay free to answer heartbeats.
+  await stripper.load();
   if (stripper.failure !== undefined) {
     console.error(
       `ipx engine: cannot load the TypeScript stripper (${stripper.failure.message}); ` +

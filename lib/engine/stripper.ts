@@ -1,13 +1,14 @@
 /**
  * The engine's source preparation for `execute` and `apply` (types stripped, loop interrupt
  * checks added, dynamic imports routed; see `ts_strip.ts`), loaded on demand: its parser
- * (sucrase, CommonJS) costs an engine ~65 ms of CPU to load, about a fifth of its start-up. An
- * engine process loads it on its main thread while its code Worker starts on the Worker's
- * thread (`process_main.ts`), so the two overlap, and before it registers: loading holds the
- * main thread for that long, which a registered engine cannot spare (its heartbeats would go unanswered; loading after
- * registration made engines miss a 600 ms liveness deadline on a loaded machine, and loading on
- * the first op, 64 engines at once, missed a 1.5 s one in e7ff460). An executor that is used
- * without it loaded (tests) loads it on its first `execute` or `apply`.
+ * (sucrase, bundled into one module: `lib/evaluate/vendor/sucrase.js`) costs an engine ~35 ms
+ * to load. `Executor.create` starts loading it on the main thread right after it creates the
+ * code Worker, so the two overlap, and the engine process waits for it before it registers
+ * (`process_main.ts`): loading holds the main thread for that long, which a registered engine
+ * cannot spare (its heartbeats would go unanswered; loading after registration made engines
+ * miss a 600 ms liveness deadline on a loaded machine, and loading on the first op, 64 engines
+ * at once, missed a 1.5 s one in e7ff460). An executor whose preparation has not loaded yet
+ * makes its first `execute` or `apply` wait for it.
  *
  * @module
  */

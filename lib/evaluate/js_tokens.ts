@@ -7,10 +7,7 @@
  * @module
  */
 
-// @ts-types="sucrase/dist/types/parser/index.d.ts"
-import { parse } from "sucrase/dist/parser/index.js";
-// @ts-types="sucrase/dist/types/parser/tokenizer/types.d.ts"
-import { TokenType } from "sucrase/dist/parser/tokenizer/types.js";
+import { parse, TokenType } from "./vendor/sucrase.js";
 import { TypeScriptSyntaxError } from "./typescript.ts";
 
 export { TokenType };

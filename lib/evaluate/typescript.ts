@@ -8,7 +8,7 @@
  * @module
  */
 
-import { transform } from "sucrase";
+import { transform } from "./vendor/sucrase.js";
 
 /** The code is not valid TypeScript or JavaScript. Its `name` is `"SyntaxError"`. */
 export class TypeScriptSyntaxError extends Error {

@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+import { bundledPackages, bundleHeader } from "./vendor_sucrase.ts";
+
+Deno.test("bundledPackages() reads each package once from esbuild's module comments", () => {
+  const bundle = [
+    "var x = 1;",
+    "// ../../c/deno/npm/registry.npmjs.org/sucrase/3.35.1/dist/index.js",
+    "var a = 1;",
+    "// ../../c/deno/npm/registry.npmjs.org/sucrase/3.35.1/dist/parser/index.js",
+    "// ../../c/deno/npm/registry.npmjs.org/@jridgewell/gen-mapping/0.3.13/dist/x.umd.js",
+    "  // not/a/registry.npmjs.org/comment/1.0/at line start",
+    "s = '// ../registry.npmjs.org/inline/9.9/x.js';",
+    "// ../../c/deno/npm/registry.npmjs.org/lines-and-columns/1.2.4/build/index.js",
+  ].join("\n");
+  assert.deepEqual(bundledPackages(bundle, "/w/ipx"), [
+    {
+      name: "@jridgewell/gen-mapping",
+      version: "0.3.13",
+      dir: "/c/deno/npm/registry.npmjs.org/@jridgewell/gen-mapping/0.3.13",
+    },
+    {
+      name: "lines-and-columns",
+      version: "1.2.4",
+      dir: "/c/deno/npm/registry.npmjs.org/lines-and-columns/1.2.4",
+    },
+    { name: "sucrase", version: "3.35.1", dir: "/c/deno/npm/registry.npmjs.org/sucrase/3.35.1" },
+  ]);
+});
+
+Deno.test("bundleHeader() names the types first, then every package and version", () => {
+  const header = bundleHeader([
+    { name: "a", version: "1.0.0", dir: "/x" },
+    { name: "sucrase", version: "3.35.1", dir: "/y" },
+  ]);
+  const [types, what, rest] = header.split("\n");
+  assert.equal(types, `// @ts-self-types="./sucrase.d.ts"`);
+  assert.match(
+    what!,
+    /^\/\/ Bundled from a@1\.0\.0, sucrase@3\.35\.1 by scripts\/vendor_sucrase\.ts/,
+  );
+  assert.equal(rest, "");
+});
