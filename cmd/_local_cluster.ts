@@ -102,7 +102,8 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     throw error;
   }
   // Engines run from Deno's module cache: fill it while the controller starts (the supervisor
-  // awaits the same promise, and reports a failure, before it spawns them).
+  // awaits the same promise, and reports a failure, before it spawns them; `cluster start`
+  // begins it sooner still, before it loads this module).
   cacheEngineModules().catch(() => {});
   const running = await runController({
     profile: o.profile,

@@ -13,13 +13,33 @@
 IPX_DENO_VERSION="2.9.6"
 IPX_DENO_MIN_MINOR=9
 
-# ipx_deno_usable PATH: succeeds when PATH runs and reports deno 2.x with x >= 9.
+# ipx_deno_identity PATH: prints what identifies the file PATH leads to (path, inode, size,
+# modification and change times), or nothing where GNU stat is missing.
+ipx_deno_identity() {
+  stat -L -c '%n %i %s %Y %Z' -- "$1" 2>/dev/null || true
+}
+
+# ipx_deno_usable PATH: succeeds when PATH runs and reports deno 2.x with x >= 9. Asking it
+# (`deno --version`) costs ~30 ms on every ipx command, so a yes is kept in $IPX_DENO_STAMP
+# (set by ipx_deno) with the file's identity, and believed while the identity is the same:
+# another binary there, or the same one replaced or changed, is asked again.
 ipx_deno_usable() {
-  local bin="$1" line
+  local bin="$1" line id="" kept
   [[ -n "$bin" && -x "$bin" && ! -d "$bin" ]] || return 1
+  if [[ -n "${IPX_DENO_STAMP:-}" ]]; then
+    id="$(ipx_deno_identity "$bin")"
+    if [[ -n "$id" && -f "$IPX_DENO_STAMP" ]] && IFS= read -r kept <"$IPX_DENO_STAMP" &&
+      [[ "$kept" == "$id" ]]; then
+      return 0
+    fi
+  fi
   line="$("$bin" --version 2>/dev/null | head -n 1)" || return 1
   [[ "$line" =~ ^deno\ ([0-9]+)\.([0-9]+)\. ]] || return 1
-  [[ "${BASH_REMATCH[1]}" == 2 && "${BASH_REMATCH[2]}" -ge "$IPX_DENO_MIN_MINOR" ]]
+  [[ "${BASH_REMATCH[1]}" == 2 && "${BASH_REMATCH[2]}" -ge "$IPX_DENO_MIN_MINOR" ]] || return 1
+  if [[ -n "$id" ]]; then
+    { printf '%s\n' "$id" >"$IPX_DENO_STAMP"; } 2>/dev/null || true
+  fi
+  return 0
 }
 
 # ipx_deno_find ROOT: prints the first usable deno, or fails.
@@ -76,6 +96,11 @@ ipx_deno_install() {
 # ipx_deno ROOT: sets IPX_DENO_BIN, bootstrapping if needed.
 ipx_deno() {
   local root="$1"
+  # where ipx_deno_usable keeps its yes (only where ROOT/.tools can be made: git-ignored)
+  IPX_DENO_STAMP=""
+  if [[ -d "$root/.tools" ]] || mkdir -p "$root/.tools" 2>/dev/null; then
+    IPX_DENO_STAMP="$root/.tools/deno-usable"
+  fi
   IPX_DENO_BIN="$(ipx_deno_find "$root")" && return 0
   ipx_deno_install "$root" || return 1
   IPX_DENO_BIN="$(ipx_deno_find "$root")" && return 0
