@@ -112,9 +112,8 @@ export class Executor implements AsyncDisposable {
   }
 
   /**
-   * Validates the sandbox, changes the cwd to the data dir and starts the Worker, and starts
-   * loading the source preparation (`options.sources`; the first `execute` or `apply` waits for
-   * it, and reports its failure).
+   * Validates the sandbox, changes the cwd to the data dir, starts the Worker, then loads the
+   * source preparation (`options.sources`) while it boots: ops that need it wait for it.
    *
    * @param options Data dir, extra permissions and engine id.
    * @returns A ready executor.
@@ -127,10 +126,7 @@ export class Executor implements AsyncDisposable {
     Deno.chdir(policy.dataDir);
     const executor = new Executor(policy, options, cwd);
     try {
-      const spawned = executor.#spawn();
-      // The source preparation (sucrase) loads on this thread while the Worker boots on its
-      // own: started after the Worker, since loading holds this thread (~20 ms) and the Worker
-      // is created from it.
+      const spawned = executor.#spawn(); // first: loading sucrase holds this thread ~40 ms
       void executor.#sources.load();
       await spawned;
     } catch (error) {
