@@ -13,7 +13,6 @@
  * @module
  */
 
-import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import process from "node:process";
 import { IpxError } from "../protocol/errors.ts";
@@ -136,7 +135,7 @@ export async function acquirePidLock(
   options: AcquirePidLockOptions = {},
 ): Promise<PidLock> {
   const what = options.what ?? "ipx";
-  const token = randomUUID();
+  const token = crypto.randomUUID();
   const content = JSON.stringify({
     pid: Deno.pid,
     hostname: hostname(),

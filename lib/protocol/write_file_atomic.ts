@@ -4,7 +4,6 @@
  * @module
  */
 
-import { randomUUID } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { IpxError } from "./errors.ts";
 
@@ -40,7 +39,7 @@ export async function writeFileAtomic(
   data: string | Uint8Array,
   mode = 0o600,
 ): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomUUID()}.tmp`);
+  const tmp = join(dirname(path), `.${basename(path)}.${crypto.randomUUID()}.tmp`);
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   try {
     const file = await Deno.open(tmp, { write: true, createNew: true, mode });

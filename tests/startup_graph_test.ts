@@ -1,0 +1,55 @@
+// Every ipx command loads main.ts's static imports before it does anything, so they are kept
+// small: the commands' own implementations load on demand (dynamic imports), and nothing
+// heavy that most commands do not need loads up front.
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+
+interface InfoDependency {
+  specifier: string;
+  isDynamic?: boolean;
+  code?: { specifier: string };
+}
+
+/** The modules main.ts loads before its first line runs (its static import closure). */
+async function staticClosure(): Promise<Set<string>> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "--config", `${ROOT}deno.json`, `${ROOT}main.ts`],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    roots: string[];
+    modules: { specifier: string; dependencies?: InfoDependency[] }[];
+  };
+  const deps = new Map(info.modules.map((m) => [m.specifier, m.dependencies ?? []]));
+  const seen = new Set<string>();
+  const stack = [...info.roots];
+  for (let s = stack.pop(); s !== undefined; s = stack.pop()) {
+    if (seen.has(s)) continue;
+    seen.add(s);
+    for (const d of deps.get(s) ?? []) {
+      if (!d.isDynamic && d.code) stack.push(d.code.specifier);
+    }
+  }
+  return seen;
+}
+
+Deno.test("main.ts loads no node:crypto, no sucrase and none of the controller, engine or client up front", async () => {
+  const loaded = await staticClosure();
+  const local = [...loaded].filter((s) => s.startsWith("file:"))
+    .map((s) => s.slice(`file://${ROOT}`.length));
+  assert.ok(local.includes("cmd/cluster.ts"), `the closure is main.ts's: ${local.join(", ")}`);
+  // node:crypto costs every command ~15 ms to load; only commands that authenticate need it
+  assert.ok(!loaded.has("node:crypto"), "main.ts's static imports load node:crypto");
+  const npm = [...loaded].filter((s) => s.startsWith("npm:"));
+  assert.deepEqual(npm.map((s) => s.replace(/@[^@/]+$/, "")), ["npm:commander"]);
+  const heavy = local.filter((s) =>
+    /^lib\/(controller|client|engine|evaluate)\//.test(s) &&
+    // small pieces the commands check arguments with
+    !["lib/controller/tls_off.ts", "lib/engine/key_reach.ts"].includes(s)
+  );
+  assert.deepEqual(heavy, [], "loaded by every command; import them where they are used");
+});
