@@ -30,7 +30,6 @@ import {
   type SandboxPolicy,
   type SymlinkEscape,
   SymlinkScanner,
-  symlinkViolation,
 } from "./sandbox.ts";
 import { PacedScan } from "./symlink_pacing.ts";
 import { SPARE_MIN_BYTES } from "./spare_buffers.ts";
@@ -53,16 +52,17 @@ import {
 } from "./executor_types.ts";
 import {
   aheadFor,
+  checked,
   deliver,
   IdleOutput,
   interrupted,
   type Item,
   lostPayload,
-  prepared,
   restoreCwd,
   runOutcome,
   withdrawn,
   withPayload,
+  workerStartFailure,
 } from "./executor_ops.ts";
 
 export type { StreamName } from "./console_capture.ts";
@@ -353,9 +353,7 @@ export class Executor implements AsyncDisposable {
         }
         const escapes = this.#symlinks.check();
         const checkedAt = Date.now();
-        const { op, failure } = escapes.length > 0
-          ? { op: undefined, failure: symlinkViolation(escapes, this.#policy) }
-          : prepared(item.op, this.#sources);
+        const { op, failure } = checked(item.op, escapes, this.#policy, this.#sources);
         if (failure !== undefined) {
           if (busy) break; // answered in its turn, checked again then
           this.#failFirst(failure);
@@ -376,12 +374,7 @@ export class Executor implements AsyncDisposable {
         } catch (error) {
           if (this.#queue[0] !== item) continue;
           const reason = error instanceof Error ? error.message : String(error);
-          this.#failFirst({
-            ename: "ExecutorStartError",
-            evalue: `the code worker could not be started${this.#on()} (${reason}); the ` +
-              `engine cannot run code until it is restarted`,
-            stack: "",
-          });
+          this.#failFirst(workerStartFailure(reason, this.#on()));
           continue;
         } finally {
           this.#preparing = undefined;

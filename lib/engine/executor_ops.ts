@@ -6,7 +6,12 @@
  */
 
 import type { ErrorData } from "../protocol/errors.ts";
-import { explainDenial, type SandboxPolicy } from "./sandbox.ts";
+import {
+  explainDenial,
+  type SandboxPolicy,
+  type SymlinkEscape,
+  symlinkViolation,
+} from "./sandbox.ts";
 import type { SourcePreparer } from "./stripper.ts";
 import type { StreamName } from "./console_capture.ts";
 import type { StreamCallback, WorkerOutcome } from "./code_worker.ts";
@@ -159,6 +164,22 @@ export function withPayload(op: Op, payload: Uint8Array): Op {
   return op;
 }
 
+/**
+ * The answer to an op whose code Worker could not be started.
+ *
+ * @param reason Why it could not.
+ * @param on `" on engine N"`, or empty.
+ * @returns The error.
+ */
+export function workerStartFailure(reason: string, on: string): ErrorData {
+  return {
+    ename: "ExecutorStartError",
+    evalue: `the code worker could not be started${on} (${reason}); the engine cannot run ` +
+      `code until it is restarted`,
+    stack: "",
+  };
+}
+
 export function lostPayload(on: string): WorkerOutcome {
   return {
     ok: false,
@@ -236,6 +257,27 @@ export function runOutcome(
   if (outcome.ok) return { ok: true, value: outcome.value, ...meta };
   const error = explainError(item.op.kind, outcome.error, ctx.policy, ctx.engineId);
   return { ok: false, error, ...meta };
+}
+
+/**
+ * What an op becomes just before it is sent: refused while the data dir holds links that escape
+ * the sandbox, else {@linkcode prepared}.
+ *
+ * @param op The op.
+ * @param escapes What the symlink scan found.
+ * @param policy The sandbox.
+ * @param sources The source preparation.
+ * @returns The op the Worker runs, or the failure to answer with.
+ */
+export function checked(
+  op: Op,
+  escapes: SymlinkEscape[],
+  policy: SandboxPolicy,
+  sources: SourcePreparer,
+): { op?: WorkerOp; failure?: ErrorData } {
+  return escapes.length > 0
+    ? { failure: symlinkViolation(escapes, policy) }
+    : prepared(op, sources);
 }
 
 /**
