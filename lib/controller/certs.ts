@@ -16,7 +16,12 @@
  *
  * @module
  */
-import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
+import {
+  createPrivateKey,
+  generateKeyPairSync,
+  type KeyObject,
+  X509Certificate,
+} from "node:crypto";
 import { IpxError } from "../protocol/errors.ts";
 import { fingerprintPem, issuedByAny, nameText } from "../protocol/tls.ts";
 import { pemBlock, pemCertificates } from "../protocol/tls_pins.ts";
@@ -283,7 +288,7 @@ export function altNames(cert: X509Certificate): string[] {
 
 /** Issues a fresh ECDSA P-256 certificate: self-signed CA when `ca` is undefined, else a server leaf. */
 async function issue(now: Date, days: number, ca?: Pair, hosts?: Hosts): Promise<Pair> {
-  const keys = await crypto.subtle.generateKey(EC, true, ["sign", "verify"]);
+  const keys = await newKeyPair();
   const notBefore = new Date(now.getTime() - 3_600_000); // tolerate an hour of clock skew
   const notAfter = new Date(
     Math.min(now.getTime() + days * DAY_MS, ca?.cert.validToDate.getTime() ?? Infinity),
@@ -320,6 +325,21 @@ async function issue(now: Date, days: number, ca?: Pair, hosts?: Hosts): Promise
     certPem: pemBlock(der, "CERTIFICATE"),
     key: keys.privateKey,
     keyPem: pemBlock(pkcs8, "PRIVATE KEY"),
+  };
+}
+
+/**
+ * A new P-256 key pair, made by node:crypto and imported into WebCrypto (which signs with it):
+ * WebCrypto's own first ECDSA `generateKey` in a process costs ~40 ms of CPU here (node:crypto's
+ * ~1 ms), and a new profile's controller makes two before it can listen.
+ */
+async function newKeyPair(): Promise<CryptoKeyPair> {
+  const pair = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const pkcs8 = new Uint8Array(pair.privateKey.export({ format: "der", type: "pkcs8" }));
+  const spki = new Uint8Array(pair.publicKey.export({ format: "der", type: "spki" }));
+  return {
+    privateKey: await crypto.subtle.importKey("pkcs8", pkcs8, EC, true, ["sign"]),
+    publicKey: await crypto.subtle.importKey("spki", spki, EC, true, ["verify"]),
   };
 }
 
