@@ -130,9 +130,6 @@ export async function timeForegroundCluster(
 ): Promise<ForegroundCluster> {
   const args = ["cluster", "start", "--n", String(n), "--profile", profile];
   if (!tls) args.push("--no-tls");
-  // Work around `ipx cluster start` (foreground) opening its log file before creating the log
-  // dir of a new profile; harmless once that is fixed.
-  await Deno.mkdir(`${profileDir(profile)}/log`, { recursive: true });
   const t0 = performance.now();
   const child = new Deno.Command(IPX, { args, stdout: "piped", stderr: "piped", stdin: "null" })
     .spawn();
