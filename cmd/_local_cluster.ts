@@ -136,6 +136,9 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
       restart: !!o.restart,
       log: (line) => o.log("info", line),
       logRegistrations: false, // the controller logs them, with host and transport
+      // the controller is in this process: exit reports go to it directly, not over a
+      // connection of the cluster's own (which the log would show as a client)
+      reportExits: (report) => running.controller.engineExited(report),
       onRegistered: () => o.onEnginesChanged?.(),
       onExit: (engineId) => {
         if (engineId !== undefined) exited.add(engineId);

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { Client } from "../mod.ts";
+import { Client, EngineError } from "../mod.ts";
 import { allocatorEnv } from "../lib/engine/allocator_env.ts";
 import { hostname } from "node:os";
 import { IpxProcess, processesMatching, runIpx, tempIpxDir } from "./_helpers/ipx_cli.ts";
 import { withZombie } from "./_helpers/zombie.ts";
 import { within } from "./_helpers/within.ts";
+import { whenPrinted } from "./_helpers/process_cluster.ts";
 
 /**
  * Runs `fn` with a one-engine daemon cluster started with `flags` and a client of it; stops the
@@ -118,6 +119,37 @@ Deno.test("ipx cluster says 1 engine, and stop counts only the engines it stoppe
   assert.match(stopped.stdout, /stopped \(pid \d+; its 1 engine had already exited\)\n/);
   assert.equal((await cluster.stop()).code, 0, cluster.output);
   assert.deepEqual(await processesMatching(dir.path), []);
+});
+
+Deno.test("a local cluster reports an engine's death to its controller in-process: the EngineError names the signal, and the cluster holds no client connection of its own", async () => {
+  await using dir = await tempIpxDir();
+  await using cluster = new IpxProcess(dir.path, "cluster", "start", "--n", "2");
+  await cluster.waitFor(/cluster ready: 2 engines/);
+  await using client = await Client.connect({
+    file: `${dir.path}/profile_default/security/ipx-client.json`,
+  });
+  // the first client to connect is client 1: the cluster made no connection to itself
+  await cluster.waitFor(/INFO +client 1 connected from the local socket/);
+  assert.doesNotMatch(cluster.output, /client 2 connected/, cluster.output);
+  const [row] = JSON.parse((await runIpx(dir.path, "cluster", "list", "--json")).stdout) as {
+    engineIds: number[];
+    enginePids: number[];
+  }[];
+  const victim = client.directView([0]).apply(async () => {
+    console.log("started");
+    for (;;) await new Promise((r) => setTimeout(r, 50));
+  });
+  await whenPrinted(victim, "started");
+  const killedAt = Date.now();
+  Deno.kill(row!.enginePids[row!.engineIds.indexOf(0)]!, "SIGKILL");
+  await assert.rejects(victim, (e: unknown) => {
+    assert(e instanceof EngineError, String(e));
+    assert.match(e.evalue, /engine 0 died while running task .*killed by signal SIGKILL/);
+    return true;
+  });
+  const took = Date.now() - killedAt;
+  assert(took < 2000, `EngineError took ${took} ms`);
+  assert.deepEqual(await client.directView([1]).apply(() => 1), [1]);
 });
 
 Deno.test("ipx cluster start --no-ipc: engines and clients use TCP/TLS, no socket file", async () => {

@@ -212,6 +212,17 @@ export class Controller {
     return true;
   }
 
+  /**
+   * Takes the report that an engine process ended, with the cause its supervisor saw: what a
+   * supervisor's `engine_exited` message carries. A supervisor in this process (a local
+   * cluster's) calls it directly instead of connecting to its own controller.
+   *
+   * @param report The engine's id (when it had registered), its pid and host, and how it ended.
+   */
+  engineExited(report: { engineId?: EngineId; pid: number; host: string; how: string }): void {
+    this.#engines.exited({ type: "engine_exited", ...report });
+  }
+
   /** The state database. */
   get db(): StateDb {
     return this.#sdb;

@@ -10,7 +10,7 @@ import { hostname } from "node:os";
 import { type ConnectionInfo, readConnectionFile } from "../protocol/connection_file.ts";
 import { dial } from "../protocol/dial.ts";
 import { cacheEngineModules, engineCommandArgs, engineEnv, inOwnSession } from "./engine_launch.ts";
-import { ExitReporter } from "./exit_reporter.ts";
+import { type ExitReport, ExitReporter } from "./exit_reporter.ts";
 import { assertKeyUnreachable } from "./key_reach.ts";
 import { EXIT_FILE_CHANGED } from "./file_follow.ts";
 import { forEachLine } from "./lines.ts";
@@ -36,8 +36,12 @@ export interface SupervisorOptions {
   dataDir: string;
   /** Replace engines that die. @default false */
   restart?: boolean;
-  /** Tell the controller at once when an engine process ends (and why). @default true */
-  reportExits?: boolean;
+  /**
+   * Tell the controller at once when an engine process ends (and why): `true` over a connection
+   * of the supervisor's own, a function to hand each report to a controller in this process
+   * (a local cluster's), `false` not at all. @default true
+   */
+  reportExits?: boolean | ((report: ExitReport) => void);
   /** Extra paths user code may read. */
   allowRead?: string[];
   /** Extra paths user code may write. */
@@ -114,6 +118,7 @@ export class Supervisor {
   #stopping = false;
   #allExited = Promise.withResolvers<void>();
   #reporter: ExitReporter | undefined;
+  #report: ((report: ExitReport) => void) | undefined;
   #quickCrashes = 0;
   #restartTimers = new Set<ReturnType<typeof setTimeout>>();
   #finishing = false;
@@ -131,8 +136,9 @@ export class Supervisor {
     this.#o = options;
     this.#key = options.info.key;
     const keyNow = () => this.#key; // the reporter reads it on each attempt: it follows a change
-    if (options.reportExits !== false) {
-      this.#reporter = new ExitReporter({
+    if (typeof options.reportExits === "function") this.#report = options.reportExits;
+    else if (options.reportExits !== false) {
+      const reporter = this.#reporter = new ExitReporter({
         // re-read on every attempt, as engines do: a restarted controller rewrites its files
         connect: async (signal) =>
           dial(await readConnectionFile(options.file).catch(() => options.info), {
@@ -145,6 +151,7 @@ export class Supervisor {
         keySource: options.file,
         log: options.log,
       });
+      this.#report = (report) => reporter.report(report);
     }
   }
 
@@ -285,7 +292,7 @@ export class Supervisor {
       clearTimeout(drained);
       const early = describeExit(status, slot.tail);
       if (!this.#stopping) {
-        this.#reporter?.report({
+        this.#report?.({
           ...(slot.engineId !== undefined ? { engineId: slot.engineId } : {}),
           pid: child.pid,
           host: hostname(),
