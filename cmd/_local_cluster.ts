@@ -7,7 +7,6 @@
 
 import type { Logger } from "../lib/controller/log.ts";
 import { runController, type RunningController } from "../lib/controller/run_controller.ts";
-import { cacheEngineModules } from "../lib/engine/engine_launch.ts";
 import { assertKeyUnreachable, KeyReachableError } from "../lib/engine/key_reach.ts";
 import { Supervisor } from "../lib/engine/supervisor.ts";
 import { profilePaths } from "../lib/profile/mod.ts";
@@ -101,10 +100,6 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     if (error instanceof KeyReachableError) throw new UsageError(error.message, { cause: error });
     throw error;
   }
-  // Engines run from Deno's module cache: fill it while the controller starts (the supervisor
-  // awaits the same promise, and reports a failure, before it spawns them; `cluster start`
-  // begins it sooner still, before it loads this module).
-  cacheEngineModules().catch(() => {});
   const running = await runController({
     profile: o.profile,
     ...(o.base ? { base: o.base } : {}),

@@ -190,10 +190,6 @@ async function start(
     } catch { /* gone */ }
     return 1;
   }
-  // Engines run from Deno's module cache: a `deno cache` child fills it while this process
-  // loads and starts the controller (startLocalCluster awaits the same promise)
-  const { cacheEngineModules } = await import("../lib/engine/engine_launch.ts");
-  cacheEngineModules().catch(() => {});
   await Deno.mkdir(paths.log, { recursive: true });
   const log = openLog(`${paths.log}/cluster.log`, { quiet: false });
   // loaded here, not at start: every ipx command loads this file (see main.ts)

@@ -12,10 +12,13 @@ interface InfoDependency {
   code?: { specifier: string };
 }
 
-/** The modules main.ts loads before its first line runs (its static import closure). */
-async function staticClosure(): Promise<Set<string>> {
+/**
+ * The modules a root loads: before its first line runs (its static import closure), or ever
+ * (`dynamic`: its dynamic imports too). Type-only dependencies do not count: nothing loads them.
+ */
+async function closure(root: string, dynamic = false): Promise<Set<string>> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", "--config", `${ROOT}deno.json`, `${ROOT}main.ts`],
+    args: ["info", "--json", "--config", `${ROOT}deno.json`, `${ROOT}${root}`],
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -31,14 +34,14 @@ async function staticClosure(): Promise<Set<string>> {
     if (seen.has(s)) continue;
     seen.add(s);
     for (const d of deps.get(s) ?? []) {
-      if (!d.isDynamic && d.code) stack.push(d.code.specifier);
+      if ((dynamic || !d.isDynamic) && d.code) stack.push(d.code.specifier);
     }
   }
   return seen;
 }
 
 Deno.test("main.ts loads no node:crypto, no sucrase and none of the controller, engine or client up front", async () => {
-  const loaded = await staticClosure();
+  const loaded = await closure("main.ts");
   const local = [...loaded].filter((s) => s.startsWith("file:"))
     .map((s) => s.slice(`file://${ROOT}`.length));
   assert.ok(local.includes("cmd/cluster.ts"), `the closure is main.ts's: ${local.join(", ")}`);
@@ -52,4 +55,14 @@ Deno.test("main.ts loads no node:crypto, no sucrase and none of the controller, 
     !["lib/controller/tls_off.ts", "lib/engine/key_reach.ts"].includes(s)
   );
   assert.deepEqual(heavy, [], "loaded by every command; import them where they are used");
+});
+
+Deno.test("an engine's code loads no package from Deno's cache: engines run --cached-only, and nothing is cached for them first", async () => {
+  // the engine process and its code Worker (started by URL, so a root of its own)
+  for (const root of ["lib/engine/process_main.ts", "lib/engine/worker.ts"]) {
+    const loaded = await closure(root, true);
+    assert.ok(loaded.has(`file://${ROOT}lib/protocol/codec.ts`), `the closure is ${root}'s`);
+    const fetched = [...loaded].filter((s) => !/^(file|node):/.test(s));
+    assert.deepEqual(fetched, [], `${root} loads packages; vendor them (scripts/vendor.ts)`);
+  }
 });

@@ -13,7 +13,6 @@ import type { SupervisorOptions } from "./supervisor.ts";
 
 const PROCESS_MAIN = fromFileUrl(new URL("./process_main.ts", import.meta.url));
 const CONFIG = fromFileUrl(new URL("../../deno.json", import.meta.url));
-const WORKER = fromFileUrl(new URL("./worker.ts", import.meta.url));
 const SOURCE_ROOT = fromFileUrl(new URL("../../", import.meta.url));
 
 /**
@@ -35,40 +34,9 @@ export function engineEnv(): Record<string, string> {
   return { ...env, ...allocatorEnv(Deno.env.toObject()) };
 }
 
-let modulesCached: Promise<void> | undefined;
-
 /** True when running as a `deno compile`d binary rather than under `deno`. */
 export function compiledBinary(): boolean {
   return !/(^|\/)deno(\.exe)?$/.test(Deno.execPath());
-}
-
-/**
- * Puts the engine's module graph (engine process and sandbox Worker) into Deno's cache once
- * per process, since engines run with `--cached-only`. Skipped when ipx runs as a compiled
- * binary (its modules are embedded).
- */
-export function cacheEngineModules(): Promise<void> {
-  modulesCached ??= (async () => {
-    if (compiledBinary()) return;
-    const out = await new Deno.Command(Deno.execPath(), {
-      // --no-lock as the engines use it: resolution then needs the registry metadata cached too
-      args: ["cache", "--no-lock", "--config", CONFIG, PROCESS_MAIN, WORKER],
-      // the supervisor's own environment: it may carry the proxy/CA settings the registry needs
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    if (!out.success) {
-      modulesCached = undefined;
-      throw new Error(
-        `deno cache of the engine modules failed: ${
-          new TextDecoder().decode(out.stderr).trim()
-        }; ` +
-          `check that the npm registry is reachable, or that the cache in DENO_DIR is complete`,
-      );
-    }
-  })();
-  return modulesCached;
 }
 
 /**
@@ -96,8 +64,9 @@ export const SEMI_SPACE_MB = 4;
  *   the registry (a network channel that `--allow-net` does not govern: the package name
  *   itself would carry data out) nor write the project's lockfile (outside the data dir).
  *   (`--frozen` instead would turn one such import into a process-wide lockfile error that
- *   stops the engine from ever starting a code Worker again.) The engine's own packages must
- *   therefore be in Deno's cache before engines start.
+ *   stops the engine from ever starting a code Worker again.) ipx's own engine code needs no
+ *   package from the cache: its npm dependencies are vendored (`scripts/vendor.ts`), and
+ *   `tests/startup_graph_test.ts` keeps it so.
  *
  * User code runs in a Worker with narrower permissions still (see `sandbox.ts`).
  *

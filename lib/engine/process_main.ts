@@ -72,8 +72,7 @@ export async function main(args: string[]): Promise<number> {
   if (stripper.failure !== undefined) {
     console.error(
       `ipx engine: cannot load the TypeScript stripper (${stripper.failure.message}); ` +
-        `run \`deno cache\` for ipx's lib/engine/process_main.ts, or check that Deno's cache ` +
-        `(DENO_DIR) is complete`,
+        `check that ipx's files are complete (lib/evaluate/vendor/sucrase.js) and readable`,
     );
     await executor.close();
     return 4;

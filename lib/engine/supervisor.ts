@@ -9,20 +9,14 @@
 import { hostname } from "node:os";
 import { type ConnectionInfo, readConnectionFile } from "../protocol/connection_file.ts";
 import { dial } from "../protocol/dial.ts";
-import { cacheEngineModules, engineCommandArgs, engineEnv, inOwnSession } from "./engine_launch.ts";
+import { engineCommandArgs, engineEnv, inOwnSession } from "./engine_launch.ts";
 import { type ExitReport, ExitReporter } from "./exit_reporter.ts";
 import { assertKeyUnreachable } from "./key_reach.ts";
 import { EXIT_FILE_CHANGED } from "./file_follow.ts";
 import { forEachLine } from "./lines.ts";
 
 // how an engine process is started lives in engine_launch.ts; these stay importable from here
-export {
-  cacheEngineModules,
-  compiledBinary,
-  engineEnv,
-  engineProcessFlags,
-  SEMI_SPACE_MB,
-} from "./engine_launch.ts";
+export { compiledBinary, engineEnv, engineProcessFlags, SEMI_SPACE_MB } from "./engine_launch.ts";
 
 /** Options of {@linkcode Supervisor}. */
 export interface SupervisorOptions {
@@ -181,8 +175,9 @@ export class Supervisor {
 
   /** Starts the N engine processes. */
   start(): void {
-    // engines run with --cached-only, so their module graph must be in the cache first
-    Promise.all([cacheEngineModules(), this.#resolveLinks()]).then(
+    // engines run with --cached-only; their own code needs no package from Deno's cache (ipx's
+    // npm dependencies are vendored: tests/startup_graph_test.ts keeps it so)
+    this.#resolveLinks().then(
       () => {
         if (this.#stopping) {
           if (this.#slots.size === 0) this.#finish();

@@ -1,4 +1,4 @@
-// The bundled sucrase (vendor/sucrase.js, built by scripts/vendor_sucrase.ts) must be the
+// The bundled sucrase (vendor/sucrase.js, built by scripts/vendor.ts) must be the
 // version deno.json pins and behave as that package does.
 import assert from "node:assert/strict";
 import { transform as npmTransform } from "sucrase";

@@ -40,7 +40,7 @@
  * @module
  */
 
-import { Decoder, Encoder, type ExtensionCodecType } from "@msgpack/msgpack";
+import { Decoder, Encoder, type ExtensionCodecType } from "./vendor/msgpack.js";
 import { explainTooDeep, typeName } from "./codec_describe.ts";
 import {
   binaryBytes,

@@ -11,7 +11,7 @@ import {
   encodeTimestampExtension,
   EXT_TIMESTAMP,
   ExtensionCodec,
-} from "@msgpack/msgpack";
+} from "./vendor/msgpack.js";
 import { describeValue } from "./codec_describe.ts";
 import { decodeError, encodeError } from "./codec_errors.ts";
 import { ProtocolError, SerializationError } from "./errors.ts";

@@ -1,6 +1,6 @@
 /**
  * What `lib/evaluate/vendor/sucrase.js` bundles: the parts of sucrase ipx uses (its transform
- * for type stripping, its parser for tokens). Built by `scripts/vendor_sucrase.ts`.
+ * for type stripping, its parser for tokens). Built by `scripts/vendor.ts`.
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * Types of `sucrase.js`, the bundled sucrase (see `scripts/vendor_sucrase.ts`): the package's
+ * Types of `sucrase.js`, the bundled sucrase (see `scripts/vendor.ts`): the package's
  * own declarations, for the names the bundle exports.
  *
  * @module

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { bundledPackages, bundleHeader } from "./vendor_sucrase.ts";
+import { bundledPackages, bundleHeader } from "./vendor.ts";
 
 Deno.test("bundledPackages() reads each package once from esbuild's module comments", () => {
   const bundle = [
@@ -28,7 +28,7 @@ Deno.test("bundledPackages() reads each package once from esbuild's module comme
 });
 
 Deno.test("bundleHeader() names the types first, then every package and version", () => {
-  const header = bundleHeader([
+  const header = bundleHeader("sucrase.js", [
     { name: "a", version: "1.0.0", dir: "/x" },
     { name: "sucrase", version: "3.35.1", dir: "/y" },
   ]);
@@ -36,7 +36,8 @@ Deno.test("bundleHeader() names the types first, then every package and version"
   assert.equal(types, `// @ts-self-types="./sucrase.d.ts"`);
   assert.match(
     what!,
-    /^\/\/ Bundled from a@1\.0\.0, sucrase@3\.35\.1 by scripts\/vendor_sucrase\.ts/,
+    /^\/\/ Bundled from a@1\.0\.0, sucrase@3\.35\.1 by scripts\/vendor\.ts/,
   );
   assert.equal(rest, "");
+  assert.match(bundleHeader("msgpack.js", []), /^\/\/ @ts-self-types="\.\/msgpack\.d\.ts"\n/);
 });
