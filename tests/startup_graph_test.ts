@@ -57,9 +57,9 @@ Deno.test("main.ts loads no node:crypto, no sucrase and none of the controller, 
   assert.deepEqual(heavy, [], "loaded by every command; import them where they are used");
 });
 
-Deno.test("an engine's code loads no package from Deno's cache: engines run --cached-only, and nothing is cached for them first", async () => {
-  // the engine process and its code Worker (started by URL, so a root of its own)
-  for (const root of ["lib/engine/process_main.ts", "lib/engine/worker.ts"]) {
+Deno.test("an engine's code and the library load no package from Deno's cache: engines run --cached-only with nothing cached for them first, and a script importing mod.ts needs no registry", async () => {
+  // the engine process, its code Worker (started by URL, so a root of its own), the library
+  for (const root of ["lib/engine/process_main.ts", "lib/engine/worker.ts", "mod.ts"]) {
     const loaded = await closure(root, true);
     assert.ok(loaded.has(`file://${ROOT}lib/protocol/codec.ts`), `the closure is ${root}'s`);
     const fetched = [...loaded].filter((s) => !/^(file|node):/.test(s));
