@@ -72,7 +72,11 @@ export interface LocalCluster extends AsyncDisposable {
    * ended (the controller may not have noticed yet).
    */
   readonly engineIds: number[];
-  /** Pids of the engine processes running now (replacements included). */
+  /**
+   * Pids of the engine processes running now (replacements included): the pid at index i runs
+   * engine `engineIds[i]`; processes that have not registered (or whose registration this
+   * process has not read yet) come last.
+   */
   readonly enginePids: number[];
   /** Stops engines then the controller; leaves no process behind. */
   stop(): Promise<void>;
@@ -112,6 +116,8 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     ...(o.deadAfterMs !== undefined ? { deadAfterMs: o.deadAfterMs } : {}),
     log: o.log,
   });
+  /** Called when the supervisor reads an engine's registration (set while waiting for all). */
+  let registered = () => {};
   /** Engines whose process ended (ids are never given again). */
   const exited = new Set<number>();
   const added = () => o.onEnginesChanged?.();
@@ -134,7 +140,10 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
       // the controller is in this process: exit reports go to it directly, not over a
       // connection of the cluster's own (which the log would show as a client)
       reportExits: (report) => running.controller.engineExited(report),
-      onRegistered: () => o.onEnginesChanged?.(),
+      onRegistered: () => {
+        registered();
+        o.onEnginesChanged?.();
+      },
       onExit: (engineId) => {
         if (engineId !== undefined) exited.add(engineId);
         o.onEnginesChanged?.();
@@ -155,10 +164,15 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     const timeoutMs = o.timeoutMs ?? 60_000;
     const allUp = Promise.withResolvers<void>();
     const events = running.controller.events;
+    // ready when n of its processes have registered as the controller sees it and as their
+    // supervisor does (it reads each engine's id from its output, a moment later): only then
+    // does `enginePids` pair every id with its process
     const check = () => {
-      if (running.controller.engineIds.length >= o.n) allUp.resolve();
+      const ids = new Set(running.controller.engineIds);
+      if (supervisor.registeredIds.filter((id) => ids.has(id)).length >= o.n) allUp.resolve();
     };
     events.addEventListener("engine-added", check);
+    registered = check;
     check();
     const timer = setTimeout(() =>
       allUp.reject(
@@ -177,19 +191,21 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     } finally {
       clearTimeout(timer);
       events.removeEventListener("engine-added", check);
+      registered = () => {};
     }
   } catch (error) {
     await stop();
     throw error;
   }
+  const liveIds = () => running.controller.engineIds.filter((id) => !exited.has(id));
   return {
     running,
     supervisor,
     get engineIds() {
-      return running.controller.engineIds.filter((id) => !exited.has(id));
+      return liveIds();
     },
     get enginePids() {
-      return supervisor.pids;
+      return supervisor.pidsInOrder(liveIds());
     },
     stop,
     [Symbol.asyncDispose]: stop,

@@ -121,27 +121,33 @@ Deno.test("ipx cluster says 1 engine, and stop counts only the engines it stoppe
   assert.deepEqual(await processesMatching(dir.path), []);
 });
 
-Deno.test("a local cluster reports an engine's death to its controller in-process: the EngineError names the signal, and the cluster holds no client connection of its own", async () => {
+Deno.test("a local cluster reports an engine's death to its controller in-process: the EngineError names the signal, and the cluster holds no client connection of its own; list --json pairs ids with pids", async () => {
   await using dir = await tempIpxDir();
-  await using cluster = new IpxProcess(dir.path, "cluster", "start", "--n", "2");
-  await cluster.waitFor(/cluster ready: 2 engines/);
+  await using cluster = new IpxProcess(dir.path, "cluster", "start", "--n", "3");
+  await cluster.waitFor(/cluster ready: 3 engines/);
   await using client = await Client.connect({
     file: `${dir.path}/profile_default/security/ipx-client.json`,
   });
   // the first client to connect is client 1: the cluster made no connection to itself
   await cluster.waitFor(/INFO +client 1 connected from the local socket/);
   assert.doesNotMatch(cluster.output, /client 2 connected/, cluster.output);
+  await client.waitForEngines(3);
+  const pidOf = (id: number) => client.engines.find((e) => e.id === id)!.pid;
+  // engines register in any order; the list pairs each id with its own process
   const [row] = JSON.parse((await runIpx(dir.path, "cluster", "list", "--json")).stdout) as {
     engineIds: number[];
     enginePids: number[];
   }[];
+  assert.deepEqual(row!.engineIds, [0, 1, 2]);
+  assert.deepEqual(row!.enginePids, row!.engineIds.map(pidOf));
+  const pid = pidOf(0);
   const victim = client.directView([0]).apply(async () => {
     console.log("started");
     for (;;) await new Promise((r) => setTimeout(r, 50));
   });
   await whenPrinted(victim, "started");
   const killedAt = Date.now();
-  Deno.kill(row!.enginePids[row!.engineIds.indexOf(0)]!, "SIGKILL");
+  Deno.kill(pid, "SIGKILL");
   await assert.rejects(victim, (e: unknown) => {
     assert(e instanceof EngineError, String(e));
     assert.match(e.evalue, /engine 0 died while running task .*killed by signal SIGKILL/);
@@ -149,7 +155,7 @@ Deno.test("a local cluster reports an engine's death to its controller in-proces
   });
   const took = Date.now() - killedAt;
   assert(took < 2000, `EngineError took ${took} ms`);
-  assert.deepEqual(await client.directView([1]).apply(() => 1), [1]);
+  assert.deepEqual(await client.directView([1, 2]).apply(() => 1), [1, 1]);
 });
 
 Deno.test("ipx cluster start --no-ipc: engines and clients use TCP/TLS, no socket file", async () => {

@@ -154,6 +154,29 @@ export class Supervisor {
     return [...this.#slots].map((s) => s.child.pid);
   }
 
+  /** Engine ids of the running engine processes that have registered (as their output said). */
+  get registeredIds(): number[] {
+    return [...this.#slots].flatMap((s) => s.engineId === undefined ? [] : [s.engineId]);
+  }
+
+  /**
+   * Pids of the running engine processes in the order of `engineIds` (the pid at index i runs
+   * engine `engineIds[i]`), then those of processes not known to have registered as one of them.
+   *
+   * @param engineIds Engine ids, in the order wanted.
+   */
+  pidsInOrder(engineIds: readonly number[]): number[] {
+    const byId = new Map<number, number>();
+    const rest: number[] = [];
+    for (const s of this.#slots) {
+      if (s.engineId !== undefined && engineIds.includes(s.engineId)) {
+        byId.set(s.engineId, s.child.pid);
+      } else rest.push(s.child.pid);
+    }
+    const known = engineIds.flatMap((id) => byId.has(id) ? [byId.get(id)!] : []);
+    return [...known, ...rest];
+  }
+
   /**
    * Resolves when every engine process has ended and none will be restarted. By then the
    * supervisor holds nothing open (no connection to the controller, no timer), so a command
