@@ -5,12 +5,16 @@
  * alike. Prints each round and the medians: apply round trip (w1), load-balanced apply burst
  * (w2) and execute on all engines (w3), each with that commit's own client library; with
  * `--bulk`, push and pull of 16 MiB per engine (w4, MB/s over six cycles) instead; with `--sg`,
- * scatter + gather of 1,000,000 numbers as a list and as a Float64Array (w5, median ms of nine).
- * The clients run with ipx's allocator setting (`lib/engine/allocator_env.ts`), as the bench's
- * does, unless the environment sets one.
+ * scatter + gather of 1,000,000 numbers as a list and as a Float64Array (w5, median ms of nine);
+ * with `--start`, no standing clusters but one foreground `ipx cluster start --n 4` per commit and
+ * round, each in a fresh profile, timed from its spawn to its "cluster ready" line (w6; a dozen
+ * rounds or more: one start is one sample). Each round takes the commits in the opposite order of
+ * the round before (whichever runs second in a pair can read a few per cent slower). The clients
+ * run with ipx's allocator setting (`lib/engine/allocator_env.ts`), as the bench's does, unless
+ * the environment sets one.
  *
  * ```text
- * deno run -A scripts/bench_commits.ts [--rounds 6] [--bulk | --sg] COMMIT... (HEAD for the working tree)
+ * deno run -A scripts/bench_commits.ts [--rounds 6] [--bulk | --sg | --start] COMMIT... (HEAD for the working tree)
  * ```
  *
  * @module
@@ -101,11 +105,46 @@ await client.close();
 type Figures = Record<string, number>;
 
 /** The figures of each mode: name, unit. */
-const FIGURES: Record<"small" | "bulk" | "sg", [string, string][]> = {
+const FIGURES: Record<"small" | "bulk" | "sg" | "start", [string, string][]> = {
   small: [["w1", "µs"], ["w2", "tasks/s"], ["w3", "µs"]],
   bulk: [["push", "MB/s"], ["pull", "MB/s"]],
   sg: [["list", "ms"], ["typed", "ms"]],
+  start: [["ready", "ms"]],
 };
+
+/**
+ * Times one foreground `ipx cluster start --n 4` in a fresh profile, to its "cluster ready" line,
+ * then stops it (SIGTERM) and waits until it has exited with its engines.
+ *
+ * @param root The checkout whose `ipx` runs.
+ * @param dir Its IPX_DIR.
+ * @returns Milliseconds from spawn to the line.
+ */
+async function timeStart(root: string, dir: string): Promise<number> {
+  await Deno.remove(`${dir}/profile_s`, { recursive: true }).catch(() => {});
+  const t0 = performance.now();
+  const child = new Deno.Command(`${root}/ipx`, {
+    args: ["cluster", "start", "--n", "4", "--profile", "s"],
+    env: { IPX_DIR: dir },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  let ms: number | undefined;
+  let text = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of child.stdout) {
+    if (ms !== undefined) continue; // drain: the child must not write into a closed pipe
+    text += decoder.decode(chunk, { stream: true });
+    if (text.includes("cluster ready")) {
+      ms = performance.now() - t0;
+      child.kill("SIGTERM");
+    }
+  }
+  await child.status;
+  if (ms === undefined) throw new Error(`${root}/ipx cluster start never got ready: ${text}`);
+  return ms;
+}
 
 function show(names: [string, string][], pick: (name: string) => number): string {
   return names.map(([n, unit]) => `${n} ${pick(n).toFixed(0).padStart(6)} ${unit}`).join("  ");
@@ -133,13 +172,15 @@ async function main(): Promise<void> {
       rounds: { type: "string", default: "6" },
       bulk: { type: "boolean", default: false },
       sg: { type: "boolean", default: false },
+      start: { type: "boolean", default: false },
     },
   });
-  const mode = values.bulk ? "bulk" : values.sg ? "sg" : "small";
+  const mode = values.bulk ? "bulk" : values.sg ? "sg" : values.start ? "start" : "small";
   const names = FIGURES[mode];
   if (positionals.length === 0) {
     console.error(
-      "usage: deno run -A scripts/bench_commits.ts [--rounds N] [--bulk | --sg] COMMIT... " +
+      "usage: deno run -A scripts/bench_commits.ts [--rounds N] [--bulk | --sg | --start] " +
+        "COMMIT... " +
         "(HEAD = working tree)",
     );
     Deno.exit(2);
@@ -158,14 +199,22 @@ async function main(): Promise<void> {
       }
       const dir = `${tmp}/ipx${i}`;
       await Deno.mkdir(dir);
-      await run(`${root}/ipx`, ["cluster", "start", "--n", "2", "--daemon", "--profile", "b"], {
-        IPX_DIR: dir,
-      });
+      if (mode !== "start") {
+        await run(`${root}/ipx`, ["cluster", "start", "--n", "2", "--daemon", "--profile", "b"], {
+          IPX_DIR: dir,
+        });
+      }
       sides.push({ name: commit, root, dir });
     }
     const got = new Map<string, Figures[]>(sides.map((s) => [s.name, []]));
     for (let round = 1; round <= Number(values.rounds); round++) {
-      for (const s of sides) {
+      for (const s of round % 2 ? sides : [...sides].reverse()) {
+        if (mode === "start") {
+          const f: Figures = { ready: await timeStart(s.root, s.dir) };
+          got.get(s.name)!.push(f);
+          console.log(`round ${round}  ${s.name.padEnd(12)} ${show(names, (n) => f[n]!)}`);
+          continue;
+        }
         // the client's allocator as ipx's own processes and `deno task bench`'s client run
         // (by name: see shortArgv0 in lib/engine/engine_launch.ts)
         const spawn = byName(
@@ -185,8 +234,10 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const s of sides) {
-      await run(`${s.root}/ipx`, ["cluster", "stop", "--profile", "b"], { IPX_DIR: s.dir })
-        .catch((e) => console.error(String(e)));
+      if (mode !== "start") {
+        await run(`${s.root}/ipx`, ["cluster", "stop", "--profile", "b"], { IPX_DIR: s.dir })
+          .catch((e) => console.error(String(e)));
+      }
       if (s.root !== ROOT) {
         await run("git", ["-C", ROOT, "worktree", "remove", "--force", s.root]).catch(() => {});
       }
