@@ -116,13 +116,21 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     ...(o.deadAfterMs !== undefined ? { deadAfterMs: o.deadAfterMs } : {}),
     log: o.log,
   });
-  /** Called when the supervisor reads an engine's registration (set while waiting for all). */
-  let registered = () => {};
   /** Engines whose process ended (ids are never given again). */
   const exited = new Set<number>();
-  const added = () => o.onEnginesChanged?.();
-  running.controller.events.addEventListener("engine-added", added);
+  const allUp = Promise.withResolvers<void>();
   let supervisor: Supervisor;
+  // ready when n of its processes have registered as the controller sees it and as their
+  // supervisor does (it reads each engine's id from its output, a moment later): only then
+  // does `enginePids` pair every id with its process
+  const check = () => {
+    const ids = new Set(running.controller.engineIds);
+    if (supervisor.registeredIds.filter((id) => ids.has(id)).length >= o.n) allUp.resolve();
+  };
+  const changed = () => {
+    check();
+    o.onEnginesChanged?.();
+  };
   try {
     supervisor = new Supervisor({
       file: running.engineFile,
@@ -140,39 +148,25 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
       // the controller is in this process: exit reports go to it directly, not over a
       // connection of the cluster's own (which the log would show as a client)
       reportExits: (report) => running.controller.engineExited(report),
-      onRegistered: () => {
-        registered();
-        o.onEnginesChanged?.();
-      },
+      onRegistered: changed,
       onExit: (engineId) => {
         if (engineId !== undefined) exited.add(engineId);
         o.onEnginesChanged?.();
       },
     });
   } catch (error) {
-    running.controller.events.removeEventListener("engine-added", added);
     await running.stop();
     throw error;
   }
+  running.controller.events.addEventListener("engine-added", changed);
   const stop = async () => {
-    running.controller.events.removeEventListener("engine-added", added);
+    running.controller.events.removeEventListener("engine-added", changed);
     await supervisor.stop();
     await running.stop();
   };
   try {
     supervisor.start();
     const timeoutMs = o.timeoutMs ?? 60_000;
-    const allUp = Promise.withResolvers<void>();
-    const events = running.controller.events;
-    // ready when n of its processes have registered as the controller sees it and as their
-    // supervisor does (it reads each engine's id from its output, a moment later): only then
-    // does `enginePids` pair every id with its process
-    const check = () => {
-      const ids = new Set(running.controller.engineIds);
-      if (supervisor.registeredIds.filter((id) => ids.has(id)).length >= o.n) allUp.resolve();
-    };
-    events.addEventListener("engine-added", check);
-    registered = check;
     check();
     const timer = setTimeout(() =>
       allUp.reject(
@@ -190,8 +184,6 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
       await allUp.promise;
     } finally {
       clearTimeout(timer);
-      events.removeEventListener("engine-added", check);
-      registered = () => {};
     }
   } catch (error) {
     await stop();

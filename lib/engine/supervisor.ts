@@ -166,12 +166,12 @@ export class Supervisor {
    * @param engineIds Engine ids, in the order wanted.
    */
   pidsInOrder(engineIds: readonly number[]): number[] {
+    const wanted = new Set(engineIds);
     const byId = new Map<number, number>();
     const rest: number[] = [];
     for (const s of this.#slots) {
-      if (s.engineId !== undefined && engineIds.includes(s.engineId)) {
-        byId.set(s.engineId, s.child.pid);
-      } else rest.push(s.child.pid);
+      if (s.engineId !== undefined && wanted.has(s.engineId)) byId.set(s.engineId, s.child.pid);
+      else rest.push(s.child.pid);
     }
     const known = engineIds.flatMap((id) => byId.has(id) ? [byId.get(id)!] : []);
     return [...known, ...rest];
