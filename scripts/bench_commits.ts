@@ -24,6 +24,7 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { allocatorEnv } from "../lib/engine/allocator_env.ts";
 import { byName } from "../lib/engine/engine_launch.ts";
+import { watchFor } from "./_bench/ipx_cluster.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url)).replace(/\/$/, "");
 
@@ -128,21 +129,15 @@ async function timeStart(root: string, dir: string): Promise<number> {
     env: { IPX_DIR: dir },
     stdin: "null",
     stdout: "piped",
-    stderr: "null",
+    stderr: "piped",
   }).spawn();
-  let ms: number | undefined;
-  let text = "";
-  const decoder = new TextDecoder();
-  for await (const chunk of child.stdout) {
-    if (ms !== undefined) continue; // drain: the child must not write into a closed pipe
-    text += decoder.decode(chunk, { stream: true });
-    if (text.includes("cluster ready")) {
-      ms = performance.now() - t0;
-      child.kill("SIGTERM");
-    }
-  }
-  await child.status;
-  if (ms === undefined) throw new Error(`${root}/ipx cluster start never got ready: ${text}`);
+  const stderr = new Response(child.stderr).text();
+  const { found, done } = watchFor(child.stdout, "cluster ready");
+  const ready = await found;
+  const ms = performance.now() - t0;
+  if (ready) child.kill("SIGTERM");
+  const [, , errors] = await Promise.all([done, child.status, stderr]);
+  if (!ready) throw new Error(`${root}/ipx cluster start never got ready: ${errors.slice(-2000)}`);
   return ms;
 }
 

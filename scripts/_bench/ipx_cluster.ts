@@ -99,6 +99,40 @@ export async function stopCluster(profile: string): Promise<void> {
   }
 }
 
+/** What {@linkcode watchFor} reports. */
+export interface Watch {
+  /** Whether the text appeared (false once the stream ended without it). */
+  found: Promise<boolean>;
+  /** The stream's end. */
+  done: Promise<void>;
+}
+
+/**
+ * Reads a child's output to its end (after the text too, so the child never writes into a
+ * closed pipe) and says when `text` first appears in it.
+ *
+ * @param stream The child's stdout or stderr.
+ * @param text What to look for.
+ */
+export function watchFor(stream: ReadableStream<Uint8Array>, text: string): Watch {
+  const found = Promise.withResolvers<boolean>();
+  const done = (async () => {
+    const decoder = new TextDecoder();
+    let buf = "";
+    let seen = false;
+    for await (const chunk of stream) {
+      if (seen) continue;
+      buf += decoder.decode(chunk, { stream: true });
+      if (buf.includes(text)) {
+        seen = true;
+        found.resolve(true);
+      }
+    }
+    found.resolve(false);
+  })();
+  return { found: found.promise, done };
+}
+
 /** A foreground `ipx cluster start` started by {@linkcode timeForegroundCluster}. */
 export interface ForegroundCluster {
   /** Seconds from spawning `ipx cluster start` to its "cluster ready" line. */
@@ -152,23 +186,7 @@ export async function timeForegroundCluster(
       if (stderr.length < 20_000) stderr += decoder.decode(chunk, { stream: true });
     }
   })();
-  const readyLine = Promise.withResolvers<boolean>();
-  // keep draining stdout after the ready line so the child never writes into a closed pipe
-  const outDone = (async () => {
-    const decoder = new TextDecoder();
-    let buf = "";
-    let seen = false;
-    for await (const chunk of child.stdout) {
-      if (seen) continue;
-      buf += decoder.decode(chunk, { stream: true });
-      if (buf.includes("cluster ready")) {
-        seen = true;
-        readyLine.resolve(true);
-      }
-    }
-    readyLine.resolve(false);
-  })();
-  const ready = readyLine.promise;
+  const { found: ready, done: outDone } = watchFor(child.stdout, "cluster ready");
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<false>((r) => timer = setTimeout(() => r(false), timeoutMs));
   const ok = await Promise.race([ready, timeout]);
