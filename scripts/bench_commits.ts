@@ -4,8 +4,9 @@
  * them in turns, round after round, so that the drift of a shared machine hits all of them
  * alike. Prints each round and the medians: apply round trip (w1), load-balanced apply burst
  * (w2) and execute on all engines (w3), each with that commit's own client library; with
- * `--bulk`, push and pull of 16 MiB per engine (w4, MB/s over six cycles) instead; with `--sg`,
- * scatter + gather of 1,000,000 numbers as a list and as a Float64Array (w5, median ms of nine);
+ * `--bulk`, push and pull of 16 MiB per engine (w4, MB/s: the median of nine cycles after a
+ * warm-up one, so a round's cold first cycle does not weigh on it) instead; with `--sg`, scatter
+ * + gather of 1,000,000 numbers as a list and as a Float64Array (w5, median ms of nine);
  * with `--start`, no standing clusters but one foreground `ipx cluster start --n 4` per commit and
  * round, each in a fresh profile, timed from its spawn to its "cluster ready" line (w6; a dozen
  * rounds or more: one start is one sample). Each round takes the commits in the opposite order of
@@ -42,19 +43,19 @@ if (mode === "bulk") {
   for (let i = 0; i < size; i += 65536) crypto.getRandomValues(buf.subarray(i, i + 65536));
   await dv.push({ buf });
   await dv.pull("buf");
-  let push = 0;
-  let pull = 0;
-  for (let k = 0; k < 6; k++) {
+  const push = [];
+  const pull = [];
+  const mb = (ms) => 2 * size / (ms / 1000) / 1e6;
+  for (let k = 0; k < 9; k++) {
     const t0 = performance.now();
     await dv.push({ buf });
     const t1 = performance.now();
     const back = await dv.pull("buf");
-    pull += performance.now() - t1;
-    push += t1 - t0;
+    pull.push(mb(performance.now() - t1));
+    push.push(mb(t1 - t0));
     if (!back.every((b) => b.length === size)) throw new Error("pull returned the wrong data");
   }
-  const mb = (ms) => 6 * 2 * size / (ms / 1000) / 1e6;
-  console.log(JSON.stringify({ push: mb(push), pull: mb(pull) }));
+  console.log(JSON.stringify({ push: median(push), pull: median(pull) }));
   await client.close();
   Deno.exit(0);
 }
