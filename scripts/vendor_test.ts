@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { bundledPackages, bundleHeader } from "./vendor.ts";
+import { bundledPackages, bundleHeader, BUNDLES } from "./vendor.ts";
 
 Deno.test("bundledPackages() reads each package once from esbuild's module comments", () => {
   const bundle = [
@@ -40,4 +40,23 @@ Deno.test("bundleHeader() names the types first, then every package and version"
   );
   assert.equal(rest, "");
   assert.match(bundleHeader("msgpack.js", []), /^\/\/ @ts-self-types="\.\/msgpack\.d\.ts"\n/);
+});
+
+Deno.test("each vendored bundle is the version deno.json pins (else: deno task vendor)", async () => {
+  const root = new URL("../", import.meta.url);
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
+  for (const b of BUNDLES) {
+    const spec: string = config.imports[b.main];
+    const name = b.main.replaceAll("/", "\\/");
+    const pinned = new RegExp(`^npm:${name}@([^/\\s]+)`).exec(spec)?.[1];
+    assert.ok(pinned, `deno.json pins ${b.main} as npm:${b.main}@VERSION: ${spec}`);
+    const header = (await Deno.readTextFile(new URL(`${b.dir}/${b.file}`, root))).split(
+      "\n",
+      2,
+    )[1]!;
+    const version = pinned.replaceAll(".", "\\.");
+    assert.match(header, new RegExp(`[ ,]${b.main}@${version}[ ,]`), b.file);
+    const licenses = await Deno.readTextFile(new URL(`${b.dir}/LICENSES.txt`, root));
+    assert.match(licenses, new RegExp(`==== ${b.main}@${version} ====`), b.file);
+  }
 });

@@ -21,6 +21,7 @@ import { serverHandshake } from "../protocol/handshake.ts";
 import type {
   ClientToController,
   ControllerToClient,
+  EngineExitReport,
   EngineId,
   EngineToController,
   MsgId,
@@ -219,7 +220,7 @@ export class Controller {
    *
    * @param report The engine's id (when it had registered), its pid and host, and how it ended.
    */
-  engineExited(report: { engineId?: EngineId; pid: number; host: string; how: string }): void {
+  engineExited(report: EngineExitReport): void {
     this.#engines.exited({ type: "engine_exited", ...report });
   }
 

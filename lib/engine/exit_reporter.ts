@@ -17,20 +17,15 @@ import { BackoffSleep } from "./backoff_sleep.ts";
 import type { Channel } from "../protocol/channel.ts";
 import { isPermanentConnectError } from "../protocol/errors.ts";
 import { clientHandshake } from "../protocol/handshake.ts";
-import type { ClientToController, ControllerToClient, EngineId } from "../protocol/messages.ts";
+import type {
+  ClientToController,
+  ControllerToClient,
+  EngineExitReport,
+} from "../protocol/messages.ts";
 import type { ByteConn } from "../protocol/transport.ts";
 
 /** One engine process that ended. */
-export interface ExitReport {
-  /** Its engine id, when it had registered. */
-  engineId?: EngineId;
-  /** Its process id. */
-  pid: number;
-  /** The host it ran on. */
-  host: string;
-  /** How it ended. */
-  how: string;
-}
+export type ExitReport = EngineExitReport;
 
 /** Options of {@linkcode ExitReporter}. */
 export interface ExitReporterOptions {

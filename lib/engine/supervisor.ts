@@ -149,11 +149,6 @@ export class Supervisor {
     }
   }
 
-  /** Pids of the running engine processes. */
-  get pids(): number[] {
-    return [...this.#slots].map((s) => s.child.pid);
-  }
-
   /** Engine ids of the running engine processes that have registered (as their output said). */
   get registeredIds(): number[] {
     return [...this.#slots].flatMap((s) => s.engineId === undefined ? [] : [s.engineId]);

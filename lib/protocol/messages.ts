@@ -271,6 +271,18 @@ export type ControllerToEngine =
 // ---------------------------------------------------------------------------------------------
 // Client ⇄ controller
 
+/** An engine process that ended, as its supervisor saw it (the `engine_exited` message). */
+export interface EngineExitReport {
+  /** Its engine id, when it had registered. */
+  engineId?: EngineId;
+  /** Its process id. */
+  pid: number;
+  /** The host it ran on. */
+  host: string;
+  /** How it ended ("killed by signal SIGKILL", "exit code 1", "out of memory"…). */
+  how: string;
+}
+
 /** Client → controller. */
 export type ClientToController =
   | { type: "submit"; tasks: SubmitTask[] }
@@ -283,7 +295,7 @@ export type ClientToController =
    * "exit code 1", "out of memory"…). The controller declares that engine dead at once and
    * names the cause in the EngineError of its tasks.
    */
-  | { type: "engine_exited"; engineId?: EngineId; pid: number; host: string; how: string }
+  | ({ type: "engine_exited" } & EngineExitReport)
   | { type: "ping"; t: number };
 
 /** Controller → client. */
