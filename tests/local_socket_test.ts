@@ -37,7 +37,7 @@ Deno.test("engines and clients on the controller's machine use its owner-only lo
     await controller.waitFor(READY);
     await controller.waitFor(/and on \S+\/ipx-[0-9a-f]{16}\.sock for this machine/);
     const info = await readConnectionFile(clientFile);
-    sock = `${sec}/${socketName(info)}`;
+    sock = `${sec}/${await socketName(info)}`;
     assert.equal(info.ipcPath, sock);
     assert.equal((await readConnectionFile(`${sec}/ipx-engine.json`)).ipcPath, sock);
     const st = Deno.lstatSync(sock);

@@ -7,7 +7,8 @@
  */
 
 import assert from "node:assert/strict";
-import { frameMac, MAC_BYTES } from "../lib/protocol/auth.ts";
+import { MAC_BYTES } from "../lib/protocol/auth.ts";
+import { frameMac } from "../lib/protocol/frame_mac.ts";
 import { encodeValue } from "../lib/protocol/codec.ts";
 import { type LiveCluster, startLiveCluster } from "./security_fixture.ts";
 

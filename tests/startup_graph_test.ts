@@ -66,3 +66,18 @@ Deno.test("an engine's code and the library load no package from Deno's cache: e
     assert.deepEqual(fetched, [], `${root} loads packages; vendor them (scripts/vendor.ts)`);
   }
 });
+
+Deno.test("engines and clients load node:crypto only when they need it: per-frame MACs over plain TCP, or a reissued certificate", async () => {
+  // node:crypto costs an engine process ~20 ms of CPU before it registers (README, Performance)
+  for (const root of ["lib/engine/process_main.ts", "lib/engine/worker.ts", "mod.ts"]) {
+    const upFront = await closure(root);
+    assert.ok(upFront.has(`file://${ROOT}lib/protocol/codec.ts`), `the closure is ${root}'s`);
+    assert.ok(!upFront.has("node:crypto"), `${root}'s static imports load node:crypto`);
+  }
+  // and where they do need it, it is there to load
+  const ever = await closure("mod.ts", true);
+  for (const lazy of ["lib/protocol/frame_mac.ts", "lib/protocol/cert_chain.ts"]) {
+    assert.ok(ever.has(`file://${ROOT}${lazy}`), `mod.ts never loads ${lazy}`);
+  }
+  assert.ok(ever.has("node:crypto"));
+});

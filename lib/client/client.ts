@@ -130,8 +130,8 @@ export class Client {
           timeoutMs: first ? left() : timeoutMs,
           source,
           ...(options.noIpc ? { noIpc: true } : {}),
-        }).catch((error) => {
-          throw options.noIpc ? error : withSkippedSocket(error, target);
+        }).catch(async (error) => {
+          throw options.noIpc ? error : await withSkippedSocket(error, target);
         });
       },
       // the key of the file as last read: a controller restarted with a new key rewrites its
@@ -386,12 +386,12 @@ export class Client {
  * worked whatever the file's address. Other errors, and failures where no permission was
  * missing or the socket is seen not to exist here, come back unchanged.
  */
-function withSkippedSocket(
+async function withSkippedSocket(
   error: unknown,
   info: Pick<ConnectionInfo, "transport" | "host" | "port" | "tlsCaPem" | "key" | "ipcPath">,
-): unknown {
+): Promise<unknown> {
   const path = info.ipcPath;
-  if (!(error instanceof ConnectionError) || !path || !socketMatches(info)) return error;
+  if (!(error instanceof ConnectionError) || !path || !await socketMatches(info)) return error;
   const granted = (d: Deno.PermissionDescriptor) => {
     try {
       return Deno.permissions.querySync(d).state === "granted";

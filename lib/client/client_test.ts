@@ -29,13 +29,16 @@ const base: ConnectionInfo = {
   controllerPid: 1,
   createdAt: new Date().toISOString(),
 };
-const socket = `${dir}/${socketName(base)}`;
+const socket = `${dir}/${await socketName(base)}`;
 await leaveStaleSocket(socket);
 const hereFile = `${dir}/here.json`;
 await writeConnectionFile(hereFile, { ...base, ipcPath: socket });
 // a file copied from another machine: its socket is not on this one
 const elsewhereFile = `${dir}/elsewhere.json`;
-await writeConnectionFile(elsewhereFile, { ...base, ipcPath: `${dir}/gone/${socketName(base)}` });
+await writeConnectionFile(elsewhereFile, {
+  ...base,
+  ipcPath: `${dir}/gone/${await socketName(base)}`,
+});
 
 const NO_WRITE: Deno.PermissionOptionsObject = {
   read: true,

@@ -23,7 +23,8 @@ import {
   X509Certificate,
 } from "node:crypto";
 import { IpxError } from "../protocol/errors.ts";
-import { fingerprintPem, issuedByAny, nameText } from "../protocol/tls.ts";
+import { issuedByAny, nameText } from "../protocol/cert_chain.ts";
+import { fingerprintPem } from "../protocol/tls.ts";
 import { pemBlock, pemCertificates } from "../protocol/tls_pins.ts";
 import { buildCertificate, issuerParts, KEY_USAGE } from "./cert_builder.ts";
 import { canonicalIp, expandHosts, type Hosts } from "./cert_hosts.ts";

@@ -175,11 +175,15 @@ export async function runController(options: RunControllerOptions): Promise<Runn
     const host = location;
     const transport = tls ? "tls" as const : "tcp" as const;
     // the socket's name stands for the address, CA and key written into the connection files
-    const unixPath = (port: number): string | undefined => {
+    const unixPath = async (port: number): Promise<string | undefined> => {
       if (options.noIpc) return undefined;
-      const path = `${paths.security}/${
-        socketName({ host, port, transport, key, ...(tls ? { tlsCaPem: tls.caCertPem } : {}) })
-      }`;
+      const path = `${paths.security}/${await socketName({
+        host,
+        port,
+        transport,
+        key,
+        ...(tls ? { tlsCaPem: tls.caCertPem } : {}),
+      })}`;
       if (unixPathFits(path)) return path;
       log(
         "info",

@@ -25,7 +25,7 @@ export interface ServeOptions {
    * Also listen on this Unix socket for peers on this machine: a path, or a function of the
    * bound port giving one (undefined: no socket).
    */
-  unixPath?: string | ((port: number) => string | undefined);
+  unixPath?: string | ((port: number) => string | undefined | Promise<string | undefined>);
   /** Log sink. */
   log?: Logger;
 }
@@ -147,7 +147,7 @@ export async function serve(controller: Controller, options: ServeOptions): Prom
   }
   let unix: UnixListener | undefined;
   const unixPath = typeof options.unixPath === "function"
-    ? options.unixPath(port)
+    ? await options.unixPath(port)
     : options.unixPath;
   if (unixPath) {
     try {

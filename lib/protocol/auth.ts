@@ -1,6 +1,6 @@
 /**
- * Authentication primitives: the shared key, handshake proofs, per-connection session keys and
- * per-frame MACs.
+ * Authentication primitives: the shared key, handshake proofs and per-connection session keys.
+ * The per-frame MACs that use the session keys are in `frame_mac.ts`.
  *
  * Design: the connection file holds a 32-byte shared key. At the handshake both peers send a
  * fresh random nonce; each proves knowledge of the key with `HMAC(key, label ‖ cnonce ‖ snonce)`
@@ -11,11 +11,16 @@
  * session key) or altered fails verification. One MAC covers a whole frame, which may carry a
  * batch of messages, binary payloads included.
  *
+ * Everything here uses Web APIs only (WebCrypto's HMAC-SHA256, `crypto.getRandomValues`):
+ * loading `node:crypto` costs a process ~30 ms of CPU (measured: a script importing it takes
+ * ~31 ms more than one importing only `node:timers`), and engines, clients and the REPL need it
+ * only for per-frame MACs over plain TCP, where `frame_mac.ts` loads it.
+ *
  * @module
  */
 
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { AuthenticationError } from "./errors.ts";
+import type { FrameSigner, FrameVerifier } from "./frame_mac.ts";
 
 /** Bytes of a MAC (HMAC-SHA256). */
 export const MAC_BYTES = 32;
@@ -28,12 +33,12 @@ const encoder = new TextEncoder();
 
 /** Makes a new random shared key, base64-encoded (as stored in connection files). */
 export function generateKey(): string {
-  return randomBytes(KEY_BYTES).toString("base64");
+  return crypto.getRandomValues(new Uint8Array(KEY_BYTES)).toBase64();
 }
 
 /** Makes a fresh random nonce. */
 export function generateNonce(): Uint8Array {
-  return new Uint8Array(randomBytes(NONCE_BYTES));
+  return crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
 }
 
 /**
@@ -43,7 +48,16 @@ export function generateNonce(): Uint8Array {
  * @returns The raw key bytes.
  */
 export function decodeKey(base64: string): Uint8Array {
-  const bytes = new Uint8Array(Buffer.from(base64, "base64"));
+  let bytes: Uint8Array;
+  try {
+    bytes = Uint8Array.fromBase64(base64);
+  } catch (error) {
+    throw new AuthenticationError(
+      "Cannot use key: it is not base64; the connection file is damaged, copy a fresh one " +
+        "from the controller",
+      { cause: error },
+    );
+  }
   if (bytes.length !== KEY_BYTES) {
     throw new AuthenticationError(
       `Cannot use key: it has ${bytes.length} bytes, expected ${KEY_BYTES}; ` +
@@ -53,10 +67,22 @@ export function decodeKey(base64: string): Uint8Array {
   return bytes;
 }
 
-function mac(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
-  const h = createHmac("sha256", key);
-  for (const p of parts) h.update(p);
-  return new Uint8Array(h.digest());
+/** `HMAC-SHA256(key, parts[0] ‖ parts[1] ‖ …)` through WebCrypto. */
+async function mac(key: Uint8Array, ...parts: Uint8Array[]): Promise<Uint8Array> {
+  const k = await crypto.subtle.importKey(
+    "raw",
+    key as Uint8Array<ArrayBuffer>,
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const data = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    data.set(p, at);
+    at += p.length;
+  }
+  return new Uint8Array(await crypto.subtle.sign("HMAC", k, data));
 }
 
 /**
@@ -75,7 +101,7 @@ export function handshakeProof(
   clientNonce: Uint8Array,
   serverNonce: Uint8Array,
   terms: Uint8Array = new Uint8Array(0),
-): Uint8Array {
+): Promise<Uint8Array> {
   return mac(key, encoder.encode(`ipx-proof-${side}`), clientNonce, serverNonce, terms);
 }
 
@@ -94,15 +120,16 @@ export interface SessionKeys {
  * @param clientNonce The connecting peer's nonce.
  * @param serverNonce The controller's nonce.
  */
-export function deriveSessionKeys(
+export async function deriveSessionKeys(
   key: Uint8Array,
   clientNonce: Uint8Array,
   serverNonce: Uint8Array,
-): SessionKeys {
-  return {
-    clientToServer: mac(key, encoder.encode("ipx-c2s"), clientNonce, serverNonce),
-    serverToClient: mac(key, encoder.encode("ipx-s2c"), clientNonce, serverNonce),
-  };
+): Promise<SessionKeys> {
+  const [clientToServer, serverToClient] = await Promise.all([
+    mac(key, encoder.encode("ipx-c2s"), clientNonce, serverNonce),
+    mac(key, encoder.encode("ipx-s2c"), clientNonce, serverNonce),
+  ]);
+  return { clientToServer, serverToClient };
 }
 
 /**
@@ -112,82 +139,41 @@ export function deriveSessionKeys(
  * @param b Second MAC.
  */
 export function macEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
+  if (a.length !== b.length) return false;
+  // every byte is compared, whatever the first difference: the time taken tells nothing
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
 }
 
-function seqBytes(seq: number): Uint8Array {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, BigInt(seq));
-  return b;
+/** The signer and verifier of one end of a connection. */
+export interface FrameMacs {
+  /** Signs the frames this end sends. */
+  signer: FrameSigner;
+  /** Verifies the frames this end receives. */
+  verifier: FrameVerifier;
 }
 
 /**
- * The MAC of one frame body: `HMAC(sessionKey, seq ‖ body)` with `seq` as 8 big-endian bytes.
- * {@linkcode FrameSigner} and {@linkcode FrameVerifier} keep `seq` themselves; this is for
- * tools that build frames by hand (security tests, the fuzzer).
+ * The per-frame MACs of one end of a connection, loading `frame_mac.ts` (and `node:crypto`)
+ * on first use.
  *
- * @param sessionKey The direction's session key.
- * @param seq The frame's sequence number in its direction (0 for the first frame).
- * @param body The frame body.
- * @returns The 32-byte MAC.
+ * @param keys The connection's session keys.
+ * @param end Which end this is: the connecting peer ("client": engines and clients) or the
+ *   controller ("server").
  */
-export function frameMac(
-  sessionKey: Uint8Array,
-  seq: number,
-  body: Uint8Array | readonly Uint8Array[],
-): Uint8Array {
-  return body instanceof Uint8Array
-    ? mac(sessionKey, seqBytes(seq), body)
-    : mac(sessionKey, seqBytes(seq), ...body);
-}
-
-/** Signs outgoing frames of one direction of one connection. */
-export class FrameSigner {
-  #key: Uint8Array;
-  #seq = 0;
-  /** @param sessionKey The direction's session key. */
-  constructor(sessionKey: Uint8Array) {
-    this.#key = sessionKey;
-  }
-  /**
-   * Computes the MAC of the next frame's body and advances the sequence number.
-   *
-   * @param body The frame body, whole or as the parts it is written in.
-   * @returns The MAC to put in front of the body.
-   */
-  sign(body: Uint8Array | readonly Uint8Array[]): Uint8Array {
-    return frameMac(this.#key, this.#seq++, body);
-  }
-}
-
-/** Verifies incoming frames of one direction of one connection. */
-export class FrameVerifier {
-  #key: Uint8Array;
-  #seq = 0;
-  /** @param sessionKey The direction's session key. */
-  constructor(sessionKey: Uint8Array) {
-    this.#key = sessionKey;
-  }
-  /**
-   * Verifies a frame payload `[mac ‖ body]` and returns the body.
-   * Throws {@linkcode AuthenticationError} on a forged, altered, replayed or reordered frame.
-   *
-   * @param payload The frame payload.
-   * @returns The authenticated body (a view into the payload).
-   */
-  open(payload: Uint8Array): Uint8Array {
-    if (payload.length < MAC_BYTES) {
-      throw new AuthenticationError("Frame rejected: too short to carry a MAC");
+export async function loadFrameMacs(
+  keys: SessionKeys,
+  end: "client" | "server",
+): Promise<FrameMacs> {
+  const { FrameSigner, FrameVerifier } = await import("./frame_mac.ts");
+  return end === "client"
+    ? {
+      signer: new FrameSigner(keys.clientToServer),
+      verifier: new FrameVerifier(keys.serverToClient),
     }
-    const body = payload.subarray(MAC_BYTES);
-    const expected = frameMac(this.#key, this.#seq, body);
-    if (!macEqual(expected, payload.subarray(0, MAC_BYTES))) {
-      throw new AuthenticationError(
-        `Frame rejected: authentication failed for frame #${this.#seq} ` +
-          `(forged, altered, replayed or reordered)`,
-      );
-    }
-    this.#seq++;
-    return body;
-  }
+    : {
+      signer: new FrameSigner(keys.serverToClient),
+      verifier: new FrameVerifier(keys.clientToServer),
+    };
 }

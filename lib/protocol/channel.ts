@@ -10,7 +10,8 @@
  */
 
 import { setImmediate } from "node:timers";
-import { type FrameSigner, type FrameVerifier, MAC_BYTES } from "./auth.ts";
+import { MAC_BYTES } from "./auth.ts";
+import type { FrameSigner, FrameVerifier } from "./frame_mac.ts";
 const EMPTY = new Uint8Array(0);
 import { decodeValue, encodeValueChunks } from "./codec.ts";
 import {

@@ -78,7 +78,7 @@ export async function dial(
     }
   }
   if (
-    info.ipcPath && !options.noIpc && socketMatches(info) && unixSocketAllowed(info.ipcPath)
+    info.ipcPath && !options.noIpc && unixSocketAllowed(info.ipcPath) && await socketMatches(info)
   ) {
     options.signal?.throwIfAborted();
     try {

@@ -50,7 +50,7 @@ Deno.test("dial prefers the controller's Unix socket, and falls back to TCP when
   await withTempDir("ipx_dial_", async (dir) => {
     const tcp = tcpServer();
     const info = { ...base, port: tcp.port };
-    const path = `${dir}/${socketName(info)}`;
+    const path = `${dir}/${await socketName(info)}`;
     const unix = listenUnix(path);
     try {
       const local = await dial({ ...info, ipcPath: path });
@@ -64,13 +64,16 @@ Deno.test("dial prefers the controller's Unix socket, and falls back to TCP when
 
       // missing file (another machine, or no controller here)
       await Deno.mkdir(`${dir}/elsewhere`);
-      const missing = await dial({ ...info, ipcPath: `${dir}/elsewhere/${socketName(info)}` });
+      const missing = await dial({
+        ...info,
+        ipcPath: `${dir}/elsewhere/${await socketName(info)}`,
+      });
       assert.notEqual(missing.local, true);
       missing.close();
 
       // a stale socket: left by a controller that died, nobody accepting
       await Deno.mkdir(`${dir}/dead`);
-      const deadPath = `${dir}/dead/${socketName(info)}`;
+      const deadPath = `${dir}/dead/${await socketName(info)}`;
       await leaveStaleSocket(deadPath);
       const stale = await dial({ ...info, ipcPath: deadPath });
       assert.notEqual(stale.local, true);
@@ -88,7 +91,7 @@ Deno.test("dial ignores a socket whose name does not match the file's address or
     const tcp = tcpServer();
     const info = { ...base, port: tcp.port };
     // a controller's socket, named for another port (the file was edited, or is stale)
-    const path = `${dir}/${socketName({ ...info, port: tcp.port + 1 })}`;
+    const path = `${dir}/${await socketName({ ...info, port: tcp.port + 1 })}`;
     const unix = listenUnix(path);
     const counted = countAccepts(unix);
     try {
@@ -102,20 +105,23 @@ Deno.test("dial ignores a socket whose name does not match the file's address or
         tlsCaPem: "-----BEGIN CERTIFICATE-----",
       };
       assert.equal(
-        socketMatches({
+        await socketMatches({
           ...tlsInfo,
-          ipcPath: `${dir}/${socketName({ ...tlsInfo, tlsCaPem: "other" })}`,
+          ipcPath: `${dir}/${await socketName({ ...tlsInfo, tlsCaPem: "other" })}`,
         }),
         false,
       );
-      assert.equal(socketMatches({ ...tlsInfo, ipcPath: `${dir}/${socketName(tlsInfo)}` }), true);
-      assert.equal(socketMatches({ ...info }), false);
+      assert.equal(
+        await socketMatches({ ...tlsInfo, ipcPath: `${dir}/${await socketName(tlsInfo)}` }),
+        true,
+      );
+      assert.equal(await socketMatches({ ...info }), false);
       // and for a file holding another key
       assert.equal(
-        socketMatches({
+        await socketMatches({
           ...info,
           key: btoa("x".repeat(32)),
-          ipcPath: `${dir}/${socketName(info)}`,
+          ipcPath: `${dir}/${await socketName(info)}`,
         }),
         false,
       );
@@ -134,7 +140,7 @@ Deno.test("dial: when neither the socket nor the port answers, the error names t
     const port = probe.addr.port;
     probe.close();
     await assert.rejects(
-      dial({ ...base, port, ipcPath: `${dir}/${socketName({ ...base, port })}` }, {
+      dial({ ...base, port, ipcPath: `${dir}/${await socketName({ ...base, port })}` }, {
         source: "ipx-client.json",
       }),
       (e: unknown) => {
@@ -271,11 +277,11 @@ Deno.test("dial checks the CA pin before the Unix socket too, and refuses a TLS 
       tlsCaPem: server.tls.caCertPem,
       tlsFingerprint: "0".repeat(64),
     };
-    const path = `${dir}/${socketName(info)}`;
+    const path = `${dir}/${await socketName(info)}`;
     const unix = listenUnix(path);
     const counted = countAccepts(unix);
     try {
-      assert.ok(socketMatches({ ...info, ipcPath: path }));
+      assert.ok(await socketMatches({ ...info, ipcPath: path }));
       const error = await dialError({ ...info, ipcPath: path });
       assert.ok(error instanceof TlsPinError, `expected TlsPinError, got ${error}`);
       assert.equal(counted.accepts, 0);

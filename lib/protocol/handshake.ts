@@ -23,12 +23,13 @@
 import {
   decodeKey,
   deriveSessionKeys,
-  FrameSigner,
-  FrameVerifier,
+  type FrameMacs,
   generateNonce,
   handshakeProof,
+  loadFrameMacs,
   macEqual,
   NONCE_BYTES,
+  type SessionKeys,
 } from "./auth.ts";
 import { Channel, type ChannelOptions, type Typed } from "./channel.ts";
 import {
@@ -199,7 +200,15 @@ export function clientHandshake<Out extends Typed, In extends Typed>(
         welcome.maxFrameBytes,
         welcome.frameTimeoutMs,
       );
-      const expected = handshakeProof(key, "server", cnonce, welcome.nonce, terms);
+      const mac = welcome.frameMac !== false;
+      // the session keys (and the per-frame MACs' module where needed) are made while the
+      // messages below travel; nothing uses them before the controller's "ready"
+      const macs = macsOf(deriveSessionKeys(key, cnonce, welcome.nonce), mac, "client");
+      macs.catch(() => {}); // awaited below, unless the handshake fails first
+      const [expected, ownProof] = await Promise.all([
+        handshakeProof(key, "server", cnonce, welcome.nonce, terms),
+        handshakeProof(key, "client", cnonce, welcome.nonce),
+      ]);
       if (!(welcome.proof instanceof Uint8Array) || !macEqual(expected, welcome.proof)) {
         await sendRaw(framed, {
           type: "reject",
@@ -213,10 +222,7 @@ export function clientHandshake<Out extends Typed, In extends Typed>(
           "The controller could not prove it holds our key (or its welcome was altered on the way)",
         );
       }
-      await sendRaw(framed, {
-        type: "auth",
-        proof: handshakeProof(key, "client", cnonce, welcome.nonce),
-      });
+      await sendRaw(framed, { type: "auth", proof: ownProof });
       const ready = await readRaw(framed, "the controller's confirmation");
       if (ready.type === "reject") throw rejectError(ready, local, keySource, keyFileName);
       if (ready.type !== "ready") {
@@ -230,12 +236,11 @@ export function clientHandshake<Out extends Typed, In extends Typed>(
         ),
         frameTimeoutMs: options.frameTimeoutMs ?? welcome.frameTimeoutMs,
       });
-      const keys = deriveSessionKeys(key, cnonce, welcome.nonce);
-      const mac = welcome.frameMac !== false;
+      const frameMacs = await macs;
       const channel = new Channel<Out, In>(
         framed,
-        mac ? new FrameSigner(keys.clientToServer) : null,
-        mac ? new FrameVerifier(keys.serverToClient) : null,
+        frameMacs?.signer ?? null,
+        frameMacs?.verifier ?? null,
         { peer: "the controller", ...options },
       );
       channel.sendLimit = welcome.maxFrameBytes;
@@ -245,6 +250,22 @@ export function clientHandshake<Out extends Typed, In extends Typed>(
       throw error;
     }
   });
+}
+
+/**
+ * The per-frame MACs of one end of a connection, or null when the connection needs none.
+ *
+ * @param keys Its session keys, being derived.
+ * @param mac Whether its frames carry MACs.
+ * @param end Which end this is.
+ */
+async function macsOf(
+  keys: Promise<SessionKeys>,
+  mac: boolean,
+  end: "client" | "server",
+): Promise<FrameMacs | null> {
+  const derived = await keys;
+  return mac ? await loadFrameMacs(derived, end) : null;
 }
 
 /** Options of {@linkcode serverHandshake}. */
@@ -347,11 +368,17 @@ export function serverHandshake<Out extends Typed, In extends Typed>(
       const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
       const frameTimeoutMs = options.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS;
       const terms = welcomeTerms(frameMac, maxFrameBytes, frameTimeoutMs);
+      const macs = macsOf(deriveSessionKeys(key, hello.nonce, snonce), frameMac, "server");
+      macs.catch(() => {}); // awaited below, unless the handshake fails first
+      const [ownProof, expected] = await Promise.all([
+        handshakeProof(key, "server", hello.nonce, snonce, terms),
+        handshakeProof(key, "client", hello.nonce, snonce),
+      ]);
       await sendRaw(framed, {
         type: "welcome",
         ...local,
         nonce: snonce,
-        proof: handshakeProof(key, "server", hello.nonce, snonce, terms),
+        proof: ownProof,
         frameMac,
         maxFrameBytes,
         frameTimeoutMs,
@@ -363,7 +390,6 @@ export function serverHandshake<Out extends Typed, In extends Typed>(
             `(${String(auth.message)})`,
         );
       }
-      const expected = handshakeProof(key, "client", hello.nonce, snonce);
       if (
         auth.type !== "auth" || !(auth.proof instanceof Uint8Array) ||
         !macEqual(expected, auth.proof)
@@ -381,13 +407,13 @@ export function serverHandshake<Out extends Typed, In extends Typed>(
             : `Peer (${hello.role}) sent "${String(auth.type)}" instead of its proof`,
         );
       }
+      const frameMacs = await macs;
       await sendRaw(framed, { type: "ready" });
       authenticated(framed, options);
-      const keys = deriveSessionKeys(key, hello.nonce, snonce);
       const channel = new Channel<Out, In>(
         framed,
-        frameMac ? new FrameSigner(keys.serverToClient) : null,
-        frameMac ? new FrameVerifier(keys.clientToServer) : null,
+        frameMacs?.signer ?? null,
+        frameMacs?.verifier ?? null,
         options,
       );
       // peers accept our limit plus the slack (they learned it from the welcome)

@@ -2,12 +2,12 @@ import assert, { rejects } from "node:assert/strict";
 import {
   decodeKey,
   deriveSessionKeys,
-  FrameSigner,
   generateKey,
   generateNonce,
   handshakeProof,
   type SessionKeys,
 } from "./auth.ts";
+import { FrameSigner } from "./frame_mac.ts";
 import { decodeValue, encodeValue } from "./codec.ts";
 import {
   AuthenticationError,
@@ -182,7 +182,7 @@ async function handRolledServer(
     ipxVersion: IPX_VERSION,
     protocolVersion: PROTOCOL_VERSION,
     nonce: snonce,
-    proof: handshakeProof(
+    proof: await handshakeProof(
       raw,
       "server",
       hello.nonce,
@@ -194,7 +194,7 @@ async function handRolledServer(
   })));
   await framed.readFrame(); // auth
   const ready = encodeFrame(encodeValue({ type: "ready" }));
-  const next = after(deriveSessionKeys(raw, hello.nonce, snonce));
+  const next = after(await deriveSessionKeys(raw, hello.nonce, snonce));
   const both = new Uint8Array(ready.length + next.length);
   both.set(ready);
   both.set(next, ready.length);

@@ -18,7 +18,6 @@
  *
  * @module
  */
-import { X509Certificate } from "node:crypto";
 import { ConnectionError } from "./errors.ts";
 import { normalizeFingerprint, pemCertificates, type PinSource, sha256Hex } from "./tls_pins.ts";
 
@@ -262,39 +261,6 @@ export function peerLeafCertificate(conn: Deno.TlsConn): Uint8Array<ArrayBuffer>
 }
 
 /**
- * A distinguished name as `node:crypto` gives it (`CN=a\nO=b`) on one line (`CN=a, O=b`), for
- * messages.
- */
-export function nameText(name: string): string {
-  return name.replaceAll("\n", ", ");
-}
-
-/**
- * True when the certificate `leafDer` is one of the certificates in `bundlePem` or its signature
- * verifies with one of their public keys (a direct issuer; intermediates must be in the bundle).
- */
-export function issuedByAny(
-  leafDer: Uint8Array<ArrayBuffer>,
-  bundlePem: string,
-): boolean {
-  let leaf: X509Certificate;
-  try {
-    leaf = new X509Certificate(leafDer);
-  } catch {
-    return false; // not a certificate: nothing in the bundle issued it
-  }
-  for (const der of pemCertificates(bundlePem)) {
-    if (der.length === leafDer.length && der.every((v, i) => v === leafDer[i])) return true;
-    try {
-      if (leaf.verify(new X509Certificate(der).publicKey)) return true;
-    } catch {
-      // Unparsable entry or unsupported algorithm: try the next certificate.
-    }
-  }
-  return false;
-}
-
-/**
  * Checks the certificate the controller presented: it must be the one the file names or be
  * signed by the pinned CA (else `unknown_ca`). A certificate matching the file's certificate
  * fingerprint needs no parsing; another one from the same CA is a reissue, and is accepted.
@@ -314,8 +280,10 @@ async function verifyPinnedPeer(
   if (actual !== undefined && actual === expected) return; // the pinned certificate itself
   let issuer = "?";
   try {
-    if (issuedByAny(leafDer, caPem)) return; // a reissue by the same CA
-    issuer = nameText(new X509Certificate(leafDer).issuer);
+    // parsing certificates needs node:crypto, loaded only here (see cert_chain.ts)
+    const chain = await import("./cert_chain.ts");
+    if (chain.issuedByAny(leafDer, caPem)) return; // a reissue by the same CA
+    issuer = chain.issuerName(leafDer);
   } catch (error) {
     throw new TlsError(
       `The controller's certificate at ${address} cannot be parsed (${messageOf(error)}); ` +

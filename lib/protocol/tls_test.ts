@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { ensureCertificates, type TlsMaterial } from "../controller/certs.ts";
+import { issuedByAny } from "./cert_chain.ts";
 import { ConnectionError, TransportMismatchError } from "./errors.ts";
 import { clientHandshake, serverHandshake } from "./handshake.ts";
 import { listenNodeTls } from "./node_tls_server.ts";
@@ -7,7 +8,6 @@ import {
   completeHandshake,
   connectTlsPinned,
   fingerprintPem,
-  issuedByAny,
   listenTls,
   peerLeafCertificate,
   TlsError,

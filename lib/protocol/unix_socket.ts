@@ -13,8 +13,6 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
-import { basename } from "node:path";
 import type { ConnectionInfo } from "./connection_file.ts";
 import type { ByteConn } from "./transport.ts";
 
@@ -43,13 +41,14 @@ export type SocketIdentity = Pick<
  * @param info Address, transport and CA of the controller.
  * @returns The socket's file name (no directory).
  */
-export function socketName(info: SocketIdentity): string {
-  const id = createHash("sha256")
-    .update(
-      `${info.transport}\n${info.host}\n${info.port}\n${info.key}\n${info.tlsCaPem?.trim() ?? ""}`,
-    )
-    .digest("hex");
-  return `ipx-${id.slice(0, 16)}.sock`;
+export async function socketName(info: SocketIdentity): Promise<string> {
+  const text = `${info.transport}\n${info.host}\n${info.port}\n${info.key}\n${
+    info.tlsCaPem?.trim() ?? ""
+  }`;
+  const hash = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
+  );
+  return `ipx-${hash.subarray(0, 8).toHex()}.sock`;
 }
 
 /**
@@ -58,8 +57,11 @@ export function socketName(info: SocketIdentity): string {
  *
  * @param info The connection file's fields.
  */
-export function socketMatches(info: SocketIdentity & { ipcPath?: string }): boolean {
-  return info.ipcPath !== undefined && basename(info.ipcPath) === socketName(info);
+export async function socketMatches(
+  info: SocketIdentity & { ipcPath?: string },
+): Promise<boolean> {
+  return info.ipcPath !== undefined &&
+    info.ipcPath.slice(info.ipcPath.lastIndexOf("/") + 1) === await socketName(info);
 }
 
 /** Socket files of earlier runs in `dir` (names from {@linkcode socketName}). */

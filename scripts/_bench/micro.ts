@@ -11,7 +11,7 @@
  */
 
 import { Session } from "node:inspector";
-import { FrameSigner, FrameVerifier } from "../../lib/protocol/auth.ts";
+import { FrameSigner, FrameVerifier } from "../../lib/protocol/frame_mac.ts";
 import { decodeValue, encodeValue } from "../../lib/protocol/codec.ts";
 import { addInterruptChecks, stripFunction } from "../../lib/engine/ts_strip.ts";
 import { chunkWrapper } from "../../lib/client/partition.ts";

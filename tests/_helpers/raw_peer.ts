@@ -11,13 +11,12 @@
 import {
   decodeKey,
   deriveSessionKeys,
-  frameMac,
-  FrameVerifier,
   generateNonce,
   handshakeProof,
   MAC_BYTES,
   type SessionKeys,
 } from "../../lib/protocol/auth.ts";
+import { frameMac, FrameVerifier } from "../../lib/protocol/frame_mac.ts";
 import { decodeValue, encodeValue } from "../../lib/protocol/codec.ts";
 import { encodeFrame, FRAME_HEADER_BYTES, writeFrameHeader } from "../../lib/protocol/frame.ts";
 import { FramedConn } from "../../lib/protocol/framed_conn.ts";
@@ -171,13 +170,13 @@ export class RawPeer implements AsyncDisposable {
     const snonce = welcome.nonce;
     await this.write(encodeFrame(encodeValue({
       type: "auth",
-      proof: handshakeProof(key, "client", cnonce, snonce),
+      proof: await handshakeProof(key, "client", cnonce, snonce),
     })));
     const ready = await this.#handshakeMessage();
     if (ready.type !== "ready") {
       throw new HandshakeRefusedError(String(ready.reason), String(ready.message));
     }
-    this.#keys = deriveSessionKeys(key, cnonce, snonce);
+    this.#keys = await deriveSessionKeys(key, cnonce, snonce);
     this.#verifier = new FrameVerifier(this.#keys.serverToClient);
     // over TLS the controller skips per-frame MACs (TLS authenticates every byte)
     this.#frameMac = welcome.frameMac !== false;
