@@ -157,9 +157,11 @@ async function start(
     if (liveness.deadAfterMs) args.push("--dead-after-ms", String(liveness.deadAfterMs));
     args.push(...engineSandboxArgs(sandbox));
     // the daemon logs to its log file itself; it keeps no pipe to this process. In a session
-    // of its own, run by name where it can be (huge pages for its buffers: engine_launch.ts)
+    // of its own, run by name where it can be (huge pages for its buffers: engine_launch.ts),
+    // and, like engines, without Deno's update check (engineEnv in engine_launch.ts)
     const { inOwnSession } = await import("../lib/engine/engine_launch.ts");
-    const spawn = inOwnSession(Deno.execPath(), args, Deno.env.toObject());
+    const env = { ...Deno.env.toObject(), DENO_NO_UPDATE_CHECK: "1" };
+    const spawn = inOwnSession(Deno.execPath(), args, env);
     const child = new Deno.Command(spawn.command, {
       args: spawn.args,
       env: spawn.env,

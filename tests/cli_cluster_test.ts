@@ -66,6 +66,11 @@ Deno.test("ipx cluster start --daemon, list and stop leave no process behind", a
       const accepted = expected === undefined ? [undefined] : [expected, expected.split(":")[0]];
       assert.ok(accepted.includes(seen), `engine pid ${pid} has GLIBC_TUNABLES=${seen}`);
     }
+    // no process of the cluster looks up dl.deno.land for a Deno update
+    for (const pid of [rows[0]!.pid, ...rows[0]!.enginePids]) {
+      const environ = (await Deno.readTextFile(`/proc/${pid}/environ`)).split("\0");
+      assert.ok(environ.includes("DENO_NO_UPDATE_CHECK=1"), `pid ${pid} checks for updates`);
+    }
     // the cluster is usable: TLS by default, pinned CA from the client file
     await using client = await Client.connect({
       file: `${dir.path}/profile_default/security/ipx-client.json`,

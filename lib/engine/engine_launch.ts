@@ -16,17 +16,23 @@ const CONFIG = fromFileUrl(new URL("../../deno.json", import.meta.url));
 const SOURCE_ROOT = fromFileUrl(new URL("../../", import.meta.url));
 
 /**
- * The environment of an engine process: the few variables Deno needs, and the C allocator's
+ * The environment of an engine process: the few variables Deno needs, `DENO_NO_UPDATE_CHECK`,
+ * and the C allocator's
  * tuning ({@linkcode allocatorEnv}: the user's `MALLOC_*_`/`GLIBC_TUNABLES`, else ipx's default
  * that keeps big buffers in the process), so a user can trade speed for memory. Example: with
  * `MALLOC_MMAP_THRESHOLD_=131072` an engine gives freed big buffers back to the system (~100 MB
  * less RSS after 16 MiB pushes and pulls) but moves big values slower, since every big buffer
  * is fresh memory. Nothing else leaks in (user code sees no environment unless `--allow-env`).
  *
+ * `DENO_NO_UPDATE_CHECK`: Deno otherwise looks up `dl.deno.land` from every process that runs
+ * for more than a moment (a DNS query, and where the network allows, an HTTPS request, retried
+ * at every start while it fails); ipx pins its Deno, and an engine makes no connection but its
+ * controller's (and those its user code is allowed).
+ *
  * @returns The variables to set.
  */
 export function engineEnv(): Record<string, string> {
-  const env: Record<string, string> = { NO_COLOR: "1" };
+  const env: Record<string, string> = { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
   for (const name of ["HOME", "PATH", "DENO_DIR", "XDG_CACHE_HOME", "TMPDIR"]) {
     const v = Deno.env.get(name);
     if (v !== undefined) env[name] = v;

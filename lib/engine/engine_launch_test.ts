@@ -52,7 +52,7 @@ Deno.test("engineProcessFlags() lets the engine process reach the controller's l
   assert.equal(without.find((f) => f.startsWith("--allow-write=")), "--allow-write=/data");
 });
 
-Deno.test("engineEnv() passes the allocator's tuning and nothing else of the environment", () => {
+Deno.test("engineEnv() passes the allocator's tuning and nothing else of the environment, and turns off Deno's update check", () => {
   const set = {
     MALLOC_MMAP_THRESHOLD_: "131072",
     MALLOC_ARENA_MAX: "2",
@@ -68,6 +68,7 @@ Deno.test("engineEnv() passes the allocator's tuning and nothing else of the env
     assert.equal(env.MALLOC_ARENA_MAX, "2");
     assert.equal(env.GLIBC_TUNABLES, "glibc.malloc.arena_max=2");
     assert.equal(env.NO_COLOR, "1");
+    assert.equal(env.DENO_NO_UPDATE_CHECK, "1", "no engine looks up dl.deno.land");
     assert.equal(env[unrelated], undefined);
     assert.equal(env.MALLOC_NOT_A_TUNABLE, undefined);
   } finally {
