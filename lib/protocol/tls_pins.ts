@@ -117,8 +117,7 @@ function short(fingerprint: string): string {
  * @param bytes Bytes to hash, e.g. a certificate's DER.
  */
 export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)).toHex();
 }
 
 /** Decodes every `CERTIFICATE` block of a PEM string to DER. */
@@ -128,7 +127,7 @@ export function pemCertificates(pem: string): Uint8Array<ArrayBuffer>[] {
   for (const match of pem.matchAll(re)) {
     const body = (match[1] ?? "").replace(/\s+/g, "");
     try {
-      blocks.push(Uint8Array.from(atob(body), (c) => c.charCodeAt(0)));
+      blocks.push(Uint8Array.fromBase64(body));
     } catch {
       // Not valid base64: skip the block; callers report "no certificate".
     }
