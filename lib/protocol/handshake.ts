@@ -368,17 +368,14 @@ export function serverHandshake<Out extends Typed, In extends Typed>(
       const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
       const frameTimeoutMs = options.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS;
       const terms = welcomeTerms(frameMac, maxFrameBytes, frameTimeoutMs);
-      const macs = macsOf(deriveSessionKeys(key, hello.nonce, snonce), frameMac, "server");
-      macs.catch(() => {}); // awaited below, unless the handshake fails first
-      const [ownProof, expected] = await Promise.all([
-        handshakeProof(key, "server", hello.nonce, snonce, terms),
-        handshakeProof(key, "client", hello.nonce, snonce),
-      ]);
+      // until a peer has proved the key, the controller computes two MACs at most: its own
+      // proof, and the one it expects once the peer's arrives (a flood of hellos costs one MAC
+      // each); the session keys come only after the peer's proof verified
       await sendRaw(framed, {
         type: "welcome",
         ...local,
         nonce: snonce,
-        proof: ownProof,
+        proof: await handshakeProof(key, "server", hello.nonce, snonce, terms),
         frameMac,
         maxFrameBytes,
         frameTimeoutMs,
@@ -392,7 +389,7 @@ export function serverHandshake<Out extends Typed, In extends Typed>(
       }
       if (
         auth.type !== "auth" || !(auth.proof instanceof Uint8Array) ||
-        !macEqual(expected, auth.proof)
+        !macEqual(await handshakeProof(key, "client", hello.nonce, snonce), auth.proof)
       ) {
         await sendRaw(framed, {
           type: "reject",
@@ -407,7 +404,11 @@ export function serverHandshake<Out extends Typed, In extends Typed>(
             : `Peer (${hello.role}) sent "${String(auth.type)}" instead of its proof`,
         );
       }
-      const frameMacs = await macs;
+      const frameMacs = await macsOf(
+        deriveSessionKeys(key, hello.nonce, snonce),
+        frameMac,
+        "server",
+      );
       await sendRaw(framed, { type: "ready" });
       authenticated(framed, options);
       const channel = new Channel<Out, In>(
