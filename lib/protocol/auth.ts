@@ -12,9 +12,9 @@
  * batch of messages, binary payloads included.
  *
  * Everything here uses Web APIs only (WebCrypto's HMAC-SHA256, `crypto.getRandomValues`):
- * loading `node:crypto` costs a process ~30 ms of CPU (measured: a script importing it takes
- * ~31 ms more than one importing only `node:timers`), and engines, clients and the REPL need it
- * only for per-frame MACs over plain TCP, where `frame_mac.ts` loads it.
+ * loading `node:crypto` costs a process ~20–30 ms of CPU (an engine took 375 → 347 ms to
+ * register without it; README, Performance), and engines, clients and the REPL need it only for
+ * per-frame MACs over plain TCP, where `frame_mac.ts` loads it.
  *
  * @module
  */

@@ -1,7 +1,7 @@
 /**
  * Certificate chains as `node:crypto` parses them: whether a certificate was issued by one of a
  * bundle's, and its issuer's name. A module of its own because loading `node:crypto` costs a
- * process ~30 ms of CPU: the controller's certificate code imports it, while a peer's TLS
+ * process ~20–30 ms of CPU: the controller's certificate code imports it, while a peer's TLS
  * connect (`tls.ts`) loads it only when the controller presents a certificate other than the
  * one its connection file names (a reissue).
  *

@@ -6,7 +6,7 @@
  * This is the one part of authentication that uses `node:crypto`: it MACs every frame, bulk
  * values included, and `node:crypto`'s HMAC is synchronous and native (~16 µs for a small
  * message, against ~43 µs through WebCrypto's asynchronous one). Loading `node:crypto` costs a
- * process ~30 ms of CPU, so the handshake imports this module only when the connection needs
+ * process ~20–30 ms of CPU, so the handshake imports this module only when the connection needs
  * per-frame MACs (`loadFrameMacs` in `auth.ts`); engines and clients on the controller's machine
  * (local socket) or over TLS never load it.
  *
