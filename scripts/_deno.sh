@@ -13,21 +13,17 @@
 IPX_DENO_VERSION="2.9.6"
 IPX_DENO_MIN_MINOR=9
 
-# ipx_deno_identity PATH: prints what identifies the file PATH leads to (path, inode, size,
-# modification and change times), or nothing where GNU stat is missing.
-ipx_deno_identity() {
-  stat -L -c '%n %i %s %Y %Z' -- "$1" 2>/dev/null || true
-}
-
 # ipx_deno_usable PATH: succeeds when PATH runs and reports deno 2.x with x >= 9. Asking it
 # (`deno --version`) costs ~30 ms on every ipx command, so a yes is kept in $IPX_DENO_STAMP
-# (set by ipx_deno) with the file's identity, and believed while the identity is the same:
+# (set by ipx_deno) with the file's identity (path, inode, size, modification and change times,
+# from GNU stat; none where it is missing), and believed while the identity is the same:
 # another binary there, or the same one replaced or changed, is asked again.
 ipx_deno_usable() {
   local bin="$1" line id="" kept
   [[ -n "$bin" && -x "$bin" && ! -d "$bin" ]] || return 1
   if [[ -n "${IPX_DENO_STAMP:-}" ]]; then
-    id="$(ipx_deno_identity "$bin")"
+    # a command substitution of one simple command: one fork, straight into stat
+    id="$(stat -L -c '%n %i %s %Y %Z' -- "$bin" 2>/dev/null)" || id=""
     if [[ -n "$id" && -f "$IPX_DENO_STAMP" ]] && IFS= read -r kept <"$IPX_DENO_STAMP" &&
       [[ "$kept" == "$id" ]]; then
       return 0
@@ -42,20 +38,40 @@ ipx_deno_usable() {
   return 0
 }
 
-# ipx_deno_find ROOT: prints the first usable deno, or fails.
+# ipx_deno_on_path: sets IPX_DENO_ON_PATH to the first executable file named deno in a PATH
+# directory (an empty entry is the current one, as for `command -v`), or to nothing. It reads
+# PATH itself because every command substitution forks the shell, ~5 ms here, and the launcher
+# runs before every ipx command.
+ipx_deno_on_path() {
+  IPX_DENO_ON_PATH=""
+  local rest="${PATH:-}:" dir
+  while [[ -n "$rest" ]]; do
+    dir="${rest%%:*}"
+    rest="${rest#*:}"
+    [[ -n "$dir" ]] || dir=.
+    if [[ -f "$dir/deno" && -x "$dir/deno" ]]; then
+      IPX_DENO_ON_PATH="$dir/deno"
+      return 0
+    fi
+  done
+}
+
+# ipx_deno_find ROOT: sets IPX_DENO_FOUND to the first usable deno, or fails (no output, no
+# subshell: see ipx_deno_on_path).
 ipx_deno_find() {
   local root="$1" candidate
   local -a candidates=()
+  IPX_DENO_FOUND=""
   [[ -n "${IPX_DENO:-}" ]] && candidates+=("$IPX_DENO")
-  candidate="$(command -v deno 2>/dev/null || true)"
-  [[ -n "$candidate" ]] && candidates+=("$candidate")
+  ipx_deno_on_path
+  [[ -n "$IPX_DENO_ON_PATH" ]] && candidates+=("$IPX_DENO_ON_PATH")
   candidates+=("$root/.tools/node_modules/deno/deno")
   for candidate in "$root"/.tools/node_modules/@deno/*/deno; do
     candidates+=("$candidate")
   done
   for candidate in "${candidates[@]}"; do
     if ipx_deno_usable "$candidate"; then
-      printf '%s\n' "$candidate"
+      IPX_DENO_FOUND="$candidate"
       return 0
     fi
   done
@@ -75,7 +91,7 @@ ipx_deno_install() {
   # Serialise concurrent bootstraps where flock(1) exists; a second caller then finds the result.
   if command -v flock >/dev/null 2>&1; then
     exec {IPX_DENO_LOCK_FD}>"$tools/.bootstrap.lock" && flock "$IPX_DENO_LOCK_FD"
-    if ipx_deno_find "$root" >/dev/null; then
+    if ipx_deno_find "$root"; then
       exec {IPX_DENO_LOCK_FD}>&-
       return 0
     fi
@@ -101,9 +117,15 @@ ipx_deno() {
   if [[ -d "$root/.tools" ]] || mkdir -p "$root/.tools" 2>/dev/null; then
     IPX_DENO_STAMP="$root/.tools/deno-usable"
   fi
-  IPX_DENO_BIN="$(ipx_deno_find "$root")" && return 0
+  if ipx_deno_find "$root"; then
+    IPX_DENO_BIN="$IPX_DENO_FOUND"
+    return 0
+  fi
   ipx_deno_install "$root" || return 1
-  IPX_DENO_BIN="$(ipx_deno_find "$root")" && return 0
+  if ipx_deno_find "$root"; then
+    IPX_DENO_BIN="$IPX_DENO_FOUND"
+    return 0
+  fi
   echo "ipx: installed deno@$IPX_DENO_VERSION into $root/.tools but found no runnable deno" \
     "binary there (unsupported platform?); install Deno $IPX_DENO_VERSION yourself and put it" \
     "on PATH, or set IPX_DENO to its path" >&2

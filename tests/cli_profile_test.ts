@@ -36,6 +36,28 @@ Deno.test("ipx --version prints the deno.json version", async () => {
   });
 });
 
+Deno.test("ipx runs through a symlink to the launcher, from another directory, as a relative link too", async () => {
+  await withTempDir("ipx_cli_profile_test_", async (dir) => {
+    await Deno.mkdir(join(dir, "bin"));
+    await Deno.symlink(IPX, join(dir, "bin", "ipx"));
+    // a relative link to that link: two hops, the second relative to its own directory
+    await Deno.symlink("../bin/ipx", join(dir, "elsewhere-ipx"));
+    await Deno.mkdir(join(dir, "sub"));
+    await Deno.rename(join(dir, "elsewhere-ipx"), join(dir, "sub", "ipx"));
+    for (const launcher of [join(dir, "bin", "ipx"), join(dir, "sub", "ipx")]) {
+      const out = await new Deno.Command(launcher, {
+        args: ["--version"],
+        cwd: dir,
+        env: { IPX_DIR: dir, NO_COLOR: "1" },
+        stdin: "null",
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 0, `${launcher}: ${stderr}`);
+      assert.equal(new TextDecoder().decode(out.stdout), `${denoJson.version}\n`);
+    }
+  });
+});
+
 Deno.test("ipx profile create makes the profile and prints its directory", async () => {
   await withTempDir("ipx_cli_profile_test_", async (dir) => {
     const run = await ipx(dir, "profile", "create", "foo");
