@@ -299,7 +299,7 @@ async function issue(now: Date, days: number, ca?: Pair, hosts?: Hosts): Promise
     ? await buildCertificate({
       serial,
       subject: {
-        commonName: `ipx private CA ${hex(randomSerial()).slice(0, 8)}`,
+        commonName: `ipx private CA ${randomSerial().toHex().slice(0, 8)}`,
         organization: "ipx",
       },
       keys,
@@ -409,7 +409,7 @@ async function readText(path: string, option?: string): Promise<string | undefin
 }
 
 async function writeAtomic(path: string, text: string, mode: number): Promise<void> {
-  const tmp = `${path}.${hex(randomSerial()).slice(0, 12)}.tmp`;
+  const tmp = `${path}.${randomSerial().toHex().slice(0, 12)}.tmp`;
   try {
     await Deno.writeTextFile(tmp, text, { createNew: true, mode });
     if (Deno.build.os !== "windows") await Deno.chmod(tmp, mode);
@@ -455,9 +455,7 @@ function pkcs8Der(pem: string): Uint8Array<ArrayBuffer> | undefined {
   const body = /-----BEGIN PRIVATE KEY-----([A-Za-z0-9+/=\s]+)-----END PRIVATE KEY-----/.exec(pem)
     ?.[1];
   try {
-    return body === undefined
-      ? undefined
-      : Uint8Array.from(atob(body.replace(/\s+/g, "")), (c) => c.charCodeAt(0));
+    return body === undefined ? undefined : Uint8Array.fromBase64(body.replace(/\s+/g, ""));
   } catch {
     return undefined;
   }
@@ -468,8 +466,4 @@ function randomSerial(): Uint8Array<ArrayBuffer> {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   bytes[0] = (bytes[0]! & 0x7f) | 0x01;
   return bytes;
-}
-
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }

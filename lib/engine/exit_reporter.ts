@@ -24,9 +24,6 @@ import type {
 } from "../protocol/messages.ts";
 import type { ByteConn } from "../protocol/transport.ts";
 
-/** One engine process that ended. */
-export type ExitReport = EngineExitReport;
-
 /** Options of {@linkcode ExitReporter}. */
 export interface ExitReporterOptions {
   /** Opens a byte stream to the controller; `signal` aborts the attempt. */
@@ -75,7 +72,7 @@ export class ExitReporter implements AsyncDisposable {
    *
    * @param report What ended and how.
    */
-  report(report: ExitReport): void {
+  report(report: EngineExitReport): void {
     if (this.#closed) return;
     const msg: ClientToController = { type: "engine_exited", ...report };
     const max = this.#o.maxPending ?? 1000;

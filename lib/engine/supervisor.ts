@@ -9,8 +9,9 @@
 import { hostname } from "node:os";
 import { type ConnectionInfo, readConnectionFile } from "../protocol/connection_file.ts";
 import { dial } from "../protocol/dial.ts";
+import type { EngineExitReport } from "../protocol/messages.ts";
 import { engineCommandArgs, engineEnv, inOwnSession } from "./engine_launch.ts";
-import { type ExitReport, ExitReporter } from "./exit_reporter.ts";
+import { ExitReporter } from "./exit_reporter.ts";
 import { assertKeyUnreachable } from "./key_reach.ts";
 import { EXIT_FILE_CHANGED } from "./file_follow.ts";
 import { forEachLine } from "./lines.ts";
@@ -35,7 +36,7 @@ export interface SupervisorOptions {
    * of the supervisor's own, a function to hand each report to a controller in this process
    * (a local cluster's), `false` not at all. @default true
    */
-  reportExits?: boolean | ((report: ExitReport) => void);
+  reportExits?: boolean | ((report: EngineExitReport) => void);
   /** Extra paths user code may read. */
   allowRead?: string[];
   /** Extra paths user code may write. */
@@ -112,7 +113,7 @@ export class Supervisor {
   #stopping = false;
   #allExited = Promise.withResolvers<void>();
   #reporter: ExitReporter | undefined;
-  #report: ((report: ExitReport) => void) | undefined;
+  #report: ((report: EngineExitReport) => void) | undefined;
   #quickCrashes = 0;
   #restartTimers = new Set<ReturnType<typeof setTimeout>>();
   #finishing = false;

@@ -19,6 +19,7 @@
  * @module
  */
 
+import { concatBytes } from "./concat_bytes.ts";
 import { AuthenticationError } from "./errors.ts";
 import type { FrameSigner, FrameVerifier } from "./frame_mac.ts";
 
@@ -76,13 +77,7 @@ async function mac(key: Uint8Array, ...parts: Uint8Array[]): Promise<Uint8Array>
     false,
     ["sign"],
   );
-  const data = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    data.set(p, at);
-    at += p.length;
-  }
-  return new Uint8Array(await crypto.subtle.sign("HMAC", k, data));
+  return new Uint8Array(await crypto.subtle.sign("HMAC", k, concatBytes(parts)));
 }
 
 /**

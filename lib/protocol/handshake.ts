@@ -29,7 +29,6 @@ import {
   loadFrameMacs,
   macEqual,
   NONCE_BYTES,
-  type SessionKeys,
 } from "./auth.ts";
 import { Channel, type ChannelOptions, type Typed } from "./channel.ts";
 import {
@@ -200,10 +199,9 @@ export function clientHandshake<Out extends Typed, In extends Typed>(
         welcome.maxFrameBytes,
         welcome.frameTimeoutMs,
       );
-      const mac = welcome.frameMac !== false;
-      // the session keys (and the per-frame MACs' module where needed) are made while the
-      // messages below travel; nothing uses them before the controller's "ready"
-      const macs = macsOf(deriveSessionKeys(key, cnonce, welcome.nonce), mac, "client");
+      // the per-frame MACs, where the connection needs them, are made while the messages below
+      // travel; nothing uses them before the controller's "ready"
+      const macs = frameMacsOf(welcome.frameMac !== false, key, cnonce, welcome.nonce, "client");
       macs.catch(() => {}); // awaited below, unless the handshake fails first
       const [expected, ownProof] = await Promise.all([
         handshakeProof(key, "server", cnonce, welcome.nonce, terms),
@@ -253,19 +251,24 @@ export function clientHandshake<Out extends Typed, In extends Typed>(
 }
 
 /**
- * The per-frame MACs of one end of a connection, or null when the connection needs none.
+ * The per-frame MACs of one end of a connection, or null when the connection needs none (TLS,
+ * a local socket): its session keys are derived only when they are used.
  *
- * @param keys Its session keys, being derived.
  * @param mac Whether its frames carry MACs.
+ * @param key The shared key.
+ * @param clientNonce The connecting peer's nonce.
+ * @param serverNonce The controller's nonce.
  * @param end Which end this is.
  */
-async function macsOf(
-  keys: Promise<SessionKeys>,
+async function frameMacsOf(
   mac: boolean,
+  key: Uint8Array,
+  clientNonce: Uint8Array,
+  serverNonce: Uint8Array,
   end: "client" | "server",
 ): Promise<FrameMacs | null> {
-  const derived = await keys;
-  return mac ? await loadFrameMacs(derived, end) : null;
+  if (!mac) return null;
+  return await loadFrameMacs(await deriveSessionKeys(key, clientNonce, serverNonce), end);
 }
 
 /** Options of {@linkcode serverHandshake}. */
@@ -370,7 +373,7 @@ export function serverHandshake<Out extends Typed, In extends Typed>(
       const terms = welcomeTerms(frameMac, maxFrameBytes, frameTimeoutMs);
       // until a peer has proved the key, the controller computes two MACs at most: its own
       // proof, and the one it expects once the peer's arrives (a flood of hellos costs one MAC
-      // each); the session keys come only after the peer's proof verified
+      // each); the session keys, where needed, come only after the peer's proof verified
       await sendRaw(framed, {
         type: "welcome",
         ...local,
@@ -404,11 +407,7 @@ export function serverHandshake<Out extends Typed, In extends Typed>(
             : `Peer (${hello.role}) sent "${String(auth.type)}" instead of its proof`,
         );
       }
-      const frameMacs = await macsOf(
-        deriveSessionKeys(key, hello.nonce, snonce),
-        frameMac,
-        "server",
-      );
+      const frameMacs = await frameMacsOf(frameMac, key, hello.nonce, snonce, "server");
       await sendRaw(framed, { type: "ready" });
       authenticated(framed, options);
       const channel = new Channel<Out, In>(
